@@ -1,0 +1,61 @@
+# concviz: `make run` and `make test` do all set-up on a fresh Debian 12 machine.
+# Packages come from Debian only; as root they are installed, otherwise the exact command is
+# printed and make stops.
+
+BUILD    ?= build
+GENERATOR ?= $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
+WERROR   ?= $(if $(CI),ON,OFF)
+CMAKE_ARGS ?=
+SCENARIO ?= counter-race
+
+PACKAGES = gcc make cmake ninja-build pkg-config libncurses-dev libcurl4-openssl-dev \
+           libcmocka-dev libinih-dev clang-format tmux jq
+
+.PHONY: all deps configure build run test bench format clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "concviz: installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing || exit 1; \
+	  else \
+	    echo "concviz: missing Debian packages. Run:"; \
+	    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends$$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -G "$(GENERATOR)" -DCONCVIZ_WERROR=$(WERROR) $(CMAKE_ARGS)
+
+configure: deps $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) --parallel
+
+# The TUI lands with issue 5; until then `make run` runs a scenario headless with its summary.
+run: build
+	@if [ -t 0 ] && [ -t 1 ]; then \
+	  ./$(BUILD)/tui/concviz run $(SCENARIO) --check; \
+	else \
+	  ./$(BUILD)/tui/concviz run $(SCENARIO) --headless --check; \
+	fi
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure --timeout 300 $(CTEST_ARGS)
+
+bench: build
+	cmake --build $(BUILD) --target benchmarks
+	./$(BUILD)/tests/bench/bench_record
+
+format:
+	clang-format -i engine/include/concviz/*.h engine/src/*.[ch] tui/*.[ch] tests/*/*.[ch]
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,170 @@
+/*
+ * The collector: drains the rings (or any event source, such as a recording) into a bounded
+ * timeline store plus aggregates, and serves them as a snapshot of plain read-only data.
+ */
+#ifndef CONCVIZ_COLLECTOR_H
+#define CONCVIZ_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "concviz/event.h"
+#include "concviz/ring.h"
+
+/* Lane states, in the order panels show them. */
+#define CV_LANE_STATES(X)       \
+    X(RUNNING, "running")       \
+    X(IO, "io")                 \
+    X(LOCK_WAIT, "lock_wait")   \
+    X(QUEUE_WAIT, "queue_wait") \
+    X(SEM_WAIT, "sem_wait")     \
+    X(GIL_WAIT, "gil_wait")     \
+    X(BARRIER, "barrier")       \
+    X(IDLE, "idle")             \
+    X(DEAD, "dead")             \
+    X(OFF, "off")
+
+enum cv_lane_state {
+#define CV_X_ENUM(name, str) CV_LANE_##name,
+    CV_LANE_STATES(CV_X_ENUM)
+#undef CV_X_ENUM
+        CV_LANE__COUNT
+};
+const char *cv_lane_state_name(unsigned state);
+
+#define CV_OBJECT_KINDS(X)    \
+    X(MUTEX, "mutex")         \
+    X(SEMAPHORE, "semaphore") \
+    X(QUEUE, "queue")         \
+    X(BARRIER, "barrier")     \
+    X(COUNTER, "counter")     \
+    X(GIL, "gil")
+
+enum cv_object_kind {
+#define CV_X_ENUM(name, str) CV_OBJ_##name,
+    CV_OBJECT_KINDS(CV_X_ENUM)
+#undef CV_X_ENUM
+        CV_OBJ__COUNT
+};
+const char *cv_object_kind_name(unsigned kind);
+
+enum cv_lane_role { CV_ROLE_MAIN, CV_ROLE_WORKER };
+
+#define CV_NAME_MAX 32
+#define CV_NONE     UINT32_MAX
+
+struct cv_lane_stats {
+    char name[CV_NAME_MAX];
+    enum cv_lane_role role;
+    enum cv_lane_state state; /* now */
+    uint64_t since_ns;        /* in this state since */
+    uint64_t state_ns[CV_LANE__COUNT];
+    uint32_t tasks;        /* tasks started here */
+    uint32_t current_task; /* CV_NONE when between tasks */
+    uint32_t waiting_on;   /* object id it waits on, or CV_NONE */
+    uint64_t events;
+    uint64_t drops;
+};
+
+/* Mutexes, semaphores, barriers and the GIL. */
+struct cv_lock_stats {
+    uint32_t obj;
+    enum cv_object_kind kind;
+    char name[CV_NAME_MAX];
+    uint64_t acquisitions;
+    uint64_t contended; /* acquisitions that had to wait */
+    uint64_t wait_ns_total;
+    uint64_t wait_ns_max;
+    uint64_t hold_ns_total;
+    uint32_t holder;  /* lane holding it (the last one for a semaphore), or CV_NONE */
+    uint32_t holders; /* lanes holding it now */
+    uint32_t waiters; /* lanes waiting now */
+    uint32_t handoff_from, handoff_to; /* the latest contended hand-over, lanes or CV_NONE */
+    uint64_t handoffs;                 /* acquisitions by a lane other than the previous holder */
+};
+
+struct cv_depth_point {
+    uint64_t ts;
+    uint32_t depth;
+};
+
+struct cv_queue_stats {
+    uint32_t obj;
+    char name[CV_NAME_MAX];
+    uint32_t capacity;
+    uint32_t depth;
+    uint32_t max_depth;
+    uint64_t pushed, popped;
+    uint64_t push_blocked, pop_blocked; /* operations that had to wait */
+    uint32_t producers_waiting, consumers_waiting;
+    const struct cv_depth_point *series; /* bounded history, oldest first */
+    size_t nseries;
+};
+
+struct cv_counter_stats {
+    uint32_t obj;
+    char name[CV_NAME_MAX];
+    uint64_t value; /* last sampled */
+    uint64_t samples;
+};
+
+struct cv_task_counts {
+    uint64_t submitted, started, completed, failed, cancelled, timed_out, retried;
+};
+
+struct cv_snapshot {
+    uint64_t now_ns;
+    size_t nlanes;
+    const struct cv_lane_stats *lanes;
+    size_t nlocks;
+    const struct cv_lock_stats *locks;
+    size_t nqueues;
+    const struct cv_queue_stats *queues;
+    size_t ncounters;
+    const struct cv_counter_stats *counters;
+    struct cv_task_counts tasks;
+    uint32_t inflight, inflight_max;
+    const uint32_t *completion_order;
+    size_t ncompleted;
+    uint64_t events_recorded; /* events the collector has processed */
+    uint64_t events_dropped;  /* events lost to full rings */
+    uint64_t store_evicted;   /* oldest events the bounded store let go */
+    uint64_t gil_switches, gil_drop_requests;
+    bool deadlock;
+};
+
+struct cv_collector;
+
+/* store_capacity: events kept for the timeline (0 = default, 1 M events). */
+struct cv_collector *cv_collector_create(size_t store_capacity);
+void cv_collector_destroy(struct cv_collector *c);
+
+/* Lanes and objects must be declared before events name them (ids are dense, from 0). */
+void cv_collector_add_lane(struct cv_collector *c, uint32_t lane, const char *name,
+                           enum cv_lane_role role);
+void cv_collector_add_object(struct cv_collector *c, uint32_t obj, enum cv_object_kind kind,
+                             const char *name, uint32_t capacity);
+
+/* Feeds events with ns timestamps, in time order (per lane at least). */
+void cv_collector_feed(struct cv_collector *c, const struct cv_event *ev, size_t n);
+
+/* Live source: one ring per lane, raw ticks relative to t0_ticks. */
+void cv_collector_attach_rings(struct cv_collector *c, struct cv_ring *const *rings, size_t n,
+                               uint64_t t0_ticks);
+/* Drains attached rings and feeds events in global time order up to `now_ns` minus a short
+ * grace (events still being published may be a little older); final drains everything.
+ * Returns the number of events fed. */
+size_t cv_collector_drain(struct cv_collector *c, uint64_t now_ns, bool final);
+
+/* Closes the books at end_ns: open states stop accruing time. */
+void cv_collector_finish(struct cv_collector *c, uint64_t end_ns);
+
+/* Valid until the next call into the collector. Open states are counted up to now_ns. */
+const struct cv_snapshot *cv_collector_snapshot(struct cv_collector *c, uint64_t now_ns);
+
+/* The timeline store, oldest first. */
+size_t cv_collector_store_count(const struct cv_collector *c);
+const struct cv_event *cv_collector_store_at(const struct cv_collector *c, size_t i);
+
+#endif

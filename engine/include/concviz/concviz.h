@@ -1,0 +1,24 @@
+/* concviz engine: version and error codes shared by every public header. */
+#ifndef CONCVIZ_CONCVIZ_H
+#define CONCVIZ_CONCVIZ_H
+
+#ifndef CONCVIZ_VERSION
+#define CONCVIZ_VERSION "0.0.0"
+#endif
+
+/* Engine calls return 0 or one of these; messages come back through a `char **cause`. */
+enum cv_error {
+    CV_OK = 0,
+    CV_ERR_USAGE = -1,   /* the caller asked for something invalid (flag, value, scenario) */
+    CV_ERR_RUNTIME = -2, /* the system refused (threads, memory map, files) */
+    CV_ERR_NOMEM = -3,
+};
+
+/* Formats a heap string; aborts on out-of-memory (callers restore the terminal first). */
+char *cv_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *cv_strdup(const char *s);
+void *cv_xmalloc(unsigned long n);
+void *cv_xcalloc(unsigned long n, unsigned long size);
+void *cv_xrealloc(void *p, unsigned long n);
+
+#endif

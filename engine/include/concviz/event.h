@@ -1,0 +1,90 @@
+/* The event: one fixed-size POD that every model and primitive emits. */
+#ifndef CONCVIZ_EVENT_H
+#define CONCVIZ_EVENT_H
+
+#include <stdint.h>
+
+/*
+ * Kinds and their names, one table. The meaning of obj and arg per kind:
+ *   task.*          obj = 0, arg = kind-specific (fail: error code, retry: attempt)
+ *   lock/sem/queue/barrier/gil/counter   obj = object id
+ *   queue.push/pop  arg = depth after the operation
+ *   io.begin/end    arg = enum cv_io_kind
+ *   counter.value   arg = the value
+ *   drops           arg = events lost on this lane since the previous drops event
+ */
+#define CV_EVENT_KINDS(X)                   \
+    X(WORKER_START, "worker.start")         \
+    X(WORKER_EXIT, "worker.exit")           \
+    X(WORKER_DEAD, "worker.dead")           \
+    X(TASK_SUBMIT, "task.submit")           \
+    X(TASK_START, "task.start")             \
+    X(TASK_END, "task.end")                 \
+    X(TASK_FAIL, "task.fail")               \
+    X(TASK_CANCEL, "task.cancel")           \
+    X(TASK_TIMEOUT, "task.timeout")         \
+    X(TASK_RETRY, "task.retry")             \
+    X(LOCK_WAIT, "lock.wait")               \
+    X(LOCK_ACQUIRE, "lock.acquire")         \
+    X(LOCK_RELEASE, "lock.release")         \
+    X(SEM_WAIT, "sem.wait")                 \
+    X(SEM_ACQUIRE, "sem.acquire")           \
+    X(SEM_RELEASE, "sem.release")           \
+    X(QUEUE_PUSH_WAIT, "queue.push_wait")   \
+    X(QUEUE_PUSH, "queue.push")             \
+    X(QUEUE_POP_WAIT, "queue.pop_wait")     \
+    X(QUEUE_POP, "queue.pop")               \
+    X(IO_BEGIN, "io.begin")                 \
+    X(IO_END, "io.end")                     \
+    X(BARRIER_WAIT, "barrier.wait")         \
+    X(BARRIER_RELEASE, "barrier.release")   \
+    X(GIL_WAIT, "gil.wait")                 \
+    X(GIL_ACQUIRE, "gil.acquire")           \
+    X(GIL_RELEASE, "gil.release")           \
+    X(GIL_DROP_REQUEST, "gil.drop_request") \
+    X(COUNTER_VALUE, "counter.value")       \
+    X(LOOP_POLL_BEGIN, "loop.poll_begin")   \
+    X(LOOP_POLL_END, "loop.poll_end")       \
+    X(DEADLOCK, "deadlock")                 \
+    X(DROPS, "drops")
+
+enum cv_event_kind {
+#define CV_X_ENUM(name, str) CV_EV_##name,
+    CV_EVENT_KINDS(CV_X_ENUM)
+#undef CV_X_ENUM
+        CV_EV__COUNT
+};
+
+#define CV_IO_KINDS(X) \
+    X(SLEEP, "sleep")  \
+    X(HTTP, "http")    \
+    X(FILE, "file")
+
+enum cv_io_kind {
+#define CV_X_ENUM(name, str) CV_IO_##name,
+    CV_IO_KINDS(CV_X_ENUM)
+#undef CV_X_ENUM
+        CV_IO__COUNT
+};
+
+/*
+ * 32 bytes. In a ring, ts holds raw clock ticks; once drained it holds ns since the run's start.
+ */
+struct cv_event {
+    uint64_t ts;
+    uint64_t arg;
+    uint32_t task;
+    uint32_t obj;
+    uint16_t lane;
+    uint16_t kind;
+    uint32_t reserved;
+};
+
+#define CV_NO_TASK UINT32_MAX
+
+const char *cv_event_kind_name(unsigned kind);
+/* Returns the kind for a name, or -1. */
+int cv_event_kind_from_name(const char *name);
+const char *cv_io_kind_name(unsigned io);
+
+#endif

@@ -1,0 +1,72 @@
+/* Per-lane single-producer single-consumer event rings. Recording takes no lock and allocates
+ * nothing: stamp, fill a slot, publish with a release store. A full ring counts a drop. */
+#ifndef CONCVIZ_RING_H
+#define CONCVIZ_RING_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "concviz/clock.h"
+#include "concviz/event.h"
+
+/*
+ * Lives in shared memory (so forked workers can produce). The producer's and the consumer's
+ * fields sit on separate cache lines; buf_off is an offset from the ring itself, never a pointer.
+ */
+struct cv_ring {
+    _Alignas(64) _Atomic uint64_t head; /* written by the producer only */
+    uint64_t cached_tail;               /* producer's last view of tail */
+    _Atomic uint64_t drops;             /* events refused because the ring was full */
+    _Alignas(64) _Atomic uint64_t tail; /* written by the consumer only */
+    uint64_t drops_seen;                /* consumer's view of drops */
+    _Alignas(64) uint64_t mask;         /* capacity - 1; capacity is a power of two */
+    uint64_t buf_off;                   /* offset of the slots from this struct */
+};
+
+/* Bytes needed for a ring of `capacity` slots (rounded up to a power of two), header included. */
+size_t cv_ring_bytes(size_t capacity);
+/* Lays a ring out in `mem` (cv_ring_bytes(capacity) bytes, 64-byte aligned). */
+struct cv_ring *cv_ring_init(void *mem, size_t capacity);
+
+static inline struct cv_event *cv_ring_slots(struct cv_ring *r)
+{
+    return (struct cv_event *)((char *)r + r->buf_off);
+}
+
+static inline uint64_t cv_ring_capacity(const struct cv_ring *r)
+{
+    return r->mask + 1;
+}
+
+/* Records one event, stamped now. Producer side; one producer per ring. */
+static inline void cv_ring_record(struct cv_ring *r, unsigned kind, uint16_t lane, uint32_t task,
+                                  uint32_t obj, uint64_t arg)
+{
+    uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+    if (__builtin_expect(h - r->cached_tail > r->mask, 0)) {
+        r->cached_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (h - r->cached_tail > r->mask) {
+            atomic_fetch_add_explicit(&r->drops, 1, memory_order_relaxed);
+            return;
+        }
+    }
+    struct cv_event *e = &cv_ring_slots(r)[h & r->mask];
+    e->ts = cv_clock_ticks();
+    e->arg = arg;
+    e->task = task;
+    e->obj = obj;
+    e->lane = lane;
+    e->kind = (uint16_t)kind;
+    e->reserved = 0;
+    atomic_store_explicit(&r->head, h + 1, memory_order_release);
+}
+
+/* Copies up to `max` events out (consumer side) and frees their slots. Returns the count. */
+size_t cv_ring_drain(struct cv_ring *r, struct cv_event *out, size_t max);
+/* Events waiting to be drained. */
+uint64_t cv_ring_pending(struct cv_ring *r);
+/* Drops since the last call (consumer side). */
+uint64_t cv_ring_take_drops(struct cv_ring *r);
+
+#endif

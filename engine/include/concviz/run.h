@@ -1,0 +1,96 @@
+/* A run: one scenario under one model, from setup to summary. */
+#ifndef CONCVIZ_RUN_H
+#define CONCVIZ_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "concviz/collector.h"
+#include "concviz/scenario.h"
+#include "concviz/value.h"
+#include "concviz/workload.h"
+
+enum cv_shape {
+    CV_SHAPE_TASKS, /* a pool runs submitted tasks (ThreadPoolExecutor-style) */
+    CV_SHAPE_ROLES, /* each worker runs one role loop (producer/consumer) */
+};
+
+/* A workload: one file each under engine/src/wl-*.c; tests may register their own. */
+struct cv_workload {
+    const char *name;
+    const char *summary;
+    const struct cv_param_def *params; /* terminated by a NULL key */
+    enum cv_shape shape;
+    /* Reads parameters and sizes the run: cv_run_set_tasks or cv_run_add_role. No objects yet. */
+    int (*plan)(struct cv_run *run, char **cause);
+    /* Creates objects and shared state (shared memory exists now); workers have not started. */
+    int (*setup)(struct cv_run *run, char **cause);
+    /* Runs one task or one role; returns 0, or a negative value when it failed. */
+    int (*task)(struct cv_ctx *ctx, uint32_t task);
+    int (*role)(struct cv_ctx *ctx, uint32_t role);
+    /* After every worker has finished: publishes results with cv_result_*. */
+    void (*finish)(struct cv_run *run);
+};
+
+const struct cv_workload *cv_workload_find(const char *name);
+/* Adds a workload to the registry (not thread-safe; call before loading scenarios). */
+int cv_workload_register(const struct cv_workload *w);
+
+struct cv_run_config {
+    const struct cv_scenario *scenario; /* borrowed; must outlive the run */
+    int model;                          /* -1 = the scenario's default */
+    unsigned workers;                   /* 0 = the scenario's default */
+    int gil;                            /* -1 = scenario default, 0 off, 1 on */
+    double switch_ms;                   /* 0 = scenario default (5 ms) */
+    size_t ring_capacity;               /* events per lane ring, 0 = default (64 Ki) */
+    size_t store_capacity;              /* timeline events kept, 0 = default */
+};
+
+enum cv_run_state { CV_RUN_CREATED, CV_RUN_RUNNING, CV_RUN_DONE, CV_RUN_FAILED, CV_RUN_STOPPED };
+
+struct cv_run;
+
+/* Validates the configuration (usage errors come back as CV_ERR_USAGE with a one-line cause)
+ * and builds the shared memory, lanes and objects. Nothing runs yet. */
+int cv_run_create(const struct cv_run_config *cfg, struct cv_run **out, char **cause);
+int cv_run_start(struct cv_run *run, char **cause);
+/* Drains events into the collector; call often (every few ms). Returns true once the run has
+ * ended and every event is in. */
+bool cv_run_poll(struct cv_run *run);
+/* Asks the run to stop soon. Async-signal-safe. */
+void cv_run_stop(struct cv_run *run);
+/* Waits for the end (polling as it goes), then finalises aggregates and results. */
+int cv_run_finish(struct cv_run *run, char **cause);
+void cv_run_destroy(struct cv_run *run);
+
+enum cv_run_state cv_run_state(const struct cv_run *run);
+const struct cv_snapshot *cv_run_snapshot(struct cv_run *run);
+/* Seconds since start (the final wall time once done). */
+double cv_run_elapsed(const struct cv_run *run);
+uint64_t cv_run_task_count(const struct cv_run *run);
+const char *cv_run_model_name(const struct cv_run *run);
+unsigned cv_run_workers(const struct cv_run *run);
+bool cv_run_gil(const struct cv_run *run);
+
+/* The summary as a value tree (schema concviz.summary/1); caller frees. With `check`, the
+ * scenario's expectations are evaluated into it and *failed counts the ones that failed. */
+struct cv_value *cv_run_summary(struct cv_run *run, bool check, unsigned *failed);
+/* Readable text form of a summary. */
+void cv_summary_write_text(const struct cv_value *summary, FILE *out);
+
+/* For workloads: sizing, parameters and results. */
+void cv_run_set_tasks(struct cv_run *run, uint32_t ntasks);
+void cv_run_add_role(struct cv_run *run, const char *name);
+unsigned cv_run_workers_requested(const struct cv_run *run);
+int64_t cv_param_int(const struct cv_run *run, const char *key);
+double cv_param_num(const struct cv_run *run, const char *key);
+const char *cv_param_str(const struct cv_run *run, const char *key);
+void *cv_run_workload_state(struct cv_run *run);
+void cv_run_set_workload_state(struct cv_run *run, void *state);
+void cv_result_num(struct cv_run *run, const char *key, double value);
+void cv_result_str(struct cv_run *run, const char *key, const char *value);
+void cv_result_value(struct cv_run *run, const char *key, struct cv_value *value);
+void cv_run_error(struct cv_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

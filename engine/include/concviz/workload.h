@@ -1,0 +1,121 @@
+/*
+ * What workload code sees: the execution context of one lane, and the instrumented primitives.
+ * A workload is written once, as straight-line code against these calls; the model decides what
+ * a wait means (a thread blocks, a coroutine is suspended, ...). Every call here emits events.
+ */
+#ifndef CONCVIZ_WORKLOAD_H
+#define CONCVIZ_WORKLOAD_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "concviz/event.h"
+#include "concviz/ring.h"
+
+struct cv_run;
+struct cv_gil;
+struct cv_wait_ops;
+
+#define CV_ATTN_STOP 1u /* the run is being stopped: return soon */
+#define CV_ATTN_GIL  2u /* another thread asked for the GIL */
+
+/* One lane's context. Owned by the model; workloads only pass it back to the calls below. */
+struct cv_ctx {
+    _Atomic uint32_t *attention; /* non-zero when cv_checkpoint has work to do */
+    struct cv_ring *ring;
+    struct cv_run *run;
+    const struct cv_wait_ops *wait;
+    struct cv_gil *gil; /* non-NULL under --gil */
+    void *model_data;
+    uint32_t task; /* current task id, or CV_NO_TASK */
+    uint16_t lane;
+    bool gil_held;
+    uint32_t counter_samples;
+};
+
+#define CV_NO_OBJ UINT32_MAX
+
+static inline void cv_emit(struct cv_ctx *ctx, unsigned kind, uint32_t obj, uint64_t arg)
+{
+    cv_ring_record(ctx->ring, kind, ctx->lane, ctx->task, obj, arg);
+}
+
+void cv__checkpoint_slow(struct cv_ctx *ctx);
+
+/* Call often in CPU loops (every microsecond or so): hands the GIL over when asked and notices a
+ * stop. Returns true when the run is stopping and the task should return. */
+static inline bool cv_checkpoint(struct cv_ctx *ctx)
+{
+    if (__builtin_expect(atomic_load_explicit(ctx->attention, memory_order_relaxed) != 0, 0)) {
+        cv__checkpoint_slow(ctx);
+        return (atomic_load_explicit(ctx->attention, memory_order_relaxed) & CV_ATTN_STOP) != 0;
+    }
+    return false;
+}
+
+static inline bool cv_stopping(struct cv_ctx *ctx)
+{
+    return (atomic_load_explicit(ctx->attention, memory_order_relaxed) & CV_ATTN_STOP) != 0;
+}
+
+/* CPU work: burns `ns` nanoseconds of CPU (calibrated work units, so a preempted thread does not
+ * count time it did not compute), with GIL checkpoints. Returns false if stopped early. */
+bool cv_cpu(struct cv_ctx *ctx, uint64_t ns);
+/* Sleeps (an I/O wait: releases the GIL). Returns false if stopped early. */
+bool cv_sleep(struct cv_ctx *ctx, uint64_t ns);
+
+/* Objects. Created during setup (before workers start) in shared memory; names are shown. */
+struct cv_mutex;
+struct cv_sem;
+struct cv_queue;
+struct cv_barrier;
+struct cv_counter;
+
+struct cv_mutex *cv_mutex_create(struct cv_run *run, const char *name);
+/* lock and acquire return false only when the run is stopping (nothing was acquired then). */
+bool cv_mutex_lock(struct cv_ctx *ctx, struct cv_mutex *m);
+bool cv_mutex_trylock(struct cv_ctx *ctx, struct cv_mutex *m);
+void cv_mutex_unlock(struct cv_ctx *ctx, struct cv_mutex *m);
+
+struct cv_sem *cv_sem_create(struct cv_run *run, const char *name, uint32_t initial);
+bool cv_sem_acquire(struct cv_ctx *ctx, struct cv_sem *s);
+void cv_sem_release(struct cv_ctx *ctx, struct cv_sem *s);
+uint32_t cv_sem_value(struct cv_sem *s);
+
+/* A bounded FIFO of 64-bit items. push/pop return false only when the run is stopping. */
+struct cv_queue *cv_queue_create(struct cv_run *run, const char *name, uint32_t capacity);
+bool cv_queue_push(struct cv_ctx *ctx, struct cv_queue *q, uint64_t item);
+bool cv_queue_pop(struct cv_ctx *ctx, struct cv_queue *q, uint64_t *item);
+uint32_t cv_queue_depth(struct cv_queue *q);
+
+/* Releases everyone once `parties` lanes have arrived. Returns the phase passed (0, 1, ...),
+ * or UINT64_MAX when the run is stopping. */
+struct cv_barrier *cv_barrier_create(struct cv_run *run, const char *name, uint32_t parties);
+uint64_t cv_barrier_wait(struct cv_ctx *ctx, struct cv_barrier *b);
+
+/* A shared counter whose increment is a read, `work_ns` of computing, then a write. */
+#define CV_COUNTER_VARIANTS(X) \
+    X(NONE, "none")            \
+    X(MUTEX, "mutex")          \
+    X(ATOMIC, "atomic")
+enum cv_counter_variant {
+#define CV_X_ENUM(name, str) CV_COUNTER_##name,
+    CV_COUNTER_VARIANTS(CV_X_ENUM)
+#undef CV_X_ENUM
+};
+const char *cv_counter_variant_name(enum cv_counter_variant v);
+int cv_counter_variant_from_name(const char *name);
+
+struct cv_counter *cv_counter_create(struct cv_run *run, const char *name,
+                                     enum cv_counter_variant variant);
+/* Returns false when the run is stopping. */
+bool cv_counter_add(struct cv_ctx *ctx, struct cv_counter *c, uint64_t work_ns);
+uint64_t cv_counter_value(struct cv_counter *c);
+/* Emits a counter.value event now (workloads call this at milestones). */
+void cv_counter_sample(struct cv_ctx *ctx, struct cv_counter *c);
+
+/* Memory shared by every worker (threads and forked processes alike), zeroed; setup only. */
+void *cv_shared_alloc(struct cv_run *run, unsigned long bytes);
+
+#endif

@@ -1,0 +1,757 @@
+/*
+ * The collector: turns a stream of events into lane states, lock/queue/task aggregates and a
+ * bounded timeline store. Live runs feed it from the rings (merged in time order); recordings
+ * and tests feed it directly. It runs on one thread (the front end's) and takes no locks.
+ */
+#include "concviz/collector.h"
+#include "concviz/concviz.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_STORE    (1u << 20)
+#define SERIES_MAX       2048
+#define HELD_MAX         8
+#define GRACE_NS         2000000u /* events younger than this may still be in flight */
+#define TASK_TRACK_LIMIT (1u << 24)
+
+static const char *const state_names[] = {
+#define CV_X_NAME(name, str) str,
+    CV_LANE_STATES(CV_X_NAME)
+#undef CV_X_NAME
+};
+
+static const char *const object_names[] = {
+#define CV_X_NAME(name, str) str,
+    CV_OBJECT_KINDS(CV_X_NAME)
+#undef CV_X_NAME
+};
+
+const char *cv_lane_state_name(unsigned state)
+{
+    return state < CV_LANE__COUNT ? state_names[state] : "unknown";
+}
+
+const char *cv_object_kind_name(unsigned kind)
+{
+    return kind < CV_OBJ__COUNT ? object_names[kind] : "unknown";
+}
+
+enum task_status { T_UNKNOWN, T_SUBMITTED, T_STARTED, T_DONE, T_FAILED, T_CANCELLED };
+
+struct task_rec {
+    uint64_t submit_ns, start_ns, end_ns;
+    uint32_t lane;
+    uint8_t status;
+};
+
+struct held {
+    uint32_t obj;
+    uint64_t since;
+};
+
+struct lane_priv {
+    bool declared;
+    bool in_task;
+    bool push_wait; /* its queue wait is a push (else a pop) */
+    uint64_t wait_since;
+    unsigned nheld;
+    struct held held[HELD_MAX];
+};
+
+struct objref {
+    int8_t kind; /* -1 = undeclared */
+    uint32_t index;
+};
+
+struct lock_priv {
+    uint32_t last_holder;
+};
+
+struct queue_priv {
+    struct cv_depth_point *series;
+    size_t n;
+};
+
+struct cv_collector {
+    size_t nlanes;
+    struct cv_lane_stats *lanes;
+    struct lane_priv *lp;
+    struct cv_lane_stats *view; /* lanes with open states counted, for snapshots */
+
+    size_t nobjs;
+    struct objref *objs;
+    size_t nlocks, nqueues, ncounters;
+    struct cv_lock_stats *locks;
+    struct lock_priv *lockp;
+    struct cv_queue_stats *queues;
+    struct queue_priv *queuep;
+    struct cv_counter_stats *counters;
+
+    size_t ntasks;
+    struct task_rec *tasks;
+    uint32_t *order;
+    size_t norder, order_cap;
+
+    struct cv_event *store;
+    size_t store_cap, store_head, store_count;
+
+    struct cv_ring *const *rings;
+    size_t nrings;
+    uint64_t t0;
+    uint32_t *heap;
+
+    bool finished;
+    struct cv_snapshot snap;
+};
+
+struct cv_collector *cv_collector_create(size_t store_capacity)
+{
+    struct cv_collector *c = cv_xcalloc(1, sizeof *c);
+    c->store_cap = store_capacity ? store_capacity : DEFAULT_STORE;
+    c->store = cv_xmalloc(c->store_cap * sizeof *c->store);
+    return c;
+}
+
+void cv_collector_destroy(struct cv_collector *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nqueues; i++)
+        free(c->queuep[i].series);
+    free(c->lanes);
+    free(c->lp);
+    free(c->view);
+    free(c->objs);
+    free(c->locks);
+    free(c->lockp);
+    free(c->queues);
+    free(c->queuep);
+    free(c->counters);
+    free(c->tasks);
+    free(c->order);
+    free(c->store);
+    free(c->heap);
+    free(c);
+}
+
+static void ensure_lane(struct cv_collector *c, uint32_t lane)
+{
+    if (lane < c->nlanes)
+        return;
+    size_t n = (size_t)lane + 1;
+    c->lanes = cv_xrealloc(c->lanes, n * sizeof *c->lanes);
+    c->lp = cv_xrealloc(c->lp, n * sizeof *c->lp);
+    c->view = cv_xrealloc(c->view, n * sizeof *c->view);
+    for (size_t i = c->nlanes; i < n; i++) {
+        memset(&c->lanes[i], 0, sizeof c->lanes[i]);
+        memset(&c->lp[i], 0, sizeof c->lp[i]);
+        c->lanes[i].state = CV_LANE_OFF;
+        c->lanes[i].current_task = CV_NONE;
+        c->lanes[i].waiting_on = CV_NONE;
+        snprintf(c->lanes[i].name, sizeof c->lanes[i].name, "lane-%zu", i);
+        c->lanes[i].role = CV_ROLE_WORKER;
+    }
+    c->nlanes = n;
+}
+
+void cv_collector_add_lane(struct cv_collector *c, uint32_t lane, const char *name,
+                           enum cv_lane_role role)
+{
+    ensure_lane(c, lane);
+    snprintf(c->lanes[lane].name, sizeof c->lanes[lane].name, "%s", name);
+    c->lanes[lane].role = role;
+    c->lp[lane].declared = true;
+}
+
+void cv_collector_add_object(struct cv_collector *c, uint32_t obj, enum cv_object_kind kind,
+                             const char *name, uint32_t capacity)
+{
+    if (obj >= c->nobjs) {
+        size_t n = (size_t)obj + 1;
+        c->objs = cv_xrealloc(c->objs, n * sizeof *c->objs);
+        for (size_t i = c->nobjs; i < n; i++)
+            c->objs[i].kind = -1;
+        c->nobjs = n;
+    }
+    struct objref *r = &c->objs[obj];
+    r->kind = (int8_t)kind;
+    switch (kind) {
+    case CV_OBJ_QUEUE: {
+        r->index = (uint32_t)c->nqueues++;
+        c->queues = cv_xrealloc(c->queues, c->nqueues * sizeof *c->queues);
+        c->queuep = cv_xrealloc(c->queuep, c->nqueues * sizeof *c->queuep);
+        struct cv_queue_stats *q = &c->queues[r->index];
+        memset(q, 0, sizeof *q);
+        q->obj = obj;
+        q->capacity = capacity;
+        snprintf(q->name, sizeof q->name, "%s", name);
+        c->queuep[r->index].series = cv_xmalloc(SERIES_MAX * sizeof(struct cv_depth_point));
+        c->queuep[r->index].n = 0;
+        break;
+    }
+    case CV_OBJ_COUNTER: {
+        r->index = (uint32_t)c->ncounters++;
+        c->counters = cv_xrealloc(c->counters, c->ncounters * sizeof *c->counters);
+        struct cv_counter_stats *k = &c->counters[r->index];
+        memset(k, 0, sizeof *k);
+        k->obj = obj;
+        snprintf(k->name, sizeof k->name, "%s", name);
+        break;
+    }
+    default: {
+        r->index = (uint32_t)c->nlocks++;
+        c->locks = cv_xrealloc(c->locks, c->nlocks * sizeof *c->locks);
+        c->lockp = cv_xrealloc(c->lockp, c->nlocks * sizeof *c->lockp);
+        struct cv_lock_stats *l = &c->locks[r->index];
+        memset(l, 0, sizeof *l);
+        l->obj = obj;
+        l->kind = kind;
+        snprintf(l->name, sizeof l->name, "%s", name);
+        l->holder = l->handoff_from = l->handoff_to = CV_NONE;
+        c->lockp[r->index].last_holder = CV_NONE;
+        break;
+    }
+    }
+}
+
+static struct cv_lock_stats *lock_of(struct cv_collector *c, uint32_t obj, uint32_t *index)
+{
+    if (obj >= c->nobjs)
+        return NULL;
+    struct objref *r = &c->objs[obj];
+    if (r->kind < 0 || r->kind == CV_OBJ_QUEUE || r->kind == CV_OBJ_COUNTER)
+        return NULL;
+    *index = r->index;
+    return &c->locks[r->index];
+}
+
+static struct cv_queue_stats *queue_of(struct cv_collector *c, uint32_t obj, uint32_t *index)
+{
+    if (obj >= c->nobjs || c->objs[obj].kind != CV_OBJ_QUEUE)
+        return NULL;
+    *index = c->objs[obj].index;
+    return &c->queues[*index];
+}
+
+static struct task_rec *task_of(struct cv_collector *c, uint32_t task)
+{
+    if (task == CV_NONE || task >= TASK_TRACK_LIMIT)
+        return NULL;
+    if (task >= c->ntasks) {
+        size_t n = c->ntasks ? c->ntasks : 64;
+        while (n <= task)
+            n *= 2;
+        c->tasks = cv_xrealloc(c->tasks, n * sizeof *c->tasks);
+        memset(c->tasks + c->ntasks, 0, (n - c->ntasks) * sizeof *c->tasks);
+        c->ntasks = n;
+    }
+    return &c->tasks[task];
+}
+
+static void set_state(struct cv_lane_stats *l, enum cv_lane_state st, uint64_t ts)
+{
+    if (ts < l->since_ns)
+        ts = l->since_ns;
+    if (l->state != CV_LANE_OFF)
+        l->state_ns[l->state] += ts - l->since_ns;
+    l->state = st;
+    l->since_ns = ts;
+}
+
+static enum cv_lane_state base_state(const struct lane_priv *p)
+{
+    return p->in_task ? CV_LANE_RUNNING : CV_LANE_IDLE;
+}
+
+static void held_push(struct lane_priv *p, uint32_t obj, uint64_t ts)
+{
+    if (p->nheld < HELD_MAX)
+        p->held[p->nheld++] = (struct held){obj, ts};
+}
+
+/* Returns the acquisition time of obj's most recent hold by this lane, removing it. */
+static bool held_pop(struct lane_priv *p, uint32_t obj, uint64_t *since)
+{
+    for (unsigned i = p->nheld; i-- > 0;) {
+        if (p->held[i].obj == obj) {
+            *since = p->held[i].since;
+            memmove(&p->held[i], &p->held[i + 1], (p->nheld - i - 1) * sizeof p->held[0]);
+            p->nheld--;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void order_push(struct cv_collector *c, uint32_t task)
+{
+    if (c->norder == c->order_cap) {
+        c->order_cap = c->order_cap ? c->order_cap * 2 : 256;
+        c->order = cv_xrealloc(c->order, c->order_cap * sizeof *c->order);
+    }
+    c->order[c->norder++] = task;
+}
+
+static void series_push(struct queue_priv *qp, uint64_t ts, uint32_t depth)
+{
+    if (qp->n == SERIES_MAX) {
+        /* Halve the resolution: keep the deeper point of each pair, so maxima survive. */
+        for (size_t i = 0; i < SERIES_MAX / 2; i++) {
+            struct cv_depth_point a = qp->series[2 * i], b = qp->series[2 * i + 1];
+            qp->series[i] = a.depth >= b.depth ? a : b;
+        }
+        qp->n = SERIES_MAX / 2;
+    }
+    qp->series[qp->n++] = (struct cv_depth_point){ts, depth};
+}
+
+static void task_finished(struct cv_collector *c, struct cv_lane_stats *l, struct lane_priv *p,
+                          const struct cv_event *e, uint8_t status)
+{
+    struct task_rec *t = task_of(c, e->task);
+    bool was_started = t ? t->status == T_STARTED : p->in_task;
+    if (t) {
+        t->status = status;
+        t->end_ns = e->ts;
+    }
+    if (was_started) {
+        if (c->snap.inflight)
+            c->snap.inflight--;
+        if (status != T_CANCELLED)
+            order_push(c, e->task);
+    }
+    if (p->in_task && l->current_task == e->task) {
+        p->in_task = false;
+        l->current_task = CV_NONE;
+        set_state(l, CV_LANE_IDLE, e->ts);
+    }
+}
+
+static void wait_begin(struct cv_lane_stats *l, struct lane_priv *p, enum cv_lane_state st,
+                       const struct cv_event *e)
+{
+    l->waiting_on = e->obj;
+    p->wait_since = e->ts;
+    set_state(l, st, e->ts);
+}
+
+static void acquired(struct cv_collector *c, struct cv_lane_stats *l, struct lane_priv *p,
+                     const struct cv_event *e)
+{
+    uint32_t idx;
+    struct cv_lock_stats *k = lock_of(c, e->obj, &idx);
+    bool waited = l->waiting_on == e->obj;
+    if (k) {
+        k->acquisitions++;
+        if (waited) {
+            uint64_t w = e->ts > p->wait_since ? e->ts - p->wait_since : 0;
+            k->contended++;
+            k->wait_ns_total += w;
+            if (w > k->wait_ns_max)
+                k->wait_ns_max = w;
+            if (k->waiters)
+                k->waiters--;
+        }
+        uint32_t last = c->lockp[idx].last_holder;
+        if (last != CV_NONE && last != e->lane) {
+            k->handoffs++;
+            if (waited) {
+                k->handoff_from = last;
+                k->handoff_to = e->lane;
+            }
+            if (k->kind == CV_OBJ_GIL)
+                c->snap.gil_switches++;
+        }
+        k->holder = e->lane;
+        k->holders++;
+    }
+    held_push(p, e->obj, e->ts);
+    if (waited)
+        l->waiting_on = CV_NONE;
+    set_state(l, base_state(p), e->ts);
+}
+
+static void released(struct cv_collector *c, struct lane_priv *p, const struct cv_event *e)
+{
+    uint32_t idx;
+    struct cv_lock_stats *k = lock_of(c, e->obj, &idx);
+    uint64_t since;
+    bool had = held_pop(p, e->obj, &since);
+    if (!k)
+        return;
+    if (had)
+        k->hold_ns_total += e->ts > since ? e->ts - since : 0;
+    if (k->holders)
+        k->holders--;
+    if (k->holders == 0)
+        k->holder = CV_NONE;
+    c->lockp[idx].last_holder = e->lane;
+}
+
+static void store_push(struct cv_collector *c, const struct cv_event *e)
+{
+    size_t at = c->store_head + c->store_count;
+    if (at >= c->store_cap)
+        at -= c->store_cap;
+    c->store[at] = *e;
+    if (c->store_count < c->store_cap) {
+        c->store_count++;
+    } else {
+        c->store_head = c->store_head + 1 == c->store_cap ? 0 : c->store_head + 1;
+        c->snap.store_evicted++;
+    }
+}
+
+static void feed_one(struct cv_collector *c, const struct cv_event *e)
+{
+    ensure_lane(c, e->lane);
+    struct cv_lane_stats *l = &c->lanes[e->lane];
+    struct lane_priv *p = &c->lp[e->lane];
+    struct cv_snapshot *s = &c->snap;
+    uint32_t idx;
+
+    l->events++;
+    s->events_recorded++;
+    store_push(c, e);
+
+    switch ((enum cv_event_kind)e->kind) {
+    case CV_EV_WORKER_START:
+        set_state(l, base_state(p), e->ts);
+        break;
+    case CV_EV_WORKER_EXIT:
+        set_state(l, CV_LANE_OFF, e->ts);
+        break;
+    case CV_EV_WORKER_DEAD:
+        set_state(l, CV_LANE_DEAD, e->ts);
+        break;
+    case CV_EV_TASK_SUBMIT: {
+        struct task_rec *t = task_of(c, e->task);
+        if (t) {
+            t->status = T_SUBMITTED;
+            t->submit_ns = e->ts;
+        }
+        s->tasks.submitted++;
+        break;
+    }
+    case CV_EV_TASK_START: {
+        struct task_rec *t = task_of(c, e->task);
+        if (t) {
+            t->status = T_STARTED;
+            t->start_ns = e->ts;
+            t->lane = e->lane;
+        }
+        s->tasks.started++;
+        if (++s->inflight > s->inflight_max)
+            s->inflight_max = s->inflight;
+        l->tasks++;
+        l->current_task = e->task;
+        p->in_task = true;
+        set_state(l, CV_LANE_RUNNING, e->ts);
+        break;
+    }
+    case CV_EV_TASK_END:
+        s->tasks.completed++;
+        task_finished(c, l, p, e, T_DONE);
+        break;
+    case CV_EV_TASK_FAIL:
+        s->tasks.failed++;
+        task_finished(c, l, p, e, T_FAILED);
+        break;
+    case CV_EV_TASK_CANCEL:
+        s->tasks.cancelled++;
+        task_finished(c, l, p, e, T_CANCELLED);
+        break;
+    case CV_EV_TASK_TIMEOUT:
+        s->tasks.timed_out++;
+        break;
+    case CV_EV_TASK_RETRY:
+        s->tasks.retried++;
+        break;
+    case CV_EV_LOCK_WAIT:
+    case CV_EV_SEM_WAIT:
+    case CV_EV_GIL_WAIT:
+    case CV_EV_BARRIER_WAIT: {
+        struct cv_lock_stats *k = lock_of(c, e->obj, &idx);
+        if (k)
+            k->waiters++;
+        enum cv_lane_state st = e->kind == CV_EV_LOCK_WAIT  ? CV_LANE_LOCK_WAIT
+                                : e->kind == CV_EV_SEM_WAIT ? CV_LANE_SEM_WAIT
+                                : e->kind == CV_EV_GIL_WAIT ? CV_LANE_GIL_WAIT
+                                                            : CV_LANE_BARRIER;
+        wait_begin(l, p, st, e);
+        break;
+    }
+    case CV_EV_LOCK_ACQUIRE:
+    case CV_EV_SEM_ACQUIRE:
+    case CV_EV_GIL_ACQUIRE:
+        acquired(c, l, p, e);
+        break;
+    case CV_EV_LOCK_RELEASE:
+    case CV_EV_SEM_RELEASE:
+    case CV_EV_GIL_RELEASE:
+        released(c, p, e);
+        break;
+    case CV_EV_BARRIER_RELEASE: {
+        /* Passing a barrier: an acquisition that is released at once. */
+        acquired(c, l, p, e);
+        released(c, p, e);
+        break;
+    }
+    case CV_EV_GIL_DROP_REQUEST:
+        s->gil_drop_requests++;
+        break;
+    case CV_EV_QUEUE_PUSH_WAIT:
+    case CV_EV_QUEUE_POP_WAIT: {
+        struct cv_queue_stats *q = queue_of(c, e->obj, &idx);
+        bool push = e->kind == CV_EV_QUEUE_PUSH_WAIT;
+        if (q) {
+            if (push) {
+                q->push_blocked++;
+                q->producers_waiting++;
+            } else {
+                q->pop_blocked++;
+                q->consumers_waiting++;
+            }
+        }
+        p->push_wait = push;
+        wait_begin(l, p, CV_LANE_QUEUE_WAIT, e);
+        break;
+    }
+    case CV_EV_QUEUE_PUSH:
+    case CV_EV_QUEUE_POP: {
+        struct cv_queue_stats *q = queue_of(c, e->obj, &idx);
+        bool push = e->kind == CV_EV_QUEUE_PUSH;
+        if (q) {
+            if (push)
+                q->pushed++;
+            else
+                q->popped++;
+            q->depth = (uint32_t)e->arg;
+            if (q->depth > q->max_depth)
+                q->max_depth = q->depth;
+            series_push(&c->queuep[idx], e->ts, q->depth);
+        }
+        if (l->waiting_on == e->obj && l->state == CV_LANE_QUEUE_WAIT && p->push_wait == push) {
+            if (q) {
+                if (push && q->producers_waiting)
+                    q->producers_waiting--;
+                if (!push && q->consumers_waiting)
+                    q->consumers_waiting--;
+            }
+            l->waiting_on = CV_NONE;
+            set_state(l, base_state(p), e->ts);
+        }
+        break;
+    }
+    case CV_EV_IO_BEGIN:
+        set_state(l, CV_LANE_IO, e->ts);
+        break;
+    case CV_EV_IO_END:
+        set_state(l, base_state(p), e->ts);
+        break;
+    case CV_EV_COUNTER_VALUE:
+        if (e->obj < c->nobjs && c->objs[e->obj].kind == CV_OBJ_COUNTER) {
+            struct cv_counter_stats *k = &c->counters[c->objs[e->obj].index];
+            k->value = e->arg;
+            k->samples++;
+        }
+        break;
+    case CV_EV_LOOP_POLL_BEGIN:
+        set_state(l, CV_LANE_IDLE, e->ts);
+        break;
+    case CV_EV_LOOP_POLL_END:
+        set_state(l, CV_LANE_RUNNING, e->ts);
+        break;
+    case CV_EV_DEADLOCK:
+        s->deadlock = true;
+        break;
+    case CV_EV_DROPS:
+        l->drops += e->arg;
+        s->events_dropped += e->arg;
+        break;
+    case CV_EV__COUNT:
+        break;
+    }
+}
+
+void cv_collector_feed(struct cv_collector *c, const struct cv_event *ev, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        feed_one(c, &ev[i]);
+}
+
+void cv_collector_attach_rings(struct cv_collector *c, struct cv_ring *const *rings, size_t n,
+                               uint64_t t0_ticks)
+{
+    c->rings = rings;
+    c->nrings = n;
+    c->t0 = t0_ticks;
+    free(c->heap);
+    c->heap = cv_xmalloc((n ? n : 1) * sizeof *c->heap);
+    if (n)
+        ensure_lane(c, (uint32_t)(n - 1));
+}
+
+/* Drain state for one pass: each ring is read in place between its tail and a head snapshot. */
+struct cursor {
+    uint64_t pos, end;
+};
+
+static inline uint64_t slot_ns(const struct cv_collector *c, struct cv_ring *r, uint64_t pos)
+{
+    uint64_t t = cv_ring_slots(r)[pos & r->mask].ts;
+    return t > c->t0 ? cv_clock_ticks_to_ns(t - c->t0) : 0;
+}
+
+size_t cv_collector_drain(struct cv_collector *c, uint64_t now_ns, bool final)
+{
+    size_t nr = c->nrings;
+    if (!nr)
+        return 0;
+    struct cursor stackcur[64];
+    struct cursor *cur = nr <= 64 ? stackcur : cv_xmalloc(nr * sizeof *cur);
+    uint64_t limit = final ? UINT64_MAX : (now_ns > GRACE_NS ? now_ns - GRACE_NS : 0);
+    uint64_t *key = cv_xmalloc(nr * sizeof *key);
+    uint32_t *heap = c->heap;
+    size_t nh = 0, fed = 0;
+
+    for (size_t i = 0; i < nr; i++) {
+        struct cv_ring *r = c->rings[i];
+        cur[i].pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
+        cur[i].end = atomic_load_explicit(&r->head, memory_order_acquire);
+        uint64_t drops = cv_ring_take_drops(r);
+        if (drops) {
+            uint64_t ts = cur[i].end > cur[i].pos ? slot_ns(c, r, cur[i].end - 1) : now_ns;
+            struct cv_event d = {.ts = ts,
+                                 .arg = drops,
+                                 .task = CV_NONE,
+                                 .obj = CV_NONE,
+                                 .lane = (uint16_t)i,
+                                 .kind = CV_EV_DROPS};
+            feed_one(c, &d);
+            fed++;
+        }
+        if (cur[i].pos < cur[i].end) {
+            key[i] = slot_ns(c, r, cur[i].pos);
+            if (key[i] <= limit) {
+                /* sift up */
+                size_t k = nh++;
+                while (k > 0 && key[heap[(k - 1) / 2]] > key[i]) {
+                    heap[k] = heap[(k - 1) / 2];
+                    k = (k - 1) / 2;
+                }
+                heap[k] = (uint32_t)i;
+            }
+        }
+    }
+
+    while (nh > 0) {
+        uint32_t i = heap[0];
+        struct cv_ring *r = c->rings[i];
+        /* Feed a run from this lane while it stays the earliest. */
+        uint64_t next = limit;
+        if (nh > 1 && key[heap[1]] < next)
+            next = key[heap[1]];
+        if (nh > 2 && key[heap[2]] < next)
+            next = key[heap[2]];
+        const struct cv_event *slots = cv_ring_slots(r);
+        uint64_t ts = key[i];
+        do {
+            struct cv_event e = slots[cur[i].pos & r->mask];
+            e.ts = ts;
+            e.lane = (uint16_t)i;
+            feed_one(c, &e);
+            fed++;
+            cur[i].pos++;
+            if (cur[i].pos == cur[i].end)
+                break;
+            ts = slot_ns(c, r, cur[i].pos);
+        } while (ts <= next);
+        /* Re-key or remove the root, then sift down. */
+        uint32_t moving;
+        if (cur[i].pos < cur[i].end && ts <= limit) {
+            key[i] = ts;
+            moving = i;
+        } else {
+            moving = heap[--nh];
+            if (nh == 0)
+                break;
+        }
+        size_t k = 0;
+        for (;;) {
+            size_t ch = 2 * k + 1;
+            if (ch >= nh)
+                break;
+            if (ch + 1 < nh && key[heap[ch + 1]] < key[heap[ch]])
+                ch++;
+            if (key[heap[ch]] >= key[moving])
+                break;
+            heap[k] = heap[ch];
+            k = ch;
+        }
+        heap[k] = moving;
+    }
+
+    for (size_t i = 0; i < nr; i++)
+        atomic_store_explicit(&c->rings[i]->tail, cur[i].pos, memory_order_release);
+    free(key);
+    if (cur != stackcur)
+        free(cur);
+    return fed;
+}
+
+void cv_collector_finish(struct cv_collector *c, uint64_t end_ns)
+{
+    for (size_t i = 0; i < c->nlanes; i++)
+        if (c->lanes[i].state != CV_LANE_OFF && c->lanes[i].state != CV_LANE_DEAD)
+            set_state(&c->lanes[i], CV_LANE_OFF, end_ns);
+    c->finished = true;
+    c->snap.now_ns = end_ns;
+}
+
+const struct cv_snapshot *cv_collector_snapshot(struct cv_collector *c, uint64_t now_ns)
+{
+    struct cv_snapshot *s = &c->snap;
+    if (c->finished)
+        now_ns = s->now_ns;
+    s->now_ns = now_ns;
+    if (c->nlanes)
+        memcpy(c->view, c->lanes, c->nlanes * sizeof *c->view);
+    for (size_t i = 0; i < c->nlanes; i++) {
+        struct cv_lane_stats *v = &c->view[i];
+        if (v->state != CV_LANE_OFF && now_ns > v->since_ns)
+            v->state_ns[v->state] += now_ns - v->since_ns;
+    }
+    for (size_t i = 0; i < c->nqueues; i++) {
+        c->queues[i].series = c->queuep[i].series;
+        c->queues[i].nseries = c->queuep[i].n;
+    }
+    s->nlanes = c->nlanes;
+    s->lanes = c->view;
+    s->nlocks = c->nlocks;
+    s->locks = c->locks;
+    s->nqueues = c->nqueues;
+    s->queues = c->queues;
+    s->ncounters = c->ncounters;
+    s->counters = c->counters;
+    s->completion_order = c->order;
+    s->ncompleted = c->norder;
+    return s;
+}
+
+size_t cv_collector_store_count(const struct cv_collector *c)
+{
+    return c->store_count;
+}
+
+const struct cv_event *cv_collector_store_at(const struct cv_collector *c, size_t i)
+{
+    if (i >= c->store_count)
+        return NULL;
+    size_t at = c->store_head + i;
+    if (at >= c->store_cap)
+        at -= c->store_cap;
+    return &c->store[at];
+}

@@ -1,0 +1,564 @@
+/*
+ * Expectation expressions, evaluated against a run summary:
+ *   expect := or ['when' or]
+ *   or     := and (('or' | '||') and)*          and := not (('and' | '&&') not)*
+ *   not    := ('not' | '!') not | cmp           cmp := sum [('=='|'!='|'<'|'<='|'>'|'>=') sum]
+ *   sum    := prod (('+'|'-') prod)*            prod := unary (('*'|'/') unary)*
+ *   unary  := '-' unary | primary
+ *   primary:= number | "string" | true | false | path | len '(' path ')' | '(' or ')'
+ *   path   := ident ('.' ident | '.' digits | '[' digits ']' | '[' "name" ']')*
+ * A path segment that names an array of objects picks the element whose "name" matches.
+ */
+#include "concviz/concviz.h"
+#include "concviz/scenario.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum node_type { N_NUM, N_STR, N_BOOL, N_PATH, N_LEN, N_NEG, N_NOT, N_BIN, N_WHEN };
+enum op { OP_OR, OP_AND, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_ADD, OP_SUB, OP_MUL, OP_DIV };
+
+struct seg {
+    char *name; /* NULL for an index */
+    size_t index;
+};
+
+struct cv_expr {
+    enum node_type type;
+    enum op op;
+    double num;
+    bool b;
+    char *str; /* string literal, or the path as written */
+    struct seg *segs;
+    size_t nsegs;
+    struct cv_expr *a, *b2;
+};
+
+struct parser {
+    const char *s;
+    const char *p;
+    char *err;
+};
+
+static struct cv_expr *node(enum node_type t)
+{
+    struct cv_expr *e = cv_xcalloc(1, sizeof *e);
+    e->type = t;
+    return e;
+}
+
+void cv_expr_free(struct cv_expr *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->nsegs; i++)
+        free(e->segs[i].name);
+    free(e->segs);
+    free(e->str);
+    cv_expr_free(e->a);
+    cv_expr_free(e->b2);
+    free(e);
+}
+
+static void fail(struct parser *ps, const char *what)
+{
+    if (ps->err)
+        return;
+    if (*ps->p)
+        ps->err =
+            cv_strdup_printf("%s at column %d ('%.12s')", what, (int)(ps->p - ps->s) + 1, ps->p);
+    else
+        ps->err = cv_strdup_printf("%s at end of expression", what);
+}
+
+static void skip(struct parser *ps)
+{
+    while (isspace((unsigned char)*ps->p))
+        ps->p++;
+}
+
+/* Matches a punctuation token or a keyword (whole word). */
+static bool accept(struct parser *ps, const char *tok)
+{
+    skip(ps);
+    size_t n = strlen(tok);
+    if (strncmp(ps->p, tok, n) != 0)
+        return false;
+    if (isalpha((unsigned char)tok[0]) && (isalnum((unsigned char)ps->p[n]) || ps->p[n] == '_'))
+        return false;
+    /* "<" must not eat the start of "<=", nor "=" of "==" etc. */
+    if (n == 1 && strchr("<>!", tok[0]) && ps->p[1] == '=')
+        return false;
+    ps->p += n;
+    return true;
+}
+
+static bool is_ident_start(char c)
+{
+    return isalpha((unsigned char)c) || c == '_';
+}
+
+static char *ident(struct parser *ps)
+{
+    const char *b = ps->p;
+    while (isalnum((unsigned char)*ps->p) || *ps->p == '_')
+        ps->p++;
+    size_t n = (size_t)(ps->p - b);
+    char *s = cv_xmalloc(n + 1);
+    memcpy(s, b, n);
+    s[n] = 0;
+    return s;
+}
+
+static char *string_lit(struct parser *ps)
+{
+    char q = *ps->p++;
+    const char *b = ps->p;
+    while (*ps->p && *ps->p != q)
+        ps->p++;
+    if (*ps->p != q) {
+        fail(ps, "unterminated string");
+        return NULL;
+    }
+    size_t n = (size_t)(ps->p - b);
+    ps->p++;
+    char *s = cv_xmalloc(n + 1);
+    memcpy(s, b, n);
+    s[n] = 0;
+    return s;
+}
+
+static void add_seg(struct cv_expr *e, char *name, size_t index)
+{
+    e->segs = cv_xrealloc(e->segs, (e->nsegs + 1) * sizeof *e->segs);
+    e->segs[e->nsegs++] = (struct seg){name, index};
+}
+
+static struct cv_expr *path(struct parser *ps)
+{
+    const char *b = ps->p;
+    struct cv_expr *e = node(N_PATH);
+    add_seg(e, ident(ps), 0);
+    for (;;) {
+        if (*ps->p == '.' && is_ident_start(ps->p[1])) {
+            ps->p++;
+            add_seg(e, ident(ps), 0);
+        } else if (*ps->p == '.' && isdigit((unsigned char)ps->p[1])) {
+            ps->p++;
+            add_seg(e, NULL, strtoul(ps->p, (char **)&ps->p, 10));
+        } else if (*ps->p == '[') {
+            ps->p++;
+            skip(ps);
+            if (*ps->p == '"' || *ps->p == '\'') {
+                char *s = string_lit(ps);
+                if (!s)
+                    break;
+                add_seg(e, s, 0);
+            } else if (isdigit((unsigned char)*ps->p)) {
+                add_seg(e, NULL, strtoul(ps->p, (char **)&ps->p, 10));
+            } else {
+                fail(ps, "expected an index or a \"name\"");
+                break;
+            }
+            skip(ps);
+            if (*ps->p != ']') {
+                fail(ps, "expected ']'");
+                break;
+            }
+            ps->p++;
+        } else {
+            break;
+        }
+    }
+    size_t n = (size_t)(ps->p - b);
+    e->str = cv_xmalloc(n + 1);
+    memcpy(e->str, b, n);
+    e->str[n] = 0;
+    return e;
+}
+
+static struct cv_expr *p_or(struct parser *ps);
+
+static struct cv_expr *primary(struct parser *ps)
+{
+    skip(ps);
+    char c = *ps->p;
+    if (isdigit((unsigned char)c) || (c == '.' && isdigit((unsigned char)ps->p[1]))) {
+        struct cv_expr *e = node(N_NUM);
+        char *end;
+        e->num = strtod(ps->p, &end);
+        ps->p = end;
+        /* Readable big numbers: 4_000_000 */
+        while (*ps->p == '_' && isdigit((unsigned char)ps->p[1])) {
+            char *end2;
+            const char *digits = ps->p + 1;
+            double more = strtod(digits, &end2);
+            e->num = e->num * pow(10, (double)(end2 - digits)) + more;
+            ps->p = end2;
+        }
+        return e;
+    }
+    if (c == '"' || c == '\'') {
+        struct cv_expr *e = node(N_STR);
+        e->str = string_lit(ps);
+        return e;
+    }
+    if (accept(ps, "(")) {
+        struct cv_expr *e = p_or(ps);
+        if (!accept(ps, ")"))
+            fail(ps, "expected ')'");
+        return e;
+    }
+    if (accept(ps, "true") || accept(ps, "false")) {
+        struct cv_expr *e = node(N_BOOL);
+        e->b = ps->p[-1] == 'e' && ps->p[-2] == 'u';
+        return e;
+    }
+    if (accept(ps, "len")) {
+        struct cv_expr *e = node(N_LEN);
+        if (!accept(ps, "(")) {
+            fail(ps, "expected '(' after len");
+            return e;
+        }
+        skip(ps);
+        if (!is_ident_start(*ps->p)) {
+            fail(ps, "len() takes a path");
+            return e;
+        }
+        e->a = path(ps);
+        if (!accept(ps, ")"))
+            fail(ps, "expected ')'");
+        return e;
+    }
+    if (is_ident_start(c))
+        return path(ps);
+    fail(ps, "expected a value");
+    return node(N_NUM);
+}
+
+static struct cv_expr *bin(enum op op, struct cv_expr *a, struct cv_expr *b)
+{
+    struct cv_expr *e = node(N_BIN);
+    e->op = op;
+    e->a = a;
+    e->b2 = b;
+    return e;
+}
+
+static struct cv_expr *unary(struct parser *ps)
+{
+    if (accept(ps, "-")) {
+        struct cv_expr *e = node(N_NEG);
+        e->a = unary(ps);
+        return e;
+    }
+    return primary(ps);
+}
+
+static struct cv_expr *prod(struct parser *ps)
+{
+    struct cv_expr *e = unary(ps);
+    for (;;) {
+        if (accept(ps, "*"))
+            e = bin(OP_MUL, e, unary(ps));
+        else if (accept(ps, "/"))
+            e = bin(OP_DIV, e, unary(ps));
+        else
+            return e;
+    }
+}
+
+static struct cv_expr *sum(struct parser *ps)
+{
+    struct cv_expr *e = prod(ps);
+    for (;;) {
+        if (accept(ps, "+"))
+            e = bin(OP_ADD, e, prod(ps));
+        else if (accept(ps, "-"))
+            e = bin(OP_SUB, e, prod(ps));
+        else
+            return e;
+    }
+}
+
+static struct cv_expr *cmp(struct parser *ps)
+{
+    struct cv_expr *e = sum(ps);
+    static const struct {
+        const char *tok;
+        enum op op;
+    } ops[] = {{"==", OP_EQ}, {"!=", OP_NE}, {"<=", OP_LE},
+               {">=", OP_GE}, {"<", OP_LT},  {">", OP_GT}};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (accept(ps, ops[i].tok))
+            return bin(ops[i].op, e, sum(ps));
+    return e;
+}
+
+static struct cv_expr *p_not(struct parser *ps)
+{
+    if (accept(ps, "not") || accept(ps, "!")) {
+        struct cv_expr *e = node(N_NOT);
+        e->a = p_not(ps);
+        return e;
+    }
+    return cmp(ps);
+}
+
+static struct cv_expr *p_and(struct parser *ps)
+{
+    struct cv_expr *e = p_not(ps);
+    while (accept(ps, "and") || accept(ps, "&&"))
+        e = bin(OP_AND, e, p_not(ps));
+    return e;
+}
+
+static struct cv_expr *p_or(struct parser *ps)
+{
+    struct cv_expr *e = p_and(ps);
+    while (accept(ps, "or") || accept(ps, "||"))
+        e = bin(OP_OR, e, p_and(ps));
+    return e;
+}
+
+int cv_expr_parse(const char *text, struct cv_expr **out, char **cause)
+{
+    struct parser ps = {text, text, NULL};
+    *out = NULL;
+    struct cv_expr *e = p_or(&ps);
+    if (accept(&ps, "when")) {
+        struct cv_expr *w = node(N_WHEN);
+        w->a = e;
+        w->b2 = p_or(&ps);
+        e = w;
+    }
+    skip(&ps);
+    if (!ps.err && *ps.p)
+        fail(&ps, "unexpected text");
+    if (ps.err) {
+        cv_expr_free(e);
+        if (cause)
+            *cause = ps.err;
+        else
+            free(ps.err);
+        return CV_ERR_USAGE;
+    }
+    *out = e;
+    return CV_OK;
+}
+
+/* Evaluation */
+
+enum vt { V_NUM, V_STR, V_BOOL, V_ERR };
+
+struct val {
+    enum vt t;
+    double num;
+    const char *str;
+};
+
+struct ectx {
+    const struct cv_value *root;
+    char *actual;
+    size_t alen;
+    char *err;
+};
+
+static void note(struct ectx *x, const char *path, const char *value)
+{
+    char item[256];
+    snprintf(item, sizeof item, "%s=%s", path, value);
+    if (x->actual && strstr(x->actual, item))
+        return;
+    size_t n = strlen(item);
+    x->actual = cv_xrealloc(x->actual, x->alen + n + 3);
+    if (x->alen) {
+        memcpy(x->actual + x->alen, ", ", 2);
+        x->alen += 2;
+    }
+    memcpy(x->actual + x->alen, item, n + 1);
+    x->alen += n;
+}
+
+static struct val err(struct ectx *x, char *msg)
+{
+    if (!x->err)
+        x->err = msg;
+    else
+        free(msg);
+    return (struct val){V_ERR, 0, NULL};
+}
+
+static const struct cv_value *resolve(const struct cv_expr *e, const struct cv_value *root)
+{
+    const struct cv_value *v = root;
+    for (size_t i = 0; i < e->nsegs && v; i++) {
+        const struct seg *s = &e->segs[i];
+        if (s->name)
+            v = cv_value_child(v, s->name);
+        else
+            v = v->type == CV_VAL_ARR && s->index < v->n ? v->items[s->index] : NULL;
+    }
+    return v;
+}
+
+static struct val eval(const struct cv_expr *e, struct ectx *x);
+
+static bool truthy(struct val v)
+{
+    switch (v.t) {
+    case V_NUM:
+        return v.num != 0;
+    case V_STR:
+        return v.str[0] != 0;
+    case V_BOOL:
+        return v.num != 0;
+    case V_ERR:
+        return false;
+    }
+    return false;
+}
+
+static struct val eval_bin(const struct cv_expr *e, struct ectx *x)
+{
+    struct val a = eval(e->a, x);
+    if (a.t == V_ERR)
+        return a;
+    if (e->op == OP_OR || e->op == OP_AND) {
+        bool ta = truthy(a);
+        if (e->op == OP_OR && ta)
+            return (struct val){V_BOOL, 1, NULL};
+        if (e->op == OP_AND && !ta)
+            return (struct val){V_BOOL, 0, NULL};
+        struct val b = eval(e->b2, x);
+        if (b.t == V_ERR)
+            return b;
+        return (struct val){V_BOOL, truthy(b), NULL};
+    }
+    struct val b = eval(e->b2, x);
+    if (b.t == V_ERR)
+        return b;
+    if (e->op >= OP_EQ && e->op <= OP_GE) {
+        int c;
+        if (a.t == V_STR && b.t == V_STR) {
+            c = strcmp(a.str, b.str);
+        } else if (a.t == V_STR || b.t == V_STR) {
+            if (e->op == OP_EQ || e->op == OP_NE)
+                return (struct val){V_BOOL, e->op == OP_NE, NULL};
+            return err(x, cv_strdup("cannot order a string against a number"));
+        } else {
+            c = a.num < b.num ? -1 : a.num > b.num ? 1 : 0;
+        }
+        bool r = e->op == OP_EQ   ? c == 0
+                 : e->op == OP_NE ? c != 0
+                 : e->op == OP_LT ? c < 0
+                 : e->op == OP_LE ? c <= 0
+                 : e->op == OP_GT ? c > 0
+                                  : c >= 0;
+        return (struct val){V_BOOL, r, NULL};
+    }
+    if (a.t == V_STR || b.t == V_STR)
+        return err(x, cv_strdup("arithmetic on a string"));
+    double r = e->op == OP_ADD   ? a.num + b.num
+               : e->op == OP_SUB ? a.num - b.num
+               : e->op == OP_MUL ? a.num * b.num
+                                 : (b.num != 0 ? a.num / b.num : NAN);
+    return (struct val){V_NUM, r, NULL};
+}
+
+static struct val eval(const struct cv_expr *e, struct ectx *x)
+{
+    switch (e->type) {
+    case N_NUM:
+        return (struct val){V_NUM, e->num, NULL};
+    case N_STR:
+        return (struct val){V_STR, 0, e->str};
+    case N_BOOL:
+        return (struct val){V_BOOL, e->b, NULL};
+    case N_PATH: {
+        const struct cv_value *v = resolve(e, x->root);
+        if (!v)
+            return err(x, cv_strdup_printf("no such field: %s", e->str));
+        char buf[128];
+        note(x, e->str, cv_value_text(v, buf, sizeof buf));
+        switch (v->type) {
+        case CV_VAL_NUM:
+            return (struct val){V_NUM, v->num, NULL};
+        case CV_VAL_BOOL:
+            return (struct val){V_BOOL, v->b, NULL};
+        case CV_VAL_STR:
+            return (struct val){V_STR, 0, v->str};
+        case CV_VAL_NULL:
+            return err(x, cv_strdup_printf("%s is null", e->str));
+        default:
+            return err(x, cv_strdup_printf("%s is not a single value (use len())", e->str));
+        }
+    }
+    case N_LEN: {
+        const struct cv_value *v = resolve(e->a, x->root);
+        if (!v)
+            return err(x, cv_strdup_printf("no such field: %s", e->a->str));
+        double n = v->type == CV_VAL_STR ? (double)strlen(v->str) : (double)v->n;
+        char buf[64];
+        snprintf(buf, sizeof buf, "%.0f", n);
+        char label[160];
+        snprintf(label, sizeof label, "len(%s)", e->a->str);
+        note(x, label, buf);
+        return (struct val){V_NUM, n, NULL};
+    }
+    case N_NEG: {
+        struct val a = eval(e->a, x);
+        if (a.t == V_NUM || a.t == V_BOOL)
+            return (struct val){V_NUM, -a.num, NULL};
+        return a.t == V_ERR ? a : err(x, cv_strdup("cannot negate a string"));
+    }
+    case N_NOT: {
+        struct val a = eval(e->a, x);
+        return a.t == V_ERR ? a : (struct val){V_BOOL, !truthy(a), NULL};
+    }
+    case N_BIN:
+        return eval_bin(e, x);
+    case N_WHEN:
+        break;
+    }
+    return err(x, cv_strdup("misplaced 'when'"));
+}
+
+int cv_expr_eval(const struct cv_expr *e, const struct cv_value *root, char **actual)
+{
+    struct ectx x = {root, NULL, 0, NULL};
+    int rc;
+    if (e->type == N_WHEN) {
+        struct ectx wx = {root, NULL, 0, NULL};
+        struct val w = eval(e->b2, &wx);
+        free(wx.actual);
+        if (w.t == V_ERR) {
+            if (actual)
+                *actual = cv_strdup_printf("error: %s", wx.err);
+            free(wx.err);
+            return -2;
+        }
+        if (!truthy(w)) {
+            if (actual)
+                *actual = NULL;
+            return -1;
+        }
+        e = e->a;
+    }
+    struct val v = eval(e, &x);
+    if (v.t == V_ERR) {
+        rc = -2;
+        free(x.actual);
+        x.actual = cv_strdup_printf("error: %s", x.err);
+    } else {
+        rc = truthy(v) ? 1 : 0;
+    }
+    free(x.err);
+    if (actual)
+        *actual = x.actual ? x.actual : cv_strdup("");
+    else
+        free(x.actual);
+    return rc;
+}

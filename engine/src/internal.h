@@ -1,0 +1,158 @@
+/* Engine internals shared across engine/src files (cv__ names). Never included by tui/ or tests/.
+ */
+#ifndef CONCVIZ_INTERNAL_H
+#define CONCVIZ_INTERNAL_H
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "concviz/collector.h"
+#include "concviz/concviz.h"
+#include "concviz/run.h"
+#include "concviz/workload.h"
+
+#define CV_MAX_OBJECTS 256
+
+/* How a lane waits. Primitives are written against these, once for every model. */
+struct cv_wait_ops {
+    /* Blocks the calling lane until unparked or until deadline_ns (CLOCK_MONOTONIC, 0 = none).
+     * May return early (spuriously); callers re-check their condition. */
+    void (*park)(struct cv_ctx *ctx, uint64_t deadline_ns);
+    /* Makes `lane` runnable again; callable from any lane, and from a signal handler. */
+    void (*unpark)(struct cv_run *run, uint32_t lane);
+};
+
+/* One model: one file each (model-*.c). */
+struct cv_model_ops {
+    unsigned id;
+    /* Lanes needed, the main lane included. */
+    uint32_t (*lanes)(const struct cv_run *run);
+    /* Runs the whole workload on the driver thread; errors via cv_run_error. */
+    int (*run)(struct cv_run *run);
+    const struct cv_wait_ops *wait;
+};
+const struct cv_model_ops *cv__model_ops(unsigned id);
+extern const struct cv_model_ops cv__model_serial;
+extern const struct cv_model_ops cv__model_threads;
+extern const struct cv_wait_ops cv__wait_block;
+
+/* Per-lane state in shared memory. */
+struct cv_lane_shared {
+    sem_t park;          /* process-shared; the threads/procs park */
+    uint32_t wait_next;  /* next lane + 1 in the wait queue this lane is in, 0 = last */
+    uint32_t waiting_on; /* object id, CV_NONE when not waiting */
+    uint32_t in_queue;   /* 1 while linked into some wait queue */
+    uint64_t ring_off;
+    char name[CV_NAME_MAX];
+};
+
+struct cv_obj_entry {
+    uint32_t kind;
+    uint32_t capacity;
+    uint64_t off; /* offset of the object in the shared mapping */
+    char name[CV_NAME_MAX];
+};
+
+/* The start of the one shared mapping, made before any worker starts. Offsets, not pointers. */
+struct cv_shm {
+    uint64_t size;
+    uint64_t arena_off, arena_used, arena_size;
+    uint64_t lanes_off;
+    uint32_t nlanes;
+    uint32_t nobjs;
+    _Atomic uint32_t attention; /* CV_ATTN_* */
+    struct cv_obj_entry objs[CV_MAX_OBJECTS];
+};
+
+/* A FIFO of parked lanes, linked through cv_lane_shared.wait_next. */
+struct cv__waitq {
+    uint32_t head, tail; /* lane + 1, 0 = empty */
+};
+
+struct cv_run {
+    struct cv_run_config cfg;
+    const struct cv_scenario *sc;
+    const struct cv_workload *wl;
+    const struct cv_model_ops *ops;
+    struct cv_scenario *params_owner; /* unused placeholder for future per-run copies */
+    unsigned workers;
+    bool gil_on;
+    double switch_ms;
+
+    uint32_t ntasks;
+    uint32_t nroles;
+    char (*role_names)[CV_NAME_MAX];
+
+    /* shared memory */
+    char *shm_base;
+    struct cv_shm *shm;
+    uint32_t nlanes;
+    struct cv_lane_shared *lanes;
+    struct cv_ring **rings;
+    struct cv_ctx *ctxs; /* process-local, one per lane */
+    size_t ring_capacity;
+
+    struct cv_gil *gil;
+    void *wl_state;
+
+    struct cv_collector *col;
+    uint64_t t0_ticks, t0_mono, t_end_mono;
+    _Atomic int state;
+    pthread_t driver;
+    bool driver_started;
+    _Atomic int driver_done;
+    int driver_rc;
+    uint32_t os_threads, os_processes;
+    double cpu_start_s;
+    double cpu_s;
+
+    pthread_mutex_t out_mu; /* protects results and errors below */
+    struct cv_value *results;
+    struct cv_value *errors;
+};
+
+/* Lane and object helpers */
+static inline struct cv_lane_shared *cv__lane(struct cv_run *run, uint32_t lane)
+{
+    return &run->lanes[lane];
+}
+void *cv__shm_alloc(struct cv_run *run, uint64_t bytes);
+uint64_t cv__shm_off(struct cv_run *run, const void *p);
+void *cv__shm_ptr(struct cv_run *run, uint64_t off);
+uint32_t cv__obj_register(struct cv_run *run, enum cv_object_kind kind, const char *name,
+                          uint32_t capacity, const void *obj);
+void cv__pshared_mutex_init(pthread_mutex_t *m);
+
+/* Waiting: release the GIL around a wait, take it back after. */
+void cv__wait_begin(struct cv_ctx *ctx);
+void cv__wait_end(struct cv_ctx *ctx);
+void cv__waitq_push(struct cv_run *run, struct cv__waitq *q, uint32_t lane, bool front);
+uint32_t cv__waitq_pop(struct cv_run *run, struct cv__waitq *q);
+bool cv__waitq_remove(struct cv_run *run, struct cv__waitq *q, uint32_t lane);
+
+/* The emulated GIL (gil.c). Process-local: only the threads model uses it. */
+struct cv_gil *cv__gil_create(struct cv_run *run, double switch_ms);
+void cv__gil_destroy(struct cv_gil *g);
+void cv__gil_take(struct cv_ctx *ctx);
+void cv__gil_drop(struct cv_ctx *ctx);
+/* Hands the GIL over on a drop request and takes it back after someone else had it. */
+void cv__gil_yield(struct cv_ctx *ctx);
+
+/* CPU work units (prim.c) */
+void cv__cpu_calibrate(void);
+double cv__cpu_units_per_ns(void);
+
+/* Lane setup used by models */
+void cv__ctx_bind(struct cv_run *run, struct cv_ctx *ctx, uint32_t lane);
+/* Task bookkeeping events around running a task or role on ctx; returns the workload's rc. */
+int cv__run_task(struct cv_ctx *ctx, uint32_t task);
+int cv__run_role(struct cv_ctx *ctx, uint32_t role);
+void cv__wake_all(struct cv_run *run);
+
+/* Summary building (summary.c) */
+struct cv_value *cv__summary_build(struct cv_run *run);
+
+#endif

@@ -1,0 +1,43 @@
+/* The model table: names for every model, ops for the ones this build implements; and the
+ * blocking wait ops shared by the thread- and process-based models. */
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const model_names[] = {
+#define CV_X_NAME(name, str) str,
+    CV_MODELS(CV_X_NAME)
+#undef CV_X_NAME
+};
+
+const char *cv_model_name(unsigned model)
+{
+    return model < CV_MODEL__COUNT ? model_names[model] : "unknown";
+}
+
+int cv_model_from_name(const char *name)
+{
+    for (unsigned i = 0; i < CV_MODEL__COUNT; i++)
+        if (!strcmp(model_names[i], name))
+            return (int)i;
+    return -1;
+}
+
+const struct cv_model_ops *cv__model_ops(unsigned id)
+{
+    switch (id) {
+    case CV_MODEL_SERIAL:
+        return &cv__model_serial;
+    case CV_MODEL_THREADS:
+        return &cv__model_threads;
+    default:
+        return NULL;
+    }
+}
+
+bool cv_model_available(unsigned model)
+{
+    return cv__model_ops(model) != NULL;
+}

@@ -1,0 +1,621 @@
+/*
+ * Instrumented primitives, written once for every model. Each object lives in the shared
+ * mapping and guards its state with a short process-shared mutex (`mu`, never held across a
+ * wait, and never held while taking another object's `mu`; the GIL's mutex may be taken inside
+ * it, never the other way round). Blocking goes through ctx->wait->park / unpark, so a thread
+ * blocks on its lane's semaphore while a coroutine would be suspended by its loop.
+ *
+ * Wake-ups follow pthread semantics (barging): a release wakes one waiter, which competes again;
+ * a woken waiter that loses goes back to the front of the queue.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* CPU work units: a dependent multiply-add chain, calibrated once per process. */
+
+static double units_per_ns = 0.5;
+static volatile uint64_t cpu_sink;
+
+static uint64_t burn(uint64_t n, uint64_t x)
+{
+    for (uint64_t i = 0; i < n; i++)
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+    return x;
+}
+
+void cv__cpu_calibrate(void)
+{
+    static int done;
+    if (done)
+        return;
+    done = 1;
+    const uint64_t n = 1u << 18;
+    uint64_t best = UINT64_MAX, x = 1;
+    burn(n, x); /* warm up */
+    for (int i = 0; i < 7; i++) {
+        uint64_t t0 = cv_clock_mono_ns();
+        x = burn(n, x);
+        uint64_t dt = cv_clock_mono_ns() - t0;
+        if (dt < best)
+            best = dt;
+    }
+    cpu_sink = x;
+    if (best > 0)
+        units_per_ns = (double)n / (double)best;
+}
+
+double cv__cpu_units_per_ns(void)
+{
+    return units_per_ns;
+}
+
+bool cv_cpu(struct cv_ctx *ctx, uint64_t ns)
+{
+    uint64_t units = (uint64_t)((double)ns * units_per_ns);
+    uint64_t chunk = (uint64_t)(1000.0 * units_per_ns); /* ~1 us between checkpoints */
+    uint64_t x = ctx->lane + 1;
+    if (chunk == 0)
+        chunk = 1;
+    while (units) {
+        uint64_t n = units < chunk ? units : chunk;
+        x = burn(n, x);
+        units -= n;
+        if (cv_checkpoint(ctx)) {
+            cpu_sink = x;
+            return false;
+        }
+    }
+    cpu_sink = x;
+    return true;
+}
+
+/* Waiting helpers */
+
+void cv__wait_begin(struct cv_ctx *ctx)
+{
+    if (ctx->gil && ctx->gil_held)
+        cv__gil_drop(ctx);
+}
+
+void cv__wait_end(struct cv_ctx *ctx)
+{
+    if (ctx->gil && !ctx->gil_held)
+        cv__gil_take(ctx);
+}
+
+void cv__checkpoint_slow(struct cv_ctx *ctx)
+{
+    uint32_t a = atomic_load_explicit(ctx->attention, memory_order_relaxed);
+    if ((a & CV_ATTN_GIL) && ctx->gil && ctx->gil_held)
+        cv__gil_yield(ctx);
+}
+
+bool cv_sleep(struct cv_ctx *ctx, uint64_t ns)
+{
+    cv_emit(ctx, CV_EV_IO_BEGIN, CV_NO_OBJ, CV_IO_SLEEP);
+    cv__wait_begin(ctx);
+    uint64_t deadline = cv_clock_mono_ns() + ns;
+    bool ok = true;
+    for (;;) {
+        if (cv_stopping(ctx)) {
+            ok = false;
+            break;
+        }
+        if (cv_clock_mono_ns() >= deadline)
+            break;
+        ctx->wait->park(ctx, deadline);
+    }
+    cv_emit(ctx, CV_EV_IO_END, CV_NO_OBJ, CV_IO_SLEEP);
+    cv__wait_end(ctx);
+    return ok;
+}
+
+/* Wait queues: FIFO of lanes linked through the lanes' shared records. Caller holds the
+ * object's mu. */
+
+void cv__waitq_push(struct cv_run *run, struct cv__waitq *q, uint32_t lane, bool front)
+{
+    struct cv_lane_shared *l = cv__lane(run, lane);
+    l->in_queue = 1;
+    if (front) {
+        l->wait_next = q->head;
+        q->head = lane + 1;
+        if (!q->tail)
+            q->tail = lane + 1;
+        return;
+    }
+    l->wait_next = 0;
+    if (q->tail)
+        cv__lane(run, q->tail - 1)->wait_next = lane + 1;
+    else
+        q->head = lane + 1;
+    q->tail = lane + 1;
+}
+
+uint32_t cv__waitq_pop(struct cv_run *run, struct cv__waitq *q)
+{
+    if (!q->head)
+        return CV_NONE;
+    uint32_t lane = q->head - 1;
+    struct cv_lane_shared *l = cv__lane(run, lane);
+    q->head = l->wait_next;
+    if (!q->head)
+        q->tail = 0;
+    l->wait_next = 0;
+    l->in_queue = 0;
+    return lane;
+}
+
+bool cv__waitq_remove(struct cv_run *run, struct cv__waitq *q, uint32_t lane)
+{
+    uint32_t prev = 0;
+    for (uint32_t cur = q->head; cur; cur = cv__lane(run, cur - 1)->wait_next) {
+        if (cur - 1 == lane) {
+            uint32_t next = cv__lane(run, lane)->wait_next;
+            if (prev)
+                cv__lane(run, prev - 1)->wait_next = next;
+            else
+                q->head = next;
+            if (q->tail == cur)
+                q->tail = prev;
+            cv__lane(run, lane)->wait_next = 0;
+            cv__lane(run, lane)->in_queue = 0;
+            return true;
+        }
+        prev = cur;
+    }
+    return false;
+}
+
+/*
+ * The common wait: with `mu` held and the condition false, queue the lane, drop `mu`, park,
+ * retake `mu`. Returns false if the run is stopping (the lane is out of the queue then).
+ */
+static bool park_on(struct cv_ctx *ctx, pthread_mutex_t *mu, struct cv__waitq *q, bool front)
+{
+    struct cv_lane_shared *me = cv__lane(ctx->run, ctx->lane);
+    if (!me->in_queue)
+        cv__waitq_push(ctx->run, q, ctx->lane, front);
+    pthread_mutex_unlock(mu);
+    ctx->wait->park(ctx, 0);
+    pthread_mutex_lock(mu);
+    if (cv_stopping(ctx)) {
+        cv__waitq_remove(ctx->run, q, ctx->lane);
+        return false;
+    }
+    return true;
+}
+
+/* Mutex */
+
+struct cv_mutex {
+    pthread_mutex_t mu;
+    uint32_t obj;
+    uint32_t locked;
+    uint32_t owner;
+    uint32_t woken; /* a popped waiter is on its way: don't wake another */
+    struct cv__waitq q;
+};
+
+struct cv_mutex *cv_mutex_create(struct cv_run *run, const char *name)
+{
+    struct cv_mutex *m = cv__shm_alloc(run, sizeof *m);
+    if (!m)
+        return NULL;
+    cv__pshared_mutex_init(&m->mu);
+    m->owner = CV_NONE;
+    m->obj = cv__obj_register(run, CV_OBJ_MUTEX, name, 1, m);
+    return m;
+}
+
+bool cv_mutex_trylock(struct cv_ctx *ctx, struct cv_mutex *m)
+{
+    pthread_mutex_lock(&m->mu);
+    bool got = !m->locked;
+    if (got) {
+        m->locked = 1;
+        m->owner = ctx->lane;
+        cv_emit(ctx, CV_EV_LOCK_ACQUIRE, m->obj, 0);
+    }
+    pthread_mutex_unlock(&m->mu);
+    return got;
+}
+
+bool cv_mutex_lock(struct cv_ctx *ctx, struct cv_mutex *m)
+{
+    pthread_mutex_lock(&m->mu);
+    if (!m->locked) {
+        m->locked = 1;
+        m->owner = ctx->lane;
+        cv_emit(ctx, CV_EV_LOCK_ACQUIRE, m->obj, 0);
+        pthread_mutex_unlock(&m->mu);
+        return true;
+    }
+    cv_emit(ctx, CV_EV_LOCK_WAIT, m->obj, m->owner);
+    struct cv_lane_shared *me = cv__lane(ctx->run, ctx->lane);
+    me->waiting_on = m->obj;
+    pthread_mutex_unlock(&m->mu);
+    cv__wait_begin(ctx);
+    pthread_mutex_lock(&m->mu);
+    bool ok = true;
+    bool front = false;
+    while (m->locked) {
+        if (!park_on(ctx, &m->mu, &m->q, front)) {
+            ok = false;
+            break;
+        }
+        if (!me->in_queue) {
+            /* We were the woken one: let the next release wake someone else. */
+            m->woken = 0;
+            front = true;
+        }
+    }
+    if (ok) {
+        if (me->in_queue)
+            cv__waitq_remove(ctx->run, &m->q, ctx->lane);
+        m->locked = 1;
+        m->owner = ctx->lane;
+        cv_emit(ctx, CV_EV_LOCK_ACQUIRE, m->obj, 0);
+    }
+    me->waiting_on = CV_NONE;
+    pthread_mutex_unlock(&m->mu);
+    if (ok)
+        cv__wait_end(ctx);
+    return ok;
+}
+
+void cv_mutex_unlock(struct cv_ctx *ctx, struct cv_mutex *m)
+{
+    pthread_mutex_lock(&m->mu);
+    m->locked = 0;
+    m->owner = CV_NONE;
+    cv_emit(ctx, CV_EV_LOCK_RELEASE, m->obj, 0);
+    uint32_t lane = CV_NONE;
+    if (!m->woken && m->q.head) {
+        lane = cv__waitq_pop(ctx->run, &m->q);
+        m->woken = 1;
+    }
+    pthread_mutex_unlock(&m->mu);
+    if (lane != CV_NONE)
+        ctx->run->ops->wait->unpark(ctx->run, lane);
+}
+
+/* Semaphore */
+
+struct cv_sem {
+    pthread_mutex_t mu;
+    uint32_t obj;
+    uint32_t count;
+    uint32_t woken;
+    struct cv__waitq q;
+};
+
+struct cv_sem *cv_sem_create(struct cv_run *run, const char *name, uint32_t initial)
+{
+    struct cv_sem *s = cv__shm_alloc(run, sizeof *s);
+    if (!s)
+        return NULL;
+    cv__pshared_mutex_init(&s->mu);
+    s->count = initial;
+    s->obj = cv__obj_register(run, CV_OBJ_SEMAPHORE, name, initial, s);
+    return s;
+}
+
+bool cv_sem_acquire(struct cv_ctx *ctx, struct cv_sem *s)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->count > 0) {
+        s->count--;
+        cv_emit(ctx, CV_EV_SEM_ACQUIRE, s->obj, s->count);
+        pthread_mutex_unlock(&s->mu);
+        return true;
+    }
+    cv_emit(ctx, CV_EV_SEM_WAIT, s->obj, 0);
+    struct cv_lane_shared *me = cv__lane(ctx->run, ctx->lane);
+    me->waiting_on = s->obj;
+    pthread_mutex_unlock(&s->mu);
+    cv__wait_begin(ctx);
+    pthread_mutex_lock(&s->mu);
+    bool ok = true, front = false;
+    while (s->count == 0) {
+        if (!park_on(ctx, &s->mu, &s->q, front)) {
+            ok = false;
+            break;
+        }
+        if (!me->in_queue) {
+            s->woken = 0;
+            front = true;
+        }
+    }
+    if (ok) {
+        if (me->in_queue)
+            cv__waitq_remove(ctx->run, &s->q, ctx->lane);
+        s->count--;
+        cv_emit(ctx, CV_EV_SEM_ACQUIRE, s->obj, s->count);
+    }
+    me->waiting_on = CV_NONE;
+    pthread_mutex_unlock(&s->mu);
+    if (ok)
+        cv__wait_end(ctx);
+    return ok;
+}
+
+void cv_sem_release(struct cv_ctx *ctx, struct cv_sem *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->count++;
+    cv_emit(ctx, CV_EV_SEM_RELEASE, s->obj, s->count);
+    uint32_t lane = CV_NONE;
+    if (!s->woken && s->q.head) {
+        lane = cv__waitq_pop(ctx->run, &s->q);
+        s->woken = 1;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (lane != CV_NONE)
+        ctx->run->ops->wait->unpark(ctx->run, lane);
+}
+
+uint32_t cv_sem_value(struct cv_sem *s)
+{
+    pthread_mutex_lock(&s->mu);
+    uint32_t v = s->count;
+    pthread_mutex_unlock(&s->mu);
+    return v;
+}
+
+/* Bounded queue */
+
+struct cv_queue {
+    pthread_mutex_t mu;
+    uint32_t obj;
+    uint32_t cap;
+    uint32_t count;
+    uint32_t head;
+    struct cv__waitq not_full, not_empty;
+    uint64_t items[]; /* cap slots */
+};
+
+struct cv_queue *cv_queue_create(struct cv_run *run, const char *name, uint32_t capacity)
+{
+    if (capacity == 0)
+        capacity = 1;
+    struct cv_queue *q = cv__shm_alloc(run, sizeof *q + (uint64_t)capacity * sizeof(uint64_t));
+    if (!q)
+        return NULL;
+    cv__pshared_mutex_init(&q->mu);
+    q->cap = capacity;
+    q->obj = cv__obj_register(run, CV_OBJ_QUEUE, name, capacity, q);
+    return q;
+}
+
+/* Waits (mu held) until `ready` holds; emits the wait event once. */
+static bool queue_wait(struct cv_ctx *ctx, struct cv_queue *q, bool push)
+{
+    struct cv__waitq *wq = push ? &q->not_full : &q->not_empty;
+    struct cv_lane_shared *me = cv__lane(ctx->run, ctx->lane);
+    cv_emit(ctx, push ? CV_EV_QUEUE_PUSH_WAIT : CV_EV_QUEUE_POP_WAIT, q->obj, q->count);
+    me->waiting_on = q->obj;
+    pthread_mutex_unlock(&q->mu);
+    cv__wait_begin(ctx);
+    pthread_mutex_lock(&q->mu);
+    bool ok = true, front = false;
+    while (push ? q->count == q->cap : q->count == 0) {
+        if (!park_on(ctx, &q->mu, wq, front)) {
+            ok = false;
+            break;
+        }
+        front = !me->in_queue;
+    }
+    if (ok && me->in_queue)
+        cv__waitq_remove(ctx->run, wq, ctx->lane);
+    me->waiting_on = CV_NONE;
+    return ok;
+}
+
+bool cv_queue_push(struct cv_ctx *ctx, struct cv_queue *q, uint64_t item)
+{
+    bool waited = false;
+    pthread_mutex_lock(&q->mu);
+    if (q->count == q->cap) {
+        waited = true;
+        if (!queue_wait(ctx, q, true)) {
+            pthread_mutex_unlock(&q->mu);
+            return false;
+        }
+    }
+    q->items[(q->head + q->count) % q->cap] = item;
+    q->count++;
+    cv_emit(ctx, CV_EV_QUEUE_PUSH, q->obj, q->count);
+    uint32_t lane = cv__waitq_pop(ctx->run, &q->not_empty);
+    pthread_mutex_unlock(&q->mu);
+    if (lane != CV_NONE)
+        ctx->run->ops->wait->unpark(ctx->run, lane);
+    if (waited)
+        cv__wait_end(ctx);
+    return true;
+}
+
+bool cv_queue_pop(struct cv_ctx *ctx, struct cv_queue *q, uint64_t *item)
+{
+    bool waited = false;
+    pthread_mutex_lock(&q->mu);
+    if (q->count == 0) {
+        waited = true;
+        if (!queue_wait(ctx, q, false)) {
+            pthread_mutex_unlock(&q->mu);
+            return false;
+        }
+    }
+    *item = q->items[q->head];
+    q->head = (q->head + 1) % q->cap;
+    q->count--;
+    cv_emit(ctx, CV_EV_QUEUE_POP, q->obj, q->count);
+    uint32_t lane = cv__waitq_pop(ctx->run, &q->not_full);
+    pthread_mutex_unlock(&q->mu);
+    if (lane != CV_NONE)
+        ctx->run->ops->wait->unpark(ctx->run, lane);
+    if (waited)
+        cv__wait_end(ctx);
+    return true;
+}
+
+uint32_t cv_queue_depth(struct cv_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    uint32_t n = q->count;
+    pthread_mutex_unlock(&q->mu);
+    return n;
+}
+
+/* Barrier */
+
+struct cv_barrier {
+    pthread_mutex_t mu;
+    uint32_t obj;
+    uint32_t parties;
+    uint32_t arrived;
+    uint64_t phase;
+    struct cv__waitq q;
+};
+
+struct cv_barrier *cv_barrier_create(struct cv_run *run, const char *name, uint32_t parties)
+{
+    struct cv_barrier *b = cv__shm_alloc(run, sizeof *b);
+    if (!b)
+        return NULL;
+    cv__pshared_mutex_init(&b->mu);
+    b->parties = parties ? parties : 1;
+    b->obj = cv__obj_register(run, CV_OBJ_BARRIER, name, parties, b);
+    return b;
+}
+
+uint64_t cv_barrier_wait(struct cv_ctx *ctx, struct cv_barrier *b)
+{
+    pthread_mutex_lock(&b->mu);
+    uint64_t phase = b->phase;
+    cv_emit(ctx, CV_EV_BARRIER_WAIT, b->obj, b->arrived + 1);
+    if (++b->arrived == b->parties) {
+        b->arrived = 0;
+        b->phase++;
+        cv_emit(ctx, CV_EV_BARRIER_RELEASE, b->obj, phase);
+        uint32_t lane;
+        while ((lane = cv__waitq_pop(ctx->run, &b->q)) != CV_NONE)
+            ctx->run->ops->wait->unpark(ctx->run, lane);
+        pthread_mutex_unlock(&b->mu);
+        return phase;
+    }
+    struct cv_lane_shared *me = cv__lane(ctx->run, ctx->lane);
+    me->waiting_on = b->obj;
+    pthread_mutex_unlock(&b->mu);
+    cv__wait_begin(ctx);
+    pthread_mutex_lock(&b->mu);
+    uint64_t result = phase;
+    while (b->phase == phase) {
+        if (!park_on(ctx, &b->mu, &b->q, false)) {
+            result = UINT64_MAX;
+            break;
+        }
+    }
+    me->waiting_on = CV_NONE;
+    if (result != UINT64_MAX)
+        cv_emit(ctx, CV_EV_BARRIER_RELEASE, b->obj, phase);
+    pthread_mutex_unlock(&b->mu);
+    cv__wait_end(ctx);
+    return result;
+}
+
+/* Shared counter */
+
+static const char *const variant_names[] = {
+#define CV_X_NAME(name, str) str,
+    CV_COUNTER_VARIANTS(CV_X_NAME)
+#undef CV_X_NAME
+};
+
+const char *cv_counter_variant_name(enum cv_counter_variant v)
+{
+    return (unsigned)v < sizeof variant_names / sizeof variant_names[0] ? variant_names[v] : "?";
+}
+
+int cv_counter_variant_from_name(const char *name)
+{
+    for (unsigned i = 0; i < sizeof variant_names / sizeof variant_names[0]; i++)
+        if (!strcmp(variant_names[i], name))
+            return (int)i;
+    return -1;
+}
+
+struct cv_counter {
+    _Atomic uint64_t value;
+    uint32_t obj;
+    uint32_t variant;
+    uint64_t mutex_off; /* the guarding mutex, for the mutex variant */
+};
+
+struct cv_counter *cv_counter_create(struct cv_run *run, const char *name,
+                                     enum cv_counter_variant variant)
+{
+    struct cv_counter *c = cv__shm_alloc(run, sizeof *c);
+    if (!c)
+        return NULL;
+    c->variant = variant;
+    c->obj = cv__obj_register(run, CV_OBJ_COUNTER, name, 0, c);
+    if (variant == CV_COUNTER_MUTEX) {
+        char lock_name[CV_NAME_MAX];
+        snprintf(lock_name, sizeof lock_name, "%s", name);
+        struct cv_mutex *m = cv_mutex_create(run, lock_name);
+        if (!m)
+            return NULL;
+        c->mutex_off = cv__shm_off(run, m);
+    }
+    return c;
+}
+
+void cv_counter_sample(struct cv_ctx *ctx, struct cv_counter *c)
+{
+    cv_emit(ctx, CV_EV_COUNTER_VALUE, c->obj,
+            atomic_load_explicit(&c->value, memory_order_relaxed));
+}
+
+bool cv_counter_add(struct cv_ctx *ctx, struct cv_counter *c, uint64_t work_ns)
+{
+    bool ok = true;
+    switch ((enum cv_counter_variant)c->variant) {
+    case CV_COUNTER_NONE: {
+        /* Half the work is the loop around the increment; the other half sits between the read
+         * and the write, where another lane's write (or a GIL switch) makes one update lost. */
+        ok = cv_cpu(ctx, work_ns / 2);
+        uint64_t v = atomic_load_explicit(&c->value, memory_order_relaxed);
+        ok = cv_cpu(ctx, work_ns - work_ns / 2) && ok;
+        atomic_store_explicit(&c->value, v + 1, memory_order_relaxed);
+        break;
+    }
+    case CV_COUNTER_MUTEX: {
+        struct cv_mutex *m = cv__shm_ptr(ctx->run, c->mutex_off);
+        ok = cv_cpu(ctx, work_ns / 2);
+        if (!cv_mutex_lock(ctx, m))
+            return false;
+        uint64_t v = atomic_load_explicit(&c->value, memory_order_relaxed);
+        ok = cv_cpu(ctx, work_ns - work_ns / 2) && ok;
+        atomic_store_explicit(&c->value, v + 1, memory_order_relaxed);
+        cv_mutex_unlock(ctx, m);
+        break;
+    }
+    case CV_COUNTER_ATOMIC:
+        ok = cv_cpu(ctx, work_ns);
+        atomic_fetch_add_explicit(&c->value, 1, memory_order_relaxed);
+        break;
+    }
+    if ((++ctx->counter_samples & 4095) == 0)
+        cv_counter_sample(ctx, c);
+    return ok;
+}
+
+uint64_t cv_counter_value(struct cv_counter *c)
+{
+    return atomic_load_explicit(&c->value, memory_order_relaxed);
+}

@@ -1,0 +1,558 @@
+/*
+ * A run's life: validate the configuration, lay out the shared mapping (rings, lanes, objects),
+ * start the model on a driver thread, drain events while it works, close the books.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#define DEFAULT_RING (1u << 16)
+#define ARENA_BYTES  (64u << 20) /* virtual; pages are only touched as objects are made */
+#define MAX_WORKERS  4096
+
+static size_t align64(size_t n)
+{
+    return (n + 63) & ~(size_t)63;
+}
+
+void cv__pshared_mutex_init(pthread_mutex_t *m)
+{
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+    pthread_mutex_init(m, &a);
+    pthread_mutexattr_destroy(&a);
+}
+
+void *cv__shm_alloc(struct cv_run *run, uint64_t bytes)
+{
+    struct cv_shm *h = run->shm;
+    uint64_t n = align64(bytes);
+    if (h->arena_used + n > h->arena_size) {
+        cv_run_error(run, "shared memory arena full (%llu bytes asked)", (unsigned long long)bytes);
+        return NULL;
+    }
+    void *p = run->shm_base + h->arena_off + h->arena_used;
+    h->arena_used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+uint64_t cv__shm_off(struct cv_run *run, const void *p)
+{
+    return (uint64_t)((const char *)p - run->shm_base);
+}
+
+void *cv__shm_ptr(struct cv_run *run, uint64_t off)
+{
+    return run->shm_base + off;
+}
+
+void *cv_shared_alloc(struct cv_run *run, unsigned long bytes)
+{
+    return cv__shm_alloc(run, bytes);
+}
+
+uint32_t cv__obj_register(struct cv_run *run, enum cv_object_kind kind, const char *name,
+                          uint32_t capacity, const void *obj)
+{
+    struct cv_shm *h = run->shm;
+    if (h->nobjs >= CV_MAX_OBJECTS) {
+        cv_run_error(run, "too many objects (at most %d)", CV_MAX_OBJECTS);
+        return CV_NONE;
+    }
+    uint32_t id = h->nobjs++;
+    struct cv_obj_entry *e = &h->objs[id];
+    e->kind = kind;
+    e->capacity = capacity;
+    e->off = obj ? cv__shm_off(run, obj) : 0;
+    snprintf(e->name, sizeof e->name, "%s", name);
+    cv_collector_add_object(run->col, id, kind, e->name, capacity);
+    return id;
+}
+
+/* Configuration */
+
+static int usage(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage(char **cause, const char *fmt, ...)
+{
+    if (cause) {
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(cause, fmt, ap) < 0)
+            *cause = NULL;
+        va_end(ap);
+    }
+    return CV_ERR_USAGE;
+}
+
+static char *supported_models(const struct cv_scenario *s)
+{
+    char *out = cv_xcalloc(1, 128);
+    for (unsigned m = 0; m < CV_MODEL__COUNT; m++) {
+        if (!(s->models & (1u << m)))
+            continue;
+        if (*out)
+            strcat(out, ", ");
+        strcat(out, cv_model_name(m));
+    }
+    return out;
+}
+
+static int configure(struct cv_run *run, const struct cv_run_config *cfg, char **cause)
+{
+    const struct cv_scenario *s = cfg->scenario;
+    unsigned model = cfg->model < 0 ? s->model : (unsigned)cfg->model;
+    if (!(s->models & (1u << model))) {
+        char *list = supported_models(s);
+        int rc = usage(cause, "scenario %s does not support model %s (supported: %s)", s->name,
+                       cv_model_name(model), list);
+        free(list);
+        return rc;
+    }
+    run->ops = cv__model_ops(model);
+    if (!run->ops)
+        return usage(cause, "model %s is not available in this build of concviz",
+                     cv_model_name(model));
+    run->gil_on = cfg->gil < 0 ? (s->gil && model == CV_MODEL_THREADS) : cfg->gil == 1;
+    if (run->gil_on && model != CV_MODEL_THREADS)
+        return usage(cause, "--gil applies to the threads model only (model is %s)",
+                     cv_model_name(model));
+    run->switch_ms = cfg->switch_ms > 0 ? cfg->switch_ms : (s->switch_ms > 0 ? s->switch_ms : 5.0);
+
+    if (run->wl->shape == CV_SHAPE_ROLES) {
+        if (cfg->workers)
+            return usage(cause,
+                         "scenario %s sizes its workers by role; set them with its parameters "
+                         "(see 'concviz show %s')",
+                         s->name, s->name);
+        if (model == CV_MODEL_SERIAL)
+            return usage(cause, "scenario %s runs concurrent roles and cannot run serially",
+                         s->name);
+    } else {
+        unsigned w = cfg->workers ? cfg->workers : s->workers;
+        if (w == 0) {
+            long n = sysconf(_SC_NPROCESSORS_ONLN);
+            w = n > 0 ? (unsigned)n : 1;
+        }
+        if (w > MAX_WORKERS)
+            return usage(cause, "--workers must be at most %d", MAX_WORKERS);
+        run->workers = model == CV_MODEL_SERIAL ? 1 : w;
+    }
+    return CV_OK;
+}
+
+static int map_shared(struct cv_run *run, char **cause)
+{
+    size_t lanes_bytes = align64(run->nlanes * sizeof(struct cv_lane_shared));
+    size_t ring_bytes = align64(cv_ring_bytes(run->ring_capacity));
+    size_t off_lanes = align64(sizeof(struct cv_shm));
+    size_t off_arena = off_lanes + lanes_bytes;
+    size_t off_rings = align64(off_arena + ARENA_BYTES);
+    size_t total = off_rings + ring_bytes * run->nlanes;
+    void *base = mmap(NULL, total, PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED) {
+        if (cause)
+            *cause = cv_strdup_printf("cannot map %zu bytes of shared memory: %s", total,
+                                      strerror(errno));
+        return CV_ERR_RUNTIME;
+    }
+    run->shm_base = base;
+    run->shm = base;
+    run->shm->size = total;
+    run->shm->lanes_off = off_lanes;
+    run->shm->arena_off = off_arena;
+    run->shm->arena_size = ARENA_BYTES;
+    run->shm->nlanes = run->nlanes;
+    run->lanes = (struct cv_lane_shared *)(run->shm_base + off_lanes);
+    run->rings = cv_xcalloc(run->nlanes, sizeof *run->rings);
+    run->ctxs = cv_xcalloc(run->nlanes, sizeof *run->ctxs);
+    for (uint32_t i = 0; i < run->nlanes; i++) {
+        struct cv_lane_shared *l = &run->lanes[i];
+        if (sem_init(&l->park, 1, 0) != 0) {
+            if (cause)
+                *cause = cv_strdup_printf("sem_init: %s", strerror(errno));
+            return CV_ERR_RUNTIME;
+        }
+        l->waiting_on = CV_NONE;
+        l->ring_off = off_rings + ring_bytes * i;
+        run->rings[i] = cv_ring_init(run->shm_base + l->ring_off, run->ring_capacity);
+    }
+    return CV_OK;
+}
+
+static void name_lanes(struct cv_run *run)
+{
+    for (uint32_t i = 0; i < run->nlanes; i++) {
+        char *name = run->lanes[i].name;
+        if (i == 0)
+            snprintf(name, CV_NAME_MAX, "main");
+        else if (run->wl->shape == CV_SHAPE_ROLES && i - 1 < run->nroles)
+            snprintf(name, CV_NAME_MAX, "%s", run->role_names[i - 1]);
+        else
+            snprintf(name, CV_NAME_MAX, "worker-%u", i);
+        cv_collector_add_lane(run->col, i, name, i == 0 ? CV_ROLE_MAIN : CV_ROLE_WORKER);
+    }
+}
+
+int cv_run_create(const struct cv_run_config *cfg, struct cv_run **out, char **cause)
+{
+    *out = NULL;
+    if (!cfg->scenario || !cfg->scenario->workload)
+        return usage(cause, "no scenario");
+    cv_clock_init();
+    cv__cpu_calibrate();
+    struct cv_run *run = cv_xcalloc(1, sizeof *run);
+    run->cfg = *cfg;
+    run->sc = cfg->scenario;
+    run->wl = cfg->scenario->workload;
+    run->ring_capacity = cfg->ring_capacity ? cfg->ring_capacity : DEFAULT_RING;
+    pthread_mutex_init(&run->out_mu, NULL);
+    run->results = cv_value_obj();
+    run->errors = cv_value_arr();
+    run->os_processes = 1;
+    atomic_store(&run->state, CV_RUN_CREATED);
+
+    int rc = configure(run, cfg, cause);
+    if (rc != CV_OK)
+        goto fail;
+    if (run->wl->plan && (rc = run->wl->plan(run, cause)) != CV_OK)
+        goto fail;
+    if (run->wl->shape == CV_SHAPE_ROLES) {
+        if (run->nroles == 0) {
+            rc = usage(cause, "scenario %s defines no roles", run->sc->name);
+            goto fail;
+        }
+        run->workers = run->nroles;
+    }
+    run->nlanes = run->ops->lanes(run);
+    if (run->nlanes > 65535) {
+        rc = usage(cause, "too many lanes (%u)", run->nlanes);
+        goto fail;
+    }
+    run->col = cv_collector_create(cfg->store_capacity);
+    if ((rc = map_shared(run, cause)) != CV_OK)
+        goto fail;
+    name_lanes(run);
+    for (uint32_t i = 0; i < run->nlanes; i++)
+        cv__ctx_bind(run, &run->ctxs[i], i);
+    if (run->gil_on) {
+        run->gil = cv__gil_create(run, run->switch_ms);
+        for (uint32_t i = 0; i < run->nlanes; i++)
+            run->ctxs[i].gil = run->gil;
+    }
+    if (run->wl->setup && (rc = run->wl->setup(run, cause)) != CV_OK)
+        goto fail;
+    if (run->errors->n) {
+        if (cause)
+            *cause = cv_strdup(run->errors->items[0]->str);
+        rc = CV_ERR_RUNTIME;
+        goto fail;
+    }
+    *out = run;
+    return CV_OK;
+fail:
+    cv_run_destroy(run);
+    return rc;
+}
+
+void cv__ctx_bind(struct cv_run *run, struct cv_ctx *ctx, uint32_t lane)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->attention = &run->shm->attention;
+    ctx->ring = run->rings[lane];
+    ctx->run = run;
+    ctx->wait = run->ops->wait;
+    ctx->gil = run->gil;
+    ctx->task = CV_NO_TASK;
+    ctx->lane = (uint16_t)lane;
+}
+
+int cv__run_task(struct cv_ctx *ctx, uint32_t task)
+{
+    const struct cv_workload *wl = ctx->run->wl;
+    ctx->task = task;
+    cv_emit(ctx, CV_EV_TASK_START, CV_NO_OBJ, 0);
+    if (ctx->gil)
+        cv__gil_take(ctx);
+    int rc = wl->shape == CV_SHAPE_ROLES ? wl->role(ctx, task) : wl->task(ctx, task);
+    if (ctx->gil && ctx->gil_held)
+        cv__gil_drop(ctx);
+    if (rc == 0)
+        cv_emit(ctx, CV_EV_TASK_END, CV_NO_OBJ, 0);
+    else if (cv_stopping(ctx))
+        cv_emit(ctx, CV_EV_TASK_CANCEL, CV_NO_OBJ, 0);
+    else
+        cv_emit(ctx, CV_EV_TASK_FAIL, CV_NO_OBJ, (uint64_t)(-(int64_t)rc));
+    ctx->task = CV_NO_TASK;
+    return rc;
+}
+
+int cv__run_role(struct cv_ctx *ctx, uint32_t role)
+{
+    return cv__run_task(ctx, role);
+}
+
+void cv__wake_all(struct cv_run *run)
+{
+    for (uint32_t i = 0; i < run->nlanes; i++)
+        run->ops->wait->unpark(run, i);
+}
+
+/* Driving */
+
+static double cpu_seconds(void)
+{
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    return (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec +
+                    kids.ru_stime.tv_sec) +
+           (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec +
+                    kids.ru_stime.tv_usec) /
+               1e6;
+}
+
+static void *driver_main(void *arg)
+{
+    struct cv_run *run = arg;
+    run->driver_rc = run->ops->run(run);
+    run->t_end_mono = cv_clock_mono_ns();
+    if (run->wl->finish)
+        run->wl->finish(run);
+    atomic_store_explicit(&run->driver_done, 1, memory_order_release);
+    return NULL;
+}
+
+int cv_run_start(struct cv_run *run, char **cause)
+{
+    if (atomic_load(&run->state) != CV_RUN_CREATED)
+        return usage(cause, "run already started");
+    run->cpu_start_s = cpu_seconds();
+    run->t0_mono = cv_clock_mono_ns();
+    run->t0_ticks = cv_clock_ticks();
+    cv_collector_attach_rings(run->col, run->rings, run->nlanes, run->t0_ticks);
+    atomic_store(&run->state, CV_RUN_RUNNING);
+    int err = pthread_create(&run->driver, NULL, driver_main, run);
+    if (err) {
+        atomic_store(&run->state, CV_RUN_FAILED);
+        if (cause)
+            *cause = cv_strdup_printf("cannot start the run: %s", strerror(err));
+        return CV_ERR_RUNTIME;
+    }
+    run->driver_started = true;
+    return CV_OK;
+}
+
+static uint64_t now_ns(const struct cv_run *run)
+{
+    uint64_t t = cv_clock_ticks();
+    return t > run->t0_ticks ? cv_clock_ticks_to_ns(t - run->t0_ticks) : 0;
+}
+
+bool cv_run_poll(struct cv_run *run)
+{
+    int st = atomic_load(&run->state);
+    if (st != CV_RUN_RUNNING)
+        return st != CV_RUN_CREATED;
+    if (!atomic_load_explicit(&run->driver_done, memory_order_acquire)) {
+        cv_collector_drain(run->col, now_ns(run), false);
+        return false;
+    }
+    pthread_join(run->driver, NULL);
+    run->driver_started = false;
+    cv_collector_drain(run->col, 0, true);
+    uint64_t end = run->t_end_mono > run->t0_mono ? run->t_end_mono - run->t0_mono : 0;
+    cv_collector_finish(run->col, end);
+    run->cpu_s = cpu_seconds() - run->cpu_start_s;
+    int final = CV_RUN_DONE;
+    if (atomic_load(&run->shm->attention) & CV_ATTN_STOP)
+        final = CV_RUN_STOPPED;
+    else if (run->driver_rc != 0)
+        final = CV_RUN_FAILED;
+    atomic_store(&run->state, final);
+    return true;
+}
+
+void cv_run_stop(struct cv_run *run)
+{
+    if (!run || !run->shm)
+        return;
+    atomic_fetch_or(&run->shm->attention, CV_ATTN_STOP);
+    cv__wake_all(run);
+}
+
+int cv_run_finish(struct cv_run *run, char **cause)
+{
+    if (atomic_load(&run->state) == CV_RUN_CREATED)
+        return usage(cause, "run not started");
+    while (!cv_run_poll(run)) {
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    if (atomic_load(&run->state) == CV_RUN_FAILED) {
+        if (cause) {
+            pthread_mutex_lock(&run->out_mu);
+            *cause = run->errors->n ? cv_strdup(run->errors->items[0]->str)
+                                    : cv_strdup("the run failed");
+            pthread_mutex_unlock(&run->out_mu);
+        }
+        return CV_ERR_RUNTIME;
+    }
+    return CV_OK;
+}
+
+void cv_run_destroy(struct cv_run *run)
+{
+    if (!run)
+        return;
+    if (run->driver_started) {
+        cv_run_stop(run);
+        pthread_join(run->driver, NULL);
+    }
+    if (run->shm) {
+        for (uint32_t i = 0; i < run->nlanes; i++)
+            sem_destroy(&run->lanes[i].park);
+        munmap(run->shm_base, run->shm->size);
+    }
+    cv__gil_destroy(run->gil);
+    cv_collector_destroy(run->col);
+    free(run->rings);
+    free(run->ctxs);
+    free(run->role_names);
+    cv_value_free(run->results);
+    cv_value_free(run->errors);
+    pthread_mutex_destroy(&run->out_mu);
+    free(run);
+}
+
+/* Accessors */
+
+enum cv_run_state cv_run_state(const struct cv_run *run)
+{
+    return (enum cv_run_state)atomic_load(&((struct cv_run *)run)->state);
+}
+
+const struct cv_snapshot *cv_run_snapshot(struct cv_run *run)
+{
+    return cv_collector_snapshot(run->col, now_ns(run));
+}
+
+double cv_run_elapsed(const struct cv_run *run)
+{
+    int st = atomic_load(&((struct cv_run *)run)->state);
+    if (st == CV_RUN_CREATED)
+        return 0;
+    uint64_t end = (st == CV_RUN_RUNNING) ? cv_clock_mono_ns() : run->t_end_mono;
+    return end > run->t0_mono ? (double)(end - run->t0_mono) / 1e9 : 0;
+}
+
+uint64_t cv_run_task_count(const struct cv_run *run)
+{
+    return run->wl->shape == CV_SHAPE_ROLES ? run->nroles : run->ntasks;
+}
+
+const char *cv_run_model_name(const struct cv_run *run)
+{
+    return cv_model_name(run->ops->id);
+}
+
+unsigned cv_run_workers(const struct cv_run *run)
+{
+    return run->workers;
+}
+
+bool cv_run_gil(const struct cv_run *run)
+{
+    return run->gil_on;
+}
+
+void cv_run_set_tasks(struct cv_run *run, uint32_t ntasks)
+{
+    run->ntasks = ntasks;
+}
+
+void cv_run_add_role(struct cv_run *run, const char *name)
+{
+    run->role_names = cv_xrealloc(run->role_names, (run->nroles + 1) * sizeof *run->role_names);
+    snprintf(run->role_names[run->nroles], CV_NAME_MAX, "%s", name);
+    run->nroles++;
+}
+
+unsigned cv_run_workers_requested(const struct cv_run *run)
+{
+    return run->workers;
+}
+
+static const char *param_text(const struct cv_run *run, const char *key)
+{
+    const struct cv_param *p = cv_scenario_param(run->sc, key);
+    return p ? p->value : NULL;
+}
+
+int64_t cv_param_int(const struct cv_run *run, const char *key)
+{
+    const char *v = param_text(run, key);
+    return v ? strtoll(v, NULL, 10) : 0;
+}
+
+double cv_param_num(const struct cv_run *run, const char *key)
+{
+    const char *v = param_text(run, key);
+    return v ? strtod(v, NULL) : 0;
+}
+
+const char *cv_param_str(const struct cv_run *run, const char *key)
+{
+    const char *v = param_text(run, key);
+    return v ? v : "";
+}
+
+void *cv_run_workload_state(struct cv_run *run)
+{
+    return run->wl_state;
+}
+
+void cv_run_set_workload_state(struct cv_run *run, void *state)
+{
+    run->wl_state = state;
+}
+
+void cv_result_value(struct cv_run *run, const char *key, struct cv_value *value)
+{
+    pthread_mutex_lock(&run->out_mu);
+    cv_value_set(run->results, key, value);
+    pthread_mutex_unlock(&run->out_mu);
+}
+
+void cv_result_num(struct cv_run *run, const char *key, double value)
+{
+    cv_result_value(run, key, cv_value_num(value));
+}
+
+void cv_result_str(struct cv_run *run, const char *key, const char *value)
+{
+    cv_result_value(run, key, cv_value_str(value));
+}
+
+void cv_run_error(struct cv_run *run, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    pthread_mutex_lock(&run->out_mu);
+    cv_value_push(run->errors, cv_value_str(msg ? msg : "error"));
+    pthread_mutex_unlock(&run->out_mu);
+    free(msg);
+}

@@ -1,0 +1,571 @@
+/*
+ * Scenario files, read with libinih:
+ *   [scenario]  name, title, lesson, workload, model, models, workers, gil, switch_interval
+ *   [params]    workload parameters (defaults for this scenario)
+ *   [expect]    name = expression [when condition]
+ * Every problem is reported as "file:line: message".
+ */
+#include "concviz/scenario.h"
+#include "concviz/concviz.h"
+#include "concviz/run.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct entry {
+    char *section, *key, *value;
+    int line;
+};
+
+struct loader {
+    FILE *f;
+    int line;
+    size_t n, cap;
+    struct entry *e;
+    int err_line;
+    char *err;
+};
+
+static char *reader(char *str, int num, void *stream)
+{
+    struct loader *ld = stream;
+    char *r = fgets(str, num, ld->f);
+    if (r)
+        ld->line++;
+    return r;
+}
+
+static void set_err(struct loader *ld, int line, char *msg)
+{
+    if (ld->err) {
+        free(msg);
+        return;
+    }
+    ld->err = msg;
+    ld->err_line = line;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+    struct loader *ld = user;
+    /* A continuation line (indented) arrives as a second call with the same name: append. */
+    if (ld->n > 0) {
+        struct entry *last = &ld->e[ld->n - 1];
+        if (strcmp(last->section, section) == 0 && strcmp(last->key, name) == 0 &&
+            ld->line > last->line) {
+            char *joined = cv_strdup_printf("%s %s", last->value, value);
+            free(last->value);
+            last->value = joined;
+            return 1;
+        }
+    }
+    for (size_t i = 0; i < ld->n; i++) {
+        if (strcmp(ld->e[i].section, section) == 0 && strcmp(ld->e[i].key, name) == 0) {
+            set_err(ld, ld->line,
+                    cv_strdup_printf("'%s' given twice in [%s] (first on line %d)", name, section,
+                                     ld->e[i].line));
+            return 0;
+        }
+    }
+    if (ld->n == ld->cap) {
+        ld->cap = ld->cap ? ld->cap * 2 : 32;
+        ld->e = cv_xrealloc(ld->e, ld->cap * sizeof *ld->e);
+    }
+    ld->e[ld->n++] =
+        (struct entry){cv_strdup(section), cv_strdup(name), cv_strdup(value), ld->line};
+    return 1;
+}
+
+static void loader_free(struct loader *ld)
+{
+    for (size_t i = 0; i < ld->n; i++) {
+        free(ld->e[i].section);
+        free(ld->e[i].key);
+        free(ld->e[i].value);
+    }
+    free(ld->e);
+    free(ld->err);
+}
+
+void cv_scenario_free(struct cv_scenario *s)
+{
+    if (!s)
+        return;
+    free(s->path);
+    free(s->name);
+    free(s->title);
+    free(s->lesson);
+    free(s->workload_name);
+    for (size_t i = 0; i < s->nparams; i++) {
+        free(s->params[i].key);
+        free(s->params[i].value);
+    }
+    free(s->params);
+    for (size_t i = 0; i < s->nexpect; i++) {
+        free(s->expect[i].name);
+        free(s->expect[i].text);
+        cv_expr_free(s->expect[i].expr);
+    }
+    free(s->expect);
+    free(s);
+}
+
+/* Checks a value against its definition; returns NULL or a heap message. */
+static char *check_value(const struct cv_param_def *d, const char *value)
+{
+    char *end;
+    switch (d->type) {
+    case CV_PARAM_INT: {
+        errno = 0;
+        long long v = strtoll(value, &end, 10);
+        if (!*value || *end || errno)
+            return cv_strdup_printf("%s must be a whole number, not '%s'", d->key, value);
+        if ((double)v < d->min || (double)v > d->max)
+            return cv_strdup_printf("%s must be between %.0f and %.0f, not %lld", d->key, d->min,
+                                    d->max, v);
+        return NULL;
+    }
+    case CV_PARAM_FLOAT: {
+        errno = 0;
+        double v = strtod(value, &end);
+        if (!*value || *end || errno || !isfinite(v))
+            return cv_strdup_printf("%s must be a number, not '%s'", d->key, value);
+        if (v < d->min || v > d->max)
+            return cv_strdup_printf("%s must be between %g and %g, not %g", d->key, d->min, d->max,
+                                    v);
+        return NULL;
+    }
+    case CV_PARAM_ENUM: {
+        size_t n = strlen(value);
+        for (const char *p = d->choices; p && *p;) {
+            const char *bar = strchr(p, '|');
+            size_t len = bar ? (size_t)(bar - p) : strlen(p);
+            if (len == n && strncmp(p, value, n) == 0)
+                return NULL;
+            p = bar ? bar + 1 : p + len;
+        }
+        return cv_strdup_printf("%s must be one of %s, not '%s'", d->key, d->choices, value);
+    }
+    case CV_PARAM_STRING:
+        return NULL;
+    }
+    return NULL;
+}
+
+static char *valid_keys(const struct cv_scenario *s)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < s->nparams; i++)
+        len += strlen(s->params[i].key) + 2;
+    char *out = cv_xmalloc(len);
+    out[0] = 0;
+    for (size_t i = 0; i < s->nparams; i++) {
+        if (i)
+            strcat(out, ", ");
+        strcat(out, s->params[i].key);
+    }
+    return out;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+    if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on") ||
+        !strcmp(v, "1")) {
+        *out = true;
+        return true;
+    }
+    if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off") ||
+        !strcmp(v, "0")) {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+static char *model_list(void)
+{
+    char *out = cv_xcalloc(1, 128);
+    for (unsigned m = 0; m < CV_MODEL__COUNT; m++) {
+        if (m)
+            strcat(out, ", ");
+        strcat(out, cv_model_name(m));
+    }
+    return out;
+}
+
+/* Applies one [scenario] key. Returns NULL or a heap message. */
+static char *scenario_key(struct cv_scenario *s, const struct entry *e, int *model_line)
+{
+    const char *k = e->key, *v = e->value;
+    if (!strcmp(k, "name")) {
+        for (const char *p = v; *p; p++)
+            if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_'))
+                return cv_strdup_printf("name '%s' may only use letters, digits, - and _", v);
+        s->name = cv_strdup(v);
+    } else if (!strcmp(k, "title")) {
+        s->title = cv_strdup(v);
+    } else if (!strcmp(k, "lesson")) {
+        s->lesson = cv_strdup(v);
+    } else if (!strcmp(k, "workload")) {
+        s->workload = cv_workload_find(v);
+        if (!s->workload)
+            return cv_strdup_printf("unknown workload '%s'", v);
+        s->workload_name = cv_strdup(v);
+    } else if (!strcmp(k, "model")) {
+        int m = cv_model_from_name(v);
+        if (m < 0) {
+            char *all = model_list();
+            char *msg = cv_strdup_printf("unknown model '%s' (models: %s)", v, all);
+            free(all);
+            return msg;
+        }
+        s->model = (unsigned)m;
+        *model_line = e->line;
+    } else if (!strcmp(k, "models")) {
+        s->models = 0;
+        char *copy = cv_strdup(v), *save = NULL;
+        for (char *t = strtok_r(copy, " ,\t", &save); t; t = strtok_r(NULL, " ,\t", &save)) {
+            int m = cv_model_from_name(t);
+            if (m < 0) {
+                char *all = model_list();
+                char *msg = cv_strdup_printf("unknown model '%s' (models: %s)", t, all);
+                free(all);
+                free(copy);
+                return msg;
+            }
+            s->models |= 1u << m;
+        }
+        free(copy);
+        if (!s->models)
+            return cv_strdup("models lists no model");
+    } else if (!strcmp(k, "workers")) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (!*v || *end || n < 1 || n > 4096)
+            return cv_strdup_printf("workers must be a whole number from 1 to 4096, not '%s'", v);
+        s->workers = (unsigned)n;
+    } else if (!strcmp(k, "gil")) {
+        if (!parse_bool(v, &s->gil))
+            return cv_strdup_printf("gil must be true or false, not '%s'", v);
+    } else if (!strcmp(k, "switch_interval")) {
+        char *end;
+        double ms = strtod(v, &end);
+        if (!*v || *end || !(ms > 0 && ms <= 10000))
+            return cv_strdup_printf("switch_interval must be milliseconds in (0, 10000], not '%s'",
+                                    v);
+        s->switch_ms = ms;
+    } else {
+        return cv_strdup_printf(
+            "unknown key '%s' in [scenario] (keys: name, title, lesson, workload, model, models, "
+            "workers, gil, switch_interval)",
+            k);
+    }
+    return NULL;
+}
+
+static int fail_at(const char *path, int line, char *msg, char **cause)
+{
+    if (cause)
+        *cause = cv_strdup_printf("%s:%d: %s", path, line, msg);
+    free(msg);
+    return CV_ERR_USAGE;
+}
+
+static int build(struct cv_scenario *s, struct loader *ld, const char *path, char **cause)
+{
+    int model_line = 0, scenario_line = 0;
+    bool model_set = false;
+    /* [scenario] first: the workload decides which parameters exist. */
+    for (size_t i = 0; i < ld->n; i++) {
+        struct entry *e = &ld->e[i];
+        if (strcmp(e->section, "scenario") != 0) {
+            if (strcmp(e->section, "params") != 0 && strcmp(e->section, "expect") != 0)
+                return fail_at(path, e->line,
+                               cv_strdup_printf("unknown section [%s] (sections: [scenario], "
+                                                "[params], [expect])",
+                                                e->section),
+                               cause);
+            continue;
+        }
+        if (!scenario_line)
+            scenario_line = e->line;
+        if (!strcmp(e->key, "model"))
+            model_set = true;
+        char *msg = scenario_key(s, e, &model_line);
+        if (msg)
+            return fail_at(path, e->line, msg, cause);
+    }
+    int end_line = ld->line ? ld->line : 1;
+    static const char *const required[] = {"name", "title", "lesson", "workload"};
+    const char *have[] = {s->name, s->title, s->lesson, s->workload_name};
+    for (size_t i = 0; i < 4; i++)
+        if (!have[i])
+            return fail_at(path, scenario_line ? scenario_line : end_line,
+                           cv_strdup_printf("[scenario] needs '%s'", required[i]), cause);
+    if (!s->models)
+        s->models = 1u << s->model;
+    if (model_set && !(s->models & (1u << s->model)))
+        return fail_at(
+            path, model_line,
+            cv_strdup_printf("default model '%s' is not in models", cv_model_name(s->model)),
+            cause);
+    if (!model_set) {
+        for (unsigned m = 0; m < CV_MODEL__COUNT; m++)
+            if (s->models & (1u << m)) {
+                s->model = m;
+                break;
+            }
+    }
+
+    /* Parameters: every workload parameter, with the built-in default unless overridden. */
+    const struct cv_workload *w = s->workload;
+    for (const struct cv_param_def *d = w->params; d && d->key; d++) {
+        s->params = cv_xrealloc(s->params, (s->nparams + 1) * sizeof *s->params);
+        s->params[s->nparams++] = (struct cv_param){cv_strdup(d->key), cv_strdup(d->def), d};
+    }
+    for (size_t i = 0; i < ld->n; i++) {
+        struct entry *e = &ld->e[i];
+        if (strcmp(e->section, "params") != 0)
+            continue;
+        struct cv_param *p = NULL;
+        for (size_t j = 0; j < s->nparams; j++)
+            if (!strcmp(s->params[j].key, e->key))
+                p = &s->params[j];
+        if (!p) {
+            char *keys = valid_keys(s);
+            char *msg =
+                cv_strdup_printf("unknown parameter '%s' for workload '%s' (parameters: %s)",
+                                 e->key, w->name, *keys ? keys : "none");
+            free(keys);
+            return fail_at(path, e->line, msg, cause);
+        }
+        char *msg = check_value(p->def, e->value);
+        if (msg)
+            return fail_at(path, e->line, msg, cause);
+        free(p->value);
+        p->value = cv_strdup(e->value);
+    }
+
+    for (size_t i = 0; i < ld->n; i++) {
+        struct entry *e = &ld->e[i];
+        if (strcmp(e->section, "expect") != 0)
+            continue;
+        struct cv_expr *x = NULL;
+        char *why = NULL;
+        if (cv_expr_parse(e->value, &x, &why) != CV_OK) {
+            char *msg = cv_strdup_printf("expectation '%s': %s", e->key, why);
+            free(why);
+            return fail_at(path, e->line, msg, cause);
+        }
+        s->expect = cv_xrealloc(s->expect, (s->nexpect + 1) * sizeof *s->expect);
+        s->expect[s->nexpect++] =
+            (struct cv_expectation){cv_strdup(e->key), cv_strdup(e->value), e->line, x};
+    }
+    return CV_OK;
+}
+
+int cv_scenario_load(const char *path, struct cv_scenario **out, char **cause)
+{
+    *out = NULL;
+    struct loader ld = {0};
+    ld.f = fopen(path, "r");
+    if (!ld.f) {
+        if (cause)
+            *cause = cv_strdup_printf("%s: %s", path, strerror(errno));
+        return CV_ERR_USAGE;
+    }
+    ini_use_stack = false;
+    ini_max_line = 4096;
+    ini_allow_realloc = true;
+    ini_stop_on_first_error = true;
+    ini_allow_multiline = true;
+    int bad = ini_parse_stream(reader, &ld, handler, &ld);
+    fclose(ld.f);
+    if (bad != 0 || ld.err) {
+        int rc;
+        if (ld.err) {
+            rc = fail_at(path, ld.err_line, ld.err, cause);
+            ld.err = NULL;
+        } else if (bad < 0) {
+            rc = fail_at(path, 1, cv_strdup("cannot read the file"), cause);
+        } else {
+            rc = fail_at(path, bad,
+                         cv_strdup("syntax error: expected 'key = value' or '[section]'"), cause);
+        }
+        loader_free(&ld);
+        return rc;
+    }
+    struct cv_scenario *s = cv_xcalloc(1, sizeof *s);
+    s->path = cv_strdup(path);
+    s->model = CV_MODEL_SERIAL;
+    s->switch_ms = 5.0;
+    if (ld.n == 0) {
+        loader_free(&ld);
+        cv_scenario_free(s);
+        return fail_at(path, 1, cv_strdup("empty scenario file (needs a [scenario] section)"),
+                       cause);
+    }
+    int rc = build(s, &ld, path, cause);
+    loader_free(&ld);
+    if (rc != CV_OK) {
+        cv_scenario_free(s);
+        return rc;
+    }
+    *out = s;
+    return CV_OK;
+}
+
+const struct cv_param *cv_scenario_param(const struct cv_scenario *s, const char *key)
+{
+    for (size_t i = 0; i < s->nparams; i++)
+        if (!strcmp(s->params[i].key, key))
+            return &s->params[i];
+    return NULL;
+}
+
+int cv_scenario_set(struct cv_scenario *s, const char *key, const char *value, char **cause)
+{
+    struct cv_param *p = (struct cv_param *)cv_scenario_param(s, key);
+    if (!p) {
+        char *keys = valid_keys(s);
+        if (cause)
+            *cause = cv_strdup_printf("unknown parameter '%s' for scenario %s (valid: %s)", key,
+                                      s->name, *keys ? keys : "none");
+        free(keys);
+        return CV_ERR_USAGE;
+    }
+    char *msg = check_value(p->def, value);
+    if (msg) {
+        if (cause)
+            *cause = msg;
+        else
+            free(msg);
+        return CV_ERR_USAGE;
+    }
+    free(p->value);
+    p->value = cv_strdup(value);
+    return CV_OK;
+}
+
+/* Lookup */
+
+static size_t dirs_of(const char *const *builtin, char ***out)
+{
+    size_t n = 0;
+    char **v = NULL;
+    const char *env = getenv("CONCVIZ_SCENARIOS");
+    if (env && *env) {
+        char *copy = cv_strdup(env), *save = NULL;
+        for (char *t = strtok_r(copy, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
+            v = cv_xrealloc(v, (n + 1) * sizeof *v);
+            v[n++] = cv_strdup(t);
+        }
+        free(copy);
+    }
+    for (size_t i = 0; builtin && builtin[i]; i++) {
+        v = cv_xrealloc(v, (n + 1) * sizeof *v);
+        v[n++] = cv_strdup(builtin[i]);
+    }
+    *out = v;
+    return n;
+}
+
+void cv_strv_free(char **v)
+{
+    if (!v)
+        return;
+    for (char **p = v; *p; p++)
+        free(*p);
+    free(v);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+char *cv_scenario_resolve(const char *name, const char *const *builtin_dirs, char **cause)
+{
+    if (strchr(name, '/') || ends_with(name, ".ini")) {
+        FILE *f = fopen(name, "r");
+        if (!f) {
+            if (cause)
+                *cause = cv_strdup_printf("%s: %s", name, strerror(errno));
+            return NULL;
+        }
+        fclose(f);
+        return cv_strdup(name);
+    }
+    char **dirs;
+    size_t n = dirs_of(builtin_dirs, &dirs);
+    char *found = NULL;
+    for (size_t i = 0; i < n && !found; i++) {
+        char *p = cv_strdup_printf("%s/%s.ini", dirs[i], name);
+        FILE *f = fopen(p, "r");
+        if (f) {
+            fclose(f);
+            found = p;
+        } else {
+            free(p);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(dirs[i]);
+    free(dirs);
+    if (!found && cause)
+        *cause = cv_strdup_printf("unknown scenario '%s' (see 'concviz list')", name);
+    return found;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **cv_scenario_list(const char *const *builtin_dirs)
+{
+    char **dirs;
+    size_t nd = dirs_of(builtin_dirs, &dirs);
+    char **names = NULL, **paths = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < nd; i++) {
+        DIR *d = opendir(dirs[i]);
+        if (!d)
+            continue;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (de->d_name[0] == '.' || !ends_with(de->d_name, ".ini"))
+                continue;
+            bool dup = false;
+            for (size_t j = 0; j < n; j++)
+                if (!strcmp(names[j], de->d_name))
+                    dup = true;
+            if (dup)
+                continue;
+            names = cv_xrealloc(names, (n + 1) * sizeof *names);
+            paths = cv_xrealloc(paths, (n + 2) * sizeof *paths);
+            names[n] = cv_strdup(de->d_name);
+            paths[n++] = cv_strdup_printf("%s/%s", dirs[i], de->d_name);
+        }
+        closedir(d);
+    }
+    for (size_t i = 0; i < nd; i++)
+        free(dirs[i]);
+    free(dirs);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (!paths)
+        paths = cv_xmalloc(sizeof *paths);
+    qsort(paths, n, sizeof *paths, cmp_str);
+    paths[n] = NULL;
+    return paths;
+}

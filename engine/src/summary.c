@@ -1,0 +1,367 @@
+/*
+ * The run summary (schema concviz.summary/1): built once from the final snapshot as a value
+ * tree, then printed as JSON or as a readable table, and queried by the expectations.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+static double secs(uint64_t ns)
+{
+    return (double)ns / 1e9;
+}
+
+static struct cv_value *params_value(const struct cv_scenario *s)
+{
+    struct cv_value *o = cv_value_obj();
+    for (size_t i = 0; i < s->nparams; i++) {
+        const struct cv_param *p = &s->params[i];
+        if (p->def && (p->def->type == CV_PARAM_INT || p->def->type == CV_PARAM_FLOAT))
+            cv_value_set_num(o, p->key, strtod(p->value, NULL));
+        else
+            cv_value_set_str(o, p->key, p->value);
+    }
+    return o;
+}
+
+static const char *state_text(enum cv_run_state st)
+{
+    switch (st) {
+    case CV_RUN_CREATED:
+        return "created";
+    case CV_RUN_RUNNING:
+        return "running";
+    case CV_RUN_DONE:
+        return "done";
+    case CV_RUN_FAILED:
+        return "failed";
+    case CV_RUN_STOPPED:
+        return "stopped";
+    }
+    return "unknown";
+}
+
+static struct cv_value *lanes_value(const struct cv_snapshot *s)
+{
+    static const struct {
+        const char *key;
+        enum cv_lane_state st;
+    } cols[] = {
+        {"running_s", CV_LANE_RUNNING},     {"io_s", CV_LANE_IO},
+        {"lock_wait_s", CV_LANE_LOCK_WAIT}, {"queue_wait_s", CV_LANE_QUEUE_WAIT},
+        {"sem_wait_s", CV_LANE_SEM_WAIT},   {"gil_wait_s", CV_LANE_GIL_WAIT},
+        {"barrier_s", CV_LANE_BARRIER},     {"idle_s", CV_LANE_IDLE},
+    };
+    struct cv_value *arr = cv_value_arr();
+    for (size_t i = 0; i < s->nlanes; i++) {
+        const struct cv_lane_stats *l = &s->lanes[i];
+        struct cv_value *o = cv_value_push(arr, cv_value_obj());
+        cv_value_set_str(o, "name", l->name);
+        cv_value_set_str(o, "role", l->role == CV_ROLE_MAIN ? "main" : "worker");
+        cv_value_set_num(o, "tasks", l->tasks);
+        for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
+            cv_value_set_num(o, cols[c].key, secs(l->state_ns[cols[c].st]));
+        if (l->state_ns[CV_LANE_DEAD] || l->state == CV_LANE_DEAD)
+            cv_value_set_num(o, "dead_s", secs(l->state_ns[CV_LANE_DEAD]));
+        cv_value_set_num(o, "events", (double)l->events);
+        cv_value_set_num(o, "dropped", (double)l->drops);
+    }
+    return arr;
+}
+
+static struct cv_value *locks_value(const struct cv_snapshot *s)
+{
+    struct cv_value *arr = cv_value_arr();
+    for (size_t i = 0; i < s->nlocks; i++) {
+        const struct cv_lock_stats *k = &s->locks[i];
+        struct cv_value *o = cv_value_push(arr, cv_value_obj());
+        cv_value_set_str(o, "name", k->name);
+        cv_value_set_str(o, "kind", cv_object_kind_name(k->kind));
+        cv_value_set_num(o, "acquisitions", (double)k->acquisitions);
+        cv_value_set_num(o, "contended", (double)k->contended);
+        cv_value_set_num(o, "wait_s_total", secs(k->wait_ns_total));
+        cv_value_set_num(o, "wait_s_max", secs(k->wait_ns_max));
+        cv_value_set_num(o, "hold_s_total", secs(k->hold_ns_total));
+        cv_value_set_num(o, "handoffs", (double)k->handoffs);
+    }
+    return arr;
+}
+
+static struct cv_value *queues_value(const struct cv_snapshot *s)
+{
+    struct cv_value *arr = cv_value_arr();
+    for (size_t i = 0; i < s->nqueues; i++) {
+        const struct cv_queue_stats *q = &s->queues[i];
+        struct cv_value *o = cv_value_push(arr, cv_value_obj());
+        cv_value_set_str(o, "name", q->name);
+        cv_value_set_num(o, "capacity", q->capacity);
+        cv_value_set_num(o, "max_depth", q->max_depth);
+        cv_value_set_num(o, "pushed", (double)q->pushed);
+        cv_value_set_num(o, "popped", (double)q->popped);
+        cv_value_set_num(o, "push_blocked", (double)q->push_blocked);
+        cv_value_set_num(o, "pop_blocked", (double)q->pop_blocked);
+    }
+    return arr;
+}
+
+static struct cv_value *copy_value(const struct cv_value *v)
+{
+    switch (v->type) {
+    case CV_VAL_NULL:
+        return cv_value_null();
+    case CV_VAL_BOOL:
+        return cv_value_bool(v->b);
+    case CV_VAL_NUM:
+        return cv_value_num(v->num);
+    case CV_VAL_STR:
+        return cv_value_str(v->str);
+    case CV_VAL_ARR: {
+        struct cv_value *a = cv_value_arr();
+        for (size_t i = 0; i < v->n; i++)
+            cv_value_push(a, copy_value(v->items[i]));
+        return a;
+    }
+    case CV_VAL_OBJ: {
+        struct cv_value *o = cv_value_obj();
+        for (size_t i = 0; i < v->n; i++)
+            cv_value_set(o, v->keys[i], copy_value(v->items[i]));
+        return o;
+    }
+    }
+    return cv_value_null();
+}
+
+struct cv_value *cv__summary_build(struct cv_run *run)
+{
+    const struct cv_snapshot *s = cv_run_snapshot(run);
+    struct cv_value *root = cv_value_obj();
+    cv_value_set_str(root, "schema", "concviz.summary/1");
+    cv_value_set_str(root, "scenario", run->sc->name);
+    cv_value_set_str(root, "model", cv_run_model_name(run));
+    cv_value_set_num(root, "workers", run->workers);
+    cv_value_set_bool(root, "gil", run->gil_on);
+    if (run->gil_on)
+        cv_value_set_num(root, "switch_interval_ms", run->switch_ms);
+    cv_value_set_str(root, "state", state_text(cv_run_state(run)));
+    cv_value_set(root, "params", params_value(run->sc));
+    cv_value_set_num(root, "wall_s", cv_run_elapsed(run));
+    cv_value_set_num(root, "cpu_s", run->cpu_s);
+
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    struct cv_value *rt = cv_value_set(root, "runtime", cv_value_obj());
+    cv_value_set_num(rt, "os_threads", run->os_threads);
+    cv_value_set_num(rt, "os_processes", run->os_processes);
+    cv_value_set_num(rt, "peak_rss_kb", (double)ru.ru_maxrss);
+    cv_value_set_str(rt, "clock", cv_clock_source_name(cv__clock.source));
+
+    struct cv_value *t = cv_value_set(root, "tasks", cv_value_obj());
+    cv_value_set_num(t, "submitted", (double)s->tasks.submitted);
+    cv_value_set_num(t, "completed", (double)s->tasks.completed);
+    cv_value_set_num(t, "failed", (double)s->tasks.failed);
+    cv_value_set_num(t, "cancelled", (double)s->tasks.cancelled);
+    cv_value_set_num(t, "timed_out", (double)s->tasks.timed_out);
+    cv_value_set_num(t, "retried", (double)s->tasks.retried);
+
+    struct cv_value *order = cv_value_set(root, "completion_order", cv_value_arr());
+    for (size_t i = 0; i < s->ncompleted; i++)
+        cv_value_push(order, cv_value_num(s->completion_order[i]));
+    cv_value_set_num(root, "inflight_max", s->inflight_max);
+    cv_value_set(root, "lanes", lanes_value(s));
+    cv_value_set(root, "locks", locks_value(s));
+    cv_value_set(root, "queues", queues_value(s));
+
+    pthread_mutex_lock(&run->out_mu);
+    struct cv_value *res = cv_value_set(root, "results", copy_value(run->results));
+    struct cv_value *errs = cv_value_set(root, "errors", copy_value(run->errors));
+    pthread_mutex_unlock(&run->out_mu);
+    (void)errs;
+    if (run->gil_on) {
+        cv_value_set_num(res, "gil_switches", (double)s->gil_switches);
+        cv_value_set_num(res, "gil_drop_requests", (double)s->gil_drop_requests);
+    }
+
+    struct cv_value *ev = cv_value_set(root, "events", cv_value_obj());
+    cv_value_set_num(ev, "recorded", (double)s->events_recorded);
+    cv_value_set_num(ev, "dropped", (double)s->events_dropped);
+    return root;
+}
+
+struct cv_value *cv_run_summary(struct cv_run *run, bool check, unsigned *failed)
+{
+    struct cv_value *root = cv__summary_build(run);
+    unsigned nfail = 0;
+    if (check) {
+        struct cv_value *list = cv_value_arr();
+        for (size_t i = 0; i < run->sc->nexpect; i++) {
+            const struct cv_expectation *x = &run->sc->expect[i];
+            char *actual = NULL;
+            int r = cv_expr_eval(x->expr, root, &actual);
+            if (r == -1) {
+                free(actual);
+                continue;
+            }
+            struct cv_value *o = cv_value_push(list, cv_value_obj());
+            cv_value_set_str(o, "name", x->name);
+            cv_value_set_str(o, "expr", x->text);
+            cv_value_set_bool(o, "ok", r == 1);
+            cv_value_set_str(o, "actual", actual ? actual : "");
+            free(actual);
+            if (r != 1)
+                nfail++;
+        }
+        cv_value_set(root, "expectations", list);
+    } else {
+        cv_value_set(root, "expectations", cv_value_arr());
+    }
+    /* Move errors last, as the schema lists them. */
+    struct cv_value *errs = cv_value_get(root, "errors");
+    if (errs) {
+        for (size_t i = 0; i < root->n; i++) {
+            if (root->items[i] == errs) {
+                char *k = root->keys[i];
+                memmove(&root->keys[i], &root->keys[i + 1], (root->n - i - 1) * sizeof(char *));
+                memmove(&root->items[i], &root->items[i + 1],
+                        (root->n - i - 1) * sizeof(struct cv_value *));
+                root->keys[root->n - 1] = k;
+                root->items[root->n - 1] = errs;
+                break;
+            }
+        }
+    }
+    if (failed)
+        *failed = nfail;
+    return root;
+}
+
+/* Text form */
+
+static double num(const struct cv_value *o, const char *key)
+{
+    const struct cv_value *v = cv_value_get(o, key);
+    return v && v->type == CV_VAL_NUM ? v->num : 0;
+}
+
+static const char *str(const struct cv_value *o, const char *key)
+{
+    const struct cv_value *v = cv_value_get(o, key);
+    return v && v->type == CV_VAL_STR ? v->str : "";
+}
+
+static void fmt_secs(char *buf, size_t n, double s)
+{
+    if (s == 0)
+        snprintf(buf, n, "-");
+    else if (s < 0.001)
+        snprintf(buf, n, "%.0fus", s * 1e6);
+    else if (s < 1)
+        snprintf(buf, n, "%.1fms", s * 1e3);
+    else
+        snprintf(buf, n, "%.2fs", s);
+}
+
+void cv_summary_write_text(const struct cv_value *sum, FILE *out)
+{
+    char b[64];
+    const struct cv_value *rt = cv_value_get(sum, "runtime");
+    const struct cv_value *gil = cv_value_get(sum, "gil");
+    fprintf(out, "%s  model %s  workers %.0f  gil %s  (%s)\n", str(sum, "scenario"),
+            str(sum, "model"), num(sum, "workers"), gil && gil->b ? "on" : "off",
+            str(sum, "state"));
+    fprintf(out, "  wall %.3fs   cpu %.3fs   os threads %.0f   processes %.0f   peak rss %.1f MB\n",
+            num(sum, "wall_s"), num(sum, "cpu_s"), num(rt, "os_threads"), num(rt, "os_processes"),
+            num(rt, "peak_rss_kb") / 1024.0);
+    const struct cv_value *t = cv_value_get(sum, "tasks");
+    fprintf(out,
+            "  tasks  submitted %.0f  completed %.0f  failed %.0f  cancelled %.0f  timed out %.0f  "
+            "retried %.0f   max in flight %.0f\n",
+            num(t, "submitted"), num(t, "completed"), num(t, "failed"), num(t, "cancelled"),
+            num(t, "timed_out"), num(t, "retried"), num(sum, "inflight_max"));
+    const struct cv_value *order = cv_value_get(sum, "completion_order");
+    if (order && order->n) {
+        fprintf(out, "  completion order ");
+        for (size_t i = 0; i < order->n && i < 24; i++)
+            fprintf(out, "%s%.0f", i ? " " : "", order->items[i]->num);
+        fprintf(out, order->n > 24 ? " ... (%zu)\n" : "\n", order->n);
+    }
+
+    static const char *const cols[] = {"running_s",  "io_s",       "lock_wait_s", "queue_wait_s",
+                                       "sem_wait_s", "gil_wait_s", "barrier_s",   "idle_s"};
+    static const char *const heads[] = {"running", "io",  "lock",    "queue",
+                                        "sem",     "gil", "barrier", "idle"};
+    const struct cv_value *lanes = cv_value_get(sum, "lanes");
+    fprintf(out, "\n  %-14s %6s", "lane", "tasks");
+    for (size_t c = 0; c < 8; c++)
+        fprintf(out, " %9s", heads[c]);
+    fputc('\n', out);
+    for (size_t i = 0; lanes && i < lanes->n; i++) {
+        const struct cv_value *l = lanes->items[i];
+        fprintf(out, "  %-14s %6.0f", str(l, "name"), num(l, "tasks"));
+        for (size_t c = 0; c < 8; c++) {
+            fmt_secs(b, sizeof b, num(l, cols[c]));
+            fprintf(out, " %9s", b);
+        }
+        fputc('\n', out);
+    }
+
+    const struct cv_value *locks = cv_value_get(sum, "locks");
+    if (locks && locks->n) {
+        fprintf(out, "\n  %-14s %-9s %12s %12s %10s %10s %10s\n", "lock", "kind", "acquired",
+                "contended", "wait", "max wait", "held");
+        for (size_t i = 0; i < locks->n; i++) {
+            const struct cv_value *k = locks->items[i];
+            char w[32], m[32], h[32];
+            fmt_secs(w, sizeof w, num(k, "wait_s_total"));
+            fmt_secs(m, sizeof m, num(k, "wait_s_max"));
+            fmt_secs(h, sizeof h, num(k, "hold_s_total"));
+            fprintf(out, "  %-14s %-9s %12.0f %12.0f %10s %10s %10s\n", str(k, "name"),
+                    str(k, "kind"), num(k, "acquisitions"), num(k, "contended"), w, m, h);
+        }
+    }
+    const struct cv_value *queues = cv_value_get(sum, "queues");
+    if (queues && queues->n) {
+        fprintf(out, "\n  %-14s %8s %9s %10s %10s %12s %12s\n", "queue", "capacity", "max depth",
+                "pushed", "popped", "push blocked", "pop blocked");
+        for (size_t i = 0; i < queues->n; i++) {
+            const struct cv_value *q = queues->items[i];
+            fprintf(out, "  %-14s %8.0f %9.0f %10.0f %10.0f %12.0f %12.0f\n", str(q, "name"),
+                    num(q, "capacity"), num(q, "max_depth"), num(q, "pushed"), num(q, "popped"),
+                    num(q, "push_blocked"), num(q, "pop_blocked"));
+        }
+    }
+    const struct cv_value *res = cv_value_get(sum, "results");
+    if (res && res->n) {
+        fprintf(out, "\n  results\n");
+        for (size_t i = 0; i < res->n; i++) {
+            const struct cv_value *v = res->items[i];
+            if (v->type == CV_VAL_ARR) {
+                fprintf(out, "    %-20s", res->keys[i]);
+                for (size_t j = 0; j < v->n; j++)
+                    fprintf(out, " %s", cv_value_text(v->items[j], b, sizeof b));
+                fputc('\n', out);
+            } else {
+                fprintf(out, "    %-20s %s\n", res->keys[i], cv_value_text(v, b, sizeof b));
+            }
+        }
+    }
+    const struct cv_value *ev = cv_value_get(sum, "events");
+    fprintf(out, "\n  events recorded %.0f, dropped %.0f%s\n", num(ev, "recorded"),
+            num(ev, "dropped"),
+            num(ev, "dropped") > 0 ? "  (rings were full: figures are partial)" : "");
+    const struct cv_value *exp = cv_value_get(sum, "expectations");
+    if (exp && exp->n) {
+        fprintf(out, "\n  expectations\n");
+        for (size_t i = 0; i < exp->n; i++) {
+            const struct cv_value *x = exp->items[i];
+            const struct cv_value *ok = cv_value_get(x, "ok");
+            fprintf(out, "    %s %-18s %s   [%s]\n", ok && ok->b ? "ok  " : "FAIL", str(x, "name"),
+                    str(x, "expr"), str(x, "actual"));
+        }
+    }
+    const struct cv_value *errs = cv_value_get(sum, "errors");
+    for (size_t i = 0; errs && i < errs->n; i++)
+        fprintf(out, "  error: %s\n", errs->items[i]->str);
+}

@@ -1,0 +1,280 @@
+/* The value tree behind summaries: build, query, print as JSON. */
+#include "concviz/value.h"
+#include "concviz/concviz.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct cv_value *make(enum cv_value_type t)
+{
+    struct cv_value *v = cv_xcalloc(1, sizeof *v);
+    v->type = t;
+    return v;
+}
+
+struct cv_value *cv_value_null(void)
+{
+    return make(CV_VAL_NULL);
+}
+
+struct cv_value *cv_value_bool(bool b)
+{
+    struct cv_value *v = make(CV_VAL_BOOL);
+    v->b = b;
+    return v;
+}
+
+struct cv_value *cv_value_num(double x)
+{
+    struct cv_value *v = make(CV_VAL_NUM);
+    v->num = x;
+    return v;
+}
+
+struct cv_value *cv_value_str(const char *s)
+{
+    struct cv_value *v = make(CV_VAL_STR);
+    v->str = cv_strdup(s ? s : "");
+    return v;
+}
+
+struct cv_value *cv_value_arr(void)
+{
+    return make(CV_VAL_ARR);
+}
+
+struct cv_value *cv_value_obj(void)
+{
+    return make(CV_VAL_OBJ);
+}
+
+void cv_value_free(struct cv_value *v)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < v->n; i++) {
+        cv_value_free(v->items[i]);
+        if (v->keys)
+            free(v->keys[i]);
+    }
+    free(v->items);
+    free(v->keys);
+    free(v->str);
+    free(v);
+}
+
+static void grow(struct cv_value *v)
+{
+    if (v->n < v->cap)
+        return;
+    v->cap = v->cap ? v->cap * 2 : 8;
+    v->items = cv_xrealloc(v->items, v->cap * sizeof *v->items);
+    if (v->type == CV_VAL_OBJ)
+        v->keys = cv_xrealloc(v->keys, v->cap * sizeof *v->keys);
+}
+
+struct cv_value *cv_value_push(struct cv_value *arr, struct cv_value *item)
+{
+    grow(arr);
+    arr->items[arr->n++] = item;
+    return item;
+}
+
+struct cv_value *cv_value_set(struct cv_value *obj, const char *key, struct cv_value *item)
+{
+    for (size_t i = 0; i < obj->n; i++) {
+        if (strcmp(obj->keys[i], key) == 0) {
+            cv_value_free(obj->items[i]);
+            obj->items[i] = item;
+            return item;
+        }
+    }
+    grow(obj);
+    obj->keys[obj->n] = cv_strdup(key);
+    obj->items[obj->n++] = item;
+    return item;
+}
+
+struct cv_value *cv_value_set_num(struct cv_value *obj, const char *key, double x)
+{
+    return cv_value_set(obj, key, cv_value_num(x));
+}
+
+struct cv_value *cv_value_set_str(struct cv_value *obj, const char *key, const char *s)
+{
+    return cv_value_set(obj, key, cv_value_str(s));
+}
+
+struct cv_value *cv_value_set_bool(struct cv_value *obj, const char *key, bool b)
+{
+    return cv_value_set(obj, key, cv_value_bool(b));
+}
+
+struct cv_value *cv_value_get(const struct cv_value *obj, const char *key)
+{
+    if (!obj || obj->type != CV_VAL_OBJ)
+        return NULL;
+    for (size_t i = 0; i < obj->n; i++)
+        if (strcmp(obj->keys[i], key) == 0)
+            return obj->items[i];
+    return NULL;
+}
+
+struct cv_value *cv_value_child(const struct cv_value *v, const char *key)
+{
+    if (!v)
+        return NULL;
+    if (v->type == CV_VAL_OBJ)
+        return cv_value_get(v, key);
+    if (v->type == CV_VAL_ARR) {
+        for (size_t i = 0; i < v->n; i++) {
+            struct cv_value *name = cv_value_get(v->items[i], "name");
+            if (name && name->type == CV_VAL_STR && strcmp(name->str, key) == 0)
+                return v->items[i];
+        }
+    }
+    return NULL;
+}
+
+static void write_num(double x, FILE *out)
+{
+    if (!isfinite(x))
+        fputs("null", out);
+    else if (x == floor(x) && fabs(x) < 1e15)
+        fprintf(out, "%.0f", x);
+    else
+        fprintf(out, "%.9g", x);
+}
+
+static void write_str(const char *s, FILE *out)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"':
+            fputs("\\\"", out);
+            break;
+        case '\\':
+            fputs("\\\\", out);
+            break;
+        case '\n':
+            fputs("\\n", out);
+            break;
+        case '\t':
+            fputs("\\t", out);
+            break;
+        case '\r':
+            fputs("\\r", out);
+            break;
+        default:
+            if (*p < 0x20)
+                fprintf(out, "\\u%04x", *p);
+            else
+                fputc(*p, out);
+        }
+    }
+    fputc('"', out);
+}
+
+static bool all_scalars(const struct cv_value *v)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (v->items[i]->type == CV_VAL_ARR || v->items[i]->type == CV_VAL_OBJ)
+            return false;
+    return true;
+}
+
+static void indent(FILE *out, int depth)
+{
+    fputc('\n', out);
+    for (int i = 0; i < depth; i++)
+        fputs("  ", out);
+}
+
+static void write_json(const struct cv_value *v, FILE *out, bool pretty, int depth)
+{
+    switch (v->type) {
+    case CV_VAL_NULL:
+        fputs("null", out);
+        break;
+    case CV_VAL_BOOL:
+        fputs(v->b ? "true" : "false", out);
+        break;
+    case CV_VAL_NUM:
+        write_num(v->num, out);
+        break;
+    case CV_VAL_STR:
+        write_str(v->str, out);
+        break;
+    case CV_VAL_ARR: {
+        /* Arrays of scalars stay on one line: completion orders are long. */
+        bool flat = !pretty || all_scalars(v);
+        fputc('[', out);
+        for (size_t i = 0; i < v->n; i++) {
+            if (i)
+                fputs(flat && pretty ? ", " : ",", out);
+            if (!flat)
+                indent(out, depth + 1);
+            write_json(v->items[i], out, pretty, depth + 1);
+        }
+        if (!flat && v->n)
+            indent(out, depth);
+        fputc(']', out);
+        break;
+    }
+    case CV_VAL_OBJ:
+        fputc('{', out);
+        for (size_t i = 0; i < v->n; i++) {
+            if (i)
+                fputc(',', out);
+            if (pretty)
+                indent(out, depth + 1);
+            write_str(v->keys[i], out);
+            fputs(pretty ? ": " : ":", out);
+            write_json(v->items[i], out, pretty, depth + 1);
+        }
+        if (pretty && v->n)
+            indent(out, depth);
+        fputc('}', out);
+        break;
+    }
+}
+
+void cv_value_write_json(const struct cv_value *v, FILE *out, bool pretty)
+{
+    write_json(v, out, pretty, 0);
+    fputc('\n', out);
+}
+
+const char *cv_value_text(const struct cv_value *v, char *buf, size_t n)
+{
+    if (!v) {
+        snprintf(buf, n, "(missing)");
+        return buf;
+    }
+    switch (v->type) {
+    case CV_VAL_NULL:
+        snprintf(buf, n, "null");
+        break;
+    case CV_VAL_BOOL:
+        snprintf(buf, n, "%s", v->b ? "true" : "false");
+        break;
+    case CV_VAL_NUM:
+        if (v->num == floor(v->num) && fabs(v->num) < 1e15)
+            snprintf(buf, n, "%.0f", v->num);
+        else
+            snprintf(buf, n, "%.4g", v->num);
+        break;
+    case CV_VAL_STR:
+        snprintf(buf, n, "%s", v->str);
+        break;
+    case CV_VAL_ARR:
+        snprintf(buf, n, "[%zu items]", v->n);
+        break;
+    case CV_VAL_OBJ:
+        snprintf(buf, n, "{%zu keys}", v->n);
+        break;
+    }
+    return buf;
+}

@@ -1,0 +1,73 @@
+/* counter: every task adds one to a shared counter `iterations` times; the increment is a read,
+ * some computing (Python's bytecodes between LOAD and STORE), and a write. */
+#include "internal.h"
+
+struct counter_state {
+    struct cv_counter *counter;
+    uint64_t iterations;
+    uint64_t work_ns;
+};
+
+static const struct cv_param_def params[] = {
+    {"variant", CV_PARAM_ENUM, "none", "how the increment is protected", "none|mutex|atomic", 0, 0},
+    {"iterations", CV_PARAM_INT, "1000000", "increments per worker", NULL, 1, 1e9},
+    {"work_ns", CV_PARAM_INT, "800",
+     "CPU per increment in ns (half of it between the read and the write)", NULL, 0, 1e7},
+    {NULL, 0, NULL, NULL, NULL, 0, 0},
+};
+
+static int counter_plan(struct cv_run *run, char **cause)
+{
+    (void)cause;
+    cv_run_set_tasks(run, cv_run_workers_requested(run));
+    return CV_OK;
+}
+
+static int counter_setup(struct cv_run *run, char **cause)
+{
+    (void)cause;
+    struct counter_state *st = cv_shared_alloc(run, sizeof *st);
+    if (!st)
+        return CV_ERR_RUNTIME;
+    int v = cv_counter_variant_from_name(cv_param_str(run, "variant"));
+    st->counter = cv_counter_create(run, "counter", (enum cv_counter_variant)v);
+    if (!st->counter)
+        return CV_ERR_RUNTIME;
+    st->iterations = (uint64_t)cv_param_int(run, "iterations");
+    st->work_ns = (uint64_t)cv_param_int(run, "work_ns");
+    cv_run_set_workload_state(run, st);
+    return CV_OK;
+}
+
+static int counter_task(struct cv_ctx *ctx, uint32_t task)
+{
+    (void)task;
+    struct counter_state *st = cv_run_workload_state(ctx->run);
+    for (uint64_t i = 0; i < st->iterations; i++)
+        if (!cv_counter_add(ctx, st->counter, st->work_ns))
+            return -1;
+    cv_counter_sample(ctx, st->counter);
+    return 0;
+}
+
+static void counter_finish(struct cv_run *run)
+{
+    struct counter_state *st = cv_run_workload_state(run);
+    double expected = (double)st->iterations * (double)cv_run_task_count(run);
+    double final = (double)cv_counter_value(st->counter);
+    cv_result_str(run, "variant", cv_param_str(run, "variant"));
+    cv_result_num(run, "counter_expected", expected);
+    cv_result_num(run, "counter_final", final);
+    cv_result_num(run, "lost_updates", expected - final);
+}
+
+const struct cv_workload cv__wl_counter = {
+    .name = "counter",
+    .summary = "read-modify-write of a shared counter from every worker",
+    .params = params,
+    .shape = CV_SHAPE_TASKS,
+    .plan = counter_plan,
+    .setup = counter_setup,
+    .task = counter_task,
+    .finish = counter_finish,
+};

@@ -1,0 +1,160 @@
+/* primes: is_prime by trial division up to sqrt(n) on the numbers of the ProcessPoolExecutor
+ * example, each number repeated `repeat` times so the run lasts long enough to watch. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_NUMBERS 64
+
+struct primes_state {
+    uint32_t nnumbers;
+    uint64_t numbers[MAX_NUMBERS];
+    uint8_t *is_prime; /* per task, shared */
+};
+
+static const struct cv_param_def params[] = {
+    {"numbers", CV_PARAM_STRING,
+     "112272535095293,112582705942171,112272535095293,115280095190773,115797848077099,"
+     "1099726899285419",
+     "comma-separated numbers to test", NULL, 0, 0},
+    {"repeat", CV_PARAM_INT, "48", "how many times each number is tested (scales the run)", NULL, 1,
+     100000},
+    {NULL, 0, NULL, NULL, NULL, 0, 0},
+};
+
+static int parse_numbers(const char *text, struct primes_state *st, char **cause)
+{
+    char *copy = cv_strdup(text), *save = NULL;
+    st->nnumbers = 0;
+    for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        char *end;
+        unsigned long long v = strtoull(t, &end, 10);
+        char *msg = NULL;
+        if (*end || v < 2)
+            msg = cv_strdup_printf("numbers: '%s' is not a whole number >= 2", t);
+        else if (st->nnumbers == MAX_NUMBERS)
+            msg = cv_strdup_printf("numbers: at most %d numbers", MAX_NUMBERS);
+        if (msg) {
+            if (cause)
+                *cause = msg;
+            else
+                free(msg);
+            free(copy);
+            return CV_ERR_USAGE;
+        }
+        st->numbers[st->nnumbers++] = v;
+    }
+    free(copy);
+    if (st->nnumbers == 0) {
+        if (cause)
+            *cause = cv_strdup("numbers: give at least one number");
+        return CV_ERR_USAGE;
+    }
+    return CV_OK;
+}
+
+static int primes_plan(struct cv_run *run, char **cause)
+{
+    struct primes_state probe;
+    int rc = parse_numbers(cv_param_str(run, "numbers"), &probe, cause);
+    if (rc)
+        return rc;
+    cv_run_set_tasks(run, probe.nnumbers * (uint32_t)cv_param_int(run, "repeat"));
+    return CV_OK;
+}
+
+static int primes_setup(struct cv_run *run, char **cause)
+{
+    struct primes_state *st = cv_shared_alloc(run, sizeof *st);
+    if (!st)
+        return CV_ERR_RUNTIME;
+    int rc = parse_numbers(cv_param_str(run, "numbers"), st, cause);
+    if (rc)
+        return rc;
+    st->is_prime = cv_shared_alloc(run, cv_run_task_count(run));
+    if (!st->is_prime)
+        return CV_ERR_RUNTIME;
+    cv_run_set_workload_state(run, st);
+    return CV_OK;
+}
+
+/* Returns 1 prime, 0 composite, -1 stopped. */
+static int is_prime(struct cv_ctx *ctx, uint64_t n)
+{
+    if (n < 2)
+        return 0;
+    if (n % 2 == 0)
+        return n == 2;
+    uint64_t limit = (uint64_t)sqrtl((long double)n);
+    while (limit * limit > n)
+        limit--;
+    while ((limit + 1) * (limit + 1) <= n)
+        limit++;
+    uint64_t k = 0;
+    for (uint64_t d = 3; d <= limit; d += 2) {
+        if (n % d == 0)
+            return 0;
+        if ((++k & 4095) == 0 && cv_checkpoint(ctx))
+            return -1;
+    }
+    return 1;
+}
+
+static int primes_task(struct cv_ctx *ctx, uint32_t task)
+{
+    struct primes_state *st = cv_run_workload_state(ctx->run);
+    int r = is_prime(ctx, st->numbers[task % st->nnumbers]);
+    if (r < 0)
+        return -1;
+    st->is_prime[task] = (uint8_t)(r + 1);
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void primes_finish(struct cv_run *run)
+{
+    struct primes_state *st = cv_run_workload_state(run);
+    uint64_t found[MAX_NUMBERS];
+    size_t nfound = 0, checked = 0, prime_tasks = 0;
+    uint64_t n = cv_run_task_count(run);
+    for (uint64_t t = 0; t < n; t++) {
+        if (!st->is_prime[t])
+            continue;
+        checked++;
+        if (st->is_prime[t] != 2)
+            continue;
+        prime_tasks++;
+        uint64_t v = st->numbers[t % st->nnumbers];
+        bool seen = false;
+        for (size_t i = 0; i < nfound; i++)
+            seen |= found[i] == v;
+        if (!seen)
+            found[nfound++] = v;
+    }
+    qsort(found, nfound, sizeof found[0], cmp_u64);
+    struct cv_value *arr = cv_value_arr();
+    for (size_t i = 0; i < nfound; i++)
+        cv_value_push(arr, cv_value_num((double)found[i]));
+    cv_result_num(run, "numbers_checked", (double)checked);
+    cv_result_num(run, "prime_results", (double)prime_tasks);
+    cv_result_num(run, "primes_found", (double)nfound);
+    cv_result_value(run, "primes", arr);
+}
+
+const struct cv_workload cv__wl_primes = {
+    .name = "primes",
+    .summary = "trial division of large numbers, one task per number",
+    .params = params,
+    .shape = CV_SHAPE_TASKS,
+    .plan = primes_plan,
+    .setup = primes_setup,
+    .task = primes_task,
+    .finish = primes_finish,
+};

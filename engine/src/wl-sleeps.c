@@ -1,0 +1,98 @@
+/* sleeps: one task per listed duration, each just waits (asyncio.sleep / time.sleep). */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SLEEPS 4096
+
+struct sleeps_state {
+    uint32_t n;
+    uint64_t ns[];
+};
+
+static const struct cv_param_def params[] = {
+    {"sleeps_ms", CV_PARAM_STRING, "2000,500", "comma-separated sleep per task, ms", NULL, 0, 0},
+    {NULL, 0, NULL, NULL, NULL, 0, 0},
+};
+
+static int parse(const char *text, uint64_t *out, uint32_t *n, char **cause)
+{
+    char *copy = cv_strdup(text), *save = NULL;
+    *n = 0;
+    for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        char *end;
+        double ms = strtod(t, &end);
+        if (*end || !(ms >= 0 && ms <= 3600000) || *n == MAX_SLEEPS) {
+            if (cause)
+                *cause =
+                    cv_strdup_printf("sleeps_ms: '%s' is not a duration in ms (0 to 3600000)", t);
+            free(copy);
+            return CV_ERR_USAGE;
+        }
+        if (out)
+            out[*n] = (uint64_t)(ms * 1e6);
+        (*n)++;
+    }
+    free(copy);
+    if (*n == 0) {
+        if (cause)
+            *cause = cv_strdup("sleeps_ms: give at least one duration");
+        return CV_ERR_USAGE;
+    }
+    return CV_OK;
+}
+
+static int sleeps_plan(struct cv_run *run, char **cause)
+{
+    uint32_t n;
+    int rc = parse(cv_param_str(run, "sleeps_ms"), NULL, &n, cause);
+    if (rc == CV_OK)
+        cv_run_set_tasks(run, n);
+    return rc;
+}
+
+static int sleeps_setup(struct cv_run *run, char **cause)
+{
+    uint32_t n = (uint32_t)cv_run_task_count(run);
+    struct sleeps_state *st = cv_shared_alloc(run, sizeof *st + n * sizeof(uint64_t));
+    if (!st)
+        return CV_ERR_RUNTIME;
+    int rc = parse(cv_param_str(run, "sleeps_ms"), st->ns, &st->n, cause);
+    cv_run_set_workload_state(run, st);
+    return rc;
+}
+
+static int sleeps_task(struct cv_ctx *ctx, uint32_t task)
+{
+    struct sleeps_state *st = cv_run_workload_state(ctx->run);
+    return cv_sleep(ctx, st->ns[task]) ? 0 : -1;
+}
+
+static void sleeps_finish(struct cv_run *run)
+{
+    struct sleeps_state *st = cv_run_workload_state(run);
+    uint64_t longest = 0, total = 0;
+    uint32_t fastest = 0;
+    for (uint32_t i = 0; i < st->n; i++) {
+        total += st->ns[i];
+        if (st->ns[i] > longest)
+            longest = st->ns[i];
+        if (st->ns[i] < st->ns[fastest])
+            fastest = i;
+    }
+    cv_result_num(run, "longest_sleep_s", (double)longest / 1e9);
+    cv_result_num(run, "total_sleep_s", (double)total / 1e9);
+    cv_result_num(run, "fastest_task", fastest);
+}
+
+const struct cv_workload cv__wl_sleeps = {
+    .name = "sleeps",
+    .summary = "tasks that only wait, for given durations",
+    .params = params,
+    .shape = CV_SHAPE_TASKS,
+    .plan = sleeps_plan,
+    .setup = sleeps_setup,
+    .task = sleeps_task,
+    .finish = sleeps_finish,
+};

@@ -1,0 +1,37 @@
+/* The workload registry: the built-in workloads (wl-*.c) plus any registered at run time. */
+#include "internal.h"
+
+#include <string.h>
+
+extern const struct cv_workload cv__wl_primes;
+extern const struct cv_workload cv__wl_counter;
+extern const struct cv_workload cv__wl_countdown;
+extern const struct cv_workload cv__wl_pipeline;
+extern const struct cv_workload cv__wl_sleeps;
+
+static const struct cv_workload *const builtin[] = {
+    &cv__wl_primes, &cv__wl_counter, &cv__wl_countdown, &cv__wl_pipeline, &cv__wl_sleeps,
+};
+
+#define MAX_EXTRA 32
+static const struct cv_workload *extra[MAX_EXTRA];
+static size_t nextra;
+
+const struct cv_workload *cv_workload_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
+        if (!strcmp(builtin[i]->name, name))
+            return builtin[i];
+    for (size_t i = 0; i < nextra; i++)
+        if (!strcmp(extra[i]->name, name))
+            return extra[i];
+    return NULL;
+}
+
+int cv_workload_register(const struct cv_workload *w)
+{
+    if (!w || !w->name || cv_workload_find(w->name) || nextra == MAX_EXTRA)
+        return CV_ERR_USAGE;
+    extra[nextra++] = w;
+    return CV_OK;
+}

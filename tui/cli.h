@@ -1,0 +1,34 @@
+/* The concviz command line: shared pieces of the front end's commands. */
+#ifndef CONCVIZ_CLI_H
+#define CONCVIZ_CLI_H
+
+#include <stdbool.h>
+
+#include "concviz/run.h"
+#include "concviz/scenario.h"
+
+/* Exit codes: what they mean is part of the interface. */
+enum tui_exit {
+    TUI_EXIT_OK = 0,
+    TUI_EXIT_EXPECT = 1,  /* an expectation failed (--check) */
+    TUI_EXIT_USAGE = 2,   /* bad flag, value, scenario or model */
+    TUI_EXIT_RUNTIME = 3, /* the system failed the run */
+    TUI_EXIT_INTERRUPTED = 130,
+};
+
+/* Prints "concviz: message" on stderr; returns `code`. */
+int tui_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The directories searched for scenario names, NULL-terminated. */
+const char *const *tui_scenario_dirs(void);
+/* Resolves and loads a scenario by name or path; prints the error and returns NULL on failure. */
+struct cv_scenario *tui_load_scenario(const char *name);
+
+int tui_cmd_list(int argc, char **argv);
+int tui_cmd_show(int argc, char **argv);
+int tui_cmd_run(int argc, char **argv);
+
+void tui_usage(FILE *out);
+void tui_run_usage(FILE *out);
+
+#endif
