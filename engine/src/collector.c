@@ -101,6 +101,7 @@ struct cv_collector {
     size_t nrings;
     uint64_t t0;
     uint32_t *heap;
+    uint64_t frontier; /* latest timestamp fed from the rings */
 
     bool finished;
     struct cv_snapshot snap;
@@ -621,18 +622,6 @@ size_t cv_collector_drain(struct cv_collector *c, uint64_t now_ns, bool final)
         struct cv_ring *r = c->rings[i];
         cur[i].pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
         cur[i].end = atomic_load_explicit(&r->head, memory_order_acquire);
-        uint64_t drops = cv_ring_take_drops(r);
-        if (drops) {
-            uint64_t ts = cur[i].end > cur[i].pos ? slot_ns(c, r, cur[i].end - 1) : now_ns;
-            struct cv_event d = {.ts = ts,
-                                 .arg = drops,
-                                 .task = CV_NONE,
-                                 .obj = CV_NONE,
-                                 .lane = (uint16_t)i,
-                                 .kind = CV_EV_DROPS};
-            feed_one(c, &d);
-            fed++;
-        }
         if (cur[i].pos < cur[i].end) {
             key[i] = slot_ns(c, r, cur[i].pos);
             if (key[i] <= limit) {
@@ -664,6 +653,8 @@ size_t cv_collector_drain(struct cv_collector *c, uint64_t now_ns, bool final)
             e.lane = (uint16_t)i;
             feed_one(c, &e);
             fed++;
+            if (ts > c->frontier)
+                c->frontier = ts;
             cur[i].pos++;
             if (cur[i].pos == cur[i].end)
                 break;
@@ -694,6 +685,20 @@ size_t cv_collector_drain(struct cv_collector *c, uint64_t now_ns, bool final)
         heap[k] = moving;
     }
 
+    /* Losses are placed at the merge frontier, keeping the store in time order. */
+    for (size_t i = 0; i < nr; i++) {
+        uint64_t drops = cv_ring_take_drops(c->rings[i]);
+        if (drops) {
+            struct cv_event d = {.ts = c->frontier,
+                                 .arg = drops,
+                                 .task = CV_NONE,
+                                 .obj = CV_NONE,
+                                 .lane = (uint16_t)i,
+                                 .kind = CV_EV_DROPS};
+            feed_one(c, &d);
+            fed++;
+        }
+    }
     for (size_t i = 0; i < nr; i++)
         atomic_store_explicit(&c->rings[i]->tail, cur[i].pos, memory_order_release);
     free(key);

@@ -186,18 +186,33 @@ static struct cv_expr *primary(struct parser *ps)
     skip(ps);
     char c = *ps->p;
     if (isdigit((unsigned char)c) || (c == '.' && isdigit((unsigned char)ps->p[1]))) {
+        /* Copy the number without the underscores that group digits (4_000_000). */
+        char buf[64];
+        size_t n = 0;
+        const char *q = ps->p;
+        while (n < sizeof buf - 1) {
+            if (isdigit((unsigned char)*q) || *q == '.') {
+                buf[n++] = *q++;
+            } else if (*q == '_' && n > 0 && isdigit((unsigned char)buf[n - 1]) &&
+                       isdigit((unsigned char)q[1])) {
+                q++;
+            } else if ((*q == 'e' || *q == 'E') &&
+                       (isdigit((unsigned char)q[1]) ||
+                        ((q[1] == '+' || q[1] == '-') && isdigit((unsigned char)q[2])))) {
+                buf[n++] = *q++;
+                if (*q == '+' || *q == '-')
+                    buf[n++] = *q++;
+            } else {
+                break;
+            }
+        }
+        buf[n] = 0;
         struct cv_expr *e = node(N_NUM);
         char *end;
-        e->num = strtod(ps->p, &end);
-        ps->p = end;
-        /* Readable big numbers: 4_000_000 */
-        while (*ps->p == '_' && isdigit((unsigned char)ps->p[1])) {
-            char *end2;
-            const char *digits = ps->p + 1;
-            double more = strtod(digits, &end2);
-            e->num = e->num * pow(10, (double)(end2 - digits)) + more;
-            ps->p = end2;
-        }
+        e->num = strtod(buf, &end);
+        if (*end)
+            fail(ps, "malformed number");
+        ps->p = q;
         return e;
     }
     if (c == '"' || c == '\'') {
@@ -370,8 +385,16 @@ static void note(struct ectx *x, const char *path, const char *value)
 {
     char item[256];
     snprintf(item, sizeof item, "%s=%s", path, value);
-    if (x->actual && strstr(x->actual, item))
-        return;
+    if (x->actual) {
+        /* Skip exact repeats; items are joined with ", ". */
+        size_t n = strlen(item);
+        for (const char *p = x->actual; (p = strstr(p, item)) != NULL; p++) {
+            bool starts = p == x->actual || (p >= x->actual + 2 && p[-2] == ',' && p[-1] == ' ');
+            bool ends = p[n] == 0 || (p[n] == ',' && p[n + 1] == ' ');
+            if (starts && ends)
+                return;
+        }
+    }
     size_t n = strlen(item);
     x->actual = cv_xrealloc(x->actual, x->alen + n + 3);
     if (x->alen) {
@@ -461,10 +484,12 @@ static struct val eval_bin(const struct cv_expr *e, struct ectx *x)
     }
     if (a.t == V_STR || b.t == V_STR)
         return err(x, cv_strdup("arithmetic on a string"));
+    if (e->op == OP_DIV && b.num == 0)
+        return err(x, cv_strdup("division by zero"));
     double r = e->op == OP_ADD   ? a.num + b.num
                : e->op == OP_SUB ? a.num - b.num
                : e->op == OP_MUL ? a.num * b.num
-                                 : (b.num != 0 ? a.num / b.num : NAN);
+                                 : a.num / b.num;
     return (struct val){V_NUM, r, NULL};
 }
 

@@ -27,6 +27,8 @@ struct entry {
 struct loader {
     FILE *f;
     int line;
+    bool at_line_start; /* the next chunk the reader returns starts a new line */
+    bool indented;      /* the current line starts with white space (a continuation) */
     size_t n, cap;
     struct entry *e;
     int err_line;
@@ -37,8 +39,15 @@ static char *reader(char *str, int num, void *stream)
 {
     struct loader *ld = stream;
     char *r = fgets(str, num, ld->f);
-    if (r)
+    if (!r)
+        return NULL;
+    /* inih reads a long line in several chunks: count lines, not chunks. */
+    if (ld->at_line_start) {
         ld->line++;
+        ld->indented = r[0] == ' ' || r[0] == '\t';
+    }
+    size_t n = strlen(r);
+    ld->at_line_start = n > 0 && r[n - 1] == '\n';
     return r;
 }
 
@@ -55,11 +64,15 @@ static void set_err(struct loader *ld, int line, char *msg)
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
     struct loader *ld = user;
+    if (!*section) {
+        set_err(ld, ld->line,
+                cv_strdup_printf("'%s' comes before any section (start with [scenario])", name));
+        return 0;
+    }
     /* A continuation line (indented) arrives as a second call with the same name: append. */
-    if (ld->n > 0) {
+    if (ld->n > 0 && ld->indented) {
         struct entry *last = &ld->e[ld->n - 1];
-        if (strcmp(last->section, section) == 0 && strcmp(last->key, name) == 0 &&
-            ld->line > last->line) {
+        if (strcmp(last->section, section) == 0 && strcmp(last->key, name) == 0) {
             char *joined = cv_strdup_printf("%s %s", last->value, value);
             free(last->value);
             last->value = joined;
@@ -215,8 +228,15 @@ static char *scenario_key(struct cv_scenario *s, const struct entry *e, int *mod
         s->lesson = cv_strdup(v);
     } else if (!strcmp(k, "workload")) {
         s->workload = cv_workload_find(v);
-        if (!s->workload)
-            return cv_strdup_printf("unknown workload '%s'", v);
+        if (!s->workload) {
+            char list[512] = "";
+            for (size_t i = 0; cv_workload_at(i); i++) {
+                size_t len = strlen(list);
+                snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "",
+                         cv_workload_at(i)->name);
+            }
+            return cv_strdup_printf("unknown workload '%s' (workloads: %s)", v, list);
+        }
         s->workload_name = cv_strdup(v);
     } else if (!strcmp(k, "model")) {
         int m = cv_model_from_name(v);
@@ -375,6 +395,7 @@ int cv_scenario_load(const char *path, struct cv_scenario **out, char **cause)
 {
     *out = NULL;
     struct loader ld = {0};
+    ld.at_line_start = true;
     ld.f = fopen(path, "r");
     if (!ld.f) {
         if (cause)
@@ -409,8 +430,11 @@ int cv_scenario_load(const char *path, struct cv_scenario **out, char **cause)
     if (ld.n == 0) {
         loader_free(&ld);
         cv_scenario_free(s);
-        return fail_at(path, 1, cv_strdup("empty scenario file (needs a [scenario] section)"),
-                       cause);
+        return fail_at(
+            path, 1,
+            cv_strdup("no settings: a scenario needs a [scenario] section with name, title, "
+                      "lesson and workload"),
+            cause);
     }
     int rc = build(s, &ld, path, cause);
     loader_free(&ld);

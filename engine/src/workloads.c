@@ -35,3 +35,11 @@ int cv_workload_register(const struct cv_workload *w)
     extra[nextra++] = w;
     return CV_OK;
 }
+
+const struct cv_workload *cv_workload_at(size_t i)
+{
+    size_t nb = sizeof builtin / sizeof builtin[0];
+    if (i < nb)
+        return builtin[i];
+    return i - nb < nextra ? extra[i - nb] : NULL;
+}

@@ -24,7 +24,8 @@ struct cv_ring {
     uint64_t buf_off;                   /* offset of the slots from this struct */
 };
 
-/* Bytes needed for a ring of `capacity` slots (rounded up to a power of two), header included. */
+/* Bytes needed for a ring of `capacity` slots (rounded up to a power of two, at least 64),
+ * header included. */
 size_t cv_ring_bytes(size_t capacity);
 /* Lays a ring out in `mem` (cv_ring_bytes(capacity) bytes, 64-byte aligned). */
 struct cv_ring *cv_ring_init(void *mem, size_t capacity);

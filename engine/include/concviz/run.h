@@ -34,6 +34,8 @@ struct cv_workload {
 };
 
 const struct cv_workload *cv_workload_find(const char *name);
+/* The i-th registered workload (built-ins first), or NULL past the end. */
+const struct cv_workload *cv_workload_at(size_t i);
 /* Adds a workload to the registry (not thread-safe; call before loading scenarios). */
 int cv_workload_register(const struct cv_workload *w);
 

@@ -1,0 +1,59 @@
+# Helpers for black-box tests: run the real concviz binary, check exit codes and JSON.
+set -euo pipefail
+: "${CONCVIZ:?CONCVIZ must point at the concviz binary}"
+export CONCVIZ_SCENARIOS="${CONCVIZ_SCENARIO_DIR:-}"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+PASSED=0
+FAILED=0
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+bad() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+
+# check DESCRIPTION COMMAND...: passes when the command succeeds
+check() {
+    local what=$1; shift
+    if "$@"; then ok "$what"; else bad "$what"; fi
+}
+
+# run_cv EXPECTED_RC ARGS...: runs concviz, keeps stdout in $OUT and stderr in $ERR
+run_cv() {
+    local want=$1; shift
+    set +e
+    "$CONCVIZ" "$@" >"$TMP/out" 2>"$TMP/err"
+    RC=$?
+    set -e
+    OUT=$(cat "$TMP/out")
+    ERR=$(cat "$TMP/err")
+    if [ "$RC" != "$want" ]; then
+        bad "concviz $* exited $RC, expected $want; stderr: $ERR"
+        return 1
+    fi
+    return 0
+}
+
+# jqv FILTER: evaluates FILTER on $OUT (JSON); jqc prints compact JSON
+jqv() { printf '%s' "$OUT" | jq -r "$1"; }
+jqc() { printf '%s' "$OUT" | jq -c "$1"; }
+
+# float comparison: fcmp "A < B"
+fcmp() { awk "BEGIN { exit !($1) }"; }
+
+finish() {
+    echo "$PASSED passed, $FAILED failed"
+    [ "$FAILED" = 0 ]
+}
+
+# best_wall N ARGS...: runs `concviz run ARGS --json` N times, sets $BEST to the shortest
+# wall time, leaves the last run's JSON in $OUT. Timing comparisons use the best of a few runs
+# so one disturbed run on a noisy machine does not decide them.
+best_wall() {
+    local n=$1; shift
+    BEST=""
+    for _ in $(seq "$n"); do
+        run_cv 0 run "$@" --json || return 1
+        local w
+        w=$(jqv .wall_s)
+        if [ -z "$BEST" ] || fcmp "$w < $BEST"; then BEST=$w; fi
+    done
+}

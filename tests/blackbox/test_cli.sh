@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The command line: help, version, list, show, and a clear one-line error with exit 2 for
+# every kind of bad input.
+. "$(dirname "$0")/lib.sh"
+
+run_cv 0 --help && check "--help prints usage" grep -q "Usage:" "$TMP/out"
+run_cv 0 --version && check "--version prints the version" grep -Eq '^concviz [0-9]+\.[0-9]+\.[0-9]+$' "$TMP/out"
+run_cv 0 run --help && check "run --help lists options" grep -q -- "--switch-interval" "$TMP/out"
+run_cv 0 list
+for s in cpu-primes counter-race gil-contention pipeline gather-sleep; do
+    check "list shows $s" grep -q "^$s " "$TMP/out"
+done
+run_cv 0 show counter-race
+check "show prints the lesson" grep -q "read, a little computing, and a write" "$TMP/out"
+check "show prints parameters with defaults" grep -Eq "variant +none" "$TMP/out"
+check "show prints expectations" grep -q "loses_updates" "$TMP/out"
+
+# bad input: exit 2, exactly one line on stderr naming the culprit
+expect_usage() {
+    local pattern=$1; shift
+    if run_cv 2 "$@"; then
+        local lines
+        lines=$(printf '%s\n' "$ERR" | wc -l)
+        if [ "$lines" = 1 ] && printf '%s' "$ERR" | grep -q -- "$pattern"; then
+            ok "concviz $* -> exit 2: $ERR"
+        else
+            bad "concviz $*: stderr not one line matching '$pattern': $ERR"
+        fi
+    fi
+}
+expect_usage "unknown command 'frobnicate'" frobnicate
+expect_usage "unknown option '--frob'" --frob
+expect_usage "unknown option '--frob'" run counter-race --frob
+expect_usage "unknown scenario 'nope'" run nope
+expect_usage "unknown scenario 'nope'" show nope
+expect_usage "run needs a scenario" run
+expect_usage "unknown model 'fibers'" run counter-race --model fibers
+expect_usage "does not support model serial (supported: threads)" run pipeline --model serial
+expect_usage "workers must be a whole number" run counter-race --workers 0
+expect_usage "workers must be a whole number" run counter-race --workers lots
+expect_usage "workers must be a whole number" run counter-race -w -3
+expect_usage "needs a value" run counter-race --workers
+expect_usage "unknown parameter 'colour'.*(valid: variant, iterations, work_ns)" run counter-race --set colour=blue
+expect_usage "variant must be one of none|mutex|atomic, not 'maybe'" run counter-race --set variant=maybe
+expect_usage "iterations must be a whole number" run counter-race --set iterations=many
+expect_usage "iterations must be between" run counter-race --set iterations=0
+expect_usage "--set needs KEY=VALUE" run counter-race --set variant
+expect_usage "--gil applies to the threads model only" run counter-race --model serial --gil
+expect_usage "switch-interval must be milliseconds" run gil-contention --switch-interval 0
+expect_usage "sizes its workers by role" run pipeline --workers 4
+expect_usage "takes one scenario" run counter-race gather-sleep
+expect_usage "sleeps_ms: 'soon' is not a duration" run gather-sleep --set sleeps_ms=soon
+
+# a malformed scenario file names file:line
+cat >"$TMP/broken.ini" <<'INI'
+[scenario]
+name = broken
+title = t
+lesson = l
+workload = sleeps
+models = threads
+
+[params]
+sleeps_ms = 10
+speed = fast
+INI
+expect_usage "$TMP/broken.ini:10: unknown parameter 'speed' for workload 'sleeps'" run "$TMP/broken.ini"
+printf '[scenario]\nname = x\nthis line is wrong\n' >"$TMP/syntax.ini"
+expect_usage "$TMP/syntax.ini:3: syntax error" show "$TMP/syntax.ini"
+expect_usage "$TMP/missing.ini: No such file" run "$TMP/missing.ini"
+
+# a scenario given as a path runs
+sed -e 's/^name = broken/name = fine/' -e '/^speed/d' "$TMP/broken.ini" >"$TMP/fine.ini"
+run_cv 0 run "$TMP/fine.ini" --check && ok "a scenario file given by path runs"
+
+# the headless progress line appears on a terminal (script gives a pty), and not in a pipe
+if command -v script >/dev/null; then
+    script -qec "$CONCVIZ run gather-sleep --set sleeps_ms=400,200" /dev/null >"$TMP/pty" 2>&1 || true
+    check "progress line on a terminal" grep -q "tasks [0-9]*/2" "$TMP/pty"
+fi
+run_cv 0 run gather-sleep --set sleeps_ms=200,100
+check "no progress line when stderr is not a terminal" test -z "$ERR"
+
+finish

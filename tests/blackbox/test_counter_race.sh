@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# counter-race, 4 threads x 1,000,000: no protection loses updates (and counts them exactly);
+# a mutex and an atomic give exactly 4,000,000; the mutex shows contention.
+. "$(dirname "$0")/lib.sh"
+
+run_cv 0 run counter-race --json --check
+check "none: 4 workers x 1,000,000 expected" test "$(jqv .results.counter_expected)" = 4000000
+check "none: final below 4,000,000" fcmp "$(jqv .results.counter_final) < 4000000"
+check "none: lost_updates is the difference" \
+    test "$(jqv '.results.counter_expected - .results.counter_final')" = "$(jqv .results.lost_updates)"
+check "none: 4 tasks completed" test "$(jqv .tasks.completed)" = 4
+
+for v in mutex atomic; do
+    run_cv 0 run counter-race --set variant=$v --json --check
+    check "$v: exactly 4,000,000" test "$(jqv .results.counter_final)" = 4000000
+    check "$v: no lost updates" test "$(jqv .results.lost_updates)" = 0
+    check "$v: no events dropped" test "$(jqv .events.dropped)" = 0
+done
+run_cv 0 run counter-race --set variant=mutex --json
+check "mutex: contended acquisitions reported" fcmp "$(jqv '.locks[] | select(.name=="counter") | .contended') > 0"
+check "mutex: 4,000,000 acquisitions" test "$(jqv '.locks[] | select(.name=="counter") | .acquisitions')" = 4000000
+check "mutex: lock wait time shown on lanes" fcmp "$(jqv '[.lanes[].lock_wait_s] | add') > 0"
+
+# Even under the GIL, a switch between the read and the write loses updates.
+run_cv 0 run counter-race --gil --set iterations=300000 --json --check
+check "gil: still loses updates" fcmp "$(jqv .results.lost_updates) > 0"
+check "gil: switches counted" fcmp "$(jqv .results.gil_switches) > 0"
+finish

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# pipeline: depth never above capacity, pushed == popped, every item consumed exactly once.
+. "$(dirname "$0")/lib.sh"
+
+check_pipeline() {
+    local cap=$1; shift
+    run_cv 0 run pipeline --json "$@" || return 0
+    check "[$*] depth never above $cap" fcmp "$(jqv .queues[0].max_depth) <= $cap"
+    check "[$*] pushed == popped" test "$(jqv .queues[0].pushed)" = "$(jqv .queues[0].popped)"
+    check "[$*] consumed == expected" test "$(jqv .results.consumed)" = "$(jqv .results.items_expected)"
+    check "[$*] none lost or doubled" test "$(jqv '.results.missing + .results.duplicates')" = 0
+    check "[$*] all roles completed" test "$(jqv .tasks.completed)" = "$(jqv .tasks.submitted)"
+}
+# the scenario's own expectations hold at its defaults
+run_cv 0 run pipeline --check && ok "pipeline --check passes at its defaults"
+check_pipeline 10 --set items=60 --set consume_ms=10
+check "producers block when the queue is full" fcmp "$(jqv .queues[0].push_blocked) > 0"
+check "producers show queue wait" fcmp "$(jqv '[.lanes[] | select(.name|startswith("producer")) | .queue_wait_s] | add') > 0"
+check_pipeline 3 --set capacity=3 --set producers=4 --set consumers=2 --set items=40 --set consume_ms=2
+check_pipeline 50 --set capacity=50 --set producers=1 --set consumers=6 --set items=200 --set consume_ms=1 --set produce_ms=0.2
+finish

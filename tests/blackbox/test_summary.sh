@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The JSON summary carries every stable key; --check turns a failed expectation into exit 1;
+# Ctrl-C stops the run, still prints the summary, and exits 130.
+. "$(dirname "$0")/lib.sh"
+
+run_cv 0 run gather-sleep --set sleeps_ms=100,50 --json
+for k in schema scenario model workers gil params wall_s cpu_s runtime tasks completion_order \
+    inflight_max lanes locks queues results events expectations errors; do
+    check "summary has '$k'" test "$(jqv "has(\"$k\")")" = true
+done
+check "schema is concviz.summary/1" test "$(jqv .schema)" = concviz.summary/1
+check "runtime keys" test "$(jqv '.runtime | has("os_threads") and has("os_processes") and has("peak_rss_kb")')" = true
+check "task keys" test "$(jqv '.tasks | [has("submitted","completed","failed","cancelled","timed_out","retried")] | all')" = true
+check "lane keys" test "$(jqv '.lanes[0] | [has("name","tasks","running_s","io_s","lock_wait_s","queue_wait_s","sem_wait_s","gil_wait_s","barrier_s","idle_s")] | all')" = true
+check "events keys" test "$(jqv '.events | has("recorded") and has("dropped")')" = true
+check "expectations listed with expr, ok, actual" test "$(jqv '.expectations[0] | [has("expr","ok","actual")] | all')" = true
+
+# an expectation that fails: exit 1 with --check, 0 without
+sed -e 's/^all_done = .*/all_done = tasks.completed == 99/' "$CONCVIZ_SCENARIO_DIR/gather-sleep.ini" >"$TMP/strict.ini"
+run_cv 1 run "$TMP/strict.ini" --set sleeps_ms=10,5 --check && ok "failed expectation exits 1 with --check"
+check "the failure is named" grep -q "1 expectation failed" "$TMP/err"
+check "the summary marks it FAIL" grep -q "FAIL all_done" "$TMP/out"
+run_cv 0 run "$TMP/strict.ini" --set sleeps_ms=10,5 && ok "without --check the exit is 0"
+
+# SIGINT: stops waits at once, prints a valid summary, exits 130
+set +e
+"$CONCVIZ" run gather-sleep --set sleeps_ms=20000,20000 --json >"$TMP/int.json" 2>"$TMP/int.err" &
+pid=$!
+sleep 0.5
+kill -INT $pid
+start=$(date +%s)
+wait $pid
+rc=$?
+set -e
+check "SIGINT exits 130" test "$rc" = 130
+check "SIGINT ends the run within 5 s" test $(( $(date +%s) - start )) -le 5
+OUT=$(cat "$TMP/int.json")
+check "interrupted summary is valid JSON with state stopped" test "$(jqv .state)" = stopped
+check "interrupted tasks counted as cancelled" test "$(jqv .tasks.cancelled)" = 2
+finish

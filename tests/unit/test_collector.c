@@ -1,0 +1,823 @@
+/* Unit tests for the collector (concviz/collector.h): hand-built event streams and live rings. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "concviz/clock.h"
+#include "concviz/collector.h"
+#include "concviz/event.h"
+#include "concviz/ring.h"
+
+static struct cv_event mk(uint64_t ts, unsigned kind, uint16_t lane, uint32_t task, uint32_t obj,
+                          uint64_t arg)
+{
+    struct cv_event e = {
+        .ts = ts, .arg = arg, .task = task, .obj = obj, .lane = lane, .kind = (uint16_t)kind};
+    return e;
+}
+
+static void feed1(struct cv_collector *c, uint64_t ts, unsigned kind, uint16_t lane, uint32_t task,
+                  uint32_t obj, uint64_t arg)
+{
+    struct cv_event e = mk(ts, kind, lane, task, obj, arg);
+    cv_collector_feed(c, &e, 1);
+}
+
+#define NT CV_NO_TASK
+#define NO CV_NONE
+
+static const struct cv_lock_stats *find_lock(const struct cv_snapshot *s, uint32_t obj)
+{
+    for (size_t i = 0; i < s->nlocks; i++)
+        if (s->locks[i].obj == obj)
+            return &s->locks[i];
+    fail_msg("no lock stats for object %u", (unsigned)obj);
+    return NULL;
+}
+
+static const struct cv_queue_stats *find_queue(const struct cv_snapshot *s, uint32_t obj)
+{
+    for (size_t i = 0; i < s->nqueues; i++)
+        if (s->queues[i].obj == obj)
+            return &s->queues[i];
+    fail_msg("no queue stats for object %u", (unsigned)obj);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+static void test_lane_state_accounting(void **state)
+{
+    (void)state;
+    struct cv_collector *c = cv_collector_create(0);
+    cv_collector_add_lane(c, 0, "main", CV_ROLE_MAIN);
+    cv_collector_add_lane(c, 1, "worker-1", CV_ROLE_WORKER);
+    cv_collector_add_object(c, 0, CV_OBJ_MUTEX, "m", 0);
+
+    const struct cv_event evs[] = {
+        mk(0, CV_EV_WORKER_START, 1, NT, 0, 0),     mk(10, CV_EV_TASK_START, 1, 5, 0, 0),
+        mk(20, CV_EV_LOCK_WAIT, 1, 5, 0, 0),        mk(50, CV_EV_LOCK_ACQUIRE, 1, 5, 0, 0),
+        mk(55, CV_EV_LOCK_RELEASE, 1, 5, 0, 0),     mk(60, CV_EV_IO_BEGIN, 1, 5, 0, CV_IO_SLEEP),
+        mk(90, CV_EV_IO_END, 1, 5, 0, CV_IO_SLEEP), mk(100, CV_EV_TASK_END, 1, 5, 0, 0),
+        mk(120, CV_EV_WORKER_EXIT, 1, NT, 0, 0),
+    };
+
+    /* Part way: open states are counted up to now_ns in the snapshot only. */
+    cv_collector_feed(c, evs, 3); /* up to the lock wait at 20 */
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 35);
+    assert_int_equal(s->now_ns, 35);
+    assert_int_equal(s->nlanes, 2);
+    assert_string_equal(s->lanes[0].name, "main");
+    assert_int_equal(s->lanes[0].role, CV_ROLE_MAIN);
+    assert_string_equal(s->lanes[1].name, "worker-1");
+    assert_int_equal(s->lanes[1].role, CV_ROLE_WORKER);
+    assert_int_equal(s->lanes[1].state, CV_LANE_LOCK_WAIT);
+    assert_int_equal(s->lanes[1].waiting_on, 0);
+    assert_int_equal(s->lanes[1].current_task, 5);
+    assert_int_equal(s->lanes[1].since_ns, 20);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_IDLE], 10);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_RUNNING], 10);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_LOCK_WAIT], 15);
+    /* The never-started main lane accrues nothing. */
+    assert_int_equal(s->lanes[0].state, CV_LANE_OFF);
+    for (unsigned k = 0; k < CV_LANE__COUNT; k++)
+        assert_int_equal(s->lanes[0].state_ns[k], 0);
+    /* A later snapshot counts further; the books themselves were not changed. */
+    s = cv_collector_snapshot(c, 45);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_LOCK_WAIT], 25);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_RUNNING], 10);
+
+    cv_collector_feed(c, evs + 3, 6);
+    s = cv_collector_snapshot(c, 1000);
+    const struct cv_lane_stats *l = &s->lanes[1];
+    assert_int_equal(l->state, CV_LANE_OFF);
+    assert_int_equal(l->state_ns[CV_LANE_RUNNING], 30); /* 10-20, 50-60, 90-100 */
+    assert_int_equal(l->state_ns[CV_LANE_LOCK_WAIT], 30);
+    assert_int_equal(l->state_ns[CV_LANE_IO], 30);
+    assert_int_equal(l->state_ns[CV_LANE_IDLE], 30); /* 0-10, 100-120 */
+    assert_int_equal(l->state_ns[CV_LANE_OFF], 0);
+    assert_int_equal(l->state_ns[CV_LANE_QUEUE_WAIT], 0);
+    assert_int_equal(l->tasks, 1);
+    assert_int_equal(l->current_task, CV_NONE);
+    assert_int_equal(l->waiting_on, CV_NONE);
+    assert_int_equal(l->events, 9);
+    assert_int_equal(s->events_recorded, 9);
+    cv_collector_destroy(c);
+
+    /* finish() closes open states: nothing accrues past end_ns. */
+    c = cv_collector_create(0);
+    cv_collector_add_lane(c, 1, "w", CV_ROLE_WORKER); /* the stream is on lane 1 */
+    cv_collector_add_object(c, 0, CV_OBJ_MUTEX, "m", 0);
+    cv_collector_feed(c, evs, 6); /* up to the io.begin at 60 */
+    s = cv_collector_snapshot(c, 75);
+    assert_int_equal(s->lanes[1].state, CV_LANE_IO);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_IO], 15);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_RUNNING], 20);
+    cv_collector_finish(c, 80);
+    s = cv_collector_snapshot(c, 5000);
+    assert_int_equal(s->now_ns, 80);
+    assert_int_equal(s->lanes[1].state, CV_LANE_OFF);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_IO], 20);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_RUNNING], 20);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_LOCK_WAIT], 30);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_IDLE], 10);
+    s = cv_collector_snapshot(c, 90000);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_IO], 20);
+    cv_collector_destroy(c);
+}
+
+static void test_lock_stats(void **state)
+{
+    (void)state;
+    struct cv_collector *c = cv_collector_create(0);
+    cv_collector_add_lane(c, 0, "a", CV_ROLE_WORKER);
+    cv_collector_add_lane(c, 1, "b", CV_ROLE_WORKER);
+    cv_collector_add_object(c, 0, CV_OBJ_MUTEX, "m", 0);
+    cv_collector_add_object(c, 1, CV_OBJ_MUTEX, "other", 0);
+
+    feed1(c, 0, CV_EV_WORKER_START, 0, NT, 0, 0);
+    feed1(c, 0, CV_EV_WORKER_START, 1, NT, 0, 0);
+    feed1(c, 10, CV_EV_LOCK_ACQUIRE, 0, NT, 0, 0); /* uncontended */
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 12);
+    const struct cv_lock_stats *k = find_lock(s, 0);
+    assert_string_equal(k->name, "m");
+    assert_int_equal(k->kind, CV_OBJ_MUTEX);
+    assert_int_equal(k->holder, 0);
+    assert_int_equal(k->holders, 1);
+    assert_int_equal(k->acquisitions, 1);
+    assert_int_equal(k->contended, 0);
+    assert_int_equal(k->handoffs, 0);
+
+    feed1(c, 15, CV_EV_LOCK_WAIT, 1, NT, 0, 0);
+    s = cv_collector_snapshot(c, 16);
+    k = find_lock(s, 0);
+    assert_int_equal(k->waiters, 1);
+    assert_int_equal(s->lanes[1].state, CV_LANE_LOCK_WAIT);
+    assert_int_equal(s->lanes[1].waiting_on, 0);
+
+    feed1(c, 30, CV_EV_LOCK_RELEASE, 0, NT, 0, 0);
+    s = cv_collector_snapshot(c, 30);
+    k = find_lock(s, 0);
+    assert_int_equal(k->holder, CV_NONE);
+    assert_int_equal(k->holders, 0);
+
+    feed1(c, 30, CV_EV_LOCK_ACQUIRE, 1, NT, 0, 0); /* contended, waited 15 */
+    feed1(c, 40, CV_EV_LOCK_WAIT, 0, NT, 0, 0);
+    s = cv_collector_snapshot(c, 41);
+    k = find_lock(s, 0);
+    assert_int_equal(k->holder, 1);
+    assert_int_equal(k->holders, 1);
+    assert_int_equal(k->waiters, 1);
+    assert_int_equal(k->contended, 1);
+    assert_int_equal(k->handoffs, 1);
+    assert_int_equal(k->handoff_from, 0);
+    assert_int_equal(k->handoff_to, 1);
+    assert_int_equal(s->lanes[1].state, CV_LANE_IDLE);
+    assert_int_equal(s->lanes[1].waiting_on, CV_NONE);
+
+    feed1(c, 60, CV_EV_LOCK_RELEASE, 1, NT, 0, 0);
+    feed1(c, 60, CV_EV_LOCK_ACQUIRE, 0, NT, 0, 0); /* contended, waited 20 */
+    feed1(c, 70, CV_EV_LOCK_RELEASE, 0, NT, 0, 0);
+    feed1(c, 80, CV_EV_LOCK_ACQUIRE, 0, NT, 0, 0); /* uncontended, same holder: no hand-off */
+    feed1(c, 90, CV_EV_LOCK_RELEASE, 0, NT, 0, 0);
+    /* Another lock, uncontended on lane 1: must not disturb lock 0. */
+    feed1(c, 91, CV_EV_LOCK_ACQUIRE, 1, NT, 1, 0);
+    feed1(c, 95, CV_EV_LOCK_RELEASE, 1, NT, 1, 0);
+
+    s = cv_collector_snapshot(c, 100);
+    k = find_lock(s, 0);
+    assert_int_equal(k->acquisitions, 4);
+    assert_int_equal(k->contended, 2);
+    assert_int_equal(k->wait_ns_total, 35);
+    assert_int_equal(k->wait_ns_max, 20);
+    assert_int_equal(k->hold_ns_total, 20 + 30 + 10 + 10);
+    assert_int_equal(k->handoffs, 2);
+    assert_int_equal(k->handoff_from, 1);
+    assert_int_equal(k->handoff_to, 0);
+    assert_int_equal(k->holder, CV_NONE);
+    assert_int_equal(k->holders, 0);
+    assert_int_equal(k->waiters, 0);
+    assert_int_equal(s->lanes[0].state_ns[CV_LANE_LOCK_WAIT], 20);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_LOCK_WAIT], 15);
+
+    const struct cv_lock_stats *o = find_lock(s, 1);
+    assert_int_equal(o->acquisitions, 1);
+    assert_int_equal(o->contended, 0);
+    assert_int_equal(o->wait_ns_total, 0);
+    assert_int_equal(o->hold_ns_total, 4);
+    assert_int_equal(o->handoffs, 0);
+    assert_int_equal(o->handoff_from, CV_NONE);
+    assert_int_equal(o->handoff_to, CV_NONE);
+    assert_int_equal(o->holder, CV_NONE);
+
+    /* An uncontended acquisition by another lane is a hand-off but not a contended one. */
+    feed1(c, 100, CV_EV_LOCK_ACQUIRE, 1, NT, 0, 0);
+    s = cv_collector_snapshot(c, 101);
+    k = find_lock(s, 0);
+    assert_int_equal(k->acquisitions, 5);
+    assert_int_equal(k->contended, 2);
+    assert_int_equal(k->wait_ns_total, 35);
+    assert_int_equal(k->handoffs, 3);
+    assert_int_equal(k->handoff_from, 1); /* the latest contended hand-over is unchanged */
+    assert_int_equal(k->handoff_to, 0);
+    assert_int_equal(k->holder, 1);
+    assert_int_equal(s->gil_switches, 0);
+    cv_collector_destroy(c);
+}
+
+static void test_gil(void **state)
+{
+    (void)state;
+    struct cv_collector *c = cv_collector_create(0);
+    cv_collector_add_lane(c, 0, "t0", CV_ROLE_WORKER);
+    cv_collector_add_lane(c, 1, "t1", CV_ROLE_WORKER);
+    cv_collector_add_object(c, 0, CV_OBJ_GIL, "gil", 0);
+
+    feed1(c, 0, CV_EV_TASK_START, 0, 0, NO, 0);
+    feed1(c, 0, CV_EV_TASK_START, 1, 1, NO, 0);
+    feed1(c, 0, CV_EV_GIL_ACQUIRE, 0, 0, 0, 0); /* first holder: no switch */
+    feed1(c, 5, CV_EV_GIL_WAIT, 1, 1, 0, 0);
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 8);
+    assert_int_equal(s->lanes[1].state, CV_LANE_GIL_WAIT);
+    assert_int_equal(s->gil_switches, 0);
+    feed1(c, 10, CV_EV_GIL_DROP_REQUEST, 1, 1, 0, 0);
+    feed1(c, 15, CV_EV_GIL_RELEASE, 0, 0, 0, 0);
+    feed1(c, 15, CV_EV_GIL_ACQUIRE, 1, 1, 0, 0); /* switch 1 */
+    feed1(c, 25, CV_EV_GIL_RELEASE, 1, 1, 0, 0);
+    feed1(c, 30, CV_EV_GIL_ACQUIRE, 1, 1, 0, 0); /* same lane again: no switch */
+    feed1(c, 35, CV_EV_GIL_RELEASE, 1, 1, 0, 0);
+    feed1(c, 40, CV_EV_GIL_ACQUIRE, 0, 0, 0, 0); /* switch 2 */
+    s = cv_collector_snapshot(c, 42);
+    assert_int_equal(s->gil_switches, 2);
+    assert_int_equal(s->gil_drop_requests, 1);
+    const struct cv_lock_stats *g = find_lock(s, 0);
+    assert_int_equal(g->kind, CV_OBJ_GIL);
+    assert_int_equal(g->acquisitions, 4);
+    assert_int_equal(g->contended, 1);
+    assert_int_equal(g->wait_ns_total, 10);
+    assert_int_equal(g->holder, 0);
+    assert_int_equal(g->handoff_from, 0);
+    assert_int_equal(g->handoff_to, 1);
+    assert_int_equal(s->lanes[1].state, CV_LANE_RUNNING);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_GIL_WAIT], 10);
+
+    feed1(c, 50, CV_EV_GIL_DROP_REQUEST, 1, 1, 0, 0);
+    feed1(c, 51, CV_EV_GIL_RELEASE, 0, 0, 0, 0);
+    feed1(c, 52, CV_EV_GIL_ACQUIRE, 1, 1, 0, 0); /* switch 3 */
+    s = cv_collector_snapshot(c, 53);
+    assert_int_equal(s->gil_switches, 3);
+    assert_int_equal(s->gil_drop_requests, 2);
+    cv_collector_destroy(c);
+}
+
+static void test_semaphore_and_barrier(void **state)
+{
+    (void)state;
+    struct cv_collector *c = cv_collector_create(0);
+    for (uint32_t i = 0; i < 3; i++)
+        cv_collector_add_lane(c, i, "w", CV_ROLE_WORKER);
+    cv_collector_add_object(c, 0, CV_OBJ_SEMAPHORE, "sem", 2);
+    cv_collector_add_object(c, 1, CV_OBJ_BARRIER, "bar", 2);
+    for (uint16_t i = 0; i < 3; i++)
+        feed1(c, 0, CV_EV_WORKER_START, i, NT, 0, 0);
+
+    feed1(c, 0, CV_EV_SEM_ACQUIRE, 0, NT, 0, 0);
+    feed1(c, 5, CV_EV_SEM_ACQUIRE, 1, NT, 0, 0);
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 6);
+    const struct cv_lock_stats *k = find_lock(s, 0);
+    assert_int_equal(k->kind, CV_OBJ_SEMAPHORE);
+    assert_int_equal(k->holders, 2);
+    assert_int_equal(k->holder, 1); /* the last one */
+    assert_int_equal(k->acquisitions, 2);
+    assert_int_equal(k->contended, 0);
+
+    feed1(c, 10, CV_EV_SEM_WAIT, 2, NT, 0, 0);
+    s = cv_collector_snapshot(c, 12);
+    k = find_lock(s, 0);
+    assert_int_equal(k->waiters, 1);
+    assert_int_equal(s->lanes[2].state, CV_LANE_SEM_WAIT);
+    assert_int_equal(s->lanes[2].waiting_on, 0);
+
+    feed1(c, 20, CV_EV_SEM_RELEASE, 0, NT, 0, 0);
+    s = cv_collector_snapshot(c, 20);
+    k = find_lock(s, 0);
+    assert_int_equal(k->holders, 1);
+    assert_true(k->holder != CV_NONE);
+
+    feed1(c, 20, CV_EV_SEM_ACQUIRE, 2, NT, 0, 0);
+    s = cv_collector_snapshot(c, 21);
+    k = find_lock(s, 0);
+    assert_int_equal(k->holders, 2);
+    assert_int_equal(k->holder, 2);
+    assert_int_equal(k->waiters, 0);
+    assert_int_equal(k->contended, 1);
+    assert_int_equal(k->wait_ns_total, 10);
+    assert_int_equal(s->lanes[2].state, CV_LANE_IDLE);
+    assert_int_equal(s->lanes[2].state_ns[CV_LANE_SEM_WAIT], 10);
+
+    feed1(c, 30, CV_EV_SEM_RELEASE, 1, NT, 0, 0);
+    feed1(c, 40, CV_EV_SEM_RELEASE, 2, NT, 0, 0);
+    s = cv_collector_snapshot(c, 41);
+    k = find_lock(s, 0);
+    assert_int_equal(k->holders, 0);
+    assert_int_equal(k->holder, CV_NONE);
+    assert_int_equal(k->hold_ns_total, 20 + 25 + 20);
+
+    /* Barrier: lane 0 inside a task waits, then both pass. */
+    feed1(c, 100, CV_EV_TASK_START, 0, 7, NO, 0);
+    feed1(c, 110, CV_EV_BARRIER_WAIT, 0, 7, 1, 0);
+    s = cv_collector_snapshot(c, 120);
+    assert_int_equal(s->lanes[0].state, CV_LANE_BARRIER);
+    assert_int_equal(s->lanes[0].waiting_on, 1);
+    assert_int_equal(find_lock(s, 1)->waiters, 1);
+    feed1(c, 140, CV_EV_BARRIER_RELEASE, 1, NT, 1, 0); /* lane 1 arrives last: no wait */
+    feed1(c, 140, CV_EV_BARRIER_RELEASE, 0, 7, 1, 0);
+    s = cv_collector_snapshot(c, 150);
+    assert_int_equal(s->lanes[0].state, CV_LANE_RUNNING);
+    assert_int_equal(s->lanes[0].waiting_on, CV_NONE);
+    assert_int_equal(s->lanes[0].state_ns[CV_LANE_BARRIER], 30);
+    assert_int_equal(s->lanes[1].state, CV_LANE_IDLE);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_BARRIER], 0);
+    const struct cv_lock_stats *b = find_lock(s, 1);
+    assert_int_equal(b->kind, CV_OBJ_BARRIER);
+    assert_int_equal(b->acquisitions, 2);
+    assert_int_equal(b->contended, 1);
+    assert_int_equal(b->wait_ns_total, 30);
+    assert_int_equal(b->waiters, 0);
+    assert_int_equal(b->holders, 0);
+    assert_int_equal(b->holder, CV_NONE);
+    cv_collector_destroy(c);
+}
+
+static void test_queue(void **state)
+{
+    (void)state;
+    struct cv_collector *c = cv_collector_create(0);
+    cv_collector_add_lane(c, 0, "producer", CV_ROLE_WORKER);
+    cv_collector_add_lane(c, 1, "consumer", CV_ROLE_WORKER);
+    cv_collector_add_object(c, 0, CV_OBJ_MUTEX, "unrelated", 0);
+    cv_collector_add_object(c, 1, CV_OBJ_QUEUE, "q", 2);
+    feed1(c, 0, CV_EV_WORKER_START, 0, NT, 0, 0);
+    feed1(c, 0, CV_EV_WORKER_START, 1, NT, 0, 0);
+
+    feed1(c, 10, CV_EV_QUEUE_PUSH, 0, NT, 1, 1);
+    feed1(c, 20, CV_EV_QUEUE_PUSH, 0, NT, 1, 2);
+    feed1(c, 30, CV_EV_QUEUE_PUSH_WAIT, 0, NT, 1, 2);
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 35);
+    const struct cv_queue_stats *q = find_queue(s, 1);
+    assert_string_equal(q->name, "q");
+    assert_int_equal(q->capacity, 2);
+    assert_int_equal(q->producers_waiting, 1);
+    assert_int_equal(q->push_blocked, 1);
+    assert_int_equal(q->depth, 2);
+    assert_int_equal(s->lanes[0].state, CV_LANE_QUEUE_WAIT);
+    assert_int_equal(s->lanes[0].waiting_on, 1);
+
+    feed1(c, 40, CV_EV_QUEUE_POP, 1, NT, 1, 1);
+    feed1(c, 40, CV_EV_QUEUE_PUSH, 0, NT, 1, 2); /* the push that ends the wait */
+    s = cv_collector_snapshot(c, 41);
+    q = find_queue(s, 1);
+    assert_int_equal(q->producers_waiting, 0);
+    assert_int_equal(s->lanes[0].state, CV_LANE_IDLE);
+    assert_int_equal(s->lanes[0].waiting_on, CV_NONE);
+    assert_int_equal(s->lanes[0].state_ns[CV_LANE_QUEUE_WAIT], 10);
+
+    feed1(c, 50, CV_EV_QUEUE_POP, 1, NT, 1, 1);
+    feed1(c, 55, CV_EV_QUEUE_POP, 1, NT, 1, 0);
+    feed1(c, 60, CV_EV_QUEUE_POP_WAIT, 1, NT, 1, 0);
+    s = cv_collector_snapshot(c, 61);
+    q = find_queue(s, 1);
+    assert_int_equal(q->consumers_waiting, 1);
+    assert_int_equal(q->pop_blocked, 1);
+    assert_int_equal(s->lanes[1].state, CV_LANE_QUEUE_WAIT);
+    feed1(c, 70, CV_EV_QUEUE_PUSH, 0, NT, 1, 1);
+    feed1(c, 70, CV_EV_QUEUE_POP, 1, NT, 1, 0);
+
+    s = cv_collector_snapshot(c, 80);
+    q = find_queue(s, 1);
+    assert_int_equal(q->pushed, 4);
+    assert_int_equal(q->popped, 4);
+    assert_int_equal(q->push_blocked, 1);
+    assert_int_equal(q->pop_blocked, 1);
+    assert_int_equal(q->producers_waiting, 0);
+    assert_int_equal(q->consumers_waiting, 0);
+    assert_int_equal(q->depth, 0);
+    assert_int_equal(q->max_depth, 2);
+    assert_int_equal(s->lanes[1].state, CV_LANE_IDLE);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_QUEUE_WAIT], 10);
+    static const struct cv_depth_point want[] = {{10, 1}, {20, 2}, {40, 1}, {40, 2},
+                                                 {50, 1}, {55, 0}, {70, 1}, {70, 0}};
+    assert_int_equal(q->nseries, 8);
+    assert_non_null(q->series);
+    for (size_t i = 0; i < 8; i++) {
+        assert_int_equal(q->series[i].ts, want[i].ts);
+        assert_int_equal(q->series[i].depth, want[i].depth);
+    }
+    /* The queue is not a lock. */
+    assert_int_equal(s->nlocks, 1);
+    assert_int_equal(s->nqueues, 1);
+    cv_collector_destroy(c);
+}
+
+static void test_queue_series_bounded(void **state)
+{
+    (void)state;
+    struct cv_collector *c = cv_collector_create(1000);
+    cv_collector_add_lane(c, 0, "p", CV_ROLE_WORKER);
+    cv_collector_add_object(c, 0, CV_OBJ_QUEUE, "q", 0);
+    const uint32_t npoints = 9001, spike_at = 3001, spike = 999;
+    for (uint32_t i = 0; i < npoints; i++) {
+        uint32_t depth = i == spike_at ? spike : i % 17;
+        feed1(c, 100 + (uint64_t)i, i % 2 ? CV_EV_QUEUE_POP : CV_EV_QUEUE_PUSH, 0, NT, 0, depth);
+    }
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 20000);
+    const struct cv_queue_stats *q = find_queue(s, 0);
+    assert_int_equal(q->pushed + q->popped, npoints);
+    assert_int_equal(q->max_depth, spike);
+    assert_true(q->nseries > 0);
+    assert_true(q->nseries <= 2048);
+    bool found = false;
+    for (size_t i = 0; i < q->nseries; i++) {
+        if (i > 0)
+            assert_true(q->series[i].ts > q->series[i - 1].ts); /* oldest first */
+        if (q->series[i].depth == spike) {
+            assert_int_equal(q->series[i].ts, 100 + spike_at);
+            found = true;
+        }
+        assert_true(q->series[i].depth <= spike);
+    }
+    assert_true(found);
+    /* The newest point is always kept. */
+    assert_int_equal(q->series[q->nseries - 1].ts, 100 + npoints - 1);
+    assert_int_equal(q->series[q->nseries - 1].depth, (npoints - 1) % 17);
+    cv_collector_destroy(c);
+}
+
+static void test_tasks(void **state)
+{
+    (void)state;
+    struct cv_collector *c = cv_collector_create(0);
+    cv_collector_add_lane(c, 0, "main", CV_ROLE_MAIN);
+    for (uint32_t i = 1; i <= 3; i++)
+        cv_collector_add_lane(c, i, "w", CV_ROLE_WORKER);
+
+    for (uint32_t t = 0; t < 6; t++)
+        feed1(c, t, CV_EV_TASK_SUBMIT, 0, t, NO, 0);
+    feed1(c, 10, CV_EV_TASK_START, 1, 0, NO, 0);
+    feed1(c, 12, CV_EV_TASK_START, 2, 1, NO, 0);
+    feed1(c, 14, CV_EV_TASK_START, 3, 2, NO, 0);
+    feed1(c, 16, CV_EV_TASK_CANCEL, 0, 3, NO, 0); /* never started */
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 17);
+    assert_int_equal(s->inflight, 3);
+    assert_int_equal(s->inflight_max, 3);
+    assert_int_equal(s->tasks.cancelled, 1);
+    assert_int_equal(s->ncompleted, 0);
+    assert_int_equal(s->lanes[1].current_task, 0);
+    assert_int_equal(s->lanes[3].current_task, 2);
+    assert_int_equal(s->lanes[3].state, CV_LANE_RUNNING);
+
+    feed1(c, 20, CV_EV_TASK_END, 2, 1, NO, 0);
+    feed1(c, 25, CV_EV_TASK_FAIL, 1, 0, NO, 5);
+    s = cv_collector_snapshot(c, 26);
+    assert_int_equal(s->inflight, 1);
+    assert_int_equal(s->lanes[1].current_task, CV_NONE);
+    assert_int_equal(s->lanes[1].state, CV_LANE_IDLE);
+    feed1(c, 30, CV_EV_TASK_CANCEL, 3, 2, NO, 0); /* started, then cancelled */
+    s = cv_collector_snapshot(c, 31);
+    assert_int_equal(s->inflight, 0);
+    assert_int_equal(s->lanes[3].state, CV_LANE_IDLE);
+    feed1(c, 40, CV_EV_TASK_START, 1, 4, NO, 0);
+    feed1(c, 41, CV_EV_TASK_START, 2, 5, NO, 0);
+    feed1(c, 42, CV_EV_TASK_RETRY, 2, 5, NO, 1);
+    feed1(c, 43, CV_EV_TASK_TIMEOUT, 2, 5, NO, 0);
+    feed1(c, 45, CV_EV_TASK_END, 2, 5, NO, 0);
+    feed1(c, 50, CV_EV_TASK_END, 1, 4, NO, 0);
+
+    s = cv_collector_snapshot(c, 60);
+    assert_int_equal(s->tasks.submitted, 6);
+    assert_int_equal(s->tasks.started, 5);
+    assert_int_equal(s->tasks.completed, 3);
+    assert_int_equal(s->tasks.failed, 1);
+    assert_int_equal(s->tasks.cancelled, 2);
+    assert_int_equal(s->tasks.retried, 1);
+    assert_int_equal(s->tasks.timed_out, 1);
+    assert_int_equal(s->inflight, 0);
+    assert_int_equal(s->inflight_max, 3);
+    static const uint32_t order[] = {1, 0, 5, 4};
+    assert_int_equal(s->ncompleted, 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(s->completion_order[i], order[i]);
+    assert_int_equal(s->lanes[1].tasks, 2);
+    assert_int_equal(s->lanes[2].tasks, 2);
+    assert_int_equal(s->lanes[3].tasks, 1);
+    assert_int_equal(s->lanes[0].tasks, 0);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_RUNNING], 15 + 10);
+    cv_collector_destroy(c);
+}
+
+static void test_drops_events(void **state)
+{
+    (void)state;
+    struct cv_collector *c = cv_collector_create(0);
+    cv_collector_add_lane(c, 0, "a", CV_ROLE_WORKER);
+    cv_collector_add_lane(c, 1, "b", CV_ROLE_WORKER);
+    cv_collector_add_lane(c, 2, "c", CV_ROLE_WORKER);
+    feed1(c, 10, CV_EV_DROPS, 1, NT, NO, 7);
+    feed1(c, 20, CV_EV_DROPS, 2, NT, NO, 3);
+    feed1(c, 30, CV_EV_DROPS, 1, NT, NO, 5);
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 40);
+    assert_int_equal(s->events_dropped, 15);
+    assert_int_equal(s->lanes[0].drops, 0);
+    assert_int_equal(s->lanes[1].drops, 12);
+    assert_int_equal(s->lanes[2].drops, 3);
+    assert_int_equal(s->events_recorded, 3);
+    cv_collector_destroy(c);
+}
+
+static void test_store(void **state)
+{
+    (void)state;
+    struct cv_collector *c = cv_collector_create(4);
+    cv_collector_add_lane(c, 0, "a", CV_ROLE_WORKER);
+    assert_int_equal(cv_collector_store_count(c), 0);
+    assert_null(cv_collector_store_at(c, 0));
+
+    for (uint64_t i = 0; i < 3; i++)
+        feed1(c, 10 * i, CV_EV_COUNTER_VALUE, 0, NT, NO, i);
+    assert_int_equal(cv_collector_store_count(c), 3);
+    assert_int_equal(cv_collector_store_at(c, 0)->arg, 0);
+    assert_int_equal(cv_collector_store_at(c, 2)->arg, 2);
+    assert_null(cv_collector_store_at(c, 3));
+    assert_int_equal(cv_collector_snapshot(c, 0)->store_evicted, 0);
+
+    for (uint64_t i = 3; i < 11; i++)
+        feed1(c, 10 * i, CV_EV_COUNTER_VALUE, 0, NT, NO, i);
+    assert_int_equal(cv_collector_store_count(c), 4);
+    for (size_t i = 0; i < 4; i++) {
+        const struct cv_event *e = cv_collector_store_at(c, i);
+        assert_non_null(e);
+        assert_int_equal(e->arg, 7 + i);
+        assert_int_equal(e->ts, 10 * (7 + i));
+        assert_int_equal(e->kind, CV_EV_COUNTER_VALUE);
+    }
+    assert_null(cv_collector_store_at(c, 4));
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 200);
+    assert_int_equal(s->store_evicted, 7);
+    assert_int_equal(s->events_recorded, 11);
+    cv_collector_destroy(c);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Live draining from rings. */
+
+#define NRINGS 3
+
+static void rings_new(struct cv_ring **rings, size_t n, size_t capacity)
+{
+    for (size_t i = 0; i < n; i++) {
+        void *mem = aligned_alloc(64, cv_ring_bytes(capacity));
+        assert_non_null(mem);
+        rings[i] = cv_ring_init(mem, capacity);
+    }
+}
+
+static void rings_free(struct cv_ring **rings, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(rings[i]);
+}
+
+/* Advances the fake clock to `at` and records one event on ring `lane`. */
+static void record_at(struct cv_ring **rings, uint64_t at, uint16_t lane, unsigned kind,
+                      uint64_t arg)
+{
+    uint64_t now = cv_clock_ticks();
+    assert_true(at >= now);
+    cv_clock_fake_advance(at - now);
+    cv_ring_record(rings[lane], kind, lane, CV_NO_TASK, CV_NONE, arg);
+}
+
+static struct cv_collector *live_collector(struct cv_ring **rings, size_t store)
+{
+    struct cv_collector *c = cv_collector_create(store);
+    for (uint32_t i = 0; i < NRINGS; i++)
+        cv_collector_add_lane(c, i, "w", CV_ROLE_WORKER);
+    cv_collector_attach_rings(c, rings, NRINGS, 0);
+    return c;
+}
+
+static void test_drain_global_order(void **state)
+{
+    (void)state;
+    cv_clock_use_fake(0);
+    struct cv_ring *rings[NRINGS];
+    rings_new(rings, NRINGS, 64);
+    struct cv_collector *c = live_collector(rings, 0);
+
+    /* Lane 0 at 1,4,7; lane 1 at 2,5,8; lane 2 at 3,6,9. */
+    for (uint64_t t = 1; t <= 9; t++)
+        record_at(rings, t, (uint16_t)((t - 1) % 3), CV_EV_COUNTER_VALUE, t);
+    assert_int_equal(cv_collector_drain(c, 0, true), 9);
+    assert_int_equal(cv_collector_store_count(c), 9);
+    for (size_t i = 0; i < 9; i++) {
+        const struct cv_event *e = cv_collector_store_at(c, i);
+        assert_int_equal(e->ts, i + 1);
+        assert_int_equal(e->arg, i + 1);
+        assert_int_equal(e->lane, i % 3);
+    }
+    for (size_t i = 0; i < NRINGS; i++)
+        assert_int_equal(cv_ring_pending(rings[i]), 0);
+    assert_int_equal(cv_collector_drain(c, 0, true), 0);
+
+    /* Uneven runs: lane 2 has a burst that sits between lane 0's events. */
+    record_at(rings, 20, 0, CV_EV_COUNTER_VALUE, 20);
+    record_at(rings, 21, 2, CV_EV_COUNTER_VALUE, 21);
+    record_at(rings, 22, 2, CV_EV_COUNTER_VALUE, 22);
+    record_at(rings, 23, 2, CV_EV_COUNTER_VALUE, 23);
+    record_at(rings, 24, 0, CV_EV_COUNTER_VALUE, 24);
+    record_at(rings, 25, 1, CV_EV_COUNTER_VALUE, 25);
+    record_at(rings, 26, 2, CV_EV_COUNTER_VALUE, 26);
+    record_at(rings, 27, 0, CV_EV_COUNTER_VALUE, 27);
+    assert_int_equal(cv_collector_drain(c, 0, true), 8);
+    assert_int_equal(cv_collector_store_count(c), 17);
+    for (size_t i = 9; i < 17; i++) {
+        const struct cv_event *e = cv_collector_store_at(c, i);
+        assert_int_equal(e->ts, 20 + (i - 9));
+        assert_int_equal(e->arg, e->ts);
+    }
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 30);
+    assert_int_equal(s->events_recorded, 17);
+    assert_int_equal(s->events_dropped, 0);
+    assert_int_equal(s->lanes[0].events, 6);
+    assert_int_equal(s->lanes[2].events, 7);
+    cv_collector_destroy(c);
+    rings_free(rings, NRINGS);
+}
+
+static void test_drain_grace(void **state)
+{
+    (void)state;
+    cv_clock_use_fake(0);
+    struct cv_ring *rings[NRINGS];
+    rings_new(rings, NRINGS, 64);
+    struct cv_collector *c = live_collector(rings, 0);
+
+    record_at(rings, 1000000, 0, CV_EV_COUNTER_VALUE, 1);
+    record_at(rings, 1500000, 1, CV_EV_COUNTER_VALUE, 2);
+    record_at(rings, 2000000, 2, CV_EV_COUNTER_VALUE, 3); /* exactly now - grace: fed */
+    record_at(rings, 2000001, 0, CV_EV_COUNTER_VALUE, 4); /* younger: held back */
+    record_at(rings, 3000000, 1, CV_EV_COUNTER_VALUE, 5);
+    record_at(rings, 3500000, 2, CV_EV_COUNTER_VALUE, 6);
+
+    /* Before the grace has passed for anything, nothing is fed. */
+    assert_int_equal(cv_collector_drain(c, 2000000, false), 0);
+    assert_int_equal(cv_collector_store_count(c), 0);
+
+    assert_int_equal(cv_collector_drain(c, 4000000, false), 3);
+    assert_int_equal(cv_collector_store_count(c), 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(cv_collector_store_at(c, i)->arg, i + 1);
+    assert_int_equal(cv_ring_pending(rings[0]), 1);
+    assert_int_equal(cv_ring_pending(rings[1]), 1);
+    assert_int_equal(cv_ring_pending(rings[2]), 1);
+    /* Same now again: nothing new is old enough. */
+    assert_int_equal(cv_collector_drain(c, 4000000, false), 0);
+
+    /* Advancing now releases the next one only. */
+    assert_int_equal(cv_collector_drain(c, 5000000, false), 2);
+    assert_int_equal(cv_collector_store_count(c), 5);
+    assert_int_equal(cv_collector_store_at(c, 3)->arg, 4);
+    assert_int_equal(cv_collector_store_at(c, 4)->arg, 5);
+
+    /* The final drain feeds the rest, whatever now says. */
+    assert_int_equal(cv_collector_drain(c, 0, true), 1);
+    assert_int_equal(cv_collector_store_count(c), 6);
+    for (size_t i = 0; i < 6; i++) {
+        const struct cv_event *e = cv_collector_store_at(c, i);
+        assert_int_equal(e->arg, i + 1);
+        if (i > 0)
+            assert_true(e->ts > cv_collector_store_at(c, i - 1)->ts);
+    }
+    assert_int_equal(cv_collector_store_at(c, 5)->ts, 3500000);
+    for (size_t i = 0; i < NRINGS; i++)
+        assert_int_equal(cv_ring_pending(rings[i]), 0);
+    cv_collector_destroy(c);
+    rings_free(rings, NRINGS);
+}
+
+static void test_drain_ring_drops(void **state)
+{
+    (void)state;
+    cv_clock_use_fake(0);
+    struct cv_ring *rings[NRINGS];
+    rings_new(rings, NRINGS, 64);
+    uint64_t cap = cv_ring_capacity(rings[0]);
+    struct cv_collector *c = live_collector(rings, 0);
+
+    for (uint64_t i = 0; i < cap + 6; i++)
+        record_at(rings, 10 + i, 0, CV_EV_COUNTER_VALUE, i);
+    record_at(rings, 5000, 1, CV_EV_COUNTER_VALUE, 0);
+
+    size_t fed = cv_collector_drain(c, 0, true);
+    assert_int_equal(fed, cap + 1 + 1); /* the events plus one drops event */
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 6000);
+    assert_int_equal(s->events_dropped, 6);
+    assert_int_equal(s->lanes[0].drops, 6);
+    assert_int_equal(s->lanes[1].drops, 0);
+    assert_int_equal(s->lanes[0].events, cap + 1);
+
+    /* The kept events are the first `cap`, in order. */
+    uint64_t next = 0;
+    size_t ndrops = 0;
+    for (size_t i = 0; i < cv_collector_store_count(c); i++) {
+        const struct cv_event *e = cv_collector_store_at(c, i);
+        if (e->kind == CV_EV_DROPS) {
+            assert_int_equal(e->lane, 0);
+            assert_int_equal(e->arg, 6);
+            ndrops++;
+        } else if (e->lane == 0) {
+            assert_int_equal(e->arg, next);
+            next++;
+        }
+    }
+    assert_int_equal(ndrops, 1);
+    assert_int_equal(next, cap);
+
+    /* Drops are reported once. */
+    assert_int_equal(cv_collector_drain(c, 0, true), 0);
+    s = cv_collector_snapshot(c, 6000);
+    assert_int_equal(s->events_dropped, 6);
+    cv_collector_destroy(c);
+    rings_free(rings, NRINGS);
+}
+
+/* Many events over several non-final drains: the store comes out in time order, and each
+ * lane's own events stay in their recorded order. */
+static void test_drain_merge_stress(void **state)
+{
+    (void)state;
+    cv_clock_use_fake(0);
+    struct cv_ring *rings[NRINGS];
+    rings_new(rings, NRINGS, 4096);
+    struct cv_collector *c = live_collector(rings, 1u << 16);
+
+    uint64_t seq[NRINGS] = {0};
+    uint64_t t = 1;
+    unsigned x = 12345;
+    const unsigned total = 12000;
+    size_t fed = 0;
+    for (unsigned i = 0; i < total; i++) {
+        x = x * 1103515245u + 12345u;
+        uint16_t lane = (uint16_t)((x >> 16) % NRINGS);
+        t += (x >> 8) % 3 == 0 ? 0 : ((x >> 4) % 50000); /* equal stamps happen too */
+        record_at(rings, t, lane, CV_EV_COUNTER_VALUE, seq[lane]++);
+        if (i % 997 == 0)
+            fed += cv_collector_drain(c, t, false);
+    }
+    fed += cv_collector_drain(c, t, false);
+    fed += cv_collector_drain(c, 0, true);
+    assert_int_equal(fed, total);
+    assert_int_equal(cv_collector_store_count(c), total);
+
+    uint64_t want[NRINGS] = {0};
+    uint64_t last = 0;
+    for (size_t i = 0; i < total; i++) {
+        const struct cv_event *e = cv_collector_store_at(c, i);
+        assert_true(e->ts >= last);
+        last = e->ts;
+        assert_true(e->lane < NRINGS);
+        assert_int_equal(e->arg, want[e->lane]);
+        want[e->lane]++;
+    }
+    for (size_t i = 0; i < NRINGS; i++)
+        assert_int_equal(want[i], seq[i]);
+    assert_int_equal(cv_collector_snapshot(c, t)->events_dropped, 0);
+    cv_collector_destroy(c);
+    rings_free(rings, NRINGS);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lane_state_accounting),
+        cmocka_unit_test(test_lock_stats),
+        cmocka_unit_test(test_gil),
+        cmocka_unit_test(test_semaphore_and_barrier),
+        cmocka_unit_test(test_queue),
+        cmocka_unit_test(test_queue_series_bounded),
+        cmocka_unit_test(test_tasks),
+        cmocka_unit_test(test_drops_events),
+        cmocka_unit_test(test_store),
+        cmocka_unit_test(test_drain_global_order),
+        cmocka_unit_test(test_drain_grace),
+        cmocka_unit_test(test_drain_ring_drops),
+        cmocka_unit_test(test_drain_merge_stress),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,436 @@
+/* Every primitive, exercised by small workloads registered here and run under real models. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "concviz/concviz.h"
+#include "concviz/run.h"
+
+/* Shared state of the test workloads (allocated in the run's shared memory). */
+struct tstate {
+    struct cv_mutex *mutex;
+    struct cv_sem *sem;
+    struct cv_queue *queue;
+    struct cv_barrier *barrier;
+    struct cv_counter *counter;
+    uint64_t plain;
+    _Atomic int inside, max_inside;
+    _Atomic uint64_t sum;
+    _Atomic uint32_t arrivals[8];
+    _Atomic uint32_t violations;
+    uint64_t last_popped;
+};
+
+static const struct cv_param_def no_params[] = {{NULL, 0, NULL, NULL, NULL, 0, 0}};
+
+static struct tstate *state_of(struct cv_ctx *ctx)
+{
+    return cv_run_workload_state(ctx->run);
+}
+
+static int plan_workers(struct cv_run *run, char **cause)
+{
+    (void)cause;
+    cv_run_set_tasks(run, cv_run_workers_requested(run));
+    return CV_OK;
+}
+
+static int plan_two_roles(struct cv_run *run, char **cause)
+{
+    (void)cause;
+    cv_run_add_role(run, "producer");
+    cv_run_add_role(run, "consumer");
+    return CV_OK;
+}
+
+static int plan_three_roles(struct cv_run *run, char **cause)
+{
+    (void)cause;
+    cv_run_add_role(run, "a");
+    cv_run_add_role(run, "b");
+    cv_run_add_role(run, "c");
+    return CV_OK;
+}
+
+static int setup_all(struct cv_run *run, char **cause)
+{
+    (void)cause;
+    struct tstate *st = cv_shared_alloc(run, sizeof *st);
+    st->mutex = cv_mutex_create(run, "m");
+    st->sem = cv_sem_create(run, "s", 2);
+    st->queue = cv_queue_create(run, "q", 4);
+    st->barrier = cv_barrier_create(run, "b", 3);
+    st->counter = cv_counter_create(run, "c", CV_COUNTER_ATOMIC);
+    cv_run_set_workload_state(run, st);
+    return CV_OK;
+}
+
+#define MUTEX_ITERS 20000
+
+static int mutex_task(struct cv_ctx *ctx, uint32_t task)
+{
+    (void)task;
+    struct tstate *st = state_of(ctx);
+    for (int i = 0; i < MUTEX_ITERS; i++) {
+        if (!cv_mutex_lock(ctx, st->mutex))
+            return -1;
+        uint64_t v = st->plain;
+        cv_cpu(ctx, 50);
+        st->plain = v + 1;
+        cv_mutex_unlock(ctx, st->mutex);
+    }
+    return 0;
+}
+
+static int sem_task(struct cv_ctx *ctx, uint32_t task)
+{
+    (void)task;
+    struct tstate *st = state_of(ctx);
+    if (!cv_sem_acquire(ctx, st->sem))
+        return -1;
+    int now = atomic_fetch_add(&st->inside, 1) + 1;
+    int seen = atomic_load(&st->max_inside);
+    while (now > seen && !atomic_compare_exchange_weak(&st->max_inside, &seen, now))
+        ;
+    cv_sleep(ctx, 20 * 1000000ull);
+    atomic_fetch_sub(&st->inside, 1);
+    cv_sem_release(ctx, st->sem);
+    return 0;
+}
+
+#define QUEUE_ITEMS 1000
+
+static int queue_role(struct cv_ctx *ctx, uint32_t role)
+{
+    struct tstate *st = state_of(ctx);
+    if (role == 0) {
+        for (uint64_t i = 1; i <= QUEUE_ITEMS; i++)
+            if (!cv_queue_push(ctx, st->queue, i))
+                return -1;
+        return 0;
+    }
+    for (int i = 0; i < QUEUE_ITEMS; i++) {
+        uint64_t item;
+        if (!cv_queue_pop(ctx, st->queue, &item))
+            return -1;
+        if (item != st->last_popped + 1)
+            atomic_fetch_add(&st->violations, 1);
+        st->last_popped = item;
+        atomic_fetch_add(&st->sum, item);
+    }
+    return 0;
+}
+
+#define PHASES 5
+
+static int barrier_role(struct cv_ctx *ctx, uint32_t role)
+{
+    struct tstate *st = state_of(ctx);
+    for (uint32_t p = 0; p < PHASES; p++) {
+        cv_cpu(ctx, 200000ull * (role + 1)); /* uneven arrival */
+        atomic_fetch_add(&st->arrivals[p], 1);
+        uint64_t phase = cv_barrier_wait(ctx, st->barrier);
+        if (phase != p || atomic_load(&st->arrivals[p]) != 3)
+            atomic_fetch_add(&st->violations, 1);
+    }
+    return 0;
+}
+
+static int counter_task(struct cv_ctx *ctx, uint32_t task)
+{
+    (void)task;
+    struct tstate *st = state_of(ctx);
+    for (int i = 0; i < 50000; i++)
+        if (!cv_counter_add(ctx, st->counter, 0))
+            return -1;
+    return 0;
+}
+
+static int cpu_task(struct cv_ctx *ctx, uint32_t task)
+{
+    (void)task;
+    return cv_cpu(ctx, 50 * 1000000ull) ? 0 : -1;
+}
+
+static int long_sleep_task(struct cv_ctx *ctx, uint32_t task)
+{
+    (void)task;
+    return cv_sleep(ctx, 10ull * 1000000000ull) ? 0 : -1;
+}
+
+static int fail_odd_task(struct cv_ctx *ctx, uint32_t task)
+{
+    (void)ctx;
+    return task % 2 ? -5 : 0;
+}
+
+static const struct cv_workload wl_mutex = {
+    "t_mutex", "test", no_params, CV_SHAPE_TASKS, plan_workers, setup_all, mutex_task, NULL, NULL};
+static const struct cv_workload wl_sem = {
+    "t_sem", "test", no_params, CV_SHAPE_TASKS, plan_workers, setup_all, sem_task, NULL, NULL};
+static const struct cv_workload wl_queue = {"t_queue",      "test",         no_params,
+                                            CV_SHAPE_ROLES, plan_two_roles, setup_all,
+                                            NULL,           queue_role,     NULL};
+static const struct cv_workload wl_barrier = {"t_barrier",    "test",           no_params,
+                                              CV_SHAPE_ROLES, plan_three_roles, setup_all,
+                                              NULL,           barrier_role,     NULL};
+static const struct cv_workload wl_counter = {"t_counter",    "test",       no_params,
+                                              CV_SHAPE_TASKS, plan_workers, setup_all,
+                                              counter_task,   NULL,         NULL};
+static const struct cv_workload wl_cpu = {
+    "t_cpu", "test", no_params, CV_SHAPE_TASKS, plan_workers, setup_all, cpu_task, NULL, NULL};
+static const struct cv_workload wl_sleep = {"t_sleep",       "test",       no_params,
+                                            CV_SHAPE_TASKS,  plan_workers, setup_all,
+                                            long_sleep_task, NULL,         NULL};
+static const struct cv_workload wl_fail = {"t_fail",       "test",       no_params,
+                                           CV_SHAPE_TASKS, plan_workers, setup_all,
+                                           fail_odd_task,  NULL,         NULL};
+
+/* A run of workload `wl` under `model` with `workers` (0 = roles), via a scenario file. */
+struct trun {
+    struct cv_scenario *sc;
+    struct cv_run *run;
+    struct cv_value *sum;
+    char path[64];
+};
+
+static void trun_create(struct trun *t, const char *wl, const char *model, unsigned workers,
+                        int gil)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->path, sizeof t->path, "/tmp/cv_prims_XXXXXX");
+    int fd = mkstemp(t->path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f,
+            "[scenario]\nname = t\ntitle = t\nlesson = t\nworkload = %s\nmodels = serial threads\n",
+            wl);
+    fclose(f);
+    char *cause = NULL;
+    assert_int_equal(cv_scenario_load(t->path, &t->sc, &cause), CV_OK);
+    struct cv_run_config cfg = {
+        .scenario = t->sc, .model = cv_model_from_name(model), .workers = workers, .gil = gil};
+    int rc = cv_run_create(&cfg, &t->run, &cause);
+    if (rc != CV_OK)
+        fail_msg("cv_run_create: %s", cause);
+    assert_int_equal(cv_run_start(t->run, &cause), CV_OK);
+}
+
+static void trun_finish(struct trun *t)
+{
+    char *cause = NULL;
+    int rc = cv_run_finish(t->run, &cause);
+    if (rc != CV_OK)
+        fail_msg("cv_run_finish: %s", cause);
+    t->sum = cv_run_summary(t->run, false, NULL);
+}
+
+static void trun_run(struct trun *t, const char *wl, const char *model, unsigned workers, int gil)
+{
+    trun_create(t, wl, model, workers, gil);
+    trun_finish(t);
+}
+
+static void trun_free(struct trun *t)
+{
+    cv_value_free(t->sum);
+    cv_run_destroy(t->run);
+    cv_scenario_free(t->sc);
+    unlink(t->path);
+}
+
+static double field(const struct cv_value *v, const char *path)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    const struct cv_value *cur = v;
+    for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok && cur;
+         tok = strtok_r(NULL, ".", &save))
+        cur = cv_value_child(cur, tok);
+    if (!cur || cur->type != CV_VAL_NUM)
+        fail_msg("no numeric field %s", path);
+    return cur->num;
+}
+
+static struct tstate *tstate(struct trun *t)
+{
+    return cv_run_workload_state(t->run);
+}
+
+static void test_mutex_excludes_and_counts(void **unused)
+{
+    (void)unused;
+    struct trun t;
+    trun_run(&t, "t_mutex", "threads", 4, 0);
+    assert_int_equal(tstate(&t)->plain, 4 * MUTEX_ITERS);
+    assert_int_equal((int)field(t.sum, "locks.m.acquisitions"), 4 * MUTEX_ITERS);
+    assert_true(field(t.sum, "locks.m.contended") > 0);
+    assert_true(field(t.sum, "locks.m.wait_s_total") > 0);
+    assert_true(field(t.sum, "locks.m.hold_s_total") > 0);
+    assert_int_equal((int)field(t.sum, "events.dropped"), 0);
+    trun_free(&t);
+}
+
+static void test_semaphore_bounds_holders(void **unused)
+{
+    (void)unused;
+    struct trun t;
+    trun_run(&t, "t_sem", "threads", 6, 0);
+    assert_int_equal(atomic_load(&tstate(&t)->max_inside), 2);
+    assert_int_equal((int)field(t.sum, "locks.s.acquisitions"), 6);
+    assert_true(field(t.sum, "locks.s.contended") >= 1);
+    assert_int_equal((int)field(t.sum, "tasks.completed"), 6);
+    trun_free(&t);
+}
+
+static void test_queue_fifo_and_bounded(void **unused)
+{
+    (void)unused;
+    struct trun t;
+    trun_run(&t, "t_queue", "threads", 0, 0);
+    assert_int_equal(atomic_load(&tstate(&t)->violations), 0);
+    assert_int_equal(atomic_load(&tstate(&t)->sum), (uint64_t)QUEUE_ITEMS * (QUEUE_ITEMS + 1) / 2);
+    assert_true(field(t.sum, "queues.q.max_depth") <= 4);
+    assert_int_equal((int)field(t.sum, "queues.q.pushed"), QUEUE_ITEMS);
+    assert_int_equal((int)field(t.sum, "queues.q.popped"), QUEUE_ITEMS);
+    trun_free(&t);
+}
+
+static void test_barrier_phases(void **unused)
+{
+    (void)unused;
+    struct trun t;
+    trun_run(&t, "t_barrier", "threads", 0, 0);
+    assert_int_equal(atomic_load(&tstate(&t)->violations), 0);
+    for (int p = 0; p < PHASES; p++)
+        assert_int_equal(atomic_load(&tstate(&t)->arrivals[p]), 3);
+    /* Every lane but the last to arrive waited at some barrier. */
+    assert_true(field(t.sum, "lanes.a.barrier_s") > 0);
+    assert_true(field(t.sum, "lanes.b.barrier_s") > 0);
+    assert_int_equal((int)field(t.sum, "locks.b.acquisitions"), 3 * PHASES);
+    trun_free(&t);
+}
+
+static void test_atomic_counter_exact(void **unused)
+{
+    (void)unused;
+    struct trun t;
+    trun_run(&t, "t_counter", "threads", 4, 0);
+    assert_int_equal(cv_counter_value(tstate(&t)->counter), 4 * 50000);
+    trun_free(&t);
+}
+
+static void test_gil_serialises_cpu(void **unused)
+{
+    (void)unused;
+    struct trun t;
+    trun_run(&t, "t_cpu", "threads", 2, 1);
+    /* Two tasks of 50 ms CPU under one GIL cannot overlap: at least ~100 ms of wall time. */
+    assert_true(field(t.sum, "wall_s") >= 0.08);
+    assert_true(field(t.sum, "results.gil_switches") > 0);
+    assert_true(field(t.sum, "lanes.worker-1.gil_wait_s") +
+                    field(t.sum, "lanes.worker-2.gil_wait_s") >
+                0.02);
+    assert_int_equal((int)field(t.sum, "locks.GIL.acquisitions") >= 2, 1);
+    trun_free(&t);
+}
+
+static void test_serial_runs_on_one_lane(void **unused)
+{
+    (void)unused;
+    struct trun t;
+    trun_run(&t, "t_counter", "serial", 3, 0);
+    /* serial runs one worker whatever was asked */
+    assert_int_equal((int)field(t.sum, "workers"), 1);
+    assert_int_equal((int)field(t.sum, "tasks.completed"), 1);
+    assert_int_equal((int)field(t.sum, "runtime.os_threads"), 1);
+    trun_free(&t);
+}
+
+static void test_failed_tasks_counted(void **unused)
+{
+    (void)unused;
+    struct trun t;
+    trun_run(&t, "t_fail", "threads", 4, 0);
+    assert_int_equal((int)field(t.sum, "tasks.completed"), 2);
+    assert_int_equal((int)field(t.sum, "tasks.failed"), 2);
+    trun_free(&t);
+}
+
+static void test_stop_interrupts_waits(void **unused)
+{
+    (void)unused;
+    struct trun t;
+    trun_create(&t, "t_sleep", "threads", 2, 0);
+    struct timespec ts = {0, 50 * 1000000};
+    nanosleep(&ts, NULL);
+    cv_run_stop(t.run);
+    trun_finish(&t);
+    assert_int_equal(cv_run_state(t.run), CV_RUN_STOPPED);
+    assert_true(field(t.sum, "wall_s") < 5.0);
+    assert_int_equal((int)field(t.sum, "tasks.cancelled"), 2);
+    assert_int_equal((int)field(t.sum, "tasks.completed"), 0);
+    trun_free(&t);
+}
+
+static void test_usage_errors(void **unused)
+{
+    (void)unused;
+    char path[] = "/tmp/cv_prims_XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fputs("[scenario]\nname = t\ntitle = t\nlesson = t\nworkload = t_queue\nmodels = threads\n", f);
+    fclose(f);
+    struct cv_scenario *sc = NULL;
+    char *cause = NULL;
+    assert_int_equal(cv_scenario_load(path, &sc, &cause), CV_OK);
+    struct cv_run *run = NULL;
+    struct cv_run_config cfg = {.scenario = sc, .model = CV_MODEL_SERIAL, .gil = -1};
+    assert_int_equal(cv_run_create(&cfg, &run, &cause), CV_ERR_USAGE);
+    assert_string_equal(cause, "scenario t does not support model serial (supported: threads)");
+    free(cause);
+    cfg.model = CV_MODEL_THREADS;
+    cfg.workers = 3;
+    assert_int_equal(cv_run_create(&cfg, &run, &cause), CV_ERR_USAGE);
+    assert_non_null(strstr(cause, "sizes its workers by role"));
+    free(cause);
+    cv_scenario_free(sc);
+    unlink(path);
+}
+
+static int register_all(void **unused)
+{
+    (void)unused;
+    const struct cv_workload *all[] = {&wl_mutex,   &wl_sem, &wl_queue, &wl_barrier,
+                                       &wl_counter, &wl_cpu, &wl_sleep, &wl_fail};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (cv_workload_register(all[i]) != CV_OK)
+            return -1;
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mutex_excludes_and_counts),
+        cmocka_unit_test(test_semaphore_bounds_holders),
+        cmocka_unit_test(test_queue_fifo_and_bounded),
+        cmocka_unit_test(test_barrier_phases),
+        cmocka_unit_test(test_atomic_counter_exact),
+        cmocka_unit_test(test_gil_serialises_cpu),
+        cmocka_unit_test(test_serial_runs_on_one_lane),
+        cmocka_unit_test(test_failed_tasks_counted),
+        cmocka_unit_test(test_stop_interrupts_waits),
+        cmocka_unit_test(test_usage_errors),
+    };
+    return cmocka_run_group_tests(tests, register_all, NULL);
+}

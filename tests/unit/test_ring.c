@@ -1,0 +1,332 @@
+/* Unit tests for the per-lane SPSC event ring (concviz/ring.h) and the fake clock. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "concviz/clock.h"
+#include "concviz/event.h"
+#include "concviz/ring.h"
+
+static struct cv_ring *ring_new(size_t capacity)
+{
+    size_t bytes = cv_ring_bytes(capacity);
+    assert_int_equal(bytes % 64, 0); /* aligned_alloc wants a multiple of the alignment */
+    void *mem = aligned_alloc(64, bytes);
+    assert_non_null(mem);
+    struct cv_ring *r = cv_ring_init(mem, capacity);
+    assert_ptr_equal(r, mem);
+    return r;
+}
+
+static bool is_pow2(uint64_t n)
+{
+    return n && (n & (n - 1)) == 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+static void test_capacity_rounding(void **state)
+{
+    (void)state;
+    static const size_t req[] = {1, 2, 63, 64, 65, 100, 128, 1000, 4096, 4097};
+    for (size_t i = 0; i < sizeof req / sizeof req[0]; i++) {
+        struct cv_ring *r = ring_new(req[i]);
+        uint64_t cap = cv_ring_capacity(r);
+        assert_true(is_pow2(cap));
+        assert_true(cap >= req[i]);
+        /* Never more than the next power of two (small rings may be bumped to a minimum). */
+        if (req[i] >= 64)
+            assert_true(cap < 2 * req[i]);
+        assert_int_equal(cv_ring_bytes(req[i]),
+                         sizeof(struct cv_ring) + cap * sizeof(struct cv_event));
+        assert_int_equal(cv_ring_pending(r), 0);
+        assert_int_equal(cv_ring_take_drops(r), 0);
+        free(r);
+    }
+    struct cv_ring *r = ring_new(100);
+    assert_int_equal(cv_ring_capacity(r), 128);
+    free(r);
+    r = ring_new(4096);
+    assert_int_equal(cv_ring_capacity(r), 4096);
+    free(r);
+    r = ring_new(4097);
+    assert_int_equal(cv_ring_capacity(r), 8192);
+    free(r);
+}
+
+static void test_record_drain_in_order(void **state)
+{
+    (void)state;
+    cv_clock_use_fake(0);
+    struct cv_ring *r = ring_new(100);
+    struct cv_event out[16];
+
+    assert_int_equal(cv_ring_drain(r, out, 16), 0);
+
+    for (unsigned i = 0; i < 10; i++) {
+        cv_clock_fake_advance(10);
+        cv_ring_record(r, CV_EV_LOCK_ACQUIRE + (i % 3), (uint16_t)(7 + i), 1000 + i, 50 + i,
+                       0xABCD0000ull + i);
+    }
+    assert_int_equal(cv_ring_pending(r), 10);
+
+    memset(out, 0xff, sizeof out);
+    assert_int_equal(cv_ring_drain(r, out, 16), 10);
+    for (unsigned i = 0; i < 10; i++) {
+        assert_int_equal(out[i].ts, 10 * (i + 1));
+        assert_int_equal(out[i].kind, CV_EV_LOCK_ACQUIRE + (i % 3));
+        assert_int_equal(out[i].lane, 7 + i);
+        assert_int_equal(out[i].task, 1000 + i);
+        assert_int_equal(out[i].obj, 50 + i);
+        assert_int_equal(out[i].arg, 0xABCD0000ull + i);
+        assert_int_equal(out[i].reserved, 0);
+    }
+    assert_int_equal(cv_ring_pending(r), 0);
+    assert_int_equal(cv_ring_drain(r, out, 16), 0);
+
+    /* A drain bounded by max leaves the rest, still in order. */
+    for (unsigned i = 0; i < 5; i++)
+        cv_ring_record(r, CV_EV_TASK_START, 1, CV_NO_TASK, 0, i);
+    assert_int_equal(cv_ring_drain(r, out, 3), 3);
+    assert_int_equal(cv_ring_pending(r), 2);
+    for (unsigned i = 0; i < 3; i++)
+        assert_int_equal(out[i].arg, i);
+    assert_int_equal(cv_ring_drain(r, out, 16), 2);
+    assert_int_equal(out[0].arg, 3);
+    assert_int_equal(out[1].arg, 4);
+    assert_int_equal(out[0].task, CV_NO_TASK);
+    assert_int_equal(cv_ring_take_drops(r), 0);
+    free(r);
+}
+
+static void test_wrap_around(void **state)
+{
+    (void)state;
+    cv_clock_use_fake(0);
+    struct cv_ring *r = ring_new(64);
+    uint64_t cap = cv_ring_capacity(r);
+    assert_int_equal(cap, 64);
+    struct cv_event out[64];
+    uint64_t seq = 0, expect = 0;
+    static const unsigned batch[] = {7, 13, 50, 1, 63, 64};
+
+    for (size_t b = 0; b < sizeof batch / sizeof batch[0]; b++) {
+        unsigned n = batch[b];
+        /* Enough rounds that head and tail wrap the slot array many times. */
+        for (unsigned round = 0; round < 1000; round++) {
+            for (unsigned i = 0; i < n; i++) {
+                cv_clock_fake_advance(1);
+                cv_ring_record(r, CV_EV_COUNTER_VALUE, 3, (uint32_t)seq, 9, seq);
+                seq++;
+            }
+            assert_int_equal(cv_ring_pending(r), n);
+            size_t got = cv_ring_drain(r, out, 64);
+            assert_int_equal(got, n);
+            for (size_t i = 0; i < got; i++) {
+                assert_int_equal(out[i].arg, expect);
+                assert_int_equal(out[i].task, (uint32_t)expect);
+                assert_int_equal(out[i].ts, expect + 1);
+                assert_int_equal(out[i].kind, CV_EV_COUNTER_VALUE);
+                assert_int_equal(out[i].lane, 3);
+                assert_int_equal(out[i].obj, 9);
+                expect++;
+            }
+        }
+    }
+    assert_int_equal(seq, expect);
+    assert_int_equal(cv_ring_take_drops(r), 0);
+
+    /* Drains whose max splits a wrapped run. */
+    for (unsigned round = 0; round < 500; round++) {
+        for (unsigned i = 0; i < 40; i++)
+            cv_ring_record(r, CV_EV_COUNTER_VALUE, 3, 0, 9, seq++);
+        size_t got = cv_ring_drain(r, out, 17);
+        got += cv_ring_drain(r, out + got, 64 - got);
+        assert_int_equal(got, 40);
+        for (size_t i = 0; i < got; i++)
+            assert_int_equal(out[i].arg, expect++);
+    }
+    assert_int_equal(cv_ring_take_drops(r), 0);
+    free(r);
+}
+
+static void test_drops_counted(void **state)
+{
+    (void)state;
+    cv_clock_use_fake(0);
+    struct cv_ring *r = ring_new(100);
+    uint64_t cap = cv_ring_capacity(r);
+    assert_int_equal(cap, 128);
+    const uint64_t produced = cap + 77;
+
+    for (uint64_t i = 0; i < produced; i++)
+        cv_ring_record(r, CV_EV_QUEUE_PUSH, 2, (uint32_t)i, 4, i);
+    assert_int_equal(cv_ring_pending(r), cap);
+    assert_int_equal(cv_ring_take_drops(r), 77);
+    assert_int_equal(cv_ring_take_drops(r), 0);
+
+    static struct cv_event out[128 + 10];
+    assert_int_equal(cv_ring_drain(r, out, cap + 10), cap);
+    for (uint64_t i = 0; i < cap; i++) {
+        assert_int_equal(out[i].arg, i);
+        assert_int_equal(out[i].task, (uint32_t)i);
+    }
+    assert_int_equal(cv_ring_pending(r), 0);
+
+    /* Space again: recording works and drops only count new overflows. */
+    cv_ring_record(r, CV_EV_QUEUE_POP, 2, 0, 4, 999);
+    assert_int_equal(cv_ring_drain(r, out, cap), 1);
+    assert_int_equal(out[0].arg, 999);
+    assert_int_equal(cv_ring_take_drops(r), 0);
+
+    for (uint64_t i = 0; i < cap + 3; i++)
+        cv_ring_record(r, CV_EV_QUEUE_PUSH, 2, 0, 4, i);
+    assert_int_equal(cv_ring_take_drops(r), 3);
+    assert_int_equal(cv_ring_take_drops(r), 0);
+    assert_int_equal(cv_ring_drain(r, out, cap + 10), cap);
+    assert_int_equal(out[0].arg, 0);
+    assert_int_equal(out[cap - 1].arg, cap - 1);
+    free(r);
+}
+
+static void test_fake_clock(void **state)
+{
+    (void)state;
+    cv_clock_use_fake(1000);
+    cv_clock_fake_advance(5);
+    assert_int_equal(cv_clock_ticks(), 1005);
+    assert_string_equal(cv_clock_source_name(CV_CLOCK_FAKE), "fake");
+    /* Fake ticks are ns. */
+    assert_int_equal(cv_clock_ticks_to_ns(1234), 1234);
+    assert_int_equal(cv_clock_ns_to_ticks(1234), 1234);
+
+    struct cv_ring *r = ring_new(64);
+    cv_ring_record(r, CV_EV_TASK_START, 0, 1, 0, 0);
+    cv_clock_fake_advance(20);
+    cv_ring_record(r, CV_EV_TASK_END, 0, 1, 0, 0);
+    struct cv_event out[4];
+    assert_int_equal(cv_ring_drain(r, out, 4), 2);
+    assert_int_equal(out[0].ts, 1005);
+    assert_int_equal(out[1].ts, 1025);
+    free(r);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Concurrent producer / consumer. */
+
+struct producer_arg {
+    struct cv_ring *ring;
+    uint64_t count;
+    atomic_bool done;
+};
+
+static void *producer_main(void *p)
+{
+    struct producer_arg *a = p;
+    for (uint64_t i = 0; i < a->count; i++)
+        cv_ring_record(a->ring, CV_EV_COUNTER_VALUE, 1, (uint32_t)i, 2, i);
+    atomic_store_explicit(&a->done, true, memory_order_release);
+    return NULL;
+}
+
+/* Runs one producer thread against a draining consumer; returns the number drained. */
+static uint64_t run_spsc(size_t capacity, uint64_t count, uint64_t *drops_out)
+{
+    struct cv_ring *r = ring_new(capacity);
+    struct producer_arg a = {.ring = r, .count = count};
+    atomic_init(&a.done, false);
+    enum { CHUNK = 1024 };
+    struct cv_event *out = malloc(CHUNK * sizeof *out);
+    assert_non_null(out);
+
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, producer_main, &a), 0);
+
+    uint64_t drained = 0, drops = 0;
+    uint64_t last = 0;
+    bool any = false;
+    bool ordered = true, fields_ok = true;
+    for (;;) {
+        bool done = atomic_load_explicit(&a.done, memory_order_acquire);
+        size_t n = cv_ring_drain(r, out, CHUNK);
+        for (size_t i = 0; i < n; i++) {
+            uint64_t s = out[i].arg;
+            if (any && s <= last)
+                ordered = false;
+            if (out[i].kind != CV_EV_COUNTER_VALUE || out[i].lane != 1 || out[i].obj != 2 ||
+                out[i].task != (uint32_t)s || s >= count)
+                fields_ok = false;
+            last = s;
+            any = true;
+        }
+        drained += n;
+        drops += cv_ring_take_drops(r);
+        if (done && n == 0)
+            break;
+    }
+    assert_int_equal(pthread_join(th, NULL), 0);
+    drops += cv_ring_take_drops(r);
+    assert_int_equal(cv_ring_pending(r), 0);
+
+    assert_true(ordered);
+    assert_true(fields_ok);
+    assert_int_equal(drained + drops, count);
+    if (drained == count)
+        assert_int_equal(last, count - 1);
+    /* A drop means the ring was full then, and those events are drained later. */
+    if (drops > 0)
+        assert_true(drained >= cv_ring_capacity(r));
+    print_message("ring %zu: produced %llu, drained %llu, dropped %llu\n", capacity,
+                  (unsigned long long)count, (unsigned long long)drained,
+                  (unsigned long long)drops);
+    free(out);
+    free(r);
+    *drops_out = drops;
+    return drained;
+}
+
+static void test_concurrent_small_ring(void **state)
+{
+    (void)state;
+    cv_clock_init();
+    const uint64_t produced = 5000000;
+    uint64_t drops = 0;
+    uint64_t drained = run_spsc(4096, produced, &drops);
+    assert_int_equal(drained + drops, produced);
+    assert_true(drained > 0);
+}
+
+static void test_concurrent_no_drops(void **state)
+{
+    (void)state;
+    cv_clock_init();
+    /* The ring holds everything the producer can emit, so the consumer always keeps up. */
+    const uint64_t produced = 1u << 20;
+    uint64_t drops = 0;
+    uint64_t drained = run_spsc(1u << 20, produced, &drops);
+    assert_int_equal(drops, 0);
+    assert_int_equal(drained, produced);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        /* Real clock first: later tests install the fake one. */
+        cmocka_unit_test(test_concurrent_small_ring),
+        cmocka_unit_test(test_concurrent_no_drops),
+        cmocka_unit_test(test_capacity_rounding),
+        cmocka_unit_test(test_record_drain_in_order),
+        cmocka_unit_test(test_wrap_around),
+        cmocka_unit_test(test_drops_counted),
+        cmocka_unit_test(test_fake_clock),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
