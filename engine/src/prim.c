@@ -18,7 +18,8 @@
 /* CPU work units: a dependent multiply-add chain, calibrated once per process. */
 
 static double units_per_ns = 0.5;
-static volatile uint64_t cpu_sink;
+/* Keeps the work from being optimised away; written by every lane, so atomic. */
+static _Atomic uint64_t cpu_sink;
 
 static uint64_t burn(uint64_t n, uint64_t x)
 {
@@ -43,7 +44,7 @@ void cv__cpu_calibrate(void)
         if (dt < best)
             best = dt;
     }
-    cpu_sink = x;
+    atomic_store_explicit(&cpu_sink, x, memory_order_relaxed);
     if (best > 0)
         units_per_ns = (double)n / (double)best;
 }
@@ -65,11 +66,11 @@ bool cv_cpu(struct cv_ctx *ctx, uint64_t ns)
         x = burn(n, x);
         units -= n;
         if (cv_checkpoint(ctx)) {
-            cpu_sink = x;
+            atomic_store_explicit(&cpu_sink, x, memory_order_relaxed);
             return false;
         }
     }
-    cpu_sink = x;
+    atomic_store_explicit(&cpu_sink, x, memory_order_relaxed);
     return true;
 }
 
