@@ -598,11 +598,11 @@ static void test_list(void **state)
 static void test_repo_scenarios(void **state)
 {
     (void)state;
-    const char *data = getenv("CONCVIZ_TEST_DATA");
+    const char *data = getenv("CONCVIZ_SCENARIO_DIR");
     if (!data)
-        print_error("CONCVIZ_TEST_DATA is not set (run the test through ctest)\n");
+        print_error("CONCVIZ_SCENARIO_DIR is not set (run the test through ctest)\n");
     assert_non_null(data);
-    char *dir = cv_strdup_printf("%s/../../scenarios", data);
+    char *dir = cv_strdup(data);
     unsetenv("CONCVIZ_SCENARIOS");
     const char *const dirs[] = {dir, NULL};
     char **v = cv_scenario_list(dirs);
