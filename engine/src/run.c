@@ -373,11 +373,12 @@ bool cv_run_poll(struct cv_run *run)
     uint64_t end = run->t_end_mono > run->t0_mono ? run->t_end_mono - run->t0_mono : 0;
     cv_collector_finish(run->col, end);
     run->cpu_s = cpu_seconds() - run->cpu_start_s;
+    /* A model that failed may have stopped the run itself: failure wins over "stopped". */
     int final = CV_RUN_DONE;
-    if (atomic_load(&run->shm->attention) & CV_ATTN_STOP)
-        final = CV_RUN_STOPPED;
-    else if (run->driver_rc != 0)
+    if (run->driver_rc != 0)
         final = CV_RUN_FAILED;
+    else if (atomic_load(&run->shm->attention) & CV_ATTN_STOP)
+        final = CV_RUN_STOPPED;
     atomic_store(&run->state, final);
     return true;
 }

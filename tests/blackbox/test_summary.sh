@@ -37,4 +37,15 @@ check "SIGINT ends the run within 5 s" test $(( $(date +%s) - start )) -le 5
 OUT=$(cat "$TMP/int.json")
 check "interrupted summary is valid JSON with state stopped" test "$(jqv .state)" = stopped
 check "interrupted tasks counted as cancelled" test "$(jqv .tasks.cancelled)" = 2
+# the monotonic fallback clock (CPUs without an invariant TSC) gives the same lesson
+CONCVIZ_CLOCK=monotonic run_cv 0 run gather-sleep --set sleeps_ms=300,100 --json --check
+check "CONCVIZ_CLOCK=monotonic is used" test "$(jqv .runtime.clock)" = monotonic
+check "monotonic clock: lane I/O time matches the sleeps" fcmp "$(jqv '[.lanes[].io_s] | add') >= 0.39"
+
+# runtime failures exit 3 with one line: no memory for the shared mapping; no thread for a
+# worker (which must not be reported as an interruption)
+(ulimit -v 60000; run_cv 3 run gather-sleep) && check "mmap failure: one line" test "$(wc -l <"$TMP/err")" = 1
+check "mmap failure is named" grep -q "cannot map .* bytes of shared memory" "$TMP/err"
+(ulimit -v 200000; run_cv 3 run gather-sleep --ring-size 64 --workers 200) && ok "thread failure exits 3"
+check "thread failure is named" grep -q "run failed: cannot start worker thread" "$TMP/err"
 finish

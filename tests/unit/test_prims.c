@@ -155,6 +155,28 @@ static int counter_task(struct cv_ctx *ctx, uint32_t task)
     return 0;
 }
 
+static int trylock_task(struct cv_ctx *ctx, uint32_t task)
+{
+    (void)task;
+    struct tstate *st = state_of(ctx);
+    if (!cv_mutex_trylock(ctx, st->mutex))
+        return -1;
+    bool again = cv_mutex_trylock(ctx, st->mutex); /* held (by us): must fail */
+    cv_mutex_unlock(ctx, st->mutex);
+    if (again)
+        return -2;
+    if (!cv_mutex_trylock(ctx, st->mutex)) /* free again */
+        return -3;
+    cv_mutex_unlock(ctx, st->mutex);
+    return 0;
+}
+
+static int short_sleep_task(struct cv_ctx *ctx, uint32_t task)
+{
+    (void)task;
+    return cv_sleep(ctx, 30 * 1000000ull) ? 0 : -1;
+}
+
 static int cpu_task(struct cv_ctx *ctx, uint32_t task)
 {
     (void)task;
@@ -191,6 +213,12 @@ static const struct cv_workload wl_cpu = {
 static const struct cv_workload wl_sleep = {"t_sleep",       "test",       no_params,
                                             CV_SHAPE_TASKS,  plan_workers, setup_all,
                                             long_sleep_task, NULL,         NULL};
+static const struct cv_workload wl_trylock = {"t_trylock",    "test",       no_params,
+                                              CV_SHAPE_TASKS, plan_workers, setup_all,
+                                              trylock_task,   NULL,         NULL};
+static const struct cv_workload wl_nap = {"t_nap",          "test",       no_params,
+                                          CV_SHAPE_TASKS,   plan_workers, setup_all,
+                                          short_sleep_task, NULL,         NULL};
 static const struct cv_workload wl_fail = {"t_fail",       "test",       no_params,
                                            CV_SHAPE_TASKS, plan_workers, setup_all,
                                            fail_odd_task,  NULL,         NULL};
@@ -366,6 +394,32 @@ static void test_failed_tasks_counted(void **unused)
     trun_free(&t);
 }
 
+static void test_trylock(void **unused)
+{
+    (void)unused;
+    struct trun t;
+    trun_run(&t, "t_trylock", "serial", 1, 0);
+    assert_int_equal((int)field(t.sum, "tasks.completed"), 1);
+    assert_int_equal((int)field(t.sum, "locks.m.acquisitions"), 2);
+    assert_int_equal((int)field(t.sum, "locks.m.contended"), 0);
+    trun_free(&t);
+}
+
+static void test_sleep_is_io(void **unused)
+{
+    (void)unused;
+    struct trun t;
+    trun_run(&t, "t_nap", "threads", 3, 0);
+    /* each lane waited at least its 30 ms in I/O (overlap is checked by gather-sleep's test) */
+    for (int w = 1; w <= 3; w++) {
+        char path[64];
+        snprintf(path, sizeof path, "lanes.worker-%d.io_s", w);
+        assert_true(field(t.sum, path) >= 0.029);
+    }
+    assert_true(field(t.sum, "wall_s") >= 0.029);
+    trun_free(&t);
+}
+
 static void test_stop_interrupts_waits(void **unused)
 {
     (void)unused;
@@ -410,8 +464,8 @@ static void test_usage_errors(void **unused)
 static int register_all(void **unused)
 {
     (void)unused;
-    const struct cv_workload *all[] = {&wl_mutex,   &wl_sem, &wl_queue, &wl_barrier,
-                                       &wl_counter, &wl_cpu, &wl_sleep, &wl_fail};
+    const struct cv_workload *all[] = {&wl_mutex, &wl_sem,   &wl_queue, &wl_barrier, &wl_counter,
+                                       &wl_cpu,   &wl_sleep, &wl_fail,  &wl_trylock, &wl_nap};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (cv_workload_register(all[i]) != CV_OK)
             return -1;
@@ -429,6 +483,8 @@ int main(void)
         cmocka_unit_test(test_gil_serialises_cpu),
         cmocka_unit_test(test_serial_runs_on_one_lane),
         cmocka_unit_test(test_failed_tasks_counted),
+        cmocka_unit_test(test_trylock),
+        cmocka_unit_test(test_sleep_is_io),
         cmocka_unit_test(test_stop_interrupts_waits),
         cmocka_unit_test(test_usage_errors),
     };
