@@ -77,7 +77,6 @@ struct cv_run {
     const struct cv_scenario *sc;
     const struct cv_workload *wl;
     const struct cv_model_ops *ops;
-    struct cv_scenario *params_owner; /* unused placeholder for future per-run copies */
     unsigned workers;
     bool gil_on;
     double switch_ms;
@@ -147,9 +146,8 @@ double cv__cpu_units_per_ns(void);
 
 /* Lane setup used by models */
 void cv__ctx_bind(struct cv_run *run, struct cv_ctx *ctx, uint32_t lane);
-/* Task bookkeeping events around running a task or role on ctx; returns the workload's rc. */
+/* Runs task (or role) `task` on ctx with its events and the GIL; returns the workload's rc. */
 int cv__run_task(struct cv_ctx *ctx, uint32_t task);
-int cv__run_role(struct cv_ctx *ctx, uint32_t role);
 void cv__wake_all(struct cv_run *run);
 
 /* Summary building (summary.c) */

@@ -30,7 +30,7 @@ static void *worker_main(void *p)
     struct cv_ctx *ctx = &run->ctxs[wa->lane];
     cv_emit(ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
     if (run->wl->shape == CV_SHAPE_ROLES) {
-        cv__run_role(ctx, wa->lane - 1);
+        cv__run_task(ctx, wa->lane - 1);
     } else {
         for (;;) {
             uint32_t id = atomic_fetch_add(&wa->pool->next, 1);

@@ -2,9 +2,7 @@
  * blocking wait ops shared by the thread- and process-based models. */
 #include "internal.h"
 
-#include <errno.h>
 #include <string.h>
-#include <time.h>
 
 static const char *const model_names[] = {
 #define CV_X_NAME(name, str) str,

@@ -296,11 +296,6 @@ int cv__run_task(struct cv_ctx *ctx, uint32_t task)
     return rc;
 }
 
-int cv__run_role(struct cv_ctx *ctx, uint32_t role)
-{
-    return cv__run_task(ctx, role);
-}
-
 void cv__wake_all(struct cv_run *run)
 {
     for (uint32_t i = 0; i < run->nlanes; i++)
@@ -486,11 +481,6 @@ void cv_run_add_role(struct cv_run *run, const char *name)
     run->role_names = cv_xrealloc(run->role_names, (run->nroles + 1) * sizeof *run->role_names);
     snprintf(run->role_names[run->nroles], CV_NAME_MAX, "%s", name);
     run->nroles++;
-}
-
-unsigned cv_run_workers_requested(const struct cv_run *run)
-{
-    return run->workers;
 }
 
 static const char *param_text(const struct cv_run *run, const char *key)

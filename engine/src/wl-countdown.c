@@ -13,7 +13,7 @@ static const struct cv_param_def params[] = {
 static int countdown_plan(struct cv_run *run, char **cause)
 {
     (void)cause;
-    cv_run_set_tasks(run, cv_run_workers_requested(run));
+    cv_run_set_tasks(run, cv_run_workers(run));
     return CV_OK;
 }
 

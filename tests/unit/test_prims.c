@@ -40,7 +40,7 @@ static struct tstate *state_of(struct cv_ctx *ctx)
 static int plan_workers(struct cv_run *run, char **cause)
 {
     (void)cause;
-    cv_run_set_tasks(run, cv_run_workers_requested(run));
+    cv_run_set_tasks(run, cv_run_workers(run));
     return CV_OK;
 }
 

@@ -72,6 +72,7 @@ const struct cv_snapshot *cv_run_snapshot(struct cv_run *run);
 double cv_run_elapsed(const struct cv_run *run);
 uint64_t cv_run_task_count(const struct cv_run *run);
 const char *cv_run_model_name(const struct cv_run *run);
+/* Workers of the run (known from `plan` on: serial runs one, role workloads one per role). */
 unsigned cv_run_workers(const struct cv_run *run);
 bool cv_run_gil(const struct cv_run *run);
 
@@ -84,7 +85,6 @@ void cv_summary_write_text(const struct cv_value *summary, FILE *out);
 /* For workloads: sizing, parameters and results. */
 void cv_run_set_tasks(struct cv_run *run, uint32_t ntasks);
 void cv_run_add_role(struct cv_run *run, const char *name);
-unsigned cv_run_workers_requested(const struct cv_run *run);
 int64_t cv_param_int(const struct cv_run *run, const char *key);
 double cv_param_num(const struct cv_run *run, const char *key);
 const char *cv_param_str(const struct cv_run *run, const char *key);
