@@ -37,6 +37,7 @@ struct cv_model_ops {
 const struct cv_model_ops *cv__model_ops(unsigned id);
 extern const struct cv_model_ops cv__model_serial;
 extern const struct cv_model_ops cv__model_threads;
+extern const struct cv_model_ops cv__model_procs;
 extern const struct cv_wait_ops cv__wait_block;
 
 /* Per-lane state in shared memory. */
@@ -105,6 +106,8 @@ struct cv_run {
     _Atomic int driver_done;
     int driver_rc;
     uint32_t os_threads, os_processes;
+    bool in_child;         /* this process is a forked worker (process-local) */
+    uint64_t bytes_copied; /* task arguments and results sent between processes */
     double cpu_start_s;
     double cpu_s;
 
@@ -124,6 +127,8 @@ void *cv__shm_ptr(struct cv_run *run, uint64_t off);
 uint32_t cv__obj_register(struct cv_run *run, enum cv_object_kind kind, const char *name,
                           uint32_t capacity, const void *obj);
 void cv__pshared_mutex_init(pthread_mutex_t *m);
+/* Locks a primitive's process-shared mutex, recovering it if its owner died. */
+void cv__mu_lock(pthread_mutex_t *m);
 
 /* Waiting: release the GIL around a wait, take it back after. */
 void cv__wait_begin(struct cv_ctx *ctx);
@@ -148,6 +153,8 @@ double cv__cpu_units_per_ns(void);
 void cv__ctx_bind(struct cv_run *run, struct cv_ctx *ctx, uint32_t lane);
 /* Runs task (or role) `task` on ctx with its events and the GIL; returns the workload's rc. */
 int cv__run_task(struct cv_ctx *ctx, uint32_t task);
+/* The same with the task's argument already at hand (a forked worker read it from a pipe). */
+int cv__run_task_arg(struct cv_ctx *ctx, uint32_t task, const void *arg, size_t len);
 void cv__wake_all(struct cv_run *run);
 
 /* Summary building (summary.c) */

@@ -30,6 +30,8 @@ const struct cv_model_ops *cv__model_ops(unsigned id)
         return &cv__model_serial;
     case CV_MODEL_THREADS:
         return &cv__model_threads;
+    case CV_MODEL_PROCS:
+        return &cv__model_procs;
     default:
         return NULL;
     }

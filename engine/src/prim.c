@@ -183,7 +183,7 @@ static bool park_on(struct cv_ctx *ctx, pthread_mutex_t *mu, struct cv__waitq *q
         cv__waitq_push(ctx->run, q, ctx->lane, front);
     pthread_mutex_unlock(mu);
     ctx->wait->park(ctx, 0);
-    pthread_mutex_lock(mu);
+    cv__mu_lock(mu);
     if (cv_stopping(ctx)) {
         cv__waitq_remove(ctx->run, q, ctx->lane);
         return false;
@@ -215,7 +215,7 @@ struct cv_mutex *cv_mutex_create(struct cv_run *run, const char *name)
 
 bool cv_mutex_trylock(struct cv_ctx *ctx, struct cv_mutex *m)
 {
-    pthread_mutex_lock(&m->mu);
+    cv__mu_lock(&m->mu);
     bool got = !m->locked;
     if (got) {
         m->locked = 1;
@@ -228,7 +228,7 @@ bool cv_mutex_trylock(struct cv_ctx *ctx, struct cv_mutex *m)
 
 bool cv_mutex_lock(struct cv_ctx *ctx, struct cv_mutex *m)
 {
-    pthread_mutex_lock(&m->mu);
+    cv__mu_lock(&m->mu);
     if (!m->locked) {
         m->locked = 1;
         m->owner = ctx->lane;
@@ -241,7 +241,7 @@ bool cv_mutex_lock(struct cv_ctx *ctx, struct cv_mutex *m)
     me->waiting_on = m->obj;
     pthread_mutex_unlock(&m->mu);
     cv__wait_begin(ctx);
-    pthread_mutex_lock(&m->mu);
+    cv__mu_lock(&m->mu);
     bool ok = true;
     bool front = false;
     while (m->locked) {
@@ -271,7 +271,7 @@ bool cv_mutex_lock(struct cv_ctx *ctx, struct cv_mutex *m)
 
 void cv_mutex_unlock(struct cv_ctx *ctx, struct cv_mutex *m)
 {
-    pthread_mutex_lock(&m->mu);
+    cv__mu_lock(&m->mu);
     m->locked = 0;
     m->owner = CV_NONE;
     cv_emit(ctx, CV_EV_LOCK_RELEASE, m->obj, 0);
@@ -308,7 +308,7 @@ struct cv_sem *cv_sem_create(struct cv_run *run, const char *name, uint32_t init
 
 bool cv_sem_acquire(struct cv_ctx *ctx, struct cv_sem *s)
 {
-    pthread_mutex_lock(&s->mu);
+    cv__mu_lock(&s->mu);
     if (s->count > 0) {
         s->count--;
         cv_emit(ctx, CV_EV_SEM_ACQUIRE, s->obj, s->count);
@@ -320,7 +320,7 @@ bool cv_sem_acquire(struct cv_ctx *ctx, struct cv_sem *s)
     me->waiting_on = s->obj;
     pthread_mutex_unlock(&s->mu);
     cv__wait_begin(ctx);
-    pthread_mutex_lock(&s->mu);
+    cv__mu_lock(&s->mu);
     bool ok = true, front = false;
     while (s->count == 0) {
         if (!park_on(ctx, &s->mu, &s->q, front)) {
@@ -347,7 +347,7 @@ bool cv_sem_acquire(struct cv_ctx *ctx, struct cv_sem *s)
 
 void cv_sem_release(struct cv_ctx *ctx, struct cv_sem *s)
 {
-    pthread_mutex_lock(&s->mu);
+    cv__mu_lock(&s->mu);
     s->count++;
     cv_emit(ctx, CV_EV_SEM_RELEASE, s->obj, s->count);
     uint32_t lane = CV_NONE;
@@ -362,7 +362,7 @@ void cv_sem_release(struct cv_ctx *ctx, struct cv_sem *s)
 
 uint32_t cv_sem_value(struct cv_sem *s)
 {
-    pthread_mutex_lock(&s->mu);
+    cv__mu_lock(&s->mu);
     uint32_t v = s->count;
     pthread_mutex_unlock(&s->mu);
     return v;
@@ -402,7 +402,7 @@ static bool queue_wait(struct cv_ctx *ctx, struct cv_queue *q, bool push)
     me->waiting_on = q->obj;
     pthread_mutex_unlock(&q->mu);
     cv__wait_begin(ctx);
-    pthread_mutex_lock(&q->mu);
+    cv__mu_lock(&q->mu);
     bool ok = true, front = false;
     while (push ? q->count == q->cap : q->count == 0) {
         if (!park_on(ctx, &q->mu, wq, front)) {
@@ -420,7 +420,7 @@ static bool queue_wait(struct cv_ctx *ctx, struct cv_queue *q, bool push)
 bool cv_queue_push(struct cv_ctx *ctx, struct cv_queue *q, uint64_t item)
 {
     bool waited = false;
-    pthread_mutex_lock(&q->mu);
+    cv__mu_lock(&q->mu);
     if (q->count == q->cap) {
         waited = true;
         if (!queue_wait(ctx, q, true)) {
@@ -443,7 +443,7 @@ bool cv_queue_push(struct cv_ctx *ctx, struct cv_queue *q, uint64_t item)
 bool cv_queue_pop(struct cv_ctx *ctx, struct cv_queue *q, uint64_t *item)
 {
     bool waited = false;
-    pthread_mutex_lock(&q->mu);
+    cv__mu_lock(&q->mu);
     if (q->count == 0) {
         waited = true;
         if (!queue_wait(ctx, q, false)) {
@@ -466,7 +466,7 @@ bool cv_queue_pop(struct cv_ctx *ctx, struct cv_queue *q, uint64_t *item)
 
 uint32_t cv_queue_depth(struct cv_queue *q)
 {
-    pthread_mutex_lock(&q->mu);
+    cv__mu_lock(&q->mu);
     uint32_t n = q->count;
     pthread_mutex_unlock(&q->mu);
     return n;
@@ -496,7 +496,7 @@ struct cv_barrier *cv_barrier_create(struct cv_run *run, const char *name, uint3
 
 uint64_t cv_barrier_wait(struct cv_ctx *ctx, struct cv_barrier *b)
 {
-    pthread_mutex_lock(&b->mu);
+    cv__mu_lock(&b->mu);
     uint64_t phase = b->phase;
     cv_emit(ctx, CV_EV_BARRIER_WAIT, b->obj, b->arrived + 1);
     if (++b->arrived == b->parties) {
@@ -513,7 +513,7 @@ uint64_t cv_barrier_wait(struct cv_ctx *ctx, struct cv_barrier *b)
     me->waiting_on = b->obj;
     pthread_mutex_unlock(&b->mu);
     cv__wait_begin(ctx);
-    pthread_mutex_lock(&b->mu);
+    cv__mu_lock(&b->mu);
     uint64_t result = phase;
     while (b->phase == phase) {
         if (!park_on(ctx, &b->mu, &b->q, false)) {

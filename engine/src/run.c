@@ -27,8 +27,17 @@ void cv__pshared_mutex_init(pthread_mutex_t *m)
     pthread_mutexattr_t a;
     pthread_mutexattr_init(&a);
     pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+    /* A worker process killed inside a primitive's short critical section must not wedge the
+     * others: the next locker gets EOWNERDEAD and carries on (cv__mu_lock). */
+    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
     pthread_mutex_init(m, &a);
     pthread_mutexattr_destroy(&a);
+}
+
+void cv__mu_lock(pthread_mutex_t *m)
+{
+    if (pthread_mutex_lock(m) == EOWNERDEAD)
+        pthread_mutex_consistent(m);
 }
 
 void *cv__shm_alloc(struct cv_run *run, uint64_t bytes)
@@ -279,6 +288,18 @@ void cv__ctx_bind(struct cv_run *run, struct cv_ctx *ctx, uint32_t lane)
 int cv__run_task(struct cv_ctx *ctx, uint32_t task)
 {
     const struct cv_workload *wl = ctx->run->wl;
+    const void *arg = NULL;
+    size_t len = 0;
+    if (wl->shape == CV_SHAPE_TASKS && wl->task_arg)
+        len = wl->task_arg(ctx->run, task, &arg);
+    return cv__run_task_arg(ctx, task, arg, len);
+}
+
+int cv__run_task_arg(struct cv_ctx *ctx, uint32_t task, const void *arg, size_t len)
+{
+    const struct cv_workload *wl = ctx->run->wl;
+    ctx->arg = arg;
+    ctx->arg_len = len;
     ctx->task = task;
     cv_emit(ctx, CV_EV_TASK_START, CV_NO_OBJ, 0);
     if (ctx->gil)
@@ -293,7 +314,33 @@ int cv__run_task(struct cv_ctx *ctx, uint32_t task)
     else
         cv_emit(ctx, CV_EV_TASK_FAIL, CV_NO_OBJ, (uint64_t)(-(int64_t)rc));
     ctx->task = CV_NO_TASK;
+    ctx->arg = NULL;
+    ctx->arg_len = 0;
     return rc;
+}
+
+const void *cv_task_arg(struct cv_ctx *ctx, size_t *len)
+{
+    if (len)
+        *len = ctx->arg_len;
+    return ctx->arg;
+}
+
+void cv_task_result(struct cv_ctx *ctx, const void *data, size_t len)
+{
+    struct cv_run *run = ctx->run;
+    if (!run->in_child) {
+        if (run->wl->task_done)
+            run->wl->task_done(run, ctx->task, data, len);
+        return;
+    }
+    /* A forked worker keeps it until the task ends, then sends it to the parent. */
+    if (len > ctx->out_cap) {
+        ctx->out = cv_xrealloc(ctx->out, len);
+        ctx->out_cap = len;
+    }
+    memcpy(ctx->out, data, len);
+    ctx->out_len = len;
 }
 
 void cv__wake_all(struct cv_run *run)

@@ -179,6 +179,7 @@ struct cv_value *cv__summary_build(struct cv_run *run)
     struct cv_value *errs = cv_value_set(root, "errors", copy_value(run->errors));
     pthread_mutex_unlock(&run->out_mu);
     (void)errs;
+    cv_value_set_num(res, "bytes_copied", (double)run->bytes_copied);
     if (run->gil_on) {
         cv_value_set_num(res, "gil_switches", (double)s->gil_switches);
         cv_value_set_num(res, "gil_drop_requests", (double)s->gil_drop_requests);

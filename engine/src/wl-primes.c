@@ -102,14 +102,37 @@ static int is_prime(struct cv_ctx *ctx, uint64_t n)
     return 1;
 }
 
+/* The number travels to the task as its argument and the verdict back as its result, so under
+ * procs both are copied between processes, as ProcessPoolExecutor pickles them. */
+static size_t primes_arg(struct cv_run *run, uint32_t task, const void **data)
+{
+    struct primes_state *st = cv_run_workload_state(run);
+    *data = &st->numbers[task % st->nnumbers];
+    return sizeof(uint64_t);
+}
+
 static int primes_task(struct cv_ctx *ctx, uint32_t task)
 {
-    struct primes_state *st = cv_run_workload_state(ctx->run);
-    int r = is_prime(ctx, st->numbers[task % st->nnumbers]);
+    (void)task;
+    size_t len;
+    const void *arg = cv_task_arg(ctx, &len);
+    uint64_t n;
+    if (len != sizeof n)
+        return -1;
+    memcpy(&n, arg, sizeof n);
+    int r = is_prime(ctx, n);
     if (r < 0)
         return -1;
-    st->is_prime[task] = (uint8_t)(r + 1);
+    uint8_t verdict = (uint8_t)(r + 1);
+    cv_task_result(ctx, &verdict, 1);
     return 0;
+}
+
+static void primes_done(struct cv_run *run, uint32_t task, const void *data, size_t len)
+{
+    struct primes_state *st = cv_run_workload_state(run);
+    if (len == 1)
+        st->is_prime[task] = *(const uint8_t *)data;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -157,4 +180,6 @@ const struct cv_workload cv__wl_primes = {
     .setup = primes_setup,
     .task = primes_task,
     .finish = primes_finish,
+    .task_arg = primes_arg,
+    .task_done = primes_done,
 };

@@ -195,33 +195,76 @@ static int fail_odd_task(struct cv_ctx *ctx, uint32_t task)
     return task % 2 ? -5 : 0;
 }
 
-static const struct cv_workload wl_mutex = {
-    "t_mutex", "test", no_params, CV_SHAPE_TASKS, plan_workers, setup_all, mutex_task, NULL, NULL};
-static const struct cv_workload wl_sem = {
-    "t_sem", "test", no_params, CV_SHAPE_TASKS, plan_workers, setup_all, sem_task, NULL, NULL};
-static const struct cv_workload wl_queue = {"t_queue",      "test",         no_params,
-                                            CV_SHAPE_ROLES, plan_two_roles, setup_all,
-                                            NULL,           queue_role,     NULL};
-static const struct cv_workload wl_barrier = {"t_barrier",    "test",           no_params,
-                                              CV_SHAPE_ROLES, plan_three_roles, setup_all,
-                                              NULL,           barrier_role,     NULL};
-static const struct cv_workload wl_counter = {"t_counter",    "test",       no_params,
-                                              CV_SHAPE_TASKS, plan_workers, setup_all,
-                                              counter_task,   NULL,         NULL};
-static const struct cv_workload wl_cpu = {
-    "t_cpu", "test", no_params, CV_SHAPE_TASKS, plan_workers, setup_all, cpu_task, NULL, NULL};
-static const struct cv_workload wl_sleep = {"t_sleep",       "test",       no_params,
-                                            CV_SHAPE_TASKS,  plan_workers, setup_all,
-                                            long_sleep_task, NULL,         NULL};
-static const struct cv_workload wl_trylock = {"t_trylock",    "test",       no_params,
-                                              CV_SHAPE_TASKS, plan_workers, setup_all,
-                                              trylock_task,   NULL,         NULL};
-static const struct cv_workload wl_nap = {"t_nap",          "test",       no_params,
-                                          CV_SHAPE_TASKS,   plan_workers, setup_all,
-                                          short_sleep_task, NULL,         NULL};
-static const struct cv_workload wl_fail = {"t_fail",       "test",       no_params,
-                                           CV_SHAPE_TASKS, plan_workers, setup_all,
-                                           fail_odd_task,  NULL,         NULL};
+static const struct cv_workload wl_mutex = {.name = "t_mutex",
+                                            .summary = "test",
+                                            .params = no_params,
+                                            .shape = CV_SHAPE_TASKS,
+                                            .plan = plan_workers,
+                                            .setup = setup_all,
+                                            .task = mutex_task};
+static const struct cv_workload wl_sem = {.name = "t_sem",
+                                          .summary = "test",
+                                          .params = no_params,
+                                          .shape = CV_SHAPE_TASKS,
+                                          .plan = plan_workers,
+                                          .setup = setup_all,
+                                          .task = sem_task};
+static const struct cv_workload wl_queue = {.name = "t_queue",
+                                            .summary = "test",
+                                            .params = no_params,
+                                            .shape = CV_SHAPE_ROLES,
+                                            .plan = plan_two_roles,
+                                            .setup = setup_all,
+                                            .role = queue_role};
+static const struct cv_workload wl_barrier = {.name = "t_barrier",
+                                              .summary = "test",
+                                              .params = no_params,
+                                              .shape = CV_SHAPE_ROLES,
+                                              .plan = plan_three_roles,
+                                              .setup = setup_all,
+                                              .role = barrier_role};
+static const struct cv_workload wl_counter = {.name = "t_counter",
+                                              .summary = "test",
+                                              .params = no_params,
+                                              .shape = CV_SHAPE_TASKS,
+                                              .plan = plan_workers,
+                                              .setup = setup_all,
+                                              .task = counter_task};
+static const struct cv_workload wl_cpu = {.name = "t_cpu",
+                                          .summary = "test",
+                                          .params = no_params,
+                                          .shape = CV_SHAPE_TASKS,
+                                          .plan = plan_workers,
+                                          .setup = setup_all,
+                                          .task = cpu_task};
+static const struct cv_workload wl_sleep = {.name = "t_sleep",
+                                            .summary = "test",
+                                            .params = no_params,
+                                            .shape = CV_SHAPE_TASKS,
+                                            .plan = plan_workers,
+                                            .setup = setup_all,
+                                            .task = long_sleep_task};
+static const struct cv_workload wl_trylock = {.name = "t_trylock",
+                                              .summary = "test",
+                                              .params = no_params,
+                                              .shape = CV_SHAPE_TASKS,
+                                              .plan = plan_workers,
+                                              .setup = setup_all,
+                                              .task = trylock_task};
+static const struct cv_workload wl_nap = {.name = "t_nap",
+                                          .summary = "test",
+                                          .params = no_params,
+                                          .shape = CV_SHAPE_TASKS,
+                                          .plan = plan_workers,
+                                          .setup = setup_all,
+                                          .task = short_sleep_task};
+static const struct cv_workload wl_fail = {.name = "t_fail",
+                                           .summary = "test",
+                                           .params = no_params,
+                                           .shape = CV_SHAPE_TASKS,
+                                           .plan = plan_workers,
+                                           .setup = setup_all,
+                                           .task = fail_odd_task};
 
 /* A run of workload `wl` under `model` with `workers` (0 = roles), via a scenario file. */
 struct trun {

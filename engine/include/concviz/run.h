@@ -31,6 +31,11 @@ struct cv_workload {
     int (*role)(struct cv_ctx *ctx, uint32_t role);
     /* After every worker has finished: publishes results with cv_result_*. */
     void (*finish)(struct cv_run *run);
+    /* Optional: the argument of a task (*data stays valid for the run); returns its size. */
+    size_t (*task_arg)(struct cv_run *run, uint32_t task, const void **data);
+    /* Optional: receives a task's result in the parent (cv_task_result). Under threads it is
+     * called on the worker's thread, so it must only touch that task's own slot. */
+    void (*task_done)(struct cv_run *run, uint32_t task, const void *data, size_t len);
 };
 
 const struct cv_workload *cv_workload_find(const char *name);

@@ -32,6 +32,10 @@ struct cv_ctx {
     uint16_t lane;
     bool gil_held;
     uint32_t counter_samples;
+    const void *arg; /* the current task's argument (see cv_task_arg) */
+    size_t arg_len;
+    void *out;       /* a forked worker's pending result (see cv_task_result) */
+    size_t out_len, out_cap;
 };
 
 #define CV_NO_OBJ UINT32_MAX
@@ -114,6 +118,13 @@ bool cv_counter_add(struct cv_ctx *ctx, struct cv_counter *c, uint64_t work_ns);
 uint64_t cv_counter_value(struct cv_counter *c);
 /* Emits a counter.value event now (workloads call this at milestones). */
 void cv_counter_sample(struct cv_ctx *ctx, struct cv_counter *c);
+
+/* A task's input and output. Under procs both cross a pipe and count as bytes copied (the cost
+ * of pickling); under serial, threads and openmp they are handed over by pointer. */
+const void *cv_task_arg(struct cv_ctx *ctx, size_t *len);
+/* Hands the task's result to the workload's task_done (in the parent process). Call at most once
+ * per task; the bytes are copied. */
+void cv_task_result(struct cv_ctx *ctx, const void *data, size_t len);
 
 /* Memory shared by every worker (threads and forked processes alike), zeroed; setup only. */
 void *cv_shared_alloc(struct cv_run *run, unsigned long bytes);
