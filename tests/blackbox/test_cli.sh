@@ -35,7 +35,7 @@ expect_usage "unknown scenario 'nope'" run nope
 expect_usage "unknown scenario 'nope'" show nope
 expect_usage "run needs a scenario" run
 expect_usage "unknown model 'fibers'" run counter-race --model fibers
-expect_usage "does not support model serial (supported: threads)" run pipeline --model serial
+expect_usage "does not support model serial (supported: threads, procs)" run pipeline --model serial
 expect_usage "workers must be a whole number" run counter-race --workers 0
 expect_usage "workers must be a whole number" run counter-race --workers lots
 expect_usage "workers must be a whole number" run counter-race -w -3

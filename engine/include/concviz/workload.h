@@ -34,7 +34,7 @@ struct cv_ctx {
     uint32_t counter_samples;
     const void *arg; /* the current task's argument (see cv_task_arg) */
     size_t arg_len;
-    void *out;       /* a forked worker's pending result (see cv_task_result) */
+    void *out; /* a forked worker's pending result (see cv_task_result) */
     size_t out_len, out_cap;
 };
 
