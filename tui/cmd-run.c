@@ -211,6 +211,20 @@ static void progress(struct cv_run *run, const char *name, bool final)
     fflush(stderr);
 }
 
+/* A deadlock is a failure unless an applicable expectation of the scenario asserts it (reads
+ * results.deadlock) and holds. */
+static bool deadlock_expected(const struct cv_value *sum)
+{
+    const struct cv_value *exp = cv_value_get(sum, "expectations");
+    for (size_t i = 0; exp && i < exp->n; i++) {
+        const struct cv_value *expr = cv_value_get(exp->items[i], "expr");
+        const struct cv_value *ok = cv_value_get(exp->items[i], "ok");
+        if (expr && strstr(expr->str, "results.deadlock") && ok && ok->b)
+            return true;
+    }
+    return false;
+}
+
 int tui_cmd_run(int argc, char **argv)
 {
     struct run_opts o = {.model = -1, .gil = -1};
@@ -287,6 +301,10 @@ int tui_cmd_run(int argc, char **argv)
         const struct cv_value *errs = cv_value_get(sum, "errors");
         rc = tui_fail(TUI_EXIT_RUNTIME, "run failed: %s",
                       errs && errs->n ? errs->items[0]->str : "unknown error");
+    } else if (st == CV_RUN_DEADLOCKED && !deadlock_expected(sum)) {
+        const struct cv_value *d = cv_value_child(cv_value_get(sum, "results"), "deadlock");
+        const struct cv_value *text = cv_value_get(d, "text");
+        rc = tui_fail(TUI_EXIT_EXPECT, "deadlock: %s", text ? text->str : "a wait-for cycle");
     } else if (st == CV_RUN_STOPPED) {
         rc = tui_fail(TUI_EXIT_INTERRUPTED, "interrupted; the summary covers the run so far");
     } else if (o.check && failed) {

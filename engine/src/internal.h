@@ -38,6 +38,7 @@ const struct cv_model_ops *cv__model_ops(unsigned id);
 extern const struct cv_model_ops cv__model_serial;
 extern const struct cv_model_ops cv__model_threads;
 extern const struct cv_model_ops cv__model_procs;
+extern const struct cv_model_ops cv__model_openmp;
 extern const struct cv_wait_ops cv__wait_block;
 
 /* Per-lane state in shared memory. */
@@ -111,6 +112,12 @@ struct cv_run {
     double cpu_start_s;
     double cpu_s;
 
+    /* deadlock detection (front-end thread only) */
+    uint64_t polls;
+    uint32_t cycle[16], prev_cycle[16];
+    size_t ncycle, nprev_cycle;
+    bool deadlocked;
+
     pthread_mutex_t out_mu; /* protects results and errors below */
     struct cv_value *results;
     struct cv_value *errors;
@@ -129,6 +136,11 @@ uint32_t cv__obj_register(struct cv_run *run, enum cv_object_kind kind, const ch
 void cv__pshared_mutex_init(pthread_mutex_t *m);
 /* Locks a primitive's process-shared mutex, recovering it if its owner died. */
 void cv__mu_lock(pthread_mutex_t *m);
+
+uint32_t cv__obj_holder(struct cv_run *run, uint32_t obj);
+/* Looks for a cycle in the wait-for graph of mutexes; fills `cycle` (lanes and objects
+ * alternating, from a waiting lane) and returns its length, or 0. */
+size_t cv__find_deadlock(struct cv_run *run, uint32_t *cycle, size_t max);
 
 /* Waiting: release the GIL around a wait, take it back after. */
 void cv__wait_begin(struct cv_ctx *ctx);

@@ -32,6 +32,8 @@ const struct cv_model_ops *cv__model_ops(unsigned id)
         return &cv__model_threads;
     case CV_MODEL_PROCS:
         return &cv__model_procs;
+    case CV_MODEL_OPENMP:
+        return &cv__model_openmp;
     default:
         return NULL;
     }

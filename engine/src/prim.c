@@ -208,7 +208,7 @@ struct cv_mutex *cv_mutex_create(struct cv_run *run, const char *name)
     if (!m)
         return NULL;
     cv__pshared_mutex_init(&m->mu);
-    m->owner = CV_NONE;
+    __atomic_store_n(&m->owner, CV_NONE, __ATOMIC_RELAXED);
     m->obj = cv__obj_register(run, CV_OBJ_MUTEX, name, 1, m);
     return m;
 }
@@ -219,7 +219,7 @@ bool cv_mutex_trylock(struct cv_ctx *ctx, struct cv_mutex *m)
     bool got = !m->locked;
     if (got) {
         m->locked = 1;
-        m->owner = ctx->lane;
+        __atomic_store_n(&m->owner, ctx->lane, __ATOMIC_RELAXED);
         cv_emit(ctx, CV_EV_LOCK_ACQUIRE, m->obj, 0);
     }
     pthread_mutex_unlock(&m->mu);
@@ -231,14 +231,14 @@ bool cv_mutex_lock(struct cv_ctx *ctx, struct cv_mutex *m)
     cv__mu_lock(&m->mu);
     if (!m->locked) {
         m->locked = 1;
-        m->owner = ctx->lane;
+        __atomic_store_n(&m->owner, ctx->lane, __ATOMIC_RELAXED);
         cv_emit(ctx, CV_EV_LOCK_ACQUIRE, m->obj, 0);
         pthread_mutex_unlock(&m->mu);
         return true;
     }
     cv_emit(ctx, CV_EV_LOCK_WAIT, m->obj, m->owner);
     struct cv_lane_shared *me = cv__lane(ctx->run, ctx->lane);
-    me->waiting_on = m->obj;
+    __atomic_store_n(&me->waiting_on, m->obj, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&m->mu);
     cv__wait_begin(ctx);
     cv__mu_lock(&m->mu);
@@ -259,10 +259,10 @@ bool cv_mutex_lock(struct cv_ctx *ctx, struct cv_mutex *m)
         if (me->in_queue)
             cv__waitq_remove(ctx->run, &m->q, ctx->lane);
         m->locked = 1;
-        m->owner = ctx->lane;
+        __atomic_store_n(&m->owner, ctx->lane, __ATOMIC_RELAXED);
         cv_emit(ctx, CV_EV_LOCK_ACQUIRE, m->obj, 0);
     }
-    me->waiting_on = CV_NONE;
+    __atomic_store_n(&me->waiting_on, CV_NONE, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&m->mu);
     if (ok)
         cv__wait_end(ctx);
@@ -273,7 +273,7 @@ void cv_mutex_unlock(struct cv_ctx *ctx, struct cv_mutex *m)
 {
     cv__mu_lock(&m->mu);
     m->locked = 0;
-    m->owner = CV_NONE;
+    __atomic_store_n(&m->owner, CV_NONE, __ATOMIC_RELAXED);
     cv_emit(ctx, CV_EV_LOCK_RELEASE, m->obj, 0);
     uint32_t lane = CV_NONE;
     if (!m->woken && m->q.head) {
@@ -283,6 +283,16 @@ void cv_mutex_unlock(struct cv_ctx *ctx, struct cv_mutex *m)
     pthread_mutex_unlock(&m->mu);
     if (lane != CV_NONE)
         ctx->run->ops->wait->unpark(ctx->run, lane);
+}
+
+/* The lane holding `obj` if it is a locked mutex, else CV_NONE. Read without the object's lock
+ * (by the deadlock detector), so it is a snapshot. */
+uint32_t cv__obj_holder(struct cv_run *run, uint32_t obj)
+{
+    if (obj >= run->shm->nobjs || run->shm->objs[obj].kind != CV_OBJ_MUTEX)
+        return CV_NONE;
+    struct cv_mutex *m = cv__shm_ptr(run, run->shm->objs[obj].off);
+    return __atomic_load_n(&m->owner, __ATOMIC_RELAXED);
 }
 
 /* Semaphore */
@@ -317,7 +327,7 @@ bool cv_sem_acquire(struct cv_ctx *ctx, struct cv_sem *s)
     }
     cv_emit(ctx, CV_EV_SEM_WAIT, s->obj, 0);
     struct cv_lane_shared *me = cv__lane(ctx->run, ctx->lane);
-    me->waiting_on = s->obj;
+    __atomic_store_n(&me->waiting_on, s->obj, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&s->mu);
     cv__wait_begin(ctx);
     cv__mu_lock(&s->mu);
@@ -338,7 +348,7 @@ bool cv_sem_acquire(struct cv_ctx *ctx, struct cv_sem *s)
         s->count--;
         cv_emit(ctx, CV_EV_SEM_ACQUIRE, s->obj, s->count);
     }
-    me->waiting_on = CV_NONE;
+    __atomic_store_n(&me->waiting_on, CV_NONE, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&s->mu);
     if (ok)
         cv__wait_end(ctx);
@@ -399,7 +409,7 @@ static bool queue_wait(struct cv_ctx *ctx, struct cv_queue *q, bool push)
     struct cv__waitq *wq = push ? &q->not_full : &q->not_empty;
     struct cv_lane_shared *me = cv__lane(ctx->run, ctx->lane);
     cv_emit(ctx, push ? CV_EV_QUEUE_PUSH_WAIT : CV_EV_QUEUE_POP_WAIT, q->obj, q->count);
-    me->waiting_on = q->obj;
+    __atomic_store_n(&me->waiting_on, q->obj, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&q->mu);
     cv__wait_begin(ctx);
     cv__mu_lock(&q->mu);
@@ -413,7 +423,7 @@ static bool queue_wait(struct cv_ctx *ctx, struct cv_queue *q, bool push)
     }
     if (ok && me->in_queue)
         cv__waitq_remove(ctx->run, wq, ctx->lane);
-    me->waiting_on = CV_NONE;
+    __atomic_store_n(&me->waiting_on, CV_NONE, __ATOMIC_RELAXED);
     return ok;
 }
 
@@ -510,7 +520,7 @@ uint64_t cv_barrier_wait(struct cv_ctx *ctx, struct cv_barrier *b)
         return phase;
     }
     struct cv_lane_shared *me = cv__lane(ctx->run, ctx->lane);
-    me->waiting_on = b->obj;
+    __atomic_store_n(&me->waiting_on, b->obj, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&b->mu);
     cv__wait_begin(ctx);
     cv__mu_lock(&b->mu);
@@ -521,7 +531,7 @@ uint64_t cv_barrier_wait(struct cv_ctx *ctx, struct cv_barrier *b)
             break;
         }
     }
-    me->waiting_on = CV_NONE;
+    __atomic_store_n(&me->waiting_on, CV_NONE, __ATOMIC_RELAXED);
     if (result != UINT64_MAX)
         cv_emit(ctx, CV_EV_BARRIER_RELEASE, b->obj, phase);
     pthread_mutex_unlock(&b->mu);
@@ -552,6 +562,7 @@ int cv_counter_variant_from_name(const char *name)
 
 struct cv_counter {
     _Atomic uint64_t value;
+    uint64_t omp_value; /* the omp_* variants update it with OpenMP's own constructs */
     uint32_t obj;
     uint32_t variant;
     uint64_t mutex_off; /* the guarding mutex, for the mutex variant */
@@ -578,8 +589,7 @@ struct cv_counter *cv_counter_create(struct cv_run *run, const char *name,
 
 void cv_counter_sample(struct cv_ctx *ctx, struct cv_counter *c)
 {
-    cv_emit(ctx, CV_EV_COUNTER_VALUE, c->obj,
-            atomic_load_explicit(&c->value, memory_order_relaxed));
+    cv_emit(ctx, CV_EV_COUNTER_VALUE, c->obj, cv_counter_value(c));
 }
 
 bool cv_counter_add(struct cv_ctx *ctx, struct cv_counter *c, uint64_t work_ns)
@@ -610,6 +620,20 @@ bool cv_counter_add(struct cv_ctx *ctx, struct cv_counter *c, uint64_t work_ns)
         ok = cv_cpu(ctx, work_ns);
         atomic_fetch_add_explicit(&c->value, 1, memory_order_relaxed);
         break;
+    case CV_COUNTER_OMP_ATOMIC:
+        ok = cv_cpu(ctx, work_ns);
+#pragma omp atomic
+        c->omp_value++;
+        break;
+    case CV_COUNTER_OMP_CRITICAL:
+        ok = cv_cpu(ctx, work_ns / 2);
+#pragma omp critical(cv_counter)
+        {
+            uint64_t v = c->omp_value;
+            ok = cv_cpu(ctx, work_ns - work_ns / 2) && ok;
+            c->omp_value = v + 1;
+        }
+        break;
     }
     if ((++ctx->counter_samples & 4095) == 0)
         cv_counter_sample(ctx, c);
@@ -618,5 +642,8 @@ bool cv_counter_add(struct cv_ctx *ctx, struct cv_counter *c, uint64_t work_ns)
 
 uint64_t cv_counter_value(struct cv_counter *c)
 {
-    return atomic_load_explicit(&c->value, memory_order_relaxed);
+    uint64_t omp;
+#pragma omp atomic read
+    omp = c->omp_value;
+    return atomic_load_explicit(&c->value, memory_order_relaxed) + omp;
 }

@@ -142,9 +142,9 @@ static int configure(struct cv_run *run, const struct cv_run_config *cfg, char *
                          "scenario %s sizes its workers by role; set them with its parameters "
                          "(see 'concviz show %s')",
                          s->name, s->name);
-        if (model == CV_MODEL_SERIAL)
-            return usage(cause, "scenario %s runs concurrent roles and cannot run serially",
-                         s->name);
+        if (model == CV_MODEL_SERIAL || model == CV_MODEL_OPENMP)
+            return usage(cause, "scenario %s runs concurrent roles, which model %s cannot run",
+                         s->name, cv_model_name(model));
     } else {
         unsigned w = cfg->workers ? cfg->workers : s->workers;
         if (w == 0) {
@@ -400,6 +400,52 @@ static uint64_t now_ns(const struct cv_run *run)
     return t > run->t0_ticks ? cv_clock_ticks_to_ns(t - run->t0_ticks) : 0;
 }
 
+#define DEADLOCK_SCAN_EVERY 16 /* polls (~80 ms at the front end's 5 ms) */
+
+/* Names the cycle in results.deadlock and the errors, marks the timeline, stops the run. */
+static void report_deadlock(struct cv_run *run)
+{
+    struct cv_value *d = cv_value_obj();
+    struct cv_value *cyc = cv_value_arr();
+    char text[512] = "";
+    for (size_t i = 0; i + 1 < run->ncycle; i += 2) {
+        uint32_t lane = run->cycle[i], obj = run->cycle[i + 1];
+        uint32_t next = run->cycle[(i + 2) % run->ncycle];
+        struct cv_value *step = cv_value_push(cyc, cv_value_obj());
+        cv_value_set_str(step, "lane", run->lanes[lane].name);
+        cv_value_set_str(step, "waits_for", run->shm->objs[obj].name);
+        cv_value_set_str(step, "held_by", run->lanes[next].name);
+        size_t len = strlen(text);
+        snprintf(text + len, sizeof text - len, "%s%s waits for %s held by %s", len ? "; " : "",
+                 run->lanes[lane].name, run->shm->objs[obj].name, run->lanes[next].name);
+    }
+    cv_value_set_bool(d, "detected", true);
+    cv_value_set(d, "cycle", cyc);
+    cv_value_set_str(d, "text", text);
+    cv_result_value(run, "deadlock", d);
+    cv_run_error(run, "deadlock: %s", text);
+    struct cv_event e = {.ts = now_ns(run),
+                         .task = CV_NONE,
+                         .obj = run->cycle[1],
+                         .lane = (uint16_t)run->cycle[0],
+                         .kind = CV_EV_DEADLOCK,
+                         .arg = run->ncycle / 2};
+    cv_collector_feed(run->col, &e, 1);
+    run->deadlocked = true;
+    cv_run_stop(run);
+}
+
+static void scan_deadlock(struct cv_run *run)
+{
+    run->ncycle = cv__find_deadlock(run, run->cycle, sizeof run->cycle / sizeof run->cycle[0]);
+    bool same = run->ncycle && run->ncycle == run->nprev_cycle &&
+                !memcmp(run->cycle, run->prev_cycle, run->ncycle * sizeof run->cycle[0]);
+    if (same && !run->deadlocked)
+        report_deadlock(run);
+    memcpy(run->prev_cycle, run->cycle, sizeof run->cycle);
+    run->nprev_cycle = run->ncycle;
+}
+
 bool cv_run_poll(struct cv_run *run)
 {
     int st = atomic_load(&run->state);
@@ -407,6 +453,8 @@ bool cv_run_poll(struct cv_run *run)
         return st != CV_RUN_CREATED;
     if (!atomic_load_explicit(&run->driver_done, memory_order_acquire)) {
         cv_collector_drain(run->col, now_ns(run), false);
+        if (++run->polls % DEADLOCK_SCAN_EVERY == 0 && !run->deadlocked)
+            scan_deadlock(run);
         return false;
     }
     pthread_join(run->driver, NULL);
@@ -417,7 +465,9 @@ bool cv_run_poll(struct cv_run *run)
     run->cpu_s = cpu_seconds() - run->cpu_start_s;
     /* A model that failed may have stopped the run itself: failure wins over "stopped". */
     int final = CV_RUN_DONE;
-    if (run->driver_rc != 0)
+    if (run->deadlocked)
+        final = CV_RUN_DEADLOCKED;
+    else if (run->driver_rc != 0)
         final = CV_RUN_FAILED;
     else if (atomic_load(&run->shm->attention) & CV_ATTN_STOP)
         final = CV_RUN_STOPPED;
@@ -569,6 +619,14 @@ void cv_result_value(struct cv_run *run, const char *key, struct cv_value *value
     pthread_mutex_lock(&run->out_mu);
     cv_value_set(run->results, key, value);
     pthread_mutex_unlock(&run->out_mu);
+}
+
+bool cv_result_has(struct cv_run *run, const char *key)
+{
+    pthread_mutex_lock(&run->out_mu);
+    bool has = cv_value_get(run->results, key) != NULL;
+    pthread_mutex_unlock(&run->out_mu);
+    return has;
 }
 
 void cv_result_num(struct cv_run *run, const char *key, double value)

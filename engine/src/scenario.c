@@ -350,6 +350,22 @@ static int build(struct cv_scenario *s, struct loader *ld, const char *path, cha
         s->params = cv_xrealloc(s->params, (s->nparams + 1) * sizeof *s->params);
         s->params[s->nparams++] = (struct cv_param){cv_strdup(d->key), cv_strdup(d->def), d};
     }
+    /* Parameters of a model rather than of the workload. */
+    static const struct cv_param_def openmp_params[] = {
+        {"schedule", CV_PARAM_ENUM, "static", "openmp: how loop iterations are shared out",
+         "static|dynamic|guided", 0, 0},
+        {"chunk", CV_PARAM_INT, "0", "openmp: iterations per chunk (0 = the schedule's default)",
+         NULL, 0, 1000000},
+        {NULL, 0, NULL, NULL, NULL, 0, 0},
+    };
+    if (s->models & (1u << CV_MODEL_OPENMP)) {
+        for (const struct cv_param_def *d = openmp_params; d->key; d++) {
+            if (cv_scenario_param(s, d->key))
+                continue; /* the workload has its own */
+            s->params = cv_xrealloc(s->params, (s->nparams + 1) * sizeof *s->params);
+            s->params[s->nparams++] = (struct cv_param){cv_strdup(d->key), cv_strdup(d->def), d};
+        }
+    }
     for (size_t i = 0; i < ld->n; i++) {
         struct entry *e = &ld->e[i];
         if (strcmp(e->section, "params") != 0)

@@ -40,6 +40,8 @@ static const char *state_text(enum cv_run_state st)
         return "failed";
     case CV_RUN_STOPPED:
         return "stopped";
+    case CV_RUN_DEADLOCKED:
+        return "deadlocked";
     }
     return "unknown";
 }
@@ -266,7 +268,7 @@ static void fmt_secs(char *buf, size_t n, double s)
 
 void cv_summary_write_text(const struct cv_value *sum, FILE *out)
 {
-    char b[64];
+    char b[256];
     const struct cv_value *rt = cv_value_get(sum, "runtime");
     const struct cv_value *gil = cv_value_get(sum, "gil");
     fprintf(out, "%s  model %s  workers %.0f  gil %s  (%s)\n", str(sum, "scenario"),
@@ -342,6 +344,13 @@ void cv_summary_write_text(const struct cv_value *sum, FILE *out)
                 fprintf(out, "    %-20s", res->keys[i]);
                 for (size_t j = 0; j < v->n; j++)
                     fprintf(out, " %s", cv_value_text(v->items[j], b, sizeof b));
+                fputc('\n', out);
+            } else if (v->type == CV_VAL_OBJ) {
+                /* one level down: its plain members, e.g. deadlock detected=true text=... */
+                fprintf(out, "    %-20s", res->keys[i]);
+                for (size_t j = 0; j < v->n; j++)
+                    if (v->items[j]->type != CV_VAL_ARR && v->items[j]->type != CV_VAL_OBJ)
+                        fprintf(out, " %s=%s", v->keys[j], cv_value_text(v->items[j], b, sizeof b));
                 fputc('\n', out);
             } else {
                 fprintf(out, "    %-20s %s\n", res->keys[i], cv_value_text(v, b, sizeof b));

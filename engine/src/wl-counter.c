@@ -2,6 +2,8 @@
  * some computing (Python's bytecodes between LOAD and STORE), and a write. */
 #include "internal.h"
 
+#include <string.h>
+
 struct counter_state {
     struct cv_counter *counter;
     uint64_t iterations;
@@ -9,7 +11,8 @@ struct counter_state {
 };
 
 static const struct cv_param_def params[] = {
-    {"variant", CV_PARAM_ENUM, "none", "how the increment is protected", "none|mutex|atomic", 0, 0},
+    {"variant", CV_PARAM_ENUM, "none", "how the increment is protected",
+     "none|mutex|atomic|omp_atomic|omp_critical", 0, 0},
     {"iterations", CV_PARAM_INT, "1000000", "increments per worker", NULL, 1, 1e9},
     {"work_ns", CV_PARAM_INT, "800",
      "CPU per increment in ns (half of it between the read and the write)", NULL, 0, 1e7},
@@ -18,7 +21,14 @@ static const struct cv_param_def params[] = {
 
 static int counter_plan(struct cv_run *run, char **cause)
 {
-    (void)cause;
+    /* omp critical is a lock inside one process: across forked workers it protects nothing. */
+    if (!strcmp(cv_param_str(run, "variant"), "omp_critical") &&
+        !strcmp(cv_run_model_name(run), "procs")) {
+        if (cause)
+            *cause = cv_strdup("variant omp_critical locks within one process; under procs use "
+                               "mutex or atomic");
+        return CV_ERR_USAGE;
+    }
     cv_run_set_tasks(run, cv_run_workers(run));
     return CV_OK;
 }

@@ -8,9 +8,11 @@ extern const struct cv_workload cv__wl_counter;
 extern const struct cv_workload cv__wl_countdown;
 extern const struct cv_workload cv__wl_pipeline;
 extern const struct cv_workload cv__wl_sleeps;
+extern const struct cv_workload cv__wl_locks;
 
 static const struct cv_workload *const builtin[] = {
-    &cv__wl_primes, &cv__wl_counter, &cv__wl_countdown, &cv__wl_pipeline, &cv__wl_sleeps,
+    &cv__wl_primes,   &cv__wl_counter, &cv__wl_countdown,
+    &cv__wl_pipeline, &cv__wl_sleeps,  &cv__wl_locks,
 };
 
 #define MAX_EXTRA 32

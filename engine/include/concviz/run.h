@@ -54,7 +54,14 @@ struct cv_run_config {
     size_t store_capacity;              /* timeline events kept, 0 = default */
 };
 
-enum cv_run_state { CV_RUN_CREATED, CV_RUN_RUNNING, CV_RUN_DONE, CV_RUN_FAILED, CV_RUN_STOPPED };
+enum cv_run_state {
+    CV_RUN_CREATED,
+    CV_RUN_RUNNING,
+    CV_RUN_DONE,
+    CV_RUN_FAILED,
+    CV_RUN_STOPPED,
+    CV_RUN_DEADLOCKED, /* a wait-for cycle was found; the run was stopped */
+};
 
 struct cv_run;
 
@@ -98,6 +105,7 @@ void cv_run_set_workload_state(struct cv_run *run, void *state);
 void cv_result_num(struct cv_run *run, const char *key, double value);
 void cv_result_str(struct cv_run *run, const char *key, const char *value);
 void cv_result_value(struct cv_run *run, const char *key, struct cv_value *value);
+bool cv_result_has(struct cv_run *run, const char *key);
 void cv_run_error(struct cv_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -99,10 +99,12 @@ struct cv_barrier *cv_barrier_create(struct cv_run *run, const char *name, uint3
 uint64_t cv_barrier_wait(struct cv_ctx *ctx, struct cv_barrier *b);
 
 /* A shared counter whose increment is a read, `work_ns` of computing, then a write. */
-#define CV_COUNTER_VARIANTS(X) \
-    X(NONE, "none")            \
-    X(MUTEX, "mutex")          \
-    X(ATOMIC, "atomic")
+#define CV_COUNTER_VARIANTS(X)  \
+    X(NONE, "none")             \
+    X(MUTEX, "mutex")           \
+    X(ATOMIC, "atomic")         \
+    X(OMP_ATOMIC, "omp_atomic") \
+    X(OMP_CRITICAL, "omp_critical")
 enum cv_counter_variant {
 #define CV_X_ENUM(name, str) CV_COUNTER_##name,
     CV_COUNTER_VARIANTS(CV_X_ENUM)
