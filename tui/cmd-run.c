@@ -43,7 +43,7 @@ void tui_run_usage(FILE *out)
           "      --json               print the summary as one JSON object\n"
           "      --check              exit 1 if one of the scenario's expectations fails\n"
           "  -q, --quiet              no progress line on stderr\n"
-          "      --ring-size N        events per lane ring (default 65536)\n"
+          "      --ring-size N        events per lane ring (default 131072)\n"
           "  -h, --help               this help\n"
           "\n"
           "Exit codes: 0 ok, 1 an expectation failed (with --check), 2 usage error,\n"
@@ -225,6 +225,147 @@ static bool deadlock_expected(const struct cv_value *sum)
     return false;
 }
 
+/* One run: create, start, poll with a progress line, summarise. Returns an exit code (usage
+ * and runtime errors already printed) and the summary in *out (NULL on an early error). */
+static int run_once(const struct run_opts *o, struct cv_scenario *s, unsigned workers,
+                    const char *label, struct cv_value **out, enum cv_run_state *state,
+                    unsigned *failed)
+{
+    char *cause = NULL;
+    *out = NULL;
+    struct cv_run_config cfg = {
+        .scenario = s,
+        .model = o->model,
+        .workers = workers,
+        .gil = o->gil,
+        .switch_ms = o->switch_ms,
+        .ring_capacity = o->ring,
+    };
+    struct cv_run *run = NULL;
+    int r = cv_run_create(&cfg, &run, &cause);
+    if (r != CV_OK) {
+        int rc = tui_fail(r == CV_ERR_USAGE ? TUI_EXIT_USAGE : TUI_EXIT_RUNTIME, "%s", cause);
+        free(cause);
+        return rc;
+    }
+    g_run = run;
+    if (cv_run_start(run, &cause) != CV_OK) {
+        int rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cause);
+        free(cause);
+        g_run = NULL;
+        cv_run_destroy(run);
+        return rc;
+    }
+    bool show = !o->quiet && isatty(STDERR_FILENO);
+    uint64_t ticks = 0;
+    while (!cv_run_poll(run)) {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+        if (show && ++ticks % 20 == 0)
+            progress(run, label, false);
+    }
+    if (show)
+        progress(run, label, true);
+    *out = cv_run_summary(run, true, failed);
+    *state = cv_run_state(run);
+    g_run = NULL;
+    cv_run_destroy(run);
+    return TUI_EXIT_OK;
+}
+
+/* The exit code a finished run's state and expectations call for (printing why). */
+static int verdict(const struct run_opts *o, const struct cv_value *sum, enum cv_run_state st,
+                   unsigned failed)
+{
+    if (st == CV_RUN_FAILED) {
+        const struct cv_value *errs = cv_value_get(sum, "errors");
+        return tui_fail(TUI_EXIT_RUNTIME, "run failed: %s",
+                        errs && errs->n ? errs->items[0]->str : "unknown error");
+    }
+    if (st == CV_RUN_DEADLOCKED && !deadlock_expected(sum)) {
+        const struct cv_value *d = cv_value_child(cv_value_get(sum, "results"), "deadlock");
+        const struct cv_value *text = cv_value_get(d, "text");
+        return tui_fail(TUI_EXIT_EXPECT, "deadlock: %s", text ? text->str : "a wait-for cycle");
+    }
+    if (st == CV_RUN_STOPPED)
+        return tui_fail(TUI_EXIT_INTERRUPTED, "interrupted; the summary covers the run so far");
+    if (o->check && failed)
+        return tui_fail(TUI_EXIT_EXPECT, "%u expectation%s failed", failed, failed == 1 ? "" : "s");
+    return TUI_EXIT_OK;
+}
+
+static double num(const struct cv_value *o, const char *key)
+{
+    const struct cv_value *v = cv_value_get(o, key);
+    return v && v->type == CV_VAL_NUM ? v->num : 0;
+}
+
+/* A sweep: the scenario once per worker count, then a table and the sweep's expectations. */
+static int run_sweep(const struct run_opts *o, struct cv_scenario *s)
+{
+    struct cv_value *root = cv_value_obj();
+    cv_value_set_str(root, "schema", "concviz.sweep/1");
+    cv_value_set_str(root, "scenario", s->name);
+    struct cv_value *counts = cv_value_set(root, "sweep", cv_value_arr());
+    struct cv_value *runs = cv_value_set(root, "runs", cv_value_arr());
+    int rc = TUI_EXIT_OK;
+    for (size_t i = 0; i < s->nsweep && rc == TUI_EXIT_OK; i++) {
+        char label[64];
+        snprintf(label, sizeof label, "%s [%zu/%zu]", s->name, i + 1, s->nsweep);
+        struct cv_value *sum = NULL;
+        enum cv_run_state st = CV_RUN_DONE;
+        unsigned failed = 0;
+        rc = run_once(o, s, s->sweep[i], label, &sum, &st, &failed);
+        if (!sum)
+            break;
+        cv_value_push(counts, cv_value_num(s->sweep[i]));
+        cv_value_push(runs, sum);
+        if (st != CV_RUN_DONE)
+            rc = verdict(o, sum, st, 0);
+    }
+    unsigned failed = 0;
+    if (rc == TUI_EXIT_OK) {
+        if (runs->n) {
+            /* what the runs share, so expectations can read params.x and model */
+            static const char *const shared[] = {"model", "gil", "params"};
+            for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++)
+                cv_value_set(root, shared[i],
+                             cv_value_copy(cv_value_get(runs->items[0], shared[i])));
+        }
+        cv_value_set(root, "expectations", cv_expectations_eval(s, root, &failed));
+    }
+    if (o->json) {
+        cv_value_write_json(root, stdout, true);
+    } else {
+        printf("%s  sweep of workers\n\n  %8s %10s %9s %10s %12s %10s\n", s->name, "workers",
+               "wall", "speedup", "cpu", "max flight", "idle max");
+        double first = runs->n ? num(runs->items[0], "wall_s") : 0;
+        for (size_t i = 0; i < runs->n; i++) {
+            const struct cv_value *r = runs->items[i];
+            double wall = num(r, "wall_s");
+            printf("  %8.0f %9.3fs %8.2fx %9.3fs %12.0f %9.3fs\n", num(r, "workers"), wall,
+                   wall > 0 ? first / wall : 0, num(r, "cpu_s"), num(r, "inflight_max"),
+                   num(cv_value_get(r, "balance"), "idle_s_max"));
+        }
+        const struct cv_value *exp = cv_value_get(root, "expectations");
+        if (exp && exp->n) {
+            printf("\n  expectations\n");
+            for (size_t i = 0; i < exp->n; i++) {
+                const struct cv_value *x = exp->items[i];
+                const struct cv_value *ok = cv_value_get(x, "ok");
+                printf("    %s %-18s %s   [%s]\n", ok && ok->b ? "ok  " : "FAIL",
+                       cv_value_get(x, "name")->str, cv_value_get(x, "expr")->str,
+                       cv_value_get(x, "actual")->str);
+            }
+        }
+    }
+    fflush(stdout);
+    if (rc == TUI_EXIT_OK && o->check && failed)
+        rc = tui_fail(TUI_EXIT_EXPECT, "%u expectation%s failed", failed, failed == 1 ? "" : "s");
+    cv_value_free(root);
+    return rc;
+}
+
 int tui_cmd_run(int argc, char **argv)
 {
     struct run_opts o = {.model = -1, .gil = -1};
@@ -250,73 +391,30 @@ int tui_cmd_run(int argc, char **argv)
         }
     }
 
-    struct cv_run_config cfg = {
-        .scenario = s,
-        .model = o.model,
-        .workers = o.workers,
-        .gil = o.gil,
-        .switch_ms = o.switch_ms,
-        .ring_capacity = o.ring,
-    };
-    struct cv_run *run = NULL;
-    int r = cv_run_create(&cfg, &run, &cause);
-    if (r != CV_OK) {
-        rc = tui_fail(r == CV_ERR_USAGE ? TUI_EXIT_USAGE : TUI_EXIT_RUNTIME, "%s", cause);
-        goto out;
-    }
-
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    g_run = run;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-
-    if (cv_run_start(run, &cause) != CV_OK) {
-        rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cause);
-        g_run = NULL;
-        cv_run_destroy(run);
-        goto out;
-    }
-    bool show = !o.quiet && isatty(STDERR_FILENO);
-    uint64_t ticks = 0;
-    while (!cv_run_poll(run)) {
-        struct timespec ts = {0, 5000000};
-        nanosleep(&ts, NULL);
-        if (show && ++ticks % 20 == 0)
-            progress(run, s->name, false);
-    }
-    if (show)
-        progress(run, s->name, true);
-
-    unsigned failed = 0;
-    struct cv_value *sum = cv_run_summary(run, true, &failed);
-    if (o.json)
-        cv_value_write_json(sum, stdout, true);
-    else
-        cv_summary_write_text(sum, stdout);
-    fflush(stdout);
-    enum cv_run_state st = cv_run_state(run);
-    if (st == CV_RUN_FAILED) {
-        const struct cv_value *errs = cv_value_get(sum, "errors");
-        rc = tui_fail(TUI_EXIT_RUNTIME, "run failed: %s",
-                      errs && errs->n ? errs->items[0]->str : "unknown error");
-    } else if (st == CV_RUN_DEADLOCKED && !deadlock_expected(sum)) {
-        const struct cv_value *d = cv_value_child(cv_value_get(sum, "results"), "deadlock");
-        const struct cv_value *text = cv_value_get(d, "text");
-        rc = tui_fail(TUI_EXIT_EXPECT, "deadlock: %s", text ? text->str : "a wait-for cycle");
-    } else if (st == CV_RUN_STOPPED) {
-        rc = tui_fail(TUI_EXIT_INTERRUPTED, "interrupted; the summary covers the run so far");
-    } else if (o.check && failed) {
-        rc = tui_fail(TUI_EXIT_EXPECT, "%u expectation%s failed", failed, failed == 1 ? "" : "s");
+    if (s->nsweep && !o.workers) {
+        rc = run_sweep(&o, s);
     } else {
-        rc = TUI_EXIT_OK;
+        struct cv_value *sum = NULL;
+        enum cv_run_state st = CV_RUN_DONE;
+        unsigned failed = 0;
+        rc = run_once(&o, s, o.workers, s->name, &sum, &st, &failed);
+        if (sum) {
+            if (o.json)
+                cv_value_write_json(sum, stdout, true);
+            else
+                cv_summary_write_text(sum, stdout);
+            fflush(stdout);
+            rc = verdict(&o, sum, st, failed);
+            cv_value_free(sum);
+        }
     }
-    cv_value_free(sum);
-    g_run = NULL;
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    cv_run_destroy(run);
 out:
     free(cause);
     free(o.sets);

@@ -5,9 +5,11 @@
  *   not    := ('not' | '!') not | cmp           cmp := sum [('=='|'!='|'<'|'<='|'>'|'>=') sum]
  *   sum    := prod (('+'|'-') prod)*            prod := unary (('*'|'/') unary)*
  *   unary  := '-' unary | primary
- *   primary:= number | "string" | true | false | path | len '(' path ')' | '(' or ')'
- *   path   := ident ('.' ident | '.' digits | '[' digits ']' | '[' "name" ']')*
- * A path segment that names an array of objects picks the element whose "name" matches.
+ *   primary:= number | "string" | true | false | path | '(' or ')'
+ *             | len '(' path ')' | max '(' path ')' | min '(' path ')' | sum '(' path ')'
+ *   path   := ident ('.' ident | '.' digits | '[' digits ']' | '[' "name" ']' | '.*' | '[*]')*
+ * A path segment that names an array of objects picks the element whose "name" matches; "*"
+ * takes every element, for len/max/min/sum (max(lanes[*].idle_s)).
  */
 #include "concviz/concviz.h"
 #include "concviz/scenario.h"
@@ -17,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum node_type { N_NUM, N_STR, N_BOOL, N_PATH, N_LEN, N_NEG, N_NOT, N_BIN, N_WHEN };
+enum node_type { N_NUM, N_STR, N_BOOL, N_PATH, N_LEN, N_AGG, N_NEG, N_NOT, N_BIN, N_WHEN };
+enum agg { AGG_MAX, AGG_MIN, AGG_SUM };
+#define SEG_ALL SIZE_MAX /* a "*" segment: every element */
 enum op { OP_OR, OP_AND, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_ADD, OP_SUB, OP_MUL, OP_DIV };
 
 struct seg {
@@ -28,6 +32,8 @@ struct seg {
 struct cv_expr {
     enum node_type type;
     enum op op;
+    enum agg agg;
+    bool wild; /* a path with a "*" segment */
     double num;
     bool b;
     char *str; /* string literal, or the path as written */
@@ -145,6 +151,10 @@ static struct cv_expr *path(struct parser *ps)
         if (*ps->p == '.' && is_ident_start(ps->p[1])) {
             ps->p++;
             add_seg(e, ident(ps), 0);
+        } else if (*ps->p == '.' && ps->p[1] == '*') {
+            ps->p += 2;
+            add_seg(e, NULL, SEG_ALL);
+            e->wild = true;
         } else if (*ps->p == '.' && isdigit((unsigned char)ps->p[1])) {
             ps->p++;
             add_seg(e, NULL, strtoul(ps->p, (char **)&ps->p, 10));
@@ -158,8 +168,12 @@ static struct cv_expr *path(struct parser *ps)
                 add_seg(e, s, 0);
             } else if (isdigit((unsigned char)*ps->p)) {
                 add_seg(e, NULL, strtoul(ps->p, (char **)&ps->p, 10));
+            } else if (*ps->p == '*') {
+                ps->p++;
+                add_seg(e, NULL, SEG_ALL);
+                e->wild = true;
             } else {
-                fail(ps, "expected an index or a \"name\"");
+                fail(ps, "expected an index, a \"name\" or *");
                 break;
             }
             skip(ps);
@@ -231,15 +245,29 @@ static struct cv_expr *primary(struct parser *ps)
         e->b = ps->p[-1] == 'e' && ps->p[-2] == 'u';
         return e;
     }
-    if (accept(ps, "len")) {
-        struct cv_expr *e = node(N_LEN);
+    static const struct {
+        const char *name;
+        enum node_type type;
+        enum agg agg;
+    } funcs[] = {{"len", N_LEN, AGG_SUM},
+                 {"max", N_AGG, AGG_MAX},
+                 {"min", N_AGG, AGG_MIN},
+                 {"sum", N_AGG, AGG_SUM}};
+    for (size_t f = 0; f < sizeof funcs / sizeof funcs[0]; f++) {
+        if (!accept(ps, funcs[f].name))
+            continue;
+        struct cv_expr *e = node(funcs[f].type);
+        e->agg = funcs[f].agg;
+        char msg[64];
         if (!accept(ps, "(")) {
-            fail(ps, "expected '(' after len");
+            snprintf(msg, sizeof msg, "expected '(' after %s", funcs[f].name);
+            fail(ps, msg);
             return e;
         }
         skip(ps);
         if (!is_ident_start(*ps->p)) {
-            fail(ps, "len() takes a path");
+            snprintf(msg, sizeof msg, "%s() takes a path", funcs[f].name);
+            fail(ps, msg);
             return e;
         }
         e->a = path(ps);
@@ -427,6 +455,29 @@ static const struct cv_value *resolve(const struct cv_expr *e, const struct cv_v
     return v;
 }
 
+/* Every value a path with "*" segments reaches, from segment `i` on. */
+static void resolve_all(const struct cv_expr *e, size_t i, const struct cv_value *v,
+                        const struct cv_value ***out, size_t *n)
+{
+    for (; v && i < e->nsegs; i++) {
+        const struct seg *s = &e->segs[i];
+        if (!s->name && s->index == SEG_ALL) {
+            if (v->type == CV_VAL_ARR || v->type == CV_VAL_OBJ)
+                for (size_t k = 0; k < v->n; k++)
+                    resolve_all(e, i + 1, v->items[k], out, n);
+            return;
+        }
+        if (s->name)
+            v = cv_value_child(v, s->name);
+        else
+            v = v->type == CV_VAL_ARR && s->index < v->n ? v->items[s->index] : NULL;
+    }
+    if (!v)
+        return;
+    *out = cv_xrealloc((void *)*out, (*n + 1) * sizeof **out);
+    (*out)[(*n)++] = v;
+}
+
 static struct val eval(const struct cv_expr *e, struct ectx *x);
 
 static bool truthy(struct val v)
@@ -502,7 +553,33 @@ static struct val eval(const struct cv_expr *e, struct ectx *x)
         return (struct val){V_STR, 0, e->str};
     case N_BOOL:
         return (struct val){V_BOOL, e->b, NULL};
+    case N_AGG: {
+        const struct cv_value **all = NULL;
+        size_t n = 0;
+        resolve_all(e->a, 0, x->root, &all, &n);
+        double r = e->agg == AGG_MAX ? -INFINITY : e->agg == AGG_MIN ? INFINITY : 0;
+        for (size_t i = 0; i < n; i++) {
+            if (all[i]->type != CV_VAL_NUM) {
+                free((void *)all);
+                return err(x,
+                           cv_strdup_printf("%s reaches a value that is not a number", e->a->str));
+            }
+            double v = all[i]->num;
+            r = e->agg == AGG_MAX ? (v > r ? v : r) : e->agg == AGG_MIN ? (v < r ? v : r) : r + v;
+        }
+        free((void *)all);
+        if (n == 0 && e->agg != AGG_SUM)
+            return err(x, cv_strdup_printf("no values at %s", e->a->str));
+        static const char *const names[] = {"max", "min", "sum"};
+        char label[160], buf[64];
+        snprintf(label, sizeof label, "%s(%s)", names[e->agg], e->a->str);
+        struct cv_value tmp = {.type = CV_VAL_NUM, .num = r};
+        note(x, label, cv_value_text(&tmp, buf, sizeof buf));
+        return (struct val){V_NUM, r, NULL};
+    }
     case N_PATH: {
+        if (e->wild)
+            return err(x, cv_strdup_printf("%s has a *: use len(), max(), min() or sum()", e->str));
         const struct cv_value *v = resolve(e, x->root);
         if (!v)
             return err(x, cv_strdup_printf("no such field: %s", e->str));
@@ -522,10 +599,19 @@ static struct val eval(const struct cv_expr *e, struct ectx *x)
         }
     }
     case N_LEN: {
-        const struct cv_value *v = resolve(e->a, x->root);
-        if (!v)
-            return err(x, cv_strdup_printf("no such field: %s", e->a->str));
-        double n = v->type == CV_VAL_STR ? (double)strlen(v->str) : (double)v->n;
+        double n;
+        if (e->a->wild) {
+            const struct cv_value **all = NULL;
+            size_t count = 0;
+            resolve_all(e->a, 0, x->root, &all, &count);
+            free((void *)all);
+            n = (double)count;
+        } else {
+            const struct cv_value *v = resolve(e->a, x->root);
+            if (!v)
+                return err(x, cv_strdup_printf("no such field: %s", e->a->str));
+            n = v->type == CV_VAL_STR ? (double)strlen(v->str) : (double)v->n;
+        }
         char buf[64];
         snprintf(buf, sizeof buf, "%.0f", n);
         char label[160];

@@ -13,7 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#define DEFAULT_RING (1u << 16)
+#define DEFAULT_RING (1u << 17)
 #define ARENA_BYTES  (64u << 20) /* virtual; pages are only touched as objects are made */
 #define MAX_WORKERS  4096
 
@@ -162,10 +162,16 @@ static int map_shared(struct cv_run *run, char **cause)
 {
     size_t lanes_bytes = align64(run->nlanes * sizeof(struct cv_lane_shared));
     size_t ring_bytes = align64(cv_ring_bytes(run->ring_capacity));
+    /* The main lane submits every task in one burst (and may cancel them all): its ring holds
+     * them whatever the drain interval. */
+    size_t main_capacity = run->ring_capacity;
+    if (main_capacity < 2 * (size_t)run->ntasks + 1024)
+        main_capacity = 2 * (size_t)run->ntasks + 1024;
+    size_t main_bytes = align64(cv_ring_bytes(main_capacity));
     size_t off_lanes = align64(sizeof(struct cv_shm));
     size_t off_arena = off_lanes + lanes_bytes;
     size_t off_rings = align64(off_arena + ARENA_BYTES);
-    size_t total = off_rings + ring_bytes * run->nlanes;
+    size_t total = off_rings + main_bytes + ring_bytes * (run->nlanes - 1);
     void *base = mmap(NULL, total, PROT_READ | PROT_WRITE,
                       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED) {
@@ -192,8 +198,9 @@ static int map_shared(struct cv_run *run, char **cause)
             return CV_ERR_RUNTIME;
         }
         l->waiting_on = CV_NONE;
-        l->ring_off = off_rings + ring_bytes * i;
-        run->rings[i] = cv_ring_init(run->shm_base + l->ring_off, run->ring_capacity);
+        l->ring_off = i == 0 ? off_rings : off_rings + main_bytes + ring_bytes * (i - 1);
+        run->rings[i] =
+            cv_ring_init(run->shm_base + l->ring_off, i == 0 ? main_capacity : run->ring_capacity);
     }
     return CV_OK;
 }

@@ -274,6 +274,23 @@ static char *scenario_key(struct cv_scenario *s, const struct entry *e, int *mod
     } else if (!strcmp(k, "gil")) {
         if (!parse_bool(v, &s->gil))
             return cv_strdup_printf("gil must be true or false, not '%s'", v);
+    } else if (!strcmp(k, "sweep")) {
+        s->nsweep = 0;
+        char *copy = cv_strdup(v), *save = NULL;
+        for (char *t = strtok_r(copy, " ,\t", &save); t; t = strtok_r(NULL, " ,\t", &save)) {
+            char *end;
+            long n = strtol(t, &end, 10);
+            if (*end || n < 1 || n > 4096 || s->nsweep == sizeof s->sweep / sizeof s->sweep[0]) {
+                char *msg = cv_strdup_printf(
+                    "sweep lists worker counts from 1 to 4096 (at most 32), not '%s'", t);
+                free(copy);
+                return msg;
+            }
+            s->sweep[s->nsweep++] = (unsigned)n;
+        }
+        free(copy);
+        if (!s->nsweep)
+            return cv_strdup("sweep lists no worker count");
     } else if (!strcmp(k, "switch_interval")) {
         char *end;
         double ms = strtod(v, &end);
@@ -284,7 +301,7 @@ static char *scenario_key(struct cv_scenario *s, const struct entry *e, int *mod
     } else {
         return cv_strdup_printf(
             "unknown key '%s' in [scenario] (keys: name, title, lesson, workload, model, models, "
-            "workers, gil, switch_interval)",
+            "workers, gil, switch_interval, sweep)",
             k);
     }
     return NULL;

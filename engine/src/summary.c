@@ -74,6 +74,38 @@ static struct cv_value *lanes_value(const struct cv_snapshot *s)
     return arr;
 }
 
+/* How evenly the work spread: busy (not idle) and idle time over the worker lanes. */
+static struct cv_value *balance_value(const struct cv_snapshot *s)
+{
+    double busy_min = 0, busy_max = 0, idle_min = 0, idle_max = 0;
+    bool any = false;
+    for (size_t i = 0; i < s->nlanes; i++) {
+        const struct cv_lane_stats *l = &s->lanes[i];
+        if (l->role != CV_ROLE_WORKER)
+            continue;
+        double idle = secs(l->state_ns[CV_LANE_IDLE]), busy = 0;
+        for (unsigned st = 0; st < CV_LANE__COUNT; st++)
+            if (st != CV_LANE_IDLE && st != CV_LANE_OFF)
+                busy += secs(l->state_ns[st]);
+        if (!any || busy < busy_min)
+            busy_min = busy;
+        if (!any || busy > busy_max)
+            busy_max = busy;
+        if (!any || idle < idle_min)
+            idle_min = idle;
+        if (!any || idle > idle_max)
+            idle_max = idle;
+        any = true;
+    }
+    struct cv_value *o = cv_value_obj();
+    cv_value_set_num(o, "busy_s_min", busy_min);
+    cv_value_set_num(o, "busy_s_max", busy_max);
+    cv_value_set_num(o, "idle_s_min", idle_min);
+    cv_value_set_num(o, "idle_s_max", idle_max);
+    cv_value_set_num(o, "imbalance", busy_max > 0 ? (busy_max - busy_min) / busy_max : 0);
+    return o;
+}
+
 static struct cv_value *locks_value(const struct cv_snapshot *s)
 {
     struct cv_value *arr = cv_value_arr();
@@ -107,33 +139,6 @@ static struct cv_value *queues_value(const struct cv_snapshot *s)
         cv_value_set_num(o, "pop_blocked", (double)q->pop_blocked);
     }
     return arr;
-}
-
-static struct cv_value *copy_value(const struct cv_value *v)
-{
-    switch (v->type) {
-    case CV_VAL_NULL:
-        return cv_value_null();
-    case CV_VAL_BOOL:
-        return cv_value_bool(v->b);
-    case CV_VAL_NUM:
-        return cv_value_num(v->num);
-    case CV_VAL_STR:
-        return cv_value_str(v->str);
-    case CV_VAL_ARR: {
-        struct cv_value *a = cv_value_arr();
-        for (size_t i = 0; i < v->n; i++)
-            cv_value_push(a, copy_value(v->items[i]));
-        return a;
-    }
-    case CV_VAL_OBJ: {
-        struct cv_value *o = cv_value_obj();
-        for (size_t i = 0; i < v->n; i++)
-            cv_value_set(o, v->keys[i], copy_value(v->items[i]));
-        return o;
-    }
-    }
-    return cv_value_null();
 }
 
 struct cv_value *cv__summary_build(struct cv_run *run)
@@ -173,12 +178,13 @@ struct cv_value *cv__summary_build(struct cv_run *run)
         cv_value_push(order, cv_value_num(s->completion_order[i]));
     cv_value_set_num(root, "inflight_max", s->inflight_max);
     cv_value_set(root, "lanes", lanes_value(s));
+    cv_value_set(root, "balance", balance_value(s));
     cv_value_set(root, "locks", locks_value(s));
     cv_value_set(root, "queues", queues_value(s));
 
     pthread_mutex_lock(&run->out_mu);
-    struct cv_value *res = cv_value_set(root, "results", copy_value(run->results));
-    struct cv_value *errs = cv_value_set(root, "errors", copy_value(run->errors));
+    struct cv_value *res = cv_value_set(root, "results", cv_value_copy(run->results));
+    struct cv_value *errs = cv_value_set(root, "errors", cv_value_copy(run->errors));
     pthread_mutex_unlock(&run->out_mu);
     (void)errs;
     cv_value_set_num(res, "bytes_copied", (double)run->bytes_copied);
@@ -193,30 +199,40 @@ struct cv_value *cv__summary_build(struct cv_run *run)
     return root;
 }
 
+struct cv_value *cv_expectations_eval(const struct cv_scenario *s, const struct cv_value *root,
+                                      unsigned *failed)
+{
+    struct cv_value *list = cv_value_arr();
+    unsigned nfail = 0;
+    for (size_t i = 0; i < s->nexpect; i++) {
+        const struct cv_expectation *x = &s->expect[i];
+        char *actual = NULL;
+        int r = cv_expr_eval(x->expr, root, &actual);
+        if (r == -1) {
+            free(actual);
+            continue;
+        }
+        struct cv_value *o = cv_value_push(list, cv_value_obj());
+        cv_value_set_str(o, "name", x->name);
+        cv_value_set_str(o, "expr", x->text);
+        cv_value_set_bool(o, "ok", r == 1);
+        cv_value_set_str(o, "actual", actual ? actual : "");
+        free(actual);
+        if (r != 1)
+            nfail++;
+    }
+    if (failed)
+        *failed = nfail;
+    return list;
+}
+
 struct cv_value *cv_run_summary(struct cv_run *run, bool check, unsigned *failed)
 {
     struct cv_value *root = cv__summary_build(run);
     unsigned nfail = 0;
-    if (check) {
-        struct cv_value *list = cv_value_arr();
-        for (size_t i = 0; i < run->sc->nexpect; i++) {
-            const struct cv_expectation *x = &run->sc->expect[i];
-            char *actual = NULL;
-            int r = cv_expr_eval(x->expr, root, &actual);
-            if (r == -1) {
-                free(actual);
-                continue;
-            }
-            struct cv_value *o = cv_value_push(list, cv_value_obj());
-            cv_value_set_str(o, "name", x->name);
-            cv_value_set_str(o, "expr", x->text);
-            cv_value_set_bool(o, "ok", r == 1);
-            cv_value_set_str(o, "actual", actual ? actual : "");
-            free(actual);
-            if (r != 1)
-                nfail++;
-        }
-        cv_value_set(root, "expectations", list);
+    /* A sweep scenario's expectations compare its runs: they are checked on the sweep. */
+    if (check && !run->sc->nsweep) {
+        cv_value_set(root, "expectations", cv_expectations_eval(run->sc, root, &nfail));
     } else {
         cv_value_set(root, "expectations", cv_value_arr());
     }

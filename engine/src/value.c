@@ -111,6 +111,33 @@ struct cv_value *cv_value_set_bool(struct cv_value *obj, const char *key, bool b
     return cv_value_set(obj, key, cv_value_bool(b));
 }
 
+struct cv_value *cv_value_copy(const struct cv_value *v)
+{
+    switch (v->type) {
+    case CV_VAL_NULL:
+        return cv_value_null();
+    case CV_VAL_BOOL:
+        return cv_value_bool(v->b);
+    case CV_VAL_NUM:
+        return cv_value_num(v->num);
+    case CV_VAL_STR:
+        return cv_value_str(v->str);
+    case CV_VAL_ARR: {
+        struct cv_value *a = cv_value_arr();
+        for (size_t i = 0; i < v->n; i++)
+            cv_value_push(a, cv_value_copy(v->items[i]));
+        return a;
+    }
+    case CV_VAL_OBJ: {
+        struct cv_value *o = cv_value_obj();
+        for (size_t i = 0; i < v->n; i++)
+            cv_value_set(o, v->keys[i], cv_value_copy(v->items[i]));
+        return o;
+    }
+    }
+    return cv_value_null();
+}
+
 struct cv_value *cv_value_get(const struct cv_value *obj, const char *key)
 {
     if (!obj || obj->type != CV_VAL_OBJ)

@@ -9,10 +9,17 @@ extern const struct cv_workload cv__wl_countdown;
 extern const struct cv_workload cv__wl_pipeline;
 extern const struct cv_workload cv__wl_sleeps;
 extern const struct cv_workload cv__wl_locks;
+extern const struct cv_workload cv__wl_factorize;
+extern const struct cv_workload cv__wl_chunks;
+extern const struct cv_workload cv__wl_squares;
+extern const struct cv_workload cv__wl_compress;
+extern const struct cv_workload cv__wl_phases;
+extern const struct cv_workload cv__wl_mixed;
 
 static const struct cv_workload *const builtin[] = {
-    &cv__wl_primes,   &cv__wl_counter, &cv__wl_countdown,
-    &cv__wl_pipeline, &cv__wl_sleeps,  &cv__wl_locks,
+    &cv__wl_primes,  &cv__wl_counter,  &cv__wl_countdown, &cv__wl_pipeline,
+    &cv__wl_sleeps,  &cv__wl_locks,    &cv__wl_factorize, &cv__wl_chunks,
+    &cv__wl_squares, &cv__wl_compress, &cv__wl_phases,    &cv__wl_mixed,
 };
 
 #define MAX_EXTRA 32

@@ -40,8 +40,11 @@ expect_usage "workers must be a whole number" run counter-race --workers 0
 expect_usage "workers must be a whole number" run counter-race --workers lots
 expect_usage "workers must be a whole number" run counter-race -w -3
 expect_usage "needs a value" run counter-race --workers
-expect_usage "unknown parameter 'colour'.*(valid: variant, iterations, work_ns)" run counter-race --set colour=blue
-expect_usage "variant must be one of none|mutex|atomic, not 'maybe'" run counter-race --set variant=maybe
+expect_usage "unknown parameter 'colour'.*(valid: variant, iterations, work_ns, schedule, chunk)" run counter-race --set colour=blue
+expect_usage "variant must be one of none|mutex|atomic|omp_atomic|omp_critical, not 'maybe'" run counter-race --set variant=maybe
+expect_usage "schedule must be one of static|dynamic|guided, not 'fair'" run cpu-chunks --set schedule=fair
+expect_usage "variant omp_critical locks within one process" run counter-race --model procs --set variant=omp_critical
+expect_usage "phases needs one task per OpenMP thread" run sync-primitives --model openmp --set schedule=dynamic
 expect_usage "iterations must be a whole number" run counter-race --set iterations=many
 expect_usage "iterations must be between" run counter-race --set iterations=0
 expect_usage "--set needs KEY=VALUE" run counter-race --set variant
@@ -50,6 +53,10 @@ expect_usage "switch-interval must be milliseconds" run gil-contention --switch-
 expect_usage "sizes its workers by role" run pipeline --workers 4
 expect_usage "takes one scenario" run counter-race gather-sleep
 expect_usage "sleeps_ms: 'soon' is not a duration" run gather-sleep --set sleeps_ms=soon
+
+# a role-shaped scenario that lists openmp
+sed -e 's/^models = threads procs$/models = threads procs openmp/' "$CONCVIZ_SCENARIO_DIR/pipeline.ini" >"$TMP/roles.ini"
+expect_usage "runs concurrent roles, which model openmp cannot run" run "$TMP/roles.ini" --model openmp
 
 # a malformed scenario file names file:line
 cat >"$TMP/broken.ini" <<'INI'

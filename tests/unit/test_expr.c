@@ -273,6 +273,20 @@ static void test_paths(void **state)
         {"len(results.empty) == 0", PASS, "len(results.empty)=0"},
         {"len(completion_order) > 0 and completion_order[0] == 1", PASS,
          "len(completion_order)=3, completion_order[0]=1"},
+        /* "*" takes every element; only len/max/min/sum accept it */
+        {"max(locks[*].acquired) == 100", PASS, "max(locks[*].acquired)=100"},
+        {"min(locks.*.acquired) == 5", PASS, "min(locks.*.acquired)=5"},
+        {"sum(completion_order[*]) == 3", PASS, "sum(completion_order[*])=3"},
+        {"len(locks[*].acquired) == 2", PASS, "len(locks[*].acquired)=2"},
+        {"len(locks[*].nothing) == 0", PASS, "len(locks[*].nothing)=0"},
+        {"sum(locks[*].nothing) == 0", PASS, "sum(locks[*].nothing)=0"},
+        {"max(locks[*].acquired) - min(locks[*].acquired) > 90", PASS,
+         "max(locks[*].acquired)=100, min(locks[*].acquired)=5"},
+        {"locks[*].acquired > 1", ERROR,
+         "error: locks[*].acquired has a *: use len(), max(), min() or sum()"},
+        {"max(locks[*].nothing) > 1", ERROR, "error: no values at locks[*].nothing"},
+        {"max(locks[*].name) > 1", ERROR,
+         "error: locks[*].name reaches a value that is not a number"},
     };
     TABLE(cases);
 }
@@ -399,7 +413,7 @@ static void test_syntax_errors(void **state)
         {"len x", "expected '(' after len at column 5 ('x')"},
         {"len(3)", "len() takes a path at column 5 ('3)')"},
         {"len(x", "expected ')' at end of expression"},
-        {"a[x]", "expected an index or a \"name\" at column 3 ('x]')"},
+        {"a[x]", "expected an index, a \"name\" or * at column 3 ('x]')"},
         {"a[1", "expected ']' at end of expression"},
         {"a[\"b\" + 1]", "expected ']' at column 7 ('+ 1]')"},
         {"a[\"b]", "unterminated string at end of expression"},

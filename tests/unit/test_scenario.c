@@ -141,7 +141,7 @@ static void test_bad_files(void **state)
          "'name' comes before any section (start with [scenario])"},
         {"unknown key in [scenario]", HEAD "colour = red\n", 6,
          "unknown key 'colour' in [scenario] (keys: name, title, lesson, workload, model, "
-         "models, workers, gil, switch_interval)"},
+         "models, workers, gil, switch_interval, sweep)"},
         {"key given twice in [scenario]", HEAD "model = serial\nname = u\n", 7,
          "'name' given twice in [scenario] (first on line 2)"},
         {"key given twice in [params]",
@@ -168,7 +168,8 @@ static void test_bad_files(void **state)
         {"bad name with a dot", "[scenario]\nname = a.b\n", 2,
          "name 'a.b' may only use letters, digits, - and _"},
         {"unknown workload", "[scenario]\nname = t\ntitle = T\nlesson = L\nworkload = nope\n", 5,
-         "unknown workload 'nope' (workloads: primes, counter, countdown, pipeline, sleeps)"},
+         "unknown workload 'nope' (workloads: primes, counter, countdown, pipeline, sleeps, locks, "
+         "factorize, chunks, squares, compress, phases, mixed)"},
         {"unknown model", HEAD "model = fibers\n", 6, "unknown model 'fibers' " MODELS_LIST},
         {"unknown model in models", HEAD "models = serial, fibers threads\n", 6,
          "unknown model 'fibers' " MODELS_LIST},
@@ -215,9 +216,9 @@ static void test_bad_files(void **state)
         {"float parameter negative", HEAD_PIPELINE "[params]\nproduce_ms = -1\n", 7,
          "produce_ms must be between 0 and 10000, not -1"},
         {"bad enum value", HEAD "[params]\nvariant = lock\n", 7,
-         "variant must be one of none|mutex|atomic, not 'lock'"},
+         "variant must be one of none|mutex|atomic|omp_atomic|omp_critical, not 'lock'"},
         {"enum value is a prefix of a choice", HEAD "[params]\nvariant = mut\n", 7,
-         "variant must be one of none|mutex|atomic, not 'mut'"},
+         "variant must be one of none|mutex|atomic|omp_atomic|omp_critical, not 'mut'"},
         /* [expect] */
         {"expectation missing operand", HEAD "[expect]\nok = 1 == 1\nbad = results.x ==\n", 8,
          "expectation 'bad': expected a value at end of expression"},
@@ -424,7 +425,8 @@ static void test_set(void **state)
     cause = NULL;
 
     assert_int_equal(cv_scenario_set(s, "variant", "spin", &cause), CV_ERR_USAGE);
-    assert_string_equal(cause, "variant must be one of none|mutex|atomic, not 'spin'");
+    assert_string_equal(
+        cause, "variant must be one of none|mutex|atomic|omp_atomic|omp_critical, not 'spin'");
     free(cause);
     cause = NULL;
     /* A failed set leaves the value alone. */

@@ -50,7 +50,7 @@ struct cv_run_config {
     unsigned workers;                   /* 0 = the scenario's default */
     int gil;                            /* -1 = scenario default, 0 off, 1 on */
     double switch_ms;                   /* 0 = scenario default (5 ms) */
-    size_t ring_capacity;               /* events per lane ring, 0 = default (64 Ki) */
+    size_t ring_capacity;               /* events per lane ring, 0 = default (128 Ki) */
     size_t store_capacity;              /* timeline events kept, 0 = default */
 };
 
@@ -91,6 +91,10 @@ bool cv_run_gil(const struct cv_run *run);
 /* The summary as a value tree (schema concviz.summary/1); caller frees. With `check`, the
  * scenario's expectations are evaluated into it and *failed counts the ones that failed. */
 struct cv_value *cv_run_summary(struct cv_run *run, bool check, unsigned *failed);
+/* Evaluates a scenario's expectations against `root` (a run summary, or a sweep); returns the
+ * list of applicable ones ({name, expr, ok, actual}) and counts the failures. */
+struct cv_value *cv_expectations_eval(const struct cv_scenario *s, const struct cv_value *root,
+                                      unsigned *failed);
 /* Readable text form of a summary. */
 void cv_summary_write_text(const struct cv_value *summary, FILE *out);
 

@@ -68,6 +68,8 @@ struct cv_scenario {
     unsigned workers; /* default worker count (0 = the workload decides) */
     double switch_ms; /* default GIL switch interval */
     bool gil;         /* default --gil */
+    size_t nsweep;    /* a sweep of worker counts, one run each (0 = a single run) */
+    unsigned sweep[32];
     size_t nparams;
     struct cv_param *params; /* every parameter of the workload, defaults resolved */
     size_t nexpect;

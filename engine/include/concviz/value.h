@@ -27,6 +27,8 @@ struct cv_value *cv_value_str(const char *s);
 struct cv_value *cv_value_arr(void);
 struct cv_value *cv_value_obj(void);
 void cv_value_free(struct cv_value *v);
+/* A deep copy. */
+struct cv_value *cv_value_copy(const struct cv_value *v);
 
 /* Appending takes ownership of `item`. Setting an existing key replaces its value. */
 struct cv_value *cv_value_push(struct cv_value *arr, struct cv_value *item);

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Every scenario passes --check under every model it supports, at its defaults.
+. "$(dirname "$0")/lib.sh"
+
+for file in "$CONCVIZ_SCENARIO_DIR"/*.ini; do
+    name=$(basename "$file" .ini)
+    models=$("$CONCVIZ" show "$name" | sed -n 's/^  models *//p')
+    for m in $models; do
+        start=$(date +%s.%N)
+        if run_cv 0 run "$name" --model "$m" --check --quiet; then
+            ok "$name under $m passes --check ($(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $start }") s)"
+        else
+            grep FAIL "$TMP/out" || true
+        fi
+    done
+done
+finish

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# deadlock: detected, the cycle named, the process exits within 5 s with nothing left behind;
+# exit 1 when the scenario does not expect it; the ordered variant completes.
+. "$(dirname "$0")/lib.sh"
+
+for m in threads procs; do
+    start=$(date +%s.%N)
+    run_cv 0 run deadlock --model $m --json --check
+    took=$(awk "BEGIN { print $(date +%s.%N) - $start }")
+    check "$m: detected" test "$(jqv .results.deadlock.detected)" = true
+    check "$m: state deadlocked" test "$(jqv .state)" = deadlocked
+    check "$m: cycle names both lanes and locks" \
+        test "$(jqc '[.results.deadlock.cycle[] | .lane, .waits_for] | sort')" = '["lock_a","lock_b","worker-1","worker-2"]'
+    check "$m: exits within 5 s (${took}s)" fcmp "$took < 5"
+    check "$m: timeline marks it" fcmp "$(jqv .events.recorded) > 0"
+done
+
+# not expected: a failure (exit 1) naming the cycle
+grep -v '^deadlock_found\|^cycle_named' "$CONCVIZ_SCENARIO_DIR/deadlock.ini" >"$TMP/unexpected.ini"
+run_cv 1 run "$TMP/unexpected.ini" --model procs && ok "an unexpected deadlock exits 1"
+check "the error names the cycle" grep -Eq "^concviz: deadlock: worker-[12] waits for lock_[ab] held by worker-[12]; worker-[12] waits for lock_[ab] held by worker-[12]$" "$TMP/err"
+
+# the fix: a consistent order completes
+for m in threads procs; do
+    run_cv 0 run deadlock --model $m --set order=ordered --set rounds=5 --json --check
+    check "$m ordered: completes" test "$(jqv .results.rounds_done)" = 10
+    check "$m ordered: no deadlock" test "$(jqv .results.deadlock.detected)" = false
+done
+finish
