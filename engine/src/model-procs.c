@@ -322,7 +322,7 @@ static int run_pool(struct cv_run *run, struct child *kids, uint32_t n)
                 ;
             close_fd(&c->from_child);
             close_fd(&c->to_child);
-            if (reaped(run, c, status) != 0 && rc == 0) {
+            if (reaped(run, c, status) != 0 && !run->sc->survive_death && rc == 0) {
                 rc = -1;
                 cv_run_stop(run);
             }
@@ -353,7 +353,7 @@ static int run_roles(struct cv_run *run, struct child *kids, uint32_t n)
             if (p == c->pid) {
                 if (WIFEXITED(status))
                     c->task = CV_NONE;
-                if (reaped(run, c, status) != 0 && rc == 0) {
+                if (reaped(run, c, status) != 0 && !run->sc->survive_death && rc == 0) {
                     rc = -1;
                     cv_run_stop(run);
                 }

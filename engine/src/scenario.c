@@ -274,6 +274,13 @@ static char *scenario_key(struct cv_scenario *s, const struct entry *e, int *mod
     } else if (!strcmp(k, "gil")) {
         if (!parse_bool(v, &s->gil))
             return cv_strdup_printf("gil must be true or false, not '%s'", v);
+    } else if (!strcmp(k, "on_worker_death")) {
+        if (!strcmp(v, "stop"))
+            s->survive_death = false;
+        else if (!strcmp(v, "continue"))
+            s->survive_death = true;
+        else
+            return cv_strdup_printf("on_worker_death must be stop or continue, not '%s'", v);
     } else if (!strcmp(k, "sweep")) {
         s->nsweep = 0;
         char *copy = cv_strdup(v), *save = NULL;
@@ -301,7 +308,7 @@ static char *scenario_key(struct cv_scenario *s, const struct entry *e, int *mod
     } else {
         return cv_strdup_printf(
             "unknown key '%s' in [scenario] (keys: name, title, lesson, workload, model, models, "
-            "workers, gil, switch_interval, sweep)",
+            "workers, gil, switch_interval, sweep, on_worker_death)",
             k);
     }
     return NULL;

@@ -49,6 +49,30 @@ check "killed worker: its lane is marked dead" test "$(jqv '[.lanes[] | select(h
 check "killed worker: no process left" no_children_of $pid
 check "killed worker: no zombie" test -z "$(ps -eo stat,ppid | awk -v p=$pid '$1 ~ /^Z/ && $2 == p')"
 
+# on_worker_death = continue: the rest of the pool finishes the run
+sed -e 's/^workers = 2$/workers = 2\non_worker_death = continue/' "$CONCVIZ_SCENARIO_DIR/cpu-primes.ini" >"$TMP/survive.ini"
+set +e
+"$CONCVIZ" run "$TMP/survive.ini" --model procs --set repeat=12 --json >"$TMP/survive.json" 2>"$TMP/survive.err" &
+pid=$!
+set -e
+victim=""
+for _ in $(seq 50); do
+    victim=$(pgrep -P $pid | head -1) && [ -n "$victim" ] && break
+    sleep 0.1
+done
+sleep 0.2
+kill -9 "$victim"
+set +e
+wait $pid
+rc=$?
+set -e
+OUT=$(cat "$TMP/survive.json")
+check "continue: exit 0" test "$rc" = 0
+check "continue: the death is reported as a warning" grep -q "^concviz: warning: worker-[0-9] (pid $victim) was killed by signal 9" "$TMP/survive.err"
+check "continue: one task failed, every other completed" \
+    test "$(jqv '.tasks.failed + .tasks.completed')" = "$(jqv .tasks.submitted)" -a "$(jqv .tasks.failed)" = 1
+check "continue: state done" test "$(jqv .state)" = done
+
 # SIGTERM stops role processes blocked on the queue
 set +e
 "$CONCVIZ" run pipeline --model procs --set consume_ms=2000 --json >"$TMP/term.json" 2>/dev/null &

@@ -141,7 +141,7 @@ static void test_bad_files(void **state)
          "'name' comes before any section (start with [scenario])"},
         {"unknown key in [scenario]", HEAD "colour = red\n", 6,
          "unknown key 'colour' in [scenario] (keys: name, title, lesson, workload, model, "
-         "models, workers, gil, switch_interval, sweep)"},
+         "models, workers, gil, switch_interval, sweep, on_worker_death)"},
         {"key given twice in [scenario]", HEAD "model = serial\nname = u\n", 7,
          "'name' given twice in [scenario] (first on line 2)"},
         {"key given twice in [params]",

@@ -63,12 +63,13 @@ struct cv_scenario {
     char *lesson;
     char *workload_name;
     const struct cv_workload *workload;
-    unsigned model;   /* default model */
-    unsigned models;  /* bit set of supported models */
-    unsigned workers; /* default worker count (0 = the workload decides) */
-    double switch_ms; /* default GIL switch interval */
-    bool gil;         /* default --gil */
-    size_t nsweep;    /* a sweep of worker counts, one run each (0 = a single run) */
+    unsigned model;     /* default model */
+    unsigned models;    /* bit set of supported models */
+    unsigned workers;   /* default worker count (0 = the workload decides) */
+    double switch_ms;   /* default GIL switch interval */
+    bool gil;           /* default --gil */
+    bool survive_death; /* on_worker_death = continue: the rest of the pool goes on */
+    size_t nsweep;      /* a sweep of worker counts, one run each (0 = a single run) */
     unsigned sweep[32];
     size_t nparams;
     struct cv_param *params; /* every parameter of the workload, defaults resolved */
