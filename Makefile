@@ -53,6 +53,7 @@ test: build
 bench: build
 	cmake --build $(BUILD) --target benchmarks
 	./$(BUILD)/tests/bench/bench_record
+	./$(BUILD)/tests/bench/bench_models
 
 format:
 	clang-format -i engine/include/concviz/*.h engine/src/*.[ch] tui/*.[ch] tests/*/*.[ch]
