@@ -629,8 +629,13 @@ bool cv_counter_add(struct cv_ctx *ctx, struct cv_counter *c, uint64_t work_ns)
         ok = cv_cpu(ctx, work_ns / 2);
 #pragma omp critical(cv_counter)
         {
-            uint64_t v = c->omp_value;
+            /* The critical section makes read-compute-write exclusive; the accesses are atomic
+             * only because samplers read the value outside it. */
+            uint64_t v;
+#pragma omp atomic read
+            v = c->omp_value;
             ok = cv_cpu(ctx, work_ns - work_ns / 2) && ok;
+#pragma omp atomic write
             c->omp_value = v + 1;
         }
         break;

@@ -43,7 +43,8 @@ expect_usage "needs a value" run counter-race --workers
 expect_usage "unknown parameter 'colour'.*(valid: variant, iterations, work_ns, schedule, chunk)" run counter-race --set colour=blue
 expect_usage "variant must be one of none|mutex|atomic|omp_atomic|omp_critical, not 'maybe'" run counter-race --set variant=maybe
 expect_usage "schedule must be one of static|dynamic|guided, not 'fair'" run cpu-chunks --set schedule=fair
-expect_usage "variant omp_critical locks within one process" run counter-race --model procs --set variant=omp_critical
+expect_usage "variant omp_critical needs the openmp model (model is procs; use mutex or atomic)" run counter-race --model procs --set variant=omp_critical
+expect_usage "variant omp_atomic needs the openmp model (model is threads" run counter-race --set variant=omp_atomic
 expect_usage "phases needs one task per OpenMP thread" run sync-primitives --model openmp --set schedule=dynamic
 expect_usage "iterations must be a whole number" run counter-race --set iterations=many
 expect_usage "iterations must be between" run counter-race --set iterations=0
