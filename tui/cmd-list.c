@@ -128,6 +128,14 @@ int tui_cmd_show(int argc, char **argv)
         printf("  workers         one per CPU\n");
     if (s->gil)
         printf("  gil             on by default under threads\n");
+    if (s->nsweep) {
+        printf("  sweep           one run per worker count:");
+        for (size_t i = 0; i < s->nsweep; i++)
+            printf(" %u", s->sweep[i]);
+        printf(" (--workers N runs one)\n");
+    }
+    if (s->survive_death)
+        printf("  worker death    the rest of the pool goes on\n");
     printf("  file            %s\n", s->path);
     printf("\n  parameters (--set key=value)\n");
     for (size_t i = 0; i < s->nparams; i++) {
