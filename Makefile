@@ -9,7 +9,7 @@ CMAKE_ARGS ?=
 SCENARIO ?= counter-race
 
 PACKAGES = gcc make cmake ninja-build pkg-config libncurses-dev libcurl4-openssl-dev \
-           libcmocka-dev libinih-dev zlib1g-dev clang-format tmux jq
+           libcmocka-dev libinih-dev zlib1g-dev libmicrohttpd-dev clang-format tmux jq curl
 
 .PHONY: all deps configure build run test bench format clean
 

@@ -27,6 +27,7 @@ struct cv_scenario *tui_load_scenario(const char *name);
 int tui_cmd_list(int argc, char **argv);
 int tui_cmd_show(int argc, char **argv);
 int tui_cmd_run(int argc, char **argv);
+int tui_cmd_serve(int argc, char **argv);
 
 void tui_usage(FILE *out);
 void tui_run_usage(FILE *out);

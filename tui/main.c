@@ -56,6 +56,7 @@ void tui_usage(FILE *out)
           "  concviz show SCENARIO             explain a scenario: lesson, parameters, models,\n"
           "                                    expectations\n"
           "  concviz run SCENARIO [options]    run it (see 'concviz run --help')\n"
+          "  concviz serve [--port P]          run the loopback HTTP test server alone\n"
           "  concviz --help | --version\n"
           "\n"
           "SCENARIO is a name from 'concviz list' or a path to a scenario file.\n"
@@ -91,7 +92,9 @@ int main(int argc, char **argv)
         return tui_cmd_show(argc - 1, argv + 1);
     if (!strcmp(cmd, "run"))
         return tui_cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "serve"))
+        return tui_cmd_serve(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return tui_fail(TUI_EXIT_USAGE, "unknown option '%s' (see 'concviz --help')", cmd);
-    return tui_fail(TUI_EXIT_USAGE, "unknown command '%s' (commands: list, show, run)", cmd);
+    return tui_fail(TUI_EXIT_USAGE, "unknown command '%s' (commands: list, show, run, serve)", cmd);
 }

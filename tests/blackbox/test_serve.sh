@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# concviz serve: the loopback server alone, bounded by --for / --max-requests; bad flags exit 2;
+# a port already in use exits 3.
+. "$(dirname "$0")/lib.sh"
+
+run_cv 0 serve --help && check "serve --help lists the endpoints" grep -q "/flaky/KEY?fail=N" "$TMP/out"
+run_cv 2 serve --port 70000 && check "bad port: one line" grep -q "port must be 0 to 65535" "$TMP/err"
+run_cv 2 serve --for soon && check "bad --for: one line" grep -q "for must be a whole number" "$TMP/err"
+run_cv 2 serve extra && check "stray argument" grep -q "serve takes no arguments" "$TMP/err"
+
+# bounded by requests: it prints its URL, serves 3 requests, and stops by itself
+"$CONCVIZ" serve --max-requests 3 --for 30 >"$TMP/url" 2>"$TMP/serve.err" &
+pid=$!
+for _ in $(seq 50); do [ -s "$TMP/url" ] && break; sleep 0.1; done
+url=$(head -1 "$TMP/url")
+check "prints a loopback URL" grep -Eq '^http://127\.0\.0\.1:[0-9]+$' "$TMP/url"
+check "GET /get is 200" test "$(curl -s -o /dev/null -w '%{http_code}' "$url/get")" = 200
+check "GET /status/503 is 503" test "$(curl -s -o /dev/null -w '%{http_code}' "$url/status/503")" = 503
+check "GET /delay/300 waits" fcmp "$(curl -s -o /dev/null -w '%{time_total}' "$url/delay/300") >= 0.29"
+set +e
+wait $pid
+rc=$?
+set -e
+check "stops after --max-requests with exit 0" test "$rc" = 0
+check "reports what it served" grep -q "stopped after 3 requests" "$TMP/serve.err"
+
+# the same port twice: the second cannot bind
+"$CONCVIZ" serve --for 5 >"$TMP/url2" 2>/dev/null &
+pid=$!
+for _ in $(seq 50); do [ -s "$TMP/url2" ] && break; sleep 0.1; done
+busy=$(sed 's/.*://' "$TMP/url2")
+run_cv 3 serve --port "$busy" --for 1 && check "port in use: one line" grep -q "cannot start the HTTP server on 127.0.0.1:$busy (port in use?)" "$TMP/err"
+kill -INT $pid
+set +e
+wait $pid
+rc=$?
+set -e
+check "Ctrl-C stops it with exit 0" test "$rc" = 0
+finish

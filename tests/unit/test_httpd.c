@@ -1,0 +1,223 @@
+/* The embedded HTTP server: endpoints, bad requests, and 10,000 concurrent delayed requests held
+ * without a thread each (the server in its own process, the client on libcurl's multi API). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "concviz/concviz.h"
+#include "concviz/httpd.h"
+
+static uint16_t port;
+
+struct body {
+    char buf[256];
+    size_t len;
+};
+
+static size_t collect(char *p, size_t size, size_t n, void *user)
+{
+    struct body *b = user;
+    size_t len = size * n;
+    size_t room = sizeof b->buf - 1 - b->len;
+    memcpy(b->buf + b->len, p, len < room ? len : room);
+    b->len += len < room ? len : room;
+    b->buf[b->len] = 0;
+    return len;
+}
+
+static long get(const char *path, struct body *b)
+{
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
+    CURL *c = curl_easy_init();
+    memset(b, 0, sizeof *b);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    long code = 0;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(c);
+    return code;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_endpoints(void **unused)
+{
+    (void)unused;
+    struct body b;
+    assert_int_equal(get("/get", &b), 200);
+    assert_string_equal(b.buf, "{\"url\": \"/get\"}");
+    double t0 = now_s();
+    assert_int_equal(get("/delay/200", &b), 200);
+    assert_true(now_s() - t0 >= 0.19);
+    assert_string_equal(b.buf, "{\"delay_ms\": 200}");
+    assert_int_equal(get("/delay/0", &b), 200);
+    assert_int_equal(get("/bytes/30", &b), 200);
+    assert_int_equal(b.len, 30);
+    assert_string_equal(b.buf, "abcdefghijklmnopqrstuvwxyzabcd");
+    assert_int_equal(get("/bytes/0", &b), 200);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(get("/status/418", &b), 418);
+    assert_int_equal(get("/status/204", &b), 204);
+    /* flaky: N times 503, then 200, per key */
+    assert_int_equal(get("/flaky/a?fail=2", &b), 503);
+    assert_int_equal(get("/flaky/a?fail=2", &b), 503);
+    assert_int_equal(get("/flaky/a?fail=2", &b), 200);
+    assert_int_equal(get("/flaky/a?fail=2", &b), 200);
+    assert_int_equal(get("/flaky/b?fail=0", &b), 200);
+    assert_int_equal(get("/flaky/c", &b), 503); /* fail defaults to 1 */
+    assert_int_equal(get("/flaky/c", &b), 200);
+}
+
+static void test_bad_requests(void **unused)
+{
+    (void)unused;
+    struct body b;
+    static const char *const bad[] = {
+        "/delay/abc", "/delay/-5",          "/delay/60001", "/delay/",     "/delay/5/6",
+        "/bytes/x",   "/bytes/99999999999", "/status/99",   "/status/600", "/flaky/k?fail=x",
+        "/flaky/"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        long code = get(bad[i], &b);
+        if (code != 400)
+            fail_msg("%s gave %ld, not 400", bad[i], code);
+    }
+    assert_int_equal(get("/nope", &b), 404);
+    assert_non_null(strstr(b.buf, "unknown path"));
+    /* malformed HTTP on a raw socket: 400, and the server keeps serving */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    const char junk[] = "THIS IS NOT HTTP\r\n\r\n";
+    assert_int_equal(write(fd, junk, sizeof junk - 1), (ssize_t)(sizeof junk - 1));
+    char reply[64] = {0};
+    ssize_t n = read(fd, reply, sizeof reply - 1);
+    close(fd);
+    assert_true(n > 12);
+    assert_memory_equal(reply, "HTTP/1.1 400", 12);
+    assert_int_equal(get("/get", &b), 200);
+}
+
+/* N concurrent /delay/MS through one curl multi handle, fresh connections (Debian's libcurl 7.88
+ * searches its pool linearly, so reuse makes thousands of transfers quadratic). */
+static void concurrent(unsigned n, unsigned ms, unsigned *ok, double *wall)
+{
+    CURLM *m = curl_multi_init();
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/delay/%u", port, ms);
+    for (unsigned i = 0; i < n; i++) {
+        CURL *c = curl_easy_init();
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &(struct body){0});
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_multi_add_handle(m, c);
+    }
+    double t0 = now_s();
+    int running = 1;
+    *ok = 0;
+    while (running) {
+        curl_multi_perform(m, &running);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(m, &left))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            long code = 0;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+            if (msg->data.result == CURLE_OK && code == 200)
+                (*ok)++;
+            curl_multi_remove_handle(m, msg->easy_handle);
+            curl_easy_cleanup(msg->easy_handle);
+        }
+        if (running)
+            curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+    *wall = now_s() - t0;
+    curl_multi_cleanup(m);
+}
+
+static void test_ten_thousand_delays(void **unused)
+{
+    (void)unused;
+    /* 10,000 client sockets in this process: raise the soft fd limit to the hard one. */
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    unsigned n = 10000;
+    if (rl.rlim_cur < 10500) {
+        print_message("fd limit %llu: 10,000 sockets do not fit; testing %llu\n",
+                      (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_cur / 2);
+        n = (unsigned)(rl.rlim_cur / 2);
+    }
+    unsigned ok;
+    double wall;
+    concurrent(n, 1000, &ok, &wall);
+    print_message("%u concurrent /delay/1000: %u answered 200 in %.2f s\n", n, ok, wall);
+    assert_int_equal(ok, n);
+    /* all waited concurrently: far less than even 2 batches of 1 s (generous for a busy host) */
+    assert_true(wall < 20.0);
+    assert_true(wall >= 0.99);
+}
+
+static struct cv_httpd_proc server;
+
+static int start_server(void **unused)
+{
+    (void)unused;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    char *cause = NULL;
+    if (cv_httpd_spawn(0, &server, &cause) != CV_OK) {
+        fprintf(stderr, "%s\n", cause);
+        return -1;
+    }
+    port = server.port;
+    return 0;
+}
+
+static int stop_server(void **unused)
+{
+    (void)unused;
+    cv_httpd_reap(&server);
+    curl_global_cleanup();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_endpoints),
+        cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_ten_thousand_delays),
+    };
+    return cmocka_run_group_tests(tests, start_server, stop_server);
+}

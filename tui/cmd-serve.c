@@ -1,0 +1,124 @@
+/* concviz serve: the embedded loopback HTTP server on its own, until Ctrl-C (or a bound). */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "concviz/clock.h"
+#include "concviz/concviz.h"
+#include "concviz/httpd.h"
+
+static volatile sig_atomic_t g_stop;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static void serve_usage(FILE *out)
+{
+    fputs("Usage: concviz serve [--port P] [--for SECONDS] [--max-requests N]\n"
+          "\n"
+          "Serves on 127.0.0.1 until Ctrl-C (or SIGTERM), or until a bound is reached:\n"
+          "  GET /get               200, a small JSON body\n"
+          "  GET /delay/MS          200 after MS milliseconds (0 to 60000)\n"
+          "  GET /bytes/N           N bytes (0 to 16 MiB)\n"
+          "  GET /status/CODE       that status code (100 to 599)\n"
+          "  GET /flaky/KEY?fail=N  503 for the first N requests of KEY, then 200\n"
+          "\n"
+          "Options:\n"
+          "  -p, --port P           port (default 0: any free port, printed on stdout)\n"
+          "      --for SECONDS      stop after this long\n"
+          "      --max-requests N   stop after N requests\n",
+          out);
+}
+
+static bool parse_ul(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    if (!*s || *s == '-')
+        return false;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*end || errno || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+int tui_cmd_serve(int argc, char **argv)
+{
+    enum { O_FOR = 256, O_MAX };
+    static const struct option longs[] = {
+        {"port", required_argument, NULL, 'p'},
+        {"for", required_argument, NULL, O_FOR},
+        {"max-requests", required_argument, NULL, O_MAX},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    unsigned long port = 0, seconds = 0, max_requests = 0;
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":p:h", longs, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            if (!parse_ul(optarg, 0, 65535, &port))
+                return tui_fail(TUI_EXIT_USAGE, "--port must be 0 to 65535, not '%s'", optarg);
+            break;
+        case O_FOR:
+            if (!parse_ul(optarg, 1, 86400 * 365, &seconds))
+                return tui_fail(TUI_EXIT_USAGE, "--for must be a whole number of seconds, not '%s'",
+                                optarg);
+            break;
+        case O_MAX:
+            if (!parse_ul(optarg, 1, 1ul << 40, &max_requests))
+                return tui_fail(TUI_EXIT_USAGE,
+                                "--max-requests must be a positive number, not '%s'", optarg);
+            break;
+        case 'h':
+            serve_usage(stdout);
+            return TUI_EXIT_OK;
+        case ':':
+            return tui_fail(TUI_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return tui_fail(TUI_EXIT_USAGE, "unknown option '%s' (see 'concviz serve --help')",
+                            argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return tui_fail(TUI_EXIT_USAGE, "serve takes no arguments ('%s')", argv[optind]);
+
+    struct cv_httpd *h = NULL;
+    char *cause = NULL;
+    if (cv_httpd_start((uint16_t)port, &h, &cause) != CV_OK) {
+        int rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cause);
+        free(cause);
+        return rc;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    printf("http://127.0.0.1:%u\n", cv_httpd_port(h));
+    fflush(stdout);
+    fprintf(stderr, "concviz serve: listening on http://127.0.0.1:%u (Ctrl-C stops)\n",
+            cv_httpd_port(h));
+    uint64_t until = seconds ? cv_clock_mono_ns() + seconds * 1000000000ull : 0;
+    while (!g_stop && (!until || cv_clock_mono_ns() < until) &&
+           (!max_requests || cv_httpd_requests(h) < max_requests)) {
+        struct timespec ts = {0, 20000000};
+        nanosleep(&ts, NULL);
+    }
+    uint64_t served = cv_httpd_requests(h);
+    cv_httpd_stop(h);
+    fprintf(stderr, "concviz serve: stopped after %llu requests\n", (unsigned long long)served);
+    return TUI_EXIT_OK;
+}
