@@ -291,7 +291,7 @@ static int verdict(const struct run_opts *o, const struct cv_value *sum, enum cv
         return tui_fail(TUI_EXIT_INTERRUPTED, "interrupted; the summary covers the run so far");
     /* Errors the run survived (on_worker_death = continue) are reported, not fatal. */
     const struct cv_value *errs = cv_value_get(sum, "errors");
-    for (size_t i = 0; errs && i < errs->n; i++)
+    for (size_t i = 0; st == CV_RUN_DONE && errs && i < errs->n; i++)
         tui_fail(0, "warning: %s (the run went on)", errs->items[i]->str);
     if (o->check && failed)
         return tui_fail(TUI_EXIT_EXPECT, "%u expectation%s failed", failed, failed == 1 ? "" : "s");

@@ -33,12 +33,17 @@ struct cv_model_ops {
     /* Runs the whole workload on the driver thread; errors via cv_run_error. */
     int (*run)(struct cv_run *run);
     const struct cv_wait_ops *wait;
+    /* Optional: a lane's name (else main, the role, or worker-N) and ring size (else the
+     * configured one). */
+    void (*lane_name)(const struct cv_run *run, uint32_t lane, char *buf, size_t n);
+    size_t (*ring_size)(const struct cv_run *run, uint32_t lane);
 };
 const struct cv_model_ops *cv__model_ops(unsigned id);
 extern const struct cv_model_ops cv__model_serial;
 extern const struct cv_model_ops cv__model_threads;
 extern const struct cv_model_ops cv__model_procs;
 extern const struct cv_model_ops cv__model_openmp;
+extern const struct cv_model_ops cv__model_epoll;
 extern const struct cv_wait_ops cv__wait_block;
 
 /* Per-lane state in shared memory. */

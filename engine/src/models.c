@@ -34,6 +34,8 @@ const struct cv_model_ops *cv__model_ops(unsigned id)
         return &cv__model_procs;
     case CV_MODEL_OPENMP:
         return &cv__model_openmp;
+    case CV_MODEL_EPOLL:
+        return &cv__model_epoll;
     default:
         return NULL;
     }

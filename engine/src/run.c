@@ -158,20 +158,25 @@ static int configure(struct cv_run *run, const struct cv_run_config *cfg, char *
     return CV_OK;
 }
 
+/* Events a lane's ring holds. The main lane submits every task in one burst (and may cancel
+ * them all), so its ring holds them whatever the drain interval. */
+static size_t lane_ring(const struct cv_run *run, uint32_t lane)
+{
+    size_t cap = run->ops->ring_size ? run->ops->ring_size(run, lane) : run->ring_capacity;
+    if (lane == 0 && cap < 2 * (size_t)run->ntasks + 1024)
+        cap = 2 * (size_t)run->ntasks + 1024;
+    return cap;
+}
+
 static int map_shared(struct cv_run *run, char **cause)
 {
     size_t lanes_bytes = align64(run->nlanes * sizeof(struct cv_lane_shared));
-    size_t ring_bytes = align64(cv_ring_bytes(run->ring_capacity));
-    /* The main lane submits every task in one burst (and may cancel them all): its ring holds
-     * them whatever the drain interval. */
-    size_t main_capacity = run->ring_capacity;
-    if (main_capacity < 2 * (size_t)run->ntasks + 1024)
-        main_capacity = 2 * (size_t)run->ntasks + 1024;
-    size_t main_bytes = align64(cv_ring_bytes(main_capacity));
     size_t off_lanes = align64(sizeof(struct cv_shm));
     size_t off_arena = off_lanes + lanes_bytes;
     size_t off_rings = align64(off_arena + ARENA_BYTES);
-    size_t total = off_rings + main_bytes + ring_bytes * (run->nlanes - 1);
+    size_t total = off_rings;
+    for (uint32_t i = 0; i < run->nlanes; i++)
+        total += align64(cv_ring_bytes(lane_ring(run, i)));
     void *base = mmap(NULL, total, PROT_READ | PROT_WRITE,
                       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED) {
@@ -190,6 +195,7 @@ static int map_shared(struct cv_run *run, char **cause)
     run->lanes = (struct cv_lane_shared *)(run->shm_base + off_lanes);
     run->rings = cv_xcalloc(run->nlanes, sizeof *run->rings);
     run->ctxs = cv_xcalloc(run->nlanes, sizeof *run->ctxs);
+    size_t at = off_rings;
     for (uint32_t i = 0; i < run->nlanes; i++) {
         struct cv_lane_shared *l = &run->lanes[i];
         if (sem_init(&l->park, 1, 0) != 0) {
@@ -198,9 +204,10 @@ static int map_shared(struct cv_run *run, char **cause)
             return CV_ERR_RUNTIME;
         }
         l->waiting_on = CV_NONE;
-        l->ring_off = i == 0 ? off_rings : off_rings + main_bytes + ring_bytes * (i - 1);
-        run->rings[i] =
-            cv_ring_init(run->shm_base + l->ring_off, i == 0 ? main_capacity : run->ring_capacity);
+        l->ring_off = at;
+        size_t cap = lane_ring(run, i);
+        run->rings[i] = cv_ring_init(run->shm_base + at, cap);
+        at += align64(cv_ring_bytes(cap));
     }
     return CV_OK;
 }
@@ -209,7 +216,9 @@ static void name_lanes(struct cv_run *run)
 {
     for (uint32_t i = 0; i < run->nlanes; i++) {
         char *name = run->lanes[i].name;
-        if (i == 0)
+        if (run->ops->lane_name)
+            run->ops->lane_name(run, i, name, CV_NAME_MAX);
+        else if (i == 0)
             snprintf(name, CV_NAME_MAX, "main");
         else if (run->wl->shape == CV_SHAPE_ROLES && i - 1 < run->nroles)
             snprintf(name, CV_NAME_MAX, "%s", run->role_names[i - 1]);

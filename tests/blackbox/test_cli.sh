@@ -35,7 +35,7 @@ expect_usage "unknown scenario 'nope'" run nope
 expect_usage "unknown scenario 'nope'" show nope
 expect_usage "run needs a scenario" run
 expect_usage "unknown model 'fibers'" run counter-race --model fibers
-expect_usage "does not support model serial (supported: threads, procs)" run pipeline --model serial
+expect_usage "does not support model serial (supported: threads, procs, epoll)" run pipeline --model serial
 expect_usage "workers must be a whole number" run counter-race --workers 0
 expect_usage "workers must be a whole number" run counter-race --workers lots
 expect_usage "workers must be a whole number" run counter-race -w -3
@@ -56,7 +56,7 @@ expect_usage "takes one scenario" run counter-race gather-sleep
 expect_usage "sleeps_ms: 'soon' is not a duration" run gather-sleep --set sleeps_ms=soon
 
 # a role-shaped scenario that lists openmp
-sed -e 's/^models = threads procs$/models = threads procs openmp/' "$CONCVIZ_SCENARIO_DIR/pipeline.ini" >"$TMP/roles.ini"
+sed -e "s/^models = threads procs epoll$/models = threads procs openmp epoll/" "$CONCVIZ_SCENARIO_DIR/pipeline.ini" >"$TMP/roles.ini"
 expect_usage "runs concurrent roles, which model openmp cannot run" run "$TMP/roles.ini" --model openmp
 
 # a malformed scenario file names file:line

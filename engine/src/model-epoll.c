@@ -1,0 +1,369 @@
+/*
+ * epoll: one OS thread, like asyncio. Every task is a coroutine (ucontext, its own small stack)
+ * started at once, as create_task does; at every wait (sleep, lock, semaphore, queue, barrier)
+ * the task parks, which switches back to the loop. The loop runs ready tasks, then waits in
+ * epoll_wait until the earliest timer or an I/O event. CPU work inside a task blocks the loop,
+ * and the loop lane shows it: busy between polls, idle inside them.
+ *
+ * Lanes: lane 0 is the loop (it also submits), lanes 1..n are the tasks. Every lane is written by
+ * this one thread. Another thread (or a signal handler) wakes a task by setting its flag and
+ * writing the loop's eventfd.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define STACK_BYTES    (256u << 10) /* virtual; a task touches a few pages of it */
+/* Events per task lane. A ring is touched only as far as its lane writes, so a big one costs
+ * address space, not memory; thousands of tasks get smaller ones to keep even that modest. */
+#define TASK_RING_MANY (1u << 14)
+
+enum co_state { CO_NEW, CO_READY, CO_RUNNING, CO_PARKED, CO_DONE };
+
+struct co {
+    ucontext_t uc;
+    void *stack;
+    uint32_t lane;
+    enum co_state state;
+    bool wake_pending; /* unparked while not parked: the next park returns at once */
+    uint64_t deadline; /* timed park, CLOCK_MONOTONIC ns; 0 = none */
+    size_t heap_at;    /* index in the timer heap + 1, 0 = not in it */
+};
+
+struct loop {
+    struct cv_run *run;
+    pthread_t thread;
+    ucontext_t loop_uc;
+    struct co *cos; /* by lane; cos[0] unused */
+    uint32_t ncos;
+    struct co *current;
+    uint32_t *ready; /* ring of lanes */
+    size_t ready_head, ready_n;
+    struct co **timers; /* min-heap on deadline */
+    size_t ntimers;
+    int epfd, evfd;
+    _Atomic uint8_t *remote; /* per lane: woken from another thread */
+};
+
+/* One run at a time per process uses the epoll model. Read by other threads (co_unpark). */
+static struct loop *_Atomic g_loop;
+
+/* Tasks, or roles: each is one coroutine. */
+static uint32_t task_count(const struct cv_run *run)
+{
+    return run->wl->shape == CV_SHAPE_ROLES ? run->nroles : run->ntasks;
+}
+
+static uint32_t epoll_lanes(const struct cv_run *run)
+{
+    return 1 + task_count(run);
+}
+
+static void epoll_lane_name(const struct cv_run *run, uint32_t lane, char *buf, size_t n)
+{
+    if (lane == 0)
+        snprintf(buf, n, "loop");
+    else if (run->wl->shape == CV_SHAPE_ROLES && lane - 1 < run->nroles)
+        snprintf(buf, n, "%s", run->role_names[lane - 1]);
+    else
+        snprintf(buf, n, "task-%u", lane - 1);
+}
+
+static size_t epoll_ring_size(const struct cv_run *run, uint32_t lane)
+{
+    if (lane == 0)
+        return run->ring_capacity;
+    return task_count(run) <= 256 ? run->ring_capacity : TASK_RING_MANY;
+}
+
+/* Timer heap */
+
+static void heap_set(struct loop *L, size_t i, struct co *c)
+{
+    L->timers[i] = c;
+    c->heap_at = i + 1;
+}
+
+static void heap_up(struct loop *L, size_t i)
+{
+    struct co *c = L->timers[i];
+    while (i > 0 && L->timers[(i - 1) / 2]->deadline > c->deadline) {
+        heap_set(L, i, L->timers[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    heap_set(L, i, c);
+}
+
+static void heap_down(struct loop *L, size_t i)
+{
+    struct co *c = L->timers[i];
+    for (;;) {
+        size_t ch = 2 * i + 1;
+        if (ch >= L->ntimers)
+            break;
+        if (ch + 1 < L->ntimers && L->timers[ch + 1]->deadline < L->timers[ch]->deadline)
+            ch++;
+        if (L->timers[ch]->deadline >= c->deadline)
+            break;
+        heap_set(L, i, L->timers[ch]);
+        i = ch;
+    }
+    heap_set(L, i, c);
+}
+
+static void timer_add(struct loop *L, struct co *c)
+{
+    L->timers[L->ntimers++] = c;
+    heap_up(L, L->ntimers - 1);
+}
+
+static void timer_remove(struct loop *L, struct co *c)
+{
+    if (!c->heap_at)
+        return;
+    size_t i = c->heap_at - 1;
+    c->heap_at = 0;
+    struct co *last = L->timers[--L->ntimers];
+    if (i == L->ntimers)
+        return;
+    heap_set(L, i, last);
+    heap_up(L, i);
+    heap_down(L, last->heap_at - 1);
+}
+
+static void make_ready(struct loop *L, struct co *c)
+{
+    if (c->state != CO_PARKED && c->state != CO_NEW)
+        return;
+    timer_remove(L, c);
+    if (c->state == CO_PARKED)
+        c->state = CO_READY;
+    L->ready[(L->ready_head + L->ready_n) % L->ncos] = c->lane;
+    L->ready_n++;
+}
+
+/* Wait ops */
+
+static void co_park(struct cv_ctx *ctx, uint64_t deadline_ns)
+{
+    struct loop *L = g_loop;
+    struct co *c = &L->cos[ctx->lane];
+    if (c->wake_pending) {
+        c->wake_pending = false;
+        return;
+    }
+    c->state = CO_PARKED;
+    c->deadline = deadline_ns;
+    if (deadline_ns)
+        timer_add(L, c);
+    swapcontext(&c->uc, &L->loop_uc);
+    /* resumed by the loop: woken, or the deadline passed */
+}
+
+static void co_unpark(struct cv_run *run, uint32_t lane)
+{
+    struct loop *L = g_loop;
+    if (!L || lane == 0 || lane >= L->ncos)
+        return;
+    if (!pthread_equal(pthread_self(), L->thread)) {
+        /* another thread or a signal handler: async-signal-safe hand-over */
+        atomic_store(&L->remote[lane], 1);
+        uint64_t one = 1;
+        ssize_t w = write(L->evfd, &one, sizeof one);
+        (void)w;
+        return;
+    }
+    (void)run;
+    struct co *c = &L->cos[lane];
+    if (c->state == CO_PARKED)
+        make_ready(L, c);
+    else if (c->state != CO_DONE)
+        c->wake_pending = true;
+}
+
+static const struct cv_wait_ops wait_co = {co_park, co_unpark};
+
+/* Coroutines */
+
+static void co_main(void)
+{
+    struct loop *L = g_loop;
+    struct co *c = L->current;
+    struct cv_ctx *ctx = &L->run->ctxs[c->lane];
+    cv_emit(ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
+    cv__run_task(ctx, c->lane - 1);
+    cv_emit(ctx, CV_EV_WORKER_EXIT, CV_NO_OBJ, 0);
+    c->state = CO_DONE;
+    setcontext(&L->loop_uc);
+}
+
+static int co_start(struct loop *L, struct co *c)
+{
+    c->stack = mmap(NULL, STACK_BYTES, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (c->stack == MAP_FAILED) {
+        c->stack = NULL;
+        return -1;
+    }
+    mprotect(c->stack, 4096, PROT_NONE); /* guard page: an overflow faults, not corrupts */
+    getcontext(&c->uc);
+    c->uc.uc_stack.ss_sp = c->stack;
+    c->uc.uc_stack.ss_size = STACK_BYTES;
+    c->uc.uc_link = &L->loop_uc;
+    makecontext(&c->uc, co_main, 0);
+    return 0;
+}
+
+static void co_free(struct co *c)
+{
+    if (c->stack)
+        munmap(c->stack, STACK_BYTES);
+    c->stack = NULL;
+}
+
+/* The loop */
+
+static void take_remote(struct loop *L)
+{
+    uint64_t n;
+    while (read(L->evfd, &n, sizeof n) < 0 && errno == EINTR)
+        ;
+    bool stopping = cv_stopping(&L->run->ctxs[0]);
+    for (uint32_t lane = 1; lane < L->ncos; lane++) {
+        struct co *c = &L->cos[lane];
+        if (atomic_exchange(&L->remote[lane], 0) || (stopping && c->state == CO_PARKED)) {
+            if (c->state == CO_PARKED)
+                make_ready(L, c);
+            else if (c->state != CO_DONE)
+                c->wake_pending = true;
+        }
+    }
+}
+
+static void expire_timers(struct loop *L)
+{
+    uint64_t now = cv_clock_mono_ns();
+    while (L->ntimers && L->timers[0]->deadline <= now)
+        make_ready(L, L->timers[0]);
+}
+
+static int poll_timeout_ms(struct loop *L)
+{
+    if (L->ready_n)
+        return 0;
+    if (!L->ntimers)
+        return 1000; /* nothing scheduled: wake now and then to notice a stop */
+    uint64_t now = cv_clock_mono_ns(), due = L->timers[0]->deadline;
+    if (due <= now)
+        return 0;
+    uint64_t ms = (due - now + 999999) / 1000000;
+    return ms > 1000 ? 1000 : (int)ms;
+}
+
+static int epoll_run(struct cv_run *run)
+{
+    struct loop L = {.run = run, .thread = pthread_self(), .ncos = run->nlanes};
+    struct cv_ctx *loop_ctx = &run->ctxs[0];
+    int rc = 0;
+    L.cos = cv_xcalloc(L.ncos, sizeof *L.cos);
+    L.ready = cv_xcalloc(L.ncos, sizeof *L.ready);
+    L.timers = cv_xcalloc(L.ncos, sizeof *L.timers);
+    L.remote = cv_xcalloc(L.ncos, sizeof *L.remote);
+    L.epfd = epoll_create1(EPOLL_CLOEXEC);
+    L.evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (L.epfd < 0 || L.evfd < 0) {
+        cv_run_error(run, "cannot create the event loop: %s", strerror(errno));
+        rc = -1;
+        goto out;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = UINT64_MAX};
+    epoll_ctl(L.epfd, EPOLL_CTL_ADD, L.evfd, &ev);
+    g_loop = &L;
+    run->os_threads = 1;
+
+    cv_emit(loop_ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
+    uint32_t ntasks = task_count(run);
+    for (uint32_t t = 0; t < ntasks; t++)
+        cv_ring_record(loop_ctx->ring, CV_EV_TASK_SUBMIT, 0, t, CV_NO_OBJ, 0);
+    /* create_task for every task: each starts at the loop's next turn */
+    uint32_t done = 0;
+    for (uint32_t lane = 1; lane < L.ncos; lane++) {
+        L.cos[lane].lane = lane;
+        L.cos[lane].state = CO_NEW;
+        make_ready(&L, &L.cos[lane]);
+    }
+    while (done < ntasks) {
+        /* run what is ready, in order */
+        size_t n = L.ready_n;
+        for (size_t k = 0; k < n; k++) {
+            struct co *c = &L.cos[L.ready[L.ready_head]];
+            L.ready_head = (L.ready_head + 1) % L.ncos;
+            L.ready_n--;
+            if (c->state == CO_NEW && co_start(&L, c) != 0) {
+                cv_ring_record(loop_ctx->ring, CV_EV_TASK_CANCEL, 0, c->lane - 1, CV_NO_OBJ, 0);
+                cv_run_error(run, "cannot allocate a stack for task %u", c->lane - 1);
+                c->state = CO_DONE;
+                done++;
+                rc = -1;
+                cv_run_stop(run);
+                continue;
+            }
+            c->state = CO_RUNNING;
+            L.current = c;
+            swapcontext(&L.loop_uc, &c->uc);
+            L.current = NULL;
+            if (c->state == CO_DONE) {
+                co_free(c);
+                done++;
+            }
+        }
+        if (done == ntasks)
+            break;
+        int timeout = poll_timeout_ms(&L);
+        struct epoll_event evs[64];
+        cv_emit(loop_ctx, CV_EV_LOOP_POLL_BEGIN, CV_NO_OBJ, (uint64_t)timeout);
+        int got = epoll_wait(L.epfd, evs, 64, timeout);
+        cv_emit(loop_ctx, CV_EV_LOOP_POLL_END, CV_NO_OBJ, got > 0 ? (uint64_t)got : 0);
+        if (got < 0 && errno != EINTR) {
+            cv_run_error(run, "epoll_wait: %s", strerror(errno));
+            rc = -1;
+            break;
+        }
+        for (int i = 0; i < got; i++)
+            if (evs[i].data.u64 == UINT64_MAX)
+                take_remote(&L);
+        if (cv_stopping(loop_ctx))
+            take_remote(&L);
+        expire_timers(&L);
+    }
+    cv_emit(loop_ctx, CV_EV_WORKER_EXIT, CV_NO_OBJ, 0);
+out:
+    g_loop = NULL;
+    for (uint32_t lane = 1; lane < L.ncos; lane++)
+        co_free(&L.cos[lane]);
+    if (L.epfd >= 0)
+        close(L.epfd);
+    if (L.evfd >= 0)
+        close(L.evfd);
+    free(L.cos);
+    free(L.ready);
+    free(L.timers);
+    free((void *)L.remote);
+    return rc;
+}
+
+const struct cv_model_ops cv__model_epoll = {
+    .id = CV_MODEL_EPOLL,
+    .lanes = epoll_lanes,
+    .run = epoll_run,
+    .wait = &wait_co,
+    .lane_name = epoll_lane_name,
+    .ring_size = epoll_ring_size,
+};

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# epoll: one OS thread runs every task as a coroutine; waits overlap; the loop lane shows its
+# time in epoll_wait; no update is lost without an await; Ctrl-C ends it at once.
+. "$(dirname "$0")/lib.sh"
+
+run_cv 0 run gather-sleep --model epoll --json --check
+check "one OS thread" test "$(jqv .runtime.os_threads)" = 1
+check "waits overlap: wall about the longest sleep" fcmp "$(jqv .wall_s) < 2.4"
+check "the fast task completes first" test "$(jqv .completion_order[0])" = 1
+check "a lane per task plus the loop" test "$(jqc '[.lanes[].name]')" = '["loop","task-0","task-1"]'
+check "the loop waits in epoll most of the time" fcmp "$(jqv '.lanes[0].idle_s') > 1.9"
+
+run_cv 0 run gather-sleep --model epoll --set sleeps_ms=$(seq -s, 300 -1 1) --json --check
+check "300 sleeping tasks on one thread" test "$(jqv .tasks.completed)" = 300
+check "300 sleeps overlap (wall < 1 s)" fcmp "$(jqv .wall_s) < 1"
+check "in flight at once: 300" test "$(jqv .inflight_max)" = 300
+
+run_cv 0 run counter-race --model epoll --set iterations=100000 --json --check
+check "no await between read and write: nothing lost" test "$(jqv .results.lost_updates)" = 0
+
+run_cv 0 run pipeline --model epoll --set items=30 --set consume_ms=5 --json --check
+check "queues between coroutines: all consumed" test "$(jqv .results.consumed)" = 60
+
+set +e
+"$CONCVIZ" run gather-sleep --model epoll --set sleeps_ms=30000,30000 --json >"$TMP/int.json" 2>/dev/null &
+pid=$!
+sleep 0.4
+kill -INT $pid
+start=$(date +%s.%N)
+wait $pid
+rc=$?
+set -e
+check "Ctrl-C: exit 130" test "$rc" = 130
+check "Ctrl-C: within 2 s" fcmp "$(date +%s.%N) - $start < 2"
+OUT=$(cat "$TMP/int.json")
+check "Ctrl-C: both tasks cancelled" test "$(jqv .tasks.cancelled)" = 2
+finish
