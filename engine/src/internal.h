@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "concviz/collector.h"
+#include "concviz/httpd.h"
 #include "concviz/concviz.h"
 #include "concviz/run.h"
 #include "concviz/workload.h"
@@ -23,6 +24,9 @@ struct cv_wait_ops {
     void (*park)(struct cv_ctx *ctx, uint64_t deadline_ns);
     /* Makes `lane` runnable again; callable from any lane, and from a signal handler. */
     void (*unpark)(struct cv_run *run, uint32_t lane);
+    /* Optional: an HTTP GET that suspends the lane (else a blocking libcurl call). The URL is
+     * already resolved. */
+    bool (*http_get)(struct cv_ctx *ctx, const char *url, struct cv_http_result *res);
 };
 
 /* One model: one file each (model-*.c). */
@@ -112,8 +116,9 @@ struct cv_run {
     _Atomic int driver_done;
     int driver_rc;
     uint32_t os_threads, os_processes;
-    bool in_child;         /* this process is a forked worker (process-local) */
-    uint64_t bytes_copied; /* task arguments and results sent between processes */
+    struct cv_httpd_proc *httpd; /* the embedded server, when a parameter names host `local` */
+    bool in_child;               /* this process is a forked worker (process-local) */
+    uint64_t bytes_copied;       /* task arguments and results sent between processes */
     double cpu_start_s;
     double cpu_s;
 
@@ -173,6 +178,15 @@ int cv__run_task(struct cv_ctx *ctx, uint32_t task);
 /* The same with the task's argument already at hand (a forked worker read it from a pipe). */
 int cv__run_task_arg(struct cv_ctx *ctx, uint32_t task, const void *arg, size_t len);
 void cv__wake_all(struct cv_run *run);
+
+/* HTTP (http.c) */
+int cv__http_setup(struct cv_run *run, char **cause);
+void cv__http_teardown(struct cv_run *run);
+/* Rewrites a `local` host to the embedded server into buf; returns buf or url. */
+const char *cv__http_resolve(struct cv_run *run, const char *url, char *buf, size_t n);
+void cv__http_easy_options(void *easy, struct cv_ctx *ctx);
+/* Fills a result from a finished transfer (code: its CURLcode). */
+void cv__http_fill(struct cv_http_result *res, void *easy, int code);
 
 /* Summary building (summary.c) */
 struct cv_value *cv__summary_build(struct cv_run *run);

@@ -11,6 +11,7 @@
  */
 #include "internal.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,15 @@
 
 enum co_state { CO_NEW, CO_READY, CO_RUNNING, CO_PARKED, CO_DONE };
 
+struct http_wait {
+    CURL *easy;
+    struct cv_http_result *res;
+    bool done;
+};
+
 struct co {
     ucontext_t uc;
+    struct http_wait *http; /* the transfer it is suspended on */
     void *stack;
     uint32_t lane;
     enum co_state state;
@@ -50,6 +58,8 @@ struct loop {
     size_t ntimers;
     int epfd, evfd;
     _Atomic uint8_t *remote; /* per lane: woken from another thread */
+    CURLM *multi;            /* every HTTP transfer of every task */
+    uint64_t curl_due;       /* libcurl's timer, CLOCK_MONOTONIC ns; 0 = none */
 };
 
 /* One run at a time per process uses the epoll model. Read by other threads (co_unpark). */
@@ -188,7 +198,91 @@ static void co_unpark(struct cv_run *run, uint32_t lane)
         c->wake_pending = true;
 }
 
-static const struct cv_wait_ops wait_co = {co_park, co_unpark};
+/* libcurl's multi socket interface on the loop's epoll */
+
+static int curl_socket(CURL *easy, curl_socket_t fd, int what, void *user, void *socketp)
+{
+    (void)easy;
+    (void)socketp;
+    struct loop *L = user;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(L->epfd, EPOLL_CTL_DEL, fd, NULL);
+        return 0;
+    }
+    struct epoll_event ev = {.data.u64 = (uint64_t)fd};
+    if (what & CURL_POLL_IN)
+        ev.events |= EPOLLIN;
+    if (what & CURL_POLL_OUT)
+        ev.events |= EPOLLOUT;
+    if (epoll_ctl(L->epfd, EPOLL_CTL_MOD, fd, &ev) != 0)
+        epoll_ctl(L->epfd, EPOLL_CTL_ADD, fd, &ev);
+    return 0;
+}
+
+static int curl_timer(CURLM *multi, long timeout_ms, void *user)
+{
+    (void)multi;
+    struct loop *L = user;
+    L->curl_due = timeout_ms < 0 ? 0 : cv_clock_mono_ns() + (uint64_t)timeout_ms * 1000000u;
+    return 0;
+}
+
+/* Finished transfers wake their tasks. */
+static void curl_done(struct loop *L)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(L->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct co *c = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
+        if (!c || !c->http)
+            continue;
+        cv__http_fill(c->http->res, msg->easy_handle, (int)msg->data.result);
+        c->http->done = true;
+        if (c->state == CO_PARKED)
+            make_ready(L, c);
+        else
+            c->wake_pending = true;
+    }
+}
+
+static bool co_http_get(struct cv_ctx *ctx, const char *url, struct cv_http_result *res)
+{
+    struct loop *L = g_loop;
+    struct co *c = &L->cos[ctx->lane];
+    CURL *easy = curl_easy_init();
+    if (!easy) {
+        res->error = CURLE_OUT_OF_MEMORY;
+        snprintf(res->message, sizeof res->message, "cannot create a libcurl handle");
+        return false;
+    }
+    cv__http_easy_options(easy, ctx);
+    curl_easy_setopt(easy, CURLOPT_URL, url);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, res);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, c);
+    /* Debian's libcurl 7.88 searches its connection pool linearly: thousands of concurrent
+     * transfers are far faster on fresh connections. */
+    curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+    struct http_wait w = {easy, res, false};
+    c->http = &w;
+    curl_multi_add_handle(L->multi, easy);
+    while (!w.done && !cv_stopping(ctx))
+        co_park(ctx, 0);
+    if (!w.done) {
+        res->error = CURLE_ABORTED_BY_CALLBACK;
+        snprintf(res->message, sizeof res->message, "stopped");
+    }
+    c->http = NULL;
+    curl_multi_remove_handle(L->multi, easy);
+    curl_easy_cleanup(easy);
+    return w.done && res->error == 0;
+}
+
+static const struct cv_wait_ops wait_co = {
+    .park = co_park, .unpark = co_unpark, .http_get = co_http_get};
 
 /* Coroutines */
 
@@ -258,9 +352,12 @@ static int poll_timeout_ms(struct loop *L)
 {
     if (L->ready_n)
         return 0;
-    if (!L->ntimers)
+    uint64_t due = L->ntimers ? L->timers[0]->deadline : 0;
+    if (L->curl_due && (!due || L->curl_due < due))
+        due = L->curl_due;
+    if (!due)
         return 1000; /* nothing scheduled: wake now and then to notice a stop */
-    uint64_t now = cv_clock_mono_ns(), due = L->timers[0]->deadline;
+    uint64_t now = cv_clock_mono_ns();
     if (due <= now)
         return 0;
     uint64_t ms = (due - now + 999999) / 1000000;
@@ -285,6 +382,16 @@ static int epoll_run(struct cv_run *run)
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = UINT64_MAX};
     epoll_ctl(L.epfd, EPOLL_CTL_ADD, L.evfd, &ev);
+    L.multi = curl_multi_init();
+    if (!L.multi) {
+        cv_run_error(run, "cannot start libcurl's multi interface");
+        rc = -1;
+        goto out;
+    }
+    curl_multi_setopt(L.multi, CURLMOPT_SOCKETFUNCTION, curl_socket);
+    curl_multi_setopt(L.multi, CURLMOPT_SOCKETDATA, &L);
+    curl_multi_setopt(L.multi, CURLMOPT_TIMERFUNCTION, curl_timer);
+    curl_multi_setopt(L.multi, CURLMOPT_TIMERDATA, &L);
     g_loop = &L;
     run->os_threads = 1;
 
@@ -336,15 +443,30 @@ static int epoll_run(struct cv_run *run)
             rc = -1;
             break;
         }
-        for (int i = 0; i < got; i++)
-            if (evs[i].data.u64 == UINT64_MAX)
+        int running;
+        for (int i = 0; i < got; i++) {
+            if (evs[i].data.u64 == UINT64_MAX) {
                 take_remote(&L);
+                continue;
+            }
+            int what = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                       (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                       (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+            curl_multi_socket_action(L.multi, (curl_socket_t)evs[i].data.u64, what, &running);
+        }
+        if (L.curl_due && L.curl_due <= cv_clock_mono_ns()) {
+            L.curl_due = 0;
+            curl_multi_socket_action(L.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        }
+        curl_done(&L);
         if (cv_stopping(loop_ctx))
             take_remote(&L);
         expire_timers(&L);
     }
     cv_emit(loop_ctx, CV_EV_WORKER_EXIT, CV_NO_OBJ, 0);
 out:
+    if (L.multi)
+        curl_multi_cleanup(L.multi);
     g_loop = NULL;
     for (uint32_t lane = 1; lane < L.ncos; lane++)
         co_free(&L.cos[lane]);

@@ -276,6 +276,8 @@ int cv_run_create(const struct cv_run_config *cfg, struct cv_run **out, char **c
     }
     if (run->wl->setup && (rc = run->wl->setup(run, cause)) != CV_OK)
         goto fail;
+    if ((rc = cv__http_setup(run, cause)) != CV_OK)
+        goto fail;
     if (run->errors->n) {
         if (cause)
             *cause = cv_strdup(run->errors->items[0]->str);
@@ -527,6 +529,7 @@ void cv_run_destroy(struct cv_run *run)
         cv_run_stop(run);
         pthread_join(run->driver, NULL);
     }
+    cv__http_teardown(run);
     if (run->shm) {
         for (uint32_t i = 0; i < run->nlanes; i++)
             sem_destroy(&run->lanes[i].park);

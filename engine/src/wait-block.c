@@ -23,4 +23,4 @@ static void block_unpark(struct cv_run *run, uint32_t lane)
     sem_post(&cv__lane(run, lane)->park);
 }
 
-const struct cv_wait_ops cv__wait_block = {block_park, block_unpark};
+const struct cv_wait_ops cv__wait_block = {.park = block_park, .unpark = block_unpark};

@@ -15,11 +15,12 @@ extern const struct cv_workload cv__wl_squares;
 extern const struct cv_workload cv__wl_compress;
 extern const struct cv_workload cv__wl_phases;
 extern const struct cv_workload cv__wl_mixed;
+extern const struct cv_workload cv__wl_fetch;
 
 static const struct cv_workload *const builtin[] = {
-    &cv__wl_primes,  &cv__wl_counter,  &cv__wl_countdown, &cv__wl_pipeline,
-    &cv__wl_sleeps,  &cv__wl_locks,    &cv__wl_factorize, &cv__wl_chunks,
-    &cv__wl_squares, &cv__wl_compress, &cv__wl_phases,    &cv__wl_mixed,
+    &cv__wl_primes, &cv__wl_counter,   &cv__wl_countdown, &cv__wl_pipeline, &cv__wl_sleeps,
+    &cv__wl_locks,  &cv__wl_factorize, &cv__wl_chunks,    &cv__wl_squares,  &cv__wl_compress,
+    &cv__wl_phases, &cv__wl_mixed,     &cv__wl_fetch,
 };
 
 #define MAX_EXTRA 32

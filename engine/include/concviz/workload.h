@@ -28,6 +28,7 @@ struct cv_ctx {
     const struct cv_wait_ops *wait;
     struct cv_gil *gil; /* non-NULL under --gil */
     void *model_data;
+    void *http;    /* this lane's libcurl handle (blocking models) */
     uint32_t task; /* current task id, or CV_NO_TASK */
     uint16_t lane;
     bool gil_held;
@@ -120,6 +121,19 @@ bool cv_counter_add(struct cv_ctx *ctx, struct cv_counter *c, uint64_t work_ns);
 uint64_t cv_counter_value(struct cv_counter *c);
 /* Emits a counter.value event now (workloads call this at milestones). */
 void cv_counter_sample(struct cv_ctx *ctx, struct cv_counter *c);
+
+/* HTTP GET. A URL whose host is `local` goes to the embedded loopback server, which the run
+ * starts for any scenario that names it. A thread blocks in libcurl (releasing the GIL); under
+ * epoll the task is suspended while the loop drives libcurl's multi interface. */
+struct cv_http_result {
+    long status;    /* HTTP status, 0 when no response */
+    uint64_t bytes; /* body bytes received */
+    char head[64];  /* the body's first bytes, NUL-terminated */
+    int error;      /* 0, or libcurl's error code */
+    char message[96];
+};
+/* Returns true when a response arrived (whatever its status). */
+bool cv_http_get(struct cv_ctx *ctx, const char *url, struct cv_http_result *res);
 
 /* A task's input and output. Under procs both cross a pipe and count as bytes copied (the cost
  * of pickling); under serial, threads and openmp they are handed over by pointer. */

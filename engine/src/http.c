@@ -1,0 +1,145 @@
+/*
+ * HTTP GET for workloads, on libcurl. The run starts the embedded server (in a process of its
+ * own) when a parameter names the host `local`, and rewrites that host to it. Blocking models
+ * keep one easy handle per lane (keep-alive, like a requests.Session); the epoll model provides
+ * its own suspending GET through the wait ops.
+ */
+#include "internal.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOCAL "://local"
+
+static bool names_local(const struct cv_scenario *s)
+{
+    for (size_t i = 0; i < s->nparams; i++)
+        if (strstr(s->params[i].value, LOCAL))
+            return true;
+    return false;
+}
+
+int cv__http_setup(struct cv_run *run, char **cause)
+{
+    static int curl_ready;
+    if (!curl_ready) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        curl_ready = 1;
+    }
+    if (!names_local(run->sc))
+        return CV_OK;
+    run->httpd = cv_xcalloc(1, sizeof *run->httpd);
+    int rc = cv_httpd_spawn(0, run->httpd, cause);
+    if (rc != CV_OK) {
+        free(run->httpd);
+        run->httpd = NULL;
+    }
+    return rc;
+}
+
+void cv__http_teardown(struct cv_run *run)
+{
+    for (uint32_t i = 0; run->ctxs && i < run->nlanes; i++) {
+        if (run->ctxs[i].http)
+            curl_easy_cleanup(run->ctxs[i].http);
+        run->ctxs[i].http = NULL;
+    }
+    if (run->httpd) {
+        cv_httpd_reap(run->httpd);
+        free(run->httpd);
+        run->httpd = NULL;
+    }
+}
+
+const char *cv__http_resolve(struct cv_run *run, const char *url, char *buf, size_t n)
+{
+    const char *at = strstr(url, LOCAL);
+    if (!at || !run->httpd ||
+        (at[strlen(LOCAL)] != '/' && at[strlen(LOCAL)] != 0 && at[strlen(LOCAL)] != ':'))
+        return url;
+    const char *rest = at + strlen(LOCAL);
+    if (*rest == ':') /* a port given with `local` is replaced */
+        while (*rest && *rest != '/')
+            rest++;
+    snprintf(buf, n, "%.*s://127.0.0.1:%u%s", (int)(at - url), url, run->httpd->port, rest);
+    return buf;
+}
+
+static size_t count_body(char *p, size_t size, size_t n, void *user)
+{
+    struct cv_http_result *res = user;
+    size_t len = size * n, room = sizeof res->head - 1;
+    if (res->bytes < room) {
+        size_t take = room - res->bytes < len ? room - res->bytes : len;
+        memcpy(res->head + res->bytes, p, take);
+        res->head[res->bytes + take] = 0;
+    }
+    res->bytes += len;
+    return len;
+}
+
+/* Aborts a transfer once the run is stopping. */
+static int progress(void *user, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    (void)a;
+    (void)b;
+    (void)c;
+    (void)d;
+    return cv_stopping(user) ? 1 : 0;
+}
+
+void cv__http_easy_options(void *easy, struct cv_ctx *ctx)
+{
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT, 120L);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, count_body);
+    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, progress);
+    curl_easy_setopt(easy, CURLOPT_XFERINFODATA, ctx);
+}
+
+void cv__http_fill(struct cv_http_result *res, void *easy, int code)
+{
+    res->error = code;
+    res->status = 0;
+    if (code == CURLE_OK)
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &res->status);
+    snprintf(res->message, sizeof res->message, "%s",
+             code == CURLE_OK ? "ok" : curl_easy_strerror((CURLcode)code));
+}
+
+bool cv_http_get(struct cv_ctx *ctx, const char *url, struct cv_http_result *res)
+{
+    char buf[2048];
+    memset(res, 0, sizeof *res);
+    url = cv__http_resolve(ctx->run, url, buf, sizeof buf);
+    cv_emit(ctx, CV_EV_IO_BEGIN, CV_NO_OBJ, CV_IO_HTTP);
+    bool got;
+    if (ctx->wait->http_get) {
+        got = ctx->wait->http_get(ctx, url, res);
+    } else {
+        cv__wait_begin(ctx);
+        CURL *easy = ctx->http;
+        if (!easy) {
+            easy = ctx->http = curl_easy_init();
+            if (easy)
+                cv__http_easy_options(easy, ctx);
+        }
+        if (!easy) {
+            res->error = CURLE_OUT_OF_MEMORY;
+            snprintf(res->message, sizeof res->message, "cannot create a libcurl handle");
+            got = false;
+        } else {
+            curl_easy_setopt(easy, CURLOPT_URL, url);
+            curl_easy_setopt(easy, CURLOPT_WRITEDATA, res);
+            cv__http_fill(res, easy, curl_easy_perform(easy));
+            got = res->error == CURLE_OK;
+        }
+    }
+    cv_emit(ctx, CV_EV_IO_END, CV_NO_OBJ, (uint64_t)res->status);
+    if (!ctx->wait->http_get)
+        cv__wait_end(ctx);
+    return got;
+}

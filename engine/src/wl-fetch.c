@@ -1,0 +1,172 @@
+/* fetch: HTTP GETs, one task each, optionally at most `concurrency` at a time (a semaphore, as
+ * asyncio.Semaphore around aiohttp). `{ms}` in the URL takes the task's delay from delays_ms, so
+ * mixed delays finish out of submission order; the answers are still kept in input order, as
+ * Executor.map returns them. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DELAYS 1024
+
+struct fetch_state {
+    struct cv_sem *sem; /* NULL: no limit */
+    uint32_t ndelays;
+    uint32_t delays[MAX_DELAYS];
+    int32_t *status; /* per task, input order */
+    int32_t *answer; /* per task: the delay the server reported, -1 unknown */
+    _Atomic uint64_t bytes;
+};
+
+static const struct cv_param_def params[] = {
+    {"url", CV_PARAM_STRING, "http://local/delay/{ms}",
+     "URL to GET; host `local` is the embedded server, {ms} a delay from delays_ms", NULL, 0, 0},
+    {"delays_ms", CV_PARAM_STRING, "300", "delays for {ms}, cycled over the requests", NULL, 0, 0},
+    {"requests", CV_PARAM_INT, "20", "number of GETs (one task each)", NULL, 1, 100000},
+    {"concurrency", CV_PARAM_INT, "0", "at most this many at once (a semaphore); 0 = no limit",
+     NULL, 0, 100000},
+    {NULL, 0, NULL, NULL, NULL, 0, 0},
+};
+
+static int parse_delays(const char *text, struct fetch_state *st, char **cause)
+{
+    char *copy = cv_strdup(text), *save = NULL;
+    st->ndelays = 0;
+    for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        char *end;
+        long v = strtol(t, &end, 10);
+        if (*end || v < 0 || v > 60000 || st->ndelays == MAX_DELAYS) {
+            if (cause)
+                *cause = cv_strdup_printf("delays_ms: '%s' is not a delay from 0 to 60000 ms", t);
+            free(copy);
+            return CV_ERR_USAGE;
+        }
+        st->delays[st->ndelays++] = (uint32_t)v;
+    }
+    free(copy);
+    if (!st->ndelays) {
+        if (cause)
+            *cause = cv_strdup("delays_ms: give at least one delay");
+        return CV_ERR_USAGE;
+    }
+    return CV_OK;
+}
+
+static int fetch_plan(struct cv_run *run, char **cause)
+{
+    struct fetch_state probe;
+    int rc = parse_delays(cv_param_str(run, "delays_ms"), &probe, cause);
+    if (rc == CV_OK)
+        cv_run_set_tasks(run, (uint32_t)cv_param_int(run, "requests"));
+    return rc;
+}
+
+static int fetch_setup(struct cv_run *run, char **cause)
+{
+    struct fetch_state *st = cv_shared_alloc(run, sizeof *st);
+    if (!st)
+        return CV_ERR_RUNTIME;
+    int rc = parse_delays(cv_param_str(run, "delays_ms"), st, cause);
+    if (rc)
+        return rc;
+    uint32_t n = (uint32_t)cv_run_task_count(run);
+    st->status = cv_shared_alloc(run, n * sizeof *st->status);
+    st->answer = cv_shared_alloc(run, n * sizeof *st->answer);
+    if (!st->status || !st->answer)
+        return CV_ERR_RUNTIME;
+    for (uint32_t i = 0; i < n; i++)
+        st->answer[i] = -1;
+    int64_t limit = cv_param_int(run, "concurrency");
+    if (limit > 0 && !(st->sem = cv_sem_create(run, "limit", (uint32_t)limit)))
+        return CV_ERR_RUNTIME;
+    cv_run_set_workload_state(run, st);
+    return CV_OK;
+}
+
+static void build_url(const char *tmpl, uint32_t ms, char *out, size_t n)
+{
+    const char *at = strstr(tmpl, "{ms}");
+    if (!at)
+        snprintf(out, n, "%s", tmpl);
+    else
+        snprintf(out, n, "%.*s%u%s", (int)(at - tmpl), tmpl, ms, at + 4);
+}
+
+struct answer {
+    int32_t status;
+    int32_t delay;
+};
+
+static int fetch_task(struct cv_ctx *ctx, uint32_t task)
+{
+    struct fetch_state *st = cv_run_workload_state(ctx->run);
+    char url[1024];
+    build_url(cv_param_str(ctx->run, "url"), st->delays[task % st->ndelays], url, sizeof url);
+    if (st->sem && !cv_sem_acquire(ctx, st->sem))
+        return -1;
+    struct cv_http_result res;
+    bool ok = cv_http_get(ctx, url, &res);
+    if (st->sem)
+        cv_sem_release(ctx, st->sem);
+    atomic_fetch_add(&st->bytes, res.bytes);
+    struct answer a = {(int32_t)res.status, -1};
+    const char *d = strstr(res.head, "\"delay_ms\": ");
+    if (d)
+        a.delay = (int32_t)strtol(d + 12, NULL, 10);
+    cv_task_result(ctx, &a, sizeof a);
+    if (!ok)
+        return cv_stopping(ctx) ? -1 : -2;
+    return 0;
+}
+
+static void fetch_done(struct cv_run *run, uint32_t task, const void *data, size_t len)
+{
+    struct fetch_state *st = cv_run_workload_state(run);
+    struct answer a;
+    if (len != sizeof a)
+        return;
+    memcpy(&a, data, sizeof a);
+    st->status[task] = a.status;
+    st->answer[task] = a.delay;
+}
+
+static void fetch_finish(struct cv_run *run)
+{
+    struct fetch_state *st = cv_run_workload_state(run);
+    uint32_t n = (uint32_t)cv_run_task_count(run);
+    double ok = 0, in_order = 1;
+    struct cv_value *answers = cv_value_arr();
+    for (uint32_t i = 0; i < n; i++) {
+        ok += st->status[i] == 200;
+        if (st->answer[i] >= 0 && (uint32_t)st->answer[i] != st->delays[i % st->ndelays])
+            in_order = 0;
+        if (i < 64)
+            cv_value_push(answers, cv_value_num(st->answer[i]));
+    }
+    double total_ms = 0;
+    uint32_t longest = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        total_ms += st->delays[i % st->ndelays];
+        if (st->delays[i % st->ndelays] > longest)
+            longest = st->delays[i % st->ndelays];
+    }
+    cv_result_num(run, "ok", ok);
+    cv_result_num(run, "failed", n - ok);
+    cv_result_num(run, "bytes", (double)atomic_load(&st->bytes));
+    cv_result_num(run, "answers_in_input_order", in_order);
+    cv_result_value(run, "answers_ms", answers);
+    cv_result_num(run, "sum_of_delays_s", total_ms / 1e3);
+    cv_result_num(run, "longest_delay_s", longest / 1e3);
+}
+
+const struct cv_workload cv__wl_fetch = {
+    .name = "fetch",
+    .summary = "HTTP GETs, optionally limited by a semaphore",
+    .params = params,
+    .shape = CV_SHAPE_TASKS,
+    .plan = fetch_plan,
+    .setup = fetch_setup,
+    .task = fetch_task,
+    .finish = fetch_finish,
+    .task_done = fetch_done,
+};
