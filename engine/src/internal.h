@@ -120,6 +120,7 @@ struct cv_run {
     bool in_child;               /* this process is a forked worker (process-local) */
     uint64_t bytes_copied;       /* task arguments and results sent between processes */
     double cpu_start_s;
+    double rss_start_kb; /* resident memory when the run started */
     double cpu_s;
 
     /* deadlock detection (front-end thread only) */

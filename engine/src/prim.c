@@ -301,7 +301,6 @@ struct cv_sem {
     pthread_mutex_t mu;
     uint32_t obj;
     uint32_t count;
-    uint32_t woken;
     struct cv__waitq q;
 };
 
@@ -337,10 +336,7 @@ bool cv_sem_acquire(struct cv_ctx *ctx, struct cv_sem *s)
             ok = false;
             break;
         }
-        if (!me->in_queue) {
-            s->woken = 0;
-            front = true;
-        }
+        front = !me->in_queue; /* woken but beaten to the permit: keep our place */
     }
     if (ok) {
         if (me->in_queue)
@@ -360,11 +356,9 @@ void cv_sem_release(struct cv_ctx *ctx, struct cv_sem *s)
     cv__mu_lock(&s->mu);
     s->count++;
     cv_emit(ctx, CV_EV_SEM_RELEASE, s->obj, s->count);
-    uint32_t lane = CV_NONE;
-    if (!s->woken && s->q.head) {
-        lane = cv__waitq_pop(ctx->run, &s->q);
-        s->woken = 1;
-    }
+    /* One waiter per permit released: several permits can come free before any waiter runs,
+     * so unlike the mutex there is no "a waiter is already on its way" shortcut. */
+    uint32_t lane = cv__waitq_pop(ctx->run, &s->q);
     pthread_mutex_unlock(&s->mu);
     if (lane != CV_NONE)
         ctx->run->ops->wait->unpark(ctx->run, lane);

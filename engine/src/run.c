@@ -397,6 +397,12 @@ int cv_run_start(struct cv_run *run, char **cause)
     if (atomic_load(&run->state) != CV_RUN_CREATED)
         return usage(cause, "run already started");
     run->cpu_start_s = cpu_seconds();
+    FILE *statm = fopen("/proc/self/statm", "r");
+    unsigned long pages_total = 0, pages_rss = 0;
+    if (statm && fscanf(statm, "%lu %lu", &pages_total, &pages_rss) == 2)
+        run->rss_start_kb = (double)pages_rss * (double)sysconf(_SC_PAGESIZE) / 1024.0;
+    if (statm)
+        fclose(statm);
     run->t0_mono = cv_clock_mono_ns();
     run->t0_ticks = cv_clock_ticks();
     cv_collector_attach_rings(run->col, run->rings, run->nlanes, run->t0_ticks);

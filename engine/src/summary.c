@@ -163,6 +163,12 @@ struct cv_value *cv__summary_build(struct cv_run *run)
     cv_value_set_num(rt, "os_threads", run->os_threads);
     cv_value_set_num(rt, "os_processes", run->os_processes);
     cv_value_set_num(rt, "peak_rss_kb", (double)ru.ru_maxrss);
+    /* what the run added at its peak, per task (a connection, for the I/O scenarios) */
+    double added = (double)ru.ru_maxrss - run->rss_start_kb;
+    cv_value_set_num(rt, "memory_per_task_kb",
+                     s->tasks.submitted && added > 0 ? added / (double)s->tasks.submitted : 0);
+    cv_value_set_num(rt, "memory_per_inflight_kb",
+                     s->inflight_max && added > 0 ? added / (double)s->inflight_max : 0);
     cv_value_set_str(rt, "clock", cv_clock_source_name(cv__clock.source));
 
     struct cv_value *t = cv_value_set(root, "tasks", cv_value_obj());

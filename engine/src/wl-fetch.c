@@ -16,6 +16,7 @@ struct fetch_state {
     int32_t *status; /* per task, input order */
     int32_t *answer; /* per task: the delay the server reported, -1 unknown */
     _Atomic uint64_t bytes;
+    _Atomic uint32_t in_flight, in_flight_max; /* requests between sending and the answer */
 };
 
 static const struct cv_param_def params[] = {
@@ -105,7 +106,12 @@ static int fetch_task(struct cv_ctx *ctx, uint32_t task)
     if (st->sem && !cv_sem_acquire(ctx, st->sem))
         return -1;
     struct cv_http_result res;
+    uint32_t now = atomic_fetch_add(&st->in_flight, 1) + 1;
+    uint32_t seen = atomic_load(&st->in_flight_max);
+    while (now > seen && !atomic_compare_exchange_weak(&st->in_flight_max, &seen, now))
+        ;
     bool ok = cv_http_get(ctx, url, &res);
+    atomic_fetch_sub(&st->in_flight, 1);
     if (st->sem)
         cv_sem_release(ctx, st->sem);
     atomic_fetch_add(&st->bytes, res.bytes);
@@ -151,6 +157,7 @@ static void fetch_finish(struct cv_run *run)
             longest = st->delays[i % st->ndelays];
     }
     cv_result_num(run, "ok", ok);
+    cv_result_num(run, "in_flight_max", atomic_load(&st->in_flight_max));
     cv_result_num(run, "failed", n - ok);
     cv_result_num(run, "bytes", (double)atomic_load(&st->bytes));
     cv_result_num(run, "answers_in_input_order", in_order);

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# semaphore and c10k: a limit holds exactly; 10,000 requests in flight on one thread.
+. "$(dirname "$0")/lib.sh"
+
+for m in threads epoll; do
+    run_cv 0 run semaphore --model $m --json --check
+    check "$m: semaphore(10) over 100 requests: exactly 10 in flight at most" test "$(jqv .results.in_flight_max)" = 10
+    check "$m: all 100 answered" test "$(jqv .results.ok)" = 100
+done
+
+run_cv 0 run c10k --model epoll --json --check
+check "epoll: 10,000 requests in flight at once" test "$(jqv .results.in_flight_max)" = 10000
+check "epoll: all complete, no errors" test "$(jqv '.results.ok, .tasks.failed' | tr '\n' ' ')" = "10000 0 "
+check "epoll: one engine thread" test "$(jqv .runtime.os_threads)" = 1
+check "epoll: memory per in-flight task reported" fcmp "$(jqv .runtime.memory_per_inflight_kb) > 0"
+echo "# epoll: $(jqv .wall_s) s, $(jqv .runtime.memory_per_inflight_kb) KB per in-flight task"
+
+# asking for more sockets than the hard limit allows: a clear error, exit 3
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ]; then
+    (ulimit -Sn 1024; ulimit -Hn 1024; run_cv 3 run c10k --model epoll --set requests=5000) &&
+        check "fd limit too low: says so" grep -q "needs about 5512 open files but the system allows 1024" "$TMP/err"
+fi
+finish
