@@ -599,6 +599,12 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
     case CV_EV_DEADLOCK:
         s->deadlock = true;
         break;
+    case CV_EV_JOB_START:
+        set_state(l, CV_LANE_RUNNING, e->ts);
+        break;
+    case CV_EV_JOB_END:
+        set_state(l, base_state(p), e->ts);
+        break;
     case CV_EV_DROPS:
         l->drops += e->arg;
         s->events_dropped += e->arg;

@@ -27,6 +27,8 @@ struct cv_wait_ops {
     /* Optional: an HTTP GET that suspends the lane (else a blocking libcurl call). The URL is
      * already resolved. */
     bool (*http_get)(struct cv_ctx *ctx, const char *url, struct cv_http_result *res);
+    /* Optional: runs `ns` of CPU work on an executor while the lane waits. */
+    bool (*offload_cpu)(struct cv_ctx *ctx, uint64_t ns);
 };
 
 /* One model: one file each (model-*.c). */
@@ -48,6 +50,7 @@ extern const struct cv_model_ops cv__model_threads;
 extern const struct cv_model_ops cv__model_procs;
 extern const struct cv_model_ops cv__model_openmp;
 extern const struct cv_model_ops cv__model_epoll;
+extern const struct cv_model_ops cv__model_hybrid;
 extern const struct cv_wait_ops cv__wait_block;
 
 /* Per-lane state in shared memory. */

@@ -8,6 +8,9 @@
  * Lanes: lane 0 is the loop (it also submits), lanes 1..n are the tasks. Every lane is written by
  * this one thread. Another thread (or a signal handler) wakes a task by setting its flag and
  * writing the loop's eventfd.
+ *
+ * hybrid is the same loop plus an executor: `workers` offload threads (lanes n+1..n+w) that run
+ * cv_offload_cpu work while the task that asked waits, as run_in_executor / to_thread do.
  */
 #include "internal.h"
 
@@ -27,6 +30,14 @@
 #define TASK_RING_MANY (1u << 14)
 
 enum co_state { CO_NEW, CO_READY, CO_RUNNING, CO_PARKED, CO_DONE };
+
+struct job {
+    uint32_t lane, task;
+    uint64_t ns;
+    bool ok;
+    _Atomic int done;
+    struct job *next;
+};
 
 struct http_wait {
     CURL *easy;
@@ -59,7 +70,15 @@ struct loop {
     int epfd, evfd;
     _Atomic uint8_t *remote; /* per lane: woken from another thread */
     CURLM *multi;            /* every HTTP transfer of every task */
-    uint64_t curl_due;       /* libcurl's timer, CLOCK_MONOTONIC ns; 0 = none */
+    uint32_t ntask_lanes;    /* lanes 1..ntask_lanes are coroutines */
+    /* hybrid's executor: pool_mu protects jobs and closing */
+    pthread_mutex_t pool_mu;
+    pthread_cond_t pool_cv;
+    struct job *jobs, *jobs_tail;
+    bool closing;
+    pthread_t *pool;
+    uint32_t npool;
+    uint64_t curl_due; /* libcurl's timer, CLOCK_MONOTONIC ns; 0 = none */
 };
 
 /* One run at a time per process uses the epoll model. Read by other threads (co_unpark). */
@@ -71,15 +90,22 @@ static uint32_t task_count(const struct cv_run *run)
     return run->wl->shape == CV_SHAPE_ROLES ? run->nroles : run->ntasks;
 }
 
+static uint32_t offload_count(const struct cv_run *run)
+{
+    return run->ops->id == CV_MODEL_HYBRID ? run->workers : 0;
+}
+
 static uint32_t epoll_lanes(const struct cv_run *run)
 {
-    return 1 + task_count(run);
+    return 1 + task_count(run) + offload_count(run);
 }
 
 static void epoll_lane_name(const struct cv_run *run, uint32_t lane, char *buf, size_t n)
 {
     if (lane == 0)
         snprintf(buf, n, "loop");
+    else if (lane > task_count(run))
+        snprintf(buf, n, "offload-%u", lane - task_count(run));
     else if (run->wl->shape == CV_SHAPE_ROLES && lane - 1 < run->nroles)
         snprintf(buf, n, "%s", run->role_names[lane - 1]);
     else
@@ -88,7 +114,7 @@ static void epoll_lane_name(const struct cv_run *run, uint32_t lane, char *buf, 
 
 static size_t epoll_ring_size(const struct cv_run *run, uint32_t lane)
 {
-    if (lane == 0)
+    if (lane == 0 || lane > task_count(run))
         return run->ring_capacity;
     return task_count(run) <= 256 ? run->ring_capacity : TASK_RING_MANY;
 }
@@ -180,7 +206,7 @@ static void co_park(struct cv_ctx *ctx, uint64_t deadline_ns)
 static void co_unpark(struct cv_run *run, uint32_t lane)
 {
     struct loop *L = g_loop;
-    if (!L || lane == 0 || lane >= L->ncos)
+    if (!L || lane == 0 || lane > L->ntask_lanes)
         return;
     if (!pthread_equal(pthread_self(), L->thread)) {
         /* another thread or a signal handler: async-signal-safe hand-over */
@@ -281,8 +307,96 @@ static bool co_http_get(struct cv_ctx *ctx, const char *url, struct cv_http_resu
     return w.done && res->error == 0;
 }
 
+/* The executor */
+
+static bool co_offload_cpu(struct cv_ctx *ctx, uint64_t ns)
+{
+    struct loop *L = g_loop;
+    if (!L->npool)
+        return cv_cpu(ctx, ns);
+    struct job j = {.lane = ctx->lane, .task = ctx->task, .ns = ns};
+    pthread_mutex_lock(&L->pool_mu);
+    if (L->jobs_tail)
+        L->jobs_tail->next = &j;
+    else
+        L->jobs = &j;
+    L->jobs_tail = &j;
+    pthread_cond_signal(&L->pool_cv);
+    pthread_mutex_unlock(&L->pool_mu);
+    /* The job lives on this stack: wait for it even when stopping (it stops at a checkpoint). */
+    while (!atomic_load(&j.done))
+        co_park(ctx, 0);
+    return j.ok;
+}
+
+struct pool_arg {
+    struct loop *L;
+    uint32_t lane;
+};
+
+static void *pool_main(void *p)
+{
+    struct pool_arg *a = p;
+    struct loop *L = a->L;
+    struct cv_ctx *ctx = &L->run->ctxs[a->lane];
+    cv_emit(ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
+    pthread_mutex_lock(&L->pool_mu);
+    for (;;) {
+        while (!L->jobs && !L->closing)
+            pthread_cond_wait(&L->pool_cv, &L->pool_mu);
+        if (!L->jobs)
+            break;
+        struct job *j = L->jobs;
+        L->jobs = j->next;
+        if (!L->jobs)
+            L->jobs_tail = NULL;
+        pthread_mutex_unlock(&L->pool_mu);
+        ctx->task = j->task;
+        cv_emit(ctx, CV_EV_JOB_START, CV_NO_OBJ, j->lane);
+        j->ok = cv_cpu(ctx, j->ns);
+        cv_emit(ctx, CV_EV_JOB_END, CV_NO_OBJ, j->lane);
+        ctx->task = CV_NO_TASK;
+        uint32_t lane = j->lane;
+        atomic_store(&j->done, 1); /* j may be gone after this */
+        co_unpark(L->run, lane);
+        pthread_mutex_lock(&L->pool_mu);
+    }
+    pthread_mutex_unlock(&L->pool_mu);
+    cv_emit(ctx, CV_EV_WORKER_EXIT, CV_NO_OBJ, 0);
+    return NULL;
+}
+
+static int pool_start(struct loop *L, struct pool_arg *args)
+{
+    uint32_t n = offload_count(L->run);
+    L->pool = cv_xcalloc(n ? n : 1, sizeof *L->pool);
+    for (uint32_t i = 0; i < n; i++) {
+        args[i] = (struct pool_arg){L, L->ntask_lanes + 1 + i};
+        int err = pthread_create(&L->pool[i], NULL, pool_main, &args[i]);
+        if (err) {
+            cv_run_error(L->run, "cannot start executor thread %u: %s", i + 1, strerror(err));
+            return -1;
+        }
+        L->npool++;
+    }
+    return 0;
+}
+
+static void pool_stop(struct loop *L)
+{
+    pthread_mutex_lock(&L->pool_mu);
+    L->closing = true;
+    pthread_cond_broadcast(&L->pool_cv);
+    pthread_mutex_unlock(&L->pool_mu);
+    for (uint32_t i = 0; i < L->npool; i++)
+        pthread_join(L->pool[i], NULL);
+    free(L->pool);
+    L->pool = NULL;
+    L->npool = 0;
+}
+
 static const struct cv_wait_ops wait_co = {
-    .park = co_park, .unpark = co_unpark, .http_get = co_http_get};
+    .park = co_park, .unpark = co_unpark, .http_get = co_http_get, .offload_cpu = co_offload_cpu};
 
 /* Coroutines */
 
@@ -330,7 +444,7 @@ static void take_remote(struct loop *L)
     while (read(L->evfd, &n, sizeof n) < 0 && errno == EINTR)
         ;
     bool stopping = cv_stopping(&L->run->ctxs[0]);
-    for (uint32_t lane = 1; lane < L->ncos; lane++) {
+    for (uint32_t lane = 1; lane <= L->ntask_lanes; lane++) {
         struct co *c = &L->cos[lane];
         if (atomic_exchange(&L->remote[lane], 0) || (stopping && c->state == CO_PARKED)) {
             if (c->state == CO_PARKED)
@@ -366,7 +480,11 @@ static int poll_timeout_ms(struct loop *L)
 
 static int epoll_run(struct cv_run *run)
 {
-    struct loop L = {.run = run, .thread = pthread_self(), .ncos = run->nlanes};
+    struct loop L = {
+        .run = run, .thread = pthread_self(), .ncos = run->nlanes, .ntask_lanes = task_count(run)};
+    struct pool_arg *pool_args = cv_xcalloc(offload_count(run) + 1, sizeof *pool_args);
+    pthread_mutex_init(&L.pool_mu, NULL);
+    pthread_cond_init(&L.pool_cv, NULL);
     struct cv_ctx *loop_ctx = &run->ctxs[0];
     int rc = 0;
     L.cos = cv_xcalloc(L.ncos, sizeof *L.cos);
@@ -393,7 +511,11 @@ static int epoll_run(struct cv_run *run)
     curl_multi_setopt(L.multi, CURLMOPT_TIMERFUNCTION, curl_timer);
     curl_multi_setopt(L.multi, CURLMOPT_TIMERDATA, &L);
     g_loop = &L;
-    run->os_threads = 1;
+    if (pool_start(&L, pool_args) != 0) {
+        rc = -1;
+        cv_run_stop(run);
+    }
+    run->os_threads = 1 + L.npool;
 
     cv_emit(loop_ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
     uint32_t ntasks = task_count(run);
@@ -401,7 +523,7 @@ static int epoll_run(struct cv_run *run)
         cv_ring_record(loop_ctx->ring, CV_EV_TASK_SUBMIT, 0, t, CV_NO_OBJ, 0);
     /* create_task for every task: each starts at the loop's next turn */
     uint32_t done = 0;
-    for (uint32_t lane = 1; lane < L.ncos; lane++) {
+    for (uint32_t lane = 1; lane <= L.ntask_lanes; lane++) {
         L.cos[lane].lane = lane;
         L.cos[lane].state = CO_NEW;
         make_ready(&L, &L.cos[lane]);
@@ -465,6 +587,8 @@ static int epoll_run(struct cv_run *run)
     }
     cv_emit(loop_ctx, CV_EV_WORKER_EXIT, CV_NO_OBJ, 0);
 out:
+    pool_stop(&L);
+    free(pool_args);
     if (L.multi)
         curl_multi_cleanup(L.multi);
     g_loop = NULL;
@@ -474,6 +598,8 @@ out:
         close(L.epfd);
     if (L.evfd >= 0)
         close(L.evfd);
+    pthread_mutex_destroy(&L.pool_mu);
+    pthread_cond_destroy(&L.pool_cv);
     free(L.cos);
     free(L.ready);
     free(L.timers);
@@ -483,6 +609,15 @@ out:
 
 const struct cv_model_ops cv__model_epoll = {
     .id = CV_MODEL_EPOLL,
+    .lanes = epoll_lanes,
+    .run = epoll_run,
+    .wait = &wait_co,
+    .lane_name = epoll_lane_name,
+    .ring_size = epoll_ring_size,
+};
+
+const struct cv_model_ops cv__model_hybrid = {
+    .id = CV_MODEL_HYBRID,
     .lanes = epoll_lanes,
     .run = epoll_run,
     .wait = &wait_co,

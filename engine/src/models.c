@@ -36,6 +36,8 @@ const struct cv_model_ops *cv__model_ops(unsigned id)
         return &cv__model_openmp;
     case CV_MODEL_EPOLL:
         return &cv__model_epoll;
+    case CV_MODEL_HYBRID:
+        return &cv__model_hybrid;
     default:
         return NULL;
     }

@@ -95,6 +95,16 @@ void cv__checkpoint_slow(struct cv_ctx *ctx)
         cv__gil_yield(ctx);
 }
 
+bool cv_offload_cpu(struct cv_ctx *ctx, uint64_t ns)
+{
+    if (!ctx->wait->offload_cpu)
+        return cv_cpu(ctx, ns);
+    cv_emit(ctx, CV_EV_IO_BEGIN, CV_NO_OBJ, CV_IO_OFFLOAD);
+    bool ok = ctx->wait->offload_cpu(ctx, ns);
+    cv_emit(ctx, CV_EV_IO_END, CV_NO_OBJ, CV_IO_OFFLOAD);
+    return ok;
+}
+
 bool cv_sleep(struct cv_ctx *ctx, uint64_t ns)
 {
     cv_emit(ctx, CV_EV_IO_BEGIN, CV_NO_OBJ, CV_IO_SLEEP);

@@ -136,7 +136,10 @@ static int configure(struct cv_run *run, const struct cv_run_config *cfg, char *
                      cv_model_name(model));
     run->switch_ms = cfg->switch_ms > 0 ? cfg->switch_ms : (s->switch_ms > 0 ? s->switch_ms : 5.0);
 
-    if (run->wl->shape == CV_SHAPE_ROLES) {
+    if (run->wl->shape == CV_SHAPE_ROLES && model == CV_MODEL_HYBRID) {
+        /* roles are coroutines; workers sizes the executor */
+        run->workers = cfg->workers ? cfg->workers : (s->workers ? s->workers : 2);
+    } else if (run->wl->shape == CV_SHAPE_ROLES) {
         if (cfg->workers)
             return usage(cause,
                          "scenario %s sizes its workers by role; set them with its parameters "
@@ -256,7 +259,8 @@ int cv_run_create(const struct cv_run_config *cfg, struct cv_run **out, char **c
             rc = usage(cause, "scenario %s defines no roles", run->sc->name);
             goto fail;
         }
-        run->workers = run->nroles;
+        if (run->ops->id != CV_MODEL_HYBRID)
+            run->workers = run->nroles;
     }
     run->nlanes = run->ops->lanes(run);
     if (run->nlanes > 65535) {

@@ -34,4 +34,19 @@ check "Ctrl-C: exit 130" test "$rc" = 130
 check "Ctrl-C: within 2 s" fcmp "$(date +%s.%N) - $start < 2"
 OUT=$(cat "$TMP/int.json")
 check "Ctrl-C: both tasks cancelled" test "$(jqv .tasks.cancelled)" = 2
+# hybrid: the loop plus an executor keeps the loop responsive; plain epoll is blocked
+run_cv 0 run hybrid-offload --model epoll --set rounds=1 --json --check
+blocked=$(jqv .results.max_lateness_ms)
+run_cv 0 run hybrid-offload --model hybrid --set rounds=1 --json --check
+free=$(jqv .results.max_lateness_ms)
+echo "# ticker lateness: epoll ${blocked} ms, hybrid ${free} ms"
+check "epoll: CPU work on the loop delays the tickers by about its length" fcmp "$blocked >= 160"
+check "hybrid: the loop stays responsive" fcmp "$free < 100"
+check "hybrid: the executor's lanes did the work" \
+    fcmp "$(jqv '[.lanes[] | select(.name | startswith("offload")) | .running_s] | add') >= 0.7"
+check "hybrid: loop + 2 executor threads" test "$(jqv .runtime.os_threads)" = 3
+run_cv 0 run block-the-loop --model epoll --set ticks=10 --set block_ms=200 --json --check
+check "block-the-loop: lateness about the blocking time" fcmp "$(jqv .results.max_lateness_ms) >= 160"
+run_cv 0 run retry-backoff --model epoll --set backoff_ms=20 --json --check
+check "retries counted on the timeline" test "$(jqv .tasks.retried)" = 18
 finish

@@ -12,6 +12,7 @@
  *   io.begin/end    arg = enum cv_io_kind
  *   counter.value   arg = the value
  *   drops           arg = events lost on this lane since the previous drops event
+ *   job.start/end   an executor lane runs work for task `task` (hybrid's offload pool)
  */
 #define CV_EVENT_KINDS(X)                   \
     X(WORKER_START, "worker.start")         \
@@ -46,6 +47,8 @@
     X(LOOP_POLL_BEGIN, "loop.poll_begin")   \
     X(LOOP_POLL_END, "loop.poll_end")       \
     X(DEADLOCK, "deadlock")                 \
+    X(JOB_START, "job.start")               \
+    X(JOB_END, "job.end")                   \
     X(DROPS, "drops")
 
 enum cv_event_kind {
@@ -58,7 +61,8 @@ enum cv_event_kind {
 #define CV_IO_KINDS(X) \
     X(SLEEP, "sleep")  \
     X(HTTP, "http")    \
-    X(FILE, "file")
+    X(FILE, "file")    \
+    X(OFFLOAD, "offload")
 
 enum cv_io_kind {
 #define CV_X_ENUM(name, str) CV_IO_##name,

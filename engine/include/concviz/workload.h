@@ -67,6 +67,9 @@ static inline bool cv_stopping(struct cv_ctx *ctx)
 /* CPU work: burns `ns` nanoseconds of CPU (calibrated work units, so a preempted thread does not
  * count time it did not compute), with GIL checkpoints. Returns false if stopped early. */
 bool cv_cpu(struct cv_ctx *ctx, uint64_t ns);
+/* CPU work handed to the model's executor when it has one (hybrid: run_in_executor / to_thread),
+ * the task waiting meanwhile; elsewhere the same as cv_cpu, in place. */
+bool cv_offload_cpu(struct cv_ctx *ctx, uint64_t ns);
 /* Sleeps (an I/O wait: releases the GIL). Returns false if stopped early. */
 bool cv_sleep(struct cv_ctx *ctx, uint64_t ns);
 
