@@ -97,6 +97,9 @@ struct cv_run {
 
     uint32_t ntasks;
     uint32_t nroles;
+    uint64_t task_timeout_ns;
+    bool fail_fast;
+    _Atomic uint8_t *task_flags; /* shared, per task: CV__TASK_* */
     char (*role_names)[CV_NAME_MAX];
 
     /* shared memory */
@@ -136,6 +139,14 @@ struct cv_run {
     struct cv_value *results;
     struct cv_value *errors;
 };
+
+#define CV__TASK_CANCEL \
+    CV_TASK_CANCELLED /* do not start it; an epoll task stops at its next wait */
+#define CV__TASK_STARTED 2u
+#define CV__TASK_DONE    4u
+
+/* Cancels every task but `except` (see cv_run_set_fail_fast). */
+void cv__cancel_tasks(struct cv_run *run, uint32_t except);
 
 /* Lane and object helpers */
 static inline struct cv_lane_shared *cv__lane(struct cv_run *run, uint32_t lane)

@@ -54,6 +54,7 @@ struct co {
     bool wake_pending; /* unparked while not parked: the next park returns at once */
     uint64_t deadline; /* timed park, CLOCK_MONOTONIC ns; 0 = none */
     size_t heap_at;    /* index in the timer heap + 1, 0 = not in it */
+    uint64_t give_up;  /* wait_for: when the caller gives up on this task; 0 = never */
 };
 
 struct loop {
@@ -462,11 +463,41 @@ static void expire_timers(struct loop *L)
         make_ready(L, L->timers[0]);
 }
 
+/* wait_for: a task still running past its time is reported and cancelled at its wait. */
+static uint64_t give_up_tasks(struct loop *L)
+{
+    if (!L->run->task_timeout_ns)
+        return 0;
+    uint64_t now = cv_clock_mono_ns(), next = 0;
+    for (uint32_t lane = 1; lane <= L->ntask_lanes; lane++) {
+        struct co *c = &L->cos[lane];
+        if (!c->give_up || c->state == CO_DONE)
+            continue;
+        if (c->give_up > now) {
+            if (!next || c->give_up < next)
+                next = c->give_up;
+            continue;
+        }
+        c->give_up = 0;
+        struct cv_ctx *ctx = &L->run->ctxs[lane];
+        cv_ring_record(ctx->ring, CV_EV_TASK_TIMEOUT, (uint16_t)lane, lane - 1, CV_NO_OBJ, 0);
+        atomic_fetch_or(&L->run->task_flags[lane - 1], CV__TASK_CANCEL);
+        if (c->state == CO_PARKED)
+            make_ready(L, c);
+        else
+            c->wake_pending = true;
+    }
+    return next;
+}
+
 static int poll_timeout_ms(struct loop *L)
 {
     if (L->ready_n)
         return 0;
     uint64_t due = L->ntimers ? L->timers[0]->deadline : 0;
+    uint64_t give_up = give_up_tasks(L);
+    if (give_up && (!due || give_up < due))
+        due = give_up;
     if (L->curl_due && (!due || L->curl_due < due))
         due = L->curl_due;
     if (!due)
@@ -544,6 +575,8 @@ static int epoll_run(struct cv_run *run)
                 cv_run_stop(run);
                 continue;
             }
+            if (c->state == CO_NEW && run->task_timeout_ns)
+                c->give_up = cv_clock_mono_ns() + run->task_timeout_ns;
             c->state = CO_RUNNING;
             L.current = c;
             swapcontext(&L.loop_uc, &c->uc);
@@ -584,6 +617,7 @@ static int epoll_run(struct cv_run *run)
         if (cv_stopping(loop_ctx))
             take_remote(&L);
         expire_timers(&L);
+        give_up_tasks(&L);
     }
     cv_emit(loop_ctx, CV_EV_WORKER_EXIT, CV_NO_OBJ, 0);
 out:

@@ -6,6 +6,7 @@
 #include "internal.h"
 
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 struct pool {
@@ -46,6 +47,29 @@ static void *worker_main(void *p)
     return NULL;
 }
 
+/* future.result(timeout) for the whole batch: after the timeout, tasks not started are
+ * cancelled (they never will be) and the running ones are reported timed out; they run on. */
+static void give_up_after(struct cv_run *run, struct cv_ctx *main_ctx)
+{
+    uint64_t deadline = cv_clock_mono_ns() + run->task_timeout_ns;
+    for (;;) {
+        bool all_done = true;
+        for (uint32_t t = 0; t < run->ntasks && all_done; t++)
+            all_done = atomic_load(&run->task_flags[t]) & CV__TASK_DONE;
+        if (all_done || cv_stopping(main_ctx))
+            return;
+        if (cv_clock_mono_ns() >= deadline)
+            break;
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    for (uint32_t t = 0; t < run->ntasks; t++) {
+        uint8_t f = atomic_fetch_or(&run->task_flags[t], CV__TASK_CANCEL);
+        if ((f & CV__TASK_STARTED) && !(f & CV__TASK_DONE))
+            cv_ring_record(main_ctx->ring, CV_EV_TASK_TIMEOUT, 0, t, CV_NO_OBJ, 0);
+    }
+}
+
 static int threads_run(struct cv_run *run)
 {
     struct cv_ctx *main_ctx = &run->ctxs[0];
@@ -72,6 +96,8 @@ static int threads_run(struct cv_run *run)
         started++;
     }
     run->os_threads = 1 + started;
+    if (run->task_timeout_ns && run->wl->shape == CV_SHAPE_TASKS)
+        give_up_after(run, main_ctx);
     for (uint32_t i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
     cv_emit(main_ctx, CV_EV_WORKER_EXIT, CV_NO_OBJ, 0);

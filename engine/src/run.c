@@ -271,6 +271,13 @@ int cv_run_create(const struct cv_run_config *cfg, struct cv_run **out, char **c
     if ((rc = map_shared(run, cause)) != CV_OK)
         goto fail;
     name_lanes(run);
+    run->task_flags = cv__shm_alloc(run, cv_run_task_count(run) + 1);
+    if (!run->task_flags) {
+        rc = CV_ERR_RUNTIME;
+        if (cause)
+            *cause = cv_strdup("shared memory arena full");
+        goto fail;
+    }
     for (uint32_t i = 0; i < run->nlanes; i++)
         cv__ctx_bind(run, &run->ctxs[i], i);
     if (run->gil_on) {
@@ -319,22 +326,37 @@ int cv__run_task(struct cv_ctx *ctx, uint32_t task)
 
 int cv__run_task_arg(struct cv_ctx *ctx, uint32_t task, const void *arg, size_t len)
 {
-    const struct cv_workload *wl = ctx->run->wl;
+    struct cv_run *run = ctx->run;
+    const struct cv_workload *wl = run->wl;
     ctx->arg = arg;
     ctx->arg_len = len;
     ctx->task = task;
+    /* a task cancelled before it started never runs (Future.cancel on a queued task) */
+    if (atomic_fetch_or(&run->task_flags[task], CV__TASK_STARTED) & CV__TASK_CANCEL) {
+        cv_emit(ctx, CV_EV_TASK_CANCEL, CV_NO_OBJ, 0);
+        atomic_fetch_or(&run->task_flags[task], CV__TASK_DONE);
+        ctx->task = CV_NO_TASK;
+        return -1;
+    }
+    if (run->ops->id == CV_MODEL_EPOLL || run->ops->id == CV_MODEL_HYBRID)
+        ctx->cancel = &run->task_flags[task];
     cv_emit(ctx, CV_EV_TASK_START, CV_NO_OBJ, 0);
     if (ctx->gil)
         cv__gil_take(ctx);
     int rc = wl->shape == CV_SHAPE_ROLES ? wl->role(ctx, task) : wl->task(ctx, task);
     if (ctx->gil && ctx->gil_held)
         cv__gil_drop(ctx);
-    if (rc == 0)
+    if (rc == 0) {
         cv_emit(ctx, CV_EV_TASK_END, CV_NO_OBJ, 0);
-    else if (cv_stopping(ctx))
+    } else if (cv_stopping(ctx)) {
         cv_emit(ctx, CV_EV_TASK_CANCEL, CV_NO_OBJ, 0);
-    else
+    } else {
         cv_emit(ctx, CV_EV_TASK_FAIL, CV_NO_OBJ, (uint64_t)(-(int64_t)rc));
+        if (run->fail_fast)
+            cv__cancel_tasks(run, task);
+    }
+    atomic_fetch_or(&run->task_flags[task], CV__TASK_DONE);
+    ctx->cancel = NULL;
     ctx->task = CV_NO_TASK;
     ctx->arg = NULL;
     ctx->arg_len = 0;
@@ -600,6 +622,26 @@ bool cv_run_gil(const struct cv_run *run)
 void cv_run_set_tasks(struct cv_run *run, uint32_t ntasks)
 {
     run->ntasks = ntasks;
+}
+
+void cv_run_set_task_timeout(struct cv_run *run, uint64_t ns)
+{
+    run->task_timeout_ns = ns;
+}
+
+void cv_run_set_fail_fast(struct cv_run *run, bool on)
+{
+    run->fail_fast = on;
+}
+
+void cv__cancel_tasks(struct cv_run *run, uint32_t except)
+{
+    uint32_t n = (uint32_t)cv_run_task_count(run);
+    for (uint32_t t = 0; t < n; t++)
+        if (t != except)
+            atomic_fetch_or(&run->task_flags[t], CV__TASK_CANCEL);
+    /* epoll tasks notice at their next wait once woken */
+    cv__wake_all(run);
 }
 
 void cv_run_add_role(struct cv_run *run, const char *name)

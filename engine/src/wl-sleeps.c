@@ -13,6 +13,9 @@ struct sleeps_state {
 
 static const struct cv_param_def params[] = {
     {"sleeps_ms", CV_PARAM_STRING, "2000,500", "comma-separated sleep per task, ms", NULL, 0, 0},
+    {"timeout_ms", CV_PARAM_FLOAT, "0",
+     "give up on tasks after this long (future.result(timeout) / wait_for); 0 = never", NULL, 0,
+     3600000},
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -47,8 +50,10 @@ static int sleeps_plan(struct cv_run *run, char **cause)
 {
     uint32_t n;
     int rc = parse(cv_param_str(run, "sleeps_ms"), NULL, &n, cause);
-    if (rc == CV_OK)
+    if (rc == CV_OK) {
         cv_run_set_tasks(run, n);
+        cv_run_set_task_timeout(run, (uint64_t)(cv_param_num(run, "timeout_ms") * 1e6));
+    }
     return rc;
 }
 

@@ -100,6 +100,14 @@ void cv_summary_write_text(const struct cv_value *summary, FILE *out);
 
 /* For workloads: sizing, parameters and results. */
 void cv_run_set_tasks(struct cv_run *run, uint32_t ntasks);
+/* The caller gives up on tasks after `ns` (future.result(timeout) / asyncio.wait_for): tasks not
+ * started by then are cancelled; running ones are reported timed out and, under epoll, cancelled
+ * at their next wait (under threads they run on). 0 = no timeout. */
+void cv_run_set_task_timeout(struct cv_run *run, uint64_t ns);
+/* A failing task cancels its siblings (TaskGroup): queued ones never start; under epoll the
+ * running ones are cancelled at their next wait. Otherwise the others run on (gather with
+ * return_exceptions). */
+void cv_run_set_fail_fast(struct cv_run *run, bool on);
 void cv_run_add_role(struct cv_run *run, const char *name);
 int64_t cv_param_int(const struct cv_run *run, const char *key);
 double cv_param_num(const struct cv_run *run, const char *key);

@@ -20,6 +20,8 @@ struct cv_wait_ops;
 #define CV_ATTN_STOP 1u /* the run is being stopped: return soon */
 #define CV_ATTN_GIL  2u /* another thread asked for the GIL */
 
+#define CV_TASK_CANCELLED 1u /* bit in a task's flags (cv_ctx.cancel) */
+
 /* One lane's context. Owned by the model; workloads only pass it back to the calls below. */
 struct cv_ctx {
     _Atomic uint32_t *attention; /* non-zero when cv_checkpoint has work to do */
@@ -28,7 +30,10 @@ struct cv_ctx {
     const struct cv_wait_ops *wait;
     struct cv_gil *gil; /* non-NULL under --gil */
     void *model_data;
-    void *http;    /* this lane's libcurl handle (blocking models) */
+    void *http; /* this lane's libcurl handle (blocking models) */
+    /* The current task's cancel flag where the model can cancel a running task (epoll: at its
+     * next wait); NULL where running tasks run on (threads, like Python's). */
+    _Atomic uint8_t *cancel;
     uint32_t task; /* current task id, or CV_NO_TASK */
     uint16_t lane;
     bool gil_held;
@@ -50,18 +55,19 @@ void cv__checkpoint_slow(struct cv_ctx *ctx);
 
 /* Call often in CPU loops (every microsecond or so): hands the GIL over when asked and notices a
  * stop. Returns true when the run is stopping and the task should return. */
-static inline bool cv_checkpoint(struct cv_ctx *ctx)
-{
-    if (__builtin_expect(atomic_load_explicit(ctx->attention, memory_order_relaxed) != 0, 0)) {
-        cv__checkpoint_slow(ctx);
-        return (atomic_load_explicit(ctx->attention, memory_order_relaxed) & CV_ATTN_STOP) != 0;
-    }
-    return false;
-}
-
+/* True when the run is stopping or the current task was cancelled. */
 static inline bool cv_stopping(struct cv_ctx *ctx)
 {
-    return (atomic_load_explicit(ctx->attention, memory_order_relaxed) & CV_ATTN_STOP) != 0;
+    return (atomic_load_explicit(ctx->attention, memory_order_relaxed) & CV_ATTN_STOP) != 0 ||
+           (ctx->cancel &&
+            (atomic_load_explicit(ctx->cancel, memory_order_relaxed) & CV_TASK_CANCELLED));
+}
+
+static inline bool cv_checkpoint(struct cv_ctx *ctx)
+{
+    if (__builtin_expect(atomic_load_explicit(ctx->attention, memory_order_relaxed) != 0, 0))
+        cv__checkpoint_slow(ctx);
+    return cv_stopping(ctx);
 }
 
 /* CPU work: burns `ns` nanoseconds of CPU (calibrated work units, so a preempted thread does not
