@@ -27,8 +27,9 @@ struct cv_wait_ops {
     /* Optional: an HTTP GET that suspends the lane (else a blocking libcurl call). The URL is
      * already resolved. */
     bool (*http_get)(struct cv_ctx *ctx, const char *url, struct cv_http_result *res);
-    /* Optional: runs `ns` of CPU work on an executor while the lane waits. */
-    bool (*offload_cpu)(struct cv_ctx *ctx, uint64_t ns);
+    /* Optional: runs fn(ctx, arg) on an executor lane while this lane waits (the executor's
+     * ctx is passed, for its events); returns fn's result. */
+    bool (*offload)(struct cv_ctx *ctx, bool (*fn)(struct cv_ctx *, void *), void *arg);
 };
 
 /* One model: one file each (model-*.c). */

@@ -33,7 +33,8 @@ enum co_state { CO_NEW, CO_READY, CO_RUNNING, CO_PARKED, CO_DONE };
 
 struct job {
     uint32_t lane, task;
-    uint64_t ns;
+    bool (*fn)(struct cv_ctx *, void *);
+    void *arg;
     bool ok;
     _Atomic int done;
     struct job *next;
@@ -310,12 +311,12 @@ static bool co_http_get(struct cv_ctx *ctx, const char *url, struct cv_http_resu
 
 /* The executor */
 
-static bool co_offload_cpu(struct cv_ctx *ctx, uint64_t ns)
+static bool co_offload(struct cv_ctx *ctx, bool (*fn)(struct cv_ctx *, void *), void *arg)
 {
     struct loop *L = g_loop;
     if (!L->npool)
-        return cv_cpu(ctx, ns);
-    struct job j = {.lane = ctx->lane, .task = ctx->task, .ns = ns};
+        return fn(ctx, arg); /* plain epoll: on the loop itself */
+    struct job j = {.lane = ctx->lane, .task = ctx->task, .fn = fn, .arg = arg};
     pthread_mutex_lock(&L->pool_mu);
     if (L->jobs_tail)
         L->jobs_tail->next = &j;
@@ -354,7 +355,7 @@ static void *pool_main(void *p)
         pthread_mutex_unlock(&L->pool_mu);
         ctx->task = j->task;
         cv_emit(ctx, CV_EV_JOB_START, CV_NO_OBJ, j->lane);
-        j->ok = cv_cpu(ctx, j->ns);
+        j->ok = j->fn(ctx, j->arg);
         cv_emit(ctx, CV_EV_JOB_END, CV_NO_OBJ, j->lane);
         ctx->task = CV_NO_TASK;
         uint32_t lane = j->lane;
@@ -397,7 +398,7 @@ static void pool_stop(struct loop *L)
 }
 
 static const struct cv_wait_ops wait_co = {
-    .park = co_park, .unpark = co_unpark, .http_get = co_http_get, .offload_cpu = co_offload_cpu};
+    .park = co_park, .unpark = co_unpark, .http_get = co_http_get, .offload = co_offload};
 
 /* Coroutines */
 

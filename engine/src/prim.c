@@ -10,10 +10,13 @@
  */
 #include "internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* CPU work units: a dependent multiply-add chain, calibrated once per process. */
 
@@ -95,14 +98,111 @@ void cv__checkpoint_slow(struct cv_ctx *ctx)
         cv__gil_yield(ctx);
 }
 
+static bool cpu_job(struct cv_ctx *ctx, void *arg)
+{
+    return cv_cpu(ctx, *(uint64_t *)arg);
+}
+
 bool cv_offload_cpu(struct cv_ctx *ctx, uint64_t ns)
 {
-    if (!ctx->wait->offload_cpu)
+    if (!ctx->wait->offload)
         return cv_cpu(ctx, ns);
     cv_emit(ctx, CV_EV_IO_BEGIN, CV_NO_OBJ, CV_IO_OFFLOAD);
-    bool ok = ctx->wait->offload_cpu(ctx, ns);
+    bool ok = ctx->wait->offload(ctx, cpu_job, &ns);
     cv_emit(ctx, CV_EV_IO_END, CV_NO_OBJ, CV_IO_OFFLOAD);
     return ok;
+}
+
+/* Blocking file I/O: a thread blocks (GIL released); an event loop has no asynchronous file
+ * I/O, so under hybrid the executor does it (asyncio.to_thread) and under plain epoll it blocks
+ * the loop. */
+struct file_job {
+    const char *path;
+    const void *wdata;
+    void *rbuf;
+    size_t len, cap, got;
+    int err;
+};
+
+static bool file_write_job(struct cv_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    struct file_job *j = arg;
+    int fd = open(j->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        j->err = errno;
+        return false;
+    }
+    size_t done = 0;
+    while (done < j->len) {
+        ssize_t w = write(fd, (const char *)j->wdata + done, j->len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            j->err = w < 0 ? errno : EIO;
+            close(fd);
+            return false;
+        }
+        done += (size_t)w;
+    }
+    if (fsync(fd) != 0)
+        j->err = errno;
+    if (close(fd) != 0 && !j->err)
+        j->err = errno;
+    return j->err == 0;
+}
+
+static bool file_read_job(struct cv_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    struct file_job *j = arg;
+    int fd = open(j->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        j->err = errno;
+        return false;
+    }
+    j->got = 0;
+    for (;;) {
+        ssize_t r = read(fd, (char *)j->rbuf + j->got, j->cap - j->got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            j->err = errno;
+        if (r <= 0 || (j->got += (size_t)r) == j->cap)
+            break;
+    }
+    close(fd);
+    return j->err == 0;
+}
+
+static bool file_op(struct cv_ctx *ctx, bool (*fn)(struct cv_ctx *, void *), struct file_job *j)
+{
+    cv_emit(ctx, CV_EV_IO_BEGIN, CV_NO_OBJ, CV_IO_FILE);
+    bool ok;
+    if (ctx->wait->offload) {
+        ok = ctx->wait->offload(ctx, fn, j);
+    } else {
+        cv__wait_begin(ctx);
+        ok = fn(ctx, j);
+    }
+    cv_emit(ctx, CV_EV_IO_END, CV_NO_OBJ, CV_IO_FILE);
+    if (!ctx->wait->offload)
+        cv__wait_end(ctx);
+    return ok;
+}
+
+int cv_file_write(struct cv_ctx *ctx, const char *path, const void *data, size_t len)
+{
+    struct file_job j = {.path = path, .wdata = data, .len = len};
+    return file_op(ctx, file_write_job, &j) ? 0 : -(j.err ? j.err : EIO);
+}
+
+int cv_file_read(struct cv_ctx *ctx, const char *path, void *buf, size_t cap, size_t *len)
+{
+    struct file_job j = {.path = path, .rbuf = buf, .cap = cap};
+    bool ok = file_op(ctx, file_read_job, &j);
+    *len = j.got;
+    return ok ? 0 : -(j.err ? j.err : EIO);
 }
 
 bool cv_sleep(struct cv_ctx *ctx, uint64_t ns)

@@ -76,6 +76,11 @@ bool cv_cpu(struct cv_ctx *ctx, uint64_t ns);
 /* CPU work handed to the model's executor when it has one (hybrid: run_in_executor / to_thread),
  * the task waiting meanwhile; elsewhere the same as cv_cpu, in place. */
 bool cv_offload_cpu(struct cv_ctx *ctx, uint64_t ns);
+/* Writes a file and fsyncs it / reads up to cap bytes of one. Blocking file I/O: under hybrid the
+ * executor does it (asyncio.to_thread); under plain epoll it blocks the loop. Return 0 or
+ * -errno. */
+int cv_file_write(struct cv_ctx *ctx, const char *path, const void *data, size_t len);
+int cv_file_read(struct cv_ctx *ctx, const char *path, void *buf, size_t cap, size_t *len);
 /* Sleeps (an I/O wait: releases the GIL). Returns false if stopped early. */
 bool cv_sleep(struct cv_ctx *ctx, uint64_t ns);
 

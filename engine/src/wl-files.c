@@ -1,0 +1,119 @@
+/* files: every task writes its own file (fsync'd, so the disk really waits), reads it back and
+ * checks it. Files go to a fresh directory under $TMPDIR (or /tmp), removed afterwards. */
+#include "internal.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct files_state {
+    char dir[256];
+    uint32_t size;
+    _Atomic uint32_t verified;
+    _Atomic uint64_t written;
+};
+
+static const struct cv_param_def params[] = {
+    {"files", CV_PARAM_INT, "1000", "files (one task each)", NULL, 1, 100000},
+    {"size_kb", CV_PARAM_INT, "256", "size of each file, KiB", NULL, 1, 65536},
+    {NULL, 0, NULL, NULL, NULL, 0, 0},
+};
+
+static int files_plan(struct cv_run *run, char **cause)
+{
+    (void)cause;
+    cv_run_set_tasks(run, (uint32_t)cv_param_int(run, "files"));
+    return CV_OK;
+}
+
+static int files_setup(struct cv_run *run, char **cause)
+{
+    struct files_state *st = cv_shared_alloc(run, sizeof *st);
+    if (!st)
+        return CV_ERR_RUNTIME;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(st->dir, sizeof st->dir, "%s/concviz-files-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(st->dir)) {
+        if (cause)
+            *cause = cv_strdup_printf("cannot make a directory for the files in %s",
+                                      tmp && *tmp ? tmp : "/tmp");
+        return CV_ERR_RUNTIME;
+    }
+    st->size = (uint32_t)cv_param_int(run, "size_kb") * 1024u;
+    cv_run_set_workload_state(run, st);
+    return CV_OK;
+}
+
+static void fill(uint8_t *p, size_t n, uint32_t task)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull * (task + 1);
+    for (size_t i = 0; i < n; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        p[i] = (uint8_t)(x >> 56);
+    }
+}
+
+static int files_task(struct cv_ctx *ctx, uint32_t task)
+{
+    struct files_state *st = cv_run_workload_state(ctx->run);
+    char path[320];
+    snprintf(path, sizeof path, "%s/file-%u", st->dir, task);
+    uint8_t *data = malloc(st->size), *back = malloc(st->size);
+    int rc = -1;
+    size_t got = 0;
+    if (data && back) {
+        fill(data, st->size, task);
+        if (cv_file_write(ctx, path, data, st->size) == 0) {
+            atomic_fetch_add(&st->written, st->size);
+            if (cv_file_read(ctx, path, back, st->size, &got) == 0 && got == st->size &&
+                !memcmp(data, back, st->size)) {
+                atomic_fetch_add(&st->verified, 1);
+                rc = 0;
+            }
+        }
+    }
+    free(data);
+    free(back);
+    return rc == 0 || cv_stopping(ctx) ? rc : -2;
+}
+
+static void files_finish(struct cv_run *run)
+{
+    struct files_state *st = cv_run_workload_state(run);
+    /* the files are checked once more from outside the tasks, then removed */
+    uint32_t on_disk = 0;
+    DIR *d = opendir(st->dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", st->dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        if (f) {
+            fseek(f, 0, SEEK_END);
+            on_disk += ftell(f) == (long)st->size;
+            fclose(f);
+        }
+        unlink(path);
+    }
+    if (d)
+        closedir(d);
+    rmdir(st->dir);
+    cv_result_num(run, "verified", atomic_load(&st->verified));
+    cv_result_num(run, "files_on_disk", on_disk);
+    cv_result_num(run, "bytes_written", (double)atomic_load(&st->written));
+}
+
+const struct cv_workload cv__wl_files = {
+    .name = "files",
+    .summary = "write, fsync, read back and check many files",
+    .params = params,
+    .shape = CV_SHAPE_TASKS,
+    .plan = files_plan,
+    .setup = files_setup,
+    .task = files_task,
+    .finish = files_finish,
+};
