@@ -19,6 +19,9 @@ enum tui_exit {
 /* Prints "concviz: message" on stderr; returns `code`. */
 int tui_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Parses a whole decimal number in [lo, hi] (no sign, nothing after it). */
+bool tui_parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out);
+
 /* The directories searched for scenario names, NULL-terminated. */
 const char *const *tui_scenario_dirs(void);
 /* Resolves and loads a scenario by name or path; prints the error and returns NULL on failure. */

@@ -51,19 +51,6 @@ void tui_run_usage(FILE *out)
           out);
 }
 
-static bool parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    if (!*s || *s == '-')
-        return false;
-    unsigned long v = strtoul(s, &end, 10);
-    if (*end || errno || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
 static int parse(int argc, char **argv, struct run_opts *o)
 {
     enum { O_GIL = 256, O_NOGIL, O_SWITCH, O_HEADLESS, O_JSON, O_CHECK, O_RING };
@@ -99,7 +86,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
             break;
         }
         case 'w':
-            if (!parse_uint(optarg, 1, 4096, &v))
+            if (!tui_parse_ulong(optarg, 1, 4096, &v))
                 return tui_fail(TUI_EXIT_USAGE,
                                 "--workers must be a whole number from 1 to 4096, not '%s'",
                                 optarg);
@@ -142,7 +129,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
             o->quiet = true;
             break;
         case O_RING:
-            if (!parse_uint(optarg, 64, 1ul << 24, &v))
+            if (!tui_parse_ulong(optarg, 64, 1ul << 24, &v))
                 return tui_fail(TUI_EXIT_USAGE,
                                 "--ring-size must be a whole number from 64 to 16777216, not '%s'",
                                 optarg);

@@ -39,19 +39,6 @@ static void serve_usage(FILE *out)
           out);
 }
 
-static bool parse_ul(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    if (!*s || *s == '-')
-        return false;
-    unsigned long v = strtoul(s, &end, 10);
-    if (*end || errno || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
 int tui_cmd_serve(int argc, char **argv)
 {
     enum { O_FOR = 256, O_MAX };
@@ -69,16 +56,16 @@ int tui_cmd_serve(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":p:h", longs, NULL)) != -1) {
         switch (c) {
         case 'p':
-            if (!parse_ul(optarg, 0, 65535, &port))
+            if (!tui_parse_ulong(optarg, 0, 65535, &port))
                 return tui_fail(TUI_EXIT_USAGE, "--port must be 0 to 65535, not '%s'", optarg);
             break;
         case O_FOR:
-            if (!parse_ul(optarg, 1, 86400 * 365, &seconds))
+            if (!tui_parse_ulong(optarg, 1, 86400 * 365, &seconds))
                 return tui_fail(TUI_EXIT_USAGE, "--for must be a whole number of seconds, not '%s'",
                                 optarg);
             break;
         case O_MAX:
-            if (!parse_ul(optarg, 1, 1ul << 40, &max_requests))
+            if (!tui_parse_ulong(optarg, 1, 1ul << 40, &max_requests))
                 return tui_fail(TUI_EXIT_USAGE,
                                 "--max-requests must be a positive number, not '%s'", optarg);
             break;

@@ -204,6 +204,12 @@ void cv__http_easy_options(void *easy, struct cv_ctx *ctx);
 /* Fills a result from a finished transfer (code: its CURLcode). */
 void cv__http_fill(struct cv_http_result *res, void *easy, int code);
 
+/* Helpers shared by workloads (wl-common.c) */
+uint64_t cv__isqrt(uint64_t n);
+/* Sleeps `ticks` times for tick_ns, keeping in *max_late the latest a wake-up came. Returns false
+ * if stopped. */
+bool cv__ticker(struct cv_ctx *ctx, uint32_t ticks, uint64_t tick_ns, _Atomic uint64_t *max_late);
+
 /* Summary building (summary.c) */
 struct cv_value *cv__summary_build(struct cv_run *run);
 

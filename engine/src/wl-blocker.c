@@ -61,16 +61,7 @@ static int blocker_role(struct cv_ctx *ctx, uint32_t role)
         atomic_store(&st->blocked_ns, cv_clock_mono_ns() - t0);
         return ok ? 0 : -1;
     }
-    for (uint32_t i = 0; i < st->ticks; i++) {
-        uint64_t due = cv_clock_mono_ns() + st->tick_ns;
-        if (!cv_sleep(ctx, st->tick_ns))
-            return -1;
-        uint64_t now = cv_clock_mono_ns(), late = now > due ? now - due : 0;
-        uint64_t seen = atomic_load(&st->max_late_ns);
-        while (late > seen && !atomic_compare_exchange_weak(&st->max_late_ns, &seen, late))
-            ;
-    }
-    return 0;
+    return cv__ticker(ctx, st->ticks, st->tick_ns, &st->max_late_ns) ? 0 : -1;
 }
 
 static void blocker_finish(struct cv_run *run)

@@ -92,11 +92,7 @@ static int factorize_task(struct cv_ctx *ctx, uint32_t task)
     if (len != sizeof n)
         return -1;
     memcpy(&n, arg, sizeof n);
-    uint64_t limit = (uint64_t)sqrtl((long double)n);
-    while (limit * limit > n)
-        limit--;
-    while ((limit + 1) * (limit + 1) <= n)
-        limit++;
+    uint64_t limit = cv__isqrt(n);
     struct factor_result r = {0, n};
     for (uint64_t d = 1; d <= limit; d++) {
         if (n % d == 0) {

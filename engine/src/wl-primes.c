@@ -87,11 +87,7 @@ static int is_prime(struct cv_ctx *ctx, uint64_t n)
         return 0;
     if (n % 2 == 0)
         return n == 2;
-    uint64_t limit = (uint64_t)sqrtl((long double)n);
-    while (limit * limit > n)
-        limit--;
-    while ((limit + 1) * (limit + 1) <= n)
-        limit++;
+    uint64_t limit = cv__isqrt(n);
     uint64_t k = 0;
     for (uint64_t d = 3; d <= limit; d += 2) {
         if (n % d == 0)
