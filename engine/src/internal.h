@@ -206,6 +206,10 @@ void cv__http_fill(struct cv_http_result *res, void *easy, int code);
 
 /* Helpers shared by workloads (wl-common.c) */
 uint64_t cv__isqrt(uint64_t n);
+/* Parses a list of whole numbers in [lo, hi] separated by commas or spaces into out (at most
+ * max); returns how many, or -1 with *cause "KEY: ..." (caller frees). */
+int cv__parse_list(const char *key, const char *text, uint64_t lo, uint64_t hi, uint64_t *out,
+                   uint32_t max, char **cause);
 /* Sleeps `ticks` times for tick_ns, keeping in *max_late the latest a wake-up came. Returns false
  * if stopped. */
 bool cv__ticker(struct cv_ctx *ctx, uint32_t ticks, uint64_t tick_ns, _Atomic uint64_t *max_late);

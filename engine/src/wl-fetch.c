@@ -31,26 +31,12 @@ static const struct cv_param_def params[] = {
 
 static int parse_delays(const char *text, struct fetch_state *st, char **cause)
 {
-    char *copy = cv_strdup(text), *save = NULL;
-    st->ndelays = 0;
-    for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-        char *end;
-        long v = strtol(t, &end, 10);
-        if (*end || v < 0 || v > 60000 || st->ndelays == MAX_DELAYS) {
-            if (cause)
-                *cause = cv_strdup_printf("delays_ms: '%s' is not a delay from 0 to 60000 ms", t);
-            free(copy);
-            return CV_ERR_USAGE;
-        }
-        st->delays[st->ndelays++] = (uint32_t)v;
-    }
-    free(copy);
-    if (!st->ndelays) {
-        if (cause)
-            *cause = cv_strdup("delays_ms: give at least one delay");
-        return CV_ERR_USAGE;
-    }
-    return CV_OK;
+    uint64_t v[MAX_DELAYS];
+    int n = cv__parse_list("delays_ms", text, 0, 60000, v, MAX_DELAYS, cause);
+    st->ndelays = n > 0 ? (uint32_t)n : 0;
+    for (int i = 0; i < n; i++)
+        st->delays[i] = (uint32_t)v[i];
+    return n > 0 ? CV_OK : CV_ERR_USAGE;
 }
 
 static int fetch_plan(struct cv_run *run, char **cause)

@@ -26,33 +26,9 @@ static const struct cv_param_def params[] = {
 
 static int parse_numbers(const char *text, struct primes_state *st, char **cause)
 {
-    char *copy = cv_strdup(text), *save = NULL;
-    st->nnumbers = 0;
-    for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-        char *end;
-        unsigned long long v = strtoull(t, &end, 10);
-        char *msg = NULL;
-        if (*end || v < 2)
-            msg = cv_strdup_printf("numbers: '%s' is not a whole number >= 2", t);
-        else if (st->nnumbers == MAX_NUMBERS)
-            msg = cv_strdup_printf("numbers: at most %d numbers", MAX_NUMBERS);
-        if (msg) {
-            if (cause)
-                *cause = msg;
-            else
-                free(msg);
-            free(copy);
-            return CV_ERR_USAGE;
-        }
-        st->numbers[st->nnumbers++] = v;
-    }
-    free(copy);
-    if (st->nnumbers == 0) {
-        if (cause)
-            *cause = cv_strdup("numbers: give at least one number");
-        return CV_ERR_USAGE;
-    }
-    return CV_OK;
+    int n = cv__parse_list("numbers", text, 2, 1ull << 60, st->numbers, MAX_NUMBERS, cause);
+    st->nnumbers = n > 0 ? (uint32_t)n : 0;
+    return n > 0 ? CV_OK : CV_ERR_USAGE;
 }
 
 static int primes_plan(struct cv_run *run, char **cause)
