@@ -54,6 +54,7 @@ bench: build
 	cmake --build $(BUILD) --target benchmarks
 	./$(BUILD)/tests/bench/bench_record
 	./$(BUILD)/tests/bench/bench_models
+	./$(BUILD)/tests/bench/bench_io
 
 format:
 	clang-format -i engine/include/concviz/*.h engine/src/*.[ch] tui/*.[ch] tests/*/*.[ch]
