@@ -194,6 +194,9 @@ int cv__run_task(struct cv_ctx *ctx, uint32_t task);
 /* The same with the task's argument already at hand (a forked worker read it from a pipe). */
 int cv__run_task_arg(struct cv_ctx *ctx, uint32_t task, const void *arg, size_t len);
 void cv__wake_all(struct cv_run *run);
+/* The main lane starts and submits every task (or role) at once, as executor.submit in a loop
+ * or create_task for each does. */
+void cv__submit_all(struct cv_run *run);
 
 /* HTTP (http.c) */
 int cv__http_setup(struct cv_run *run, char **cause);

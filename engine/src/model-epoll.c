@@ -549,10 +549,8 @@ static int epoll_run(struct cv_run *run)
     }
     run->os_threads = 1 + L.npool;
 
-    cv_emit(loop_ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
+    cv__submit_all(run);
     uint32_t ntasks = task_count(run);
-    for (uint32_t t = 0; t < ntasks; t++)
-        cv_ring_record(loop_ctx->ring, CV_EV_TASK_SUBMIT, 0, t, CV_NO_OBJ, 0);
     /* create_task for every task: each starts at the loop's next turn */
     uint32_t done = 0;
     for (uint32_t lane = 1; lane <= L.ntask_lanes; lane++) {

@@ -25,9 +25,7 @@ static omp_sched_t schedule_kind(const char *name)
 static int omp_run(struct cv_run *run)
 {
     struct cv_ctx *main_ctx = &run->ctxs[0];
-    cv_emit(main_ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
-    for (uint32_t i = 0; i < run->ntasks; i++)
-        cv_ring_record(main_ctx->ring, CV_EV_TASK_SUBMIT, 0, i, CV_NO_OBJ, 0);
+    cv__submit_all(run);
     omp_set_schedule(schedule_kind(cv_param_str(run, "schedule")), (int)cv_param_int(run, "chunk"));
     int64_t n = run->ntasks;
     int team = 0;

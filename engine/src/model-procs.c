@@ -386,10 +386,7 @@ static int procs_run(struct cv_run *run)
     sigaddset(&pipe_set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
 
-    cv_emit(main_ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
-    uint32_t submitted = pool ? run->ntasks : run->nroles;
-    for (uint32_t i = 0; i < submitted; i++)
-        cv_ring_record(main_ctx->ring, CV_EV_TASK_SUBMIT, 0, i, CV_NO_OBJ, 0);
+    cv__submit_all(run);
     uint32_t started = 0;
     int rc = 0;
     for (uint32_t i = 0; i < n; i++) {

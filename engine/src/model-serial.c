@@ -11,9 +11,7 @@ static int serial_run(struct cv_run *run)
 {
     struct cv_ctx *ctx = &run->ctxs[0];
     run->os_threads = 1;
-    cv_emit(ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
-    for (uint32_t i = 0; i < run->ntasks; i++)
-        cv_ring_record(ctx->ring, CV_EV_TASK_SUBMIT, ctx->lane, i, CV_NO_OBJ, 0);
+    cv__submit_all(run);
     for (uint32_t i = 0; i < run->ntasks; i++) {
         if (cv_stopping(ctx))
             cv_ring_record(ctx->ring, CV_EV_TASK_CANCEL, ctx->lane, i, CV_NO_OBJ, 0);

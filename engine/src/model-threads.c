@@ -80,10 +80,7 @@ static int threads_run(struct cv_run *run)
     int rc = 0;
     uint32_t started = 0;
 
-    cv_emit(main_ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
-    uint32_t submitted = run->wl->shape == CV_SHAPE_ROLES ? run->nroles : run->ntasks;
-    for (uint32_t i = 0; i < submitted; i++)
-        cv_ring_record(main_ctx->ring, CV_EV_TASK_SUBMIT, 0, i, CV_NO_OBJ, 0);
+    cv__submit_all(run);
     for (uint32_t i = 0; i < n; i++) {
         args[i] = (struct worker_arg){&pool, i + 1};
         int err = pthread_create(&tids[i], NULL, worker_main, &args[i]);

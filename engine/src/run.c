@@ -387,6 +387,15 @@ void cv_task_result(struct cv_ctx *ctx, const void *data, size_t len)
     ctx->out_len = len;
 }
 
+void cv__submit_all(struct cv_run *run)
+{
+    struct cv_ctx *main_ctx = &run->ctxs[0];
+    cv_emit(main_ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
+    uint32_t n = (uint32_t)cv_run_task_count(run);
+    for (uint32_t i = 0; i < n; i++)
+        cv_ring_record(main_ctx->ring, CV_EV_TASK_SUBMIT, 0, i, CV_NO_OBJ, 0);
+}
+
 void cv__wake_all(struct cv_run *run)
 {
     for (uint32_t i = 0; i < run->nlanes; i++)

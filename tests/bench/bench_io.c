@@ -22,6 +22,7 @@
  * Medians of RUNS runs each. Also printed: the load average and how many child processes were
  * left at the end (should be 0).
  */
+#include "bench_util.h"
 #include "concviz/concviz.h"
 #include "concviz/httpd.h"
 #include "concviz/run.h"
@@ -254,45 +255,6 @@ static const struct cv_workload wl_pingpong = {
 
 /* ---- engine runs ---- */
 
-/* Writes `body` to a temporary INI file and loads it; NULL (with a message) on failure. */
-static struct cv_scenario *load_scenario(const char *body)
-{
-    char path[] = "/tmp/cv_bench_io_XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        fprintf(stderr, "bench_io: mkstemp: %s\n", strerror(errno));
-        return NULL;
-    }
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        close(fd);
-        unlink(path);
-        return NULL;
-    }
-    fputs(body, f);
-    fclose(f);
-    struct cv_scenario *sc = NULL;
-    char *cause = NULL;
-    if (cv_scenario_load(path, &sc, &cause) != CV_OK) {
-        fprintf(stderr, "bench_io: scenario: %s\n", cause ? cause : "?");
-        free(cause);
-        sc = NULL;
-    }
-    unlink(path);
-    return sc;
-}
-
-static double summary_num(const struct cv_value *sum, const char *path)
-{
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", path);
-    const struct cv_value *cur = sum;
-    for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok && cur;
-         tok = strtok_r(NULL, ".", &save))
-        cur = cv_value_child(cur, tok);
-    return cur && cur->type == CV_VAL_NUM ? cur->num : NAN;
-}
-
 struct engine_run {
     double wall_s, mem_per_inflight_kb, peak_rss_kb, inflight_max, dropped, ok;
 };
@@ -323,17 +285,17 @@ static bool engine_run(const struct cv_scenario *sc, int model, unsigned workers
         return false;
     }
     struct cv_value *sum = cv_run_summary(run, false, NULL);
-    out->wall_s = summary_num(sum, "wall_s");
-    out->mem_per_inflight_kb = summary_num(sum, "runtime.memory_per_inflight_kb");
-    out->peak_rss_kb = summary_num(sum, "runtime.peak_rss_kb");
-    out->inflight_max = summary_num(sum, "inflight_max");
-    out->dropped = summary_num(sum, "events.dropped");
-    double completed = summary_num(sum, "tasks.completed");
+    out->wall_s = bench_summary_num(sum, "wall_s");
+    out->mem_per_inflight_kb = bench_summary_num(sum, "runtime.memory_per_inflight_kb");
+    out->peak_rss_kb = bench_summary_num(sum, "runtime.peak_rss_kb");
+    out->inflight_max = bench_summary_num(sum, "inflight_max");
+    out->dropped = bench_summary_num(sum, "events.dropped");
+    double completed = bench_summary_num(sum, "tasks.completed");
     uint64_t want = cv_run_task_count(run);
     if (ok_key) {
         char path[64];
         snprintf(path, sizeof path, "results.%s", ok_key);
-        out->ok = summary_num(sum, path);
+        out->ok = bench_summary_num(sum, path);
     }
     cv_value_free(sum);
     cv_run_destroy(run);
@@ -402,7 +364,7 @@ static void measure_memory(struct memcase *m, size_t nm)
                  "workload = bench_sleep\nmodels = epoll threads\n\n"
                  "[params]\ntasks = %u\nsleep_ms = %d\n",
                  m[k].tasks, SLEEP_MS);
-        struct cv_scenario *sc = load_scenario(body);
+        struct cv_scenario *sc = bench_load_scenario("bench_io", body);
         for (int i = 0; i < RUNS; i++) {
             if (sc)
                 memory_run_forked(sc, &m[k], i);
@@ -434,7 +396,7 @@ static void measure_switch(struct switchcase *s, size_t ns)
              "workload = bench_pingpong\nmodels = epoll threads\n\n"
              "[params]\nround_trips = %u\ncapacity = 1\n",
              ROUND_TRIPS);
-    struct cv_scenario *sc = load_scenario(body);
+    struct cv_scenario *sc = bench_load_scenario("bench_io", body);
     for (size_t k = 0; k < ns; k++)
         s[k].dropped = 0;
     for (int i = 0; i < RUNS; i++)
@@ -533,7 +495,7 @@ static void measure_rps(struct rps *r)
              "workload = fetch\nmodels = epoll threads\n\n"
              "[params]\nurl = http://127.0.0.1:%u/get\nrequests = %u\nconcurrency = %u\n",
              proc.port, REQUESTS, CONCURRENCY);
-    struct cv_scenario *sc = load_scenario(body);
+    struct cv_scenario *sc = bench_load_scenario("bench_io", body);
     char *config = write_curl_config(proc.port);
     if (!config)
         fprintf(stderr, "bench_io: cannot write the curl config\n");

@@ -29,6 +29,7 @@
  * (other processes on a small machine inflate every figure), and how many child processes were
  * left at the end (should be 0).
  */
+#include "bench_util.h"
 #include "concviz/concviz.h"
 #include "concviz/run.h"
 #include "concviz/scenario.h"
@@ -149,45 +150,6 @@ static const struct cv_workload wl_empty = {
 
 /* ---- engine runs ---- */
 
-/* Writes `body` to a temporary INI file and loads it; NULL (with a message) on failure. */
-static struct cv_scenario *load_scenario(const char *body)
-{
-    char path[] = "/tmp/cv_bench_models_XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        fprintf(stderr, "bench_models: mkstemp: %s\n", strerror(errno));
-        return NULL;
-    }
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        close(fd);
-        unlink(path);
-        return NULL;
-    }
-    fputs(body, f);
-    fclose(f);
-    struct cv_scenario *sc = NULL;
-    char *cause = NULL;
-    if (cv_scenario_load(path, &sc, &cause) != CV_OK) {
-        fprintf(stderr, "bench_models: scenario: %s\n", cause ? cause : "?");
-        free(cause);
-        sc = NULL;
-    }
-    unlink(path);
-    return sc;
-}
-
-static double summary_num(const struct cv_value *sum, const char *path)
-{
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", path);
-    const struct cv_value *cur = sum;
-    for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok && cur;
-         tok = strtok_r(NULL, ".", &save))
-        cur = cv_value_child(cur, tok);
-    return cur && cur->type == CV_VAL_NUM ? cur->num : NAN;
-}
-
 struct engine_run {
     double wall_s;  /* the summary's wall_s */
     double outer_s; /* cv_run_start .. cv_run_finish */
@@ -223,11 +185,11 @@ static bool engine_run(const struct cv_scenario *sc, int model, unsigned workers
     }
     struct cv_value *sum = cv_run_summary(run, false, NULL);
     out->outer_s = t1 - t0;
-    out->wall_s = summary_num(sum, "wall_s");
-    out->cpu_s = summary_num(sum, "cpu_s");
-    out->completed = summary_num(sum, "tasks.completed");
-    out->dropped = summary_num(sum, "events.dropped");
-    out->prime_results = summary_num(sum, "results.prime_results");
+    out->wall_s = bench_summary_num(sum, "wall_s");
+    out->cpu_s = bench_summary_num(sum, "cpu_s");
+    out->completed = bench_summary_num(sum, "tasks.completed");
+    out->dropped = bench_summary_num(sum, "events.dropped");
+    out->prime_results = bench_summary_num(sum, "results.prime_results");
     uint64_t want = cv_run_task_count(run);
     cv_value_free(sum);
     cv_run_destroy(run);
@@ -480,7 +442,7 @@ static void measure_dispatch(struct dispatch *d)
              "workload = bench_empty\nmodels = serial threads procs openmp\n\n"
              "[params]\ntasks = %u\nschedule = dynamic\nchunk = 1\n",
              d->tasks);
-    struct cv_scenario *sc = load_scenario(body);
+    struct cv_scenario *sc = bench_load_scenario("bench_models", body);
     if (!sc)
         return;
     double eng[DISPATCH_RUNS], outer[DISPATCH_RUNS], base[DISPATCH_RUNS], dropped = 0;
@@ -587,7 +549,7 @@ static void measure_distortion(struct distortion *d, size_t nd)
     static const char body[] =
         "[scenario]\nname = bench_primes\ntitle = primes\nlesson = distortion\n"
         "workload = primes\nmodels = serial threads\n\n[params]\nrepeat = 4\n";
-    struct cv_scenario *sc = load_scenario(body);
+    struct cv_scenario *sc = bench_load_scenario("bench_models", body);
     for (size_t k = 0; k < nd; k++) {
         d[k].dropped = 0;
         d[k].verdicts_match = sc != NULL;

@@ -5,6 +5,18 @@
 
 no_children_of() { ! pgrep -P "$1" >/dev/null; }
 
+# kill_a_worker PID WAIT: once PID has a child, waits WAIT seconds, kill -9s that child and
+# sets $victim to its pid
+kill_a_worker() {
+    victim=""
+    for _ in $(seq 50); do
+        victim=$(pgrep -P "$1" | head -1) && [ -n "$victim" ] && break
+        sleep 0.1
+    done
+    sleep "$2"
+    kill -9 "$victim"
+}
+
 # counter-race across processes
 run_cv 0 run counter-race --model procs --set iterations=300000 --json --check
 check "procs none: loses updates across processes" fcmp "$(jqv .results.lost_updates) > 0"
@@ -27,13 +39,7 @@ set +e
 "$CONCVIZ" run cpu-primes --model procs --json >"$TMP/kill.json" 2>"$TMP/kill.err" &
 pid=$!
 set -e
-victim=""
-for _ in $(seq 50); do
-    victim=$(pgrep -P $pid | head -1) && [ -n "$victim" ] && break
-    sleep 0.1
-done
-sleep 0.3
-kill -9 "$victim"
+kill_a_worker $pid 0.3
 start=$(date +%s.%N)
 set +e
 wait $pid
@@ -55,13 +61,7 @@ set +e
 "$CONCVIZ" run "$TMP/survive.ini" --model procs --set repeat=12 --json >"$TMP/survive.json" 2>"$TMP/survive.err" &
 pid=$!
 set -e
-victim=""
-for _ in $(seq 50); do
-    victim=$(pgrep -P $pid | head -1) && [ -n "$victim" ] && break
-    sleep 0.1
-done
-sleep 0.2
-kill -9 "$victim"
+kill_a_worker $pid 0.2
 set +e
 wait $pid
 rc=$?
