@@ -20,13 +20,13 @@ done
 run_cv 0 run counter-race --model openmp --set iterations=200000 --json --check
 check "openmp none: loses updates" fcmp "$(jqv .results.lost_updates) > 0"
 
-# CPU speedup with 2 workers: procs and openmp at least 1.6x serial (best of 3 runs each)
+# CPU speedup with 2 workers: procs and openmp at least 1.6x serial
 best_wall 3 cpu-primes --model serial --set repeat=12; serial=$BEST
-best_wall 3 cpu-primes --model procs --workers 2 --set repeat=12; procs=$BEST
-best_wall 3 cpu-primes --model openmp --workers 2 --set repeat=12; omp=$BEST
-echo "# cpu-primes best of 3: serial ${serial}s, procs ${procs}s, openmp ${omp}s"
-check "procs x2 at least 1.6x faster than serial" fcmp "$serial / $procs >= 1.6"
-check "openmp x2 at least 1.6x faster than serial" fcmp "$serial / $omp >= 1.6"
+speedup_at_least 1.6 "$serial" cpu-primes --model procs --workers 2 --set repeat=12; procs=$SPEEDUP
+speedup_at_least 1.6 "$serial" cpu-primes --model openmp --workers 2 --set repeat=12; omp=$SPEEDUP
+echo "# cpu-primes: serial ${serial}s (best of 3); speedup procs ${procs}x, openmp ${omp}x"
+check "procs x2 at least 1.6x faster than serial" fcmp "$procs >= 1.6"
+check "openmp x2 at least 1.6x faster than serial" fcmp "$omp >= 1.6"
 p1=$(run_cv 0 run cpu-primes --model procs --set repeat=2 --json && jqc .results.primes)
 p2=$(run_cv 0 run cpu-primes --model openmp --set repeat=2 --json && jqc .results.primes)
 check "procs and openmp find the same primes" test "$p1" = "$p2" -a -n "$p1"
