@@ -19,6 +19,7 @@
 #define HELD_MAX         8
 #define GRACE_NS         2000000u /* events younger than this may still be in flight */
 #define TASK_TRACK_LIMIT (1u << 24)
+#define TL_WIDTH0        1000000u /* first timeline bucket width: 1 ms */
 
 static const char *const state_names[] = {
 #define CV_X_NAME(name, str) str,
@@ -64,6 +65,17 @@ struct lane_priv {
     struct held held[HELD_MAX];
 };
 
+/* A lane's timeline: the state of each closed bucket, absolute buckets [first, first + n), and the
+ * time per state in the open bucket first + n. */
+struct lane_tl {
+    uint8_t *b;
+    uint64_t first;
+    uint32_t n, cap;
+    bool started;
+    uint64_t open_end; /* when the open bucket ends */
+    uint64_t acc[CV_LANE__COUNT];
+};
+
 struct objref {
     int8_t kind; /* -1 = undeclared */
     uint32_t index;
@@ -83,6 +95,8 @@ struct cv_collector {
     struct cv_lane_stats *lanes;
     struct lane_priv *lp;
     struct cv_lane_stats *view; /* lanes with open states counted, for snapshots */
+    struct lane_tl *tl;
+    uint64_t tl_width; /* ns per timeline bucket; doubles to keep CV_TIMELINE_MAX per lane */
 
     size_t nobjs;
     struct objref *objs;
@@ -116,6 +130,7 @@ struct cv_collector {
 struct cv_collector *cv_collector_create(size_t store_capacity)
 {
     struct cv_collector *c = cv_xcalloc(1, sizeof *c);
+    c->tl_width = TL_WIDTH0;
     c->store_cap = store_capacity ? store_capacity : DEFAULT_STORE;
     /* Huge pages where the kernel offers them: a million events would otherwise cost ~8k page
      * faults on first touch, a third of the drain time. */
@@ -145,6 +160,9 @@ void cv_collector_destroy(struct cv_collector *c)
     free(c->lanes);
     free(c->lp);
     free(c->view);
+    for (size_t i = 0; i < c->nlanes; i++)
+        free(c->tl[i].b);
+    free(c->tl);
     free(c->objs);
     free(c->locks);
     free(c->lockp);
@@ -166,9 +184,11 @@ static void ensure_lane(struct cv_collector *c, uint32_t lane)
     c->lanes = cv_xrealloc(c->lanes, n * sizeof *c->lanes);
     c->lp = cv_xrealloc(c->lp, n * sizeof *c->lp);
     c->view = cv_xrealloc(c->view, n * sizeof *c->view);
+    c->tl = cv_xrealloc(c->tl, n * sizeof *c->tl);
     for (size_t i = c->nlanes; i < n; i++) {
         memset(&c->lanes[i], 0, sizeof c->lanes[i]);
         memset(&c->lp[i], 0, sizeof c->lp[i]);
+        memset(&c->tl[i], 0, sizeof c->tl[i]);
         c->lanes[i].state = CV_LANE_OFF;
         c->lanes[i].current_task = CV_NONE;
         c->lanes[i].waiting_on = CV_NONE;
@@ -272,12 +292,109 @@ static struct task_rec *task_of(struct cv_collector *c, uint32_t task)
     return &c->tasks[task];
 }
 
-static void set_state(struct cv_lane_stats *l, enum cv_lane_state st, uint64_t ts)
+/* The state a bucket shows: the one it spent most time in; on a tie, the first in panel order. */
+static uint8_t tl_pick(const uint64_t *acc)
+{
+    unsigned best = CV_LANE_OFF;
+    for (unsigned s = 0; s < CV_LANE__COUNT; s++)
+        if (acc[s] > acc[best] || (acc[s] == acc[best] && acc[s] && s < best))
+            best = s;
+    return (uint8_t)best;
+}
+
+/* Merging two buckets into one of twice the width: a wait or a run outranks idle and off. */
+static uint8_t tl_merge(uint8_t a, uint8_t b)
+{
+    if (a == b || b == CV_LANE_OFF)
+        return a;
+    if (a == CV_LANE_OFF || a == CV_LANE_IDLE)
+        return b;
+    return a;
+}
+
+/* Doubles the bucket width of every lane: bucket k becomes k / 2. */
+static void tl_coarsen(struct cv_collector *c)
+{
+    for (size_t i = 0; i < c->nlanes; i++) {
+        struct lane_tl *t = &c->tl[i];
+        if (!t->started)
+            continue;
+        uint64_t open = t->first + t->n, nfirst = t->first / 2, nopen = open / 2;
+        uint32_t nn = 0;
+        for (uint32_t k = 0; k < t->n; k++) {
+            uint64_t at = (t->first + k) / 2 - nfirst;
+            if (at >= nn) {
+                t->b[at] = t->b[k];
+                nn = (uint32_t)at + 1;
+            } else {
+                t->b[at] = tl_merge(t->b[at], t->b[k]);
+            }
+        }
+        if (nn && nfirst + nn > nopen) { /* the closed half of the new open bucket */
+            nn--;
+            t->acc[t->b[nn]] += c->tl_width;
+        }
+        t->first = nfirst;
+        t->n = nn;
+        t->open_end = (nfirst + nn + 1) * c->tl_width * 2;
+    }
+    c->tl_width *= 2;
+}
+
+static void tl_push(struct lane_tl *t, uint8_t st)
+{
+    if (t->n == t->cap) { /* grows as the lane lives, up to CV_TIMELINE_MAX */
+        t->cap = t->cap ? 2 * t->cap : 64;
+        t->b = cv_xrealloc(t->b, t->cap);
+    }
+    t->b[t->n++] = st;
+}
+
+/* Adds [t0, t1) in state st to lane i's timeline. */
+static void tl_add(struct cv_collector *c, size_t i, enum cv_lane_state st, uint64_t t0,
+                   uint64_t t1)
+{
+    struct lane_tl *t = &c->tl[i];
+    if (__builtin_expect(t->started && t1 < t->open_end && t0 < t1, 1)) {
+        t->acc[st] += t1 - (t0 > t->open_end - c->tl_width ? t0 : t->open_end - c->tl_width);
+        return; /* within the open bucket: the common case */
+    }
+    if (!t->started) {
+        if (st == CV_LANE_OFF || t0 >= t1)
+            return; /* not started yet */
+        t->started = true;
+        t->first = t0 / c->tl_width;
+    }
+    while (t0 < t1) {
+        uint64_t w = c->tl_width, end = (t->first + t->n + 1) * w;
+        if (t0 < end - w)
+            t0 = end - w; /* never before the open bucket */
+        uint64_t upto = t1 < end ? t1 : end;
+        t->acc[st] += upto - t0;
+        t0 = upto;
+        if (t0 < end)
+            break;
+        if (t->n == CV_TIMELINE_MAX) {
+            tl_coarsen(c); /* the open bucket now ends later */
+            continue;
+        }
+        uint8_t pick = tl_pick(t->acc);
+        memset(t->acc, 0, sizeof t->acc);
+        tl_push(t, pick);
+        for (; t1 - t0 >= c->tl_width && t->n < CV_TIMELINE_MAX; t0 += c->tl_width)
+            tl_push(t, (uint8_t)st); /* whole buckets in one state */
+    }
+    t->open_end = (t->first + t->n + 1) * c->tl_width;
+}
+
+static void set_state(struct cv_collector *c, struct cv_lane_stats *l, enum cv_lane_state st,
+                      uint64_t ts)
 {
     if (ts < l->since_ns)
         ts = l->since_ns;
     if (l->state != CV_LANE_OFF)
         l->state_ns[l->state] += ts - l->since_ns;
+    tl_add(c, (size_t)(l - c->lanes), l->state, l->since_ns, ts);
     l->state = st;
     l->since_ns = ts;
 }
@@ -347,16 +464,16 @@ static void task_finished(struct cv_collector *c, struct cv_lane_stats *l, struc
     if (p->in_task && l->current_task == e->task) {
         p->in_task = false;
         l->current_task = CV_NONE;
-        set_state(l, CV_LANE_IDLE, e->ts);
+        set_state(c, l, CV_LANE_IDLE, e->ts);
     }
 }
 
-static void wait_begin(struct cv_lane_stats *l, struct lane_priv *p, enum cv_lane_state st,
-                       const struct cv_event *e)
+static void wait_begin(struct cv_collector *c, struct cv_lane_stats *l, struct lane_priv *p,
+                       enum cv_lane_state st, const struct cv_event *e)
 {
     l->waiting_on = e->obj;
     p->wait_since = e->ts;
-    set_state(l, st, e->ts);
+    set_state(c, l, st, e->ts);
 }
 
 static void acquired(struct cv_collector *c, struct cv_lane_stats *l, struct lane_priv *p,
@@ -392,7 +509,7 @@ static void acquired(struct cv_collector *c, struct cv_lane_stats *l, struct lan
     held_push(p, e->obj, e->ts);
     if (waited)
         l->waiting_on = CV_NONE;
-    set_state(l, base_state(p), e->ts);
+    set_state(c, l, base_state(p), e->ts);
 }
 
 static void released(struct cv_collector *c, struct lane_priv *p, const struct cv_event *e)
@@ -450,13 +567,13 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
 
     switch ((enum cv_event_kind)e->kind) {
     case CV_EV_WORKER_START:
-        set_state(l, base_state(p), e->ts);
+        set_state(c, l, base_state(p), e->ts);
         break;
     case CV_EV_WORKER_EXIT:
-        set_state(l, CV_LANE_OFF, e->ts);
+        set_state(c, l, CV_LANE_OFF, e->ts);
         break;
     case CV_EV_WORKER_DEAD:
-        set_state(l, CV_LANE_DEAD, e->ts);
+        set_state(c, l, CV_LANE_DEAD, e->ts);
         break;
     case CV_EV_TASK_SUBMIT: {
         struct task_rec *t = task_of(c, e->task);
@@ -480,7 +597,7 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
         l->tasks++;
         l->current_task = e->task;
         p->in_task = true;
-        set_state(l, CV_LANE_RUNNING, e->ts);
+        set_state(c, l, CV_LANE_RUNNING, e->ts);
         break;
     }
     case CV_EV_TASK_END:
@@ -512,7 +629,7 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
                                 : e->kind == CV_EV_SEM_WAIT ? CV_LANE_SEM_WAIT
                                 : e->kind == CV_EV_GIL_WAIT ? CV_LANE_GIL_WAIT
                                                             : CV_LANE_BARRIER;
-        wait_begin(l, p, st, e);
+        wait_begin(c, l, p, st, e);
         break;
     }
     case CV_EV_LOCK_ACQUIRE:
@@ -548,7 +665,7 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
             }
         }
         p->push_wait = push;
-        wait_begin(l, p, CV_LANE_QUEUE_WAIT, e);
+        wait_begin(c, l, p, CV_LANE_QUEUE_WAIT, e);
         break;
     }
     case CV_EV_QUEUE_PUSH:
@@ -573,15 +690,15 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
                     q->consumers_waiting--;
             }
             l->waiting_on = CV_NONE;
-            set_state(l, base_state(p), e->ts);
+            set_state(c, l, base_state(p), e->ts);
         }
         break;
     }
     case CV_EV_IO_BEGIN:
-        set_state(l, CV_LANE_IO, e->ts);
+        set_state(c, l, CV_LANE_IO, e->ts);
         break;
     case CV_EV_IO_END:
-        set_state(l, base_state(p), e->ts);
+        set_state(c, l, base_state(p), e->ts);
         break;
     case CV_EV_COUNTER_VALUE:
         if (e->obj < c->nobjs && c->objs[e->obj].kind == CV_OBJ_COUNTER) {
@@ -591,19 +708,19 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
         }
         break;
     case CV_EV_LOOP_POLL_BEGIN:
-        set_state(l, CV_LANE_IDLE, e->ts);
+        set_state(c, l, CV_LANE_IDLE, e->ts);
         break;
     case CV_EV_LOOP_POLL_END:
-        set_state(l, CV_LANE_RUNNING, e->ts);
+        set_state(c, l, CV_LANE_RUNNING, e->ts);
         break;
     case CV_EV_DEADLOCK:
         s->deadlock = true;
         break;
     case CV_EV_JOB_START:
-        set_state(l, CV_LANE_RUNNING, e->ts);
+        set_state(c, l, CV_LANE_RUNNING, e->ts);
         break;
     case CV_EV_JOB_END:
-        set_state(l, base_state(p), e->ts);
+        set_state(c, l, base_state(p), e->ts);
         break;
     case CV_EV_DROPS:
         l->drops += e->arg;
@@ -749,7 +866,7 @@ void cv_collector_finish(struct cv_collector *c, uint64_t end_ns)
 {
     for (size_t i = 0; i < c->nlanes; i++)
         if (c->lanes[i].state != CV_LANE_OFF && c->lanes[i].state != CV_LANE_DEAD)
-            set_state(&c->lanes[i], CV_LANE_OFF, end_ns);
+            set_state(c, &c->lanes[i], CV_LANE_OFF, end_ns);
     c->finished = true;
     c->snap.now_ns = end_ns;
 }
@@ -766,7 +883,11 @@ const struct cv_snapshot *cv_collector_snapshot(struct cv_collector *c, uint64_t
         struct cv_lane_stats *v = &c->view[i];
         if (v->state != CV_LANE_OFF && now_ns > v->since_ns)
             v->state_ns[v->state] += now_ns - v->since_ns;
+        v->timeline = c->tl[i].b;
+        v->timeline_first = c->tl[i].first;
+        v->timeline_n = c->tl[i].started ? c->tl[i].n : 0;
     }
+    s->timeline_bucket_ns = c->tl_width;
     for (size_t i = 0; i < c->nqueues; i++) {
         c->queues[i].series = c->queuep[i].series;
         c->queues[i].nseries = c->queuep[i].n;

@@ -377,6 +377,7 @@ int cv_httpd_spawn(uint16_t port, struct cv_httpd_proc *out, char **cause)
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        prctl(PR_SET_NAME, "cv:httpd");
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(1);

@@ -5,9 +5,11 @@
 
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "concviz/collector.h"
 #include "concviz/httpd.h"
@@ -28,8 +30,11 @@ struct cv_wait_ops {
      * already resolved. */
     bool (*http_get)(struct cv_ctx *ctx, const char *url, struct cv_http_result *res);
     /* Optional: runs fn(ctx, arg) on an executor lane while this lane waits (the executor's
-     * ctx is passed, for its events); returns fn's result. */
-    bool (*offload)(struct cv_ctx *ctx, bool (*fn)(struct cv_ctx *, void *), void *arg);
+     * ctx is passed, for its events); returns fn's result. argsz > 0 says the argument is flat
+     * (no pointers), so its bytes may be copied to an executor process and back; 0 says it
+     * can only run where this address space is. */
+    bool (*offload)(struct cv_ctx *ctx, bool (*fn)(struct cv_ctx *, void *), void *arg,
+                    size_t argsz);
 };
 
 /* One model: one file each (model-*.c). */
@@ -194,6 +199,16 @@ int cv__run_task(struct cv_ctx *ctx, uint32_t task);
 /* The same with the task's argument already at hand (a forked worker read it from a pipe). */
 int cv__run_task_arg(struct cv_ctx *ctx, uint32_t task, const void *arg, size_t len);
 void cv__wake_all(struct cv_run *run);
+
+/* Forked workers (child.c). Whole writes: 0 or -1. Whole reads: 1 complete, 0 end of file before
+ * anything, -1 error or a short message. */
+int cv__write_all(int fd, const void *p, size_t n);
+int cv__read_all(int fd, void *p, size_t n);
+void cv__close_fd(int *fd); /* closes *fd if open, sets it to -1 */
+/* A child's set-up after fork: named cv:LANE, dies with its parent, leaves Ctrl-C to it,
+ * restores the signal mask `old`. */
+void cv__child_setup(struct cv_run *run, uint32_t lane, pid_t parent, const sigset_t *old);
+const char *cv__signal_name(int sig);
 /* The main lane starts and submits every task (or role) at once, as executor.submit in a loop
  * or create_task for each does. */
 void cv__submit_all(struct cv_run *run);

@@ -9,18 +9,25 @@
  * this one thread. Another thread (or a signal handler) wakes a task by setting its flag and
  * writing the loop's eventfd.
  *
- * hybrid is the same loop plus an executor: `workers` offload threads (lanes n+1..n+w) that run
- * cv_offload_cpu work while the task that asked waits, as run_in_executor / to_thread do.
+ * hybrid is the same loop plus an executor: `workers` offload lanes (n+1..n+w) that run
+ * cv_offload_cpu work while the task that asked waits, as run_in_executor / to_thread do. With
+ * `offload = threads` (the default) they are threads taking jobs from a list; with
+ * `offload = procs` they are forked processes (a ProcessPoolExecutor): each job's function and
+ * its flat argument go down a pipe, the result and the argument come back up another, every
+ * byte counted as pickling would be, and the loop watches the return pipes with epoll.
  */
 #include "internal.h"
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -28,6 +35,9 @@
 /* Events per task lane. A ring is touched only as far as its lane writes, so a big one costs
  * address space, not memory; thousands of tasks get smaller ones to keep even that modest. */
 #define TASK_RING_MANY (1u << 14)
+#define XARG_MAX       64                  /* largest argument a job may carry to a process */
+#define XPROC_TAG      (UINT64_C(1) << 40) /* epoll data of an executor process's return pipe */
+#define XSTOP_GRACE_NS 2000000000ull       /* then executor processes still running are killed */
 
 enum co_state { CO_NEW, CO_READY, CO_RUNNING, CO_PARKED, CO_DONE };
 
@@ -35,9 +45,32 @@ struct job {
     uint32_t lane, task;
     bool (*fn)(struct cv_ctx *, void *);
     void *arg;
+    size_t argsz;
     bool ok;
     _Atomic int done;
     struct job *next;
+};
+
+/* hybrid with offload = procs: one executor process */
+struct xproc {
+    pid_t pid;
+    int to, from; /* the loop's ends of its pipes, -1 when closed */
+    uint32_t lane;
+    struct job *job; /* running there, NULL when idle */
+    bool gone;       /* reaped */
+};
+
+/* What goes down the pipe; the function pointer is valid in the child (fork keeps the image). */
+struct xmsg {
+    bool (*fn)(struct cv_ctx *, void *);
+    uint32_t lane, task, argsz, reserved;
+    unsigned char arg[XARG_MAX];
+};
+
+struct xreply {
+    int32_t ok;
+    uint32_t reserved;
+    unsigned char arg[XARG_MAX];
 };
 
 struct http_wait {
@@ -80,6 +113,9 @@ struct loop {
     bool closing;
     pthread_t *pool;
     uint32_t npool;
+    struct xproc *xprocs; /* offload = procs; then jobs is used by the loop thread alone */
+    uint32_t nxprocs;
+    bool failed;       /* an executor process died or refused work: the run fails */
     uint64_t curl_due; /* libcurl's timer, CLOCK_MONOTONIC ns; 0 = none */
 };
 
@@ -311,24 +347,235 @@ static bool co_http_get(struct cv_ctx *ctx, const char *url, struct cv_http_resu
 
 /* The executor */
 
-static bool co_offload(struct cv_ctx *ctx, bool (*fn)(struct cv_ctx *, void *), void *arg)
+static void xproc_dispatch(struct loop *L);
+
+static bool co_offload(struct cv_ctx *ctx, bool (*fn)(struct cv_ctx *, void *), void *arg,
+                       size_t argsz)
 {
     struct loop *L = g_loop;
-    if (!L->npool)
+    if (!L->npool && !L->nxprocs)
         return fn(ctx, arg); /* plain epoll: on the loop itself */
-    struct job j = {.lane = ctx->lane, .task = ctx->task, .fn = fn, .arg = arg};
-    pthread_mutex_lock(&L->pool_mu);
-    if (L->jobs_tail)
-        L->jobs_tail->next = &j;
-    else
-        L->jobs = &j;
-    L->jobs_tail = &j;
-    pthread_cond_signal(&L->pool_cv);
-    pthread_mutex_unlock(&L->pool_mu);
+    struct job j = {.lane = ctx->lane, .task = ctx->task, .fn = fn, .arg = arg, .argsz = argsz};
+    if (L->nxprocs) {
+        if (!argsz || argsz > XARG_MAX) {
+            cv_run_error(L->run,
+                         "task %u: this work (file I/O) holds pointers and cannot be sent to an "
+                         "executor process; use --set offload=threads",
+                         ctx->task);
+            L->failed = true;
+            cv_run_stop(L->run);
+            return false;
+        }
+        if (L->jobs_tail)
+            L->jobs_tail->next = &j;
+        else
+            L->jobs = &j;
+        L->jobs_tail = &j;
+        xproc_dispatch(L);
+    } else {
+        pthread_mutex_lock(&L->pool_mu);
+        if (L->jobs_tail)
+            L->jobs_tail->next = &j;
+        else
+            L->jobs = &j;
+        L->jobs_tail = &j;
+        pthread_cond_signal(&L->pool_cv);
+        pthread_mutex_unlock(&L->pool_mu);
+    }
     /* The job lives on this stack: wait for it even when stopping (it stops at a checkpoint). */
     while (!atomic_load(&j.done))
         co_park(ctx, 0);
     return j.ok;
+}
+
+/* The executor as processes (offload = procs). Everything here runs on the loop thread. */
+
+static void xproc_child(struct cv_run *run, uint32_t lane, int in, int out)
+{
+    struct cv_ctx *ctx = &run->ctxs[lane];
+    ctx->wait = &cv__wait_block; /* no loop in here: a wait blocks this process */
+    cv_emit(ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
+    struct xmsg m;
+    while (cv__read_all(in, &m, sizeof m) == 1) {
+        struct xreply r = {0};
+        ctx->task = m.task;
+        cv_emit(ctx, CV_EV_JOB_START, CV_NO_OBJ, m.lane);
+        r.ok = m.fn(ctx, m.arg);
+        cv_emit(ctx, CV_EV_JOB_END, CV_NO_OBJ, m.lane);
+        ctx->task = CV_NO_TASK;
+        memcpy(r.arg, m.arg, sizeof r.arg);
+        if (cv__write_all(out, &r, sizeof r) != 0)
+            break;
+    }
+    cv_emit(ctx, CV_EV_WORKER_EXIT, CV_NO_OBJ, 0);
+    _exit(0);
+}
+
+/* Forks the executor processes before the loop makes its own descriptors. */
+static int xproc_start(struct loop *L)
+{
+    struct cv_run *run = L->run;
+    uint32_t n = offload_count(run);
+    L->xprocs = cv_xcalloc(n, sizeof *L->xprocs);
+    for (uint32_t i = 0; i < n; i++) {
+        struct xproc *x = &L->xprocs[i];
+        x->lane = L->ntask_lanes + 1 + i;
+        x->to = x->from = -1;
+        int down[2], up[2];
+        if (pipe2(down, O_CLOEXEC) != 0)
+            goto fail;
+        if (pipe2(up, O_CLOEXEC) != 0) {
+            close(down[0]);
+            close(down[1]);
+            goto fail;
+        }
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        pid_t parent = getpid();
+        pid_t pid = fork();
+        if (pid == 0) {
+            cv__child_setup(run, x->lane, parent, &old);
+            for (uint32_t k = 0; k < i; k++) {
+                close(L->xprocs[k].to);
+                close(L->xprocs[k].from);
+            }
+            close(down[1]);
+            close(up[0]);
+            xproc_child(run, x->lane, down[0], up[1]);
+        }
+        int err = errno;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        close(down[0]);
+        close(up[1]);
+        if (pid < 0) {
+            close(down[1]);
+            close(up[0]);
+            errno = err;
+            goto fail;
+        }
+        x->pid = pid;
+        x->to = down[1];
+        x->from = up[0];
+        L->nxprocs++;
+    }
+    return 0;
+fail:
+    cv_run_error(run, "cannot start executor process %u: %s", L->nxprocs + 1, strerror(errno));
+    return -1;
+}
+
+static void job_finish(struct loop *L, struct job *j, bool ok)
+{
+    j->ok = ok;
+    atomic_store(&j->done, 1);
+    co_unpark(L->run, j->lane); /* j may be gone after this */
+}
+
+/* Hands queued jobs to idle executor processes; fails them when none is left. */
+static void xproc_dispatch(struct loop *L)
+{
+    uint32_t alive = 0;
+    for (uint32_t i = 0; i < L->nxprocs; i++) {
+        struct xproc *x = &L->xprocs[i];
+        if (x->gone)
+            continue;
+        alive++;
+        if (x->job || !L->jobs)
+            continue;
+        struct job *j = L->jobs;
+        L->jobs = j->next;
+        if (!L->jobs)
+            L->jobs_tail = NULL;
+        struct xmsg m = {
+            .fn = j->fn, .lane = j->lane, .task = j->task, .argsz = (uint32_t)j->argsz};
+        memcpy(m.arg, j->arg, j->argsz);
+        x->job = j;
+        L->run->bytes_copied += sizeof m;
+        /* A failed write means the process died; its pipe's end-of-file reports that. */
+        cv__write_all(x->to, &m, sizeof m);
+    }
+    while (!alive && L->jobs) {
+        struct job *j = L->jobs;
+        L->jobs = j->next;
+        if (!L->jobs)
+            L->jobs_tail = NULL;
+        job_finish(L, j, false);
+    }
+}
+
+/* An executor process's return pipe is readable: a result, or its end. */
+static void xproc_readable(struct loop *L, uint32_t i)
+{
+    struct xproc *x = &L->xprocs[i];
+    struct xreply r;
+    if (cv__read_all(x->from, &r, sizeof r) == 1 && x->job) {
+        struct job *j = x->job;
+        x->job = NULL;
+        L->run->bytes_copied += sizeof r;
+        memcpy(j->arg, r.arg, j->argsz);
+        job_finish(L, j, r.ok != 0);
+        xproc_dispatch(L);
+        return;
+    }
+    /* end of file: the process is gone */
+    epoll_ctl(L->epfd, EPOLL_CTL_DEL, x->from, NULL);
+    cv__close_fd(&x->from);
+    cv__close_fd(&x->to);
+    int status = 0;
+    while (waitpid(x->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    x->gone = true;
+    struct cv_run *run = L->run;
+    struct cv_ctx *ctx = &run->ctxs[x->lane]; /* the child is gone: the loop may write its lane */
+    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    if (!sig && !x->job)
+        return; /* it left after the stop */
+    cv_emit(ctx, CV_EV_WORKER_DEAD, CV_NO_OBJ, (uint64_t)sig);
+    char what[96];
+    if (sig)
+        snprintf(what, sizeof what, "was killed by signal %d (SIG%s)", sig, cv__signal_name(sig));
+    else
+        snprintf(what, sizeof what, "exited with status %d", WEXITSTATUS(status));
+    if (x->job)
+        cv_run_error(run, "%s (pid %d) %s while running work for task %u", run->lanes[x->lane].name,
+                     (int)x->pid, what, x->job->task);
+    else
+        cv_run_error(run, "%s (pid %d) %s", run->lanes[x->lane].name, (int)x->pid, what);
+    L->failed = true;
+    cv_run_stop(run);
+    if (x->job) {
+        struct job *j = x->job;
+        x->job = NULL;
+        job_finish(L, j, false);
+    }
+    xproc_dispatch(L);
+}
+
+/* Closes the job pipes (each process then leaves), kills what is still running after the grace
+ * period, and reaps every one. */
+static void xproc_stop(struct loop *L)
+{
+    for (uint32_t i = 0; i < L->nxprocs; i++)
+        cv__close_fd(&L->xprocs[i].to);
+    uint64_t start = cv_clock_mono_ns();
+    for (uint32_t i = 0; i < L->nxprocs; i++) {
+        struct xproc *x = &L->xprocs[i];
+        while (!x->gone) {
+            pid_t r = waitpid(x->pid, NULL, WNOHANG);
+            if (r == x->pid || (r < 0 && errno != EINTR)) {
+                x->gone = true;
+                break;
+            }
+            if (cv_clock_mono_ns() - start > XSTOP_GRACE_NS)
+                kill(x->pid, SIGKILL);
+            usleep(1000);
+        }
+        cv__close_fd(&x->from);
+    }
+    free(L->xprocs);
+    L->xprocs = NULL;
+    L->nxprocs = 0;
 }
 
 struct pool_arg {
@@ -523,6 +770,12 @@ static int epoll_run(struct cv_run *run)
     L.ready = cv_xcalloc(L.ncos, sizeof *L.ready);
     L.timers = cv_xcalloc(L.ncos, sizeof *L.timers);
     L.remote = cv_xcalloc(L.ncos, sizeof *L.remote);
+    L.epfd = L.evfd = -1;
+    bool xprocs = run->ops->id == CV_MODEL_HYBRID && !strcmp(cv_param_str(run, "offload"), "procs");
+    if (xprocs && xproc_start(&L) != 0) {
+        rc = -1;
+        goto out;
+    }
     L.epfd = epoll_create1(EPOLL_CLOEXEC);
     L.evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (L.epfd < 0 || L.evfd < 0) {
@@ -532,6 +785,10 @@ static int epoll_run(struct cv_run *run)
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = UINT64_MAX};
     epoll_ctl(L.epfd, EPOLL_CTL_ADD, L.evfd, &ev);
+    for (uint32_t i = 0; i < L.nxprocs; i++) {
+        struct epoll_event xev = {.events = EPOLLIN, .data.u64 = XPROC_TAG + i};
+        epoll_ctl(L.epfd, EPOLL_CTL_ADD, L.xprocs[i].from, &xev);
+    }
     L.multi = curl_multi_init();
     if (!L.multi) {
         cv_run_error(run, "cannot start libcurl's multi interface");
@@ -543,11 +800,12 @@ static int epoll_run(struct cv_run *run)
     curl_multi_setopt(L.multi, CURLMOPT_TIMERFUNCTION, curl_timer);
     curl_multi_setopt(L.multi, CURLMOPT_TIMERDATA, &L);
     g_loop = &L;
-    if (pool_start(&L, pool_args) != 0) {
+    if (!xprocs && pool_start(&L, pool_args) != 0) {
         rc = -1;
         cv_run_stop(run);
     }
-    run->os_threads = 1 + L.npool;
+    run->os_threads = 1 + L.npool + L.nxprocs;
+    run->os_processes = 1 + L.nxprocs;
 
     cv__submit_all(run);
     uint32_t ntasks = task_count(run);
@@ -603,6 +861,10 @@ static int epoll_run(struct cv_run *run)
                 take_remote(&L);
                 continue;
             }
+            if (evs[i].data.u64 >= XPROC_TAG) {
+                xproc_readable(&L, (uint32_t)(evs[i].data.u64 - XPROC_TAG));
+                continue;
+            }
             int what = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
                        (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                        (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
@@ -619,8 +881,11 @@ static int epoll_run(struct cv_run *run)
         give_up_tasks(&L);
     }
     cv_emit(loop_ctx, CV_EV_WORKER_EXIT, CV_NO_OBJ, 0);
+    if (L.failed)
+        rc = -1;
 out:
     pool_stop(&L);
+    xproc_stop(&L);
     free(pool_args);
     if (L.multi)
         curl_multi_cleanup(L.multi);

@@ -18,7 +18,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,55 +50,6 @@ static uint32_t procs_lanes(const struct cv_run *run)
     return 1 + run->workers;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* 1 complete, 0 end of file before anything, -1 error or a short message */
-static int read_all(int fd, void *p, size_t n)
-{
-    char *c = p;
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, c + got, n - got);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (r == 0)
-            return got == 0 ? 0 : -1;
-        got += (size_t)r;
-    }
-    return 1;
-}
-
-/* The child side. Never returns. */
-static void child_setup(struct cv_run *run, pid_t parent, const sigset_t *old)
-{
-    run->in_child = true;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-        _exit(1);
-    /* The parent coordinates stopping: a terminal's Ctrl-C reaches the whole process group. */
-    signal(SIGINT, SIG_IGN);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGPIPE, SIG_DFL);
-    sigprocmask(SIG_SETMASK, old, NULL);
-}
-
 static void pool_child(struct cv_run *run, uint32_t lane, int in, int out)
 {
     struct cv_ctx *ctx = &run->ctxs[lane];
@@ -108,18 +58,18 @@ static void pool_child(struct cv_run *run, uint32_t lane, int in, int out)
     cv_emit(ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
     for (;;) {
         struct msg_task m;
-        if (read_all(in, &m, sizeof m) != 1 || m.task == MSG_STOP)
+        if (cv__read_all(in, &m, sizeof m) != 1 || m.task == MSG_STOP)
             break;
         if (m.len > cap) {
             buf = cv_xrealloc(buf, m.len);
             cap = m.len;
         }
-        if (m.len && read_all(in, buf, m.len) != 1)
+        if (m.len && cv__read_all(in, buf, m.len) != 1)
             break;
         int rc = cv__run_task_arg(ctx, m.task, buf, m.len);
         struct msg_result r = {m.task, rc, (uint32_t)ctx->out_len, 0};
-        if (write_all(out, &r, sizeof r) != 0 ||
-            (ctx->out_len && write_all(out, ctx->out, ctx->out_len) != 0))
+        if (cv__write_all(out, &r, sizeof r) != 0 ||
+            (ctx->out_len && cv__write_all(out, ctx->out, ctx->out_len) != 0))
             break;
         ctx->out_len = 0;
     }
@@ -151,7 +101,7 @@ static int spawn(struct cv_run *run, struct child *c, uint32_t lane, bool pool, 
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
-        child_setup(run, parent, &old);
+        cv__child_setup(run, lane, parent, &old);
         for (uint32_t i = 0; i < n; i++) { /* other workers' pipe ends */
             if (all[i].to_child >= 0)
                 close(all[i].to_child);
@@ -191,12 +141,6 @@ static int spawn(struct cv_run *run, struct child *c, uint32_t lane, bool pool, 
     return 0;
 }
 
-static const char *signal_name(int sig)
-{
-    const char *d = sigabbrev_np(sig);
-    return d ? d : "?";
-}
-
 /* Records a worker's end; returns -1 if it died (crash, signal, or left a task unfinished). */
 static int reaped(struct cv_run *run, struct child *c, int status)
 {
@@ -219,7 +163,7 @@ static int reaped(struct cv_run *run, struct child *c, int status)
     cv_emit(ctx, CV_EV_WORKER_DEAD, CV_NO_OBJ, (uint64_t)sig);
     char what[96];
     if (sig)
-        snprintf(what, sizeof what, "was killed by signal %d (SIG%s)", sig, signal_name(sig));
+        snprintf(what, sizeof what, "was killed by signal %d (SIG%s)", sig, cv__signal_name(sig));
     else
         snprintf(what, sizeof what, "exited with status %d", WEXITSTATUS(status));
     if (c->task != CV_NONE)
@@ -241,16 +185,8 @@ static void send_task(struct cv_run *run, struct child *c, uint32_t task)
     c->task = task;
     run->bytes_copied += sizeof m + len;
     /* A failed write means the worker died; its pipe's end-of-file reports that. */
-    if (write_all(c->to_child, &m, sizeof m) == 0 && len)
-        write_all(c->to_child, arg, len);
-}
-
-static void close_fd(int *fd)
-{
-    if (*fd >= 0) {
-        close(*fd);
-        *fd = -1;
-    }
+    if (cv__write_all(c->to_child, &m, sizeof m) == 0 && len)
+        cv__write_all(c->to_child, arg, len);
 }
 
 /* Kills whatever is still running after the grace period. */
@@ -275,7 +211,7 @@ static int run_pool(struct cv_run *run, struct child *kids, uint32_t n)
         send_task(run, &kids[i], next++);
     for (uint32_t i = 0; i < n; i++)
         if (kids[i].task == CV_NONE)
-            close_fd(&kids[i].to_child);
+            cv__close_fd(&kids[i].to_child);
     for (;;) {
         uint32_t live = 0;
         for (uint32_t i = 0; i < n; i++) {
@@ -288,7 +224,7 @@ static int run_pool(struct cv_run *run, struct child *kids, uint32_t n)
         if (cv_stopping(&run->ctxs[0]) && !stop_at) {
             stop_at = cv_clock_mono_ns();
             for (uint32_t i = 0; i < n; i++)
-                close_fd(&kids[i].to_child);
+                cv__close_fd(&kids[i].to_child);
         }
         kill_stragglers(kids, n, stop_at);
         if (poll(pfd, n, 50) < 0 && errno != EINTR)
@@ -298,12 +234,12 @@ static int run_pool(struct cv_run *run, struct child *kids, uint32_t n)
             if (c->reaped || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
             struct msg_result r;
-            int got = read_all(c->from_child, &r, sizeof r);
+            int got = cv__read_all(c->from_child, &r, sizeof r);
             if (got == 1 && r.len > cap) {
                 buf = cv_xrealloc(buf, r.len);
                 cap = r.len;
             }
-            if (got == 1 && r.len && read_all(c->from_child, buf, r.len) != 1)
+            if (got == 1 && r.len && cv__read_all(c->from_child, buf, r.len) != 1)
                 got = -1;
             if (got == 1) {
                 run->bytes_copied += sizeof r + r.len;
@@ -313,15 +249,15 @@ static int run_pool(struct cv_run *run, struct child *kids, uint32_t n)
                 if (!stop_at && next < run->ntasks)
                     send_task(run, c, next++);
                 else
-                    close_fd(&c->to_child);
+                    cv__close_fd(&c->to_child);
                 continue;
             }
             /* End of file: the worker is gone. */
             int status = 0;
             while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
                 ;
-            close_fd(&c->from_child);
-            close_fd(&c->to_child);
+            cv__close_fd(&c->from_child);
+            cv__close_fd(&c->to_child);
             if (reaped(run, c, status) != 0 && !run->sc->survive_death && rc == 0) {
                 rc = -1;
                 cv_run_stop(run);

@@ -108,7 +108,7 @@ bool cv_offload_cpu(struct cv_ctx *ctx, uint64_t ns)
     if (!ctx->wait->offload)
         return cv_cpu(ctx, ns);
     cv_emit(ctx, CV_EV_IO_BEGIN, CV_NO_OBJ, CV_IO_OFFLOAD);
-    bool ok = ctx->wait->offload(ctx, cpu_job, &ns);
+    bool ok = ctx->wait->offload(ctx, cpu_job, &ns, sizeof ns);
     cv_emit(ctx, CV_EV_IO_END, CV_NO_OBJ, CV_IO_OFFLOAD);
     return ok;
 }
@@ -180,7 +180,7 @@ static bool file_op(struct cv_ctx *ctx, bool (*fn)(struct cv_ctx *, void *), str
     cv_emit(ctx, CV_EV_IO_BEGIN, CV_NO_OBJ, CV_IO_FILE);
     bool ok;
     if (ctx->wait->offload) {
-        ok = ctx->wait->offload(ctx, fn, j);
+        ok = ctx->wait->offload(ctx, fn, j, 0);
     } else {
         cv__wait_begin(ctx);
         ok = fn(ctx, j);

@@ -382,8 +382,21 @@ static int build(struct cv_scenario *s, struct loader *ld, const char *path, cha
          NULL, 0, 1000000},
         {NULL, 0, NULL, NULL, NULL, 0, 0},
     };
-    if (s->models & (1u << CV_MODEL_OPENMP)) {
-        for (const struct cv_param_def *d = openmp_params; d->key; d++) {
+    static const struct cv_param_def hybrid_params[] = {
+        {"offload", CV_PARAM_ENUM, "threads",
+         "hybrid: the executor's workers are threads (to_thread) or processes "
+         "(ProcessPoolExecutor)",
+         "threads|procs", 0, 0},
+        {NULL, 0, NULL, NULL, NULL, 0, 0},
+    };
+    static const struct {
+        unsigned model;
+        const struct cv_param_def *defs;
+    } model_params[] = {{CV_MODEL_OPENMP, openmp_params}, {CV_MODEL_HYBRID, hybrid_params}};
+    for (size_t m = 0; m < sizeof model_params / sizeof *model_params; m++) {
+        if (!(s->models & (1u << model_params[m].model)))
+            continue;
+        for (const struct cv_param_def *d = model_params[m].defs; d->key; d++) {
             if (cv_scenario_param(s, d->key))
                 continue; /* the workload has its own */
             s->params = cv_xrealloc(s->params, (s->nparams + 1) * sizeof *s->params);

@@ -45,6 +45,40 @@ check "hybrid: the loop stays responsive" fcmp "$free < 100"
 check "hybrid: the executor's lanes did the work" \
     fcmp "$(jqv '[.lanes[] | select(.name | startswith("offload")) | .running_s] | add') >= 0.7"
 check "hybrid: loop + 2 executor threads" test "$(jqv .runtime.os_threads)" = 3
+# hybrid with an executor of processes (ProcessPoolExecutor): same responsiveness, the work's
+# argument and result cross pipes and are counted
+run_cv 0 run hybrid-offload --model hybrid --set offload=procs --set rounds=1 --json --check
+check "hybrid procs: the loop stays responsive" fcmp "$(jqv .results.max_lateness_ms) < 100"
+check "hybrid procs: the executor's lanes did the work" \
+    fcmp "$(jqv '[.lanes[] | select(.name | startswith("offload")) | .running_s] | add') >= 0.7"
+check "hybrid procs: loop + 2 executor processes" test "$(jqv .runtime.os_processes)" = 3
+check "hybrid procs: bytes copied counted" fcmp "$(jqv .results.bytes_copied) > 0"
+# an executor process killed mid-run: one clear line, exit 3, nothing left behind
+"$CONCVIZ" run hybrid-offload --model hybrid --set offload=procs --set rounds=20 --json \
+    >"$TMP/xk.json" 2>"$TMP/xk.err" &
+pid=$!
+victim=""
+for _ in $(seq 50); do
+    victim=$(pgrep -P $pid -x cv:offload-1) && break
+    sleep 0.1
+done
+sleep 0.5
+kill -9 "$victim"
+start=$(date +%s.%N)
+set +e
+wait $pid
+rc=$?
+set -e
+check "hybrid procs: killed executor: exit 3" test "$rc" = 3
+check "hybrid procs: killed executor: ends within 5 s" fcmp "$(date +%s.%N) - $start < 5"
+check "hybrid procs: killed executor: one clear line" grep -Eq \
+    "^concviz: run failed: offload-1 \(pid $victim\) was killed by signal 9 \(SIGKILL\) while running work for task [0-9]+$" \
+    "$TMP/xk.err"
+check "hybrid procs: killed executor: no child left" bash -c "! pgrep -P $pid"
+# file I/O holds pointers: a process executor refuses it clearly
+run_cv 3 run file-io --model hybrid --set offload=procs --set files=4
+check "hybrid procs: file I/O refused with a clear line" grep -q \
+    "cannot be sent to an executor process; use --set offload=threads" <<<"$ERR"
 run_cv 0 run block-the-loop --model epoll --set ticks=10 --set block_ms=200 --json --check
 check "block-the-loop: lateness about the blocking time" fcmp "$(jqv .results.max_lateness_ms) >= 160"
 run_cv 0 run retry-backoff --model epoll --set backoff_ms=20 --json --check

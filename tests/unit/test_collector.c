@@ -132,6 +132,48 @@ static void test_lane_state_accounting(void **state)
     cv_collector_destroy(c);
 }
 
+/* The timeline: each 1 ms bucket shows the state the lane spent most of it in; a long run keeps
+ * at most CV_TIMELINE_MAX buckets per lane by doubling their width. */
+static void test_timeline(void **state)
+{
+    (void)state;
+    const uint64_t ms = 1000000;
+    struct cv_collector *c = cv_collector_create(0);
+    cv_collector_add_lane(c, 0, "main", CV_ROLE_MAIN);
+    cv_collector_add_lane(c, 1, "worker-1", CV_ROLE_WORKER);
+    cv_collector_add_object(c, 0, CV_OBJ_MUTEX, "m", 0);
+    /* worker: starts at 2 ms, runs to 3.4 ms, waits for the lock to 5.2 ms, runs to 8 ms */
+    feed1(c, 2 * ms, CV_EV_WORKER_START, 1, NT, NO, 0);
+    feed1(c, 2 * ms, CV_EV_TASK_START, 1, 0, NO, 0);
+    feed1(c, 3 * ms + ms * 4 / 10, CV_EV_LOCK_WAIT, 1, 0, 0, 0);
+    feed1(c, 5 * ms + ms / 5, CV_EV_LOCK_ACQUIRE, 1, 0, 0, 0);
+    feed1(c, 8 * ms, CV_EV_LOCK_RELEASE, 1, 0, 0, 0);
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 8 * ms);
+    assert_int_equal(s->timeline_bucket_ns, ms);
+    const struct cv_lane_stats *w = &s->lanes[1];
+    assert_int_equal(s->lanes[0].timeline_n, 0); /* main never started */
+    assert_int_equal(w->timeline_first, 2);
+    /* closed: buckets 2..4, up to the last change of state (5.2 ms); after it, `state` */
+    assert_int_equal(w->timeline_n, 3);
+    const uint8_t want[] = {CV_LANE_RUNNING, CV_LANE_LOCK_WAIT, /* 0.4 run, 0.6 wait */
+                            CV_LANE_LOCK_WAIT};                 /* a whole bucket of waiting */
+    assert_memory_equal(w->timeline, want, sizeof want);
+    assert_int_equal(w->state, CV_LANE_RUNNING);
+
+    /* ten seconds more in one state: the width doubles until every bucket fits */
+    feed1(c, 10008 * ms, CV_EV_TASK_END, 1, 0, NO, 0);
+    s = cv_collector_snapshot(c, 10008 * ms);
+    w = &s->lanes[1];
+    assert_true(s->timeline_bucket_ns > ms);
+    assert_true(w->timeline_n <= CV_TIMELINE_MAX);
+    assert_true(w->timeline_n >= CV_TIMELINE_MAX / 2);
+    /* the buckets cover the run: from the start to the open bucket at the end */
+    assert_int_equal(w->timeline_first, 2 * ms / s->timeline_bucket_ns);
+    assert_int_equal(w->timeline_first + w->timeline_n, 10008 * ms / s->timeline_bucket_ns);
+    assert_int_equal(w->timeline[w->timeline_n - 1], CV_LANE_RUNNING);
+    cv_collector_destroy(c);
+}
+
 static void test_lock_stats(void **state)
 {
     (void)state;
@@ -806,6 +848,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lane_state_accounting),
+        cmocka_unit_test(test_timeline),
         cmocka_unit_test(test_lock_stats),
         cmocka_unit_test(test_gil),
         cmocka_unit_test(test_semaphore_and_barrier),

@@ -51,8 +51,9 @@ const char *cv_object_kind_name(unsigned kind);
 
 enum cv_lane_role { CV_ROLE_MAIN, CV_ROLE_WORKER };
 
-#define CV_NAME_MAX 32
-#define CV_NONE     UINT32_MAX
+#define CV_NAME_MAX     32
+#define CV_TIMELINE_MAX 4096 /* buckets per lane; their width doubles to stay within */
+#define CV_NONE         UINT32_MAX
 
 struct cv_lane_stats {
     char name[CV_NAME_MAX];
@@ -65,6 +66,12 @@ struct cv_lane_stats {
     uint32_t waiting_on;   /* object id it waits on, or CV_NONE */
     uint64_t events;
     uint64_t drops;
+    /* The timeline: the state of each closed bucket (enum cv_lane_state, the one the lane spent
+     * most of it in), for absolute buckets [timeline_first, timeline_first + timeline_n) of
+     * cv_snapshot.timeline_bucket_ns each; after that, up to now, `state`. */
+    const uint8_t *timeline;
+    uint64_t timeline_first;
+    uint32_t timeline_n;
 };
 
 /* Mutexes, semaphores, barriers and the GIL. */
@@ -132,6 +139,7 @@ struct cv_snapshot {
     uint64_t store_evicted;   /* oldest events the bounded store let go */
     uint64_t gil_switches, gil_drop_requests;
     bool deadlock;
+    uint64_t timeline_bucket_ns; /* starts at 1 ms, doubles as the run grows */
 };
 
 struct cv_collector;
