@@ -3,8 +3,10 @@
 #define CONCVIZ_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "concviz/run.h"
+#include "concviz/value.h"
 #include "concviz/scenario.h"
 
 /* Exit codes: what they mean is part of the interface. */
@@ -27,12 +29,17 @@ const char *const *tui_scenario_dirs(void);
 /* Resolves and loads a scenario by name or path; prints the error and returns NULL on failure. */
 struct cv_scenario *tui_load_scenario(const char *name);
 
+/* The exit code a finished run's state and expectations call for (printing why). */
+int tui_verdict(bool check, const struct cv_value *sum, enum cv_run_state st, unsigned failed);
+
 int tui_cmd_list(int argc, char **argv);
 int tui_cmd_show(int argc, char **argv);
 int tui_cmd_run(int argc, char **argv);
 int tui_cmd_serve(int argc, char **argv);
 
 void tui_usage(FILE *out);
+/* Parses WxH (each in [lo, hi]). */
+bool tui_parse_size(const char *s, int lo, int hi, int *w, int *h);
 void tui_run_usage(FILE *out);
 
 #endif

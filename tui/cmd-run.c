@@ -1,5 +1,6 @@
 /* concviz run: parse the options, run the scenario, print the summary, exit with its verdict. */
 #include "cli.h"
+#include "ui.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +24,7 @@ struct run_opts {
     bool headless, json, check, quiet;
     size_t nsets;
     char **sets;
+    struct ui_opts ui;
 };
 
 void tui_run_usage(FILE *out)
@@ -39,11 +41,20 @@ void tui_run_usage(FILE *out)
           "      --no-gil             no GIL, even if the scenario turns it on\n"
           "      --switch-interval MS GIL switch interval in ms (default 5, as CPython)\n"
           "  -s, --set KEY=VALUE      set a scenario parameter (repeatable)\n"
-          "      --headless           no terminal UI (the only mode until the TUI lands)\n"
-          "      --json               print the summary as one JSON object\n"
+          "      --headless           no terminal UI: a progress line, then the summary\n"
+          "                           (also what happens when stdout is not a terminal)\n"
+          "      --json               print the summary as one JSON object (headless)\n"
           "      --check              exit 1 if one of the scenario's expectations fails\n"
           "  -q, --quiet              no progress line on stderr\n"
           "      --ring-size N        events per lane ring (default 131072)\n"
+          "\n"
+          "Terminal UI:\n"
+          "      --fps N              frames per second (default 30)\n"
+          "      --no-color           no colours: states as letters (also when NO_COLOR is set)\n"
+          "      --ascii              no glyphs outside ASCII\n"
+          "      --script FILE        drive the UI from FILE: key, type, wait, snapshot, expect,\n"
+          "                           resize (see the README)\n"
+          "      --size WxH           with --script: draw on a virtual WxH screen, no terminal\n"
           "  -h, --help               this help\n"
           "\n"
           "Exit codes: 0 ok, 1 an expectation failed (with --check), 2 usage error,\n"
@@ -53,7 +64,20 @@ void tui_run_usage(FILE *out)
 
 static int parse(int argc, char **argv, struct run_opts *o)
 {
-    enum { O_GIL = 256, O_NOGIL, O_SWITCH, O_HEADLESS, O_JSON, O_CHECK, O_RING };
+    enum {
+        O_GIL = 256,
+        O_NOGIL,
+        O_SWITCH,
+        O_HEADLESS,
+        O_JSON,
+        O_CHECK,
+        O_RING,
+        O_FPS,
+        O_NOCOLOR,
+        O_ASCII,
+        O_SCRIPT,
+        O_SIZE
+    };
     static const struct option longs[] = {
         {"model", required_argument, NULL, 'm'},
         {"workers", required_argument, NULL, 'w'},
@@ -66,6 +90,12 @@ static int parse(int argc, char **argv, struct run_opts *o)
         {"check", no_argument, NULL, O_CHECK},
         {"quiet", no_argument, NULL, 'q'},
         {"ring-size", required_argument, NULL, O_RING},
+        {"fps", required_argument, NULL, O_FPS},
+        {"no-color", no_argument, NULL, O_NOCOLOR},
+        {"no-colour", no_argument, NULL, O_NOCOLOR},
+        {"ascii", no_argument, NULL, O_ASCII},
+        {"script", required_argument, NULL, O_SCRIPT},
+        {"size", required_argument, NULL, O_SIZE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -135,6 +165,27 @@ static int parse(int argc, char **argv, struct run_opts *o)
                                 optarg);
             o->ring = v;
             break;
+        case O_FPS:
+            if (!tui_parse_ulong(optarg, 1, 240, &v))
+                return tui_fail(TUI_EXIT_USAGE,
+                                "--fps must be a whole number from 1 to 240, not '%s'", optarg);
+            o->ui.fps = (unsigned)v;
+            break;
+        case O_NOCOLOR:
+            o->ui.color = false;
+            break;
+        case O_ASCII:
+            o->ui.ascii = true;
+            break;
+        case O_SCRIPT:
+            o->ui.script = optarg;
+            break;
+        case O_SIZE:
+            if (!tui_parse_size(optarg, 10, 1000, &o->ui.vw, &o->ui.vh))
+                return tui_fail(TUI_EXIT_USAGE,
+                                "--size needs WxH, each from 10 to 1000 (e.g. 120x40), not '%s'",
+                                optarg);
+            break;
         case 'h':
             tui_run_usage(stdout);
             return -1;
@@ -145,6 +196,11 @@ static int parse(int argc, char **argv, struct run_opts *o)
                             argv[optind - 1]);
         }
     }
+    if (o->ui.vw && !o->ui.script)
+        return tui_fail(TUI_EXIT_USAGE, "--size is for --script (a virtual screen to script)");
+    if (o->ui.script && (o->headless || o->json))
+        return tui_fail(TUI_EXIT_USAGE, "--script drives the terminal UI; it does not go with %s",
+                        o->headless ? "--headless" : "--json");
     if (optind >= argc)
         return tui_fail(TUI_EXIT_USAGE, "run needs a scenario (see 'concviz list')");
     if (optind + 1 < argc)
@@ -260,9 +316,7 @@ static int run_once(const struct run_opts *o, struct cv_scenario *s, unsigned wo
     return TUI_EXIT_OK;
 }
 
-/* The exit code a finished run's state and expectations call for (printing why). */
-static int verdict(const struct run_opts *o, const struct cv_value *sum, enum cv_run_state st,
-                   unsigned failed)
+int tui_verdict(bool check, const struct cv_value *sum, enum cv_run_state st, unsigned failed)
 {
     if (st == CV_RUN_FAILED) {
         const struct cv_value *errs = cv_value_get(sum, "errors");
@@ -280,7 +334,7 @@ static int verdict(const struct run_opts *o, const struct cv_value *sum, enum cv
     const struct cv_value *errs = cv_value_get(sum, "errors");
     for (size_t i = 0; st == CV_RUN_DONE && errs && i < errs->n; i++)
         tui_fail(0, "warning: %s (the run went on)", errs->items[i]->str);
-    if (o->check && failed)
+    if (check && failed)
         return tui_fail(TUI_EXIT_EXPECT, "%u expectation%s failed", failed, failed == 1 ? "" : "s");
     return TUI_EXIT_OK;
 }
@@ -312,7 +366,7 @@ static int run_sweep(const struct run_opts *o, struct cv_scenario *s)
         cv_value_push(counts, cv_value_num(s->sweep[i]));
         cv_value_push(runs, sum);
         if (st != CV_RUN_DONE)
-            rc = verdict(o, sum, st, 0);
+            rc = tui_verdict(o->check, sum, st, 0);
     }
     unsigned failed = 0;
     if (rc == TUI_EXIT_OK) {
@@ -359,7 +413,8 @@ static int run_sweep(const struct run_opts *o, struct cv_scenario *s)
 
 int tui_cmd_run(int argc, char **argv)
 {
-    struct run_opts o = {.model = -1, .gil = -1};
+    const char *nc = getenv("NO_COLOR");
+    struct run_opts o = {.model = -1, .gil = -1, .ui = {.color = !(nc && *nc), .fps = 30}};
     int rc = parse(argc, argv, &o);
     if (rc != 0) {
         free(o.sets);
@@ -382,6 +437,33 @@ int tui_cmd_run(int argc, char **argv)
         }
     }
 
+    /* The terminal UI, when there is a terminal (or a script with a virtual screen). */
+    bool tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
+    if (o.ui.script || (!o.headless && !o.json && tty)) {
+        if (o.ui.script && !o.ui.vw && !tty) {
+            rc = tui_fail(TUI_EXIT_USAGE, "--script without a terminal needs --size WxH");
+            goto out;
+        }
+        struct ui_script *script = NULL;
+        if (o.ui.script && !(script = ui_script_load(o.ui.script, &cause))) {
+            rc = tui_fail(TUI_EXIT_USAGE, "%s", cause);
+            goto out;
+        }
+        struct ui_run_req req = {
+            .scenario = s,
+            .cfg = {.scenario = s,
+                    .model = o.model,
+                    .workers = o.workers,
+                    .gil = o.gil,
+                    .switch_ms = o.switch_ms,
+                    .ring_capacity = o.ring},
+            .check = o.check,
+        };
+        rc = ui_live(&req, &o.ui, script);
+        ui_script_free(script);
+        goto out;
+    }
+
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
@@ -400,7 +482,7 @@ int tui_cmd_run(int argc, char **argv)
             else
                 cv_summary_write_text(sum, stdout);
             fflush(stdout);
-            rc = verdict(&o, sum, st, failed);
+            rc = tui_verdict(o.check, sum, st, failed);
             cv_value_free(sum);
         }
     }

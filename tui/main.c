@@ -1,11 +1,13 @@
 /* concviz: entry point and command dispatch. */
 #include "cli.h"
+#include "ui.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "concviz/concviz.h"
 
@@ -34,6 +36,25 @@ bool tui_parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned
     if (*end || errno || v < lo || v > hi)
         return false;
     *out = v;
+    return true;
+}
+
+bool tui_parse_size(const char *s, int lo, int hi, int *w, int *h)
+{
+    char buf[32];
+    unsigned long a, b;
+    if (strlen(s) >= sizeof buf)
+        return false;
+    strcpy(buf, s);
+    char *x = strchr(buf, 'x');
+    if (!x)
+        return false;
+    *x = 0;
+    if (!tui_parse_ulong(buf, (unsigned long)lo, (unsigned long)hi, &a) ||
+        !tui_parse_ulong(x + 1, (unsigned long)lo, (unsigned long)hi, &b))
+        return false;
+    *w = (int)a;
+    *h = (int)b;
     return true;
 }
 
@@ -66,12 +87,16 @@ void tui_usage(FILE *out)
     fputs("concviz " CONCVIZ_VERSION " - makes concurrency visible\n"
           "\n"
           "Usage:\n"
+          "  concviz [UI options]              pick a scenario and watch it run (a terminal)\n"
           "  concviz list                      list the scenarios\n"
           "  concviz show SCENARIO             explain a scenario: lesson, parameters, models,\n"
           "                                    expectations\n"
           "  concviz run SCENARIO [options]    run it (see 'concviz run --help')\n"
           "  concviz serve [--port P]          run the loopback HTTP test server alone\n"
           "  concviz --help | --version\n"
+          "\n"
+          "UI options: --no-color, --ascii, --fps N, --script FILE [--size WxH]\n"
+          "(as for 'concviz run'; without a terminal, 'concviz' prints this help).\n"
           "\n"
           "SCENARIO is a name from 'concviz list' or a path to a scenario file.\n"
           "Scenario files are searched in $CONCVIZ_SCENARIOS (colon-separated) and then in\n"
@@ -82,12 +107,65 @@ void tui_usage(FILE *out)
           out);
 }
 
-int main(int argc, char **argv)
+/* concviz [UI options]: the scenario picker. */
+static int cmd_picker(int argc, char **argv)
 {
-    if (argc < 2) {
+    const char *nc = getenv("NO_COLOR");
+    struct ui_opts o = {.color = !(nc && *nc), .fps = 30};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool more = i + 1 < argc;
+        unsigned long v;
+        if (!strcmp(a, "--no-color") || !strcmp(a, "--no-colour")) {
+            o.color = false;
+        } else if (!strcmp(a, "--ascii")) {
+            o.ascii = true;
+        } else if (!strcmp(a, "--fps") && more) {
+            if (!tui_parse_ulong(argv[++i], 1, 240, &v))
+                return tui_fail(TUI_EXIT_USAGE,
+                                "--fps must be a whole number from 1 to 240, not '%s'", argv[i]);
+            o.fps = (unsigned)v;
+        } else if (!strcmp(a, "--script") && more) {
+            o.script = argv[++i];
+        } else if (!strcmp(a, "--size") && more) {
+            if (!tui_parse_size(argv[++i], 10, 1000, &o.vw, &o.vh))
+                return tui_fail(TUI_EXIT_USAGE,
+                                "--size needs WxH, each from 10 to 1000 (e.g. 120x40), not '%s'",
+                                argv[i]);
+        } else if (!strcmp(a, "--fps") || !strcmp(a, "--script") || !strcmp(a, "--size")) {
+            return tui_fail(TUI_EXIT_USAGE, "option '%s' needs a value", a);
+        } else {
+            return tui_fail(TUI_EXIT_USAGE, "unknown option '%s' (see 'concviz --help')", a);
+        }
+    }
+    if (o.vw && !o.script)
+        return tui_fail(TUI_EXIT_USAGE, "--size is for --script (a virtual screen to script)");
+    bool tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
+    if (!o.script && !tty) {
         tui_usage(stdout);
         return TUI_EXIT_OK;
     }
+    if (o.script && !o.vw && !tty)
+        return tui_fail(TUI_EXIT_USAGE, "--script without a terminal needs --size WxH");
+    struct ui_script *sc = NULL;
+    char *cause = NULL;
+    if (o.script && !(sc = ui_script_load(o.script, &cause))) {
+        int rc = tui_fail(TUI_EXIT_USAGE, "%s", cause);
+        free(cause);
+        return rc;
+    }
+    int rc = ui_picker(&o, sc);
+    ui_script_free(sc);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || (argv[1][0] == '-' && argv[1][1] == '-' &&
+                     (!strcmp(argv[1], "--no-color") || !strcmp(argv[1], "--no-colour") ||
+                      !strcmp(argv[1], "--ascii") || !strcmp(argv[1], "--fps") ||
+                      !strcmp(argv[1], "--script") || !strcmp(argv[1], "--size"))))
+        return cmd_picker(argc, argv);
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         if (argc > 2 && !strcmp(cmd, "help") && !strcmp(argv[2], "run"))

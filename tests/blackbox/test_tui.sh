@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# The terminal UI: scripted runs on a virtual screen (panels, help, resizing, bad scripts), and
+# the real binary in a tmux pane (picker, live view, help, resize, q leaves a sane terminal).
+. "$(dirname "$0")/lib.sh"
+
+# script NAME STEPS...: writes a script file, one step per argument
+script() {
+    local f="$TMP/$1.script"; shift
+    printf '%s\n' "$@" >"$f"
+    echo "$f"
+}
+
+# counter-race: the live view shows the lanes, then the lost updates once the run is done
+s=$(script race "wait text worker-4" "wait 400ms" "snapshot $TMP/race-live.txt" "wait done" \
+    "expect lost_updates" "expect counter_final" "expect ok   loses_updates" \
+    "snapshot $TMP/race-done.txt" "key q")
+run_cv 0 run counter-race --set iterations=300000 --no-color --script "$s" --size 120x40
+check "counter-race: lanes drawn while running" grep -q "^worker-1 .*R" "$TMP/race-live.txt"
+check "counter-race: live counter shown" grep -q "counter = " "$TMP/race-live.txt"
+check "counter-race: lost updates shown" grep -Eq "lost_updates [1-9][0-9]*" "$TMP/race-done.txt"
+check "counter-race: header says done" grep -q "counter-race  threads x4  GIL off  done" \
+    "$TMP/race-done.txt"
+check "counter-race: legend present" grep -q "legend R running  I I/O  L lock" "$TMP/race-done.txt"
+check "counter-race: summary printed after the UI" grep -q "^counter-race  model threads" <<<"$OUT"
+
+# mutex variant: the locks panel names the lock and its contention
+s=$(script mutex "wait done" "expect counter" "snapshot $TMP/mutex.txt" "key q")
+run_cv 0 run counter-race --set iterations=100000 --set variant=mutex --no-color --script "$s" \
+    --size 120x40
+check "mutex: locks panel: the lock, free, contention" \
+    grep -Eq "^counter free, 0 waiting, [0-9]+% contended" "$TMP/mutex.txt"
+check "mutex: locks panel: waiting totals and the latest hand-over" \
+    grep -Eq "^  wait [0-9.]+m?s max [0-9.]+[mu]?s  worker-[0-9]→worker-[0-9]" "$TMP/mutex.txt"
+
+# pipeline: the queue gauge never passes capacity, sampled through the run
+steps=()
+for i in $(seq 8); do steps+=("wait 150ms" "snapshot $TMP/pipe-$i.txt"); done
+s=$(script pipe "${steps[@]}" "wait done" "snapshot $TMP/pipe-end.txt" "key q")
+run_cv 0 run pipeline --no-color --script "$s" --size 120x40
+over=0
+for f in "$TMP"/pipe-*.txt; do
+    while read -r d c; do
+        [ "$d" -le "$c" ] || over=1
+    done < <(grep -oE " [0-9]+/[0-9]+ \(max" "$f" | tr '/(' '  ' | awk '{print $1, $2}')
+done
+check "pipeline: a queue gauge was drawn" grep -qE "[0-9]+/[0-9]+ \(max [0-9]+\)" "$TMP/pipe-end.txt"
+check "pipeline: depth never above capacity" test "$over" = 0
+
+# deadlock: the view names the cycle
+s=$(script dl "wait done" "snapshot $TMP/dl.txt" "key q")
+run_cv 0 run deadlock --no-color --script "$s" --size 120x40
+check "deadlock: header says DEADLOCKED" grep -q "DEADLOCKED" "$TMP/dl.txt"
+check "deadlock: the cycle is named" grep -Eq "cycle: .*(->|→|waits)" "$TMP/dl.txt"
+
+# help, resizing below the minimum and back, the controls bar
+s=$(script help "wait text worker-1" "key ?" "expect help: keys and colours" \
+    "expect dead: the worker process died" "key Esc" "resize 40x12" \
+    "expect terminal too small (need 60x16)" "resize 120x40" "expect legend" "expect ? help" \
+    "key q")
+run_cv 0 run gather-sleep --no-color --script "$s" --size 120x40
+check "help, resize to 40x12 and back" true
+
+# scripted picker: pick counter-race, run it, come back, quit
+s=$(script pick "wait text pick a scenario" "key j j j" "expect counter-race" "key Enter" \
+    "wait text counter-race  threads" "wait done" "key q" "wait text pick a scenario" "key q")
+set +e
+"$CONCVIZ" --no-color --script "$s" --size 120x40 >"$TMP/pick.out" 2>"$TMP/pick.err"
+rc=$?
+set -e
+check "picker: scripted run and back, exit 0" test "$rc" = 0
+
+# bad scripts and flags: one line naming the place, exit 2
+s=$(script bad "wait 1s" "frobnicate")
+run_cv 2 run counter-race --script "$s" --size 80x24
+check "bad script step: file:line" grep -q "bad.script:2: unknown step 'frobnicate'" <<<"$ERR"
+s=$(script badkey "key NoSuchKey")
+run_cv 2 run counter-race --script "$s" --size 80x24
+check "bad key name: file:line" grep -q "badkey.script:1: unknown key 'NoSuchKey'" <<<"$ERR"
+run_cv 2 run counter-race --script "$s"
+check "script without a terminal needs --size" grep -q "needs --size" <<<"$ERR"
+run_cv 2 run counter-race --size 80x24
+check "--size without --script" grep -q "is for --script" <<<"$ERR"
+run_cv 2 run counter-race --size 80by24 --script "$s"
+check "--size format" grep -q "size needs WxH" <<<"$ERR"
+run_cv 2 run counter-race --fps 0
+check "--fps range" grep -q "fps must be" <<<"$ERR"
+s=$(script fails "wait done" "expect no such text anywhere" "key q")
+run_cv 1 run counter-race --set iterations=1000 --script "$s" --size 80x24
+check "failed expect: exit 1 with the screen" grep -q "not on the screen: 'no such text anywhere'" <<<"$ERR"
+
+# stdout not a terminal: headless, as before
+run_cv 0 run counter-race --set iterations=1000
+check "no terminal: headless summary" grep -q "^counter-race  model threads" <<<"$OUT"
+
+# ---- the real binary in tmux ----
+if command -v tmux >/dev/null; then
+    SOCK="cvtest-$$"
+    T() { tmux -L "$SOCK" "$@"; }
+    trap 'T kill-server 2>/dev/null || true; rm -rf "$TMP"' EXIT
+    screen() { T capture-pane -p -t cv; }
+    wait_for() { # wait_for REGEX [TENTHS]
+        local n=${2:-100}
+        while [ "$n" -gt 0 ]; do
+            screen | grep -Eq "$1" && return 0
+            sleep 0.1
+            n=$((n - 1))
+        done
+        echo "# timed out waiting for /$1/; the screen was:"
+        screen | sed 's/^/# /'
+        return 1
+    }
+    T new-session -d -s cv -x 120 -y 40 -e LANG=C.UTF-8 -e TERM=tmux-256color \
+        -e CONCVIZ_SCENARIOS="$CONCVIZ_SCENARIOS" \
+        "$CONCVIZ; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -xE 'echo|icanon' | sort | tr '\n' ' '; echo; sleep 60"
+    check "tmux: the picker starts" wait_for "pick a scenario"
+    T send-keys -t cv j j j Enter
+    check "tmux: counter-race runs, lanes shown" wait_for "worker-4"
+    check "tmux: results panel fills" wait_for "lost_updates"
+    T send-keys -t cv '?'
+    check "tmux: ? shows the help" wait_for "help: keys and colours"
+    T send-keys -t cv Escape
+    T resize-window -t cv -x 40 -y 12
+    check "tmux: 40x12 says too small" wait_for "terminal too small"
+    T resize-window -t cv -x 120 -y 40
+    check "tmux: back to 120x40" wait_for "legend"
+    T send-keys -t cv q
+    check "tmux: q goes back to the picker" wait_for "pick a scenario"
+    T send-keys -t cv q
+    check "tmux: q quits with 0" wait_for "EXIT=0"
+    check "tmux: the terminal is sane afterwards (echo, icanon)" wait_for "^echo icanon"
+    T kill-server 2>/dev/null || true
+else
+    bad "tmux is not installed (make test installs it)"
+fi
+finish

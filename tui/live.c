@@ -1,0 +1,1299 @@
+/*
+ * The live view: a run drawn as it happens. The loop polls the run every few milliseconds (that
+ * drains the rings), handles keys (from the terminal or a script) and draws a frame at the
+ * frame rate. Panels only read a snapshot; a paused view draws from a copy taken when it paused,
+ * while the run goes on underneath.
+ */
+#include "ui.h"
+
+#include <curses.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "concviz/concviz.h"
+#include "concviz/value.h"
+
+#define MIN_W   60
+#define MIN_H   16
+#define LABEL_W 20 /* lane name and task, left of the timeline */
+#define NPANELS 5
+#define POLL_MS 5
+
+enum panel { P_LANES, P_LOCKS, P_QUEUE, P_ORDER, P_RESULTS };
+static const char *const panel_names[NPANELS] = {"lanes", "locks", "queue", "completion",
+                                                 "results"};
+
+enum popup { POP_NONE, POP_MODEL, POP_WORKERS, POP_FILTER };
+
+/* A deep copy of a snapshot, for a paused view. */
+struct frozen {
+    struct cv_snapshot s;
+    struct cv_lane_stats *lanes;
+    struct cv_lock_stats *locks;
+    struct cv_queue_stats *queues;
+    struct cv_counter_stats *counters;
+    uint32_t *order;
+};
+
+struct live {
+    const struct ui_opts *o;
+    struct ui_run_req *req;
+    struct ui_script *sc;
+    struct cv_run *run;
+    char *run_error; /* the run could not be created or started */
+    bool done;       /* the run has ended and its summary is in */
+    enum cv_run_state state;
+    struct cv_value *summary; /* once done */
+    unsigned failed;
+    double elapsed; /* run seconds */
+
+    /* view */
+    bool paused;
+    struct frozen *fz;
+    double speed;  /* animation speed: 1 = live */
+    double view_t; /* run time at the right edge of the lanes, seconds */
+    double last_frame;
+    uint64_t col_ns; /* fixed ns per column, 0 = fit the whole run */
+    bool follow;     /* the right edge follows view_t */
+    double left_t;   /* else the time at the left edge */
+    int lane_top, sel;
+    int focus;
+    int scroll[NPANELS];
+    bool help, details, quit;
+    enum popup popup;
+    int popup_sel;
+    char input[64];
+    char filter[64];
+    char message[160];
+    double message_until;
+    int rc;
+    /* the UI's own CPU */
+    double draw_cpu, draw_wall_start, ui_share;
+};
+
+/* ---------------------------------------------------------------- run control */
+
+static void start_run(struct live *L)
+{
+    char *cause = NULL;
+    free(L->run_error);
+    L->run_error = NULL;
+    L->done = false;
+    L->summary = NULL;
+    L->failed = 0;
+    L->elapsed = 0;
+    L->view_t = 0;
+    L->follow = true;
+    L->col_ns = 0;
+    L->last_frame = ui_now();
+    int r = cv_run_create(&L->req->cfg, &L->run, &cause);
+    if (r == CV_OK && cv_run_start(L->run, &cause) != CV_OK) {
+        cv_run_destroy(L->run);
+        L->run = NULL;
+        r = CV_ERR_RUNTIME;
+    }
+    if (r != CV_OK) {
+        L->run = NULL;
+        L->run_error = cause ? cause : cv_strdup("the run could not start");
+        L->rc = r == CV_ERR_USAGE ? TUI_EXIT_USAGE : TUI_EXIT_RUNTIME;
+        L->done = true;
+    }
+}
+
+static void finish_run(struct live *L)
+{
+    if (!L->run || L->summary)
+        return;
+    L->summary = cv_run_summary(L->run, true, &L->failed);
+    L->state = cv_run_state(L->run);
+    L->elapsed = cv_run_elapsed(L->run);
+    L->done = true;
+}
+
+static void frozen_free(struct frozen *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->s.nlanes; i++)
+        free((void *)f->lanes[i].timeline);
+    for (size_t i = 0; i < f->s.nqueues; i++)
+        free((void *)f->queues[i].series);
+    free(f->lanes);
+    free(f->locks);
+    free(f->queues);
+    free(f->counters);
+    free(f->order);
+    free(f);
+}
+
+static void *dup_mem(const void *p, size_t n)
+{
+    void *q = cv_xmalloc(n ? n : 1);
+    if (n)
+        memcpy(q, p, n);
+    return q;
+}
+
+static struct frozen *freeze(const struct cv_snapshot *s)
+{
+    struct frozen *f = cv_xcalloc(1, sizeof *f);
+    f->s = *s;
+    f->lanes = dup_mem(s->lanes, s->nlanes * sizeof *s->lanes);
+    for (size_t i = 0; i < s->nlanes; i++)
+        f->lanes[i].timeline = dup_mem(s->lanes[i].timeline, s->lanes[i].timeline_n);
+    f->locks = dup_mem(s->locks, s->nlocks * sizeof *s->locks);
+    f->queues = dup_mem(s->queues, s->nqueues * sizeof *s->queues);
+    for (size_t i = 0; i < s->nqueues; i++)
+        f->queues[i].series =
+            dup_mem(s->queues[i].series, s->queues[i].nseries * sizeof *s->queues[i].series);
+    f->counters = dup_mem(s->counters, s->ncounters * sizeof *s->counters);
+    f->order = dup_mem(s->completion_order, s->ncompleted * sizeof *s->completion_order);
+    f->s.lanes = f->lanes;
+    f->s.locks = f->locks;
+    f->s.queues = f->queues;
+    f->s.counters = f->counters;
+    f->s.completion_order = f->order;
+    return f;
+}
+
+static void drop_run(struct live *L)
+{
+    frozen_free(L->fz);
+    L->fz = NULL;
+    L->paused = false;
+    if (L->run) {
+        cv_run_stop(L->run);
+        while (!cv_run_poll(L->run)) {
+            struct timespec ts = {0, 2000000};
+            nanosleep(&ts, NULL);
+        }
+        cv_run_destroy(L->run);
+        L->run = NULL;
+    }
+    cv_value_free(L->summary);
+    L->summary = NULL;
+}
+
+static void rerun(struct live *L)
+{
+    drop_run(L);
+    start_run(L);
+}
+
+static void say(struct live *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct live *L, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(L->message, sizeof L->message, fmt, ap);
+    va_end(ap);
+    L->message_until = ui_now() + 3;
+}
+
+/* ---------------------------------------------------------------- drawing helpers */
+
+static void human(char *buf, size_t n, double x)
+{
+    if (x >= 1e9)
+        snprintf(buf, n, "%.1fG", x / 1e9);
+    else if (x >= 1e6)
+        snprintf(buf, n, "%.1fM", x / 1e6);
+    else if (x >= 1e4)
+        snprintf(buf, n, "%.1fk", x / 1e3);
+    else
+        snprintf(buf, n, "%.0f", x);
+}
+
+static void dur(char *buf, size_t n, double s)
+{
+    if (s >= 100)
+        snprintf(buf, n, "%.0fs", s);
+    else if (s >= 1)
+        snprintf(buf, n, "%.2fs", s);
+    else if (s >= 1e-3)
+        snprintf(buf, n, "%.1fms", s * 1e3);
+    else if (s > 0)
+        snprintf(buf, n, "%.0fus", s * 1e6);
+    else
+        snprintf(buf, n, "0");
+}
+
+/* Prints at (y, x) at most `w` columns of s (ASCII or UTF-8 counted per code point). */
+static int put(int y, int x, int w, const char *s)
+{
+    if (w <= 0 || y < 0 || y >= LINES || x >= COLS)
+        return 0;
+    if (x + w > COLS)
+        w = COLS - x;
+    int cols = 0;
+    const char *p = s;
+    while (*p && cols < w) {
+        const char *q = p + 1;
+        while ((*q & 0xC0) == 0x80)
+            q++;
+        p = q;
+        cols++;
+    }
+    mvaddnstr(y, x, s, (int)(p - s));
+    return cols;
+}
+
+static int putf(int y, int x, int w, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int putf(int y, int x, int w, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return put(y, x, w, buf);
+}
+
+static const char state_letter[CV_LANE__COUNT] = {
+    [CV_LANE_RUNNING] = 'R',    [CV_LANE_IO] = 'I',       [CV_LANE_LOCK_WAIT] = 'L',
+    [CV_LANE_QUEUE_WAIT] = 'Q', [CV_LANE_SEM_WAIT] = 'S', [CV_LANE_GIL_WAIT] = 'G',
+    [CV_LANE_BARRIER] = 'B',    [CV_LANE_IDLE] = '.',     [CV_LANE_DEAD] = 'X',
+    [CV_LANE_OFF] = ' ',
+};
+
+static const char *const state_label[CV_LANE__COUNT] = {
+    [CV_LANE_RUNNING] = "running",    [CV_LANE_IO] = "I/O",
+    [CV_LANE_LOCK_WAIT] = "lock",     [CV_LANE_QUEUE_WAIT] = "queue",
+    [CV_LANE_SEM_WAIT] = "semaphore", [CV_LANE_GIL_WAIT] = "GIL",
+    [CV_LANE_BARRIER] = "barrier",    [CV_LANE_IDLE] = "idle",
+    [CV_LANE_DEAD] = "dead",          [CV_LANE_OFF] = "off",
+};
+
+/* One cell of a lane-state run: coloured blanks, or letters without colour. */
+static void cells(int y, int x, int n, unsigned st)
+{
+    if (n <= 0 || st == CV_LANE_OFF)
+        return;
+    char buf[512];
+    if (n > (int)sizeof buf - 1)
+        n = (int)sizeof buf - 1;
+    char ch = ui_has_color() ? (st == CV_LANE_IDLE ? '.' : (st == CV_LANE_DEAD ? 'x' : ' '))
+                             : state_letter[st];
+    memset(buf, ch, (size_t)n);
+    buf[n] = 0;
+    attron(ui_attr_state(st));
+    mvaddnstr(y, x, buf, n);
+    attroff(ui_attr_state(st));
+}
+
+static void fill_row(int y, int x, int w, int attr)
+{
+    attron(attr);
+    mvhline(y, x, ' ', w);
+    attroff(attr);
+}
+
+static void box_title(int y, int x, int w, const char *title, bool focused)
+{
+    int a = focused ? ui_attr(UI_C_FOCUS) : ui_attr(UI_C_TITLE);
+    attron(a);
+    putf(y, x, w, " %s ", title);
+    attroff(a);
+}
+
+/* ---------------------------------------------------------------- panels */
+
+static const char *lane_name(const struct cv_snapshot *s, uint32_t lane)
+{
+    return lane < s->nlanes ? s->lanes[lane].name : "-";
+}
+
+static const char *object_name(const struct cv_snapshot *s, uint32_t obj)
+{
+    for (size_t i = 0; i < s->nlocks; i++)
+        if (s->locks[i].obj == obj)
+            return s->locks[i].name;
+    for (size_t i = 0; i < s->nqueues; i++)
+        if (s->queues[i].obj == obj)
+            return s->queues[i].name;
+    return "?";
+}
+
+static const struct cv_lock_stats *lock_by_obj(const struct cv_snapshot *s, uint32_t obj)
+{
+    for (size_t i = 0; i < s->nlocks; i++)
+        if (s->locks[i].obj == obj)
+            return &s->locks[i];
+    return NULL;
+}
+
+/* Lanes shown: those whose name contains the filter. */
+static size_t visible_lanes(const struct live *L, const struct cv_snapshot *s, uint32_t *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->nlanes; i++)
+        if (!L->filter[0] || strstr(s->lanes[i].name, L->filter))
+            out[n++] = (uint32_t)i;
+    return n;
+}
+
+/* The state a column shows: the most frequent among the buckets it covers (a wait or a run
+ * wins a tie against idle). */
+static unsigned column_state(const struct cv_lane_stats *l, uint64_t bw, uint64_t a, uint64_t b,
+                             uint64_t now)
+{
+    if (a >= now)
+        return CV_LANE_OFF;
+    uint64_t first = l->timeline_first, end = first + l->timeline_n;
+    uint64_t ba = a / bw, bb = (b + bw - 1) / bw;
+    if (bb <= ba)
+        bb = ba + 1;
+    if (!l->timeline_n && l->state == CV_LANE_OFF)
+        return CV_LANE_OFF;
+    unsigned count[CV_LANE__COUNT] = {0};
+    for (uint64_t k = ba; k < bb; k++) {
+        if (k < first)
+            count[CV_LANE_OFF]++;
+        else if (k < end)
+            count[l->timeline[k - first]]++;
+        else
+            count[l->state]++;
+        if (bb - ba > 512 && k - ba > 512)
+            break; /* never more than this per cell */
+    }
+    unsigned best = CV_LANE_OFF;
+    for (unsigned st = 0; st < CV_LANE__COUNT; st++)
+        if (count[st] > count[best] || (count[st] == count[best] && count[st] && st < best))
+            best = st;
+    if (best == CV_LANE_OFF && (count[CV_LANE_IDLE] || count[CV_LANE_RUNNING])) {
+        /* a lane starting part-way through the cell: show what it did */
+        unsigned alt = CV_LANE_IDLE;
+        for (unsigned st = 0; st < CV_LANE_OFF; st++)
+            if (count[st] > count[alt])
+                alt = st;
+        best = alt;
+    }
+    return best;
+}
+
+static void draw_lanes(struct live *L, const struct cv_snapshot *s, int y0, int h, int W)
+{
+    int tw = W - LABEL_W - 1;
+    uint64_t now = (uint64_t)(L->view_t * 1e9);
+    uint64_t bw = s->timeline_bucket_ns ? s->timeline_bucket_ns : 1000000;
+    uint64_t col = L->col_ns;
+    if (!col) { /* fit: the whole run so far */
+        col = (now + (uint64_t)tw - 1) / (uint64_t)(tw > 0 ? tw : 1);
+        if (col < 1000000)
+            col = 1000000;
+    }
+    uint64_t left;
+    if (L->follow || !L->col_ns) {
+        uint64_t span = col * (uint64_t)tw;
+        left = now > span ? now - span : 0;
+        if (L->col_ns && now > span)
+            left = ((now - span) / col + 1) * col; /* whole columns, the last one is now */
+    } else {
+        left = (uint64_t)(L->left_t * 1e9);
+    }
+    /* the axis */
+    box_title(y0, 0, LABEL_W, panel_names[P_LANES], L->focus == P_LANES);
+    attron(ui_attr(UI_C_DIM));
+    for (int c = 0; c + 8 <= tw; c += 14) {
+        char t[24];
+        dur(t, sizeof t, (double)(left + (uint64_t)c * col) / 1e9);
+        putf(y0, LABEL_W + 1 + c, 12, "|%s", t);
+    }
+    char per[24];
+    dur(per, sizeof per, (double)col / 1e9);
+    attroff(ui_attr(UI_C_DIM));
+
+    uint32_t *vis = cv_xmalloc((s->nlanes + 1) * sizeof *vis);
+    size_t nv = visible_lanes(L, s, vis);
+    int rows = h - 1;
+    if (L->sel >= (int)nv)
+        L->sel = nv ? (int)nv - 1 : 0;
+    if (L->sel < L->lane_top)
+        L->lane_top = L->sel;
+    if (L->sel >= L->lane_top + rows)
+        L->lane_top = L->sel - rows + 1;
+    if (L->lane_top > (int)nv - rows)
+        L->lane_top = (int)nv - rows > 0 ? (int)nv - rows : 0;
+    for (int r = 0; r < rows; r++) {
+        int y = y0 + 1 + r;
+        size_t vi = (size_t)(L->lane_top + r);
+        if (vi >= nv)
+            break;
+        const struct cv_lane_stats *l = &s->lanes[vis[vi]];
+        bool sel = L->focus == P_LANES && (int)vi == L->sel;
+        if (sel)
+            attron(A_REVERSE);
+        char task[16] = "";
+        if (l->current_task != CV_NONE && l->state != CV_LANE_OFF)
+            snprintf(task, sizeof task, "t%u", l->current_task);
+        putf(y, 0, LABEL_W, "%-13.13s %-6.6s", l->name, task);
+        if (sel)
+            attroff(A_REVERSE);
+        /* runs of one state */
+        int c = 0;
+        while (c < tw) {
+            uint64_t a = left + (uint64_t)c * col;
+            unsigned st = column_state(l, bw, a, a + col, now);
+            int c2 = c + 1;
+            while (c2 < tw) {
+                uint64_t a2 = left + (uint64_t)c2 * col;
+                if (column_state(l, bw, a2, a2 + col, now) != st)
+                    break;
+                c2++;
+            }
+            cells(y, LABEL_W + 1 + c, c2 - c, st);
+            c = c2;
+        }
+    }
+    if (nv > (size_t)rows) {
+        attron(ui_attr(UI_C_DIM));
+        putf(y0, W - 24, 24, " %d-%d of %zu lanes ", L->lane_top + 1,
+             L->lane_top + rows < (int)nv ? L->lane_top + rows : (int)nv, nv);
+        attroff(ui_attr(UI_C_DIM));
+    } else if (L->filter[0]) {
+        putf(y0, W - 24, 24, " filter: %s ", L->filter);
+    }
+    if (!nv)
+        putf(y0 + 1, LABEL_W + 1, tw, "no lane matches '%s' (/ to change the filter)", L->filter);
+    attron(ui_attr(UI_C_DIM));
+    putf(y0, LABEL_W - 8 > 0 ? 8 : 0, 12, "%s/col", per);
+    attroff(ui_attr(UI_C_DIM));
+    free(vis);
+}
+
+static void draw_legend(int y, int W)
+{
+    int x = 0;
+    attron(ui_attr(UI_C_DIM));
+    x += put(y, x, W - x, "legend ");
+    attroff(ui_attr(UI_C_DIM));
+    for (unsigned st = 0; st < CV_LANE_OFF && x < W; st++) {
+        if (ui_has_color()) {
+            cells(y, x, 2, st);
+            x += 2;
+            x += putf(y, x, W - x, " %s  ", state_label[st]);
+        } else {
+            x += putf(y, x, W - x, "%c %s  ", state_letter[st], state_label[st]);
+        }
+    }
+}
+
+static void draw_locks(struct live *L, const struct cv_snapshot *s, int y0, int x0, int w, int h)
+{
+    box_title(y0, x0, w, "locks", L->focus == P_LOCKS);
+    if (!s->nlocks) {
+        attron(ui_attr(UI_C_DIM));
+        put(y0 + 1, x0 + 1, w - 1, "no locks in this scenario");
+        attroff(ui_attr(UI_C_DIM));
+        return;
+    }
+    /* two lines per lock: who holds it and who waits; then the waiting totals and the latest
+     * hand-over */
+    int rows = (h - 1) / 2;
+    int top = L->scroll[P_LOCKS];
+    if (top > (int)s->nlocks - 1)
+        top = L->scroll[P_LOCKS] = (int)s->nlocks - 1;
+    for (int r = 0; r < rows && top + r < (int)s->nlocks; r++) {
+        const struct cv_lock_stats *k = &s->locks[top + r];
+        char holder[40], tot[16], mx[16], hand[80] = "none yet";
+        if (k->holders > 1)
+            snprintf(holder, sizeof holder, "%u holders", k->holders);
+        else if (k->holders == 1 && k->holder != CV_NONE)
+            snprintf(holder, sizeof holder, "held by %s", lane_name(s, k->holder));
+        else
+            snprintf(holder, sizeof holder, "free");
+        dur(tot, sizeof tot, (double)k->wait_ns_total / 1e9);
+        dur(mx, sizeof mx, (double)k->wait_ns_max / 1e9);
+        if (k->handoff_from != CV_NONE && k->handoff_to != CV_NONE)
+            snprintf(hand, sizeof hand, "%s%s%s", lane_name(s, k->handoff_from),
+                     ui_ascii() ? "->" : "→", lane_name(s, k->handoff_to));
+        double cont = k->acquisitions ? 100.0 * (double)k->contended / (double)k->acquisitions : 0;
+        int y = y0 + 1 + 2 * r;
+        int a = k->waiters ? ui_attr(UI_C_WARN) : (int)A_NORMAL;
+        attron(a | A_BOLD);
+        int x = x0 + put(y, x0, w, k->name);
+        attroff(a | A_BOLD);
+        attron(a);
+        putf(y, x, w - (x - x0), " %s, %u waiting, %.0f%% contended", holder, k->waiters, cont);
+        attroff(a);
+        putf(y + 1, x0, w, "  wait %s max %s  %s", tot, mx, hand);
+    }
+}
+
+static const char *const spark_utf8[8] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+static const char spark_ascii[8] = {'_', '.', '-', '~', '=', '+', '*', '#'};
+
+static void draw_queue(struct live *L, const struct cv_snapshot *s, int y0, int x0, int w, int h)
+{
+    box_title(y0, x0, w, "queue", L->focus == P_QUEUE);
+    if (!s->nqueues) {
+        attron(ui_attr(UI_C_DIM));
+        put(y0 + 1, x0 + 1, w - 1, "no queue in this scenario");
+        attroff(ui_attr(UI_C_DIM));
+        return;
+    }
+    int y = y0 + 1;
+    size_t first = (size_t)L->scroll[P_QUEUE] < s->nqueues ? (size_t)L->scroll[P_QUEUE] : 0;
+    for (size_t qi = first; qi < s->nqueues && y + 3 <= y0 + h; qi++) {
+        const struct cv_queue_stats *q = &s->queues[qi];
+        putf(y++, x0, w, "%s %u/%u (max %u)", q->name, q->depth, q->capacity, q->max_depth);
+        /* gauge: depth against capacity */
+        int gw = w - 2;
+        if (gw > 2) {
+            uint32_t cap = q->capacity ? q->capacity : (q->max_depth ? q->max_depth : 1);
+            int fill = (int)((double)q->depth / cap * gw + 0.5);
+            if (fill > gw)
+                fill = gw;
+            mvaddch(y, x0, '[');
+            attron(ui_attr_state(q->depth >= cap ? CV_LANE_LOCK_WAIT : CV_LANE_QUEUE_WAIT));
+            for (int i = 0; i < fill; i++)
+                mvaddch(y, x0 + 1 + i, ui_has_color() ? ' ' : '#');
+            attroff(ui_attr_state(CV_LANE_QUEUE_WAIT));
+            attroff(ui_attr_state(CV_LANE_LOCK_WAIT));
+            for (int i = fill; i < gw; i++)
+                mvaddch(y, x0 + 1 + i, '.');
+            mvaddch(y, x0 + 1 + gw, ']');
+        }
+        y++;
+        /* sparkline: depth over the run, newest right */
+        int sw = w;
+        if (q->nseries && sw > 0) {
+            uint32_t cap = q->capacity ? q->capacity : q->max_depth ? q->max_depth : 1;
+            move(y, x0);
+            for (int i = 0; i < sw; i++) {
+                size_t k = q->nseries <= (size_t)sw
+                               ? (i < (int)q->nseries ? (size_t)i : q->nseries - 1)
+                               : (size_t)((double)i * (double)q->nseries / sw);
+                if (q->nseries <= (size_t)sw && i >= (int)q->nseries)
+                    break;
+                int lvl = (int)((double)q->series[k].depth / cap * 7 + 0.5);
+                lvl = lvl < 0 ? 0 : lvl > 7 ? 7 : lvl;
+                if (ui_ascii())
+                    addch((chtype)spark_ascii[lvl]);
+                else
+                    addstr(spark_utf8[lvl]);
+            }
+        }
+        y++;
+        if (y < y0 + h)
+            putf(y++, x0, w, "blocked: %u producers, %u consumers", q->producers_waiting,
+                 q->consumers_waiting);
+        if (y < y0 + h)
+            putf(y++, x0, w, "in %llu out %llu", (unsigned long long)q->pushed,
+                 (unsigned long long)q->popped);
+    }
+}
+
+static void draw_order(struct live *L, const struct cv_snapshot *s, int y0, int x0, int w, int h)
+{
+    box_title(y0, x0, w, w >= 26 ? "completion (* overtook)" : "completion", L->focus == P_ORDER);
+    putf(y0 + 1, x0, w, "in flight %u (max %u)", s->inflight, s->inflight_max);
+    /* tasks in completion order; * marks one that overtook an earlier submission */
+    size_t n = s->ncompleted;
+    uint32_t maxid = 0;
+    for (size_t i = 0; i < n; i++)
+        if (s->completion_order[i] != CV_NONE && s->completion_order[i] > maxid)
+            maxid = s->completion_order[i];
+    unsigned char *seen = cv_xcalloc((size_t)maxid + 2, 1);
+    uint32_t low = 0; /* lowest task id not yet completed */
+    int y = y0 + 2, x = x0;
+    int cap_rows = h - 2;
+    /* how many fit: show the latest ones */
+    size_t fit = (size_t)cap_rows * (size_t)(w / 5 > 0 ? w / 5 : 1);
+    size_t start = n > fit ? n - fit : 0;
+    if (L->scroll[P_ORDER] && (size_t)L->scroll[P_ORDER] * (w / 5) < start)
+        start -= (size_t)L->scroll[P_ORDER] * (size_t)(w / 5);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t t = s->completion_order[i];
+        if (t == CV_NONE || t > maxid)
+            continue;
+        bool overtook = t > low;
+        seen[t] = 1;
+        while (low <= maxid && seen[low])
+            low++;
+        if (i < start || y >= y0 + h)
+            continue;
+        char item[16];
+        int len = snprintf(item, sizeof item, "%u%s", t, overtook ? "*" : "");
+        if (x + len > x0 + w) {
+            y++;
+            x = x0;
+            if (y >= y0 + h)
+                continue;
+        }
+        int a = overtook ? ui_attr(UI_C_WARN) : (int)A_NORMAL;
+        attron(a);
+        put(y, x, w, item);
+        attroff(a);
+        x += len + 1;
+    }
+    free(seen);
+}
+
+static void draw_results(struct live *L, const struct cv_snapshot *s, int y0, int x0, int w, int h)
+{
+    box_title(y0, x0, w, "results", L->focus == P_RESULTS);
+    int y = y0 + 1;
+    int skip = L->scroll[P_RESULTS];
+    char line[256];
+#define EMIT(attr, ...)                           \
+    do {                                          \
+        snprintf(line, sizeof line, __VA_ARGS__); \
+        if (skip > 0) {                           \
+            skip--;                               \
+        } else if (y < y0 + h) {                  \
+            attron(attr);                         \
+            put(y++, x0, w, line);                \
+            attroff(attr);                        \
+        }                                         \
+    } while (0)
+    const struct cv_task_counts *t = &s->tasks;
+    EMIT(A_NORMAL, "tasks %llu done, %llu failed", (unsigned long long)t->completed,
+         (unsigned long long)t->failed);
+    if (t->cancelled || t->timed_out || t->retried)
+        EMIT(A_NORMAL, "cancelled %llu timed out %llu retried %llu",
+             (unsigned long long)t->cancelled, (unsigned long long)t->timed_out,
+             (unsigned long long)t->retried);
+    if (s->deadlock || (L->done && L->state == CV_RUN_DEADLOCKED))
+        EMIT(ui_attr(UI_C_BAD), "DEADLOCK");
+    if (!L->summary) {
+        for (size_t i = 0; i < s->ncounters; i++)
+            EMIT(A_NORMAL, "%s = %llu", s->counters[i].name,
+                 (unsigned long long)s->counters[i].value);
+        if (s->gil_switches)
+            EMIT(A_NORMAL, "GIL switches %llu", (unsigned long long)s->gil_switches);
+    } else {
+        const struct cv_value *res = cv_value_get(L->summary, "results");
+        for (size_t i = 0; res && i < res->n; i++) {
+            const struct cv_value *v = res->items[i];
+            const char *k = res->keys ? res->keys[i] : "?";
+            if (v->type == CV_VAL_NUM)
+                EMIT(A_NORMAL, "%s %.10g", k, v->num);
+            else if (v->type == CV_VAL_STR)
+                EMIT(A_NORMAL, "%s %s", k, v->str);
+            else if (v->type == CV_VAL_BOOL)
+                EMIT(A_NORMAL, "%s %s", k, v->b ? "yes" : "no");
+            else if (!strcmp(k, "deadlock") && cv_value_get(v, "text"))
+                EMIT(ui_attr(UI_C_BAD), "cycle: %s", cv_value_get(v, "text")->str);
+        }
+        const struct cv_value *exp = cv_value_get(L->summary, "expectations");
+        for (size_t i = 0; exp && i < exp->n; i++) {
+            const struct cv_value *ok = cv_value_get(exp->items[i], "ok");
+            bool good = ok && ok->b;
+            EMIT(ui_attr(good ? UI_C_GOOD : UI_C_BAD), "%s %s", good ? "ok  " : "FAIL",
+                 cv_value_get(exp->items[i], "name")->str);
+        }
+    }
+#undef EMIT
+}
+
+static void draw_header(struct live *L, const struct cv_snapshot *s, int W)
+{
+    const struct cv_scenario *sc = L->req->scenario;
+    fill_row(0, 0, W, ui_attr(UI_C_BAR));
+    attron(ui_attr(UI_C_BAR));
+    const char *st = "starting";
+    if (L->run_error)
+        st = "FAILED";
+    else if (L->done)
+        st = L->state == CV_RUN_DEADLOCKED ? "DEADLOCKED"
+             : L->state == CV_RUN_FAILED   ? "FAILED"
+             : L->state == CV_RUN_STOPPED  ? "stopped"
+                                           : "done";
+    else if (L->run)
+        st = "running";
+    char ev[16], dr[16], el[16];
+    human(ev, sizeof ev, (double)s->events_recorded);
+    human(dr, sizeof dr, (double)s->events_dropped);
+    dur(el, sizeof el, L->elapsed);
+    uint64_t total = L->run ? cv_run_task_count(L->run) : 0;
+    uint64_t done = s->tasks.completed + s->tasks.failed + s->tasks.cancelled;
+    double tput = L->elapsed > 0 ? (double)done / L->elapsed : 0;
+    bool gil = L->run && cv_run_gil(L->run);
+    putf(0, 0, W,
+         " concviz  %s  %s x%u  GIL %s  %s%s  %s  tasks %llu/%llu  %.1f/s  events %s  drops %s  "
+         "ui %.1f%%",
+         sc->name, L->run ? cv_run_model_name(L->run) : cv_model_name(sc->model),
+         L->run ? cv_run_workers(L->run) : 0, gil ? "on" : "off", st, L->paused ? " (paused)" : "",
+         el, (unsigned long long)done, (unsigned long long)total, tput, ev, dr, L->ui_share * 100);
+    attroff(ui_attr(UI_C_BAR));
+    if (s->events_dropped) {
+        attron(ui_attr(UI_C_BAD));
+        putf(1, W - 20, 20, " %s events lost ", dr);
+        attroff(ui_attr(UI_C_BAD));
+    }
+    attron(ui_attr(UI_C_DIM));
+    if (L->speed != 1 || L->view_t + 0.05 < L->elapsed)
+        putf(1, 0, W - 22, "%s  [speed %.2gx, view at %.2fs]", sc->title, L->speed, L->view_t);
+    else
+        putf(1, 0, W - 22, "%s", sc->title);
+    attroff(ui_attr(UI_C_DIM));
+}
+
+static const char *const controls = " q quit  spc pause  +- speed  hl time  jk lanes  zZ zoom  "
+                                    "/ filter  tab panel  enter lane  r rerun  m model  w workers";
+
+static void draw_controls(struct live *L, int y, int W)
+{
+    fill_row(y, 0, W, ui_attr(UI_C_BAR));
+    attron(ui_attr(UI_C_BAR));
+    if (L->message[0] && ui_now() < L->message_until)
+        putf(y, 0, W, " %s", L->message);
+    else
+        put(y, 0, W - 8, controls);
+    put(y, W - 8, 8, "  ? help"); /* always in view */
+    attroff(ui_attr(UI_C_BAR));
+}
+
+/* A horizontal line: box drawing, or '-' with --ascii. */
+static void rule(int y, int x, int w)
+{
+    move(y, x);
+    for (int i = 0; i < w && x + i < COLS; i++)
+        addstr(ui_ascii() ? "-" : "─");
+}
+
+/* A centred window with a frame; returns its inner origin. */
+static void popup_frame(int w, int h, int *oy, int *ox, const char *title)
+{
+    if (w > COLS - 2)
+        w = COLS - 2;
+    if (h > LINES - 2)
+        h = LINES - 2;
+    int y = (LINES - h) / 2, x = (COLS - w) / 2;
+    for (int r = 0; r < h; r++)
+        mvhline(y + r, x, ' ', w);
+    attron(ui_attr(UI_C_TITLE));
+    rule(y, x, w);
+    rule(y + h - 1, x, w);
+    putf(y, x + 2, w - 4, " %s ", title);
+    attroff(ui_attr(UI_C_TITLE));
+    *oy = y + 1;
+    *ox = x + 2;
+}
+
+static void draw_help(void)
+{
+    static const char *const keys[][2] = {
+        {"space", "pause / resume the view (the run goes on)"},
+        {"+ / -", "animation speed (slow motion lags behind the run)"},
+        {"h l, Left Right", "scroll time; Home start, End follow now"},
+        {"j k, Up Down", "move through lanes (or the focused panel)"},
+        {"z / Z", "zoom in / out; 0 fits the whole run"},
+        {"/", "filter lanes by name (Enter keeps, Esc clears)"},
+        {"Tab", "next panel: lanes, locks, queue, completion, results"},
+        {"Enter", "details of the selected lane"},
+        {"r", "run again"},
+        {"m / w", "pick the model / the worker count, and rerun"},
+        {"?", "this help; any key closes it"},
+        {"q", "quit (the summary is printed)"},
+    };
+    int oy, ox;
+    int nkeys = (int)(sizeof keys / sizeof *keys);
+    popup_frame(72, nkeys + CV_LANE_OFF + 6, &oy, &ox, "help: keys and colours");
+    for (int i = 0; i < nkeys; i++) {
+        attron(A_BOLD);
+        putf(oy + i, ox, 18, "%s", keys[i][0]);
+        attroff(A_BOLD);
+        put(oy + i, ox + 18, COLS - ox - 20, keys[i][1]);
+    }
+    static const char *const meaning[CV_LANE__COUNT] = {
+        [CV_LANE_RUNNING] = "running: on a CPU doing the task's work",
+        [CV_LANE_IO] = "I/O: sleeping, waiting for HTTP, a file or an executor",
+        [CV_LANE_LOCK_WAIT] = "lock: waiting to acquire a mutex",
+        [CV_LANE_QUEUE_WAIT] = "queue: waiting to put into a full / take from an empty queue",
+        [CV_LANE_SEM_WAIT] = "semaphore: waiting for a permit",
+        [CV_LANE_GIL_WAIT] = "GIL: waiting for the (emulated) interpreter lock",
+        [CV_LANE_BARRIER] = "barrier: waiting for the others to arrive",
+        [CV_LANE_IDLE] = "idle: no task (pool worker waiting for work)",
+        [CV_LANE_DEAD] = "dead: the worker process died",
+    };
+    int y = oy + nkeys + 1;
+    put(y++, ox, 40, "colours (letters without colour):");
+    for (unsigned st = 0; st < CV_LANE_OFF; st++, y++) {
+        if (ui_has_color())
+            cells(y, ox, 3, st);
+        putf(y, ox + 4, COLS - ox - 6, "%c  %s", state_letter[st], meaning[st]);
+    }
+}
+
+static void draw_details(struct live *L, const struct cv_snapshot *s)
+{
+    uint32_t *vis = cv_xmalloc((s->nlanes + 1) * sizeof *vis);
+    size_t nv = visible_lanes(L, s, vis);
+    if (!nv || L->sel >= (int)nv) {
+        free(vis);
+        L->details = false;
+        return;
+    }
+    uint32_t lane = vis[L->sel];
+    free(vis);
+    const struct cv_lane_stats *l = &s->lanes[lane];
+    int oy, ox;
+    char title[64];
+    snprintf(title, sizeof title, "lane %s", l->name);
+    popup_frame(64, CV_LANE_OFF + 8, &oy, &ox, title);
+    char since[16];
+    double now = (double)s->now_ns / 1e9;
+    dur(since, sizeof since, now - (double)l->since_ns / 1e9);
+    int y = oy;
+    putf(y++, ox, 60, "now: %s for %s", state_label[l->state], since);
+    if (l->waiting_on != CV_NONE) {
+        const struct cv_lock_stats *k = lock_by_obj(s, l->waiting_on);
+        if (k && k->holders == 1 && k->holder != CV_NONE)
+            putf(y++, ox, 60, "waits on %s, held by %s", k->name, lane_name(s, k->holder));
+        else if (k)
+            putf(y++, ox, 60, "waits on %s (%u holders, %u waiting)", k->name, k->holders,
+                 k->waiters);
+        else
+            putf(y++, ox, 60, "waits on %s", object_name(s, l->waiting_on));
+    } else {
+        y++;
+    }
+    if (l->current_task != CV_NONE)
+        putf(y++, ox, 60, "task %u; %u tasks started here", l->current_task, l->tasks);
+    else
+        putf(y++, ox, 60, "between tasks; %u tasks started here", l->tasks);
+    y++;
+    double total = 0;
+    for (unsigned st = 0; st < CV_LANE_OFF; st++)
+        total += (double)l->state_ns[st];
+    for (unsigned st = 0; st < CV_LANE_OFF; st++) {
+        char t[16];
+        dur(t, sizeof t, (double)l->state_ns[st] / 1e9);
+        if (ui_has_color())
+            cells(y, ox, 2, st);
+        putf(y++, ox + 3, 56, "%c %-10s %9s %5.1f%%", state_letter[st], state_label[st], t,
+             total > 0 ? 100.0 * (double)l->state_ns[st] / total : 0);
+    }
+    putf(y, ox, 60, "events %llu, dropped %llu", (unsigned long long)l->events,
+         (unsigned long long)l->drops);
+}
+
+static void draw_popup(struct live *L)
+{
+    int oy, ox;
+    if (L->popup == POP_MODEL) {
+        const struct cv_scenario *sc = L->req->scenario;
+        popup_frame(40, CV_MODEL__COUNT + 3, &oy, &ox, "model (Enter runs, Esc closes)");
+        int row = 0;
+        for (unsigned m = 0; m < CV_MODEL__COUNT; m++) {
+            if (!(sc->models & (1u << m)))
+                continue;
+            if (row == L->popup_sel)
+                attron(A_REVERSE);
+            putf(oy + row, ox, 30, " %-10s ", cv_model_name(m));
+            if (row == L->popup_sel)
+                attroff(A_REVERSE);
+            row++;
+        }
+    } else if (L->popup == POP_WORKERS) {
+        popup_frame(44, 4, &oy, &ox, "workers (Enter runs, Esc closes)");
+        putf(oy, ox, 40, "workers: %s_", L->input);
+    } else if (L->popup == POP_FILTER) {
+        popup_frame(44, 4, &oy, &ox, "filter lanes (Enter keeps, Esc clears)");
+        putf(oy, ox, 40, "name contains: %s_", L->input);
+    }
+}
+
+static void draw(struct live *L)
+{
+    struct timespec c0, c1;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+    int W = COLS, H = LINES;
+    erase();
+    if (W < MIN_W || H < MIN_H) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "terminal too small (need %dx%d)", MIN_W, MIN_H);
+        int len = (int)strlen(msg);
+        put(H / 2, W > len ? (W - len) / 2 : 0, W, msg);
+        if (H / 2 + 1 < H)
+            putf(H / 2 + 1, 0, W, "now %dx%d; the run goes on", W, H);
+    } else {
+        struct cv_snapshot empty = {0};
+        const struct cv_snapshot *s =
+            L->paused && L->fz ? &L->fz->s : (L->run ? cv_run_snapshot(L->run) : &empty);
+        draw_header(L, s, W);
+        int bottom = H / 3 < 7 ? 7 : (H / 3 > 12 ? 12 : H / 3);
+        int lanes_h = H - 2 - 1 - 1 - bottom;
+        if (L->run_error) {
+            attron(ui_attr(UI_C_BAD));
+            putf(3, 2, W - 4, "the run could not start: %s", L->run_error);
+            attroff(ui_attr(UI_C_BAD));
+        } else {
+            draw_lanes(L, s, 2, lanes_h, W);
+        }
+        draw_legend(2 + lanes_h, W);
+        int py = 3 + lanes_h;
+        int w1 = W * 38 / 100, w2 = W * 20 / 100, w3 = W * 18 / 100;
+        int w4 = W - w1 - w2 - w3 - 3;
+        draw_locks(L, s, py, 0, w1, bottom);
+        draw_queue(L, s, py, w1 + 1, w2, bottom);
+        draw_order(L, s, py, w1 + w2 + 2, w3, bottom);
+        draw_results(L, s, py, w1 + w2 + w3 + 3, w4, bottom);
+        draw_controls(L, H - 1, W);
+        if (L->details)
+            draw_details(L, s);
+        if (L->help)
+            draw_help();
+        if (L->popup)
+            draw_popup(L);
+    }
+    wnoutrefresh(stdscr);
+    doupdate();
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+    L->draw_cpu += (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
+}
+
+/* ---------------------------------------------------------------- keys */
+
+static unsigned model_at(const struct cv_scenario *sc, int row)
+{
+    for (unsigned m = 0; m < CV_MODEL__COUNT; m++)
+        if ((sc->models & (1u << m)) && row-- == 0)
+            return m;
+    return sc->model;
+}
+
+static void popup_key(struct live *L, int k)
+{
+    if (k == 27) {
+        if (L->popup == POP_FILTER)
+            L->filter[0] = 0;
+        L->popup = POP_NONE;
+        return;
+    }
+    if (L->popup == POP_MODEL) {
+        int n = 0;
+        for (unsigned m = 0; m < CV_MODEL__COUNT; m++)
+            n += (L->req->scenario->models >> m) & 1;
+        if ((k == 'j' || k == KEY_DOWN) && L->popup_sel + 1 < n)
+            L->popup_sel++;
+        else if ((k == 'k' || k == KEY_UP) && L->popup_sel > 0)
+            L->popup_sel--;
+        else if (k == '\n' || k == '\r' || k == KEY_ENTER) {
+            L->req->cfg.model = (int)model_at(L->req->scenario, L->popup_sel);
+            L->popup = POP_NONE;
+            rerun(L);
+        }
+        return;
+    }
+    size_t len = strlen(L->input);
+    if (k == '\n' || k == '\r' || k == KEY_ENTER) {
+        if (L->popup == POP_WORKERS) {
+            unsigned long v;
+            if (tui_parse_ulong(L->input, 1, 4096, &v)) {
+                L->req->cfg.workers = (unsigned)v;
+                L->popup = POP_NONE;
+                rerun(L);
+            } else {
+                say(L, "workers must be a whole number from 1 to 4096, not '%s'", L->input);
+            }
+        } else {
+            snprintf(L->filter, sizeof L->filter, "%s", L->input);
+            L->popup = POP_NONE;
+            L->sel = L->lane_top = 0;
+        }
+        return;
+    }
+    if ((k == KEY_BACKSPACE || k == 127 || k == 8) && len)
+        L->input[len - 1] = 0;
+    else if (k >= 32 && k < 127 && len + 1 < sizeof L->input &&
+             (L->popup != POP_WORKERS || (k >= '0' && k <= '9')))
+        L->input[len] = (char)k, L->input[len + 1] = 0;
+    if (L->popup == POP_FILTER)
+        snprintf(L->filter, sizeof L->filter, "%s", L->input); /* filter as you type */
+}
+
+static void scroll_time(struct live *L, int dir)
+{
+    int tw = COLS - LABEL_W - 1;
+    double now = L->view_t;
+    double col = L->col_ns ? (double)L->col_ns / 1e9 : (now / (tw > 0 ? tw : 1));
+    if (!L->col_ns) {
+        /* leave fit: fix the current scale */
+        L->col_ns = (uint64_t)(col * 1e9) > 1000000 ? (uint64_t)(col * 1e9) : 1000000;
+        col = (double)L->col_ns / 1e9;
+    }
+    double left = L->follow ? now - col * tw : L->left_t;
+    if (left < 0)
+        left = 0;
+    left += dir * col * tw / 4;
+    if (left < 0)
+        left = 0;
+    if (left + col * tw >= now) {
+        L->follow = true;
+    } else {
+        L->follow = false;
+        L->left_t = left;
+    }
+}
+
+static void zoom(struct live *L, bool in)
+{
+    int tw = COLS - LABEL_W - 1;
+    uint64_t col = L->col_ns;
+    if (!col) {
+        col = (uint64_t)(L->view_t * 1e9 / (tw > 0 ? tw : 1));
+        if (col < 1000000)
+            col = 1000000;
+    }
+    double centre = L->follow ? L->view_t : L->left_t + (double)col * tw / 2e9;
+    if (in)
+        col = col / 2 > 1000 ? col / 2 : 1000; /* down to 1 us a column */
+    else
+        col *= 2;
+    L->col_ns = col;
+    if (!L->follow) {
+        L->left_t = centre - (double)col * tw / 2e9;
+        if (L->left_t < 0)
+            L->left_t = 0;
+    }
+}
+
+static void key(struct live *L, int k)
+{
+    if (k == KEY_RESIZE) {
+        clearok(stdscr, TRUE);
+        return;
+    }
+    if (L->popup) {
+        popup_key(L, k);
+        return;
+    }
+    if (L->help) {
+        L->help = false;
+        if (k != 'q')
+            return;
+    }
+    if (L->details && (k == 27 || k == '\n' || k == '\r' || k == KEY_ENTER)) {
+        L->details = false;
+        return;
+    }
+    const struct cv_snapshot *s = L->paused && L->fz ? &L->fz->s : NULL;
+    switch (k) {
+    case 'q':
+    case 'Q':
+        L->quit = true;
+        break;
+    case ' ':
+        L->paused = !L->paused;
+        frozen_free(L->fz);
+        L->fz = NULL;
+        if (L->paused && L->run)
+            L->fz = freeze(cv_run_snapshot(L->run));
+        break;
+    case '+':
+    case '=':
+        L->speed = L->speed >= 1 ? 1 : L->speed * 2;
+        if (L->speed >= 1)
+            L->speed = 1;
+        break;
+    case '-':
+    case '_':
+        L->speed = L->speed / 2 < 1.0 / 64 ? 1.0 / 64 : L->speed / 2;
+        break;
+    case 'h':
+    case KEY_LEFT:
+        scroll_time(L, -1);
+        break;
+    case 'l':
+    case KEY_RIGHT:
+        scroll_time(L, 1);
+        break;
+    case KEY_HOME:
+        scroll_time(L, 0);
+        L->follow = false;
+        L->left_t = 0;
+        break;
+    case KEY_END:
+        L->follow = true;
+        break;
+    case 'z':
+        zoom(L, true);
+        break;
+    case 'Z':
+        zoom(L, false);
+        break;
+    case '0':
+        L->col_ns = 0;
+        L->follow = true;
+        break;
+    case 'j':
+    case KEY_DOWN:
+        if (L->focus == P_LANES)
+            L->sel++;
+        else
+            L->scroll[L->focus]++;
+        break;
+    case 'k':
+    case KEY_UP:
+        if (L->focus == P_LANES) {
+            if (L->sel > 0)
+                L->sel--;
+        } else if (L->scroll[L->focus] > 0) {
+            L->scroll[L->focus]--;
+        }
+        break;
+    case KEY_NPAGE:
+        L->sel += 10;
+        break;
+    case KEY_PPAGE:
+        L->sel = L->sel > 10 ? L->sel - 10 : 0;
+        break;
+    case '\t':
+        L->focus = (L->focus + 1) % NPANELS;
+        break;
+    case KEY_BTAB:
+        L->focus = (L->focus + NPANELS - 1) % NPANELS;
+        break;
+    case '\n':
+    case '\r':
+    case KEY_ENTER:
+        L->details = true;
+        L->focus = P_LANES;
+        break;
+    case '?':
+    case KEY_F(1):
+        L->help = true;
+        break;
+    case '/':
+        L->popup = POP_FILTER;
+        snprintf(L->input, sizeof L->input, "%s", L->filter);
+        break;
+    case 'r':
+        rerun(L);
+        say(L, "%s", "run again");
+        break;
+    case 'm':
+        L->popup = POP_MODEL;
+        L->popup_sel = 0;
+        break;
+    case 'w':
+        L->popup = POP_WORKERS;
+        L->input[0] = 0;
+        break;
+    case 27:
+        L->details = false;
+        break;
+    default:
+        break;
+    }
+    (void)s;
+}
+
+/* ---------------------------------------------------------------- the loop */
+
+int ui_live(struct ui_run_req *req, const struct ui_opts *o, struct ui_script *sc)
+{
+    struct live *L = cv_xcalloc(1, sizeof *L);
+    L->o = o;
+    L->req = req;
+    L->sc = sc;
+    L->speed = 1;
+    L->follow = true;
+    char *cause = NULL;
+    if (ui_screen_open(o, &cause) != 0) {
+        int rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cause);
+        free(cause);
+        free(L);
+        return rc;
+    }
+    start_run(L);
+    double frame = 1.0 / (o->fps ? o->fps : 30);
+    double next_frame = 0, share_t0 = ui_now(), share_cpu0 = 0;
+    bool script_ok = true, dirty = true;
+    int sig = 0;
+    while (!L->quit) {
+        if (L->run && !L->done) {
+            if (cv_run_poll(L->run))
+                finish_run(L);
+            else
+                L->elapsed = cv_run_elapsed(L->run);
+        }
+        double now = ui_now();
+        if ((sig = ui_screen_signal()) != 0)
+            break;
+        if (dirty || now >= next_frame) {
+            double dt = now - L->last_frame;
+            L->last_frame = now;
+            if (!L->paused) {
+                double target = L->elapsed;
+                L->view_t = L->speed >= 1 ? target : fmin(target, L->view_t + dt * L->speed);
+            }
+            if (now - share_t0 >= 1) { /* the UI's share of one core over the last second */
+                L->ui_share = (L->draw_cpu - share_cpu0) / (now - share_t0);
+                share_t0 = now;
+                share_cpu0 = L->draw_cpu;
+            }
+            draw(L);
+            dirty = false;
+            next_frame = now + frame;
+        }
+        int k = -1;
+        if (sc) {
+            struct ui_script_io io = {.run_done = L->done, .key = -1};
+            script_ok = ui_script_step(sc, &io);
+            if (!script_ok || io.finished) {
+                req->leave = true;
+                break;
+            }
+            k = io.key;
+            if (io.redraw)
+                dirty = true;
+        }
+        if (k < 0 && !dirty) {
+            double wait = next_frame - ui_now();
+            int ms = (int)(wait * 1000);
+            if (L->run && !L->done && ms > POLL_MS)
+                ms = POLL_MS;
+            k = ui_screen_key(ms > 0 ? ms : 0);
+        }
+        if (k >= 0) {
+            key(L, k);
+            dirty = true;
+        }
+    }
+    /* leave: stop the run if it still goes, then the summary after the screen */
+    bool user_stop = L->quit && L->run && !L->done;
+    if (L->run && !L->done) {
+        cv_run_stop(L->run);
+        while (!cv_run_poll(L->run)) {
+            struct timespec ts = {0, 2000000};
+            nanosleep(&ts, NULL);
+        }
+        finish_run(L);
+    }
+    if (req->from_picker && !sig && script_ok && !req->leave) {
+        drop_run(L); /* back to the picker */
+        free(L->run_error);
+        free(L);
+        return TUI_EXIT_OK;
+    }
+    if (sig)
+        req->leave = true;
+    ui_screen_close();
+    int rc = L->rc;
+    if (L->run_error) {
+        rc = tui_fail(rc ? rc : TUI_EXIT_RUNTIME, "%s", L->run_error);
+    } else if (L->summary) {
+        cv_summary_write_text(L->summary, stdout);
+        fflush(stdout);
+        if (user_stop && L->state == CV_RUN_STOPPED)
+            tui_fail(TUI_EXIT_OK,
+                     "stopped with q before the end; the summary covers the run so far");
+        else
+            rc = tui_verdict(req->check, L->summary, L->state, L->failed);
+    }
+    if (sig)
+        rc = tui_fail(TUI_EXIT_INTERRUPTED, "interrupted");
+    else if (!script_ok)
+        rc = TUI_EXIT_EXPECT;
+    drop_run(L);
+    free(L->run_error);
+    free(L);
+    return rc;
+}

@@ -1,0 +1,321 @@
+/*
+ * The screen: ncurses set-up and teardown, in this one file. Every way out puts the terminal
+ * back: ui_screen_close (q, the end of a script, an engine error), SIGINT/SIGTERM (noted here and
+ * acted on by the view, which then closes), a crash signal (closed in the handler, then the
+ * signal goes on), and exit() (an atexit hook). While the screen is open, stderr goes to a
+ * temporary file, printed once it closes, so nothing scribbles over the UI.
+ *
+ * A virtual screen (--size WxH) draws into ncurses' own model with its output sent to /dev/null:
+ * the same drawing code, no terminal needed, read back with ui_screen_text.
+ */
+#include "ui.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+static SCREEN *g_scr;
+static FILE *g_out, *g_in;
+static bool g_open, g_virtual, g_color, g_ascii;
+static int g_saved_stderr = -1;
+static FILE *g_err; /* stderr while the screen is open */
+static volatile sig_atomic_t g_signal;
+static struct sigaction g_old_int, g_old_term;
+
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+
+double ui_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void on_stop_signal(int sig)
+{
+    g_signal = sig;
+}
+
+static void on_crash(int sig)
+{
+    /* Put the terminal back before the default action (a core dump, usually). */
+    if (g_open && !g_virtual)
+        endwin();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void restore_stderr(void)
+{
+    if (g_saved_stderr < 0)
+        return;
+    fflush(stderr);
+    dup2(g_saved_stderr, STDERR_FILENO);
+    close(g_saved_stderr);
+    g_saved_stderr = -1;
+    if (g_err) {
+        rewind(g_err);
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, g_err)) > 0)
+            fwrite(buf, 1, n, stderr);
+        fclose(g_err);
+        g_err = NULL;
+    }
+}
+
+static void at_exit(void)
+{
+    ui_screen_close();
+}
+
+static void init_colors(void)
+{
+    g_color = g_color && has_colors();
+    if (!g_color)
+        return;
+    start_color();
+    use_default_colors();
+    bool many = COLORS >= 256;
+    /* Lane states as background colours: runs of one colour draw cheaply. */
+    static const struct {
+        short fg, bg, bg256;
+    } state[CV_LANE__COUNT] = {
+        [CV_LANE_RUNNING] = {COLOR_BLACK, COLOR_GREEN, 40},
+        [CV_LANE_IO] = {COLOR_WHITE, COLOR_BLUE, 33},
+        [CV_LANE_LOCK_WAIT] = {COLOR_WHITE, COLOR_RED, 160},
+        [CV_LANE_QUEUE_WAIT] = {COLOR_BLACK, COLOR_YELLOW, 220},
+        [CV_LANE_SEM_WAIT] = {COLOR_WHITE, COLOR_MAGENTA, 127},
+        [CV_LANE_GIL_WAIT] = {COLOR_BLACK, COLOR_YELLOW, 208},
+        [CV_LANE_BARRIER] = {COLOR_BLACK, COLOR_CYAN, 44},
+        [CV_LANE_IDLE] = {COLOR_WHITE, COLOR_BLACK, 238},
+        [CV_LANE_DEAD] = {COLOR_WHITE, COLOR_RED, 88},
+        [CV_LANE_OFF] = {-1, -1, -1},
+    };
+    for (unsigned s = 0; s < CV_LANE__COUNT; s++)
+        init_pair((short)(s + 1), state[s].fg, many ? state[s].bg256 : state[s].bg);
+    init_pair(UI_C_TITLE, COLOR_CYAN, -1);
+    init_pair(UI_C_DIM, many ? 244 : COLOR_WHITE, -1);
+    init_pair(UI_C_BAR, COLOR_BLACK, COLOR_CYAN);
+    init_pair(UI_C_GOOD, COLOR_GREEN, -1);
+    init_pair(UI_C_BAD, COLOR_RED, -1);
+    init_pair(UI_C_WARN, COLOR_YELLOW, -1);
+    init_pair(UI_C_FOCUS, COLOR_BLACK, COLOR_WHITE);
+}
+
+int ui_screen_open(const struct ui_opts *o, char **cause)
+{
+    if (g_open)
+        return 0;
+    setlocale(LC_ALL, "");
+    g_virtual = o->vw > 0;
+    g_color = o->color;
+    g_ascii = o->ascii;
+    if (g_virtual) {
+        char w[16], h[16];
+        snprintf(w, sizeof w, "%d", o->vw);
+        snprintf(h, sizeof h, "%d", o->vh);
+        setenv("COLUMNS", w, 1);
+        setenv("LINES", h, 1);
+        use_env(TRUE);
+        g_out = fopen("/dev/null", "w");
+        g_in = fopen("/dev/null", "r");
+        if (!g_out || !g_in) {
+            *cause = cv_strdup_printf("cannot open /dev/null: %s", strerror(errno));
+            return -1;
+        }
+        const char *term = getenv("TERM");
+        g_scr = newterm(term && *term && strcmp(term, "dumb") ? (char *)term : "xterm-256color",
+                        g_out, g_in);
+        if (!g_scr)
+            g_scr = newterm("xterm", g_out, g_in);
+    } else {
+        g_scr = newterm(NULL, stdout, stdin);
+    }
+    if (!g_scr) {
+        *cause = cv_strdup_printf("cannot set up the terminal (TERM=%s); use --headless",
+                                  getenv("TERM") ? getenv("TERM") : "");
+        if (g_out)
+            fclose(g_out);
+        if (g_in)
+            fclose(g_in);
+        g_out = g_in = NULL;
+        return -1;
+    }
+    set_term(g_scr);
+    cbreak(); /* Ctrl-C stays a signal */
+    noecho();
+    keypad(stdscr, TRUE);
+    nodelay(stdscr, TRUE);
+    curs_set(0);
+    set_escdelay(25);
+    init_colors();
+    if (g_virtual)
+        resizeterm(o->vh, o->vw);
+    g_open = true;
+
+    g_signal = 0;
+    struct sigaction sa = {0};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &g_old_int);
+    sigaction(SIGTERM, &sa, &g_old_term);
+    struct sigaction crash = {0};
+    crash.sa_handler = on_crash;
+    sigemptyset(&crash.sa_mask);
+    crash.sa_flags = SA_RESETHAND;
+    for (size_t i = 0; i < sizeof crash_signals / sizeof *crash_signals; i++)
+        sigaction(crash_signals[i], &crash, NULL);
+    static bool hooked;
+    if (!hooked) {
+        atexit(at_exit);
+        hooked = true;
+    }
+
+    /* stderr to a file until the screen closes */
+    fflush(stderr);
+    g_err = tmpfile();
+    if (g_err) {
+        g_saved_stderr = dup(STDERR_FILENO);
+        if (g_saved_stderr >= 0)
+            dup2(fileno(g_err), STDERR_FILENO);
+    }
+    return 0;
+}
+
+void ui_screen_close(void)
+{
+    if (!g_open)
+        return;
+    g_open = false;
+    if (!g_virtual) {
+        curs_set(1);
+        endwin();
+    } else {
+        endwin();
+    }
+    delscreen(g_scr);
+    g_scr = NULL;
+    if (g_out)
+        fclose(g_out);
+    if (g_in)
+        fclose(g_in);
+    g_out = g_in = NULL;
+    for (size_t i = 0; i < sizeof crash_signals / sizeof *crash_signals; i++)
+        signal(crash_signals[i], SIG_DFL);
+    sigaction(SIGINT, &g_old_int, NULL);
+    sigaction(SIGTERM, &g_old_term, NULL);
+    restore_stderr();
+}
+
+bool ui_screen_is_open(void)
+{
+    return g_open;
+}
+
+bool ui_screen_virtual(void)
+{
+    return g_virtual;
+}
+
+bool ui_has_color(void)
+{
+    return g_color;
+}
+
+bool ui_ascii(void)
+{
+    return g_ascii;
+}
+
+int ui_screen_signal(void)
+{
+    return g_signal;
+}
+
+void ui_screen_resize(int w, int h)
+{
+    if (g_open && w > 0 && h > 0)
+        resizeterm(h, w);
+}
+
+int ui_attr_state(unsigned state)
+{
+    if (!g_color || state >= CV_LANE__COUNT)
+        return A_NORMAL;
+    return COLOR_PAIR(state + 1);
+}
+
+int ui_attr(enum ui_color c)
+{
+    if (!g_color) {
+        switch (c) {
+        case UI_C_TITLE:
+        case UI_C_BAD:
+            return A_BOLD;
+        case UI_C_BAR:
+        case UI_C_FOCUS:
+            return A_REVERSE;
+        case UI_C_DIM:
+            return A_DIM;
+        default:
+            return A_NORMAL;
+        }
+    }
+    int a = COLOR_PAIR(c);
+    if (c == UI_C_TITLE || c == UI_C_BAD)
+        a |= A_BOLD;
+    return a;
+}
+
+char *ui_screen_text(void)
+{
+    int rows = LINES, cols = COLS;
+    size_t cap = (size_t)rows * ((size_t)cols * MB_CUR_MAX + 1) + 1, len = 0;
+    char *out = cv_xmalloc(cap);
+    wchar_t *line = cv_xmalloc(((size_t)cols + 1) * sizeof *line);
+    for (int y = 0; y < rows; y++) {
+        int n = mvinnwstr(y, 0, line, cols);
+        if (n < 0)
+            n = 0;
+        line[n] = 0;
+        while (n > 0 && line[n - 1] == L' ')
+            line[--n] = 0;
+        mbstate_t st = {0};
+        const wchar_t *src = line;
+        size_t w = wcsrtombs(out + len, &src, cap - len - 2, &st);
+        if (w != (size_t)-1)
+            len += w;
+        out[len++] = '\n';
+    }
+    out[len] = 0;
+    free(line);
+    return out;
+}
+
+int ui_screen_key(int timeout_ms)
+{
+    if (!g_open || g_virtual) {
+        if (timeout_ms > 0) {
+            struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        return -1;
+    }
+    int k = getch();
+    if (k != ERR)
+        return k;
+    if (timeout_ms > 0) {
+        struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+        poll(&p, 1, timeout_ms);
+        k = getch();
+    }
+    return k == ERR ? -1 : k;
+}

@@ -1,0 +1,336 @@
+/*
+ * Scripted mode: a file of steps drives the UI, for tests and demos. One step per line; blank
+ * lines and lines starting with # are skipped.
+ *
+ *   key NAME...         press keys: q, space, Enter, Tab, Esc, Up, Down, Left, Right, PageUp,
+ *                       PageDown, Home, End, F1..F12, C-x, or any one character
+ *   type TEXT           press each character of TEXT
+ *   wait 500ms | 2s     let the UI run for a while
+ *   wait done           until the run has ended (picker: no run, nothing to wait for)
+ *   wait text TEXT [Ns] until the screen shows TEXT (default limit 10 s; a failure after it)
+ *   snapshot PATH       write the screen as text to PATH
+ *   expect TEXT         fail unless the screen shows TEXT now
+ *   resize WxH          resize a virtual screen (--size)
+ */
+#include "ui.h"
+
+#include <ctype.h>
+#include <curses.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ui_key_from_name(const char *name)
+{
+    static const struct {
+        const char *name;
+        int key;
+    } names[] = {
+        {"space", ' '},
+        {"Space", ' '},
+        {"Enter", '\n'},
+        {"Return", '\n'},
+        {"Tab", '\t'},
+        {"BTab", KEY_BTAB},
+        {"Esc", 27},
+        {"Escape", 27},
+        {"Up", KEY_UP},
+        {"Down", KEY_DOWN},
+        {"Left", KEY_LEFT},
+        {"Right", KEY_RIGHT},
+        {"PageUp", KEY_PPAGE},
+        {"PPage", KEY_PPAGE},
+        {"PageDown", KEY_NPAGE},
+        {"NPage", KEY_NPAGE},
+        {"Home", KEY_HOME},
+        {"End", KEY_END},
+        {"Backspace", KEY_BACKSPACE},
+        {"BSpace", KEY_BACKSPACE},
+        {"Delete", KEY_DC},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strcmp(name, names[i].name))
+            return names[i].key;
+    if (name[0] == 'F' && isdigit((unsigned char)name[1])) {
+        char *end;
+        long n = strtol(name + 1, &end, 10);
+        if (!*end && n >= 1 && n <= 12)
+            return KEY_F((int)n);
+    }
+    if (name[0] == 'C' && name[1] == '-' && name[2] && !name[3] && isalpha((unsigned char)name[2]))
+        return tolower((unsigned char)name[2]) - 'a' + 1;
+    if (name[0] && !name[1])
+        return (unsigned char)name[0];
+    return -1;
+}
+
+static int fail_at(const char *path, unsigned line, char **cause, const char *msg)
+{
+    *cause = cv_strdup_printf("%s:%u: %s", path, line, msg);
+    return -1;
+}
+
+static void push(struct ui_script *sc, struct ui_step st)
+{
+    sc->steps = cv_xrealloc(sc->steps, (sc->n + 1) * sizeof *sc->steps);
+    sc->steps[sc->n++] = st;
+}
+
+/* "500ms", "2s", "1.5" (seconds): seconds, or -1 */
+static double parse_time(const char *s)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || !(v >= 0) || v > 3600)
+        return -1;
+    if (!strcmp(end, "ms"))
+        return v / 1000;
+    if (!*end || !strcmp(end, "s"))
+        return v;
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = 0;
+    return s;
+}
+
+/* One line into steps; -1 with *cause on error. */
+static int parse_line(struct ui_script *sc, char *text, unsigned line, char **cause)
+{
+    const char *path = sc->path;
+    char *s = trim(text);
+    if (!*s || *s == '#')
+        return 0;
+    char *arg = s;
+    while (*arg && !isspace((unsigned char)*arg))
+        arg++;
+    if (*arg)
+        *arg++ = 0;
+    arg = trim(arg);
+    struct ui_step st = {.line = line};
+    if (!strcmp(s, "key")) {
+        if (!*arg)
+            return fail_at(path, line, cause, "key needs at least one key name");
+        for (char *tok = strtok(arg, " \t"); tok; tok = strtok(NULL, " \t")) {
+            int k = ui_key_from_name(tok);
+            if (k < 0) {
+                char *msg = cv_strdup_printf("unknown key '%s' (e.g. q, space, Enter, Tab, Up, "
+                                             "Down, Left, Right, Esc, C-c, F1)",
+                                             tok);
+                fail_at(path, line, cause, msg);
+                free(msg);
+                return -1;
+            }
+            st.kind = UI_STEP_KEY;
+            st.key = k;
+            push(sc, st);
+        }
+        return 0;
+    }
+    if (!strcmp(s, "type")) {
+        if (!*arg)
+            return fail_at(path, line, cause, "type needs text");
+        for (const char *c = arg; *c; c++) {
+            st.kind = UI_STEP_KEY;
+            st.key = (unsigned char)*c;
+            push(sc, st);
+        }
+        return 0;
+    }
+    if (!strcmp(s, "wait")) {
+        if (!strcmp(arg, "done")) {
+            st.kind = UI_STEP_WAIT_DONE;
+            push(sc, st);
+            return 0;
+        }
+        if (!strncmp(arg, "text ", 5)) {
+            char *t = trim(arg + 5);
+            st.kind = UI_STEP_WAIT_TEXT;
+            st.seconds = 10;
+            /* an optional limit at the end: "... 5s" */
+            char *last = strrchr(t, ' ');
+            if (last && parse_time(last + 1) > 0 && strpbrk(last + 1, "0123456789")) {
+                st.seconds = parse_time(last + 1);
+                *last = 0;
+                t = trim(t);
+            }
+            if (!*t)
+                return fail_at(path, line, cause, "wait text needs the text to wait for");
+            st.text = cv_strdup(t);
+            push(sc, st);
+            return 0;
+        }
+        double v = parse_time(arg);
+        if (v < 0)
+            return fail_at(path, line, cause,
+                           "wait needs a time (500ms, 2s), 'done' or 'text TEXT [LIMIT]'");
+        st.kind = UI_STEP_WAIT;
+        st.seconds = v;
+        push(sc, st);
+        return 0;
+    }
+    if (!strcmp(s, "snapshot") || !strcmp(s, "expect")) {
+        if (!*arg)
+            return fail_at(path, line, cause,
+                           !strcmp(s, "snapshot") ? "snapshot needs a file name"
+                                                  : "expect needs the text to look for");
+        st.kind = !strcmp(s, "snapshot") ? UI_STEP_SNAPSHOT : UI_STEP_EXPECT;
+        st.text = cv_strdup(arg);
+        push(sc, st);
+        return 0;
+    }
+    if (!strcmp(s, "resize")) {
+        unsigned long w, h;
+        char *x = strchr(arg, 'x');
+        if (x)
+            *x = 0;
+        if (!x || !tui_parse_ulong(arg, 10, 1000, &w) || !tui_parse_ulong(x + 1, 5, 1000, &h))
+            return fail_at(path, line, cause, "resize needs WxH (e.g. 120x40)");
+        st.kind = UI_STEP_RESIZE;
+        st.w = (int)w;
+        st.h = (int)h;
+        push(sc, st);
+        return 0;
+    }
+    char *msg =
+        cv_strdup_printf("unknown step '%s' (steps: key, type, wait, snapshot, expect, resize)", s);
+    fail_at(path, line, cause, msg);
+    free(msg);
+    return -1;
+}
+
+struct ui_script *ui_script_load(const char *path, char **cause)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        *cause = cv_strdup_printf("%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct ui_script *sc = cv_xcalloc(1, sizeof *sc);
+    sc->path = cv_strdup(path);
+    char *buf = NULL;
+    size_t cap = 0;
+    unsigned line = 0;
+    ssize_t got;
+    while ((got = getline(&buf, &cap, f)) >= 0) {
+        line++;
+        if (memchr(buf, 0, (size_t)got)) {
+            *cause = cv_strdup_printf("%s:%u: not a text file", path, line);
+            goto bad;
+        }
+        if (parse_line(sc, buf, line, cause) != 0)
+            goto bad;
+    }
+    free(buf);
+    fclose(f);
+    return sc;
+bad:
+    free(buf);
+    fclose(f);
+    ui_script_free(sc);
+    return NULL;
+}
+
+void ui_script_free(struct ui_script *sc)
+{
+    if (!sc)
+        return;
+    for (size_t i = 0; i < sc->n; i++)
+        free(sc->steps[i].text);
+    free(sc->steps);
+    free(sc->path);
+    free(sc);
+}
+
+static bool screen_has(const char *text)
+{
+    char *scr = ui_screen_text();
+    bool found = strstr(scr, text) != NULL;
+    free(scr);
+    return found;
+}
+
+static bool step_fail(struct ui_script *sc, const struct ui_step *st, const char *what,
+                      const char *arg)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s '%s'", what, arg);
+    /* stderr is kept while the screen is open and shown after it closes */
+    fprintf(stderr, "concviz: %s:%u: %s\n", sc->path, st->line, msg);
+    char *scr = ui_screen_text();
+    fprintf(stderr, "concviz: the screen was:\n%s", scr);
+    free(scr);
+    sc->failed = true;
+    return false;
+}
+
+bool ui_script_step(struct ui_script *sc, struct ui_script_io *io)
+{
+    io->key = -1;
+    while (sc->at < sc->n && !sc->failed) {
+        struct ui_step *st = &sc->steps[sc->at];
+        double now = ui_now();
+        switch (st->kind) {
+        case UI_STEP_KEY:
+            io->key = st->key;
+            sc->at++;
+            return true; /* one key per turn, so the view draws in between */
+        case UI_STEP_WAIT:
+            if (!sc->wait_until)
+                sc->wait_until = now + st->seconds;
+            if (now < sc->wait_until)
+                return true;
+            sc->wait_until = 0;
+            sc->at++;
+            io->redraw = true; /* the next step sees the screen as it is now */
+            return true;
+        case UI_STEP_WAIT_DONE:
+            if (!io->run_done)
+                return true;
+            sc->at++;
+            io->redraw = true;
+            return true;
+        case UI_STEP_WAIT_TEXT:
+            if (!sc->wait_until)
+                sc->wait_until = now + st->seconds;
+            if (!screen_has(st->text)) {
+                if (now < sc->wait_until)
+                    return true;
+                sc->wait_until = 0;
+                return step_fail(sc, st, "the screen did not show in time:", st->text);
+            }
+            sc->wait_until = 0;
+            break;
+        case UI_STEP_SNAPSHOT: {
+            FILE *f = fopen(st->text, "w");
+            if (!f)
+                return step_fail(sc, st, "cannot write the snapshot to", st->text);
+            char *scr = ui_screen_text();
+            fputs(scr, f);
+            free(scr);
+            if (fclose(f) != 0)
+                return step_fail(sc, st, "cannot write the snapshot to", st->text);
+            break;
+        }
+        case UI_STEP_EXPECT:
+            if (!screen_has(st->text))
+                return step_fail(sc, st, "not on the screen:", st->text);
+            break;
+        case UI_STEP_RESIZE:
+            ui_screen_resize(st->w, st->h);
+            io->key = KEY_RESIZE;
+            sc->at++;
+            return true;
+        }
+        sc->at++;
+    }
+    io->finished = sc->at >= sc->n;
+    return !sc->failed;
+}

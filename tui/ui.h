@@ -1,0 +1,123 @@
+/* The terminal UI: screen set-up and teardown, the live view, the picker and scripted mode. */
+#ifndef CONCVIZ_UI_H
+#define CONCVIZ_UI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "concviz/collector.h"
+#include "concviz/run.h"
+#include "concviz/concviz.h"
+#include "concviz/scenario.h"
+
+struct ui_opts {
+    bool color;         /* false with --no-color or NO_COLOR */
+    bool ascii;         /* --ascii: no glyphs outside ASCII */
+    unsigned fps;       /* frames per second, default 30 */
+    int vw, vh;         /* --size: a virtual screen of vw x vh, no terminal; 0 = the terminal */
+    const char *script; /* --script FILE, or NULL */
+};
+
+/* ---- screen.c: the only code that sets the terminal up and puts it back ---- */
+
+/* Opens the screen (the terminal, or a virtual one). Returns 0, or -1 with *cause set. */
+int ui_screen_open(const struct ui_opts *o, char **cause);
+/* Restores the terminal and prints what was written to stderr meanwhile. Idempotent. */
+void ui_screen_close(void);
+bool ui_screen_is_open(void);
+bool ui_screen_virtual(void);
+/* Resizes a virtual screen (scripted `resize WxH`). */
+void ui_screen_resize(int w, int h);
+/* The screen as text, one line per row, trailing blanks trimmed; caller frees. */
+char *ui_screen_text(void);
+/* A key from the terminal within timeout_ms (-1 = none; a virtual screen has none). */
+int ui_screen_key(int timeout_ms);
+/* Signals seen while the screen is open: SIGINT or SIGTERM (0 = none). */
+int ui_screen_signal(void);
+
+/* Colours: one pair per lane state, and a few for text. */
+enum ui_color {
+    UI_C_TITLE = CV_LANE__COUNT + 1,
+    UI_C_DIM,
+    UI_C_BAR,
+    UI_C_GOOD,
+    UI_C_BAD,
+    UI_C_WARN,
+    UI_C_FOCUS,
+};
+/* The attribute of a lane-state cell, or of one of the ui_color pairs. */
+int ui_attr_state(unsigned state);
+int ui_attr(enum ui_color c);
+bool ui_has_color(void);
+bool ui_ascii(void);
+
+/* ---- keys.c: names of keys, for scripts and the help ---- */
+
+/* A key from its name ("q", "space", "Enter", "Tab", "Up", "C-c", "F1", ...); -1 if unknown. */
+int ui_key_from_name(const char *name);
+
+/* ---- script.c: scripted mode ---- */
+
+enum ui_step_kind {
+    UI_STEP_KEY,
+    UI_STEP_WAIT,
+    UI_STEP_WAIT_DONE,
+    UI_STEP_WAIT_TEXT,
+    UI_STEP_SNAPSHOT,
+    UI_STEP_EXPECT,
+    UI_STEP_RESIZE
+};
+
+struct ui_step {
+    enum ui_step_kind kind;
+    int key;        /* KEY */
+    double seconds; /* WAIT; WAIT_TEXT's time limit */
+    char *text;     /* SNAPSHOT path, EXPECT / WAIT_TEXT text */
+    int w, h;       /* RESIZE */
+    unsigned line;
+};
+
+struct ui_script {
+    char *path;
+    struct ui_step *steps;
+    size_t n, at;
+    double wait_until; /* a WAIT in progress: monotonic seconds, 0 = none */
+    bool failed;
+};
+
+/* Parses a script; on error returns NULL with *cause "file:line: message". */
+struct ui_script *ui_script_load(const char *path, char **cause);
+void ui_script_free(struct ui_script *sc);
+
+/* What a view asks the script for each turn. */
+struct ui_script_io {
+    bool run_done; /* the run has ended */
+    int key;       /* out: a key to handle now, or -1 */
+    bool redraw;   /* out: draw before the next step */
+    bool finished; /* out: no steps left */
+};
+/* Advances the script (snapshots and expectations read the screen as drawn). Returns false
+ * when a step failed (the error is printed once the screen is closed). */
+bool ui_script_step(struct ui_script *sc, struct ui_script_io *io);
+
+/* ---- live.c and picker.c ---- */
+
+struct ui_run_req {
+    struct cv_scenario *scenario; /* owned by the caller */
+    struct cv_run_config cfg;
+    bool check;
+    bool from_picker; /* q goes back to the picker: the screen stays, no summary printed */
+    bool leave;       /* out (from_picker): leave the picker too (signal, script over) */
+};
+
+/* Runs the live view until q (or the end of the script). Returns an exit code. */
+int ui_live(struct ui_run_req *req, const struct ui_opts *o, struct ui_script *sc);
+/* The scenario picker; runs what is picked. Returns an exit code. */
+int ui_picker(const struct ui_opts *o, struct ui_script *sc);
+
+/* Monotonic seconds. */
+double ui_now(void);
+
+#endif
