@@ -6,7 +6,10 @@ BUILD    ?= build
 GENERATOR ?= $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 WERROR   ?= $(if $(CI),ON,OFF)
 CMAKE_ARGS ?=
+# What `make run` shows: four threads fighting over one lock. `make run SCENARIO=` opens the
+# scenario picker instead; ARGS adds options (e.g. ARGS='--model procs').
 SCENARIO ?= counter-race
+ARGS ?= $(if $(filter counter-race,$(SCENARIO)),--set variant=mutex)
 
 PACKAGES = gcc make cmake ninja-build pkg-config libncurses-dev libcurl4-openssl-dev \
            libcmocka-dev libinih-dev zlib1g-dev libmicrohttpd-dev clang-format tmux jq curl
@@ -39,12 +42,13 @@ configure: deps $(BUILD)/CMakeCache.txt
 build: configure
 	cmake --build $(BUILD) --parallel
 
-# The TUI lands with issue 5; until then `make run` runs a scenario headless with its summary.
+# On a terminal: the live view (or the picker); without one, a headless run and its summary.
 run: build
 	@if [ -t 0 ] && [ -t 1 ]; then \
-	  ./$(BUILD)/tui/concviz run $(SCENARIO) --check; \
+	  if [ -n "$(SCENARIO)" ]; then ./$(BUILD)/tui/concviz run $(SCENARIO) $(ARGS); \
+	  else ./$(BUILD)/tui/concviz $(ARGS); fi; \
 	else \
-	  ./$(BUILD)/tui/concviz run $(SCENARIO) --headless --check; \
+	  ./$(BUILD)/tui/concviz run $(or $(SCENARIO),counter-race) $(ARGS) --headless --check; \
 	fi
 
 test: build

@@ -734,7 +734,7 @@ static void draw_header(struct live *L, const struct cv_snapshot *s, int W)
 }
 
 static const char *const controls = " q quit  spc pause  +- speed  hl time  jk lanes  zZ zoom  "
-                                    "/ filter  tab panel  enter lane  r rerun  m model  w workers";
+                                    "/ filter  enter lane  r rerun  m model  w workers";
 
 static void draw_controls(struct live *L, int y, int W)
 {
