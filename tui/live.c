@@ -38,6 +38,19 @@ struct frozen {
     uint32_t *order;
 };
 
+/* The compare view: the scenario under each model in turn, then a table. */
+#define CMP_MAX 8
+struct compare {
+    bool on, table;
+    int n, at;
+    int model[CMP_MAX], gil[CMP_MAX];
+    double wall[CMP_MAX], cpu[CMP_MAX], inflight[CMP_MAX];
+    unsigned failed[CMP_MAX], nexp[CMP_MAX];
+    char state[CMP_MAX][16];
+    int saved_model, saved_gil;
+    double next_at; /* when the next run starts (the finished one stays in view a moment) */
+};
+
 struct live {
     const struct ui_opts *o;
     struct ui_run_req *req;
@@ -72,6 +85,7 @@ struct live {
     int rc;
     /* the UI's own CPU */
     double draw_cpu, draw_wall_start, ui_share;
+    struct compare cmp;
 };
 
 /* ---------------------------------------------------------------- run control */
@@ -103,6 +117,12 @@ static void start_run(struct live *L)
     }
 }
 
+static double num(const struct cv_value *o, const char *key)
+{
+    const struct cv_value *v = cv_value_get(o, key);
+    return v && v->type == CV_VAL_NUM ? v->num : 0;
+}
+
 static void finish_run(struct live *L)
 {
     if (!L->run || L->summary)
@@ -111,6 +131,23 @@ static void finish_run(struct live *L)
     L->state = cv_run_state(L->run);
     L->elapsed = cv_run_elapsed(L->run);
     L->done = true;
+    struct compare *c = &L->cmp;
+    if (c->on && c->at < c->n) {
+        int i = c->at;
+        c->wall[i] = num(L->summary, "wall_s");
+        c->cpu[i] = num(L->summary, "cpu_s");
+        c->inflight[i] = num(L->summary, "inflight_max");
+        c->failed[i] = L->failed;
+        const struct cv_value *exp = cv_value_get(L->summary, "expectations");
+        c->nexp[i] = exp ? (unsigned)exp->n : 0;
+        snprintf(c->state[i], sizeof c->state[i], "%s",
+                 L->state == CV_RUN_DONE         ? "done"
+                 : L->state == CV_RUN_DEADLOCKED ? "deadlock"
+                 : L->state == CV_RUN_STOPPED    ? "stopped"
+                                                 : "failed");
+        c->at++;
+        c->next_at = ui_now() + 1.0;
+    }
 }
 
 static void frozen_free(struct frozen *f)
@@ -734,7 +771,7 @@ static void draw_header(struct live *L, const struct cv_snapshot *s, int W)
 }
 
 static const char *const controls = " q quit  spc pause  +- speed  hl time  jk lanes  zZ zoom  "
-                                    "/ filter  enter lane  r rerun  m model  w workers";
+                                    "/ filter  r rerun  m model  w workers  c compare";
 
 static void draw_controls(struct live *L, int y, int W)
 {
@@ -788,6 +825,7 @@ static void draw_help(void)
         {"Enter", "details of the selected lane"},
         {"r", "run again"},
         {"m / w", "pick the model / the worker count, and rerun"},
+        {"c", "compare: every model in turn (threads also under the GIL), then a table"},
         {"?", "this help; any key closes it"},
         {"q", "quit (the summary is printed)"},
     };
@@ -899,6 +937,8 @@ static void draw_popup(struct live *L)
     }
 }
 
+static void draw_compare(struct live *L);
+
 static void draw(struct live *L)
 {
     struct timespec c0, c1;
@@ -937,6 +977,8 @@ static void draw(struct live *L)
         draw_controls(L, H - 1, W);
         if (L->details)
             draw_details(L, s);
+        if (L->cmp.on || L->cmp.table)
+            draw_compare(L);
         if (L->help)
             draw_help();
         if (L->popup)
@@ -946,6 +988,105 @@ static void draw(struct live *L)
     doupdate();
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
     L->draw_cpu += (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
+}
+
+static void compare_start(struct live *L)
+{
+    struct compare *c = &L->cmp;
+    const struct cv_scenario *sc = L->req->scenario;
+    memset(c, 0, sizeof *c);
+    c->saved_model = L->req->cfg.model;
+    c->saved_gil = L->req->cfg.gil;
+    for (unsigned m = 0; m < CV_MODEL__COUNT && c->n < CMP_MAX; m++) {
+        if (!(sc->models & (1u << m)))
+            continue;
+        c->model[c->n] = (int)m;
+        c->gil[c->n++] = 0;
+        if (m == CV_MODEL_THREADS && c->n < CMP_MAX) { /* the GIL lesson: threads under it too */
+            c->model[c->n] = (int)m;
+            c->gil[c->n++] = 1;
+        }
+    }
+    c->on = true;
+}
+
+/* Starts the next run of a comparison once the last one has been seen; the table at the end. */
+static void compare_step(struct live *L)
+{
+    struct compare *c = &L->cmp;
+    if (!c->on || (L->run && !L->done) || ui_now() < c->next_at)
+        return;
+    if (L->run_error && c->at < c->n && c->next_at) { /* that model could not even start */
+        snprintf(c->state[c->at], sizeof c->state[c->at], "error");
+        c->at++;
+    }
+    if (c->at >= c->n) {
+        c->on = false;
+        c->table = true;
+        L->req->cfg.model = c->saved_model;
+        L->req->cfg.gil = c->saved_gil;
+        return;
+    }
+    L->req->cfg.model = c->model[c->at];
+    L->req->cfg.gil = c->gil[c->at];
+    c->next_at = ui_now();
+    rerun(L);
+}
+
+static void draw_compare(struct live *L)
+{
+    struct compare *c = &L->cmp;
+    int oy, ox;
+    popup_frame(78, c->n + 7, &oy, &ox,
+                c->on ? "compare: running each model in turn" : "compare (any key closes)");
+    double base = 0;
+    for (int i = 0; i < c->at; i++)
+        if (c->model[i] == CV_MODEL_SERIAL)
+            base = c->wall[i];
+    if (!base && c->at)
+        base = c->wall[0];
+    attron(A_BOLD);
+    putf(oy, ox, 74, "%-14s %9s %8s %9s %10s  %s", "model", "wall", "speedup", "cpu", "in flight",
+         "checks");
+    attroff(A_BOLD);
+    for (int i = 0; i < c->n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s%s", cv_model_name((unsigned)c->model[i]),
+                 c->gil[i] ? " +GIL" : "");
+        int y = oy + 1 + i;
+        if (i >= c->at) {
+            attron(ui_attr(UI_C_DIM));
+            putf(y, ox, 74, "%-14s %9s", name, i == c->at && c->on ? "running" : "-");
+            attroff(ui_attr(UI_C_DIM));
+            continue;
+        }
+        char wall[16], cpu[16], checks[48];
+        dur(wall, sizeof wall, c->wall[i]);
+        dur(cpu, sizeof cpu, c->cpu[i]);
+        if (!strcmp(c->state[i], "error"))
+            snprintf(checks, sizeof checks, "could not start");
+        else if (strcmp(c->state[i], "done") != 0)
+            snprintf(checks, sizeof checks, "%s", c->state[i]);
+        else if (!c->nexp[i])
+            snprintf(checks, sizeof checks, "-");
+        else if (!c->failed[i])
+            snprintf(checks, sizeof checks, "ok (%u)", c->nexp[i]);
+        else
+            snprintf(checks, sizeof checks, "%u of %u FAILED", c->failed[i], c->nexp[i]);
+        putf(y, ox, 74, "%-14s %9s %7.2fx %9s %10.0f  ", name, wall,
+             c->wall[i] > 0 ? base / c->wall[i] : 0, cpu, c->inflight[i]);
+        int a =
+            c->failed[i] || strcmp(c->state[i], "done") ? ui_attr(UI_C_BAD) : ui_attr(UI_C_GOOD);
+        attron(a);
+        put(y, ox + 56, 20, checks);
+        attroff(a);
+    }
+    attron(ui_attr(UI_C_DIM));
+    putf(oy + c->n + 2, ox, 74, "lesson: %s", L->req->scenario->title);
+    putf(oy + c->n + 3, ox, 74,
+         "speedup is against serial (or the first row); checks are the "
+         "scenario's expectations");
+    attroff(ui_attr(UI_C_DIM));
 }
 
 /* ---------------------------------------------------------------- keys */
@@ -1064,8 +1205,9 @@ static void key(struct live *L, int k)
         popup_key(L, k);
         return;
     }
-    if (L->help) {
+    if (L->help || (L->cmp.table && k != 'q')) {
         L->help = false;
+        L->cmp.table = false;
         if (k != 'q')
             return;
     }
@@ -1176,6 +1318,12 @@ static void key(struct live *L, int k)
         L->popup = POP_WORKERS;
         L->input[0] = 0;
         break;
+    case 'c':
+        compare_start(L);
+        L->cmp.next_at = 0;
+        drop_run(L); /* the comparison starts from its first model now */
+        L->done = true;
+        break;
     case 27:
         L->details = false;
         break;
@@ -1214,6 +1362,7 @@ int ui_live(struct ui_run_req *req, const struct ui_opts *o, struct ui_script *s
             else
                 L->elapsed = cv_run_elapsed(L->run);
         }
+        compare_step(L);
         double now = ui_now();
         if ((sig = ui_screen_signal()) != 0)
             break;

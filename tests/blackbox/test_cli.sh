@@ -83,7 +83,8 @@ run_cv 0 run "$TMP/fine.ini" --check && ok "a scenario file given by path runs"
 
 # the headless progress line appears on a terminal (script gives a pty), and not in a pipe
 if command -v script >/dev/null; then
-    script -qec "$CONCVIZ run gather-sleep --set sleeps_ms=400,200" /dev/null >"$TMP/pty" 2>&1 || true
+    timeout 30 script -qec "$CONCVIZ run gather-sleep --set sleeps_ms=400,200 --headless" /dev/null \
+        >"$TMP/pty" 2>&1 || true
     check "progress line on a terminal" grep -q "tasks [0-9]*/2" "$TMP/pty"
 fi
 run_cv 0 run gather-sleep --set sleeps_ms=200,100

@@ -60,6 +60,15 @@ s=$(script help "wait text worker-1" "key ?" "expect help: keys and colours" \
 run_cv 0 run gather-sleep --no-color --script "$s" --size 120x40
 check "help, resize to 40x12 and back" true
 
+# compare: every model in turn, then a table with a row per model
+s=$(script cmp "wait text worker-1" "key c" "wait text compare (any key closes) 60s" \
+    "snapshot $TMP/cmp.txt" "key q")
+run_cv 0 run counter-race --set iterations=20000 --no-color --script "$s" --size 120x40
+for m in serial threads "threads \\+GIL" procs openmp epoll; do
+    check "compare: a row for $m" grep -Eq "^ +$m +[0-9.]+m?s +[0-9.]+x" "$TMP/cmp.txt"
+done
+check "compare: serial is the 1.00x baseline" grep -Eq "^ +serial +[0-9.]+m?s +1.00x" "$TMP/cmp.txt"
+
 # scripted picker: pick counter-race, run it, come back, quit
 s=$(script pick "wait text pick a scenario" "key j j j" "expect counter-race" "key Enter" \
     "wait text counter-race  threads" "wait done" "key q" "wait text pick a scenario" "key q")
@@ -68,6 +77,17 @@ set +e
 rc=$?
 set -e
 check "picker: scripted run and back, exit 0" test "$rc" = 0
+
+# golden screens: the picker and its help at 120x40, without colour (deterministic: they show
+# the scenario files, no run)
+GOLDEN="$(dirname "$0")/../golden"
+s=$(script golden "wait text pick a scenario" "snapshot $TMP/picker.txt" "key ?" \
+    "snapshot $TMP/picker-help.txt" "key q" "key q")
+run_cv 0 --no-color --script "$s" --size 120x40
+for g in picker picker-help; do
+    sed -i 's/^ concviz [0-9][0-9.]* - pick/ concviz VERSION - pick/' "$TMP/$g.txt"
+    check "golden screen: $g" diff -u "$GOLDEN/$g-120x40.txt" "$TMP/$g.txt"
+done
 
 # bad scripts and flags: one line naming the place, exit 2
 s=$(script bad "wait 1s" "frobnicate")
@@ -128,6 +148,15 @@ if command -v tmux >/dev/null; then
     T send-keys -t cv q
     check "tmux: q quits with 0" wait_for "EXIT=0"
     check "tmux: the terminal is sane afterwards (echo, icanon)" wait_for "^echo icanon"
+    T kill-server 2>/dev/null || true
+    # Ctrl-C in the live view: the run stops, exit 130, the terminal is sane
+    T new-session -d -s cv -x 120 -y 40 -e LANG=C.UTF-8 -e TERM=tmux-256color \
+        -e CONCVIZ_SCENARIOS="$CONCVIZ_SCENARIOS" \
+        "$CONCVIZ run gather-sleep --set sleeps_ms=30000,20000; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -xE 'echo|icanon' | sort | tr '\n' ' '; echo; sleep 60"
+    check "tmux: live view up" wait_for "gather-sleep"
+    T send-keys -t cv C-c
+    check "tmux: Ctrl-C exits 130" wait_for "EXIT=130"
+    check "tmux: Ctrl-C leaves a sane terminal" wait_for "^echo icanon"
     T kill-server 2>/dev/null || true
 else
     bad "tmux is not installed (make test installs it)"
