@@ -116,7 +116,9 @@ check "no terminal: headless summary" grep -q "^counter-race  model threads" <<<
 if command -v tmux >/dev/null; then
     SOCK="cvtest-$$"
     T() { tmux -L "$SOCK" "$@"; }
-    trap 'T kill-server 2>/dev/null || true; rm -rf "$TMP"' EXIT
+    trap 'tmux -L "cvtest-$$" kill-server 2>/dev/null || true
+          tmux -L "cvtest2-$$" kill-server 2>/dev/null || true
+          rm -rf "$TMP"' EXIT
     screen() { T capture-pane -p -t cv; }
     wait_for() { # wait_for REGEX [TENTHS]
         local n=${2:-100}
@@ -149,7 +151,9 @@ if command -v tmux >/dev/null; then
     check "tmux: q quits with 0" wait_for "EXIT=0"
     check "tmux: the terminal is sane afterwards (echo, icanon)" wait_for "^echo icanon"
     T kill-server 2>/dev/null || true
-    # Ctrl-C in the live view: the run stops, exit 130, the terminal is sane
+    # Ctrl-C in the live view: the run stops, exit 130, the terminal is sane (a server of its
+    # own: a new session right after kill-server on the same socket can race its exit)
+    SOCK="cvtest2-$$"
     T new-session -d -s cv -x 120 -y 40 -e LANG=C.UTF-8 -e TERM=tmux-256color \
         -e CONCVIZ_SCENARIOS="$CONCVIZ_SCENARIOS" \
         "$CONCVIZ run gather-sleep --set sleeps_ms=30000,20000; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -xE 'echo|icanon' | sort | tr '\n' ' '; echo; sleep 60"
