@@ -38,6 +38,11 @@ int tui_cmd_run(int argc, char **argv);
 int tui_cmd_serve(int argc, char **argv);
 
 void tui_usage(FILE *out);
+/* A count with a k/M/G suffix ("812", "12.3k", "7.8M"). */
+void tui_human(char *buf, size_t n, double x);
+/* A number member of a value object, 0 if absent. */
+double tui_num(const struct cv_value *o, const char *key);
+
 /* Parses WxH (each in [lo, hi]). */
 bool tui_parse_size(const char *s, int lo, int hi, int *w, int *h);
 void tui_run_usage(FILE *out);

@@ -224,23 +224,11 @@ static void on_signal(int sig)
         cv_run_stop(g_run);
 }
 
-static void human(char *buf, size_t n, double x)
-{
-    if (x >= 1e9)
-        snprintf(buf, n, "%.1fG", x / 1e9);
-    else if (x >= 1e6)
-        snprintf(buf, n, "%.1fM", x / 1e6);
-    else if (x >= 1e3)
-        snprintf(buf, n, "%.1fk", x / 1e3);
-    else
-        snprintf(buf, n, "%.0f", x);
-}
-
 static void progress(struct cv_run *run, const char *name, bool final)
 {
     const struct cv_snapshot *s = cv_run_snapshot(run);
     char ev[32];
-    human(ev, sizeof ev, (double)s->events_recorded);
+    tui_human(ev, sizeof ev, (double)s->events_recorded);
     if (final) {
         fputs("\r\033[K", stderr);
         return;
@@ -268,6 +256,19 @@ static bool deadlock_expected(const struct cv_value *sum)
     return false;
 }
 
+static struct cv_run_config run_config(const struct run_opts *o, struct cv_scenario *s,
+                                       unsigned workers)
+{
+    return (struct cv_run_config){
+        .scenario = s,
+        .model = o->model,
+        .workers = workers,
+        .gil = o->gil,
+        .switch_ms = o->switch_ms,
+        .ring_capacity = o->ring,
+    };
+}
+
 /* One run: create, start, poll with a progress line, summarise. Returns an exit code (usage
  * and runtime errors already printed) and the summary in *out (NULL on an early error). */
 static int run_once(const struct run_opts *o, struct cv_scenario *s, unsigned workers,
@@ -276,14 +277,7 @@ static int run_once(const struct run_opts *o, struct cv_scenario *s, unsigned wo
 {
     char *cause = NULL;
     *out = NULL;
-    struct cv_run_config cfg = {
-        .scenario = s,
-        .model = o->model,
-        .workers = workers,
-        .gil = o->gil,
-        .switch_ms = o->switch_ms,
-        .ring_capacity = o->ring,
-    };
+    struct cv_run_config cfg = run_config(o, s, workers);
     struct cv_run *run = NULL;
     int r = cv_run_create(&cfg, &run, &cause);
     if (r != CV_OK) {
@@ -339,12 +333,6 @@ int tui_verdict(bool check, const struct cv_value *sum, enum cv_run_state st, un
     return TUI_EXIT_OK;
 }
 
-static double num(const struct cv_value *o, const char *key)
-{
-    const struct cv_value *v = cv_value_get(o, key);
-    return v && v->type == CV_VAL_NUM ? v->num : 0;
-}
-
 /* A sweep: the scenario once per worker count, then a table and the sweep's expectations. */
 static int run_sweep(const struct run_opts *o, struct cv_scenario *s)
 {
@@ -384,13 +372,13 @@ static int run_sweep(const struct run_opts *o, struct cv_scenario *s)
     } else {
         printf("%s  sweep of workers\n\n  %8s %10s %9s %10s %12s %10s\n", s->name, "workers",
                "wall", "speedup", "cpu", "max flight", "idle max");
-        double first = runs->n ? num(runs->items[0], "wall_s") : 0;
+        double first = runs->n ? tui_num(runs->items[0], "wall_s") : 0;
         for (size_t i = 0; i < runs->n; i++) {
             const struct cv_value *r = runs->items[i];
-            double wall = num(r, "wall_s");
-            printf("  %8.0f %9.3fs %8.2fx %9.3fs %12.0f %9.3fs\n", num(r, "workers"), wall,
-                   wall > 0 ? first / wall : 0, num(r, "cpu_s"), num(r, "inflight_max"),
-                   num(cv_value_get(r, "balance"), "idle_s_max"));
+            double wall = tui_num(r, "wall_s");
+            printf("  %8.0f %9.3fs %8.2fx %9.3fs %12.0f %9.3fs\n", tui_num(r, "workers"), wall,
+                   wall > 0 ? first / wall : 0, tui_num(r, "cpu_s"), tui_num(r, "inflight_max"),
+                   tui_num(cv_value_get(r, "balance"), "idle_s_max"));
         }
         const struct cv_value *exp = cv_value_get(root, "expectations");
         if (exp && exp->n) {
@@ -451,12 +439,7 @@ int tui_cmd_run(int argc, char **argv)
         }
         struct ui_run_req req = {
             .scenario = s,
-            .cfg = {.scenario = s,
-                    .model = o.model,
-                    .workers = o.workers,
-                    .gil = o.gil,
-                    .switch_ms = o.switch_ms,
-                    .ring_capacity = o.ring},
+            .cfg = run_config(&o, s, o.workers),
             .check = o.check,
         };
         rc = ui_live(&req, &o.ui, script);

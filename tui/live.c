@@ -117,12 +117,6 @@ static void start_run(struct live *L)
     }
 }
 
-static double num(const struct cv_value *o, const char *key)
-{
-    const struct cv_value *v = cv_value_get(o, key);
-    return v && v->type == CV_VAL_NUM ? v->num : 0;
-}
-
 static void finish_run(struct live *L)
 {
     if (!L->run || L->summary)
@@ -134,9 +128,9 @@ static void finish_run(struct live *L)
     struct compare *c = &L->cmp;
     if (c->on && c->at < c->n) {
         int i = c->at;
-        c->wall[i] = num(L->summary, "wall_s");
-        c->cpu[i] = num(L->summary, "cpu_s");
-        c->inflight[i] = num(L->summary, "inflight_max");
+        c->wall[i] = tui_num(L->summary, "wall_s");
+        c->cpu[i] = tui_num(L->summary, "cpu_s");
+        c->inflight[i] = tui_num(L->summary, "inflight_max");
         c->failed[i] = L->failed;
         const struct cv_value *exp = cv_value_get(L->summary, "expectations");
         c->nexp[i] = exp ? (unsigned)exp->n : 0;
@@ -231,18 +225,6 @@ static void say(struct live *L, const char *fmt, ...)
 }
 
 /* ---------------------------------------------------------------- drawing helpers */
-
-static void human(char *buf, size_t n, double x)
-{
-    if (x >= 1e9)
-        snprintf(buf, n, "%.1fG", x / 1e9);
-    else if (x >= 1e6)
-        snprintf(buf, n, "%.1fM", x / 1e6);
-    else if (x >= 1e4)
-        snprintf(buf, n, "%.1fk", x / 1e3);
-    else
-        snprintf(buf, n, "%.0f", x);
-}
 
 static void dur(char *buf, size_t n, double s)
 {
@@ -444,6 +426,7 @@ static void draw_lanes(struct live *L, const struct cv_snapshot *s, int y0, int 
     attroff(ui_attr(UI_C_DIM));
 
     uint32_t *vis = cv_xmalloc((s->nlanes + 1) * sizeof *vis);
+    uint8_t *colst = cv_xmalloc(tw > 0 ? (size_t)tw : 1);
     size_t nv = visible_lanes(L, s, vis);
     int rows = h - 1;
     if (L->sel >= (int)nv)
@@ -469,20 +452,15 @@ static void draw_lanes(struct live *L, const struct cv_snapshot *s, int y0, int 
         putf(y, 0, LABEL_W, "%-13.13s %-6.6s", l->name, task);
         if (sel)
             attroff(A_REVERSE);
-        /* runs of one state */
-        int c = 0;
-        while (c < tw) {
+        /* each column's state once, then drawn as runs of one state */
+        for (int c = 0; c < tw; c++) {
             uint64_t a = left + (uint64_t)c * col;
-            unsigned st = column_state(l, bw, a, a + col, now);
-            int c2 = c + 1;
-            while (c2 < tw) {
-                uint64_t a2 = left + (uint64_t)c2 * col;
-                if (column_state(l, bw, a2, a2 + col, now) != st)
-                    break;
-                c2++;
-            }
-            cells(y, LABEL_W + 1 + c, c2 - c, st);
-            c = c2;
+            colst[c] = (uint8_t)column_state(l, bw, a, a + col, now);
+        }
+        for (int c = 0, c2; c < tw; c = c2) {
+            for (c2 = c + 1; c2 < tw && colst[c2] == colst[c]; c2++)
+                ;
+            cells(y, LABEL_W + 1 + c, c2 - c, colst[c]);
         }
     }
     if (nv > (size_t)rows) {
@@ -498,6 +476,7 @@ static void draw_lanes(struct live *L, const struct cv_snapshot *s, int y0, int 
     attron(ui_attr(UI_C_DIM));
     putf(y0, LABEL_W - 8 > 0 ? 8 : 0, 12, "%s/col", per);
     attroff(ui_attr(UI_C_DIM));
+    free(colst);
     free(vis);
 }
 
@@ -743,8 +722,8 @@ static void draw_header(struct live *L, const struct cv_snapshot *s, int W)
     else if (L->run)
         st = "running";
     char ev[16], dr[16], el[16];
-    human(ev, sizeof ev, (double)s->events_recorded);
-    human(dr, sizeof dr, (double)s->events_dropped);
+    tui_human(ev, sizeof ev, (double)s->events_recorded);
+    tui_human(dr, sizeof dr, (double)s->events_dropped);
     dur(el, sizeof el, L->elapsed);
     uint64_t total = L->run ? cv_run_task_count(L->run) : 0;
     uint64_t done = s->tasks.completed + s->tasks.failed + s->tasks.cancelled;
@@ -1215,7 +1194,6 @@ static void key(struct live *L, int k)
         L->details = false;
         return;
     }
-    const struct cv_snapshot *s = L->paused && L->fz ? &L->fz->s : NULL;
     switch (k) {
     case 'q':
     case 'Q':
@@ -1230,13 +1208,11 @@ static void key(struct live *L, int k)
         break;
     case '+':
     case '=':
-        L->speed = L->speed >= 1 ? 1 : L->speed * 2;
-        if (L->speed >= 1)
-            L->speed = 1;
+        L->speed = fmin(1, L->speed * 2);
         break;
     case '-':
     case '_':
-        L->speed = L->speed / 2 < 1.0 / 64 ? 1.0 / 64 : L->speed / 2;
+        L->speed = fmax(1.0 / 64, L->speed / 2);
         break;
     case 'h':
     case KEY_LEFT:
@@ -1330,7 +1306,6 @@ static void key(struct live *L, int k)
     default:
         break;
     }
-    (void)s;
 }
 
 /* ---------------------------------------------------------------- the loop */

@@ -39,6 +39,24 @@ bool tui_parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned
     return true;
 }
 
+void tui_human(char *buf, size_t n, double x)
+{
+    if (x >= 1e9)
+        snprintf(buf, n, "%.1fG", x / 1e9);
+    else if (x >= 1e6)
+        snprintf(buf, n, "%.1fM", x / 1e6);
+    else if (x >= 1e3)
+        snprintf(buf, n, "%.1fk", x / 1e3);
+    else
+        snprintf(buf, n, "%.0f", x);
+}
+
+double tui_num(const struct cv_value *o, const char *key)
+{
+    const struct cv_value *v = cv_value_get(o, key);
+    return v && v->type == CV_VAL_NUM ? v->num : 0;
+}
+
 bool tui_parse_size(const char *s, int lo, int hi, int *w, int *h)
 {
     char buf[32];

@@ -195,12 +195,9 @@ void ui_screen_close(void)
     if (!g_open)
         return;
     g_open = false;
-    if (!g_virtual) {
+    if (!g_virtual)
         curs_set(1);
-        endwin();
-    } else {
-        endwin();
-    }
+    endwin();
     delscreen(g_scr);
     g_scr = NULL;
     if (g_out)

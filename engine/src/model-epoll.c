@@ -356,31 +356,28 @@ static bool co_offload(struct cv_ctx *ctx, bool (*fn)(struct cv_ctx *, void *), 
     if (!L->npool && !L->nxprocs)
         return fn(ctx, arg); /* plain epoll: on the loop itself */
     struct job j = {.lane = ctx->lane, .task = ctx->task, .fn = fn, .arg = arg, .argsz = argsz};
-    if (L->nxprocs) {
-        if (!argsz || argsz > XARG_MAX) {
-            cv_run_error(L->run,
-                         "task %u: this work (file I/O) holds pointers and cannot be sent to an "
-                         "executor process; use --set offload=threads",
-                         ctx->task);
-            L->failed = true;
-            cv_run_stop(L->run);
-            return false;
-        }
-        if (L->jobs_tail)
-            L->jobs_tail->next = &j;
-        else
-            L->jobs = &j;
-        L->jobs_tail = &j;
-        xproc_dispatch(L);
-    } else {
+    bool threads = !L->nxprocs; /* else only this thread touches the list */
+    if (!threads && (!argsz || argsz > XARG_MAX)) {
+        cv_run_error(L->run,
+                     "task %u: this work (file I/O) holds pointers and cannot be sent to an "
+                     "executor process; use --set offload=threads",
+                     ctx->task);
+        L->failed = true;
+        cv_run_stop(L->run);
+        return false;
+    }
+    if (threads)
         pthread_mutex_lock(&L->pool_mu);
-        if (L->jobs_tail)
-            L->jobs_tail->next = &j;
-        else
-            L->jobs = &j;
-        L->jobs_tail = &j;
+    if (L->jobs_tail)
+        L->jobs_tail->next = &j;
+    else
+        L->jobs = &j;
+    L->jobs_tail = &j;
+    if (threads) {
         pthread_cond_signal(&L->pool_cv);
         pthread_mutex_unlock(&L->pool_mu);
+    } else {
+        xproc_dispatch(L);
     }
     /* The job lives on this stack: wait for it even when stopping (it stops at a checkpoint). */
     while (!atomic_load(&j.done))
