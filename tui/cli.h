@@ -36,6 +36,10 @@ int tui_cmd_list(int argc, char **argv);
 int tui_cmd_show(int argc, char **argv);
 int tui_cmd_run(int argc, char **argv);
 int tui_cmd_serve(int argc, char **argv);
+int tui_cmd_replay(int argc, char **argv);
+int tui_cmd_export(int argc, char **argv);
+/* Writes recording `path` as chrome, csv or json to `output` (NULL or "-": stdout). */
+int tui_export(const char *path, const char *format, const char *output);
 
 void tui_usage(FILE *out);
 /* A count with a k/M/G suffix ("812", "12.3k", "7.8M"). */

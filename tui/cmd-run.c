@@ -22,6 +22,8 @@ struct run_opts {
     double switch_ms;
     unsigned long ring;
     bool headless, json, check, quiet;
+    const char *record, *export_chrome;
+    char *tmp_record; /* --export-chrome without --record: a temporary recording */
     size_t nsets;
     char **sets;
     struct ui_opts ui;
@@ -47,6 +49,9 @@ void tui_run_usage(FILE *out)
           "      --check              exit 1 if one of the scenario's expectations fails\n"
           "  -q, --quiet              no progress line on stderr\n"
           "      --ring-size N        events per lane ring (default 131072)\n"
+          "      --record FILE        record the run's events to FILE ('concviz replay FILE',\n"
+          "                           'concviz export FILE')\n"
+          "      --export-chrome OUT  write the run as a Chrome trace (Perfetto, DevTools)\n"
           "\n"
           "Terminal UI:\n"
           "      --fps N              frames per second (default 30)\n"
@@ -76,7 +81,9 @@ static int parse(int argc, char **argv, struct run_opts *o)
         O_NOCOLOR,
         O_ASCII,
         O_SCRIPT,
-        O_SIZE
+        O_SIZE,
+        O_RECORD,
+        O_EXPORT_CHROME
     };
     static const struct option longs[] = {
         {"model", required_argument, NULL, 'm'},
@@ -96,6 +103,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
         {"ascii", no_argument, NULL, O_ASCII},
         {"script", required_argument, NULL, O_SCRIPT},
         {"size", required_argument, NULL, O_SIZE},
+        {"record", required_argument, NULL, O_RECORD},
+        {"export-chrome", required_argument, NULL, O_EXPORT_CHROME},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -186,6 +195,12 @@ static int parse(int argc, char **argv, struct run_opts *o)
                                 "--size needs WxH, each from 10 to 1000 (e.g. 120x40), not '%s'",
                                 optarg);
             break;
+        case O_RECORD:
+            o->record = optarg;
+            break;
+        case O_EXPORT_CHROME:
+            o->export_chrome = optarg;
+            break;
         case 'h':
             tui_run_usage(stdout);
             return -1;
@@ -266,6 +281,7 @@ static struct cv_run_config run_config(const struct run_opts *o, struct cv_scena
         .gil = o->gil,
         .switch_ms = o->switch_ms,
         .ring_capacity = o->ring,
+        .record_path = o->record ? o->record : o->tmp_record,
     };
 }
 
@@ -305,9 +321,12 @@ static int run_once(const struct run_opts *o, struct cv_scenario *s, unsigned wo
         progress(run, label, true);
     *out = cv_run_summary(run, true, failed);
     *state = cv_run_state(run);
+    int rc = TUI_EXIT_OK;
+    if (cv_run_record_error(run)) /* the summary still comes; the exit says the file is short */
+        rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cv_run_record_error(run));
     g_run = NULL;
     cv_run_destroy(run);
-    return TUI_EXIT_OK;
+    return rc;
 }
 
 int tui_verdict(bool check, const struct cv_value *sum, enum cv_run_state st, unsigned failed)
@@ -425,6 +444,22 @@ int tui_cmd_run(int argc, char **argv)
         }
     }
 
+    if ((o.record || o.export_chrome) && s->nsweep && !o.workers) {
+        rc = tui_fail(TUI_EXIT_USAGE, "--record and --export-chrome keep one run: a sweep "
+                                      "scenario needs --workers N");
+        goto out;
+    }
+    if (o.export_chrome && !o.record) {
+        char tmpl[] = "/tmp/concviz-run-XXXXXX";
+        int fd = mkstemp(tmpl);
+        if (fd < 0) {
+            rc = tui_fail(TUI_EXIT_RUNTIME, "cannot create a temporary recording: %m");
+            goto out;
+        }
+        close(fd);
+        o.tmp_record = strdup(tmpl);
+    }
+
     /* The terminal UI, when there is a terminal (or a script with a virtual screen). */
     bool tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
     if (o.ui.script || (!o.headless && !o.json && tty)) {
@@ -458,7 +493,8 @@ int tui_cmd_run(int argc, char **argv)
         struct cv_value *sum = NULL;
         enum cv_run_state st = CV_RUN_DONE;
         unsigned failed = 0;
-        rc = run_once(&o, s, o.workers, s->name, &sum, &st, &failed);
+        int rec_rc = run_once(&o, s, o.workers, s->name, &sum, &st, &failed);
+        rc = rec_rc;
         if (sum) {
             if (o.json)
                 cv_value_write_json(sum, stdout, true);
@@ -466,12 +502,26 @@ int tui_cmd_run(int argc, char **argv)
                 cv_summary_write_text(sum, stdout);
             fflush(stdout);
             rc = tui_verdict(o.check, sum, st, failed);
+            if (rc == TUI_EXIT_OK || rc == TUI_EXIT_EXPECT)
+                rc = rec_rc ? rec_rc : rc;
             cv_value_free(sum);
         }
     }
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
 out:
+    if (o.export_chrome && rc != TUI_EXIT_USAGE) {
+        const char *rec = o.record ? o.record : o.tmp_record;
+        if (rec && access(rec, R_OK) == 0) {
+            int er = tui_export(rec, "chrome", o.export_chrome);
+            if (er && (rc == TUI_EXIT_OK || rc == TUI_EXIT_EXPECT))
+                rc = er;
+        }
+    }
+    if (o.tmp_record) {
+        unlink(o.tmp_record);
+        free(o.tmp_record);
+    }
     free(cause);
     free(o.sets);
     cv_scenario_free(s);

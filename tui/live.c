@@ -86,6 +86,7 @@ struct live {
     /* the UI's own CPU */
     double draw_cpu, draw_wall_start, ui_share;
     struct compare cmp;
+    const struct cv_snapshot *fixed; /* ui_frame_draw: this snapshot instead of a run's */
 };
 
 /* ---------------------------------------------------------------- run control */
@@ -148,8 +149,10 @@ static void frozen_free(struct frozen *f)
 {
     if (!f)
         return;
-    for (size_t i = 0; i < f->s.nlanes; i++)
+    for (size_t i = 0; i < f->s.nlanes; i++) {
         free((void *)f->lanes[i].timeline);
+        free((void *)f->lanes[i].spans);
+    }
     for (size_t i = 0; i < f->s.nqueues; i++)
         free((void *)f->queues[i].series);
     free(f->lanes);
@@ -173,8 +176,11 @@ static struct frozen *freeze(const struct cv_snapshot *s)
     struct frozen *f = cv_xcalloc(1, sizeof *f);
     f->s = *s;
     f->lanes = dup_mem(s->lanes, s->nlanes * sizeof *s->lanes);
-    for (size_t i = 0; i < s->nlanes; i++)
+    for (size_t i = 0; i < s->nlanes; i++) {
         f->lanes[i].timeline = dup_mem(s->lanes[i].timeline, s->lanes[i].timeline_n);
+        f->lanes[i].spans =
+            dup_mem(s->lanes[i].spans, s->lanes[i].nspans * sizeof *s->lanes[i].spans);
+    }
     f->locks = dup_mem(s->locks, s->nlocks * sizeof *s->locks);
     f->queues = dup_mem(s->queues, s->nqueues * sizeof *s->queues);
     for (size_t i = 0; i < s->nqueues; i++)
@@ -291,16 +297,10 @@ static void cells(int y, int x, int n, unsigned st)
 {
     if (n <= 0 || st == CV_LANE_OFF)
         return;
-    char buf[512];
-    if (n > (int)sizeof buf - 1)
-        n = (int)sizeof buf - 1;
     char ch = ui_has_color() ? (st == CV_LANE_IDLE ? '.' : (st == CV_LANE_DEAD ? 'x' : ' '))
                              : state_letter[st];
-    memset(buf, ch, (size_t)n);
-    buf[n] = 0;
-    attron(ui_attr_state(st));
-    mvaddnstr(y, x, buf, n);
-    attroff(ui_attr_state(st));
+    /* a line of one character: no per-character multibyte decoding as with addnstr */
+    mvhline(y, x, (chtype)(unsigned char)ch | (chtype)ui_attr_state(st), n);
 }
 
 static void fill_row(int y, int x, int w, int attr)
@@ -367,6 +367,8 @@ static unsigned column_state(const struct cv_lane_stats *l, uint64_t bw, uint64_
         bb = ba + 1;
     if (!l->timeline_n && l->state == CV_LANE_OFF)
         return CV_LANE_OFF;
+    if (bb - ba == 1 && ba >= first && ba < end)
+        return l->timeline[ba - first]; /* zoomed in: one bucket per column */
     unsigned count[CV_LANE__COUNT] = {0};
     for (uint64_t k = ba; k < bb; k++) {
         if (k < first)
@@ -391,6 +393,42 @@ static unsigned column_state(const struct cv_lane_stats *l, uint64_t bw, uint64_
         best = alt;
     }
     return best;
+}
+
+/* Task ids inside a lane's cells, where a task spans enough columns for its id and a margin. */
+static void task_labels(int y, int x0, const struct cv_lane_stats *l, const uint8_t *colst, int tw,
+                        uint64_t left, uint64_t col, uint64_t now)
+{
+    uint64_t right = left + col * (uint64_t)tw;
+    /* the first span that ends after the left edge (spans are in start order, end after start) */
+    uint32_t lo = 0, hi = l->nspans;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (l->spans[mid].end_ns <= left)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (uint32_t i = lo; i < l->nspans && l->spans[i].start_ns < right; i++) {
+        const struct cv_task_span *sp = &l->spans[i];
+        uint64_t a = sp->start_ns > left ? sp->start_ns : left;
+        uint64_t b = sp->end_ns < now ? sp->end_ns : now;
+        if (b > right)
+            b = right;
+        if (b <= a)
+            continue;
+        int c0 = (int)((a - left + col - 1) / col), c1 = (int)((b - left) / col);
+        char id[16];
+        int len = snprintf(id, sizeof id, "%u", sp->task);
+        if (c1 - c0 < len + 2)
+            continue;
+        for (int j = 0; j < len; j++) {
+            int c = c0 + 1 + j;
+            if (colst[c] == CV_LANE_OFF)
+                break;
+            mvaddch(y, x0 + c, (chtype)(unsigned char)id[j] | (chtype)ui_attr_state(colst[c]));
+        }
+    }
 }
 
 static void draw_lanes(struct live *L, const struct cv_snapshot *s, int y0, int h, int W)
@@ -462,6 +500,8 @@ static void draw_lanes(struct live *L, const struct cv_snapshot *s, int y0, int 
                 ;
             cells(y, LABEL_W + 1 + c, c2 - c, colst[c]);
         }
+        if (l->nspans)
+            task_labels(y, LABEL_W + 1, l, colst, tw, left, col, now);
     }
     if (nv > (size_t)rows) {
         attron(ui_attr(UI_C_DIM));
@@ -867,6 +907,9 @@ static void draw_details(struct live *L, const struct cv_snapshot *s)
                  k->waiters);
         else
             putf(y++, ox, 60, "waits on %s", object_name(s, l->waiting_on));
+    } else if (l->state == CV_LANE_IO && l->io_text != CV_NONE && l->io_text < s->nstrings &&
+               s->strings[l->io_text]) {
+        putf(y++, ox, 60, "fetching %s", s->strings[l->io_text]);
     } else {
         y++;
     }
@@ -933,8 +976,10 @@ static void draw(struct live *L)
             putf(H / 2 + 1, 0, W, "now %dx%d; the run goes on", W, H);
     } else {
         struct cv_snapshot empty = {0};
-        const struct cv_snapshot *s =
-            L->paused && L->fz ? &L->fz->s : (L->run ? cv_run_snapshot(L->run) : &empty);
+        const struct cv_snapshot *s = L->fixed             ? L->fixed
+                                      : L->paused && L->fz ? &L->fz->s
+                                      : L->run             ? cv_run_snapshot(L->run)
+                                                           : &empty;
         draw_header(L, s, W);
         int bottom = H / 3 < 7 ? 7 : (H / 3 > 12 ? 12 : H / 3);
         int lanes_h = H - 2 - 1 - 1 - bottom;
@@ -1306,6 +1351,36 @@ static void key(struct live *L, int k)
     default:
         break;
     }
+}
+
+/* ---------------------------------------------------------------- frames without a run */
+
+struct ui_frame {
+    struct live L;
+};
+
+struct ui_frame *ui_frame_new(struct ui_run_req *req, const struct ui_opts *o)
+{
+    struct ui_frame *f = cv_xcalloc(1, sizeof *f);
+    f->L.o = o;
+    f->L.req = req;
+    f->L.speed = 1;
+    f->L.follow = true;
+    return f;
+}
+
+void ui_frame_draw(struct ui_frame *f, const struct cv_snapshot *s, double view_t, uint64_t col_ns)
+{
+    f->L.fixed = s;
+    f->L.view_t = f->L.elapsed = view_t;
+    f->L.col_ns = col_ns;
+    draw(&f->L);
+    f->L.fixed = NULL;
+}
+
+void ui_frame_free(struct ui_frame *f)
+{
+    free(f);
 }
 
 /* ---------------------------------------------------------------- the loop */

@@ -117,6 +117,13 @@ int ui_live(struct ui_run_req *req, const struct ui_opts *o, struct ui_script *s
 /* The scenario picker; runs what is picked. Returns an exit code. */
 int ui_picker(const struct ui_opts *o, struct ui_script *sc);
 
+/* One frame of the live view drawn from a given snapshot, without a run (benchmarks): the lanes'
+ * right edge at view_t seconds, col_ns per column (0 = fit the whole run). */
+struct ui_frame;
+struct ui_frame *ui_frame_new(struct ui_run_req *req, const struct ui_opts *o);
+void ui_frame_draw(struct ui_frame *f, const struct cv_snapshot *s, double view_t, uint64_t col_ns);
+void ui_frame_free(struct ui_frame *f);
+
 /* Monotonic seconds. */
 double ui_now(void);
 

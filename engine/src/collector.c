@@ -74,11 +74,14 @@ struct lane_tl {
     bool started;
     uint64_t open_end; /* when the open bucket ends */
     uint64_t acc[CV_LANE__COUNT];
+    struct cv_task_span *spans;
+    uint32_t nspans, spans_cap;
 };
 
 struct objref {
     int8_t kind; /* -1 = undeclared */
     uint32_t index;
+    uint32_t capacity; /* as declared */
 };
 
 struct lock_priv {
@@ -123,6 +126,14 @@ struct cv_collector {
     uint32_t *heap;
     uint64_t frontier; /* latest timestamp fed from the rings */
 
+    char **strings; /* texts by id */
+    size_t nstrings;
+
+    cv_tap_fn tap; /* every event fed also goes here, in batches */
+    void *tap_ctx;
+    struct cv_event *tapbuf;
+    size_t ntap;
+
     bool finished;
     struct cv_snapshot snap;
 };
@@ -160,8 +171,10 @@ void cv_collector_destroy(struct cv_collector *c)
     free(c->lanes);
     free(c->lp);
     free(c->view);
-    for (size_t i = 0; i < c->nlanes; i++)
+    for (size_t i = 0; i < c->nlanes; i++) {
         free(c->tl[i].b);
+        free(c->tl[i].spans);
+    }
     free(c->tl);
     free(c->objs);
     free(c->locks);
@@ -173,7 +186,62 @@ void cv_collector_destroy(struct cv_collector *c)
     free(c->order);
     munmap(c->store, c->store_bytes);
     free(c->heap);
+    for (size_t i = 0; i < c->nstrings; i++)
+        free(c->strings[i]);
+    free(c->strings);
+    free(c->tapbuf);
     free(c);
+}
+
+const char *cv_collector_string(const struct cv_collector *c, uint32_t id)
+{
+    return id < c->nstrings ? c->strings[id] : NULL;
+}
+
+size_t cv_collector_nstrings(const struct cv_collector *c)
+{
+    return c->nstrings;
+}
+
+bool cv_collector_object(const struct cv_collector *c, uint32_t id, struct cv_object_decl *out)
+{
+    if (id >= c->nobjs || c->objs[id].kind < 0)
+        return false;
+    const struct objref *o = &c->objs[id];
+    out->id = id;
+    out->kind = (enum cv_object_kind)o->kind;
+    out->capacity = o->capacity;
+    switch (out->kind) {
+    case CV_OBJ_QUEUE:
+        out->name = c->queues[o->index].name;
+        break;
+    case CV_OBJ_COUNTER:
+        out->name = c->counters[o->index].name;
+        break;
+    default:
+        out->name = c->locks[o->index].name;
+        break;
+    }
+    return true;
+}
+
+size_t cv_collector_nobjects(const struct cv_collector *c)
+{
+    return c->nobjs;
+}
+
+void cv_collector_add_string(struct cv_collector *c, uint32_t id, const char *text)
+{
+    if (id == CV_NONE)
+        return;
+    if (id >= c->nstrings) {
+        size_t n = (size_t)id + 1;
+        c->strings = cv_xrealloc(c->strings, n * sizeof *c->strings);
+        memset(c->strings + c->nstrings, 0, (n - c->nstrings) * sizeof *c->strings);
+        c->nstrings = n;
+    }
+    free(c->strings[id]);
+    c->strings[id] = cv_strdup(text);
 }
 
 static void ensure_lane(struct cv_collector *c, uint32_t lane)
@@ -192,6 +260,7 @@ static void ensure_lane(struct cv_collector *c, uint32_t lane)
         c->lanes[i].state = CV_LANE_OFF;
         c->lanes[i].current_task = CV_NONE;
         c->lanes[i].waiting_on = CV_NONE;
+        c->lanes[i].io_text = CV_NONE;
         snprintf(c->lanes[i].name, sizeof c->lanes[i].name, "lane-%zu", i);
         c->lanes[i].role = CV_ROLE_WORKER;
     }
@@ -218,7 +287,10 @@ void cv_collector_add_object(struct cv_collector *c, uint32_t obj, enum cv_objec
         c->nobjs = n;
     }
     struct objref *r = &c->objs[obj];
+    if (r->kind >= 0)
+        return; /* declared once */
     r->kind = (int8_t)kind;
+    r->capacity = capacity;
     switch (kind) {
     case CV_OBJ_QUEUE: {
         r->index = (uint32_t)c->nqueues++;
@@ -387,6 +459,21 @@ static void tl_add(struct cv_collector *c, size_t i, enum cv_lane_state st, uint
     t->open_end = (t->first + t->n + 1) * c->tl_width;
 }
 
+/* A task starts on a lane: a new span (the oldest half goes when the lane has CV_SPANS_MAX). */
+static void span_push(struct lane_tl *t, uint32_t task, uint64_t ts)
+{
+    if (t->nspans == t->spans_cap) {
+        if (t->spans_cap == CV_SPANS_MAX) {
+            t->nspans /= 2;
+            memmove(t->spans, t->spans + CV_SPANS_MAX / 2, t->nspans * sizeof *t->spans);
+        } else {
+            t->spans_cap = t->spans_cap ? 2 * t->spans_cap : 4;
+            t->spans = cv_xrealloc(t->spans, t->spans_cap * sizeof *t->spans);
+        }
+    }
+    t->spans[t->nspans++] = (struct cv_task_span){ts, UINT64_MAX, task};
+}
+
 static void set_state(struct cv_collector *c, struct cv_lane_stats *l, enum cv_lane_state st,
                       uint64_t ts)
 {
@@ -462,6 +549,9 @@ static void task_finished(struct cv_collector *c, struct cv_lane_stats *l, struc
             order_push(c, e->task);
     }
     if (p->in_task && l->current_task == e->task) {
+        struct lane_tl *tl = &c->tl[l - c->lanes];
+        if (tl->nspans && tl->spans[tl->nspans - 1].task == e->task)
+            tl->spans[tl->nspans - 1].end_ns = e->ts;
         p->in_task = false;
         l->current_task = CV_NONE;
         set_state(c, l, CV_LANE_IDLE, e->ts);
@@ -551,6 +641,24 @@ static inline void store_push(struct cv_collector *c, const struct cv_event *e)
 }
 
 /* Inlined into the drain loop: it runs once per event. */
+#define TAP_BATCH 65536
+
+void cv_collector_set_tap(struct cv_collector *c, cv_tap_fn fn, void *ctx)
+{
+    cv_collector_tap_flush(c);
+    c->tap = fn;
+    c->tap_ctx = ctx;
+    if (fn && !c->tapbuf)
+        c->tapbuf = cv_xmalloc(TAP_BATCH * sizeof *c->tapbuf);
+}
+
+void cv_collector_tap_flush(struct cv_collector *c)
+{
+    if (c->tap && c->ntap)
+        c->tap(c->tap_ctx, c->tapbuf, c->ntap);
+    c->ntap = 0;
+}
+
 static inline __attribute__((always_inline)) void feed_one(struct cv_collector *c,
                                                            const struct cv_event *e)
 {
@@ -564,6 +672,11 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
     l->events++;
     s->events_recorded++;
     store_push(c, e);
+    if (__builtin_expect(c->tap != NULL, 0)) {
+        c->tapbuf[c->ntap++] = *e;
+        if (c->ntap == TAP_BATCH)
+            cv_collector_tap_flush(c);
+    }
 
     switch ((enum cv_event_kind)e->kind) {
     case CV_EV_WORKER_START:
@@ -597,6 +710,7 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
         l->tasks++;
         l->current_task = e->task;
         p->in_task = true;
+        span_push(&c->tl[e->lane], e->task, e->ts);
         set_state(c, l, CV_LANE_RUNNING, e->ts);
         break;
     }
@@ -695,9 +809,11 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
         break;
     }
     case CV_EV_IO_BEGIN:
+        l->io_text = e->obj < c->nstrings && c->strings[e->obj] ? e->obj : CV_NONE;
         set_state(c, l, CV_LANE_IO, e->ts);
         break;
     case CV_EV_IO_END:
+        l->io_text = CV_NONE;
         set_state(c, l, base_state(p), e->ts);
         break;
     case CV_EV_COUNTER_VALUE:
@@ -886,8 +1002,12 @@ const struct cv_snapshot *cv_collector_snapshot(struct cv_collector *c, uint64_t
         v->timeline = c->tl[i].b;
         v->timeline_first = c->tl[i].first;
         v->timeline_n = c->tl[i].started ? c->tl[i].n : 0;
+        v->spans = c->tl[i].spans;
+        v->nspans = c->tl[i].nspans;
     }
     s->timeline_bucket_ns = c->tl_width;
+    s->strings = (const char *const *)c->strings;
+    s->nstrings = c->nstrings;
     for (size_t i = 0; i < c->nqueues; i++) {
         c->queues[i].series = c->queuep[i].series;
         c->queues[i].nseries = c->queuep[i].n;

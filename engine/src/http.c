@@ -134,7 +134,7 @@ bool cv_http_get(struct cv_ctx *ctx, const char *url, struct cv_http_result *res
     char buf[2048];
     memset(res, 0, sizeof *res);
     url = cv__http_resolve(ctx->run, url, buf, sizeof buf);
-    cv_emit(ctx, CV_EV_IO_BEGIN, CV_NO_OBJ, CV_IO_HTTP);
+    cv_emit(ctx, CV_EV_IO_BEGIN, cv__intern(ctx->run, url), CV_IO_HTTP);
     bool got;
     if (ctx->wait->http_get) {
         got = ctx->wait->http_get(ctx, url, res);

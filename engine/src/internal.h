@@ -119,6 +119,12 @@ struct cv_run {
 
     struct cv_gil *gil;
     void *wl_state;
+    struct cv__strtab *strtab; /* shared: texts events refer to (URLs being fetched) */
+    char *record_path;         /* --record FILE */
+    struct cv__recorder *rec;  /* while recording */
+    char *rec_error;           /* why the recording stopped short, once closed */
+    uint64_t rec_events, rec_bytes;
+    uint8_t *strtab_synced; /* process-local: slots already given to the collector */
 
     struct cv_collector *col;
     uint64_t t0_ticks, t0_mono, t_end_mono;
@@ -133,6 +139,7 @@ struct cv_run {
     uint64_t bytes_copied;       /* task arguments and results sent between processes */
     double cpu_start_s;
     double rss_start_kb; /* resident memory when the run started */
+    double peak_rss_kb;  /* the process's peak when the run ended (0 before) */
     double cpu_s;
 
     /* deadlock detection (front-end thread only) */
@@ -234,5 +241,24 @@ bool cv__ticker(struct cv_ctx *ctx, uint32_t ticks, uint64_t tick_ns, _Atomic ui
 
 /* Summary building (summary.c) */
 struct cv_value *cv__summary_build(struct cv_run *run);
+void cv__summary_set_tasks(struct cv_value *root, const struct cv_snapshot *s);
+void cv__summary_set_counts(struct cv_value *root, const struct cv_snapshot *s, bool gil);
+struct cv_value *cv__summary_params(const struct cv_scenario *s);
+/* Recording (record.c): opened before the run starts, fed by the collector's tap, closed with
+ * the summary once the run has ended. */
+int cv__record_open(struct cv_run *run, const char *path, char **cause);
+void cv__record_poll(struct cv_run *run);
+void cv__record_close(struct cv_run *run, const struct cv_value *summary, uint64_t end_ns);
+void cv__summary_finish(struct cv_value *root, const struct cv_scenario *sc, bool check,
+                        unsigned *failed);
+
+/* Texts that events refer to by id (an IO_BEGIN's obj: the URL fetched). A fixed table in shared
+ * memory, filled without locks from any worker, thread or process; the same text gets the same id.
+ * Returns CV_NONE when the table is full. */
+#define CV__STRTAB_SLOTS 512
+#define CV__STRTAB_TEXT  116
+uint32_t cv__intern(struct cv_run *run, const char *text);
+/* Gives the collector the texts that became ready since the last call (front end only). */
+void cv__strtab_sync(struct cv_run *run);
 
 #endif

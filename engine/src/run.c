@@ -64,6 +64,52 @@ void *cv__shm_ptr(struct cv_run *run, uint64_t off)
     return run->shm_base + off;
 }
 
+struct cv__strtab {
+    struct {
+        _Atomic uint64_t hash; /* 0 = free */
+        _Atomic uint32_t ready;
+        char text[CV__STRTAB_TEXT];
+    } slot[CV__STRTAB_SLOTS];
+};
+
+uint32_t cv__intern(struct cv_run *run, const char *text)
+{
+    struct cv__strtab *t = run->strtab;
+    if (!t)
+        return CV_NONE;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const char *p = text; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h |= 1;
+    for (uint32_t k = 0; k < 16; k++) {
+        uint32_t i = (uint32_t)((h + k) % CV__STRTAB_SLOTS);
+        uint64_t cur = atomic_load_explicit(&t->slot[i].hash, memory_order_acquire);
+        if (cur == h)
+            return i;
+        if (cur == 0 && atomic_compare_exchange_strong(&t->slot[i].hash, &cur, h)) {
+            snprintf(t->slot[i].text, sizeof t->slot[i].text, "%s", text);
+            atomic_store_explicit(&t->slot[i].ready, 1, memory_order_release);
+            return i;
+        }
+        if (cur == h)
+            return i; /* another worker claimed it for the same text meanwhile */
+    }
+    return CV_NONE;
+}
+
+void cv__strtab_sync(struct cv_run *run)
+{
+    struct cv__strtab *t = run->strtab;
+    if (!t)
+        return;
+    for (uint32_t i = 0; i < CV__STRTAB_SLOTS; i++)
+        if (!run->strtab_synced[i] &&
+            atomic_load_explicit(&t->slot[i].ready, memory_order_acquire)) {
+            cv_collector_add_string(run->col, i, t->slot[i].text);
+            run->strtab_synced[i] = 1;
+        }
+}
+
 void *cv_shared_alloc(struct cv_run *run, unsigned long bytes)
 {
     return cv__shm_alloc(run, bytes);
@@ -268,11 +314,14 @@ int cv_run_create(const struct cv_run_config *cfg, struct cv_run **out, char **c
         goto fail;
     }
     run->col = cv_collector_create(cfg->store_capacity);
+    run->record_path = cfg->record_path ? cv_strdup(cfg->record_path) : NULL;
     if ((rc = map_shared(run, cause)) != CV_OK)
         goto fail;
     name_lanes(run);
     run->task_flags = cv__shm_alloc(run, cv_run_task_count(run) + 1);
-    if (!run->task_flags) {
+    run->strtab = cv__shm_alloc(run, sizeof(struct cv__strtab));
+    run->strtab_synced = cv_xcalloc(CV__STRTAB_SLOTS, 1);
+    if (!run->task_flags || !run->strtab) {
         rc = CV_ERR_RUNTIME;
         if (cause)
             *cause = cv_strdup("shared memory arena full");
@@ -441,6 +490,11 @@ int cv_run_start(struct cv_run *run, char **cause)
     run->t0_mono = cv_clock_mono_ns();
     run->t0_ticks = cv_clock_ticks();
     cv_collector_attach_rings(run->col, run->rings, run->nlanes, run->t0_ticks);
+    if (run->record_path) {
+        int rc = cv__record_open(run, run->record_path, cause);
+        if (rc != CV_OK)
+            return rc;
+    }
     atomic_store(&run->state, CV_RUN_RUNNING);
     int err = pthread_create(&run->driver, NULL, driver_main, run);
     if (err) {
@@ -511,17 +565,23 @@ bool cv_run_poll(struct cv_run *run)
     if (st != CV_RUN_RUNNING)
         return st != CV_RUN_CREATED;
     if (!atomic_load_explicit(&run->driver_done, memory_order_acquire)) {
+        cv__strtab_sync(run); /* texts before the events that name them */
         cv_collector_drain(run->col, now_ns(run), false);
+        cv__record_poll(run);
         if (++run->polls % DEADLOCK_SCAN_EVERY == 0 && !run->deadlocked)
             scan_deadlock(run);
         return false;
     }
     pthread_join(run->driver, NULL);
     run->driver_started = false;
+    cv__strtab_sync(run);
     cv_collector_drain(run->col, 0, true);
     uint64_t end = run->t_end_mono > run->t0_mono ? run->t_end_mono - run->t0_mono : 0;
     cv_collector_finish(run->col, end);
     run->cpu_s = cpu_seconds() - run->cpu_start_s;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    run->peak_rss_kb = (double)ru.ru_maxrss;
     /* A model that failed may have stopped the run itself: failure wins over "stopped". */
     int final = CV_RUN_DONE;
     if (run->deadlocked)
@@ -531,6 +591,11 @@ bool cv_run_poll(struct cv_run *run)
     else if (atomic_load(&run->shm->attention) & CV_ATTN_STOP)
         final = CV_RUN_STOPPED;
     atomic_store(&run->state, final);
+    if (run->rec) {
+        struct cv_value *sum = cv__summary_build(run);
+        cv__record_close(run, sum, end);
+        cv_value_free(sum);
+    }
     return true;
 }
 
@@ -581,6 +646,14 @@ void cv_run_destroy(struct cv_run *run)
     free(run->rings);
     free(run->ctxs);
     free(run->role_names);
+    free(run->strtab_synced);
+    if (run->rec) { /* never started, or destroyed mid-run: close the file as it stands */
+        struct cv_value *sum = cv__summary_build(run);
+        cv__record_close(run, sum, now_ns(run));
+        cv_value_free(sum);
+    }
+    free(run->record_path);
+    free(run->rec_error);
     cv_value_free(run->results);
     cv_value_free(run->errors);
     pthread_mutex_destroy(&run->out_mu);
@@ -588,6 +661,17 @@ void cv_run_destroy(struct cv_run *run)
 }
 
 /* Accessors */
+
+const char *cv_run_record_error(const struct cv_run *run)
+{
+    return run->rec_error;
+}
+
+void cv_run_record_stats(const struct cv_run *run, uint64_t *events, uint64_t *bytes)
+{
+    *events = run->rec_events;
+    *bytes = run->rec_bytes;
+}
 
 enum cv_run_state cv_run_state(const struct cv_run *run)
 {

@@ -14,7 +14,7 @@ static double secs(uint64_t ns)
     return (double)ns / 1e9;
 }
 
-static struct cv_value *params_value(const struct cv_scenario *s)
+struct cv_value *cv__summary_params(const struct cv_scenario *s)
 {
     struct cv_value *o = cv_value_obj();
     for (size_t i = 0; i < s->nparams; i++) {
@@ -141,36 +141,9 @@ static struct cv_value *queues_value(const struct cv_snapshot *s)
     return arr;
 }
 
-struct cv_value *cv__summary_build(struct cv_run *run)
+/* The members that come from the collector: tasks, completion order, lanes, locks, queues. */
+void cv__summary_set_tasks(struct cv_value *root, const struct cv_snapshot *s)
 {
-    const struct cv_snapshot *s = cv_run_snapshot(run);
-    struct cv_value *root = cv_value_obj();
-    cv_value_set_str(root, "schema", "concviz.summary/1");
-    cv_value_set_str(root, "scenario", run->sc->name);
-    cv_value_set_str(root, "model", cv_run_model_name(run));
-    cv_value_set_num(root, "workers", run->workers);
-    cv_value_set_bool(root, "gil", run->gil_on);
-    if (run->gil_on)
-        cv_value_set_num(root, "switch_interval_ms", run->switch_ms);
-    cv_value_set_str(root, "state", state_text(cv_run_state(run)));
-    cv_value_set(root, "params", params_value(run->sc));
-    cv_value_set_num(root, "wall_s", cv_run_elapsed(run));
-    cv_value_set_num(root, "cpu_s", run->cpu_s);
-
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    struct cv_value *rt = cv_value_set(root, "runtime", cv_value_obj());
-    cv_value_set_num(rt, "os_threads", run->os_threads);
-    cv_value_set_num(rt, "os_processes", run->os_processes);
-    cv_value_set_num(rt, "peak_rss_kb", (double)ru.ru_maxrss);
-    /* what the run added at its peak, per task (a connection, for the I/O scenarios) */
-    double added = (double)ru.ru_maxrss - run->rss_start_kb;
-    cv_value_set_num(rt, "memory_per_task_kb",
-                     s->tasks.submitted && added > 0 ? added / (double)s->tasks.submitted : 0);
-    cv_value_set_num(rt, "memory_per_inflight_kb",
-                     s->inflight_max && added > 0 ? added / (double)s->inflight_max : 0);
-    cv_value_set_str(rt, "clock", cv_clock_source_name(cv__clock.source));
-
     struct cv_value *t = cv_value_set(root, "tasks", cv_value_obj());
     cv_value_set_num(t, "submitted", (double)s->tasks.submitted);
     cv_value_set_num(t, "completed", (double)s->tasks.completed);
@@ -187,6 +160,56 @@ struct cv_value *cv__summary_build(struct cv_run *run)
     cv_value_set(root, "balance", balance_value(s));
     cv_value_set(root, "locks", locks_value(s));
     cv_value_set(root, "queues", queues_value(s));
+}
+
+/* The GIL's figures among the results, and the event counts. */
+void cv__summary_set_counts(struct cv_value *root, const struct cv_snapshot *s, bool gil)
+{
+    struct cv_value *res = cv_value_get(root, "results");
+    if (!res)
+        res = cv_value_set(root, "results", cv_value_obj());
+    if (gil) {
+        cv_value_set_num(res, "gil_switches", (double)s->gil_switches);
+        cv_value_set_num(res, "gil_drop_requests", (double)s->gil_drop_requests);
+    }
+    struct cv_value *ev = cv_value_set(root, "events", cv_value_obj());
+    cv_value_set_num(ev, "recorded", (double)s->events_recorded);
+    cv_value_set_num(ev, "dropped", (double)s->events_dropped);
+}
+
+struct cv_value *cv__summary_build(struct cv_run *run)
+{
+    const struct cv_snapshot *s = cv_run_snapshot(run);
+    struct cv_value *root = cv_value_obj();
+    cv_value_set_str(root, "schema", "concviz.summary/1");
+    cv_value_set_str(root, "scenario", run->sc->name);
+    cv_value_set_str(root, "model", cv_run_model_name(run));
+    cv_value_set_num(root, "workers", run->workers);
+    cv_value_set_bool(root, "gil", run->gil_on);
+    if (run->gil_on)
+        cv_value_set_num(root, "switch_interval_ms", run->switch_ms);
+    cv_value_set_str(root, "state", state_text(cv_run_state(run)));
+    cv_value_set(root, "params", cv__summary_params(run->sc));
+    cv_value_set_num(root, "wall_s", cv_run_elapsed(run));
+    cv_value_set_num(root, "cpu_s", run->cpu_s);
+
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    if (run->peak_rss_kb > 0) /* as measured when the run ended */
+        ru.ru_maxrss = (long)run->peak_rss_kb;
+    struct cv_value *rt = cv_value_set(root, "runtime", cv_value_obj());
+    cv_value_set_num(rt, "os_threads", run->os_threads);
+    cv_value_set_num(rt, "os_processes", run->os_processes);
+    cv_value_set_num(rt, "peak_rss_kb", (double)ru.ru_maxrss);
+    /* what the run added at its peak, per task (a connection, for the I/O scenarios) */
+    double added = (double)ru.ru_maxrss - run->rss_start_kb;
+    cv_value_set_num(rt, "memory_per_task_kb",
+                     s->tasks.submitted && added > 0 ? added / (double)s->tasks.submitted : 0);
+    cv_value_set_num(rt, "memory_per_inflight_kb",
+                     s->inflight_max && added > 0 ? added / (double)s->inflight_max : 0);
+    cv_value_set_str(rt, "clock", cv_clock_source_name(cv__clock.source));
+
+    cv__summary_set_tasks(root, s);
 
     pthread_mutex_lock(&run->out_mu);
     struct cv_value *res = cv_value_set(root, "results", cv_value_copy(run->results));
@@ -194,14 +217,7 @@ struct cv_value *cv__summary_build(struct cv_run *run)
     pthread_mutex_unlock(&run->out_mu);
     (void)errs;
     cv_value_set_num(res, "bytes_copied", (double)run->bytes_copied);
-    if (run->gil_on) {
-        cv_value_set_num(res, "gil_switches", (double)s->gil_switches);
-        cv_value_set_num(res, "gil_drop_requests", (double)s->gil_drop_requests);
-    }
-
-    struct cv_value *ev = cv_value_set(root, "events", cv_value_obj());
-    cv_value_set_num(ev, "recorded", (double)s->events_recorded);
-    cv_value_set_num(ev, "dropped", (double)s->events_dropped);
+    cv__summary_set_counts(root, s, run->gil_on);
     return root;
 }
 
@@ -232,33 +248,36 @@ struct cv_value *cv_expectations_eval(const struct cv_scenario *s, const struct 
     return list;
 }
 
-struct cv_value *cv_run_summary(struct cv_run *run, bool check, unsigned *failed)
+/* Expectations (with `check`, unless a sweep checks them), then errors moved last, as the
+ * schema lists them. */
+void cv__summary_finish(struct cv_value *root, const struct cv_scenario *sc, bool check,
+                        unsigned *failed)
 {
-    struct cv_value *root = cv__summary_build(run);
     unsigned nfail = 0;
-    /* A sweep scenario's expectations compare its runs: they are checked on the sweep. */
-    if (check && !run->sc->nsweep) {
-        cv_value_set(root, "expectations", cv_expectations_eval(run->sc, root, &nfail));
-    } else {
+    if (check && !sc->nsweep)
+        cv_value_set(root, "expectations", cv_expectations_eval(sc, root, &nfail));
+    else
         cv_value_set(root, "expectations", cv_value_arr());
-    }
-    /* Move errors last, as the schema lists them. */
     struct cv_value *errs = cv_value_get(root, "errors");
-    if (errs) {
-        for (size_t i = 0; i < root->n; i++) {
-            if (root->items[i] == errs) {
-                char *k = root->keys[i];
-                memmove(&root->keys[i], &root->keys[i + 1], (root->n - i - 1) * sizeof(char *));
-                memmove(&root->items[i], &root->items[i + 1],
-                        (root->n - i - 1) * sizeof(struct cv_value *));
-                root->keys[root->n - 1] = k;
-                root->items[root->n - 1] = errs;
-                break;
-            }
+    for (size_t i = 0; errs && i < root->n; i++) {
+        if (root->items[i] == errs) {
+            char *k = root->keys[i];
+            memmove(&root->keys[i], &root->keys[i + 1], (root->n - i - 1) * sizeof(char *));
+            memmove(&root->items[i], &root->items[i + 1],
+                    (root->n - i - 1) * sizeof(struct cv_value *));
+            root->keys[root->n - 1] = k;
+            root->items[root->n - 1] = errs;
+            break;
         }
     }
     if (failed)
         *failed = nfail;
+}
+
+struct cv_value *cv_run_summary(struct cv_run *run, bool check, unsigned *failed)
+{
+    struct cv_value *root = cv__summary_build(run);
+    cv__summary_finish(root, run->sc, check, failed);
     return root;
 }
 

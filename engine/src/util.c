@@ -55,3 +55,12 @@ char *cv_strdup_printf(const char *fmt, ...)
         oom();
     return s;
 }
+
+char *cv_strndup(const char *s, size_t n)
+{
+    size_t len = strnlen(s, n);
+    char *d = cv_xmalloc(len + 1);
+    memcpy(d, s, len);
+    d[len] = 0;
+    return d;
+}

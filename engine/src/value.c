@@ -305,3 +305,158 @@ const char *cv_value_text(const struct cv_value *v, char *buf, size_t n)
     }
     return buf;
 }
+
+/* ---- binary form: a type byte, then bool: 1 byte; num: 8 bytes; str: u32 length + bytes;
+ * arr: u32 count + items; obj: u32 count + (u32 length + key bytes, item) each */
+
+static void put_bytes(unsigned char **buf, size_t *len, size_t *cap, const void *p, size_t n)
+{
+    if (*len + n > *cap) {
+        while (*len + n > *cap)
+            *cap = *cap ? 2 * *cap : 256;
+        *buf = cv_xrealloc(*buf, *cap);
+    }
+    memcpy(*buf + *len, p, n);
+    *len += n;
+}
+
+static void put_u32(unsigned char **buf, size_t *len, size_t *cap, size_t x)
+{
+    uint32_t v = (uint32_t)x;
+    put_bytes(buf, len, cap, &v, 4);
+}
+
+void cv_value_encode(const struct cv_value *v, unsigned char **buf, size_t *len, size_t *cap)
+{
+    unsigned char t = (unsigned char)v->type;
+    put_bytes(buf, len, cap, &t, 1);
+    switch (v->type) {
+    case CV_VAL_NULL:
+        break;
+    case CV_VAL_BOOL: {
+        unsigned char b = v->b;
+        put_bytes(buf, len, cap, &b, 1);
+        break;
+    }
+    case CV_VAL_NUM:
+        put_bytes(buf, len, cap, &v->num, 8);
+        break;
+    case CV_VAL_STR:
+        put_u32(buf, len, cap, strlen(v->str));
+        put_bytes(buf, len, cap, v->str, strlen(v->str));
+        break;
+    case CV_VAL_ARR:
+    case CV_VAL_OBJ:
+        put_u32(buf, len, cap, v->n);
+        for (size_t i = 0; i < v->n; i++) {
+            if (v->type == CV_VAL_OBJ) {
+                put_u32(buf, len, cap, strlen(v->keys[i]));
+                put_bytes(buf, len, cap, v->keys[i], strlen(v->keys[i]));
+            }
+            cv_value_encode(v->items[i], buf, len, cap);
+        }
+        break;
+    }
+}
+
+struct reader {
+    const unsigned char *p, *end;
+    int depth;
+};
+
+static bool get_u32(struct reader *r, uint32_t *x)
+{
+    if (r->end - r->p < 4)
+        return false;
+    memcpy(x, r->p, 4);
+    r->p += 4;
+    return true;
+}
+
+static char *get_str(struct reader *r)
+{
+    uint32_t n;
+    if (!get_u32(r, &n) || (size_t)(r->end - r->p) < n || memchr(r->p, 0, n))
+        return NULL;
+    char *s = cv_xmalloc((size_t)n + 1);
+    memcpy(s, r->p, n);
+    s[n] = 0;
+    r->p += n;
+    return s;
+}
+
+static struct cv_value *decode(struct reader *r)
+{
+    if (r->p >= r->end || r->depth > 64)
+        return NULL;
+    unsigned char t = *r->p++;
+    struct cv_value *v = NULL;
+    switch (t) {
+    case CV_VAL_NULL:
+        return cv_value_null();
+    case CV_VAL_BOOL:
+        if (r->p >= r->end)
+            return NULL;
+        return cv_value_bool(*r->p++ != 0);
+    case CV_VAL_NUM: {
+        double x;
+        if (r->end - r->p < 8)
+            return NULL;
+        memcpy(&x, r->p, 8);
+        r->p += 8;
+        return cv_value_num(x);
+    }
+    case CV_VAL_STR: {
+        char *s = get_str(r);
+        if (!s)
+            return NULL;
+        v = cv_value_str(s);
+        free(s);
+        return v;
+    }
+    case CV_VAL_ARR:
+    case CV_VAL_OBJ: {
+        uint32_t n;
+        /* every member takes at least one byte: a count beyond what is left is corrupt */
+        if (!get_u32(r, &n) || n > (size_t)(r->end - r->p))
+            return NULL;
+        v = t == CV_VAL_ARR ? cv_value_arr() : cv_value_obj();
+        r->depth++;
+        uint32_t got = 0;
+        for (; got < n; got++) {
+            char *key = NULL;
+            if (t == CV_VAL_OBJ && !(key = get_str(r)))
+                break;
+            struct cv_value *item = decode(r);
+            if (!item) {
+                free(key);
+                break;
+            }
+            if (key)
+                cv_value_set(v, key, item);
+            else
+                cv_value_push(v, item);
+            free(key);
+        }
+        r->depth--;
+        if (got != n) {
+            cv_value_free(v);
+            return NULL;
+        }
+        return v;
+    }
+    default:
+        return NULL;
+    }
+}
+
+struct cv_value *cv_value_decode(const unsigned char *buf, size_t len)
+{
+    struct reader r = {buf, buf + len, 0};
+    struct cv_value *v = decode(&r);
+    if (v && r.p != r.end) {
+        cv_value_free(v);
+        return NULL;
+    }
+    return v;
+}

@@ -11,7 +11,7 @@ script() {
 }
 
 # counter-race: the live view shows the lanes, then the lost updates once the run is done
-s=$(script race "wait text worker-4" "wait 400ms" "snapshot $TMP/race-live.txt" "wait done" \
+s=$(script race "wait text worker-4" "wait text counter = 10s" "snapshot $TMP/race-live.txt" "wait done" \
     "expect lost_updates" "expect counter_final" "expect ok   loses_updates" \
     "snapshot $TMP/race-done.txt" "key q")
 run_cv 0 run counter-race --set iterations=300000 --no-color --script "$s" --size 120x40
@@ -45,6 +45,14 @@ for f in "$TMP"/pipe-*.txt; do
 done
 check "pipeline: a queue gauge was drawn" grep -qE "[0-9]+/[0-9]+ \(max [0-9]+\)" "$TMP/pipe-end.txt"
 check "pipeline: depth never above capacity" test "$over" = 0
+
+# task ids inside the lane cells; lane details name the URL a lane is fetching
+s=$(script fetch "wait text running" "wait 100ms" "key j" "key Enter" "wait text fetching 3s" \
+    "snapshot $TMP/fetch.txt" "key Esc" "wait done" "snapshot $TMP/fetch-done.txt" "key q")
+run_cv 0 run io-vs-sequential --model threads --no-color --script "$s" --size 120x40
+check "lane details: the URL being fetched" \
+    grep -Eq "fetching http://127\.0\.0\.1:[0-9]+/delay/300" "$TMP/fetch.txt"
+check "lanes: task ids inside the cells" grep -Eq "^worker-3 .*I+ *2 *I+" "$TMP/fetch-done.txt"
 
 # deadlock: the view names the cycle
 s=$(script dl "wait done" "snapshot $TMP/dl.txt" "key q")

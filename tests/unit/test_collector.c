@@ -174,6 +174,49 @@ static void test_timeline(void **state)
     cv_collector_destroy(c);
 }
 
+/* Task spans per lane (the task ids the lanes view prints) and what an I/O wait is about. */
+static void test_spans_and_io_text(void **state)
+{
+    (void)state;
+    struct cv_collector *c = cv_collector_create(0);
+    cv_collector_add_lane(c, 0, "worker-1", CV_ROLE_WORKER);
+    cv_collector_add_string(c, 3, "http://127.0.0.1:1/delay/5");
+    feed1(c, 10, CV_EV_WORKER_START, 0, NT, NO, 0);
+    feed1(c, 20, CV_EV_TASK_START, 0, 7, NO, 0);
+    feed1(c, 30, CV_EV_IO_BEGIN, 0, 7, 3, CV_IO_HTTP);
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 35);
+    assert_int_equal(s->lanes[0].io_text, 3);
+    assert_string_equal(s->strings[s->lanes[0].io_text], "http://127.0.0.1:1/delay/5");
+    assert_int_equal(s->lanes[0].nspans, 1);
+    assert_int_equal(s->lanes[0].spans[0].end_ns, UINT64_MAX); /* still running */
+    feed1(c, 40, CV_EV_IO_END, 0, 7, NO, 200);
+    feed1(c, 50, CV_EV_TASK_END, 0, 7, NO, 0);
+    feed1(c, 60, CV_EV_TASK_START, 0, 9, NO, 0);
+    feed1(c, 70, CV_EV_IO_BEGIN, 0, 9, 42, CV_IO_HTTP); /* an id never given: no text */
+    s = cv_collector_snapshot(c, 75);
+    assert_int_equal(s->lanes[0].io_text, CV_NONE);
+    assert_int_equal(s->lanes[0].nspans, 2);
+    assert_int_equal(s->lanes[0].spans[0].task, 7);
+    assert_int_equal(s->lanes[0].spans[0].start_ns, 20);
+    assert_int_equal(s->lanes[0].spans[0].end_ns, 50);
+    assert_int_equal(s->lanes[0].spans[1].task, 9);
+    /* a lane keeps at most CV_SPANS_MAX spans, the latest */
+    uint64_t t = 100;
+    feed1(c, t, CV_EV_IO_END, 0, 9, NO, 200);
+    feed1(c, t, CV_EV_TASK_END, 0, 9, NO, 0);
+    for (uint32_t k = 0; k < CV_SPANS_MAX + 10; k++, t += 2) {
+        feed1(c, t, CV_EV_TASK_START, 0, 100 + k, NO, 0);
+        feed1(c, t + 1, CV_EV_TASK_END, 0, 100 + k, NO, 0);
+    }
+    s = cv_collector_snapshot(c, t);
+    const struct cv_lane_stats *l = &s->lanes[0];
+    assert_true(l->nspans <= CV_SPANS_MAX && l->nspans >= CV_SPANS_MAX / 2);
+    assert_int_equal(l->spans[l->nspans - 1].task, 100 + CV_SPANS_MAX + 9);
+    for (uint32_t k = 1; k < l->nspans; k++)
+        assert_true(l->spans[k].start_ns > l->spans[k - 1].start_ns);
+    cv_collector_destroy(c);
+}
+
 static void test_lock_stats(void **state)
 {
     (void)state;
@@ -849,6 +892,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lane_state_accounting),
         cmocka_unit_test(test_timeline),
+        cmocka_unit_test(test_spans_and_io_text),
         cmocka_unit_test(test_lock_stats),
         cmocka_unit_test(test_gil),
         cmocka_unit_test(test_semaphore_and_barrier),

@@ -55,6 +55,13 @@ enum cv_lane_role { CV_ROLE_MAIN, CV_ROLE_WORKER };
 #define CV_TIMELINE_MAX 4096 /* buckets per lane; their width doubles to stay within */
 #define CV_NONE         UINT32_MAX
 
+/* A task's time on a lane, from its start to its end (UINT64_MAX while it runs). */
+struct cv_task_span {
+    uint64_t start_ns, end_ns;
+    uint32_t task;
+};
+#define CV_SPANS_MAX 16384 /* per lane: the latest ones are kept */
+
 struct cv_lane_stats {
     char name[CV_NAME_MAX];
     enum cv_lane_role role;
@@ -64,6 +71,7 @@ struct cv_lane_stats {
     uint32_t tasks;        /* tasks started here */
     uint32_t current_task; /* CV_NONE when between tasks */
     uint32_t waiting_on;   /* object id it waits on, or CV_NONE */
+    uint32_t io_text;      /* during I/O: a text id (cv_snapshot.strings) saying what, or CV_NONE */
     uint64_t events;
     uint64_t drops;
     /* The timeline: the state of each closed bucket (enum cv_lane_state, the one the lane spent
@@ -72,6 +80,9 @@ struct cv_lane_stats {
     const uint8_t *timeline;
     uint64_t timeline_first;
     uint32_t timeline_n;
+    /* The tasks it ran, oldest first (at most CV_SPANS_MAX, the latest). */
+    const struct cv_task_span *spans;
+    uint32_t nspans;
 };
 
 /* Mutexes, semaphores, barriers and the GIL. */
@@ -140,6 +151,8 @@ struct cv_snapshot {
     uint64_t gil_switches, gil_drop_requests;
     bool deadlock;
     uint64_t timeline_bucket_ns; /* starts at 1 ms, doubles as the run grows */
+    const char *const *strings;  /* texts by id (NULL where none), nstrings ids */
+    size_t nstrings;
 };
 
 struct cv_collector;
@@ -154,6 +167,26 @@ void cv_collector_add_lane(struct cv_collector *c, uint32_t lane, const char *na
 void cv_collector_add_object(struct cv_collector *c, uint32_t obj, enum cv_object_kind kind,
                              const char *name, uint32_t capacity);
 
+/* An object as declared. */
+struct cv_object_decl {
+    uint32_t id;
+    enum cv_object_kind kind;
+    const char *name;
+    uint32_t capacity;
+};
+/* Ids run from 0 to cv_collector_nobjects() - 1; false for an id never declared. */
+size_t cv_collector_nobjects(const struct cv_collector *c);
+bool cv_collector_object(const struct cv_collector *c, uint32_t id, struct cv_object_decl *out);
+/* A tap: every event fed (drained from rings or given to cv_collector_feed) is passed on to fn,
+ * in feed order, in batches; cv_collector_tap_flush passes on what is pending. NULL removes it. */
+typedef void (*cv_tap_fn)(void *ctx, const struct cv_event *ev, size_t n);
+void cv_collector_set_tap(struct cv_collector *c, cv_tap_fn fn, void *ctx);
+void cv_collector_tap_flush(struct cv_collector *c);
+/* Texts by id (NULL when none). */
+const char *cv_collector_string(const struct cv_collector *c, uint32_t id);
+size_t cv_collector_nstrings(const struct cv_collector *c);
+/* A text that events may name by id (io.begin's obj: the URL being fetched). */
+void cv_collector_add_string(struct cv_collector *c, uint32_t id, const char *text);
 /* Feeds events with ns timestamps, in time order (per lane at least). */
 void cv_collector_feed(struct cv_collector *c, const struct cv_event *ev, size_t n);
 

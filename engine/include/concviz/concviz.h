@@ -2,6 +2,8 @@
 #ifndef CONCVIZ_CONCVIZ_H
 #define CONCVIZ_CONCVIZ_H
 
+#include <stddef.h>
+
 #ifndef CONCVIZ_VERSION
 #define CONCVIZ_VERSION "0.0.0"
 #endif
@@ -17,6 +19,8 @@ enum cv_error {
 /* Formats a heap string; aborts on out-of-memory (callers restore the terminal first). */
 char *cv_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *cv_strdup(const char *s);
+/* The first n bytes of s (fewer if it ends first), terminated. */
+char *cv_strndup(const char *s, size_t n);
 void *cv_xmalloc(unsigned long n);
 void *cv_xcalloc(unsigned long n, unsigned long size);
 void *cv_xrealloc(void *p, unsigned long n);

@@ -9,7 +9,8 @@
  *   task.*          obj = 0, arg = kind-specific (fail: error code, retry: attempt)
  *   lock/sem/queue/barrier/gil/counter   obj = object id
  *   queue.push/pop  arg = depth after the operation
- *   io.begin/end    arg = enum cv_io_kind
+ *   io.begin/end    arg = enum cv_io_kind (io.end: the HTTP status for http); io.begin's obj
+ *                   is a text id (the URL fetched, cv_snapshot.strings) or CV_NONE
  *   counter.value   arg = the value
  *   drops           arg = events lost on this lane since the previous drops event
  *   job.start/end   an executor lane runs work for task `task` (hybrid's offload pool)

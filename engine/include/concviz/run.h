@@ -52,6 +52,7 @@ struct cv_run_config {
     double switch_ms;                   /* 0 = scenario default (5 ms) */
     size_t ring_capacity;               /* events per lane ring, 0 = default (128 Ki) */
     size_t store_capacity;              /* timeline events kept, 0 = default */
+    const char *record_path;            /* record the run to this file, or NULL */
 };
 
 enum cv_run_state {
@@ -87,6 +88,11 @@ const char *cv_run_model_name(const struct cv_run *run);
 /* Workers of the run (known from `plan` on: serial runs one, role workloads one per role). */
 unsigned cv_run_workers(const struct cv_run *run);
 bool cv_run_gil(const struct cv_run *run);
+
+/* After the end of a recorded run: why the recording stopped short (a write error, with how much
+ * the file holds), or NULL; and what it wrote. */
+const char *cv_run_record_error(const struct cv_run *run);
+void cv_run_record_stats(const struct cv_run *run, uint64_t *events, uint64_t *bytes);
 
 /* The summary as a value tree (schema concviz.summary/1); caller frees. With `check`, the
  * scenario's expectations are evaluated into it and *failed counts the ones that failed. */

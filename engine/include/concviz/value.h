@@ -44,6 +44,11 @@ struct cv_value *cv_value_child(const struct cv_value *v, const char *key);
 
 /* JSON with two-space indent when `pretty`, else one line. */
 void cv_value_write_json(const struct cv_value *v, FILE *out, bool pretty);
+/* A compact binary form (for recordings): appends to *buf (grown with realloc). */
+void cv_value_encode(const struct cv_value *v, unsigned char **buf, size_t *len, size_t *cap);
+/* Decodes what cv_value_encode wrote; NULL when the bytes are not a whole, valid value. */
+struct cv_value *cv_value_decode(const unsigned char *buf, size_t len);
+
 /* Short text of a scalar (numbers as integers when whole), into buf. */
 const char *cv_value_text(const struct cv_value *v, char *buf, size_t n);
 

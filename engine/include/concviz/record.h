@@ -1,0 +1,83 @@
+/*
+ * Recordings: a run's events saved to a file, read back to replay or export them.
+ *
+ * The file (little-endian): 8 bytes of magic "CVZREC\r\n", a u32 format version, then records,
+ * each [u32 type][u32 length][payload][u32 CRC-32 of the payload]:
+ *   HEAD  text lines: facts about the run and host, "lane ID ROLE NAME",
+ *         "object ID KIND CAPACITY NAME", "param KEY VALUE"
+ *   SCEN  the scenario file's text
+ *   TEXT  u32 id + a text events refer to (a URL being fetched)
+ *   EVTS  a chunk: u32 count, u64 first ts, u64 last ts, u64 events before it, u32 raw size,
+ *         then the events (ts as the delta from the previous event) compressed with zstd
+ *   INDX  one entry per chunk: u64 file offset, u64 first ts, u64 last ts, u64 events before,
+ *         u32 count, u32 zero
+ *   FOOT  u64 end ns, u64 events, then the run's summary (cv_value_encode)
+ * and a 16-byte trailer: "CVZEND\r\n" and the u64 offset of INDX. A file cut short (Ctrl-C,
+ * a killed process, a full disk) has no trailer: it is read up to its last whole chunk.
+ */
+#ifndef CONCVIZ_RECORD_H
+#define CONCVIZ_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "concviz/collector.h"
+#include "concviz/event.h"
+#include "concviz/scenario.h"
+#include "concviz/value.h"
+
+#define CV_RECORD_VERSION 1
+
+/* ---- reading ---- */
+
+struct cv_recording;
+
+struct cv_recording_info {
+    const char *concviz_version;
+    const char *scenario; /* name */
+    const char *model;
+    unsigned workers;
+    bool gil;
+    double switch_ms;
+    const char *host; /* "2 cores, Linux 6.1.0, clock tsc" */
+    uint64_t events;  /* in the chunks that could be read */
+    uint64_t end_ns;  /* the run's end (or the last event read, when cut short) */
+    size_t nchunks;
+    bool complete;       /* footer and index present */
+    const char *missing; /* when cut short: what could not be read, one line; else NULL */
+};
+
+/* Opens a recording: its header, and the index (or a scan when there is none). Errors are one
+ * line naming the file: CV_ERR_RUNTIME for a missing or unreadable file, CV_ERR_USAGE for one
+ * that is not a recording, of an unknown version, or corrupt. */
+int cv_recording_open(const char *path, struct cv_recording **out, char **cause);
+void cv_recording_close(struct cv_recording *r);
+const struct cv_recording_info *cv_recording_info(const struct cv_recording *r);
+/* The original run's summary (NULL when the file was cut short before its footer). */
+const struct cv_value *cv_recording_summary(const struct cv_recording *r);
+/* The scenario as it ran (its text with the recorded parameters); caller frees. */
+int cv_recording_scenario(const struct cv_recording *r, struct cv_scenario **out, char **cause);
+/* A fresh collector with the recording's lanes, objects and texts declared. */
+struct cv_collector *cv_recording_collector(const struct cv_recording *r);
+/* Chunk i's events, ts in ns since the run's start; valid until the next call. */
+int cv_recording_chunk(struct cv_recording *r, size_t i, const struct cv_event **ev, size_t *n,
+                       char **cause);
+/* The first chunk whose events may reach `ns` (binary search of the index). */
+size_t cv_recording_chunk_at(const struct cv_recording *r, uint64_t ns);
+uint64_t cv_recording_chunk_first_ns(const struct cv_recording *r, size_t i);
+/* Lane and object declarations, for exporters. */
+size_t cv_recording_nlanes(const struct cv_recording *r);
+const char *cv_recording_lane_name(const struct cv_recording *r, uint32_t lane);
+const char *cv_recording_object_name(const struct cv_recording *r, uint32_t obj);
+int cv_recording_object_kind(const struct cv_recording *r, uint32_t obj); /* -1 = none */
+/* A text events refer to (io.begin's obj: the URL), or NULL. */
+const char *cv_recording_text(const struct cv_recording *r, uint32_t id);
+
+/* The summary of a replay: the events re-read through a collector (tasks, completion order,
+ * lanes, locks, queues, events), the rest (results, times, runtime) from the recording; with
+ * `check`, the scenario's expectations evaluated. Caller frees. */
+struct cv_value *cv_recording_replay_summary(struct cv_recording *r, bool check, unsigned *failed,
+                                             char **cause);
+
+#endif

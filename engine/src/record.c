@@ -1,0 +1,886 @@
+/*
+ * Recordings (the format is described in concviz/record.h). The writer takes the collector's
+ * events through its tap, on the thread that drains the rings, and writes a chunk every 64 Ki
+ * events or 250 ms; each chunk is flushed to the kernel as it is written, so a killed process
+ * leaves every chunk before the last. The reader keeps only the header, the texts and the index
+ * in memory, and reads one chunk at a time.
+ */
+#include "internal.h"
+
+#include "concviz/record.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#define MAGIC         "CVZREC\r\n"
+#define TRAILER_MAGIC "CVZEND\r\n"
+#define CHUNK_EVENTS  65536
+#define CHUNK_AGE_NS  250000000ull
+#define ZSTD_LEVEL    1
+#define MAX_RECORD    (64u << 20) /* no record is larger: a length beyond it is corruption */
+
+enum rec_type { R_HEAD = 1, R_SCEN, R_TEXT, R_EVTS, R_INDX, R_FOOT };
+
+struct idx_entry {
+    uint64_t offset, first_ns, last_ns, before;
+    uint32_t n, zero;
+};
+
+#define CHUNK_HEAD 32 /* count, first, last, before, raw size */
+
+/* ------------------------------------------------------------------ writing */
+
+struct cv__recorder {
+    FILE *f;
+    char *path;
+    char *error; /* the first write error, one line */
+    struct cv_collector *col;
+    struct cv_event *chunk;
+    size_t n;
+    uint64_t chunk_started; /* monotonic ns when its first event came */
+    struct idx_entry *index;
+    size_t nidx, idx_cap;
+    uint64_t total, last_ns;
+    size_t texts_written;
+    ZSTD_CCtx *z;
+    unsigned char *zbuf;
+    size_t zcap;
+    uint64_t offset; /* bytes written */
+};
+
+static bool w_bytes(struct cv__recorder *w, const void *p, size_t n)
+{
+    if (w->error)
+        return false;
+    if (n && fwrite(p, 1, n, w->f) != n) {
+        w->error = cv_strdup_printf("recording %s: %s", w->path, strerror(errno ? errno : EIO));
+        return false;
+    }
+    w->offset += n;
+    return true;
+}
+
+static bool w_record(struct cv__recorder *w, uint32_t type, const void *a, size_t alen,
+                     const void *b, size_t blen)
+{
+    uint32_t head[2] = {type, (uint32_t)(alen + blen)};
+    uLong crc = crc32(0, Z_NULL, 0);
+    crc = crc32(crc, a, (uInt)alen);
+    if (blen)
+        crc = crc32(crc, b, (uInt)blen);
+    uint32_t c32 = (uint32_t)crc;
+    return w_bytes(w, head, sizeof head) && w_bytes(w, a, alen) && w_bytes(w, b, blen) &&
+           w_bytes(w, &c32, 4);
+}
+
+static bool w_flush(struct cv__recorder *w)
+{
+    if (w->error)
+        return false;
+    if (fflush(w->f) != 0) {
+        w->error = cv_strdup_printf("recording %s: %s", w->path, strerror(errno ? errno : EIO));
+        return false;
+    }
+    return true;
+}
+
+static void w_texts(struct cv__recorder *w)
+{
+    size_t n = cv_collector_nstrings(w->col);
+    for (; w->texts_written < n; w->texts_written++) {
+        const char *t = cv_collector_string(w->col, (uint32_t)w->texts_written);
+        if (!t)
+            continue;
+        uint32_t id = (uint32_t)w->texts_written;
+        w_record(w, R_TEXT, &id, 4, t, strlen(t));
+    }
+}
+
+static void w_chunk(struct cv__recorder *w)
+{
+    if (!w->n || w->error)
+        return;
+    w_texts(w); /* texts before the events that name them */
+    /* ts as deltas: small numbers that compress well */
+    uint64_t prev = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        uint64_t ts = w->chunk[i].ts;
+        w->chunk[i].ts = ts - prev;
+        prev = ts;
+    }
+    size_t raw = w->n * sizeof *w->chunk;
+    size_t bound = ZSTD_compressBound(raw);
+    if (bound > w->zcap) {
+        w->zcap = bound;
+        w->zbuf = cv_xrealloc(w->zbuf, w->zcap);
+    }
+    size_t zn = ZSTD_compressCCtx(w->z, w->zbuf, w->zcap, w->chunk, raw, ZSTD_LEVEL);
+    if (ZSTD_isError(zn)) {
+        w->error = cv_strdup_printf("recording %s: compression failed: %s", w->path,
+                                    ZSTD_getErrorName(zn));
+        return;
+    }
+    uint64_t first = w->chunk[0].ts, last = prev;
+    unsigned char head[CHUNK_HEAD];
+    uint32_t n32 = (uint32_t)w->n, raw32 = (uint32_t)raw;
+    memcpy(head, &n32, 4);
+    memcpy(head + 4, &first, 8);
+    memcpy(head + 12, &last, 8);
+    memcpy(head + 20, &w->total, 8);
+    memcpy(head + 28, &raw32, 4);
+    if (w->nidx == w->idx_cap) {
+        w->idx_cap = w->idx_cap ? 2 * w->idx_cap : 64;
+        w->index = cv_xrealloc(w->index, w->idx_cap * sizeof *w->index);
+    }
+    struct idx_entry e = {w->offset, first, last, w->total, n32, 0};
+    if (!w_record(w, R_EVTS, head, sizeof head, w->zbuf, zn) || !w_flush(w))
+        return;
+    w->index[w->nidx++] = e;
+    w->total += w->n;
+    w->last_ns = last;
+    w->n = 0;
+}
+
+static void w_tap(void *ctx, const struct cv_event *ev, size_t n)
+{
+    struct cv__recorder *w = ctx;
+    for (size_t i = 0; i < n && !w->error;) {
+        if (!w->n)
+            w->chunk_started = cv_clock_mono_ns();
+        size_t take = CHUNK_EVENTS - w->n < n - i ? CHUNK_EVENTS - w->n : n - i;
+        memcpy(w->chunk + w->n, ev + i, take * sizeof *ev);
+        w->n += take;
+        i += take;
+        if (w->n == CHUNK_EVENTS)
+            w_chunk(w);
+    }
+}
+
+static void head_line(char **buf, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void head_line(char **buf, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char line[512];
+    int k = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (k < 0)
+        return;
+    if ((size_t)k >= sizeof line)
+        k = sizeof line - 1;
+    *buf = cv_xrealloc(*buf, *len + (size_t)k + 2);
+    memcpy(*buf + *len, line, (size_t)k);
+    *len += (size_t)k;
+    (*buf)[(*len)++] = '\n';
+    (*buf)[*len] = 0;
+}
+
+static char *read_text_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 > cap) {
+            cap = cap ? 2 * cap : 8192;
+            buf = cv_xrealloc(buf, cap);
+        }
+        size_t k = fread(buf + n, 1, cap - n - 1, f);
+        n += k;
+        if (k == 0)
+            break;
+        if (n > MAX_RECORD / 2)
+            break;
+    }
+    fclose(f);
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+int cv__record_open(struct cv_run *run, const char *path, char **cause)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        if (cause)
+            *cause = cv_strdup_printf("cannot record to %s: %s", path, strerror(errno));
+        return CV_ERR_RUNTIME;
+    }
+    struct cv__recorder *w = cv_xcalloc(1, sizeof *w);
+    w->f = f;
+    w->path = cv_strdup(path);
+    w->col = run->col;
+    w->chunk = cv_xmalloc(CHUNK_EVENTS * sizeof *w->chunk);
+    w->z = ZSTD_createCCtx();
+    uint32_t version = CV_RECORD_VERSION;
+    w_bytes(w, MAGIC, 8);
+    w_bytes(w, &version, 4);
+
+    char *h = NULL;
+    size_t hl = 0;
+    struct utsname u;
+    uname(&u);
+    head_line(&h, &hl, "concviz %s", CONCVIZ_VERSION);
+    head_line(&h, &hl, "scenario %s", run->sc->name);
+    head_line(&h, &hl, "model %s", cv_run_model_name(run));
+    head_line(&h, &hl, "workers %u", run->workers);
+    head_line(&h, &hl, "gil %d", run->gil_on ? 1 : 0);
+    head_line(&h, &hl, "switch_ms %.17g", run->switch_ms);
+    head_line(&h, &hl, "host %ld cores, %s %s, clock %s", sysconf(_SC_NPROCESSORS_ONLN), u.sysname,
+              u.release, cv_clock_source_name(cv__clock.source));
+    const struct cv_snapshot *s = cv_collector_snapshot(run->col, 0);
+    for (size_t i = 0; i < s->nlanes; i++)
+        head_line(&h, &hl, "lane %zu %s %s", i,
+                  s->lanes[i].role == CV_ROLE_MAIN ? "main" : "worker", s->lanes[i].name);
+    struct cv_object_decl d;
+    for (size_t i = 0; i < cv_collector_nobjects(run->col); i++)
+        if (cv_collector_object(run->col, (uint32_t)i, &d))
+            head_line(&h, &hl, "object %u %s %u %s", d.id, cv_object_kind_name(d.kind), d.capacity,
+                      d.name);
+    for (size_t i = 0; i < run->sc->nparams; i++)
+        head_line(&h, &hl, "param %s %s", run->sc->params[i].key, run->sc->params[i].value);
+    w_record(w, R_HEAD, h, hl, NULL, 0);
+    free(h);
+    size_t sl = 0;
+    char *text = run->sc->path ? read_text_file(run->sc->path, &sl) : NULL;
+    w_record(w, R_SCEN, text ? text : "", sl, NULL, 0);
+    free(text);
+    w_flush(w);
+    if (w->error) {
+        if (cause)
+            *cause = cv_strdup(w->error);
+        fclose(w->f); /* never unlinked: the path may be a device such as /dev/full */
+        free(w->error);
+        free(w->path);
+        free(w->chunk);
+        ZSTD_freeCCtx(w->z);
+        free(w);
+        return CV_ERR_RUNTIME;
+    }
+    run->rec = w;
+    cv_collector_set_tap(run->col, w_tap, w);
+    return CV_OK;
+}
+
+void cv__record_poll(struct cv_run *run)
+{
+    struct cv__recorder *w = run->rec;
+    if (!w)
+        return;
+    cv_collector_tap_flush(run->col);
+    if (w->n && cv_clock_mono_ns() - w->chunk_started >= CHUNK_AGE_NS)
+        w_chunk(w);
+}
+
+void cv__record_close(struct cv_run *run, const struct cv_value *summary, uint64_t end_ns)
+{
+    struct cv__recorder *w = run->rec;
+    if (!w)
+        return;
+    cv_collector_tap_flush(run->col);
+    cv_collector_set_tap(run->col, NULL, NULL);
+    w_chunk(w);
+    w_texts(w);
+    uint64_t idx_off = w->offset;
+    w_record(w, R_INDX, w->index, w->nidx * sizeof *w->index, NULL, 0);
+    unsigned char *buf = NULL;
+    size_t len = 0, cap = 0;
+    unsigned char head[16];
+    memcpy(head, &end_ns, 8);
+    memcpy(head + 8, &w->total, 8);
+    cv_value_encode(summary, &buf, &len, &cap);
+    w_record(w, R_FOOT, head, sizeof head, buf, len);
+    free(buf);
+    w_bytes(w, TRAILER_MAGIC, 8);
+    w_bytes(w, &idx_off, 8);
+    w_flush(w);
+    if (fclose(w->f) != 0 && !w->error)
+        w->error = cv_strdup_printf("recording %s: %s", w->path, strerror(errno));
+    w->f = NULL;
+    run->rec_events = w->total;
+    run->rec_bytes = w->offset;
+    if (w->error)
+        run->rec_error =
+            cv_strdup_printf("%s; the file holds the run up to %.3f s (%llu events)", w->error,
+                             (double)w->last_ns / 1e9, (unsigned long long)w->total);
+    free(w->error);
+    free(w->path);
+    free(w->chunk);
+    free(w->index);
+    free(w->zbuf);
+    ZSTD_freeCCtx(w->z);
+    free(w);
+    run->rec = NULL;
+}
+
+/* ------------------------------------------------------------------ reading */
+
+struct rlane {
+    char *name;
+    bool main;
+};
+
+struct robj {
+    int kind; /* -1 = none */
+    uint32_t capacity;
+    char *name;
+};
+
+struct cv_recording {
+    FILE *f;
+    char *path;
+    struct cv_recording_info info;
+    char *version, *scenario, *model, *host, *missing;
+    struct rlane *lanes;
+    size_t nlanes;
+    struct robj *objs;
+    size_t nobjs;
+    char **params; /* key, value pairs */
+    size_t nparams;
+    char *scen_text;
+    size_t scen_len;
+    char **texts;
+    size_t ntexts;
+    struct idx_entry *index;
+    size_t nidx;
+    struct cv_value *summary;
+    /* the chunk in hand */
+    size_t cur;
+    struct cv_event *ev;
+    size_t ev_cap;
+    unsigned char *zbuf;
+    size_t zcap;
+    ZSTD_DCtx *z;
+};
+
+static int bad(char **cause, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int bad(char **cause, const char *path, const char *fmt, ...)
+{
+    if (cause) {
+        char msg[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        *cause = cv_strdup_printf("%s: %s", path, msg);
+    }
+    return CV_ERR_USAGE;
+}
+
+/* Reads the record at the file position: 1 = read (payload in *buf), 0 = clean end of file,
+ * -1 = incomplete or corrupt (*why says which). */
+static int read_record(FILE *f, uint32_t *type, unsigned char **buf, uint32_t *len,
+                       const char **why)
+{
+    uint32_t head[2];
+    size_t k = fread(head, 1, sizeof head, f);
+    if (k == 0) {
+        *why = NULL;
+        return 0;
+    }
+    if (k < sizeof head) {
+        *why = "a record cut short";
+        return -1;
+    }
+    if (!memcmp(head, TRAILER_MAGIC, 8)) {
+        *why = NULL;
+        return 0; /* the trailer */
+    }
+    if (head[0] < R_HEAD || head[0] > R_FOOT || head[1] > MAX_RECORD) {
+        *why = "a corrupt record header";
+        return -1;
+    }
+    *type = head[0];
+    *len = head[1];
+    *buf = cv_xrealloc(*buf, (size_t)*len + 1);
+    uint32_t crc;
+    if (fread(*buf, 1, *len, f) != *len || fread(&crc, 1, 4, f) != 4) {
+        *why = "a record cut short";
+        return -1;
+    }
+    (*buf)[*len] = 0;
+    if ((uint32_t)crc32(crc32(0, Z_NULL, 0), *buf, *len) != crc) {
+        *why = "a record whose checksum does not match";
+        return -1;
+    }
+    return 1;
+}
+
+static int parse_head(struct cv_recording *r, char *text, char **cause)
+{
+    int line = 0;
+    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        line++;
+        char *sp = strchr(l, ' ');
+        if (!sp)
+            return bad(cause, r->path, "header line %d is malformed", line);
+        *sp = 0;
+        const char *key = l, *val = sp + 1;
+        if (!strcmp(key, "concviz")) {
+            r->version = cv_strdup(val);
+        } else if (!strcmp(key, "scenario")) {
+            r->scenario = cv_strdup(val);
+        } else if (!strcmp(key, "model")) {
+            r->model = cv_strdup(val);
+        } else if (!strcmp(key, "workers")) {
+            r->info.workers = (unsigned)strtoul(val, NULL, 10);
+        } else if (!strcmp(key, "gil")) {
+            r->info.gil = atoi(val) != 0;
+        } else if (!strcmp(key, "switch_ms")) {
+            r->info.switch_ms = strtod(val, NULL);
+        } else if (!strcmp(key, "host")) {
+            r->host = cv_strdup(val);
+        } else if (!strcmp(key, "lane")) {
+            char role[16], name[CV_NAME_MAX];
+            unsigned id;
+            if (sscanf(val, "%u %15s %31s", &id, role, name) != 3 || id != r->nlanes || id >= 65535)
+                return bad(cause, r->path, "header line %d: a malformed lane", line);
+            r->lanes = cv_xrealloc(r->lanes, (r->nlanes + 1) * sizeof *r->lanes);
+            r->lanes[r->nlanes++] = (struct rlane){cv_strdup(name), !strcmp(role, "main")};
+        } else if (!strcmp(key, "object")) {
+            char kind[16], name[CV_NAME_MAX];
+            unsigned id, capacity;
+            if (sscanf(val, "%u %15s %u %31s", &id, kind, &capacity, name) != 4 || id > 1000000)
+                return bad(cause, r->path, "header line %d: a malformed object", line);
+            int k = -1;
+            for (unsigned i = 0; i < CV_OBJ__COUNT; i++)
+                if (!strcmp(kind, cv_object_kind_name(i)))
+                    k = (int)i;
+            if (k < 0)
+                return bad(cause, r->path, "header line %d: unknown object kind '%s'", line, kind);
+            if (id >= r->nobjs) {
+                r->objs = cv_xrealloc(r->objs, (id + 1) * sizeof *r->objs);
+                for (size_t i = r->nobjs; i <= id; i++)
+                    r->objs[i] = (struct robj){-1, 0, NULL};
+                r->nobjs = id + 1;
+            }
+            free(r->objs[id].name);
+            r->objs[id] = (struct robj){k, capacity, cv_strdup(name)};
+        } else if (!strcmp(key, "param")) {
+            const char *sp2 = strchr(val, ' ');
+            if (!sp2)
+                return bad(cause, r->path, "header line %d: a malformed parameter", line);
+            r->params = cv_xrealloc(r->params, (r->nparams + 1) * 2 * sizeof *r->params);
+            r->params[2 * r->nparams] = cv_strndup(val, (size_t)(sp2 - val));
+            r->params[2 * r->nparams + 1] = cv_strdup(sp2 + 1);
+            r->nparams++;
+        }
+        /* unknown keys: written by a newer concviz of the same format version; skipped */
+    }
+    if (!r->scenario || !r->model || !r->nlanes)
+        return bad(cause, r->path, "the header lacks the scenario, model or lanes");
+    return CV_OK;
+}
+
+static void add_text(struct cv_recording *r, const unsigned char *buf, uint32_t len)
+{
+    if (len < 4)
+        return;
+    uint32_t id;
+    memcpy(&id, buf, 4);
+    if (id >= CV__STRTAB_SLOTS * 16u)
+        return;
+    if (id >= r->ntexts) {
+        r->texts = cv_xrealloc(r->texts, (id + 1) * sizeof *r->texts);
+        memset(r->texts + r->ntexts, 0, (id + 1 - r->ntexts) * sizeof *r->texts);
+        r->ntexts = id + 1;
+    }
+    free(r->texts[id]);
+    r->texts[id] = cv_strndup((const char *)buf + 4, len - 4);
+}
+
+static bool chunk_head(const unsigned char *buf, uint32_t len, struct idx_entry *e)
+{
+    if (len < CHUNK_HEAD)
+        return false;
+    memcpy(&e->n, buf, 4);
+    memcpy(&e->first_ns, buf + 4, 8);
+    memcpy(&e->last_ns, buf + 12, 8);
+    memcpy(&e->before, buf + 20, 8);
+    uint32_t raw;
+    memcpy(&raw, buf + 28, 4);
+    return e->n && e->n <= CHUNK_EVENTS && raw == e->n * sizeof(struct cv_event) &&
+           e->last_ns >= e->first_ns;
+}
+
+/* The index and footer through the trailer; false when they are absent or do not hold up. */
+static bool read_tail(struct cv_recording *r, unsigned char **buf, long size)
+{
+    unsigned char tr[16];
+    if (size < 12 + 16 || fseek(r->f, size - 16, SEEK_SET) != 0 || fread(tr, 1, 16, r->f) != 16 ||
+        memcmp(tr, TRAILER_MAGIC, 8))
+        return false;
+    uint64_t off;
+    memcpy(&off, tr + 8, 8);
+    if (off < 12 || off >= (uint64_t)size - 16 || fseek(r->f, (long)off, SEEK_SET) != 0)
+        return false;
+    uint32_t type, len;
+    const char *why;
+    if (read_record(r->f, &type, buf, &len, &why) != 1 || type != R_INDX ||
+        len % sizeof(struct idx_entry))
+        return false;
+    size_t n = len / sizeof(struct idx_entry);
+    struct idx_entry *idx = cv_xmalloc((n ? n : 1) * sizeof *idx);
+    memcpy(idx, *buf, len);
+    for (size_t i = 0; i < n; i++)
+        if (idx[i].offset < 12 || idx[i].offset >= off || !idx[i].n || idx[i].n > CHUNK_EVENTS ||
+            (i && (idx[i].offset <= idx[i - 1].offset || idx[i].first_ns < idx[i - 1].last_ns ||
+                   idx[i].before != idx[i - 1].before + idx[i - 1].n))) {
+            free(idx);
+            return false;
+        }
+    if (read_record(r->f, &type, buf, &len, &why) != 1 || type != R_FOOT || len < 16) {
+        free(idx);
+        return false;
+    }
+    struct cv_value *sum = cv_value_decode(*buf + 16, len - 16);
+    if (!sum || sum->type != CV_VAL_OBJ) {
+        cv_value_free(sum);
+        free(idx);
+        return false;
+    }
+    memcpy(&r->info.end_ns, *buf, 8);
+    r->index = idx;
+    r->nidx = n;
+    r->summary = sum;
+    return true;
+}
+
+int cv_recording_open(const char *path, struct cv_recording **out, char **cause)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (cause)
+            *cause = cv_strdup_printf("%s: %s", path, strerror(errno));
+        return CV_ERR_RUNTIME;
+    }
+    struct cv_recording *r = cv_xcalloc(1, sizeof *r);
+    r->f = f;
+    r->path = cv_strdup(path);
+    r->cur = SIZE_MAX;
+    unsigned char magic[12];
+    unsigned char *buf = NULL;
+    uint32_t type = 0, len = 0;
+    const char *why = NULL;
+    int rc = CV_OK;
+    if (fread(magic, 1, 12, f) != 12 || memcmp(magic, MAGIC, 8)) {
+        rc = bad(cause, path, "not a concviz recording");
+        goto out;
+    }
+    uint32_t version;
+    memcpy(&version, magic + 8, 4);
+    if (version != CV_RECORD_VERSION) {
+        rc = bad(cause, path, "recording format version %u; this concviz reads version %u", version,
+                 CV_RECORD_VERSION);
+        goto out;
+    }
+    if (read_record(f, &type, &buf, &len, &why) != 1 || type != R_HEAD) {
+        rc = bad(cause, path, "the header is missing or corrupt");
+        goto out;
+    }
+    if ((rc = parse_head(r, (char *)buf, cause)) != CV_OK)
+        goto out;
+    if (read_record(f, &type, &buf, &len, &why) != 1 || type != R_SCEN) {
+        rc = bad(cause, path, "the scenario text is missing or corrupt");
+        goto out;
+    }
+    r->scen_text = cv_strndup((const char *)buf, len);
+    r->scen_len = len;
+    long body = ftell(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    bool complete = read_tail(r, &buf, size);
+    /* texts (and, without an index, the chunks) by a scan of the records */
+    fseek(f, body, SEEK_SET);
+    size_t cap = 0;
+    uint64_t pos = (uint64_t)body;
+    int k;
+    while ((k = read_record(f, &type, &buf, &len, &why)) == 1) {
+        if (type == R_TEXT) {
+            add_text(r, buf, len);
+        } else if (type == R_EVTS && !complete) {
+            struct idx_entry e = {.offset = pos};
+            if (!chunk_head(buf, len, &e) ||
+                (r->nidx && (e.first_ns < r->index[r->nidx - 1].last_ns ||
+                             e.before != r->index[r->nidx - 1].before + r->index[r->nidx - 1].n))) {
+                why = "a corrupt chunk";
+                k = -1;
+                break;
+            }
+            if (r->nidx == cap) {
+                cap = cap ? 2 * cap : 64;
+                r->index = cv_xrealloc(r->index, cap * sizeof *r->index);
+            }
+            r->index[r->nidx++] = e;
+        } else if (type == R_INDX || type == R_FOOT) {
+            if (complete)
+                break;
+        }
+        pos = (uint64_t)ftell(f);
+        if (complete && r->nidx && pos > r->index[r->nidx - 1].offset)
+            break; /* the texts all come before the last chunk that uses them */
+    }
+    if (!complete) {
+        long lost = size - (long)pos;
+        struct idx_entry *last = r->nidx ? &r->index[r->nidx - 1] : NULL;
+        r->info.end_ns = last ? last->last_ns : 0;
+        r->missing = cv_strdup_printf(
+            "%s: the recording was cut short (%s at byte %llu, %ld bytes not readable, no "
+            "summary): replaying %llu events up to %.3f s; what the run did after that is lost",
+            path, why ? why : "no index or footer", (unsigned long long)pos, lost,
+            (unsigned long long)(last ? last->before + last->n : 0), (double)r->info.end_ns / 1e9);
+    }
+    r->info.complete = complete;
+    r->info.missing = r->missing;
+    r->info.nchunks = r->nidx;
+    r->info.events = r->nidx ? r->index[r->nidx - 1].before + r->index[r->nidx - 1].n : 0;
+    r->info.concviz_version = r->version ? r->version : "?";
+    r->info.scenario = r->scenario;
+    r->info.model = r->model;
+    r->info.host = r->host ? r->host : "";
+    r->z = ZSTD_createDCtx();
+out:
+    free(buf);
+    if (rc != CV_OK) {
+        cv_recording_close(r);
+        return rc;
+    }
+    *out = r;
+    return CV_OK;
+}
+
+void cv_recording_close(struct cv_recording *r)
+{
+    if (!r)
+        return;
+    if (r->f)
+        fclose(r->f);
+    for (size_t i = 0; i < r->nlanes; i++)
+        free(r->lanes[i].name);
+    for (size_t i = 0; i < r->nobjs; i++)
+        free(r->objs[i].name);
+    for (size_t i = 0; i < 2 * r->nparams; i++)
+        free(r->params[i]);
+    for (size_t i = 0; i < r->ntexts; i++)
+        free(r->texts[i]);
+    free(r->lanes);
+    free(r->objs);
+    free(r->params);
+    free(r->texts);
+    free(r->index);
+    free(r->scen_text);
+    free(r->version);
+    free(r->scenario);
+    free(r->model);
+    free(r->host);
+    free(r->missing);
+    free(r->path);
+    free(r->ev);
+    free(r->zbuf);
+    cv_value_free(r->summary);
+    ZSTD_freeDCtx(r->z);
+    free(r);
+}
+
+const struct cv_recording_info *cv_recording_info(const struct cv_recording *r)
+{
+    return &r->info;
+}
+
+const struct cv_value *cv_recording_summary(const struct cv_recording *r)
+{
+    return r->summary;
+}
+
+size_t cv_recording_nlanes(const struct cv_recording *r)
+{
+    return r->nlanes;
+}
+
+const char *cv_recording_lane_name(const struct cv_recording *r, uint32_t lane)
+{
+    return lane < r->nlanes ? r->lanes[lane].name : "?";
+}
+
+const char *cv_recording_object_name(const struct cv_recording *r, uint32_t obj)
+{
+    return obj < r->nobjs && r->objs[obj].name ? r->objs[obj].name : "";
+}
+
+const char *cv_recording_text(const struct cv_recording *r, uint32_t id)
+{
+    return id < r->ntexts ? r->texts[id] : NULL;
+}
+
+int cv_recording_object_kind(const struct cv_recording *r, uint32_t obj)
+{
+    return obj < r->nobjs ? r->objs[obj].kind : -1;
+}
+
+struct cv_collector *cv_recording_collector(const struct cv_recording *r)
+{
+    struct cv_collector *c = cv_collector_create(0);
+    for (size_t i = 0; i < r->nlanes; i++)
+        cv_collector_add_lane(c, (uint32_t)i, r->lanes[i].name,
+                              r->lanes[i].main ? CV_ROLE_MAIN : CV_ROLE_WORKER);
+    for (size_t i = 0; i < r->nobjs; i++)
+        if (r->objs[i].kind >= 0)
+            cv_collector_add_object(c, (uint32_t)i, (enum cv_object_kind)r->objs[i].kind,
+                                    r->objs[i].name, r->objs[i].capacity);
+    for (size_t i = 0; i < r->ntexts; i++)
+        if (r->texts[i])
+            cv_collector_add_string(c, (uint32_t)i, r->texts[i]);
+    return c;
+}
+
+int cv_recording_chunk(struct cv_recording *r, size_t i, const struct cv_event **ev, size_t *n,
+                       char **cause)
+{
+    if (i >= r->nidx)
+        return bad(cause, r->path, "no chunk %zu", i);
+    const struct idx_entry *e = &r->index[i];
+    if (r->cur != i) {
+        uint32_t type = 0, len = 0;
+        const char *why = NULL;
+        if (fseek(r->f, (long)e->offset, SEEK_SET) != 0 ||
+            read_record(r->f, &type, &r->zbuf, &len, &why) != 1 || type != R_EVTS)
+            return bad(cause, r->path, "chunk %zu at byte %llu: %s", i,
+                       (unsigned long long)e->offset, why ? why : "not a chunk");
+        struct idx_entry h;
+        if (!chunk_head(r->zbuf, len, &h) || h.n != e->n || h.first_ns != e->first_ns)
+            return bad(cause, r->path, "chunk %zu does not match the index", i);
+        size_t raw = (size_t)h.n * sizeof *r->ev;
+        if (h.n > r->ev_cap) {
+            r->ev_cap = h.n;
+            r->ev = cv_xrealloc(r->ev, r->ev_cap * sizeof *r->ev);
+        }
+        size_t got = ZSTD_decompressDCtx(r->z, r->ev, raw, r->zbuf + CHUNK_HEAD, len - CHUNK_HEAD);
+        if (ZSTD_isError(got) || got != raw)
+            return bad(cause, r->path, "chunk %zu does not decompress", i);
+        uint64_t ts = 0;
+        for (size_t k = 0; k < h.n; k++) {
+            ts += r->ev[k].ts;
+            r->ev[k].ts = ts;
+            if (r->ev[k].lane >= r->nlanes || r->ev[k].kind >= CV_EV__COUNT)
+                return bad(cause, r->path, "chunk %zu: event %zu names lane %u, kind %u", i, k,
+                           r->ev[k].lane, r->ev[k].kind);
+        }
+        if (ts != h.last_ns)
+            return bad(cause, r->path, "chunk %zu: its times do not add up", i);
+        r->cur = i;
+    }
+    *ev = r->ev;
+    *n = e->n;
+    return CV_OK;
+}
+
+size_t cv_recording_chunk_at(const struct cv_recording *r, uint64_t ns)
+{
+    size_t lo = 0, hi = r->nidx;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->index[mid].last_ns < ns)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+uint64_t cv_recording_chunk_first_ns(const struct cv_recording *r, size_t i)
+{
+    return i < r->nidx ? r->index[i].first_ns : UINT64_MAX;
+}
+
+int cv_recording_scenario(const struct cv_recording *r, struct cv_scenario **out, char **cause)
+{
+    char path[] = "/tmp/concviz-scenario-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        if (cause)
+            *cause = cv_strdup_printf("cannot create a temporary file: %s", strerror(errno));
+        return CV_ERR_RUNTIME;
+    }
+    bool ok = write(fd, r->scen_text, r->scen_len) == (ssize_t)r->scen_len;
+    close(fd);
+    char *why = NULL;
+    int rc = ok ? cv_scenario_load(path, out, &why) : CV_ERR_RUNTIME;
+    unlink(path);
+    if (rc != CV_OK) {
+        if (cause)
+            *cause = cv_strdup_printf("%s: the recorded scenario %s cannot be loaded: %s", r->path,
+                                      r->scenario, why ? why : strerror(errno));
+        free(why);
+        return CV_ERR_USAGE;
+    }
+    for (size_t i = 0; i < r->nparams; i++) {
+        if (cv_scenario_set(*out, r->params[2 * i], r->params[2 * i + 1], &why) != CV_OK) {
+            if (cause)
+                *cause = cv_strdup_printf("%s: recorded parameter %s: %s", r->path,
+                                          r->params[2 * i], why ? why : "invalid");
+            free(why);
+            cv_scenario_free(*out);
+            *out = NULL;
+            return CV_ERR_USAGE;
+        }
+    }
+    /* the recorded name, not the temporary file's */
+    free((*out)->name);
+    (*out)->name = cv_strdup(r->scenario);
+    return CV_OK;
+}
+
+struct cv_value *cv_recording_replay_summary(struct cv_recording *r, bool check, unsigned *failed,
+                                             char **cause)
+{
+    struct cv_scenario *sc = NULL;
+    if (cv_recording_scenario(r, &sc, cause) != CV_OK)
+        return NULL;
+    struct cv_collector *c = cv_recording_collector(r);
+    for (size_t i = 0; i < r->nidx; i++) {
+        const struct cv_event *ev;
+        size_t n;
+        if (cv_recording_chunk(r, i, &ev, &n, cause) != CV_OK) {
+            cv_collector_destroy(c);
+            cv_scenario_free(sc);
+            return NULL;
+        }
+        cv_collector_feed(c, ev, n);
+    }
+    cv_collector_finish(c, r->info.end_ns);
+    const struct cv_snapshot *s = cv_collector_snapshot(c, r->info.end_ns);
+    struct cv_value *root;
+    if (r->summary) {
+        root = cv_value_copy(r->summary);
+    } else { /* cut short: what the header tells */
+        root = cv_value_obj();
+        cv_value_set_str(root, "schema", "concviz.summary/1");
+        cv_value_set_str(root, "scenario", r->scenario);
+        cv_value_set_str(root, "model", r->model);
+        cv_value_set_num(root, "workers", r->info.workers);
+        cv_value_set_bool(root, "gil", r->info.gil);
+        if (r->info.gil)
+            cv_value_set_num(root, "switch_interval_ms", r->info.switch_ms);
+        cv_value_set_str(root, "state", "cut short");
+        cv_value_set(root, "params", cv__summary_params(sc));
+        cv_value_set_num(root, "wall_s", (double)r->info.end_ns / 1e9);
+        cv_value_set(root, "results", cv_value_obj());
+        cv_value_set(root, "errors", cv_value_arr());
+    }
+    cv__summary_set_tasks(root, s);
+    cv__summary_set_counts(root, s, r->info.gil);
+    cv__summary_finish(root, sc, check, failed);
+    cv_collector_destroy(c);
+    cv_scenario_free(sc);
+    return root;
+}

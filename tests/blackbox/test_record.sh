@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Recording, replay and export: record headless, replay headless and get the same summary;
+# recordings cut short (truncated, SIGTERM, SIGKILL, a file-size limit) still replay; bad files
+# get one line and exit 3; Chrome traces pass the checker and hold every lane, task, wait and
+# queue counter of the run; CSV has one row per event.
+. "$(dirname "$0")/lib.sh"
+# An external trace checker may be named with TRACE_CHECK=FILE.jq; the structure is checked here
+# in any case: fields each phase needs, and slices that nest.
+CHECKER="${TRACE_CHECK:-}"
+jqe() { jq -e "$@" >/dev/null; }
+shape='.traceEvents | to_entries[] | .key as $i | .value
+  | select((.ph | type) != "string" or (.pid | type) != "number"
+      or (.ph != "M" and .ph != "C" and (.tid | type) != "number")
+      or (.ph != "M" and (.ts | type) != "number")
+      or (.ph == "X" and ((.dur | type) != "number" or .dur < 0))
+      or ((.ph == "X" or .ph == "i" or .ph == "C" or .ph == "M") and (.name | type) != "string"))
+  | "event \($i): \(tojson)"'
+
+# record then replay: the same summary, byte for byte, over several scenarios and models
+same=0
+for args in "counter-race --set variant=mutex --set iterations=100000" "pipeline" \
+    "io-fetch --model epoll" "deadlock" "cpu-primes --model procs" "counter-race --model openmp" \
+    "gil-contention" "semaphore --model epoll" "hybrid-offload --model hybrid"; do
+    f="$TMP/rec.cvr"
+    rm -f "$f"
+    # shellcheck disable=SC2086
+    run_cv 0 run $args --record "$f" --json -q || continue
+    printf '%s' "$OUT" >"$TMP/orig.json"
+    run_cv 0 replay "$f" --json || continue
+    if cmp -s "$TMP/orig.json" <(printf '%s' "$OUT"); then
+        same=$((same + 1))
+    else
+        bad "replay of '$args' differs: $(diff "$TMP/orig.json" <(printf '%s' "$OUT") | head -5)"
+    fi
+done
+check "record/replay: 9 scenario-model pairs give the same summary" test "$same" = 9
+
+# the recording's cost: bytes per event on disk
+run_cv 0 run counter-race --set variant=mutex --set iterations=200000 --record "$TMP/big.cvr" \
+    --json -q
+events=$(jqv .events.recorded)
+bytes=$(stat -c %s "$TMP/big.cvr")
+echo "# $events events in $bytes bytes: $(awk "BEGIN{printf \"%.2f\", $bytes/$events}") B/event"
+check "recording: under 4 bytes per event for counter-race (mutex)" fcmp "$bytes / $events < 4"
+check "recording: no events dropped" test "$(jqv .events.dropped)" = 0
+printf '%s' "$OUT" >"$TMP/big.json"
+
+# cut at arbitrary points: what is whole replays, with a warning; nothing crashes or hangs
+size=$bytes
+cuts_ok=0
+for cut in 100 2000 $((size / 7)) $((size / 3)) $((size / 2)) $((size - 40)) $((size - 1)); do
+    head -c "$cut" "$TMP/big.cvr" >"$TMP/cut.cvr"
+    set +e
+    timeout 20 "$CONCVIZ" replay "$TMP/cut.cvr" --json >"$TMP/cut.json" 2>"$TMP/cut.err"
+    rc=$?
+    set -e
+    if [ "$cut" -lt 300 ]; then
+        # the header itself is cut: one line, exit 3
+        [ "$rc" = 3 ] && [ "$(wc -l <"$TMP/cut.err")" = 1 ] && cuts_ok=$((cuts_ok + 1))
+        continue
+    fi
+    n=$(jq -r .events.recorded "$TMP/cut.json" 2>/dev/null || echo x)
+    if [ "$rc" = 0 ] && grep -q "cut short" "$TMP/cut.err" && [ "$(jq -r .state "$TMP/cut.json")" = "cut short" ] &&
+        [ "$n" -le "$events" ]; then
+        cuts_ok=$((cuts_ok + 1))
+    else
+        bad "cut at $cut: rc=$rc, $(head -c 200 "$TMP/cut.err")"
+    fi
+done
+check "truncated recordings: 7 cuts replay what they hold or fail cleanly" test "$cuts_ok" = 7
+head -c $((size / 2)) "$TMP/big.cvr" >"$TMP/half.cvr"
+run_cv 0 replay "$TMP/half.cvr" --json
+check "truncated: the warning says how much was replayed" \
+    grep -Eq "replaying [0-9]+ events up to [0-9.]+ s" <<<"$ERR"
+
+# SIGTERM during a recorded run: the file is closed properly (footer and all)
+"$CONCVIZ" run counter-race --set variant=mutex --record "$TMP/term.cvr" --headless -q \
+    >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+set +e
+wait "$pid"
+rc=$?
+set -e
+check "SIGTERM: the run exits 130" test "$rc" = 130
+run_cv 0 replay "$TMP/term.cvr" --json
+check "SIGTERM: the recording is complete (no warning) and says stopped" \
+    test -z "$ERR" -a "$(jqv .state)" = stopped
+
+# SIGKILL: the chunks written so far replay
+"$CONCVIZ" run counter-race --set variant=mutex --record "$TMP/kill.cvr" --headless -q \
+    >/dev/null 2>&1 &
+pid=$!
+sleep 1.5
+kill -KILL "$pid"
+wait "$pid" || true
+run_cv 0 replay "$TMP/kill.cvr" --json
+check "SIGKILL: events up to the last chunk replay" fcmp "$(jqv .events.recorded) > 0"
+check "SIGKILL: a warning says the recording was cut short" grep -q "cut short" <<<"$ERR"
+
+# a full disk (a file-size limit here): a clear error, exit 3, and a file readable up to it
+set +e
+(
+    trap '' XFSZ
+    ulimit -f 300
+    exec "$CONCVIZ" run counter-race --set variant=mutex --record "$TMP/full.cvr" --headless -q
+) >/dev/null 2>"$TMP/full.err"
+rc=$?
+set -e
+check "full disk: exit 3" test "$rc" = 3
+check "full disk: the error names the file and what it holds" \
+    grep -Eq "recording .*full.cvr: File too large; the file holds the run up to [0-9.]+ s" \
+    "$TMP/full.err"
+run_cv 0 replay "$TMP/full.cvr" --json
+check "full disk: the file replays up to the failure" fcmp "$(jqv .events.recorded) > 0"
+run_cv 3 run gather-sleep --record /dev/full -q
+check "/dev/full: one line naming it" grep -q "^concviz: recording /dev/full: No space left" <<<"$ERR"
+check "/dev/full: still the device afterwards (a failed recording removes nothing)" test -c /dev/full
+
+# bad files: one line, exit 3
+echo "not a recording" >"$TMP/text.cvr"
+run_cv 3 replay "$TMP/text.cvr"
+check "not a recording: one line" test "$ERR" = "concviz: $TMP/text.cvr: not a concviz recording"
+run_cv 3 replay "$TMP/missing.cvr"
+check "missing file: one line" grep -q "No such file or directory" <<<"$ERR"
+printf 'CVZREC\r\n\x09\x00\x00\x00' >"$TMP/v9.cvr"
+run_cv 3 replay "$TMP/v9.cvr"
+check "unknown version: says which" grep -q "format version 9; this concviz reads version 1" <<<"$ERR"
+# a flipped byte inside a chunk: the checksum catches it
+cp "$TMP/big.cvr" "$TMP/flip.cvr"
+printf '\xff' | dd of="$TMP/flip.cvr" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+set +e
+timeout 20 "$CONCVIZ" replay "$TMP/flip.cvr" --json >/dev/null 2>"$TMP/flip.err"
+rc=$?
+set -e
+check "corrupt chunk: exit 3 and a line naming the chunk" \
+    test "$rc" = 3 -a "$(wc -l <"$TMP/flip.err")" = 1
+run_cv 2 replay
+run_cv 2 export "$TMP/big.cvr" --format xml
+check "export: unknown format named" grep -q "unknown format 'xml'" <<<"$ERR"
+
+# Chrome trace: passes the checker; every lane, task, wait and queue counter is there
+run_cv 0 run pipeline --record "$TMP/pipe.cvr" --json -q
+printf '%s' "$OUT" >"$TMP/pipe.json"
+run_cv 0 export "$TMP/pipe.cvr" --format chrome -o "$TMP/pipe.trace.json"
+T="$TMP/pipe.trace.json"
+check "chrome: valid JSON" jqe . "$T"
+check "chrome: every event has the fields its phase needs" test -z "$(jq -r "$shape" "$T")"
+if [ -n "$CHECKER" ]; then
+    problems=$(jq -r -f "$CHECKER" "$T")
+    check "chrome: the trace checker finds nothing" test -z "$problems"
+fi
+lanes=$(jq '.lanes | length' "$TMP/pipe.json")
+check "chrome: one named thread per lane" \
+    test "$(jq '[.traceEvents[] | select(.name == "thread_name")] | length' "$T")" = "$lanes"
+check "chrome: queue depth counters for every push and pop" \
+    test "$(jq '[.traceEvents[] | select(.ph == "C" and (.name | startswith("queue depth")))] | length' "$T")" \
+    = "$(jq '[.queues[] | .pushed + .popped] | add' "$TMP/pipe.json")"
+check "chrome: queue waits as slices" \
+    jqe '[.traceEvents[] | select(.ph == "X" and (.name | startswith("queue")))] | length > 0' "$T"
+# X slices on one thread nest: none starts inside another and ends after it
+nest='[.traceEvents[] | select(.ph == "X")] | group_by([.pid, .tid])[] | sort_by(.ts, -.dur)
+  | reduce .[] as $e ({stack: [], bad: 0};
+      .stack |= map(select(.ts + .dur > $e.ts + 0.0005))
+      | if (.stack | length) > 0 and (.stack[-1].ts + .stack[-1].dur < $e.ts + $e.dur - 0.0005)
+        then .bad += 1 else . end
+      | .stack += [$e]) | .bad'
+check "chrome: slices nest on every thread" test "$(jq "$nest" "$T" | sort -u)" = 0
+
+run_cv 0 run counter-race --set variant=mutex --set iterations=20000 --workers 3 \
+    --export-chrome "$TMP/mutex.trace.json" --json -q
+M="$TMP/mutex.trace.json"
+tasks=$(jqv .tasks.completed)
+check "chrome: every task is a slice" \
+    test "$(jq '[.traceEvents[] | select(.cat == "task")] | length' "$M")" = "$tasks"
+contended=$(jqv '.locks[0].contended')
+waits=$(jq '[.traceEvents[] | select(.ph == "X" and (.name | startswith("lock ")))] | length' "$M")
+check "chrome: every contended acquisition is a lock wait slice ($waits of $contended)" \
+    test "$waits" = "$contended"
+flows=$(jq '[.traceEvents[] | select(.ph == "s")] | length' "$M")
+check "chrome: hand-overs as flow pairs ($flows)" \
+    test "$flows" -gt 0 -a "$flows" = "$(jq '[.traceEvents[] | select(.ph == "f")] | length' "$M")"
+check "chrome: tasks in flight as a counter" \
+    jqe '[.traceEvents[] | select(.name == "tasks in flight")] | length > 0' "$M"
+check "chrome (--export-chrome): fields per phase" test -z "$(jq -r "$shape" "$M")"
+if [ -n "$CHECKER" ]; then
+    check "chrome (--export-chrome): the checker finds nothing" test -z "$(jq -r -f "$CHECKER" "$M")"
+fi
+
+# deadlock: an instant; procs: a process per worker
+run_cv 0 run deadlock --export-chrome "$TMP/dl.trace.json" -q
+check "chrome: the deadlock is an instant" \
+    jqe '[.traceEvents[] | select(.name == "deadlock detected")] | length == 1' "$TMP/dl.trace.json"
+run_cv 0 run cpu-primes --model procs --workers 2 --export-chrome "$TMP/procs.trace.json" -q
+check "chrome: procs gives one process per worker (3 process names)" \
+    test "$(jq '[.traceEvents[] | select(.name == "process_name")] | length' "$TMP/procs.trace.json")" = 3
+
+# CSV: a header and one row per event, readable kind names; JSON: the summary
+run_cv 0 export "$TMP/pipe.cvr" --format csv
+check "csv: header" test "$(head -1 <<<"$OUT")" = "ts_ns,lane,lane_name,kind,task,obj,obj_name,arg,detail"
+check "csv: one row per event" test "$(($(wc -l <<<"$OUT") - 1))" = "$(jq .events.recorded "$TMP/pipe.json")"
+check "csv: readable kinds" grep -q ",queue.push," <<<"$OUT"
+run_cv 0 run io-fetch --record "$TMP/io.cvr" -q
+run_cv 0 export "$TMP/io.cvr" --format csv
+check "csv: io.begin rows name the URL" grep -Eq ',io.begin,.*"http http://127.0.0.1:[0-9]+/delay/' <<<"$OUT"
+run_cv 0 export "$TMP/pipe.cvr" --format json
+check "json: the summary" test "$(jqv .completion_order)" = "$(jq .completion_order "$TMP/pipe.json")"
+
+finish
