@@ -11,10 +11,11 @@ script() {
 }
 
 # counter-race: the live view shows the lanes, then the lost updates once the run is done
-s=$(script race "wait text worker-4" "wait text counter = 10s" "snapshot $TMP/race-live.txt" "wait done" \
+# (a run of ~3 s, so the snapshot at 400 ms falls inside it on a fast or a slow machine)
+s=$(script race "wait text worker-4" "wait 400ms" "snapshot $TMP/race-live.txt" "wait done" \
     "expect lost_updates" "expect counter_final" "expect ok   loses_updates" \
     "snapshot $TMP/race-done.txt" "key q")
-run_cv 0 run counter-race --set iterations=300000 --no-color --script "$s" --size 120x40
+run_cv 0 run counter-race --set iterations=2000000 --no-color --script "$s" --size 120x40
 check "counter-race: lanes drawn while running" grep -q "^worker-1 .*R" "$TMP/race-live.txt"
 check "counter-race: live counter shown" grep -q "counter = " "$TMP/race-live.txt"
 check "counter-race: lost updates shown" grep -Eq "lost_updates [1-9][0-9]*" "$TMP/race-done.txt"
@@ -52,7 +53,8 @@ s=$(script fetch "wait text running" "wait 100ms" "key j" "key Enter" "wait text
 run_cv 0 run io-vs-sequential --model threads --no-color --script "$s" --size 120x40
 check "lane details: the URL being fetched" \
     grep -Eq "fetching http://127\.0\.0\.1:[0-9]+/delay/300" "$TMP/fetch.txt"
-check "lanes: task ids inside the cells" grep -Eq "^worker-3 .*I+ *2 *I+" "$TMP/fetch-done.txt"
+# which worker runs which task varies: any worker row with a task id between I/O cells
+check "lanes: task ids inside the cells" grep -Eq "^worker-[0-9]+ .*I+[0-9]+I+" "$TMP/fetch-done.txt"
 
 # deadlock: the view names the cycle
 s=$(script dl "wait done" "snapshot $TMP/dl.txt" "key q")
