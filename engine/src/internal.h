@@ -241,6 +241,8 @@ bool cv__ticker(struct cv_ctx *ctx, uint32_t ticks, uint64_t tick_ns, _Atomic ui
 
 /* Summary building (summary.c) */
 struct cv_value *cv__summary_build(struct cv_run *run);
+struct cv_value *cv__summary_head(const char *scenario, const char *model, unsigned workers,
+                                  bool gil, double switch_ms, const char *state);
 void cv__summary_set_tasks(struct cv_value *root, const struct cv_snapshot *s);
 void cv__summary_set_counts(struct cv_value *root, const struct cv_snapshot *s, bool gil);
 struct cv_value *cv__summary_params(const struct cv_scenario *s);

@@ -289,6 +289,9 @@ void cv__record_close(struct cv_run *run, const struct cv_value *summary, uint64
     cv_collector_tap_flush(run->col);
     cv_collector_set_tap(run->col, NULL, NULL);
     w_chunk(w);
+    /* every text once more, after the last chunk: a reader with the index finds them all there
+     * without reading the chunks (earlier copies serve a file cut short) */
+    w->texts_written = 0;
     w_texts(w);
     uint64_t idx_off = w->offset;
     w_record(w, R_INDX, w->index, w->nidx * sizeof *w->index, NULL, 0);
@@ -600,10 +603,11 @@ int cv_recording_open(const char *path, struct cv_recording **out, char **cause)
     fseek(f, 0, SEEK_END);
     long size = ftell(f);
     bool complete = read_tail(r, &buf, size);
-    /* texts (and, without an index, the chunks) by a scan of the records */
-    fseek(f, body, SEEK_SET);
+    /* With the index, the texts are the records after the last chunk: opening reads no
+     * chunk but that one. Without it, a scan of every record builds the index. */
+    uint64_t pos = complete && r->nidx ? r->index[r->nidx - 1].offset : (uint64_t)body;
+    fseek(f, (long)pos, SEEK_SET);
     size_t cap = 0;
-    uint64_t pos = (uint64_t)body;
     int k;
     while ((k = read_record(f, &type, &buf, &len, &why)) == 1) {
         if (type == R_TEXT) {
@@ -627,8 +631,6 @@ int cv_recording_open(const char *path, struct cv_recording **out, char **cause)
                 break;
         }
         pos = (uint64_t)ftell(f);
-        if (complete && r->nidx && pos > r->index[r->nidx - 1].offset)
-            break; /* the texts all come before the last chunk that uses them */
     }
     if (!complete) {
         long lost = size - (long)pos;
@@ -863,15 +865,8 @@ struct cv_value *cv_recording_replay_summary(struct cv_recording *r, bool check,
     if (r->summary) {
         root = cv_value_copy(r->summary);
     } else { /* cut short: what the header tells */
-        root = cv_value_obj();
-        cv_value_set_str(root, "schema", "concviz.summary/1");
-        cv_value_set_str(root, "scenario", r->scenario);
-        cv_value_set_str(root, "model", r->model);
-        cv_value_set_num(root, "workers", r->info.workers);
-        cv_value_set_bool(root, "gil", r->info.gil);
-        if (r->info.gil)
-            cv_value_set_num(root, "switch_interval_ms", r->info.switch_ms);
-        cv_value_set_str(root, "state", "cut short");
+        root = cv__summary_head(r->scenario, r->model, r->info.workers, r->info.gil,
+                                r->info.switch_ms, "cut short");
         cv_value_set(root, "params", cv__summary_params(sc));
         cv_value_set_num(root, "wall_s", (double)r->info.end_ns / 1e9);
         cv_value_set(root, "results", cv_value_obj());

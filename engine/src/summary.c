@@ -177,18 +177,28 @@ void cv__summary_set_counts(struct cv_value *root, const struct cv_snapshot *s, 
     cv_value_set_num(ev, "dropped", (double)s->events_dropped);
 }
 
+/* The first members of a summary: what ran, and how it ended. */
+struct cv_value *cv__summary_head(const char *scenario, const char *model, unsigned workers,
+                                  bool gil, double switch_ms, const char *state)
+{
+    struct cv_value *root = cv_value_obj();
+    cv_value_set_str(root, "schema", "concviz.summary/1");
+    cv_value_set_str(root, "scenario", scenario);
+    cv_value_set_str(root, "model", model);
+    cv_value_set_num(root, "workers", workers);
+    cv_value_set_bool(root, "gil", gil);
+    if (gil)
+        cv_value_set_num(root, "switch_interval_ms", switch_ms);
+    cv_value_set_str(root, "state", state);
+    return root;
+}
+
 struct cv_value *cv__summary_build(struct cv_run *run)
 {
     const struct cv_snapshot *s = cv_run_snapshot(run);
-    struct cv_value *root = cv_value_obj();
-    cv_value_set_str(root, "schema", "concviz.summary/1");
-    cv_value_set_str(root, "scenario", run->sc->name);
-    cv_value_set_str(root, "model", cv_run_model_name(run));
-    cv_value_set_num(root, "workers", run->workers);
-    cv_value_set_bool(root, "gil", run->gil_on);
-    if (run->gil_on)
-        cv_value_set_num(root, "switch_interval_ms", run->switch_ms);
-    cv_value_set_str(root, "state", state_text(cv_run_state(run)));
+    struct cv_value *root =
+        cv__summary_head(run->sc->name, cv_run_model_name(run), run->workers, run->gil_on,
+                         run->switch_ms, state_text(cv_run_state(run)));
     cv_value_set(root, "params", cv__summary_params(run->sc));
     cv_value_set_num(root, "wall_s", cv_run_elapsed(run));
     cv_value_set_num(root, "cpu_s", run->cpu_s);

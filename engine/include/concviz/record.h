@@ -6,7 +6,8 @@
  *   HEAD  text lines: facts about the run and host, "lane ID ROLE NAME",
  *         "object ID KIND CAPACITY NAME", "param KEY VALUE"
  *   SCEN  the scenario file's text
- *   TEXT  u32 id + a text events refer to (a URL being fetched)
+ *   TEXT  u32 id + a text events refer to (a URL being fetched), before the first chunk that
+ *         names it, and all of them once more after the last chunk
  *   EVTS  a chunk: u32 count, u64 first ts, u64 last ts, u64 events before it, u32 raw size,
  *         then the events (ts as the delta from the previous event) compressed with zstd
  *   INDX  one entry per chunk: u64 file offset, u64 first ts, u64 last ts, u64 events before,
