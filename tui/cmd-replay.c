@@ -1,5 +1,5 @@
 /* concviz replay and concviz export: recordings read back. */
-#include "cli.h"
+#include "ui.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -13,18 +13,27 @@
 
 static void replay_usage(FILE *out)
 {
-    fputs("Usage: concviz replay FILE [--headless] [--json] [--check]\n"
+    fputs("Usage: concviz replay FILE [options]\n"
           "\n"
-          "Reads a recording made with 'concviz run --record FILE' and prints the run's summary,\n"
+          "Plays a recording made with 'concviz run --record FILE' in the live view: the same\n"
+          "panels, with play/pause, speed (0.1x to 100x), step, and seek (press ? for the keys).\n"
+          "Without a terminal (or with --headless) it prints the run's summary instead,\n"
           "recomputed from the recorded events (tasks, completion order, lanes, locks, queues)\n"
           "with the recorded results. A recording cut short (Ctrl-C, a killed process, a full\n"
           "disk) is read up to its last complete chunk, with a warning saying what is missing.\n"
           "\n"
-          "      --headless  print the summary (the only mode for now; also without a terminal)\n"
-          "      --json      the summary as one JSON object\n"
-          "      --check     exit 1 if one of the scenario's expectations fails\n"
-          "  -q, --quiet     no warning about a recording cut short\n"
-          "  -h, --help      this help\n"
+          "      --headless     print the summary, no terminal UI\n"
+          "      --json         the summary as one JSON object (implies --headless)\n"
+          "      --check        exit 1 if one of the scenario's expectations fails\n"
+          "      --speed X      start playing at X times real time (0.1 to 100, default 1)\n"
+          "      --paused       start paused at the beginning\n"
+          "      --fps N        frames per second (default 30)\n"
+          "      --no-color     no colours: states as letters (also when NO_COLOR is set)\n"
+          "      --ascii        no glyphs outside ASCII\n"
+          "      --script FILE  drive the UI from FILE (as for 'concviz run')\n"
+          "      --size WxH     with --script: a virtual WxH screen, no terminal\n"
+          "  -q, --quiet        no warning about a recording cut short\n"
+          "  -h, --help         this help\n"
           "\n"
           "Exit codes: 0 ok, 1 an expectation failed (with --check), 2 usage error,\n"
           "3 the file is missing, not a recording, or corrupt.\n",
@@ -66,30 +75,117 @@ static struct cv_recording *open_recording(const char *path, bool quiet, int *rc
     return r;
 }
 
+/* The live view over a recording. */
+static int replay_ui(struct cv_recording *r, const char *path, struct ui_opts *ui, double speed,
+                     bool paused)
+{
+    char *cause = NULL;
+    struct cv_scenario *sc = NULL;
+    if (cv_recording_scenario(r, &sc, &cause) != CV_OK) {
+        int rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cause);
+        free(cause);
+        return rc;
+    }
+    struct ui_script *script = NULL;
+    if (ui->script && !(script = ui_script_load(ui->script, &cause))) {
+        int rc = tui_fail(TUI_EXIT_USAGE, "%s", cause);
+        free(cause);
+        cv_scenario_free(sc);
+        return rc;
+    }
+    const char *base = strrchr(path, '/');
+    struct ui_run_req req = {
+        .scenario = sc,
+        .replay = r,
+        .replay_name = base ? base + 1 : path,
+        .replay_speed = speed,
+        .replay_paused = paused,
+    };
+    int rc = ui_live(&req, ui, script);
+    ui_script_free(script);
+    cv_scenario_free(sc);
+    return rc;
+}
+
 int tui_cmd_replay(int argc, char **argv)
 {
-    enum { O_HEADLESS = 256, O_JSON, O_CHECK };
+    enum {
+        O_HEADLESS = 256,
+        O_JSON,
+        O_CHECK,
+        O_SPEED,
+        O_PAUSED,
+        O_FPS,
+        O_NOCOLOR,
+        O_ASCII,
+        O_SCRIPT,
+        O_SIZE
+    };
     static const struct option longs[] = {
         {"headless", no_argument, NULL, O_HEADLESS},
         {"json", no_argument, NULL, O_JSON},
         {"check", no_argument, NULL, O_CHECK},
+        {"speed", required_argument, NULL, O_SPEED},
+        {"paused", no_argument, NULL, O_PAUSED},
+        {"fps", required_argument, NULL, O_FPS},
+        {"no-color", no_argument, NULL, O_NOCOLOR},
+        {"no-colour", no_argument, NULL, O_NOCOLOR},
+        {"ascii", no_argument, NULL, O_ASCII},
+        {"script", required_argument, NULL, O_SCRIPT},
+        {"size", required_argument, NULL, O_SIZE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    bool json = false, check = false, quiet = false;
+    const char *nc = getenv("NO_COLOR");
+    struct ui_opts ui = {.color = !(nc && *nc), .fps = 30};
+    bool headless = false, json = false, check = false, quiet = false, paused = false;
+    double speed = 1;
+    unsigned long v;
+    char *end;
     opterr = 0;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, ":qh", longs, NULL)) != -1) {
         switch (c) {
         case O_HEADLESS:
+            headless = true;
             break;
         case O_JSON:
-            json = true;
+            json = headless = true;
             break;
         case O_CHECK:
             check = true;
+            break;
+        case O_SPEED:
+            speed = strtod(optarg, &end);
+            if (end == optarg || *end || !(speed >= 0.1 && speed <= 100))
+                return tui_fail(TUI_EXIT_USAGE,
+                                "--speed must be a number from 0.1 to 100, not '%s'", optarg);
+            break;
+        case O_PAUSED:
+            paused = true;
+            break;
+        case O_FPS:
+            if (!tui_parse_ulong(optarg, 1, 240, &v))
+                return tui_fail(TUI_EXIT_USAGE,
+                                "--fps must be a whole number from 1 to 240, not '%s'", optarg);
+            ui.fps = (unsigned)v;
+            break;
+        case O_NOCOLOR:
+            ui.color = false;
+            break;
+        case O_ASCII:
+            ui.ascii = true;
+            break;
+        case O_SCRIPT:
+            ui.script = optarg;
+            break;
+        case O_SIZE:
+            if (!tui_parse_size(optarg, 10, 1000, &ui.vw, &ui.vh))
+                return tui_fail(TUI_EXIT_USAGE,
+                                "--size needs WxH, each from 10 to 1000 (e.g. 120x40), not '%s'",
+                                optarg);
             break;
         case 'q':
             quiet = true;
@@ -97,6 +193,8 @@ int tui_cmd_replay(int argc, char **argv)
         case 'h':
             replay_usage(stdout);
             return TUI_EXIT_OK;
+        case ':':
+            return tui_fail(TUI_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
         default:
             return tui_fail(TUI_EXIT_USAGE, "unknown option '%s' (see 'concviz replay --help')",
                             argv[optind - 1]);
@@ -106,10 +204,27 @@ int tui_cmd_replay(int argc, char **argv)
         return tui_fail(TUI_EXIT_USAGE, "replay needs a recording (concviz run --record FILE)");
     if (optind + 1 < argc)
         return tui_fail(TUI_EXIT_USAGE, "replay takes one file ('%s' is extra)", argv[optind + 1]);
+    if (ui.vw && !ui.script)
+        return tui_fail(TUI_EXIT_USAGE, "--size is for --script (a virtual screen to script)");
+    if (ui.script && headless)
+        return tui_fail(TUI_EXIT_USAGE, "--script drives the terminal UI; it does not go with %s",
+                        json ? "--json" : "--headless");
+    bool tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
+    if (ui.script && !ui.vw && !tty)
+        return tui_fail(TUI_EXIT_USAGE, "--script without a terminal needs --size WxH");
+    bool use_ui = ui.script || (!headless && tty);
     int rc = TUI_EXIT_OK;
-    struct cv_recording *r = open_recording(argv[optind], quiet, &rc);
+    struct cv_recording *r = open_recording(argv[optind], quiet || use_ui, &rc);
     if (!r)
         return rc;
+    if (use_ui) { /* a warning printed now would be hidden by the screen: it comes after */
+        rc = replay_ui(r, argv[optind], &ui, speed, paused);
+        const char *missing = cv_recording_info(r)->missing;
+        if (missing && !quiet)
+            tui_fail(0, "warning: %s", missing);
+        cv_recording_close(r);
+        return rc;
+    }
     char *cause = NULL;
     unsigned failed = 0;
     struct cv_value *sum = cv_recording_replay_summary(r, true, &failed, &cause);

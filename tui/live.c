@@ -26,7 +26,7 @@ enum panel { P_LANES, P_LOCKS, P_QUEUE, P_ORDER, P_RESULTS };
 static const char *const panel_names[NPANELS] = {"lanes", "locks", "queue", "completion",
                                                  "results"};
 
-enum popup { POP_NONE, POP_MODEL, POP_WORKERS, POP_FILTER };
+enum popup { POP_NONE, POP_MODEL, POP_WORKERS, POP_FILTER, POP_SEEK };
 
 /* A deep copy of a snapshot, for a paused view. */
 struct frozen {
@@ -87,12 +87,171 @@ struct live {
     double draw_cpu, draw_wall_start, ui_share;
     struct compare cmp;
     const struct cv_snapshot *fixed; /* ui_frame_draw: this snapshot instead of a run's */
+    /* replay: a recording plays instead of a run; elapsed is the position */
+    struct cv_replay *rp;
+    double end_t;      /* the recording's end, seconds */
+    double play_clock; /* monotonic seconds of the last playback step */
 };
+
+static void say(struct live *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Replay speeds, slowest first. */
+static const double speeds[] = {0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100};
+#define NSPEEDS (sizeof speeds / sizeof *speeds)
+
+/* ---------------------------------------------------------------- replay control */
+
+static enum cv_run_state state_of(const struct cv_value *sum)
+{
+    const struct cv_value *v = sum ? cv_value_get(sum, "state") : NULL;
+    const char *st = v && v->type == CV_VAL_STR ? v->str : "";
+    return !strcmp(st, "done")         ? CV_RUN_DONE
+           : !strcmp(st, "deadlocked") ? CV_RUN_DEADLOCKED
+           : !strcmp(st, "failed")     ? CV_RUN_FAILED
+                                       : CV_RUN_STOPPED;
+}
+
+/* Moves the replay to t seconds; at the end the panels show the run's summary. */
+static void replay_seek(struct live *L, double t)
+{
+    t = fmax(0, fmin(t, L->end_t));
+    char *cause = NULL;
+    if (cv_replay_seek(L->rp, (uint64_t)llround(t * 1e9), &cause) != CV_OK) {
+        free(L->run_error);
+        L->run_error = cause;
+        L->rc = TUI_EXIT_RUNTIME;
+        L->paused = true;
+        return;
+    }
+    L->elapsed = L->view_t = t;
+    bool end = t >= L->end_t;
+    if (end && !L->done) {
+        cause = NULL;
+        L->summary = cv_replay_summary(L->rp, true, &L->failed, &cause);
+        free(cause); /* without it the panels show the counters */
+        L->state = state_of(L->summary);
+        L->done = true;
+    } else if (!end && L->done) {
+        cv_value_free(L->summary);
+        L->summary = NULL;
+        L->done = false;
+    }
+}
+
+static void start_replay(struct live *L)
+{
+    cv_replay_free(L->rp);
+    L->rp = cv_replay_new(L->req->replay);
+    L->end_t = (double)cv_recording_info(L->req->replay)->end_ns / 1e9;
+    L->follow = true;
+    L->col_ns = 0;
+    L->paused = L->req->replay_paused;
+    if (L->req->replay_speed > 0)
+        L->speed = L->req->replay_speed;
+    L->done = false;
+    L->play_clock = ui_now();
+    replay_seek(L, 0);
+    if (cv_recording_info(L->req->replay)->missing)
+        say(L, "the recording was cut short: it replays up to %.3f s (details on exit)", L->end_t);
+}
+
+/* Playback: the position moves with the clock times the speed. */
+static void replay_play(struct live *L)
+{
+    double now = ui_now();
+    double dt = now - L->play_clock;
+    L->play_clock = now;
+    if (!L->paused && !L->run_error && L->elapsed < L->end_t)
+        replay_seek(L, L->elapsed + dt * L->speed);
+}
+
+/* Parses a time to go to: seconds ("1.5", "1.5s") or a share of the recording ("40%"). */
+static bool parse_when(const char *in, double end, double *out)
+{
+    char *e;
+    double v = strtod(in, &e);
+    if (e == in || !isfinite(v) || v < 0)
+        return false;
+    if (*e == '%')
+        v = v / 100 * end, e++;
+    else if (*e == 's')
+        e++;
+    if (*e)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Keys that mean something else in a replay; false for the ones shared with the live view. */
+static bool replay_key(struct live *L, int k)
+{
+    size_t sp = 0;
+    while (sp + 1 < NSPEEDS && speeds[sp] < L->speed)
+        sp++;
+    double frame = L->speed / (L->o->fps ? L->o->fps : 30);
+    switch (k) {
+    case ' ':
+        if (L->elapsed >= L->end_t) { /* at the end: play again */
+            replay_seek(L, 0);
+            L->paused = false;
+        } else {
+            L->paused = !L->paused;
+        }
+        L->play_clock = ui_now();
+        return true;
+    case '+':
+    case '=':
+        L->speed = speeds[sp + 1 < NSPEEDS ? sp + 1 : sp];
+        say(L, "speed %gx", L->speed);
+        return true;
+    case '-':
+    case '_':
+        L->speed = speeds[sp ? sp - 1 : 0];
+        say(L, "speed %gx", L->speed);
+        return true;
+    case '.':
+    case ',':
+        L->paused = true;
+        replay_seek(L, L->elapsed + (k == '.' ? frame : -frame));
+        return true;
+    case '<':
+    case '>':
+        replay_seek(L, L->elapsed + (k == '>' ? 0.1 : -0.1) * L->end_t);
+        return true;
+    case '[':
+        replay_seek(L, 0);
+        return true;
+    case ']':
+        replay_seek(L, L->end_t);
+        return true;
+    case 'g':
+        L->popup = POP_SEEK;
+        L->input[0] = 0;
+        return true;
+    case 'r':
+        replay_seek(L, 0);
+        L->paused = false;
+        L->play_clock = ui_now();
+        say(L, "%s", "from the start");
+        return true;
+    case 'm':
+    case 'w':
+    case 'c':
+        say(L, "%s", "a replay shows the run as recorded: run the scenario to change it");
+        return true;
+    default:
+        return false;
+    }
+}
 
 /* ---------------------------------------------------------------- run control */
 
 static void start_run(struct live *L)
 {
+    if (L->req->replay) {
+        start_replay(L);
+        return;
+    }
     char *cause = NULL;
     free(L->run_error);
     L->run_error = NULL;
@@ -201,6 +360,8 @@ static void drop_run(struct live *L)
     frozen_free(L->fz);
     L->fz = NULL;
     L->paused = false;
+    cv_replay_free(L->rp);
+    L->rp = NULL;
     if (L->run) {
         cv_run_stop(L->run);
         while (!cv_run_poll(L->run)) {
@@ -220,7 +381,6 @@ static void rerun(struct live *L)
     start_run(L);
 }
 
-static void say(struct live *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(struct live *L, const char *fmt, ...)
 {
     va_list ap;
@@ -746,8 +906,62 @@ static void draw_results(struct live *L, const struct cv_snapshot *s, int y0, in
 #undef EMIT
 }
 
+/* The header of a replay: what was recorded, where the replay is, and a position bar. */
+static void draw_replay_header(struct live *L, const struct cv_snapshot *s, int W)
+{
+    const struct cv_scenario *sc = L->req->scenario;
+    const struct cv_recording_info *info = cv_recording_info(L->req->replay);
+    fill_row(0, 0, W, ui_attr(UI_C_BAR));
+    attron(ui_attr(UI_C_BAR));
+    char st[32];
+    if (L->run_error)
+        snprintf(st, sizeof st, "FAILED");
+    else if (L->done)
+        snprintf(st, sizeof st, "end (%s)",
+                 !L->summary || cv_recording_info(L->req->replay)->missing ? "cut short"
+                 : L->state == CV_RUN_DEADLOCKED                           ? "DEADLOCKED"
+                 : L->state == CV_RUN_FAILED                               ? "FAILED"
+                 : L->state == CV_RUN_STOPPED                              ? "stopped"
+                                                                           : "done");
+    else
+        snprintf(st, sizeof st, "%s %gx", L->paused ? "paused" : "playing", L->speed);
+    char ev[16], dr[16], el[16], end[16];
+    tui_human(ev, sizeof ev, (double)s->events_recorded);
+    tui_human(dr, sizeof dr, (double)s->events_dropped);
+    dur(el, sizeof el, L->elapsed);
+    dur(end, sizeof end, L->end_t);
+    uint64_t done = s->tasks.completed + s->tasks.failed + s->tasks.cancelled;
+    putf(0, 0, W,
+         " concviz replay  %s  %s x%u  GIL %s  %s  %s / %s  tasks %llu/%llu  events %s  "
+         "drops %s",
+         sc->name, info->model, info->workers, info->gil ? "on" : "off", st, el, end,
+         (unsigned long long)done, (unsigned long long)s->tasks.submitted, ev, dr);
+    attroff(ui_attr(UI_C_BAR));
+    if (s->events_dropped) {
+        attron(ui_attr(UI_C_BAD));
+        putf(1, W - 20, 20, " %s events lost ", dr);
+        attroff(ui_attr(UI_C_BAD));
+    }
+    /* the position: file name, then a bar from the start to the end */
+    attron(ui_attr(UI_C_DIM));
+    int nw = putf(1, 0, W / 3, "%s", L->req->replay_name ? L->req->replay_name : "");
+    attroff(ui_attr(UI_C_DIM));
+    int bx = nw + 2, bw = W - 22 - bx - 2;
+    if (bw >= 10) {
+        int fill = L->end_t > 0 ? (int)lround(L->elapsed / L->end_t * bw) : bw;
+        mvaddch(1, bx, '[');
+        for (int i = 0; i < bw; i++)
+            mvaddch(1, bx + 1 + i, i < fill ? '=' : (i == fill ? '>' : '-'));
+        mvaddch(1, bx + 1 + bw, ']');
+    }
+}
+
 static void draw_header(struct live *L, const struct cv_snapshot *s, int W)
 {
+    if (L->rp) {
+        draw_replay_header(L, s, W);
+        return;
+    }
     const struct cv_scenario *sc = L->req->scenario;
     fill_row(0, 0, W, ui_attr(UI_C_BAR));
     attron(ui_attr(UI_C_BAR));
@@ -792,6 +1006,9 @@ static void draw_header(struct live *L, const struct cv_snapshot *s, int W)
 static const char *const controls = " q quit  spc pause  +- speed  hl time  jk lanes  zZ zoom  "
                                     "/ filter  r rerun  m model  w workers  c compare";
 
+static const char *const replay_controls =
+    " q quit  spc play  +- speed  ,. step  [] start/end  <> skip  g go to  hl time  zZ zoom";
+
 static void draw_controls(struct live *L, int y, int W)
 {
     fill_row(y, 0, W, ui_attr(UI_C_BAR));
@@ -799,7 +1016,7 @@ static void draw_controls(struct live *L, int y, int W)
     if (L->message[0] && ui_now() < L->message_until)
         putf(y, 0, W, " %s", L->message);
     else
-        put(y, 0, W - 8, controls);
+        put(y, 0, W - 8, L->rp ? replay_controls : controls);
     put(y, W - 8, 8, "  ? help"); /* always in view */
     attroff(ui_attr(UI_C_BAR));
 }
@@ -831,9 +1048,25 @@ static void popup_frame(int w, int h, int *oy, int *ox, const char *title)
     *ox = x + 2;
 }
 
-static void draw_help(void)
+static void draw_help(const struct live *L)
 {
-    static const char *const keys[][2] = {
+    static const char *const replay_keys[][2] = {
+        {"space", "play / pause (at the end: play again)"},
+        {"+ / -", "speed: 0.1x 0.25x 0.5x 1x 2x 5x 10x 25x 50x 100x"},
+        {", / .", "step back / forward one frame (and pause)"},
+        {"[ / ]", "go to the start / the end"},
+        {"< / >", "skip back / forward a tenth of the recording"},
+        {"g", "go to a time: seconds (1.5) or a share (40%)"},
+        {"h l, Left Right", "scroll time; Home start, End follow"},
+        {"j k, Up Down", "move through lanes (or the focused panel)"},
+        {"z / Z", "zoom in / out; 0 fits the whole run"},
+        {"/", "filter lanes by name (Enter keeps, Esc clears)"},
+        {"Tab", "next panel: lanes, locks, queue, completion, results"},
+        {"Enter", "details of the selected lane"},
+        {"?", "this help; any key closes it"},
+        {"q", "quit"},
+    };
+    static const char *const live_keys[][2] = {
         {"space", "pause / resume the view (the run goes on)"},
         {"+ / -", "animation speed (slow motion lags behind the run)"},
         {"h l, Left Right", "scroll time; Home start, End follow now"},
@@ -848,8 +1081,10 @@ static void draw_help(void)
         {"?", "this help; any key closes it"},
         {"q", "quit (the summary is printed)"},
     };
+    const char *const(*keys)[2] = L->rp ? replay_keys : live_keys;
+    int nkeys = L->rp ? (int)(sizeof replay_keys / sizeof *replay_keys)
+                      : (int)(sizeof live_keys / sizeof *live_keys);
     int oy, ox;
-    int nkeys = (int)(sizeof keys / sizeof *keys);
     popup_frame(72, nkeys + CV_LANE_OFF + 6, &oy, &ox, "help: keys and colours");
     for (int i = 0; i < nkeys; i++) {
         attron(A_BOLD);
@@ -956,6 +1191,9 @@ static void draw_popup(struct live *L)
     } else if (L->popup == POP_FILTER) {
         popup_frame(44, 4, &oy, &ox, "filter lanes (Enter keeps, Esc clears)");
         putf(oy, ox, 40, "name contains: %s_", L->input);
+    } else if (L->popup == POP_SEEK) {
+        popup_frame(44, 4, &oy, &ox, "go to (Enter goes, Esc closes)");
+        putf(oy, ox, 40, "time (s, or %%): %s_", L->input);
     }
 }
 
@@ -977,6 +1215,7 @@ static void draw(struct live *L)
     } else {
         struct cv_snapshot empty = {0};
         const struct cv_snapshot *s = L->fixed             ? L->fixed
+                                      : L->rp              ? cv_replay_snapshot(L->rp)
                                       : L->paused && L->fz ? &L->fz->s
                                       : L->run             ? cv_run_snapshot(L->run)
                                                            : &empty;
@@ -1004,7 +1243,7 @@ static void draw(struct live *L)
         if (L->cmp.on || L->cmp.table)
             draw_compare(L);
         if (L->help)
-            draw_help();
+            draw_help(L);
         if (L->popup)
             draw_popup(L);
     }
@@ -1157,6 +1396,14 @@ static void popup_key(struct live *L, int k)
             } else {
                 say(L, "workers must be a whole number from 1 to 4096, not '%s'", L->input);
             }
+        } else if (L->popup == POP_SEEK) {
+            double t;
+            if (parse_when(L->input, L->end_t, &t)) {
+                L->popup = POP_NONE;
+                replay_seek(L, t);
+            } else {
+                say(L, "go to needs seconds (1.5) or a share (40%%), not '%s'", L->input);
+            }
         } else {
             snprintf(L->filter, sizeof L->filter, "%s", L->input);
             L->popup = POP_NONE;
@@ -1239,6 +1486,8 @@ static void key(struct live *L, int k)
         L->details = false;
         return;
     }
+    if (L->rp && replay_key(L, k))
+        return;
     switch (k) {
     case 'q':
     case 'Q':
@@ -1412,6 +1661,8 @@ int ui_live(struct ui_run_req *req, const struct ui_opts *o, struct ui_script *s
             else
                 L->elapsed = cv_run_elapsed(L->run);
         }
+        if (L->rp)
+            replay_play(L);
         compare_step(L);
         double now = ui_now();
         if ((sig = ui_screen_signal()) != 0)
@@ -1419,7 +1670,7 @@ int ui_live(struct ui_run_req *req, const struct ui_opts *o, struct ui_script *s
         if (dirty || now >= next_frame) {
             double dt = now - L->last_frame;
             L->last_frame = now;
-            if (!L->paused) {
+            if (!L->paused && !L->rp) {
                 double target = L->elapsed;
                 L->view_t = L->speed >= 1 ? target : fmin(target, L->view_t + dt * L->speed);
             }
@@ -1478,7 +1729,7 @@ int ui_live(struct ui_run_req *req, const struct ui_opts *o, struct ui_script *s
     int rc = L->rc;
     if (L->run_error) {
         rc = tui_fail(rc ? rc : TUI_EXIT_RUNTIME, "%s", L->run_error);
-    } else if (L->summary) {
+    } else if (L->summary && !req->replay) { /* a replay's summary: concviz replay --headless */
         cv_summary_write_text(L->summary, stdout);
         fflush(stdout);
         if (user_stop && L->state == CV_RUN_STOPPED)

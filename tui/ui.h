@@ -10,6 +10,7 @@
 #include "concviz/collector.h"
 #include "concviz/run.h"
 #include "concviz/concviz.h"
+#include "concviz/record.h"
 #include "concviz/scenario.h"
 
 struct ui_opts {
@@ -110,6 +111,10 @@ struct ui_run_req {
     bool check;
     bool from_picker; /* q goes back to the picker: the screen stays, no summary printed */
     bool leave;       /* out (from_picker): leave the picker too (signal, script over) */
+    struct cv_recording *replay; /* replay this recording instead of running (owned by caller) */
+    const char *replay_name;     /* its file name, for the header */
+    double replay_speed;         /* its first speed (0 = 1x) */
+    bool replay_paused;          /* start paused */
 };
 
 /* Runs the live view until q (or the end of the script). Returns an exit code. */

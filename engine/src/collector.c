@@ -566,6 +566,27 @@ static void wait_begin(struct cv_collector *c, struct cv_lane_stats *l, struct l
     set_state(c, l, st, e->ts);
 }
 
+/* A wait that ends without the acquisition (the task cancelled, the worker gone): the lane no
+ * longer counts among the object's waiters. */
+static void wait_abandoned(struct cv_collector *c, struct cv_lane_stats *l, struct lane_priv *p)
+{
+    if (l->waiting_on == CV_NONE)
+        return;
+    uint32_t idx;
+    if (l->state == CV_LANE_QUEUE_WAIT) {
+        struct cv_queue_stats *q = queue_of(c, l->waiting_on, &idx);
+        if (q && p->push_wait && q->producers_waiting)
+            q->producers_waiting--;
+        if (q && !p->push_wait && q->consumers_waiting)
+            q->consumers_waiting--;
+    } else {
+        struct cv_lock_stats *k = lock_of(c, l->waiting_on, &idx);
+        if (k && k->waiters)
+            k->waiters--;
+    }
+    l->waiting_on = CV_NONE;
+}
+
 static void acquired(struct cv_collector *c, struct cv_lane_stats *l, struct lane_priv *p,
                      const struct cv_event *e)
 {
@@ -683,9 +704,11 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
         set_state(c, l, base_state(p), e->ts);
         break;
     case CV_EV_WORKER_EXIT:
+        wait_abandoned(c, l, p);
         set_state(c, l, CV_LANE_OFF, e->ts);
         break;
     case CV_EV_WORKER_DEAD:
+        wait_abandoned(c, l, p);
         set_state(c, l, CV_LANE_DEAD, e->ts);
         break;
     case CV_EV_TASK_SUBMIT: {
@@ -724,6 +747,7 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
         break;
     case CV_EV_TASK_CANCEL:
         s->tasks.cancelled++;
+        wait_abandoned(c, l, p);
         task_finished(c, l, p, e, T_CANCELLED);
         break;
     case CV_EV_TASK_TIMEOUT:

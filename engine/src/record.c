@@ -729,9 +729,12 @@ int cv_recording_object_kind(const struct cv_recording *r, uint32_t obj)
     return obj < r->nobjs ? r->objs[obj].kind : -1;
 }
 
+/* Replays keep a small timeline store: nothing they draw reads it. */
+#define REPLAY_STORE 65536
+
 struct cv_collector *cv_recording_collector(const struct cv_recording *r)
 {
-    struct cv_collector *c = cv_collector_create(0);
+    struct cv_collector *c = cv_collector_create(REPLAY_STORE);
     for (size_t i = 0; i < r->nlanes; i++)
         cv_collector_add_lane(c, (uint32_t)i, r->lanes[i].name,
                               r->lanes[i].main ? CV_ROLE_MAIN : CV_ROLE_WORKER);
@@ -842,25 +845,87 @@ int cv_recording_scenario(const struct cv_recording *r, struct cv_scenario **out
     return CV_OK;
 }
 
-struct cv_value *cv_recording_replay_summary(struct cv_recording *r, bool check, unsigned *failed,
-                                             char **cause)
+/* ------------------------------------------------------------------ playing */
+
+struct cv_replay {
+    struct cv_recording *r;
+    struct cv_collector *c;
+    size_t chunk; /* the next chunk to feed from */
+    size_t off;   /* its events fed already */
+    uint64_t pos;
+    bool finished;
+};
+
+struct cv_replay *cv_replay_new(struct cv_recording *r)
 {
+    struct cv_replay *p = cv_xcalloc(1, sizeof *p);
+    p->r = r;
+    p->c = cv_recording_collector(r);
+    return p;
+}
+
+void cv_replay_free(struct cv_replay *p)
+{
+    if (!p)
+        return;
+    cv_collector_destroy(p->c);
+    free(p);
+}
+
+uint64_t cv_replay_pos(const struct cv_replay *p)
+{
+    return p->pos;
+}
+
+int cv_replay_seek(struct cv_replay *p, uint64_t ns, char **cause)
+{
+    struct cv_recording *r = p->r;
+    if (ns > r->info.end_ns)
+        ns = r->info.end_ns;
+    if (ns < p->pos || (p->finished && ns < r->info.end_ns)) { /* back: start again */
+        cv_collector_destroy(p->c);
+        p->c = cv_recording_collector(r);
+        p->chunk = p->off = 0;
+        p->finished = false;
+    }
+    while (p->chunk < r->nidx && r->index[p->chunk].first_ns <= ns) {
+        const struct cv_event *ev;
+        size_t n;
+        if (cv_recording_chunk(r, p->chunk, &ev, &n, cause) != CV_OK)
+            return CV_ERR_USAGE;
+        size_t k = p->off;
+        while (k < n && ev[k].ts <= ns)
+            k++;
+        cv_collector_feed(p->c, ev + p->off, k - p->off);
+        if (k < n) {
+            p->off = k;
+            break;
+        }
+        p->chunk++;
+        p->off = 0;
+    }
+    p->pos = ns;
+    if (ns >= r->info.end_ns && p->chunk == r->nidx && !p->finished) {
+        cv_collector_finish(p->c, r->info.end_ns);
+        p->finished = true;
+    }
+    return CV_OK;
+}
+
+const struct cv_snapshot *cv_replay_snapshot(struct cv_replay *p)
+{
+    return cv_collector_snapshot(p->c, p->pos);
+}
+
+/* The summary at the end: the collector's figures, the rest from the recording. */
+static struct cv_value *replay_summary_at_end(struct cv_replay *p, bool check, unsigned *failed,
+                                              char **cause)
+{
+    struct cv_recording *r = p->r;
     struct cv_scenario *sc = NULL;
     if (cv_recording_scenario(r, &sc, cause) != CV_OK)
         return NULL;
-    struct cv_collector *c = cv_recording_collector(r);
-    for (size_t i = 0; i < r->nidx; i++) {
-        const struct cv_event *ev;
-        size_t n;
-        if (cv_recording_chunk(r, i, &ev, &n, cause) != CV_OK) {
-            cv_collector_destroy(c);
-            cv_scenario_free(sc);
-            return NULL;
-        }
-        cv_collector_feed(c, ev, n);
-    }
-    cv_collector_finish(c, r->info.end_ns);
-    const struct cv_snapshot *s = cv_collector_snapshot(c, r->info.end_ns);
+    const struct cv_snapshot *s = cv_collector_snapshot(p->c, r->info.end_ns);
     struct cv_value *root;
     if (r->summary) {
         root = cv_value_copy(r->summary);
@@ -875,7 +940,22 @@ struct cv_value *cv_recording_replay_summary(struct cv_recording *r, bool check,
     cv__summary_set_tasks(root, s);
     cv__summary_set_counts(root, s, r->info.gil);
     cv__summary_finish(root, sc, check, failed);
-    cv_collector_destroy(c);
     cv_scenario_free(sc);
     return root;
+}
+
+struct cv_value *cv_replay_summary(struct cv_replay *p, bool check, unsigned *failed, char **cause)
+{
+    if (cv_replay_seek(p, p->r->info.end_ns, cause) != CV_OK)
+        return NULL;
+    return replay_summary_at_end(p, check, failed, cause);
+}
+
+struct cv_value *cv_recording_replay_summary(struct cv_recording *r, bool check, unsigned *failed,
+                                             char **cause)
+{
+    struct cv_replay *p = cv_replay_new(r);
+    struct cv_value *sum = cv_replay_summary(p, check, failed, cause);
+    cv_replay_free(p);
+    return sum;
 }

@@ -510,6 +510,52 @@ static void test_queue(void **state)
     cv_collector_destroy(c);
 }
 
+/* A deadlock's end: the waiting tasks are cancelled, the workers exit; their waits end without
+ * an acquisition, and neither the locks nor the queue count them as waiting any more. */
+static void test_abandoned_waits(void **state)
+{
+    (void)state;
+    struct cv_collector *c = cv_collector_create(0);
+    cv_collector_add_lane(c, 0, "worker-1", CV_ROLE_WORKER);
+    cv_collector_add_lane(c, 1, "worker-2", CV_ROLE_WORKER);
+    cv_collector_add_lane(c, 2, "consumer", CV_ROLE_WORKER);
+    cv_collector_add_object(c, 0, CV_OBJ_MUTEX, "lock_a", 0);
+    cv_collector_add_object(c, 1, CV_OBJ_MUTEX, "lock_b", 0);
+    cv_collector_add_object(c, 2, CV_OBJ_QUEUE, "q", 4);
+    for (uint16_t l = 0; l < 3; l++)
+        feed1(c, 0, CV_EV_WORKER_START, l, NT, 0, 0);
+    feed1(c, 1, CV_EV_TASK_START, 0, 0, 0, 0);
+    feed1(c, 1, CV_EV_TASK_START, 1, 1, 0, 0);
+    feed1(c, 2, CV_EV_LOCK_ACQUIRE, 0, 0, 0, 0);
+    feed1(c, 2, CV_EV_LOCK_ACQUIRE, 1, 1, 1, 0);
+    feed1(c, 3, CV_EV_LOCK_WAIT, 0, 0, 1, 0);
+    feed1(c, 3, CV_EV_LOCK_WAIT, 1, 1, 0, 0);
+    feed1(c, 3, CV_EV_QUEUE_POP_WAIT, 2, NT, 2, 0);
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 4);
+    assert_int_equal(find_lock(s, 0)->waiters, 1);
+    assert_int_equal(find_queue(s, 2)->consumers_waiting, 1);
+
+    feed1(c, 10, CV_EV_LOCK_RELEASE, 0, 0, 0, 0);
+    feed1(c, 10, CV_EV_TASK_CANCEL, 0, 0, 0, 0);
+    feed1(c, 11, CV_EV_WORKER_EXIT, 0, NT, 0, 0);
+    feed1(c, 12, CV_EV_LOCK_RELEASE, 1, 1, 1, 0);
+    feed1(c, 12, CV_EV_TASK_CANCEL, 1, 1, 0, 0);
+    feed1(c, 13, CV_EV_WORKER_EXIT, 1, NT, 0, 0);
+    feed1(c, 14, CV_EV_WORKER_EXIT, 2, NT, 0, 0);
+    s = cv_collector_snapshot(c, 20);
+    for (uint32_t obj = 0; obj < 2; obj++) {
+        assert_int_equal(find_lock(s, obj)->waiters, 0);
+        assert_int_equal(find_lock(s, obj)->holders, 0);
+    }
+    assert_int_equal(find_queue(s, 2)->consumers_waiting, 0);
+    for (size_t l = 0; l < 3; l++) {
+        assert_int_equal(s->lanes[l].waiting_on, CV_NONE);
+        assert_int_equal(s->lanes[l].state, CV_LANE_OFF);
+    }
+    assert_int_equal(s->tasks.cancelled, 2);
+    cv_collector_destroy(c);
+}
+
 static void test_queue_series_bounded(void **state)
 {
     (void)state;
@@ -898,6 +944,7 @@ int main(void)
         cmocka_unit_test(test_semaphore_and_barrier),
         cmocka_unit_test(test_queue),
         cmocka_unit_test(test_queue_series_bounded),
+        cmocka_unit_test(test_abandoned_waits),
         cmocka_unit_test(test_tasks),
         cmocka_unit_test(test_drops_events),
         cmocka_unit_test(test_store),

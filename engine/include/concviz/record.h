@@ -81,4 +81,20 @@ const char *cv_recording_text(const struct cv_recording *r, uint32_t id);
 struct cv_value *cv_recording_replay_summary(struct cv_recording *r, bool check, unsigned *failed,
                                              char **cause);
 
+/* ---- playing: the collector's state at any time of the run ---- */
+
+struct cv_replay;
+
+/* A player over r (which it does not own), at time 0. */
+struct cv_replay *cv_replay_new(struct cv_recording *r);
+void cv_replay_free(struct cv_replay *p);
+/* Moves to run time ns (clamped to the end): forward feeds the events up to it, back starts
+ * again. Errors (a chunk that does not read) are one line. */
+int cv_replay_seek(struct cv_replay *p, uint64_t ns, char **cause);
+uint64_t cv_replay_pos(const struct cv_replay *p);
+/* The state at the position; valid until the next call. */
+const struct cv_snapshot *cv_replay_snapshot(struct cv_replay *p);
+/* Moves to the end and returns the summary, as cv_recording_replay_summary. Caller frees. */
+struct cv_value *cv_replay_summary(struct cv_replay *p, bool check, unsigned *failed, char **cause);
+
 #endif

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Replay in the terminal UI: golden screens from recordings kept in tests/golden at fixed times,
+# playback keys (speed, step, seek, go to) on a fresh recording, and bad flags.
+# The golden recordings were made with 'concviz run pipeline --headless --record
+# tests/golden/pipeline.cvr' (and the same for deadlock); CONCVIZ_UPDATE_GOLDEN=1 rewrites the
+# screens after a deliberate change to the view.
+. "$(dirname "$0")/lib.sh"
+GOLDEN="$(dirname "$0")/../golden"
+
+# script NAME STEPS...: writes a script file, one step per argument
+script() {
+    local f="$TMP/$1.script"; shift
+    printf '%s\n' "$@" >"$f"
+    echo "$f"
+}
+
+golden() { # golden NAME: compares $TMP/NAME.txt with the kept screen
+    if [ "${CONCVIZ_UPDATE_GOLDEN:-}" = 1 ]; then cp "$TMP/$1.txt" "$GOLDEN/$1.txt"; fi
+    check "golden screen: $1" diff -u "$GOLDEN/$1.txt" "$TMP/$1.txt"
+}
+
+# pipeline: paused at the start, then at 0.5 s, at 60 % and at the end; the go-to popup
+s=$(script pipe "snapshot $TMP/replay-pipeline-start-120x40.txt" "key g" "type 0.5" \
+    "snapshot $TMP/replay-pipeline-goto-120x40.txt" "key Enter" \
+    "snapshot $TMP/replay-pipeline-0.5s-120x40.txt" "key g" "type 60%" "key Enter" \
+    "snapshot $TMP/replay-pipeline-60pct-120x40.txt" "key ]" \
+    "snapshot $TMP/replay-pipeline-end-120x40.txt" "key q")
+run_cv 0 replay "$GOLDEN/pipeline.cvr" --paused --no-color --script "$s" --size 120x40
+check "replay UI quits with nothing on stdout" test -z "$OUT"
+for g in start goto 0.5s 60pct end; do golden "replay-pipeline-$g-120x40"; done
+
+# deadlock: the end (DEADLOCK, the cycle, the expectations), a worker's details, the help
+s=$(script dl "key ]" "snapshot $TMP/replay-deadlock-end-100x30.txt" "key j" "key Enter" \
+    "snapshot $TMP/replay-deadlock-details-100x30.txt" "key Escape" "key ?" \
+    "snapshot $TMP/replay-deadlock-help-100x30.txt" "key q" "key q")
+run_cv 0 replay "$GOLDEN/deadlock.cvr" --paused --no-color --script "$s" --size 100x30
+for g in end details help; do golden "replay-deadlock-$g-100x30"; done
+
+# a fresh recording: plays to the end at 100x, then the keys
+run_cv 0 run counter-race --set iterations=200000 --set variant=mutex --headless -q \
+    --record "$TMP/race.cvr"
+s=$(script keys "wait done" "expect end (done)" "expect ok   exact" \
+    "key - - - - - - - - -" "expect speed 0.1x" "key -" "expect speed 0.1x" \
+    "key [" "expect playing 0.1x" "key space" "expect paused 0.1x" "key + +" "expect paused 0.5x" \
+    "key . ." "expect paused" "key ]" "expect end (done)" "key <" "expect paused 0.5x" \
+    "key >" "expect end (done)" "key g" "type 50%" "key Enter" "expect paused 0.5x" \
+    "key g" "type soon" "key Enter" "expect go to needs seconds" "key Escape" \
+    "key m" "expect a replay shows the run as recorded" "key q")
+run_cv 0 replay "$TMP/race.cvr" --speed 100 --no-color --script "$s" --size 120x40
+check "replay UI: playback keys" test "$RC" = 0
+
+# a recording cut short plays what it holds; the warning comes after the screen
+size=$(stat -c %s "$TMP/race.cvr")
+head -c $((size / 2)) "$TMP/race.cvr" >"$TMP/cut.cvr"
+s=$(script cut "wait done" "expect end (cut short)" "key q")
+run_cv 0 replay "$TMP/cut.cvr" --speed 100 --no-color --script "$s" --size 120x40
+check "replay UI of a cut recording warns after the screen" grep -q "cut short" <<<"$ERR"
+
+# bad flags and files: one line, exit 2 or 3, no screen
+run_cv 2 replay "$TMP/race.cvr" --speed 500
+check "--speed out of range" grep -q "speed must be a number from 0.1 to 100" <<<"$ERR"
+run_cv 2 replay "$TMP/race.cvr" --size 80x24
+check "--size without --script" grep -q "is for --script" <<<"$ERR"
+run_cv 2 replay "$TMP/race.cvr" --headless --script "$s"
+check "--script with --headless" grep -q "does not go with --headless" <<<"$ERR"
+printf 'not a recording' >"$TMP/bad.cvr"
+run_cv 3 replay "$TMP/bad.cvr" --no-color --script "$s" --size 80x24
+check "a file that is not a recording: exit 3 before any screen" \
+    grep -q "bad.cvr: not a concviz recording" <<<"$ERR"
+
+echo "# $PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
