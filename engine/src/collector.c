@@ -1068,3 +1068,313 @@ const struct cv_event *cv_collector_store_at(const struct cv_collector *c, size_
         at -= c->store_cap;
     return &c->store[at];
 }
+
+/* ------------------------------------------------------------------ checkpoints */
+
+#define CKPT_MAGIC     0x31504b43u /* "CKP1" */
+#define CKPT_SPANS_MAX 1024        /* the latest task spans kept per lane */
+
+struct obuf {
+    unsigned char *p;
+    size_t n, cap;
+};
+
+static void put(struct obuf *o, const void *v, size_t n)
+{
+    if (o->n + n > o->cap) {
+        o->cap = (o->n + n) * 2;
+        o->p = cv_xrealloc(o->p, o->cap);
+    }
+    memcpy(o->p + o->n, v, n);
+    o->n += n;
+}
+#define PUT(o, x)                 \
+    do {                          \
+        __typeof__(x) v_ = (x);   \
+        put((o), &v_, sizeof v_); \
+    } while (0)
+
+struct ibuf {
+    const unsigned char *p;
+    size_t n, at;
+    bool bad;
+};
+
+static bool get(struct ibuf *in, void *v, size_t n)
+{
+    if (in->bad || n > in->n - in->at) {
+        in->bad = true;
+        memset(v, 0, n);
+        return false;
+    }
+    memcpy(v, in->p + in->at, n);
+    in->at += n;
+    return true;
+}
+#define GET(in, x) get((in), &(x), sizeof(x))
+
+unsigned char *cv_collector_save(const struct cv_collector *c, size_t *len)
+{
+    struct obuf o = {0};
+    const struct cv_snapshot *s = &c->snap;
+    PUT(&o, (uint32_t)CKPT_MAGIC);
+    PUT(&o, (uint32_t)c->nlanes);
+    PUT(&o, (uint32_t)c->nlocks);
+    PUT(&o, (uint32_t)c->nqueues);
+    PUT(&o, (uint32_t)c->ncounters);
+    PUT(&o, c->tl_width);
+    put(&o, &s->tasks, sizeof s->tasks);
+    PUT(&o, s->inflight);
+    PUT(&o, s->inflight_max);
+    PUT(&o, s->events_recorded);
+    PUT(&o, s->events_dropped);
+    PUT(&o, s->gil_switches);
+    PUT(&o, s->gil_drop_requests);
+    PUT(&o, (uint8_t)s->deadlock);
+    for (size_t i = 0; i < c->nlanes; i++) {
+        const struct cv_lane_stats *l = &c->lanes[i];
+        const struct lane_priv *p = &c->lp[i];
+        const struct lane_tl *t = &c->tl[i];
+        PUT(&o, (uint8_t)l->state);
+        PUT(&o, l->since_ns);
+        put(&o, l->state_ns, sizeof l->state_ns);
+        PUT(&o, l->tasks);
+        PUT(&o, l->current_task);
+        PUT(&o, l->waiting_on);
+        PUT(&o, l->io_text);
+        PUT(&o, l->events);
+        PUT(&o, l->drops);
+        PUT(&o, (uint8_t)p->in_task);
+        PUT(&o, (uint8_t)p->push_wait);
+        PUT(&o, p->wait_since);
+        PUT(&o, (uint8_t)p->nheld);
+        for (unsigned k = 0; k < p->nheld; k++) {
+            PUT(&o, p->held[k].obj);
+            PUT(&o, p->held[k].since);
+        }
+        PUT(&o, (uint8_t)t->started);
+        PUT(&o, t->first);
+        PUT(&o, t->open_end);
+        put(&o, t->acc, sizeof t->acc);
+        PUT(&o, t->n);
+        put(&o, t->b, t->n);
+        uint32_t ns = t->nspans < CKPT_SPANS_MAX ? t->nspans : CKPT_SPANS_MAX;
+        PUT(&o, ns);
+        for (uint32_t k = t->nspans - ns; k < t->nspans; k++) {
+            PUT(&o, t->spans[k].start_ns);
+            PUT(&o, t->spans[k].end_ns);
+            PUT(&o, t->spans[k].task);
+        }
+    }
+    for (size_t i = 0; i < c->nlocks; i++) {
+        const struct cv_lock_stats *k = &c->locks[i];
+        PUT(&o, k->acquisitions);
+        PUT(&o, k->contended);
+        PUT(&o, k->wait_ns_total);
+        PUT(&o, k->wait_ns_max);
+        PUT(&o, k->hold_ns_total);
+        PUT(&o, k->holder);
+        PUT(&o, k->holders);
+        PUT(&o, k->waiters);
+        PUT(&o, k->handoff_from);
+        PUT(&o, k->handoff_to);
+        PUT(&o, k->handoffs);
+        PUT(&o, c->lockp[i].last_holder);
+    }
+    for (size_t i = 0; i < c->nqueues; i++) {
+        const struct cv_queue_stats *q = &c->queues[i];
+        PUT(&o, q->depth);
+        PUT(&o, q->max_depth);
+        PUT(&o, q->pushed);
+        PUT(&o, q->popped);
+        PUT(&o, q->push_blocked);
+        PUT(&o, q->pop_blocked);
+        PUT(&o, q->producers_waiting);
+        PUT(&o, q->consumers_waiting);
+        PUT(&o, (uint32_t)c->queuep[i].n);
+        for (size_t k = 0; k < c->queuep[i].n; k++) {
+            PUT(&o, c->queuep[i].series[k].ts);
+            PUT(&o, c->queuep[i].series[k].depth);
+        }
+    }
+    for (size_t i = 0; i < c->ncounters; i++) {
+        PUT(&o, c->counters[i].value);
+        PUT(&o, c->counters[i].samples);
+    }
+    /* tasks: only the ones running matter to what comes after */
+    uint32_t nrun = 0;
+    for (size_t i = 0; i < c->ntasks; i++)
+        nrun += c->tasks[i].status == T_STARTED;
+    PUT(&o, nrun);
+    for (size_t i = 0; i < c->ntasks; i++)
+        if (c->tasks[i].status == T_STARTED)
+            PUT(&o, (uint32_t)i);
+    *len = o.n;
+    return o.p;
+}
+
+static uint32_t pow2_at_least(uint32_t n, uint32_t lo)
+{
+    uint32_t c = lo;
+    while (c < n)
+        c *= 2;
+    return c;
+}
+
+/* An id that is a lane, or none. */
+static bool lane_or_none(const struct cv_collector *c, uint32_t id)
+{
+    return id == CV_NONE || id < c->nlanes;
+}
+
+bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size_t len,
+                          const uint32_t *order, size_t norder)
+{
+    struct ibuf in = {buf, len, 0, false};
+    uint32_t magic, nl, nk, nq, nc;
+    GET(&in, magic);
+    GET(&in, nl);
+    GET(&in, nk);
+    GET(&in, nq);
+    GET(&in, nc);
+    if (in.bad || magic != CKPT_MAGIC || nl != c->nlanes || nk != c->nlocks || nq != c->nqueues ||
+        nc != c->ncounters)
+        return false;
+    struct cv_snapshot *s = &c->snap;
+    uint8_t u8;
+    GET(&in, c->tl_width);
+    if (c->tl_width < TL_WIDTH0 || c->tl_width % TL_WIDTH0)
+        return false;
+    get(&in, &s->tasks, sizeof s->tasks);
+    GET(&in, s->inflight);
+    GET(&in, s->inflight_max);
+    GET(&in, s->events_recorded);
+    GET(&in, s->events_dropped);
+    GET(&in, s->gil_switches);
+    GET(&in, s->gil_drop_requests);
+    GET(&in, u8);
+    s->deadlock = u8;
+    for (size_t i = 0; i < c->nlanes && !in.bad; i++) {
+        struct cv_lane_stats *l = &c->lanes[i];
+        struct lane_priv *p = &c->lp[i];
+        struct lane_tl *t = &c->tl[i];
+        GET(&in, u8);
+        l->state = u8 < CV_LANE__COUNT ? u8 : CV_LANE_OFF;
+        in.bad |= u8 >= CV_LANE__COUNT;
+        GET(&in, l->since_ns);
+        get(&in, l->state_ns, sizeof l->state_ns);
+        GET(&in, l->tasks);
+        GET(&in, l->current_task);
+        GET(&in, l->waiting_on);
+        GET(&in, l->io_text);
+        GET(&in, l->events);
+        GET(&in, l->drops);
+        GET(&in, u8);
+        p->in_task = u8;
+        GET(&in, u8);
+        p->push_wait = u8;
+        GET(&in, p->wait_since);
+        GET(&in, u8);
+        if (u8 > HELD_MAX)
+            return false;
+        p->nheld = u8;
+        for (unsigned k = 0; k < p->nheld; k++) {
+            GET(&in, p->held[k].obj);
+            GET(&in, p->held[k].since);
+        }
+        GET(&in, u8);
+        t->started = u8;
+        GET(&in, t->first);
+        GET(&in, t->open_end);
+        get(&in, t->acc, sizeof t->acc);
+        uint32_t n;
+        GET(&in, n);
+        if (in.bad || n > CV_TIMELINE_MAX || n > len - in.at)
+            return false;
+        t->cap = pow2_at_least(n, 64);
+        t->b = cv_xrealloc(t->b, t->cap);
+        get(&in, t->b, n);
+        t->n = n;
+        for (uint32_t k = 0; k < n; k++)
+            if (t->b[k] >= CV_LANE__COUNT)
+                return false;
+        GET(&in, n);
+        if (in.bad || n > CKPT_SPANS_MAX)
+            return false;
+        t->spans_cap = pow2_at_least(n, 4);
+        t->spans = cv_xrealloc(t->spans, t->spans_cap * sizeof *t->spans);
+        t->nspans = n;
+        for (uint32_t k = 0; k < n; k++) {
+            GET(&in, t->spans[k].start_ns);
+            GET(&in, t->spans[k].end_ns);
+            GET(&in, t->spans[k].task);
+        }
+    }
+    for (size_t i = 0; i < c->nlocks && !in.bad; i++) {
+        struct cv_lock_stats *k = &c->locks[i];
+        GET(&in, k->acquisitions);
+        GET(&in, k->contended);
+        GET(&in, k->wait_ns_total);
+        GET(&in, k->wait_ns_max);
+        GET(&in, k->hold_ns_total);
+        GET(&in, k->holder);
+        GET(&in, k->holders);
+        GET(&in, k->waiters);
+        GET(&in, k->handoff_from);
+        GET(&in, k->handoff_to);
+        GET(&in, k->handoffs);
+        GET(&in, c->lockp[i].last_holder);
+        if (!lane_or_none(c, k->holder) || !lane_or_none(c, k->handoff_from) ||
+            !lane_or_none(c, k->handoff_to) || !lane_or_none(c, c->lockp[i].last_holder))
+            return false;
+    }
+    for (size_t i = 0; i < c->nqueues && !in.bad; i++) {
+        struct cv_queue_stats *q = &c->queues[i];
+        GET(&in, q->depth);
+        GET(&in, q->max_depth);
+        GET(&in, q->pushed);
+        GET(&in, q->popped);
+        GET(&in, q->push_blocked);
+        GET(&in, q->pop_blocked);
+        GET(&in, q->producers_waiting);
+        GET(&in, q->consumers_waiting);
+        uint32_t n;
+        GET(&in, n);
+        if (n > SERIES_MAX)
+            return false;
+        c->queuep[i].n = n;
+        for (uint32_t k = 0; k < n; k++) {
+            GET(&in, c->queuep[i].series[k].ts);
+            GET(&in, c->queuep[i].series[k].depth);
+        }
+    }
+    for (size_t i = 0; i < c->ncounters; i++) {
+        GET(&in, c->counters[i].value);
+        GET(&in, c->counters[i].samples);
+    }
+    uint32_t nrun;
+    GET(&in, nrun);
+    if (in.bad || nrun > (len - in.at) / 4)
+        return false;
+    for (size_t i = 0; i < c->ntasks; i++)
+        c->tasks[i].status = T_UNKNOWN;
+    for (uint32_t k = 0; k < nrun; k++) {
+        uint32_t id;
+        GET(&in, id);
+        struct task_rec *t = task_of(c, id);
+        if (t)
+            t->status = T_STARTED;
+    }
+    if (in.bad || in.at != len)
+        return false;
+    c->norder = 0;
+    for (size_t i = 0; i < norder; i++)
+        order_push(c, order[i]);
+    return true;
+}
+
+size_t cv_collector_order(const struct cv_collector *c, const uint32_t **order)
+{
+    *order = c->order;
+    return c->norder;
+}

@@ -25,7 +25,16 @@
 #define ZSTD_LEVEL    1
 #define MAX_RECORD    (64u << 20) /* no record is larger: a length beyond it is corruption */
 
-enum rec_type { R_HEAD = 1, R_SCEN, R_TEXT, R_EVTS, R_INDX, R_FOOT };
+enum rec_type { R_HEAD = 1, R_SCEN, R_TEXT, R_EVTS, R_INDX, R_FOOT, R_CKPT, R_CKIX };
+
+#define CKPT_EVENTS    2000000      /* events between checkpoints (CONCVIZ_CHECKPOINT_EVENTS) */
+#define CKPT_HEAD      40           /* events, ts, order from, order to, raw size, zero */
+#define TASK_ORDER_MAX (1ull << 28) /* no run completes more tasks: a larger count is corruption \
+                                     */
+
+struct ckpt_entry {
+    uint64_t offset, events, ts, order_to;
+};
 
 struct idx_entry {
     uint64_t offset, first_ns, last_ns, before;
@@ -51,7 +60,13 @@ struct cv__recorder {
     ZSTD_CCtx *z;
     unsigned char *zbuf;
     size_t zcap;
-    uint64_t offset; /* bytes written */
+    uint64_t offset;                /* bytes written */
+    uint64_t ckpt_every, ckpt_last; /* checkpoint interval; events at the last one */
+    uint64_t order_written;         /* completion order entries in checkpoints so far */
+    struct ckpt_entry *ckpts;
+    size_t nckpts, ckpt_cap;
+    unsigned char *cbuf; /* a compressed checkpoint */
+    size_t ccap;
 };
 
 static bool w_bytes(struct cv__recorder *w, const void *p, size_t n)
@@ -221,6 +236,14 @@ int cv__record_open(struct cv_run *run, const char *path, char **cause)
     w->col = run->col;
     w->chunk = cv_xmalloc(CHUNK_EVENTS * sizeof *w->chunk);
     w->z = ZSTD_createCCtx();
+    w->ckpt_every = CKPT_EVENTS;
+    const char *ce = getenv("CONCVIZ_CHECKPOINT_EVENTS");
+    if (ce && *ce) {
+        char *end;
+        unsigned long long v = strtoull(ce, &end, 10);
+        if (!*end && v >= 1000)
+            w->ckpt_every = v;
+    }
     uint32_t version = CV_RECORD_VERSION;
     w_bytes(w, MAGIC, 8);
     w_bytes(w, &version, 4);
@@ -271,14 +294,60 @@ int cv__record_open(struct cv_run *run, const char *path, char **cause)
     return CV_OK;
 }
 
+/* A checkpoint of the collector, which has taken in exactly the events written so far: the
+ * completion order since the previous one, then the state (zstd). */
+static void w_checkpoint(struct cv__recorder *w)
+{
+    size_t raw;
+    unsigned char *state = cv_collector_save(w->col, &raw);
+    size_t bound = ZSTD_compressBound(raw);
+    if (bound > w->ccap) {
+        w->ccap = bound;
+        w->cbuf = cv_xrealloc(w->cbuf, w->ccap);
+    }
+    size_t zn = ZSTD_compressCCtx(w->z, w->cbuf, w->ccap, state, raw, ZSTD_LEVEL);
+    free(state);
+    if (ZSTD_isError(zn) || raw > UINT32_MAX)
+        return; /* no checkpoint here: seeking will feed from an earlier one */
+    const uint32_t *order;
+    uint64_t norder = cv_collector_order(w->col, &order);
+    size_t olen = (size_t)(norder - w->order_written) * 4;
+    unsigned char *body = cv_xmalloc(CKPT_HEAD + olen + zn);
+    uint32_t raw32 = (uint32_t)raw, zero = 0;
+    memcpy(body, &w->total, 8);
+    memcpy(body + 8, &w->last_ns, 8);
+    memcpy(body + 16, &w->order_written, 8);
+    memcpy(body + 24, &norder, 8);
+    memcpy(body + 32, &raw32, 4);
+    memcpy(body + 36, &zero, 4);
+    memcpy(body + CKPT_HEAD, order + w->order_written, olen);
+    memcpy(body + CKPT_HEAD + olen, w->cbuf, zn);
+    struct ckpt_entry e = {w->offset, w->total, w->last_ns, norder};
+    bool ok = w_record(w, R_CKPT, body, CKPT_HEAD + olen + zn, NULL, 0) && w_flush(w);
+    free(body);
+    if (!ok)
+        return;
+    if (w->nckpts == w->ckpt_cap) {
+        w->ckpt_cap = w->ckpt_cap ? 2 * w->ckpt_cap : 32;
+        w->ckpts = cv_xrealloc(w->ckpts, w->ckpt_cap * sizeof *w->ckpts);
+    }
+    w->ckpts[w->nckpts++] = e;
+    w->order_written = norder;
+    w->ckpt_last = w->total;
+}
+
 void cv__record_poll(struct cv_run *run)
 {
     struct cv__recorder *w = run->rec;
     if (!w)
         return;
-    cv_collector_tap_flush(run->col);
+    cv_collector_tap_flush(run->col); /* now the collector has taken in every event tapped */
     if (w->n && cv_clock_mono_ns() - w->chunk_started >= CHUNK_AGE_NS)
         w_chunk(w);
+    if (w->total + w->n - w->ckpt_last >= w->ckpt_every && !w->error) {
+        w_chunk(w);
+        w_checkpoint(w);
+    }
 }
 
 void cv__record_close(struct cv_run *run, const struct cv_value *summary, uint64_t end_ns)
@@ -295,6 +364,7 @@ void cv__record_close(struct cv_run *run, const struct cv_value *summary, uint64
     w_texts(w);
     uint64_t idx_off = w->offset;
     w_record(w, R_INDX, w->index, w->nidx * sizeof *w->index, NULL, 0);
+    w_record(w, R_CKIX, w->ckpts, w->nckpts * sizeof *w->ckpts, NULL, 0);
     unsigned char *buf = NULL;
     size_t len = 0, cap = 0;
     unsigned char head[16];
@@ -320,6 +390,8 @@ void cv__record_close(struct cv_run *run, const struct cv_value *summary, uint64
     free(w->chunk);
     free(w->index);
     free(w->zbuf);
+    free(w->ckpts);
+    free(w->cbuf);
     ZSTD_freeCCtx(w->z);
     free(w);
     run->rec = NULL;
@@ -355,6 +427,8 @@ struct cv_recording {
     size_t ntexts;
     struct idx_entry *index;
     size_t nidx;
+    struct ckpt_entry *ckpts;
+    size_t nckpts;
     struct cv_value *summary;
     /* the chunk in hand */
     size_t cur;
@@ -399,7 +473,7 @@ static int read_record(FILE *f, uint32_t *type, unsigned char **buf, uint32_t *l
         *why = NULL;
         return 0; /* the trailer */
     }
-    if (head[0] < R_HEAD || head[0] > R_FOOT || head[1] > MAX_RECORD) {
+    if (head[0] < R_HEAD || head[0] > R_CKIX || head[1] > MAX_RECORD) {
         *why = "a corrupt record header";
         return -1;
     }
@@ -542,19 +616,39 @@ static bool read_tail(struct cv_recording *r, unsigned char **buf, long size)
             free(idx);
             return false;
         }
+    if (read_record(r->f, &type, buf, &len, &why) != 1 || type != R_CKIX ||
+        len % sizeof(struct ckpt_entry)) {
+        free(idx);
+        return false;
+    }
+    size_t nck = len / sizeof(struct ckpt_entry);
+    struct ckpt_entry *ck = cv_xmalloc((nck ? nck : 1) * sizeof *ck);
+    memcpy(ck, *buf, len);
+    for (size_t i = 0; i < nck; i++)
+        if (ck[i].offset < 12 || ck[i].offset >= off ||
+            (i && (ck[i].offset <= ck[i - 1].offset || ck[i].events <= ck[i - 1].events ||
+                   ck[i].ts < ck[i - 1].ts || ck[i].order_to < ck[i - 1].order_to))) {
+            free(ck);
+            free(idx);
+            return false;
+        }
     if (read_record(r->f, &type, buf, &len, &why) != 1 || type != R_FOOT || len < 16) {
+        free(ck);
         free(idx);
         return false;
     }
     struct cv_value *sum = cv_value_decode(*buf + 16, len - 16);
     if (!sum || sum->type != CV_VAL_OBJ) {
         cv_value_free(sum);
+        free(ck);
         free(idx);
         return false;
     }
     memcpy(&r->info.end_ns, *buf, 8);
     r->index = idx;
     r->nidx = n;
+    r->ckpts = ck;
+    r->nckpts = nck;
     r->summary = sum;
     return true;
 }
@@ -607,7 +701,7 @@ int cv_recording_open(const char *path, struct cv_recording **out, char **cause)
      * chunk but that one. Without it, a scan of every record builds the index. */
     uint64_t pos = complete && r->nidx ? r->index[r->nidx - 1].offset : (uint64_t)body;
     fseek(f, (long)pos, SEEK_SET);
-    size_t cap = 0;
+    size_t cap = 0, ckcap = 0;
     int k;
     while ((k = read_record(f, &type, &buf, &len, &why)) == 1) {
         if (type == R_TEXT) {
@@ -626,7 +720,27 @@ int cv_recording_open(const char *path, struct cv_recording **out, char **cause)
                 r->index = cv_xrealloc(r->index, cap * sizeof *r->index);
             }
             r->index[r->nidx++] = e;
-        } else if (type == R_INDX || type == R_FOOT) {
+        } else if (type == R_CKPT && !complete) {
+            struct ckpt_entry e = {.offset = pos};
+            if (len >= CKPT_HEAD) {
+                memcpy(&e.events, buf, 8);
+                memcpy(&e.ts, buf + 8, 8);
+                memcpy(&e.order_to, buf + 24, 8);
+            }
+            const struct ckpt_entry *prev = r->nckpts ? &r->ckpts[r->nckpts - 1] : NULL;
+            const struct idx_entry *last = r->nidx ? &r->index[r->nidx - 1] : NULL;
+            if (len < CKPT_HEAD || !last || e.events != last->before + last->n ||
+                (prev && (e.events <= prev->events || e.order_to < prev->order_to))) {
+                why = "a corrupt checkpoint";
+                k = -1;
+                break;
+            }
+            if (r->nckpts == ckcap) {
+                ckcap = ckcap ? 2 * ckcap : 32;
+                r->ckpts = cv_xrealloc(r->ckpts, ckcap * sizeof *r->ckpts);
+            }
+            r->ckpts[r->nckpts++] = e;
+        } else if (type == R_INDX || type == R_FOOT || type == R_CKIX) {
             if (complete)
                 break;
         }
@@ -680,6 +794,7 @@ void cv_recording_close(struct cv_recording *r)
     free(r->params);
     free(r->texts);
     free(r->index);
+    free(r->ckpts);
     free(r->scen_text);
     free(r->version);
     free(r->scenario);
@@ -852,8 +967,10 @@ struct cv_replay {
     struct cv_collector *c;
     size_t chunk; /* the next chunk to feed from */
     size_t off;   /* its events fed already */
+    uint64_t fed; /* events fed (or restored) */
     uint64_t pos;
     bool finished;
+    bool use_ckpts;
 };
 
 struct cv_replay *cv_replay_new(struct cv_recording *r)
@@ -861,7 +978,95 @@ struct cv_replay *cv_replay_new(struct cv_recording *r)
     struct cv_replay *p = cv_xcalloc(1, sizeof *p);
     p->r = r;
     p->c = cv_recording_collector(r);
+    const char *e = getenv("CONCVIZ_REPLAY_CHECKPOINTS");
+    p->use_ckpts = !(e && !strcmp(e, "0"));
     return p;
+}
+
+/* The latest checkpoint at or before ns, or -1. */
+static long ckpt_before(const struct cv_recording *r, uint64_t ns)
+{
+    size_t lo = 0, hi = r->nckpts;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->ckpts[mid].ts <= ns)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (long)lo - 1;
+}
+
+/* Restores checkpoint k into a fresh collector: the completion order from checkpoints 0..k,
+ * the state from k; feeding goes on from the chunk after it. */
+static int restore_ckpt(struct cv_replay *p, size_t k, char **cause)
+{
+    struct cv_recording *r = p->r;
+    const struct ckpt_entry *e = &r->ckpts[k];
+    size_t lo = 0, hi = r->nidx; /* the chunk that starts at e->events */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->index[mid].before < e->events)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    bool at_end = lo == r->nidx && r->nidx &&
+                  r->index[r->nidx - 1].before + r->index[r->nidx - 1].n == e->events;
+    if (!at_end && (lo == r->nidx || r->index[lo].before != e->events))
+        return bad(cause, r->path, "checkpoint %zu does not match the index", k);
+    if (e->order_to > TASK_ORDER_MAX)
+        return bad(cause, r->path, "checkpoint %zu: a completion order too long", k);
+    uint32_t *order = cv_xmalloc((size_t)(e->order_to ? e->order_to : 1) * 4);
+    unsigned char *buf = NULL, *state = NULL;
+    uint64_t have = 0;
+    int rc = CV_OK;
+    for (size_t i = 0; i <= k && rc == CV_OK; i++) {
+        uint32_t type = 0, len = 0;
+        const char *why = NULL;
+        uint64_t from, to;
+        uint32_t raw;
+        if (fseek(r->f, (long)r->ckpts[i].offset, SEEK_SET) != 0 ||
+            read_record(r->f, &type, &buf, &len, &why) != 1 || type != R_CKPT || len < CKPT_HEAD) {
+            rc = bad(cause, r->path, "checkpoint %zu at byte %llu: %s", i,
+                     (unsigned long long)r->ckpts[i].offset, why ? why : "not a checkpoint");
+            break;
+        }
+        memcpy(&from, buf + 16, 8);
+        memcpy(&to, buf + 24, 8);
+        memcpy(&raw, buf + 32, 4);
+        if (from != have || to < from || to > e->order_to || (to - from) * 4 > len - CKPT_HEAD) {
+            rc = bad(cause, r->path, "checkpoint %zu: its completion order does not add up", i);
+            break;
+        }
+        memcpy(order + from, buf + CKPT_HEAD, (size_t)(to - from) * 4);
+        have = to;
+        if (i < k)
+            continue;
+        size_t zoff = CKPT_HEAD + (size_t)(to - from) * 4;
+        state = cv_xmalloc(raw ? raw : 1);
+        size_t got = ZSTD_decompressDCtx(r->z, state, raw, buf + zoff, len - zoff);
+        if (ZSTD_isError(got) || got != raw || have != e->order_to) {
+            rc = bad(cause, r->path, "checkpoint %zu does not decompress", i);
+            break;
+        }
+        struct cv_collector *c = cv_recording_collector(r);
+        if (!cv_collector_restore(c, state, raw, order, (size_t)have)) {
+            cv_collector_destroy(c);
+            rc = bad(cause, r->path, "checkpoint %zu is corrupt", i);
+            break;
+        }
+        cv_collector_destroy(p->c);
+        p->c = c;
+        p->chunk = lo;
+        p->off = 0;
+        p->fed = e->events;
+        p->finished = false;
+    }
+    free(buf);
+    free(state);
+    free(order);
+    return rc;
 }
 
 void cv_replay_free(struct cv_replay *p)
@@ -882,10 +1087,16 @@ int cv_replay_seek(struct cv_replay *p, uint64_t ns, char **cause)
     struct cv_recording *r = p->r;
     if (ns > r->info.end_ns)
         ns = r->info.end_ns;
-    if (ns < p->pos || (p->finished && ns < r->info.end_ns)) { /* back: start again */
+    bool back = ns < p->pos || (p->finished && ns < r->info.end_ns);
+    long ck = p->use_ckpts ? ckpt_before(r, ns) : -1;
+    if (ck >= 0 && (back || r->ckpts[ck].events > p->fed)) {
+        if (restore_ckpt(p, (size_t)ck, cause) != CV_OK)
+            return CV_ERR_USAGE;
+    } else if (back) { /* start again */
         cv_collector_destroy(p->c);
         p->c = cv_recording_collector(r);
         p->chunk = p->off = 0;
+        p->fed = 0;
         p->finished = false;
     }
     while (p->chunk < r->nidx && r->index[p->chunk].first_ns <= ns) {
@@ -897,6 +1108,7 @@ int cv_replay_seek(struct cv_replay *p, uint64_t ns, char **cause)
         while (k < n && ev[k].ts <= ns)
             k++;
         cv_collector_feed(p->c, ev + p->off, k - p->off);
+        p->fed += k - p->off;
         if (k < n) {
             p->off = k;
             break;

@@ -126,7 +126,7 @@ run_cv 3 replay "$TMP/missing.cvr"
 check "missing file: one line" grep -q "No such file or directory" <<<"$ERR"
 printf 'CVZREC\r\n\x09\x00\x00\x00' >"$TMP/v9.cvr"
 run_cv 3 replay "$TMP/v9.cvr"
-check "unknown version: says which" grep -q "format version 9; this concviz reads version 1" <<<"$ERR"
+check "unknown version: says which" grep -q "format version 9; this concviz reads version 2" <<<"$ERR"
 # a flipped byte inside a chunk: the checksum catches it
 cp "$TMP/big.cvr" "$TMP/flip.cvr"
 printf '\xff' | dd of="$TMP/flip.cvr" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null

@@ -49,6 +49,38 @@ s=$(script keys "wait done" "expect end (done)" "expect ok   exact" \
 run_cv 0 replay "$TMP/race.cvr" --speed 100 --no-color --script "$s" --size 120x40
 check "replay UI: playback keys" test "$RC" = 0
 
+# checkpoints (here every 100 k events instead of 2 M): seeking restores the closest one and
+# feeds from there; the summary and the screens at any time are those of feeding every event
+CONCVIZ_CHECKPOINT_EVENTS=100000 run_cv 0 run counter-race --set iterations=300000 \
+    --set variant=mutex --headless --json --record "$TMP/ck.cvr"
+printf '%s' "$OUT" | jq -S 'del(.wall_s, .cpu_s, .peak_rss_kb, .expectations)' >"$TMP/ck-run.json"
+run_cv 0 replay "$TMP/ck.cvr" --json
+printf '%s' "$OUT" | jq -S 'del(.wall_s, .cpu_s, .peak_rss_kb, .expectations)' >"$TMP/ck-rep.json"
+check "checkpoints: the replay's summary is the run's" diff "$TMP/ck-run.json" "$TMP/ck-rep.json"
+check "checkpoints: the run had many events" fcmp "$(jq .events.recorded "$TMP/ck-rep.json") > 1000000"
+steps=()
+for at in 50% 20% 90% 0.1 35%; do
+    steps+=("key g" "type $at" "key Enter" "snapshot $TMP/ck-SUFFIX-$at.txt")
+done
+printf '%s\n' "${steps[@]}" "key q" | sed 's/SUFFIX/with/' >"$TMP/ck-with.script"
+printf '%s\n' "${steps[@]}" "key q" | sed 's/SUFFIX/without/' >"$TMP/ck-without.script"
+run_cv 0 replay "$TMP/ck.cvr" --paused --no-color --script "$TMP/ck-with.script" --size 120x40
+CONCVIZ_REPLAY_CHECKPOINTS=0 run_cv 0 replay "$TMP/ck.cvr" --paused --no-color \
+    --script "$TMP/ck-without.script" --size 120x40
+for at in 50% 20% 90% 0.1 35%; do
+    check "checkpoints: the screen at $at is the one fed from the start" \
+        diff "$TMP/ck-without-$at.txt" "$TMP/ck-with-$at.txt"
+done
+# cut short: the checkpoints before the cut still serve
+size=$(stat -c %s "$TMP/ck.cvr")
+head -c $((size * 6 / 10)) "$TMP/ck.cvr" >"$TMP/ck-cut.cvr"
+run_cv 0 replay "$TMP/ck-cut.cvr" --json -q
+printf '%s' "$OUT" | jq -S 'del(.state)' >"$TMP/ck-cut-with.json"
+CONCVIZ_REPLAY_CHECKPOINTS=0 run_cv 0 replay "$TMP/ck-cut.cvr" --json -q
+printf '%s' "$OUT" | jq -S 'del(.state)' >"$TMP/ck-cut-without.json"
+check "checkpoints in a file cut short: the same summary either way" \
+    diff "$TMP/ck-cut-without.json" "$TMP/ck-cut-with.json"
+
 # a recording cut short plays what it holds; the warning comes after the screen
 size=$(stat -c %s "$TMP/race.cvr")
 head -c $((size / 2)) "$TMP/race.cvr" >"$TMP/cut.cvr"

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -556,6 +557,127 @@ static void test_abandoned_waits(void **state)
     cv_collector_destroy(c);
 }
 
+/* A made-up but lawful run: workers take tasks, contend for a mutex, pass items through a
+ * queue and sample a counter. Events [from, to) of it, in time order. */
+static void checkpoint_run(struct cv_collector *c, uint32_t from, uint32_t to)
+{
+    for (uint32_t i = from; i < to; i++) {
+        uint64_t t0 = 1000000ull + (uint64_t)i * 150000;
+        uint16_t lane = (uint16_t)(1 + i % 4);
+        uint32_t task = i;
+        feed1(c, t0, CV_EV_TASK_START, lane, task, 0, 0);
+        if (i % 3 == 0)
+            feed1(c, t0 + 100, CV_EV_LOCK_WAIT, lane, task, 0, 0);
+        feed1(c, t0 + 900, CV_EV_LOCK_ACQUIRE, lane, task, 0, 0);
+        feed1(c, t0 + 2000, CV_EV_LOCK_RELEASE, lane, task, 0, 0);
+        feed1(c, t0 + 2100, CV_EV_QUEUE_PUSH, lane, task, 1, i % 5);
+        feed1(c, t0 + 2200, CV_EV_COUNTER_VALUE, lane, task, 2, i);
+        feed1(c, t0 + 3000 + (i % 7) * 10, i % 11 ? CV_EV_TASK_END : CV_EV_TASK_FAIL, lane, task, 0,
+              0);
+    }
+}
+
+static struct cv_collector *checkpoint_collector(void)
+{
+    struct cv_collector *c = cv_collector_create(4096);
+    cv_collector_add_lane(c, 0, "main", CV_ROLE_MAIN);
+    for (uint32_t l = 1; l <= 4; l++) {
+        char name[16];
+        snprintf(name, sizeof name, "worker-%u", l);
+        cv_collector_add_lane(c, l, name, CV_ROLE_WORKER);
+    }
+    cv_collector_add_object(c, 0, CV_OBJ_MUTEX, "m", 0);
+    cv_collector_add_object(c, 1, CV_OBJ_QUEUE, "q", 8);
+    cv_collector_add_object(c, 2, CV_OBJ_COUNTER, "n", 0);
+    for (uint16_t l = 0; l <= 4; l++)
+        feed1(c, 0, CV_EV_WORKER_START, l, NT, 0, 0);
+    return c;
+}
+
+/* Saving a collector mid-run and restoring it into a fresh one, then feeding both the rest:
+ * the snapshots agree (spans: the latest ones a checkpoint keeps). A damaged checkpoint is
+ * refused. */
+static void test_checkpoint_restore(void **state)
+{
+    (void)state;
+    struct cv_collector *a = checkpoint_collector();
+    checkpoint_run(a, 0, 30000); /* long enough for the timeline to coarsen */
+    size_t len;
+    unsigned char *buf = cv_collector_save(a, &len);
+    const uint32_t *order;
+    size_t norder = cv_collector_order(a, &order);
+    assert_true(norder > 20000);
+    struct cv_collector *b = checkpoint_collector();
+    assert_true(cv_collector_restore(b, buf, len, order, norder));
+    checkpoint_run(a, 30000, 40000);
+    checkpoint_run(b, 30000, 40000);
+    uint64_t end = 1000000ull + 40000ull * 150000;
+    const struct cv_snapshot *sa = cv_collector_snapshot(a, end);
+    struct cv_snapshot ca = *sa; /* the scalars; arrays are per collector */
+    const struct cv_snapshot *sb = cv_collector_snapshot(b, end);
+    assert_memory_equal(&ca.tasks, &sb->tasks, sizeof ca.tasks);
+    assert_int_equal(ca.inflight, sb->inflight);
+    assert_int_equal(ca.inflight_max, sb->inflight_max);
+    assert_int_equal(ca.events_recorded, sb->events_recorded);
+    assert_int_equal(ca.timeline_bucket_ns, sb->timeline_bucket_ns);
+    assert_true(ca.timeline_bucket_ns > 1000000); /* it did coarsen */
+    assert_int_equal(ca.ncompleted, sb->ncompleted);
+    assert_memory_equal(ca.completion_order, sb->completion_order,
+                        ca.ncompleted * sizeof *ca.completion_order);
+    assert_int_equal(ca.nlanes, sb->nlanes);
+    for (size_t i = 0; i < ca.nlanes; i++) {
+        const struct cv_lane_stats *x = &ca.lanes[i], *y = &sb->lanes[i];
+        assert_int_equal(x->state, y->state);
+        assert_memory_equal(x->state_ns, y->state_ns, sizeof x->state_ns);
+        assert_int_equal(x->tasks, y->tasks);
+        assert_int_equal(x->events, y->events);
+        assert_int_equal(x->timeline_first, y->timeline_first);
+        assert_int_equal(x->timeline_n, y->timeline_n);
+        assert_memory_equal(x->timeline, y->timeline, x->timeline_n);
+        uint32_t n = x->nspans < y->nspans ? x->nspans : y->nspans;
+        assert_true(n >= 1024 || i == 0);
+        for (uint32_t k = 1; k <= n; k++) {
+            const struct cv_task_span *u = &x->spans[x->nspans - k], *v = &y->spans[y->nspans - k];
+            assert_true(u->start_ns == v->start_ns && u->end_ns == v->end_ns && u->task == v->task);
+        }
+    }
+    assert_int_equal(ca.nlocks, 1);
+    const struct cv_lock_stats *ka = &ca.locks[0], *kb = &sb->locks[0];
+    assert_int_equal(ka->acquisitions, kb->acquisitions);
+    assert_int_equal(ka->contended, kb->contended);
+    assert_int_equal(ka->wait_ns_total, kb->wait_ns_total);
+    assert_int_equal(ka->wait_ns_max, kb->wait_ns_max);
+    assert_int_equal(ka->hold_ns_total, kb->hold_ns_total);
+    assert_int_equal(ka->holder, kb->holder);
+    assert_int_equal(ka->holders, kb->holders);
+    assert_int_equal(ka->waiters, kb->waiters);
+    assert_int_equal(ka->handoff_from, kb->handoff_from);
+    assert_int_equal(ka->handoff_to, kb->handoff_to);
+    assert_int_equal(ka->handoffs, kb->handoffs);
+    assert_int_equal(ca.queues[0].nseries, sb->queues[0].nseries);
+    for (size_t k = 0; k < ca.queues[0].nseries; k++) {
+        assert_int_equal(ca.queues[0].series[k].ts, sb->queues[0].series[k].ts);
+        assert_int_equal(ca.queues[0].series[k].depth, sb->queues[0].series[k].depth);
+    }
+    assert_int_equal(ca.queues[0].pushed, sb->queues[0].pushed);
+    assert_int_equal(ca.counters[0].value, sb->counters[0].value);
+
+    /* damaged: cut short, a byte changed in a count, another collector's shape */
+    struct cv_collector *d = checkpoint_collector();
+    assert_false(cv_collector_restore(d, buf, len - 1, order, norder));
+    cv_collector_destroy(d);
+    d = checkpoint_collector();
+    buf[4] ^= 1; /* the lane count */
+    assert_false(cv_collector_restore(d, buf, len, order, norder));
+    cv_collector_destroy(d);
+    d = cv_collector_create(4096);
+    assert_false(cv_collector_restore(d, buf, len, order, norder));
+    cv_collector_destroy(d);
+    free(buf);
+    cv_collector_destroy(a);
+    cv_collector_destroy(b);
+}
+
 static void test_queue_series_bounded(void **state)
 {
     (void)state;
@@ -945,6 +1067,7 @@ int main(void)
         cmocka_unit_test(test_queue),
         cmocka_unit_test(test_queue_series_bounded),
         cmocka_unit_test(test_abandoned_waits),
+        cmocka_unit_test(test_checkpoint_restore),
         cmocka_unit_test(test_tasks),
         cmocka_unit_test(test_drops_events),
         cmocka_unit_test(test_store),

@@ -204,6 +204,17 @@ void cv_collector_finish(struct cv_collector *c, uint64_t end_ns);
 /* Valid until the next call into the collector. Open states are counted up to now_ns. */
 const struct cv_snapshot *cv_collector_snapshot(struct cv_collector *c, uint64_t now_ns);
 
+/* Checkpoints, for seeking in recordings. A checkpoint is the collector's state as bytes: lanes,
+ * timelines, each lane's latest 1024 task spans, objects, the tasks running; not the texts, the
+ * store or the completion order, which the caller keeps (cv_collector_order) and gives back. */
+unsigned char *cv_collector_save(const struct cv_collector *c, size_t *len); /* caller frees */
+/* Into a fresh collector with the same lanes and objects declared; false when buf is not a
+ * checkpoint of a collector of that shape (the collector is then unusable: destroy it). */
+bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size_t len,
+                          const uint32_t *order, size_t norder);
+/* The completion order so far. */
+size_t cv_collector_order(const struct cv_collector *c, const uint32_t **order);
+
 /* The timeline store, oldest first. */
 size_t cv_collector_store_count(const struct cv_collector *c);
 const struct cv_event *cv_collector_store_at(const struct cv_collector *c, size_t i);

@@ -10,8 +10,13 @@
  *         names it, and all of them once more after the last chunk
  *   EVTS  a chunk: u32 count, u64 first ts, u64 last ts, u64 events before it, u32 raw size,
  *         then the events (ts as the delta from the previous event) compressed with zstd
+ *   CKPT  a checkpoint, every 2 M events (after a chunk): u64 events before it, u64 ts of the
+ *         last one, u64 and u64 the range of completion-order entries it adds, u32 the state's
+ *         size, u32 zero, those entries (u32 task ids), then the collector's state
+ *         (cv_collector_save) compressed with zstd; seeking restores the closest one
  *   INDX  one entry per chunk: u64 file offset, u64 first ts, u64 last ts, u64 events before,
  *         u32 count, u32 zero
+ *   CKIX  one entry per checkpoint: u64 file offset, u64 events before, u64 ts, u64 order entries
  *   FOOT  u64 end ns, u64 events, then the run's summary (cv_value_encode)
  * and a 16-byte trailer: "CVZEND\r\n" and the u64 offset of INDX. A file cut short (Ctrl-C,
  * a killed process, a full disk) has no trailer: it is read up to its last whole chunk.
@@ -28,7 +33,7 @@
 #include "concviz/scenario.h"
 #include "concviz/value.h"
 
-#define CV_RECORD_VERSION 1
+#define CV_RECORD_VERSION 2
 
 /* ---- reading ---- */
 
@@ -88,8 +93,10 @@ struct cv_replay;
 /* A player over r (which it does not own), at time 0. */
 struct cv_replay *cv_replay_new(struct cv_recording *r);
 void cv_replay_free(struct cv_replay *p);
-/* Moves to run time ns (clamped to the end): forward feeds the events up to it, back starts
- * again. Errors (a chunk that does not read) are one line. */
+/* Moves to run time ns (clamped to the end): restores the closest checkpoint before it when
+ * that is ahead of the position or the move is back (else starts again), then feeds the
+ * events up to ns. Errors (a chunk or checkpoint that does not read) are one line.
+ * CONCVIZ_REPLAY_CHECKPOINTS=0 in the environment makes it feed from the start instead. */
 int cv_replay_seek(struct cv_replay *p, uint64_t ns, char **cause);
 uint64_t cv_replay_pos(const struct cv_replay *p);
 /* The state at the position; valid until the next call. */
