@@ -5,7 +5,7 @@
 # tests/golden/pipeline.cvr' (and the same for deadlock); CONCVIZ_UPDATE_GOLDEN=1 rewrites the
 # screens after a deliberate change to the view.
 . "$(dirname "$0")/lib.sh"
-GOLDEN="$(dirname "$0")/../golden"
+GOLDEN="$(cd "$(dirname "$0")/../golden" && pwd)"
 
 # script NAME STEPS...: writes a script file, one step per argument
 script() {
@@ -99,6 +99,39 @@ printf 'not a recording' >"$TMP/bad.cvr"
 run_cv 3 replay "$TMP/bad.cvr" --no-color --script "$s" --size 80x24
 check "a file that is not a recording: exit 3 before any screen" \
     grep -q "bad.cvr: not a concviz recording" <<<"$ERR"
+
+# the real binary in a tmux pane: a replay plays at 0.5x, pauses, goes to the end, q leaves a
+# sane terminal with exit 0
+if command -v tmux >/dev/null; then
+    SOCK="cvreplay-$$"
+    T() { tmux -L "$SOCK" "$@"; }
+    trap 'tmux -L "cvreplay-$$" kill-server 2>/dev/null || true; rm -rf "$TMP"' EXIT
+    screen() { T capture-pane -p -t cv; }
+    wait_for() { # wait_for REGEX: up to 10 s
+        local n=100
+        while [ "$n" -gt 0 ]; do
+            screen | grep -Eq "$1" && return 0
+            sleep 0.1
+            n=$((n - 1))
+        done
+        echo "# timed out waiting for /$1/; the screen was:"
+        screen | sed 's/^/# /'
+        return 1
+    }
+    T new-session -d -s cv -x 120 -y 40 -e LANG=C.UTF-8 -e TERM=tmux-256color \
+        "$CONCVIZ replay $GOLDEN/pipeline.cvr --speed 0.5; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -xE 'echo|icanon' | sort | tr '\n' ' '; echo; sleep 60"
+    check "tmux: the replay plays" wait_for "playing 0.5x"
+    T send-keys -t cv space
+    check "tmux: space pauses" wait_for "paused 0.5x"
+    T send-keys -t cv ']'
+    check "tmux: ] goes to the end, the expectations shown" wait_for "ok   producers_blocked"
+    T send-keys -t cv q
+    check "tmux: q quits with 0" wait_for "EXIT=0"
+    check "tmux: the terminal is sane afterwards (echo, icanon)" wait_for "^echo icanon"
+    T kill-server 2>/dev/null || true
+else
+    bad "tmux is not installed (make test installs it)"
+fi
 
 echo "# $PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]
