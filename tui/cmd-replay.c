@@ -2,6 +2,8 @@
 #include "ui.h"
 
 #include <getopt.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +44,7 @@ static void replay_usage(FILE *out)
 
 static void export_usage(FILE *out)
 {
-    fputs("Usage: concviz export FILE --format chrome|csv|json [-o OUT]\n"
+    fputs("Usage: concviz export FILE --format chrome|csv|json|svg [--from T] [--to T] [-o OUT]\n"
           "\n"
           "Writes a recording (from 'concviz run --record FILE') in another form:\n"
           "  chrome  Chrome Trace Event JSON: open it in https://ui.perfetto.dev or\n"
@@ -52,10 +54,19 @@ static void export_usage(FILE *out)
           "  csv     one row per event: ts_ns, lane, lane_name, kind, task, obj, obj_name, arg,\n"
           "          detail\n"
           "  json    the summary, as 'concviz replay FILE --json' prints it\n"
+          "  svg     a picture of the run for slides and write-ups (opens in a browser): a row\n"
+          "          per lane with its states in the terminal UI's colours, lock waits marked,\n"
+          "          a time axis, each queue's depth, a legend and a title line\n"
           "\n"
-          "  -f, --format F  chrome, csv or json\n"
-          "  -o, --output OUT  write to OUT instead of stdout\n"
-          "  -h, --help      this help\n",
+          "  -f, --format F     chrome, csv, json or svg\n"
+          "      --from T       svg only: start the picture at T seconds into the run\n"
+          "                     (decimals allowed, e.g. 0.25; default: the start)\n"
+          "      --to T         svg only: end it at T seconds (default, or past the end: the end)\n"
+          "  -o, --output OUT   write to OUT instead of stdout\n"
+          "  -h, --help         this help\n"
+          "\n"
+          "Exit codes: 0 ok, 2 usage error (including an empty --from/--to window),\n"
+          "3 the file is missing, not a recording, or corrupt.\n",
           out);
 }
 
@@ -246,12 +257,21 @@ int tui_cmd_replay(int argc, char **argv)
     return rc;
 }
 
-int tui_export(const char *path, const char *format, const char *output)
+/* Writes the export; svg is the window to draw for --format svg, from_arg the --from given. */
+static int export_to(const char *path, const char *format, const char *output,
+                     const struct cv_svg_opts *svg, const char *from_arg)
 {
     int rc = TUI_EXIT_OK;
     struct cv_recording *r = open_recording(path, false, &rc);
     if (!r)
         return rc;
+    uint64_t end = cv_recording_info(r)->end_ns;
+    if (svg && svg->from_ns && svg->from_ns >= end) { /* before the output is created */
+        rc = tui_fail(TUI_EXIT_USAGE, "--from %s is not before the recording's end (%.3f s)",
+                      from_arg ? from_arg : "", (double)end / 1e9);
+        cv_recording_close(r);
+        return rc;
+    }
     FILE *out = stdout;
     if (output && strcmp(output, "-") && !(out = fopen(output, "w"))) {
         rc = tui_fail(TUI_EXIT_RUNTIME, "cannot write %s: %m", output);
@@ -264,6 +284,8 @@ int tui_export(const char *path, const char *format, const char *output)
         er = cv_export_chrome(r, out, &cause);
     } else if (!strcmp(format, "csv")) {
         er = cv_export_csv(r, out, &cause);
+    } else if (!strcmp(format, "svg")) {
+        er = cv_export_svg(r, out, svg, &cause);
     } else {
         struct cv_value *sum = cv_recording_replay_summary(r, true, NULL, &cause);
         if (sum)
@@ -273,8 +295,8 @@ int tui_export(const char *path, const char *format, const char *output)
         cv_value_free(sum);
     }
     if (er != CV_OK)
-        rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cause);
-    if (fflush(out) != 0 || ferror(out))
+        rc = tui_fail(er == CV_ERR_USAGE ? TUI_EXIT_USAGE : TUI_EXIT_RUNTIME, "%s", cause);
+    else if (fflush(out) != 0 || ferror(out))
         rc = tui_fail(TUI_EXIT_RUNTIME, "writing %s: %m", output ? output : "stdout");
     if (out != stdout)
         fclose(out);
@@ -283,15 +305,32 @@ int tui_export(const char *path, const char *format, const char *output)
     return rc;
 }
 
+int tui_export(const char *path, const char *format, const char *output)
+{
+    return export_to(path, format, output, NULL, NULL);
+}
+
+/* A time in seconds for --from/--to: a number, not negative; false otherwise. */
+static bool parse_seconds(const char *s, uint64_t *ns)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !isfinite(v) || v < 0)
+        return false;
+    *ns = v >= 1e9 ? (uint64_t)1e18 : (uint64_t)llround(v * 1e9); /* past any run's end */
+    return true;
+}
+
 int tui_cmd_export(int argc, char **argv)
 {
+    enum { O_FROM = 256, O_TO };
     static const struct option longs[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"format", required_argument, NULL, 'f'},  {"output", required_argument, NULL, 'o'},
+        {"from", required_argument, NULL, O_FROM}, {"to", required_argument, NULL, O_TO},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
-    const char *format = NULL, *output = NULL;
+    const char *format = NULL, *output = NULL, *from = NULL, *to = NULL;
+    struct cv_svg_opts svg = {.from_ns = 0, .to_ns = UINT64_MAX};
     opterr = 0;
     optind = 1;
     int c;
@@ -302,6 +341,20 @@ int tui_cmd_export(int argc, char **argv)
             break;
         case 'o':
             output = optarg;
+            break;
+        case O_FROM:
+            from = optarg;
+            if (!parse_seconds(optarg, &svg.from_ns))
+                return tui_fail(TUI_EXIT_USAGE,
+                                "--from must be a time in seconds, 0 or more (e.g. 0.25), not '%s'",
+                                optarg);
+            break;
+        case O_TO:
+            to = optarg;
+            if (!parse_seconds(optarg, &svg.to_ns))
+                return tui_fail(TUI_EXIT_USAGE,
+                                "--to must be a time in seconds, more than 0 (e.g. 0.5), not '%s'",
+                                optarg);
             break;
         case 'h':
             export_usage(stdout);
@@ -318,8 +371,20 @@ int tui_cmd_export(int argc, char **argv)
     if (optind + 1 < argc)
         return tui_fail(TUI_EXIT_USAGE, "export takes one file ('%s' is extra)", argv[optind + 1]);
     if (!format)
-        return tui_fail(TUI_EXIT_USAGE, "export needs --format chrome, csv or json");
-    if (strcmp(format, "chrome") && strcmp(format, "csv") && strcmp(format, "json"))
-        return tui_fail(TUI_EXIT_USAGE, "unknown format '%s' (formats: chrome, csv, json)", format);
-    return tui_export(argv[optind], format, output);
+        return tui_fail(TUI_EXIT_USAGE, "export needs --format chrome, csv, json or svg");
+    if (strcmp(format, "chrome") && strcmp(format, "csv") && strcmp(format, "json") &&
+        strcmp(format, "svg"))
+        return tui_fail(TUI_EXIT_USAGE, "unknown format '%s' (formats: chrome, csv, json, svg)",
+                        format);
+    if ((from || to) && strcmp(format, "svg"))
+        return tui_fail(TUI_EXIT_USAGE, "%s is for --format svg, not %s", from ? "--from" : "--to",
+                        format);
+    if (to && svg.to_ns == 0)
+        return tui_fail(TUI_EXIT_USAGE,
+                        "--to must be a time in seconds, more than 0 (e.g. 0.5), "
+                        "not '%s'",
+                        to);
+    if (from && to && svg.from_ns >= svg.to_ns)
+        return tui_fail(TUI_EXIT_USAGE, "--from %s must be before --to %s", from, to);
+    return export_to(argv[optind], format, output, &svg, from);
 }
