@@ -27,10 +27,12 @@
 
 enum rec_type { R_HEAD = 1, R_SCEN, R_TEXT, R_EVTS, R_INDX, R_FOOT, R_CKPT, R_CKIX };
 
-#define CKPT_EVENTS    2000000      /* events between checkpoints (CONCVIZ_CHECKPOINT_EVENTS) */
-#define CKPT_HEAD      40           /* events, ts, order from, order to, raw size, zero */
-#define TASK_ORDER_MAX (1ull << 28) /* no run completes more tasks: a larger count is corruption \
-                                     */
+/* Events between checkpoints (CONCVIZ_CHECKPOINT_EVENTS); a checkpoint's head (events, ts,
+ * order from, order to, raw size, zero); no run completes more tasks than TASK_ORDER_MAX, so a
+ * larger count is corruption. */
+#define CKPT_EVENTS    2000000
+#define CKPT_HEAD      40
+#define TASK_ORDER_MAX (1ull << 28)
 
 struct ckpt_entry {
     uint64_t offset, events, ts, order_to;
