@@ -906,6 +906,25 @@ static void draw_results(struct live *L, const struct cv_snapshot *s, int y0, in
 #undef EMIT
 }
 
+/* How a run ended, as the header says it. */
+static const char *ended(enum cv_run_state st)
+{
+    return st == CV_RUN_DEADLOCKED ? "DEADLOCKED"
+           : st == CV_RUN_FAILED   ? "FAILED"
+           : st == CV_RUN_STOPPED  ? "stopped"
+                                   : "done";
+}
+
+/* Events lost, in red at the right of the second row. */
+static void lost_banner(const struct cv_snapshot *s, const char *dropped, int W)
+{
+    if (!s->events_dropped)
+        return;
+    attron(ui_attr(UI_C_BAD));
+    putf(1, W - 20, 20, " %s events lost ", dropped);
+    attroff(ui_attr(UI_C_BAD));
+}
+
 /* The header of a replay: what was recorded, where the replay is, and a position bar. */
 static void draw_replay_header(struct live *L, const struct cv_snapshot *s, int W)
 {
@@ -918,11 +937,7 @@ static void draw_replay_header(struct live *L, const struct cv_snapshot *s, int 
         snprintf(st, sizeof st, "FAILED");
     else if (L->done)
         snprintf(st, sizeof st, "end (%s)",
-                 !L->summary || cv_recording_info(L->req->replay)->missing ? "cut short"
-                 : L->state == CV_RUN_DEADLOCKED                           ? "DEADLOCKED"
-                 : L->state == CV_RUN_FAILED                               ? "FAILED"
-                 : L->state == CV_RUN_STOPPED                              ? "stopped"
-                                                                           : "done");
+                 !L->summary || info->missing ? "cut short" : ended(L->state));
     else
         snprintf(st, sizeof st, "%s %gx", L->paused ? "paused" : "playing", L->speed);
     char ev[16], dr[16], el[16], end[16];
@@ -937,11 +952,7 @@ static void draw_replay_header(struct live *L, const struct cv_snapshot *s, int 
          sc->name, info->model, info->workers, info->gil ? "on" : "off", st, el, end,
          (unsigned long long)done, (unsigned long long)s->tasks.submitted, ev, dr);
     attroff(ui_attr(UI_C_BAR));
-    if (s->events_dropped) {
-        attron(ui_attr(UI_C_BAD));
-        putf(1, W - 20, 20, " %s events lost ", dr);
-        attroff(ui_attr(UI_C_BAD));
-    }
+    lost_banner(s, dr, W);
     /* the position: file name, then a bar from the start to the end */
     attron(ui_attr(UI_C_DIM));
     int nw = putf(1, 0, W / 3, "%s", L->req->replay_name ? L->req->replay_name : "");
@@ -969,10 +980,7 @@ static void draw_header(struct live *L, const struct cv_snapshot *s, int W)
     if (L->run_error)
         st = "FAILED";
     else if (L->done)
-        st = L->state == CV_RUN_DEADLOCKED ? "DEADLOCKED"
-             : L->state == CV_RUN_FAILED   ? "FAILED"
-             : L->state == CV_RUN_STOPPED  ? "stopped"
-                                           : "done";
+        st = ended(L->state);
     else if (L->run)
         st = "running";
     char ev[16], dr[16], el[16];
@@ -990,11 +998,7 @@ static void draw_header(struct live *L, const struct cv_snapshot *s, int W)
          L->run ? cv_run_workers(L->run) : 0, gil ? "on" : "off", st, L->paused ? " (paused)" : "",
          el, (unsigned long long)done, (unsigned long long)total, tput, ev, dr, L->ui_share * 100);
     attroff(ui_attr(UI_C_BAR));
-    if (s->events_dropped) {
-        attron(ui_attr(UI_C_BAD));
-        putf(1, W - 20, 20, " %s events lost ", dr);
-        attroff(ui_attr(UI_C_BAD));
-    }
+    lost_banner(s, dr, W);
     attron(ui_attr(UI_C_DIM));
     if (L->speed != 1 || L->view_t + 0.05 < L->elapsed)
         putf(1, 0, W - 22, "%s  [speed %.2gx, view at %.2fs]", sc->title, L->speed, L->view_t);
