@@ -12,7 +12,8 @@ SCENARIO ?= counter-race
 ARGS ?= $(if $(filter counter-race,$(SCENARIO)),--set variant=mutex)
 
 PACKAGES = gcc make cmake ninja-build pkg-config libncurses-dev libcurl4-openssl-dev \
-           libcmocka-dev libinih-dev zlib1g-dev libzstd-dev libmicrohttpd-dev clang-format tmux jq curl
+           libcmocka-dev libinih-dev zlib1g-dev libzstd-dev libmicrohttpd-dev clang-format tmux jq curl \
+           clang libclang-rt-14-dev libomp-14-dev
 
 .PHONY: all deps configure build run test bench format clean
 
@@ -60,6 +61,7 @@ bench: build
 	./$(BUILD)/tests/bench/bench_models
 	./$(BUILD)/tests/bench/bench_io
 	./$(BUILD)/tests/bench/bench_ui
+	./$(BUILD)/tests/bench/bench_seek
 
 format:
 	clang-format -i engine/include/concviz/*.h engine/src/*.[ch] tui/*.[ch] tests/*/*.[ch]

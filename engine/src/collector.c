@@ -1071,8 +1071,9 @@ const struct cv_event *cv_collector_store_at(const struct cv_collector *c, size_
 
 /* ------------------------------------------------------------------ checkpoints */
 
-#define CKPT_MAGIC     0x31504b43u /* "CKP1" */
-#define CKPT_SPANS_MAX 1024        /* the latest task spans kept per lane */
+#define CKPT_MAGIC     0x31504b43u  /* "CKP1" */
+#define CKPT_SPANS_MAX 1024         /* the latest task spans kept per lane */
+#define MAX_TS         (1ull << 58) /* times in a checkpoint beyond this are corruption */
 
 struct obuf {
     unsigned char *p;
@@ -1243,7 +1244,7 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
     struct cv_snapshot *s = &c->snap;
     uint8_t u8;
     GET(&in, c->tl_width);
-    if (c->tl_width < TL_WIDTH0 || c->tl_width % TL_WIDTH0)
+    if (c->tl_width < TL_WIDTH0 || c->tl_width % TL_WIDTH0 || c->tl_width > MAX_TS / 4096)
         return false;
     get(&in, &s->tasks, sizeof s->tasks);
     GET(&in, s->inflight);
@@ -1286,6 +1287,8 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
         t->started = u8;
         GET(&in, t->first);
         GET(&in, t->open_end);
+        if (t->first > MAX_TS / c->tl_width || t->open_end > MAX_TS)
+            return false;
         get(&in, t->acc, sizeof t->acc);
         uint32_t n;
         GET(&in, n);

@@ -158,10 +158,12 @@ static void counter(struct chrome *x, const char *name, const char *key, uint64_
     fprintf(x->out, ",\"args\":{\"%s\":%.17g}}", key, v);
 }
 
+#define TASKS_TRACKED (1u << 24) /* task ids counted in flight, as the collector tracks */
+
 static void set_started(struct chrome *x, uint32_t task, bool on, uint64_t ts)
 {
-    if (task == CV_NO_TASK)
-        return;
+    if (task == CV_NO_TASK || task >= TASKS_TRACKED)
+        return; /* no run has more tasks: such an id is not worth gigabytes */
     if (task >= x->nstarted) {
         size_t n = x->nstarted ? x->nstarted : 1024;
         while (n <= task)

@@ -31,6 +31,7 @@ enum rec_type { R_HEAD = 1, R_SCEN, R_TEXT, R_EVTS, R_INDX, R_FOOT, R_CKPT, R_CK
  * order from, order to, raw size, zero); no run completes more tasks than TASK_ORDER_MAX, so a
  * larger count is corruption. */
 #define CKPT_EVENTS    2000000
+#define MAX_RUN_NS     (1ull << 56) /* over two years: a later time is corruption */
 #define CKPT_HEAD      40
 #define TASK_ORDER_MAX (1ull << 28)
 
@@ -506,10 +507,13 @@ static int parse_head(struct cv_recording *r, char *text, char **cause)
         *sp = 0;
         const char *key = l, *val = sp + 1;
         if (!strcmp(key, "concviz")) {
+            free(r->version); /* a repeated line: the last one counts */
             r->version = cv_strdup(val);
         } else if (!strcmp(key, "scenario")) {
+            free(r->scenario);
             r->scenario = cv_strdup(val);
         } else if (!strcmp(key, "model")) {
+            free(r->model);
             r->model = cv_strdup(val);
         } else if (!strcmp(key, "workers")) {
             r->info.workers = (unsigned)strtoul(val, NULL, 10);
@@ -518,6 +522,7 @@ static int parse_head(struct cv_recording *r, char *text, char **cause)
         } else if (!strcmp(key, "switch_ms")) {
             r->info.switch_ms = strtod(val, NULL);
         } else if (!strcmp(key, "host")) {
+            free(r->host);
             r->host = cv_strdup(val);
         } else if (!strcmp(key, "lane")) {
             char role[16], name[CV_NAME_MAX];
@@ -589,7 +594,7 @@ static bool chunk_head(const unsigned char *buf, uint32_t len, struct idx_entry 
     uint32_t raw;
     memcpy(&raw, buf + 28, 4);
     return e->n && e->n <= CHUNK_EVENTS && raw == e->n * sizeof(struct cv_event) &&
-           e->last_ns >= e->first_ns;
+           e->last_ns >= e->first_ns && e->last_ns <= MAX_RUN_NS;
 }
 
 /* The index and footer through the trailer; false when they are absent or do not hold up. */
@@ -647,6 +652,12 @@ static bool read_tail(struct cv_recording *r, unsigned char **buf, long size)
         return false;
     }
     memcpy(&r->info.end_ns, *buf, 8);
+    if (r->info.end_ns > MAX_RUN_NS || (n && r->info.end_ns < idx[n - 1].last_ns)) {
+        cv_value_free(sum);
+        free(ck);
+        free(idx);
+        return false;
+    }
     r->index = idx;
     r->nidx = n;
     r->ckpts = ck;
@@ -691,6 +702,10 @@ int cv_recording_open(const char *path, struct cv_recording **out, char **cause)
         goto out;
     if (read_record(f, &type, &buf, &len, &why) != 1 || type != R_SCEN) {
         rc = bad(cause, path, "the scenario text is missing or corrupt");
+        goto out;
+    }
+    if (memchr(buf, 0, len)) {
+        rc = bad(cause, path, "the scenario text is corrupt (it holds a NUL byte)");
         goto out;
     }
     r->scen_text = cv_strndup((const char *)buf, len);
@@ -882,6 +897,7 @@ int cv_recording_chunk(struct cv_recording *r, size_t i, const struct cv_event *
         if (!chunk_head(r->zbuf, len, &h) || h.n != e->n || h.first_ns != e->first_ns)
             return bad(cause, r->path, "chunk %zu does not match the index", i);
         size_t raw = (size_t)h.n * sizeof *r->ev;
+        r->cur = SIZE_MAX; /* the cache is overwritten now: good again only once all is checked */
         if (h.n > r->ev_cap) {
             r->ev_cap = h.n;
             r->ev = cv_xrealloc(r->ev, r->ev_cap * sizeof *r->ev);
@@ -891,6 +907,8 @@ int cv_recording_chunk(struct cv_recording *r, size_t i, const struct cv_event *
             return bad(cause, r->path, "chunk %zu does not decompress", i);
         uint64_t ts = 0;
         for (size_t k = 0; k < h.n; k++) {
+            if (r->ev[k].ts > h.last_ns - ts)
+                return bad(cause, r->path, "chunk %zu: its times do not add up", i);
             ts += r->ev[k].ts;
             r->ev[k].ts = ts;
             if (r->ev[k].lane >= r->nlanes || r->ev[k].kind >= CV_EV__COUNT)

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The ctest entry fuzz.recording: builds fuzz_recording with clang (libFuzzer, ASan, UBSan) in a
+# build directory of its own, replays the seed corpus (tests/fuzz/corpus) and the saved crash
+# inputs (tests/fuzz/crashes), then fuzzes for FUZZ_SECONDS (10) seconds. New inputs go to a
+# scratch directory in the build directory, never to the kept corpus. Fails on any crash, leak,
+# timeout or out-of-memory, and says where the input that caused it was saved.
+#   tests/fuzz/run.sh SOURCE_DIR BUILD_DIR      (ctest passes the source tree and <build>/fuzz)
+# FUZZ_SECONDS=0 only replays; FUZZ_ARGS adds libFuzzer options (e.g. FUZZ_ARGS=-seed=1).
+set -uo pipefail
+
+if [ $# -ne 2 ]; then
+    echo "usage: $0 SOURCE_DIR BUILD_DIR" >&2
+    exit 2
+fi
+SRC=$(cd "$1" && pwd) || exit 2
+BUILD=$2
+SECONDS_FUZZ=${FUZZ_SECONDS:-10}
+HERE=$SRC/tests/fuzz
+say() { echo "fuzz.recording: $*"; }
+
+# clang and its libFuzzer runtime (Debian: clang, libclang-rt-14-dev; `make deps` installs them)
+CLANG=${FUZZ_CC:-$(command -v clang || command -v clang-14 || true)}
+if [ -z "$CLANG" ]; then
+    say "clang is not installed: the fuzz target needs clang and libFuzzer (Debian packages" \
+        "clang and libclang-rt-14-dev; make deps installs them)"
+    exit 1
+fi
+probe=$(mktemp -d)
+trap 'rm -rf "$probe"' EXIT
+printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n' \
+    >"$probe/p.c"
+if ! "$CLANG" -fsanitize=fuzzer,address,undefined "$probe/p.c" -o "$probe/p" 2>"$probe/err"; then
+    say "$CLANG cannot link a libFuzzer target (is libclang-rt-14-dev installed?):"
+    sed 's/^/  /' "$probe/err" | head -5
+    exit 1
+fi
+
+# configure (once; again when the cached compiler is not clang) and build only the target
+mkdir -p "$BUILD"
+BUILD=$(cd "$BUILD" && pwd)
+if ! grep -q '^CMAKE_C_COMPILER:.*clang' "$BUILD/CMakeCache.txt" 2>/dev/null ||
+    ! grep -q '^CONCVIZ_FUZZ:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
+    rm -rf "$BUILD/CMakeCache.txt" "$BUILD/CMakeFiles"
+    gen=()
+    command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
+    if ! CC=$CLANG cmake -S "$SRC" -B "$BUILD" "${gen[@]}" -DCONCVIZ_FUZZ=ON \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$BUILD/configure.log" 2>&1; then
+        say "configuring the clang build in $BUILD failed:"
+        tail -20 "$BUILD/configure.log"
+        exit 1
+    fi
+fi
+if ! cmake --build "$BUILD" --target fuzz_recording --parallel 2 >"$BUILD/build.log" 2>&1; then
+    say "building fuzz_recording failed:"
+    grep -E 'error|Error' "$BUILD/build.log" | head -20
+    exit 1
+fi
+FUZZER=$BUILD/tests/fuzz/fuzz_recording
+ART=$BUILD/artifacts
+SCRATCH=$BUILD/scratch
+rm -rf "$ART" "$SCRATCH"
+mkdir -p "$ART" "$SCRATCH"
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+OPTS=(-max_len=65536 -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$ART/")
+failed=0
+
+# report LOG: the sanitizer's summary, the top frames of the stack and where the input is
+report() {
+    grep -E '^==[0-9]+== ?ERROR|^SUMMARY|runtime error' "$1" | head -3 | sed 's/^/  /'
+    grep -E '^ *#[0-9]+ ' "$1" |
+        grep -v -E 'fuzzer::|__sanitizer|__asan|__interceptor|libc\.so|libc_start|_start |malloc|realloc|calloc' |
+        head -6 | sed -E 's/ \(BuildId: [0-9a-f]+\)//; s/^/  /'
+}
+
+# 1. the seed corpus, every file once
+if ! "$FUZZER" "${OPTS[@]}" -runs=0 "$HERE/corpus" >"$BUILD/corpus.log" 2>&1; then
+    say "FAILED on the seed corpus (log: $BUILD/corpus.log):"
+    report "$BUILD/corpus.log"
+    failed=1
+else
+    say "seed corpus: $(ls "$HERE/corpus" | wc -l) files replayed, no crash"
+fi
+
+# 2. inputs that crashed the reader before: each must pass now
+if [ -d "$HERE/crashes" ]; then
+    for f in "$HERE"/crashes/*.cvr; do
+        [ -f "$f" ] || continue
+        name=${f#"$SRC"/}
+        if ! "$FUZZER" "${OPTS[@]}" "$f" >"$BUILD/crash.log" 2>&1; then
+            say "FAILED: $name (a saved crash input) still fails:"
+            report "$BUILD/crash.log"
+            failed=1
+        fi
+    done
+fi
+
+# 3. a short fuzzing session from the corpus
+if [ "$SECONDS_FUZZ" != 0 ]; then
+    # shellcheck disable=SC2086 # FUZZ_ARGS is a list of options
+    if "$FUZZER" "${OPTS[@]}" -max_total_time="$SECONDS_FUZZ" -print_final_stats=1 \
+        ${FUZZ_ARGS:-} "$SCRATCH" "$HERE/corpus" >"$BUILD/fuzz.log" 2>&1; then
+        runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$BUILD/fuzz.log")
+        rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$BUILD/fuzz.log")
+        cov=$(grep -E '^#[0-9]+' "$BUILD/fuzz.log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+')
+        say "fuzzed ${SECONDS_FUZZ}s: $runs runs, $rate execs/s, $cov, no crash, leak or timeout"
+    else
+        say "FAILED while fuzzing (log: $BUILD/fuzz.log):"
+        report "$BUILD/fuzz.log"
+        art=$(ls -t "$ART" 2>/dev/null | head -1)
+        if [ -n "$art" ]; then
+            say "the input is saved at $ART/$art"
+            say "reproduce: $FUZZER $ART/$art"
+        fi
+        failed=1
+    fi
+fi
+exit $failed
