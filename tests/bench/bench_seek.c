@@ -1,12 +1,12 @@
 /*
- * bench_seek: opening a big recording and seeking in it. Records a counter run with a mutex
- * (about 1.1 events per increment when there is no work between increments, as counted here) until
- * it holds the target number of events (default 100 M; `bench_seek EVENTS` or `bench_seek FILE` to
- * use a recording made before), in a child process so that the recording's memory is not counted.
- * Then, in this process: the time to open it, the time of 24 seeks to times spread over the run
- * in a shuffled order (back and forward), each followed by a snapshot, and the peak resident
- * memory (VmHWM). For reference, one seek near the end without checkpoints (feeding every event
- * from the start). Targets: open and seek under 200 ms, memory under 200 MB; reported, exit 0.
+ * bench_seek: opening big recordings and seeking in them. For 1, 10 and 100 M events (or
+ * `bench_seek EVENTS` for one size, `bench_seek FILE` for a recording made before) it records a
+ * counter run with a mutex (about 1.1 events per increment when there is no work between
+ * increments, as counted here) to a temporary file, then, in a fresh process: the time to open
+ * it, the time of 24 seeks to times spread over the run in a shuffled order (back and forward),
+ * each followed by a snapshot, and the peak resident memory (VmHWM). For reference, one seek
+ * near the end without checkpoints (feeding every event from the start). Targets: open and seek
+ * under 200 ms, memory under 200 MB; reported, exit 0.
  */
 #include "bench_util.h"
 
@@ -72,45 +72,21 @@ static int make_recording(const char *path, double events)
     return 0;
 }
 
-int main(int argc, char **argv)
-{
-    double events = DEFAULT_EVTS;
-    const char *given = NULL;
-    char path[] = "/tmp/cv_bench_seek_XXXXXX";
-    if (argc > 1) {
-        char *end;
-        double v = strtod(argv[1], &end);
-        if (*end == 0 && v >= 1e5)
-            events = v;
-        else
-            given = argv[1];
-    }
-    if (!given) {
-        int fd = mkstemp(path);
-        if (fd < 0) {
-            perror("bench_seek: mkstemp");
-            return 1;
-        }
-        close(fd);
-        printf("recording about %.0f M events to a temporary file (a minute or so)...\n",
-               events / 1e6);
-        fflush(stdout);
-        double t0 = now_s();
-        pid_t pid = fork();
-        if (pid == 0)
-            _exit(make_recording(path, events));
-        int st = 0;
-        waitpid(pid, &st, 0);
-        if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-            unlink(path);
-            return 1;
-        }
-        printf("recorded in %.1f s\n", now_s() - t0);
-    }
-    const char *file = given ? given : path;
-    struct stat sb;
-    stat(file, &sb);
+struct result {
+    uint64_t events;
+    long long bytes;
+    double open_ms, seek_mean_ms, seek_worst_ms, peak_mb, full_ms;
+};
 
+/* Opens `file`, seeks SEEKS times; for reference one seek without checkpoints. Run in a child
+ * process, so each size's peak memory is its own; the figures come back through a pipe. */
+static int measure(const char *file, struct result *res)
+{
+    struct stat sb;
+    if (stat(file, &sb) != 0) {
+        perror(file);
+        return 1;
+    }
     double t0 = now_s();
     struct cv_recording *r = NULL;
     char *cause = NULL;
@@ -119,12 +95,14 @@ int main(int argc, char **argv)
         return 1;
     }
     struct cv_replay *p = cv_replay_new(r);
-    double open_ms = (now_s() - t0) * 1e3;
+    res->open_ms = (now_s() - t0) * 1e3;
     const struct cv_recording_info *info = cv_recording_info(r);
     uint64_t end = info->end_ns;
+    res->events = info->events;
+    res->bytes = (long long)sb.st_size;
 
     /* times spread over the run, visited in a shuffled order */
-    double at[SEEKS], ms[SEEKS];
+    double at[SEEKS];
     for (int i = 0; i < SEEKS; i++)
         at[i] = (double)(i + 1) / (SEEKS + 1);
     srand(7);
@@ -134,21 +112,23 @@ int main(int argc, char **argv)
         at[i] = at[j];
         at[j] = t;
     }
-    double worst = 0, sum = 0;
-    uint64_t seen = 0;
+    double sum = 0;
+    res->seek_worst_ms = 0;
     for (int i = 0; i < SEEKS; i++) {
         double s0 = now_s();
         if (cv_replay_seek(p, (uint64_t)(at[i] * (double)end), &cause) != CV_OK) {
             fprintf(stderr, "bench_seek: %s\n", cause);
             return 1;
         }
-        seen += cv_replay_snapshot(p)->events_recorded;
-        ms[i] = (now_s() - s0) * 1e3;
-        sum += ms[i];
-        if (ms[i] > worst)
-            worst = ms[i];
+        if (!cv_replay_snapshot(p)->nlanes)
+            return 1;
+        double ms = (now_s() - s0) * 1e3;
+        sum += ms;
+        if (ms > res->seek_worst_ms)
+            res->seek_worst_ms = ms;
     }
-    double mem = hwm_mb();
+    res->seek_mean_ms = sum / SEEKS;
+    res->peak_mb = hwm_mb();
     cv_replay_free(p);
 
     /* for reference: a seek to 96 % with no checkpoint, feeding from the start */
@@ -156,23 +136,93 @@ int main(int argc, char **argv)
     p = cv_replay_new(r);
     double f0 = now_s();
     cv_replay_seek(p, (uint64_t)(0.96 * (double)end), &cause);
-    double full_ms = (now_s() - f0) * 1e3;
+    res->full_ms = (now_s() - f0) * 1e3;
     cv_replay_free(p);
     cv_recording_close(r);
+    return 0;
+}
 
-    printf("\nrecording: %.1f M events, %.1f MB on disk (%.2f B/event), %.2f s of run\n",
-           (double)info->events / 1e6, (double)sb.st_size / 1e6,
-           (double)sb.st_size / (double)(info->events ? info->events : 1), (double)end / 1e9);
-    printf("open:                  %8.1f ms   (target < %.0f ms)\n", open_ms, TARGET_MS);
-    printf("seek (%d, shuffled):   mean %6.1f ms, worst %6.1f ms   (target < %.0f ms)\n", SEEKS,
-           sum / SEEKS, worst, TARGET_MS);
-    printf("peak memory:           %8.1f MB   (target < %.0f MB)\n", mem, TARGET_MB);
-    printf("seek to 96%% without checkpoints: %.0f ms (every event fed from the start)\n", full_ms);
-    printf("json: {\"events\": %" PRIu64 ", \"bytes\": %lld, \"open_ms\": %.1f, \"seek_mean_ms\": "
-           "%.1f, \"seek_worst_ms\": %.1f, \"peak_mb\": %.1f, \"full_feed_ms\": %.0f, "
-           "\"seen\": %" PRIu64 "}\n",
-           info->events, (long long)sb.st_size, open_ms, sum / SEEKS, worst, mem, full_ms, seen);
-    if (!given)
-        unlink(path);
+static int in_child(const char *file, double events, struct result *res)
+{
+    int fd[2];
+    if (pipe(fd) != 0)
+        return 1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fd[0]);
+        struct result mine = {0};
+        int rc = events > 0 ? make_recording(file, events) : measure(file, &mine);
+        if (write(fd[1], &mine, sizeof mine) != (ssize_t)sizeof mine)
+            rc = 1;
+        _exit(rc);
+    }
+    close(fd[1]);
+    ssize_t got = read(fd[0], res, sizeof *res);
+    close(fd[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return got == (ssize_t)sizeof *res && WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    double sizes[3] = {1e6, 1e7, DEFAULT_EVTS};
+    int nsizes = 3;
+    const char *given = NULL;
+    if (argc > 1) {
+        char *end;
+        double v = strtod(argv[1], &end);
+        if (*end == 0 && v >= 1e5)
+            sizes[0] = v, nsizes = 1;
+        else
+            given = argv[1], nsizes = 1;
+    }
+    struct result res[3] = {{0}};
+    for (int k = 0; k < nsizes; k++) {
+        char path[] = "/tmp/cv_bench_seek_XXXXXX";
+        const char *file = given;
+        if (!given) {
+            int fd = mkstemp(path);
+            if (fd < 0) {
+                perror("bench_seek: mkstemp");
+                return 1;
+            }
+            close(fd);
+            printf("recording about %.0f M events...\n", sizes[k] / 1e6);
+            fflush(stdout);
+            struct result unused;
+            if (in_child(path, sizes[k], &unused) != 0) {
+                unlink(path);
+                return 1;
+            }
+            file = path;
+        }
+        int rc = in_child(file, 0, &res[k]);
+        if (!given)
+            unlink(path);
+        if (rc != 0)
+            return 1;
+    }
+    printf("\n%-14s %9s %10s %9s %12s %12s %9s %14s\n", "recording", "events", "on disk", "open",
+           "seek mean", "seek worst", "peak RSS", "no checkpoints");
+    for (int k = 0; k < nsizes; k++)
+        printf("%-14s %8.1fM %7.1f MB %6.1f ms %9.1f ms %9.1f ms %6.1f MB %11.0f ms\n",
+               given    ? "given"
+               : k == 0 ? "1 M"
+               : k == 1 ? "10 M"
+                        : "100 M",
+               (double)res[k].events / 1e6, (double)res[k].bytes / 1e6, res[k].open_ms,
+               res[k].seek_mean_ms, res[k].seek_worst_ms, res[k].peak_mb, res[k].full_ms);
+    printf("targets: open and seek under %.0f ms, memory under %.0f MB; the last column is one "
+           "seek to 96%% feeding every event from the start, for comparison\n",
+           TARGET_MS, TARGET_MB);
+    printf("json: {\"bench\": \"seek\", \"runs\": [");
+    for (int k = 0; k < nsizes; k++)
+        printf("%s{\"events\": %" PRIu64 ", \"bytes\": %lld, \"open_ms\": %.1f, "
+               "\"seek_mean_ms\": %.1f, \"seek_worst_ms\": %.1f, \"peak_mb\": %.1f, "
+               "\"full_feed_ms\": %.0f}",
+               k ? ", " : "", res[k].events, res[k].bytes, res[k].open_ms, res[k].seek_mean_ms,
+               res[k].seek_worst_ms, res[k].peak_mb, res[k].full_ms);
+    printf("]}\n");
     return 0;
 }
