@@ -74,3 +74,18 @@ speedup_at_least() {
     done
     SPEEDUP=$(awk "BEGIN { printf \"%.2f\", $base / $BEST }")
 }
+
+# For tests that drive the real binary in a tmux pane named cv: the test defines T (tmux on a
+# server of its own); screen prints the pane, wait_for REGEX [TENTHS] waits (10 s) for a line.
+screen() { T capture-pane -p -t cv; }
+wait_for() {
+    local n=${2:-100}
+    while [ "$n" -gt 0 ]; do
+        screen | grep -Eq "$1" && return 0
+        sleep 0.1
+        n=$((n - 1))
+    done
+    echo "# timed out waiting for /$1/; the screen was:"
+    screen | sed 's/^/# /'
+    return 1
+}

@@ -106,18 +106,6 @@ if command -v tmux >/dev/null; then
     SOCK="cvreplay-$$"
     T() { tmux -L "$SOCK" "$@"; }
     trap 'tmux -L "cvreplay-$$" kill-server 2>/dev/null || true; rm -rf "$TMP"' EXIT
-    screen() { T capture-pane -p -t cv; }
-    wait_for() { # wait_for REGEX: up to 10 s
-        local n=100
-        while [ "$n" -gt 0 ]; do
-            screen | grep -Eq "$1" && return 0
-            sleep 0.1
-            n=$((n - 1))
-        done
-        echo "# timed out waiting for /$1/; the screen was:"
-        screen | sed 's/^/# /'
-        return 1
-    }
     T new-session -d -s cv -x 120 -y 40 -e LANG=C.UTF-8 -e TERM=tmux-256color \
         "$CONCVIZ replay $GOLDEN/pipeline.cvr --speed 0.5; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -xE 'echo|icanon' | sort | tr '\n' ' '; echo; sleep 60"
     check "tmux: the replay plays" wait_for "playing 0.5x"
@@ -133,5 +121,4 @@ else
     bad "tmux is not installed (make test installs it)"
 fi
 
-echo "# $PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+finish

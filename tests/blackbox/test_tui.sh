@@ -129,18 +129,6 @@ if command -v tmux >/dev/null; then
     trap 'tmux -L "cvtest-$$" kill-server 2>/dev/null || true
           tmux -L "cvtest2-$$" kill-server 2>/dev/null || true
           rm -rf "$TMP"' EXIT
-    screen() { T capture-pane -p -t cv; }
-    wait_for() { # wait_for REGEX [TENTHS]
-        local n=${2:-100}
-        while [ "$n" -gt 0 ]; do
-            screen | grep -Eq "$1" && return 0
-            sleep 0.1
-            n=$((n - 1))
-        done
-        echo "# timed out waiting for /$1/; the screen was:"
-        screen | sed 's/^/# /'
-        return 1
-    }
     T new-session -d -s cv -x 120 -y 40 -e LANG=C.UTF-8 -e TERM=tmux-256color \
         -e CONCVIZ_SCENARIOS="$CONCVIZ_SCENARIOS" \
         "$CONCVIZ; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -xE 'echo|icanon' | sort | tr '\n' ' '; echo; sleep 60"
