@@ -55,13 +55,19 @@ run: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 300 $(CTEST_ARGS)
 
+# Every benchmark prints a table and one "json: {...}" line; those lines are gathered into
+# $(BUILD)/bench-results.json (an array, one object per benchmark). BENCHES picks some.
+BENCHES ?= bench_record bench_models bench_io bench_ui bench_seek bench_distortion
 bench: build
 	cmake --build $(BUILD) --target benchmarks
-	./$(BUILD)/tests/bench/bench_record
-	./$(BUILD)/tests/bench/bench_models
-	./$(BUILD)/tests/bench/bench_io
-	./$(BUILD)/tests/bench/bench_ui
-	./$(BUILD)/tests/bench/bench_seek
+	@rm -f $(BUILD)/bench-results.jsonl
+	@set -e; for b in $(BENCHES); do \
+	  echo "== $$b"; \
+	  ./$(BUILD)/tests/bench/$$b | tee $(BUILD)/$$b.out; \
+	  sed -n 's/^json: //p' $(BUILD)/$$b.out >> $(BUILD)/bench-results.jsonl; \
+	done
+	@jq -s . $(BUILD)/bench-results.jsonl > $(BUILD)/bench-results.json
+	@echo "figures: $(BUILD)/bench-results.json"
 
 format:
 	clang-format -i engine/include/concviz/*.h engine/src/*.[ch] tui/*.[ch] tests/*/*.[ch]
