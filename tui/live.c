@@ -1631,6 +1631,11 @@ void ui_frame_draw(struct ui_frame *f, const struct cv_snapshot *s, double view_
     f->L.fixed = NULL;
 }
 
+void ui_frame_filter(struct ui_frame *f, const char *text)
+{
+    snprintf(f->L.filter, sizeof f->L.filter, "%s", text ? text : "");
+}
+
 void ui_frame_free(struct ui_frame *f)
 {
     free(f);

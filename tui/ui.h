@@ -127,6 +127,8 @@ int ui_picker(const struct ui_opts *o, struct ui_script *sc);
 struct ui_frame;
 struct ui_frame *ui_frame_new(struct ui_run_req *req, const struct ui_opts *o);
 void ui_frame_draw(struct ui_frame *f, const struct cv_snapshot *s, double view_t, uint64_t col_ns);
+/* Sets the lane filter (the view's `/`): only lanes whose name contains text (NULL or "" = all). */
+void ui_frame_filter(struct ui_frame *f, const char *text);
 void ui_frame_free(struct ui_frame *f);
 
 /* Monotonic seconds. */

@@ -3,16 +3,36 @@
  * code (ui_frame_draw, the same as a live run's) renders a synthetic snapshot shaped like a run
  * (lanes in runs of states, two locks, a queue with a depth history, counters, a completion
  * order) into a pseudo-terminal of 200x60 with TERM=xterm-256color; a reader thread drains the
- * pty and counts the bytes ncurses writes. Not a pass/fail test: the target (under 1 ms for a
- * full 64-lane frame) is reported, exit is 0.
+ * pty and counts the bytes ncurses writes. Not a pass/fail test: the targets (under 1 ms for a
+ * full 64-lane frame, the UI under 5 % of one core at 30 fps) are reported, exit is 0.
  *
  * Frames measured, each the median of FRAMES frames (wall time of ui_frame_draw including
- * ncurses' write to the pty; bytes from the reader):
- *   full       the whole screen redrawn (clearok before each frame), 8 and 64 lanes
+ * ncurses' write to the pty; bytes from the reader), for snapshots of 8, 64 and 1,000 lanes, and
+ * of 1,000 lanes with the lane filter (the view's `/`) set to "worker-1" (112 lanes match, more
+ * than the 43 rows shown, so the same rows are drawn and the difference is the filter's cost):
+ *   full       the whole screen redrawn (clearok before each frame)
  *   same       the same snapshot again: what a frame costs when nothing changed
  *   10% runs   a tenth of the timeline cells change, as runs of 6 cells (states change in runs)
  *   10% dots   a tenth of the timeline cells change, each alone, scattered
  *   scroll     the view moves one column (fixed zoom, following the run): every cell shifts
+ *
+ * Then the UI's CPU share during real live runs (ui_live, 30 fps, a script that waits LIVE_S
+ * seconds, reading the header at 2 s and 3 s, then presses q): counter-race with a mutex (4
+ * threads, ~2 M events/s for the front end to drain) and cpu-primes (2 threads, few events), each
+ * on this 200x60 pty and on a virtual 200x60 screen (output to /dev/null). Shares of one core:
+ *   call       CPU time of the thread running ui_live (CLOCK_THREAD_CPUTIME_ID around the call)
+ *              over its wall time: drawing, ncurses' output, the key polling, draining the run's
+ *              events into the collector (cv_run_poll runs on this thread), and also the run's
+ *              creation and, after q, its stop and summary. Workers are other threads.
+ *   steady     the same thread's CPU clock (pthread_getcpuclockid) read by another thread at 1.0
+ *              and LIVE_S - 0.2 s: the view while the run goes, without creation and summary.
+ *              The 5 % target is checked against this figure.
+ *   draw       the share the live view itself shows in its header ("ui N%": CPU time inside its
+ *              draw function over the last second), read from the screen at 2 s and 3 s and
+ *              averaged: drawing and ncurses' output only; rest = steady - draw (mostly the
+ *              drain, plus getch's refresh on a terminal).
+ *   process    the whole process's CPU over the call (workers included): under 2 x 100 % on this
+ *              2-CPU machine, something else was running.
  *
  * Usage: bench_ui [frames]   (default 200)
  */
@@ -20,9 +40,11 @@
 
 #include <curses.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <pty.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +59,9 @@
 #define BUCKETS   4096
 #define BUCKET_NS 1000000ull
 #define TARGET_MS 1.0
+#define TARGET_UI 0.05 /* of one core */
+#define ROWS      43   /* lane rows a 200x60 screen shows */
+#define LIVE_S    3    /* seconds each live run is watched */
 
 static int g_master = -1;
 static atomic_ullong g_bytes;
@@ -205,12 +230,24 @@ struct result {
 
 enum change { CH_FULL, CH_SAME, CH_RUNS, CH_DOTS, CH_SCROLL };
 
-/* Changes a tenth of the cells in view: buckets [end - cols, end) of each drawn lane. */
-static void mutate(struct synth *y, size_t rows, int cols, size_t end, bool runs)
+/* Lanes the view shows with `filter` (the same rule as the view: name contains it); count. */
+static size_t shown_lanes(const struct synth *y, const char *filter, uint32_t *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < y->s.nlanes; i++)
+        if (!filter || strstr(y->lanes[i].name, filter))
+            out[n++] = (uint32_t)i;
+    return n;
+}
+
+/* Changes a tenth of the cells in view: buckets [end - cols, end) of each drawn lane (the first
+ * `rows` of `vis`). */
+static void mutate(struct synth *y, const uint32_t *vis, size_t rows, int cols, size_t end,
+                   bool runs)
 {
     size_t cells = rows * (size_t)cols, want = cells / 10;
     for (size_t done = 0; done < want;) {
-        size_t lane = rnd() % rows;
+        size_t lane = vis[rnd() % rows];
         size_t k = end - (size_t)cols + rnd() % (size_t)cols;
         size_t len = runs ? 6 : 1;
         for (size_t j = 0; j < len && k + j < BUCKETS && done < want; j++, done++)
@@ -218,19 +255,20 @@ static void mutate(struct synth *y, size_t rows, int cols, size_t end, bool runs
     }
 }
 
-static struct result measure(struct ui_frame *f, struct synth *y, enum change ch, int frames)
+static struct result measure(struct ui_frame *f, struct synth *y, const uint32_t *vis, size_t nvis,
+                             enum change ch, int frames)
 {
     double *ms = calloc((size_t)frames, sizeof *ms), *by = calloc((size_t)frames, sizeof *by);
     double view = 3.5; /* seconds: the right edge, well inside the timeline */
     int tw = W - 21;   /* timeline columns (the label takes 20 and a gap) */
-    size_t rows = y->s.nlanes < 43 ? y->s.nlanes : 43;
+    size_t rows = nvis < ROWS ? nvis : ROWS;
     ui_frame_draw(f, &y->s, view, BUCKET_NS); /* a first frame, unmeasured */
     settle();
     for (int i = 0; i < frames; i++) {
         if (ch == CH_FULL)
             clearok(curscr, TRUE);
         else if (ch == CH_RUNS || ch == CH_DOTS)
-            mutate(y, rows, tw, (size_t)(view * 1e3), ch == CH_RUNS);
+            mutate(y, vis, rows, tw, (size_t)(view * 1e3), ch == CH_RUNS);
         else if (ch == CH_SCROLL)
             view += (double)BUCKET_NS / 1e9;
         if (view > 4.0)
@@ -247,11 +285,196 @@ static struct result measure(struct ui_frame *f, struct synth *y, enum change ch
     return r;
 }
 
+/* ---- live runs ---- */
+
+struct live_case {
+    const char *label, *scenario;
+    const char *sets[2][2]; /* parameters set on the scenario (key, value) */
+    bool virt;              /* a virtual screen instead of the pty */
+    int rc;
+    double wall_s, front_cpu_s, front_share, steady_share, draw_share, proc_share, bytes_per_s;
+};
+
+/* Reads the front-end thread's CPU clock at two moments of a live run, from another thread. */
+struct sampler {
+    pthread_t target;
+    double t0, at[2]; /* monotonic start; seconds after it */
+    double cpu[2], wall[2];
+    bool ok;
+};
+
+static void *sample_front(void *p)
+{
+    struct sampler *sm = p;
+    clockid_t cid;
+    sm->ok = pthread_getcpuclockid(sm->target, &cid) == 0;
+    for (int k = 0; k < 2 && sm->ok; k++) {
+        double wait = sm->t0 + sm->at[k] - now_s();
+        if (wait > 0) {
+            struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+            nanosleep(&ts, NULL);
+        }
+        struct timespec c;
+        sm->ok = clock_gettime(cid, &c) == 0;
+        sm->cpu[k] = (double)c.tv_sec + (double)c.tv_nsec / 1e9;
+        sm->wall[k] = now_s();
+    }
+    return NULL;
+}
+
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double process_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The live view's own "ui N%" from the header (first line) of a screen snapshot; NAN if absent. */
+static double header_ui_share(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NAN;
+    char line[1024] = "";
+    if (!fgets(line, sizeof line, f))
+        line[0] = 0;
+    fclose(f);
+    const char *p = strstr(line, "  ui ");
+    if (!p)
+        return NAN;
+    char *end;
+    double v = strtod(p + 5, &end);
+    return end != p + 5 && *end == '%' ? v / 100 : NAN;
+}
+
+/* One live run watched for LIVE_S seconds; figures into c (NAN when unknown). */
+static void live_run(struct live_case *c, FILE *out)
+{
+    c->wall_s = c->front_cpu_s = c->front_share = c->steady_share = c->draw_share = c->proc_share =
+        c->bytes_per_s = NAN;
+    c->rc = -1;
+    char script[] = "/tmp/cv_bench_ui_XXXXXX", snap[2][40];
+    int fd = mkstemp(script);
+    if (fd < 0)
+        return;
+    FILE *sf = fdopen(fd, "w");
+    if (!sf) {
+        close(fd);
+        unlink(script);
+        return;
+    }
+    for (int i = 0; i < 2; i++)
+        snprintf(snap[i], sizeof snap[i], "%s.%d", script, i);
+    fprintf(sf, "wait %ds\nsnapshot %s\nwait 1s\nsnapshot %s\nkey q\n", LIVE_S - 1, snap[0],
+            snap[1]);
+    fclose(sf);
+
+    struct cv_scenario *sc = tui_load_scenario(c->scenario);
+    char *cause = NULL;
+    for (int i = 0; sc && i < 2 && c->sets[i][0]; i++)
+        if (cv_scenario_set(sc, c->sets[i][0], c->sets[i][1], &cause) != CV_OK) {
+            fprintf(out, "bench_ui: %s: %s=%s: %s\n", c->scenario, c->sets[i][0], c->sets[i][1],
+                    cause ? cause : "?");
+            free(cause);
+            cv_scenario_free(sc);
+            sc = NULL;
+        }
+    struct ui_script *scr = sc ? ui_script_load(script, &cause) : NULL;
+    if (sc && !scr) {
+        fprintf(out, "bench_ui: script: %s\n", cause ? cause : "?");
+        free(cause);
+    }
+    if (scr) {
+        struct ui_run_req req = {.scenario = sc, .cfg = {.scenario = sc, .model = -1, .gil = -1}};
+        struct ui_opts o = {.color = true, .fps = 30, .vw = c->virt ? W : 0, .vh = c->virt ? H : 0};
+        /* what ui_live prints after the screen closes ("stopped with q ...") goes to a file,
+         * shown only if the run failed */
+        FILE *err = tmpfile();
+        int saved = dup(STDERR_FILENO);
+        if (err && saved >= 0)
+            dup2(fileno(err), STDERR_FILENO);
+        unsigned long long b0 = settle();
+        double p0 = process_cpu_s(), c0 = thread_cpu_s(), t0 = now_s();
+        struct sampler sm = {.target = pthread_self(), .t0 = t0, .at = {1.0, LIVE_S - 0.2}};
+        pthread_t sth;
+        bool sampling = pthread_create(&sth, NULL, sample_front, &sm) == 0;
+        c->rc = ui_live(&req, &o, scr);
+        double t1 = now_s(), c1 = thread_cpu_s(), p1 = process_cpu_s();
+        if (sampling) {
+            pthread_join(sth, NULL);
+            if (sm.ok && sm.wall[1] < t1)
+                c->steady_share = (sm.cpu[1] - sm.cpu[0]) / (sm.wall[1] - sm.wall[0]);
+        }
+        unsigned long long b1 = settle();
+        if (saved >= 0) {
+            fflush(stderr);
+            dup2(saved, STDERR_FILENO);
+            close(saved);
+        }
+        if (err) {
+            if (c->rc != 0) {
+                rewind(err);
+                char buf[512];
+                while (fgets(buf, sizeof buf, err))
+                    fprintf(out, "bench_ui: %s: %s", c->label, buf);
+            }
+            fclose(err);
+        }
+        c->wall_s = t1 - t0;
+        c->front_cpu_s = c1 - c0;
+        c->front_share = c->front_cpu_s / c->wall_s;
+        c->proc_share = (p1 - p0) / c->wall_s;
+        if (!c->virt)
+            c->bytes_per_s = (double)(b1 - b0) / c->wall_s;
+        double a = header_ui_share(snap[0]), b = header_ui_share(snap[1]);
+        c->draw_share = isfinite(a) && isfinite(b) ? (a + b) / 2 : isfinite(a) ? a : b;
+        ui_script_free(scr);
+    }
+    if (sc)
+        cv_scenario_free(sc);
+    unsetenv("LINES"); /* a virtual screen sets them; the pty's size comes from the pty */
+    unsetenv("COLUMNS");
+    unlink(script);
+    unlink(snap[0]);
+    unlink(snap[1]);
+}
+
+static double load_avg(void)
+{
+    double l[1];
+    return getloadavg(l, 1) == 1 ? l[0] : NAN;
+}
+
+/* "%.*f" or "null" (json) / "n/a" for a missing figure, into buf. */
+static const char *fmt_num(char *buf, size_t n, double v, int prec, bool json)
+{
+    if (!isfinite(v))
+        snprintf(buf, n, "%s", json ? "null" : "n/a");
+    else
+        snprintf(buf, n, "%.*f", prec, v);
+    return buf;
+}
+
+struct config {
+    size_t lanes;
+    const char *filter; /* the lane filter, or NULL */
+    const char *key;    /* json prefix */
+    size_t shown;       /* lanes that match the filter */
+};
+
 int main(int argc, char **argv)
 {
     int frames = argc > 1 ? atoi(argv[1]) : 200;
     if (frames < 5)
         frames = 5;
+    double start = now_s(), load0 = load_avg();
     int out_fd = dup(STDOUT_FILENO);
     FILE *out = fdopen(out_fd, "w");
     int slave;
@@ -260,6 +483,7 @@ int main(int argc, char **argv)
         perror("bench_ui: openpty");
         return 1;
     }
+    setvbuf(out, NULL, _IOLBF, 0);
     fcntl(g_master, F_SETFL, fcntl(g_master, F_GETFL) | O_NONBLOCK);
     dup2(slave, STDIN_FILENO);
     dup2(slave, STDOUT_FILENO);
@@ -279,46 +503,152 @@ int main(int argc, char **argv)
         fprintf(out, "bench_ui: %s\n", cause);
         return 1;
     }
-    struct ui_frame *f = ui_frame_new(&req, &o);
     static const char *const names[] = {"full", "same", "10% runs", "10% dots", "scroll"};
-    struct result res[2][5];
-    static const size_t lanes[2] = {8, 64};
-    for (int li = 0; li < 2; li++) {
+    static const char *const keys[] = {"full", "same", "runs10", "dots10", "scroll"};
+    struct config cfgs[] = {
+        {8, NULL, "8", 0},
+        {64, NULL, "64", 0},
+        {1000, NULL, "1000", 0},
+        {1000, "worker-1", "1000filter", 0},
+    };
+    enum { NCFG = sizeof cfgs / sizeof cfgs[0] };
+    struct result res[NCFG][5];
+    for (int ci = 0; ci < NCFG; ci++) {
+        struct ui_frame *f = ui_frame_new(&req, &o); /* a fresh view: selection at the top */
+        ui_frame_filter(f, cfgs[ci].filter);
         struct synth y;
-        synth_init(&y, lanes[li]);
+        synth_init(&y, cfgs[ci].lanes);
+        uint32_t *vis = calloc(cfgs[ci].lanes, sizeof *vis);
+        cfgs[ci].shown = shown_lanes(&y, cfgs[ci].filter, vis);
         for (int ch = 0; ch < 5; ch++)
-            res[li][ch] = measure(f, &y, (enum change)ch, frames);
+            res[ci][ch] = measure(f, &y, vis, cfgs[ci].shown, (enum change)ch, frames);
+        free(vis);
         synth_free(&y);
+        ui_frame_free(f);
     }
-    ui_frame_free(f);
     ui_screen_close();
+    double frames_s = now_s() - start;
+
+    struct live_case live[] = {
+        {.label = "counter-race mutex, pty",
+         .scenario = "counter-race",
+         .sets = {{"variant", "mutex"}, {"iterations", "50000000"}}},
+        {.label = "cpu-primes, pty", .scenario = "cpu-primes", .sets = {{"repeat", "2000"}}},
+        {.label = "counter-race mutex, virtual",
+         .scenario = "counter-race",
+         .sets = {{"variant", "mutex"}, {"iterations", "50000000"}},
+         .virt = true},
+        {.label = "cpu-primes, virtual",
+         .scenario = "cpu-primes",
+         .sets = {{"repeat", "2000"}},
+         .virt = true},
+    };
+    enum { NLIVE = sizeof live / sizeof live[0] };
+    for (int i = 0; i < NLIVE; i++)
+        live_run(&live[i], out);
     atomic_store(&g_stop, true);
     pthread_join(th, NULL);
+    double total_s = now_s() - start;
 
     fprintf(out,
             "bench_ui: one frame of the live view on a %dx%d pty (xterm-256color), "
-            "median of %d frames\n\n",
-            W, H, frames);
-    fprintf(out, "%-10s %14s %14s %14s %14s\n", "frame", "8 lanes ms", "8 lanes bytes",
-            "64 lanes ms", "64 lanes bytes");
-    for (int ch = 0; ch < 5; ch++)
-        fprintf(out, "%-10s %14.3f %14.0f %14.3f %14.0f\n", names[ch], res[0][ch].ms,
-                res[0][ch].bytes, res[1][ch].ms, res[1][ch].bytes);
-    fprintf(out, "\ntarget: a full 64-lane frame under %.1f ms: %s (%.3f ms)\n", TARGET_MS,
-            res[1][CH_FULL].ms < TARGET_MS ? "met" : "missed", res[1][CH_FULL].ms);
+            "median of %d frames; %d lane rows shown\n\n",
+            W, H, frames, ROWS);
+    char h1[40], h2[40];
+    fprintf(out, "%-10s", "frame");
+    for (int ci = 0; ci < NCFG; ci++) {
+        if (cfgs[ci].filter) {
+            snprintf(h1, sizeof h1, "%zu /%s ms", cfgs[ci].lanes, cfgs[ci].filter);
+            snprintf(h2, sizeof h2, "/%s bytes", cfgs[ci].filter);
+        } else {
+            snprintf(h1, sizeof h1, "%zu lanes ms", cfgs[ci].lanes);
+            snprintf(h2, sizeof h2, "%zu lanes bytes", cfgs[ci].lanes);
+        }
+        fprintf(out, " %16s %16s", h1, h2);
+    }
+    fprintf(out, "\n");
+    for (int ch = 0; ch < 5; ch++) {
+        fprintf(out, "%-10s", names[ch]);
+        for (int ci = 0; ci < NCFG; ci++)
+            fprintf(out, " %16.3f %16.0f", res[ci][ch].ms, res[ci][ch].bytes);
+        fprintf(out, "\n");
+    }
+    for (int ci = 0; ci < NCFG; ci++)
+        if (cfgs[ci].filter)
+            fprintf(out, "(filter '%s': %zu of %zu lanes match)\n", cfgs[ci].filter, cfgs[ci].shown,
+                    cfgs[ci].lanes);
+
+    fprintf(out,
+            "\nlive runs at 30 fps, watched %d s, then q; share of one core. front end: CPU of the "
+            "thread running the view (drawing, output, key polls, draining the events) over the "
+            "whole ui_live call and steadily (%.1f-%.1f s, from another thread); draw: the view's "
+            "own 'ui' figure at 2 and 3 s; rest = steady - draw\n",
+            LIVE_S, 1.0, LIVE_S - 0.2);
+    fprintf(out, "%-28s %7s %8s %8s %8s %8s %8s %8s %12s\n", "run", "wall s", "cpu s", "call",
+            "steady", "draw", "rest", "process", "tty bytes/s");
+    char a[32], b[32], c[32], d[32], e[32], g[32], k[32], m[32];
+    double worst_front = 0, worst_draw = 0;
+    for (int i = 0; i < NLIVE; i++) {
+        const struct live_case *L = &live[i];
+        fprintf(out, "%-28s %7s %8s %7s%% %7s%% %7s%% %7s%% %7s%% %12s%s\n", L->label,
+                fmt_num(a, sizeof a, L->wall_s, 2, false),
+                fmt_num(b, sizeof b, L->front_cpu_s, 3, false),
+                fmt_num(c, sizeof c, L->front_share * 100, 2, false),
+                fmt_num(k, sizeof k, L->steady_share * 100, 2, false),
+                fmt_num(d, sizeof d, L->draw_share * 100, 2, false),
+                fmt_num(m, sizeof m, (L->steady_share - L->draw_share) * 100, 2, false),
+                fmt_num(e, sizeof e, L->proc_share * 100, 0, false),
+                fmt_num(g, sizeof g, L->bytes_per_s, 0, false), L->rc == 0 ? "" : "  (FAILED)");
+        if (isfinite(L->steady_share) && L->steady_share > worst_front)
+            worst_front = L->steady_share;
+        if (isfinite(L->draw_share) && L->draw_share > worst_draw)
+            worst_draw = L->draw_share;
+    }
+
+    fprintf(out, "\ntarget: a full 64-lane frame under %.1f ms: %s (%.3f ms, %+.0f%%)\n", TARGET_MS,
+            res[1][CH_FULL].ms < TARGET_MS ? "met" : "missed", res[1][CH_FULL].ms,
+            (res[1][CH_FULL].ms / TARGET_MS - 1) * 100);
+    fprintf(out,
+            "target: the UI under %.0f%% of one core at 30 fps: front end (steady) %s (worst "
+            "%.2f%%), drawing alone %s (worst %.2f%%)\n",
+            TARGET_UI * 100, worst_front < TARGET_UI ? "met" : "missed", worst_front * 100,
+            worst_draw < TARGET_UI ? "met" : "missed", worst_draw * 100);
+    fprintf(out, "load %s -> %s\n", fmt_num(a, sizeof a, load0, 2, false),
+            fmt_num(b, sizeof b, load_avg(), 2, false));
+    fprintf(out, "time: frames %.1f s, live runs %.1f s, total %.1f s\n", frames_s,
+            total_s - frames_s, total_s);
+
     fprintf(out, "json: {\"bench\":\"ui\",\"width\":%d,\"height\":%d,\"frames\":%d", W, H, frames);
-    for (int li = 0; li < 2; li++)
+    for (int ci = 0; ci < NCFG; ci++)
         for (int ch = 0; ch < 5; ch++)
-            fprintf(out, ",\"%zu_%s_ms\":%.4f,\"%zu_%s_bytes\":%.0f", lanes[li],
-                    ch == 2   ? "runs10"
-                    : ch == 3 ? "dots10"
-                              : names[ch],
-                    res[li][ch].ms, lanes[li],
-                    ch == 2   ? "runs10"
-                    : ch == 3 ? "dots10"
-                              : names[ch],
-                    res[li][ch].bytes);
-    fprintf(out, "}\n");
+            fprintf(out, ",\"%s_%s_ms\":%.4f,\"%s_%s_bytes\":%.0f", cfgs[ci].key, keys[ch],
+                    res[ci][ch].ms, cfgs[ci].key, keys[ch], res[ci][ch].bytes);
+    fprintf(out, ",\"filter\":\"%s\",\"filter_matches\":%zu", cfgs[NCFG - 1].filter,
+            cfgs[NCFG - 1].shown);
+    fprintf(out, ",\"full_64_target_ms\":%.1f,\"full_64_ok\":%s", TARGET_MS,
+            res[1][CH_FULL].ms < TARGET_MS ? "true" : "false");
+    fprintf(out, ",\"live_s\":%d,\"fps\":30,\"live\":[", LIVE_S);
+    for (int i = 0; i < NLIVE; i++) {
+        const struct live_case *L = &live[i];
+        fprintf(out,
+                "%s{\"run\":\"%s\",\"screen\":\"%s\",\"rc\":%d,\"wall_s\":%s,\"front_cpu_s\":%s,"
+                "\"front_share\":%s,\"front_steady_share\":%s,\"draw_share\":%s,"
+                "\"process_share\":%s,\"tty_bytes_per_s\":%s}",
+                i ? "," : "", L->label, L->virt ? "virtual" : "pty", L->rc,
+                fmt_num(a, sizeof a, L->wall_s, 3, true),
+                fmt_num(b, sizeof b, L->front_cpu_s, 4, true),
+                fmt_num(c, sizeof c, L->front_share, 4, true),
+                fmt_num(k, sizeof k, L->steady_share, 4, true),
+                fmt_num(d, sizeof d, L->draw_share, 4, true),
+                fmt_num(e, sizeof e, L->proc_share, 3, true),
+                fmt_num(g, sizeof g, L->bytes_per_s, 0, true));
+    }
+    fprintf(out,
+            "],\"ui_target_share\":%.2f,\"ui_front_worst\":%.4f,\"ui_front_ok\":%s,"
+            "\"ui_draw_worst\":%.4f,\"ui_draw_ok\":%s,\"load\":[%s,%s],\"total_s\":%.1f}\n",
+            TARGET_UI, worst_front, worst_front < TARGET_UI ? "true" : "false", worst_draw,
+            worst_draw < TARGET_UI ? "true" : "false", fmt_num(a, sizeof a, load0, 2, true),
+            fmt_num(b, sizeof b, load_avg(), 2, true), total_s);
     cv_scenario_free(sc);
     return 0;
 }
