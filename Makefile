@@ -13,7 +13,7 @@ ARGS ?= $(if $(filter counter-race,$(SCENARIO)),--set variant=mutex)
 
 PACKAGES = gcc make cmake ninja-build pkg-config libncurses-dev libcurl4-openssl-dev \
            libcmocka-dev libinih-dev zlib1g-dev libzstd-dev libmicrohttpd-dev clang-format tmux jq curl \
-           clang libclang-rt-14-dev libomp-14-dev
+           clang libclang-rt-14-dev libomp-14-dev liblttng-ust-dev lttng-tools
 
 .PHONY: all deps configure build run test bench format clean
 
@@ -57,7 +57,7 @@ test: build
 
 # Every benchmark prints a table and one "json: {...}" line; those lines are gathered into
 # $(BUILD)/bench-results.json (an array, one object per benchmark). BENCHES picks some.
-BENCHES ?= bench_record bench_models bench_io bench_ui bench_seek bench_distortion
+BENCHES ?= bench_record bench_models bench_io bench_ui bench_seek bench_distortion bench_scale bench_lttng
 bench: build
 	cmake --build $(BUILD) --target benchmarks
 	@rm -f $(BUILD)/bench-results.jsonl

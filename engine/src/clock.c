@@ -32,7 +32,7 @@ static void sample(uint64_t *tsc, uint64_t *mono)
         uint64_t m0 = cv_clock_mono_ns();
         uint64_t t = __builtin_ia32_rdtsc();
         uint64_t m1 = cv_clock_mono_ns();
-        if (m1 - m0 < best) {
+        if (i == 0 || m1 - m0 < best) {
             best = m1 - m0;
             *tsc = t;
             *mono = m0 + (m1 - m0) / 2;
