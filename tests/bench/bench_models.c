@@ -5,7 +5,7 @@
  * is always 0.
  *
  *   1. dispatch: a workload registered here whose tasks do nothing (N = 20000 tasks for serial,
- *      threads and openmp, 5000 for procs; 2 workers; openmp with schedule = dynamic, chunk = 1).
+ *      threads and openmp, 5000 for procs and epoll; 2 workers; openmp with schedule = dynamic, chunk = 1).
  *      Per task: the summary's wall_s / N (from cv_run_start to the model's return: the driver
  *      thread, the workers' creation or forks and their joining or reaping included), and for
  *      reference the time around cv_run_start..cv_run_finish / N (adds the caller's 2 ms polling
@@ -14,7 +14,9 @@
  *      (serial); 2 pthreads taking indices from an atomic counter (threads); 2 forked children
  *      fed task ids through a pipe and answering through another, one task outstanding per child
  *      (procs); `omp parallel for schedule(dynamic,1) num_threads(2)` over empty iterations with
- *      a volatile sink (openmp). The openmp baseline reuses this thread's OpenMP team from run
+ *      a volatile sink (openmp); for epoll (5000 tasks, one coroutine and lane each), each task
+ *      a coroutine on a 256 KiB stack of its own (mmap, guard page, makecontext, swapcontext in
+ *      and back, munmap) and one epoll_wait, the model's mechanism without the engine. The openmp baseline reuses this thread's OpenMP team from run
  *      to run, while each engine run starts a new driver thread and so a new team. Engine and
  *      baseline runs alternate; medians of 15 after one untimed warm-up of each.
  *   2. distortion: the engine's primes workload (repeat = 4: 6 numbers x 4 = 24 tasks) under
@@ -48,8 +50,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,6 +63,8 @@
 #define WORKERS          2
 #define TASKS_IN_PROCESS 20000u
 #define TASKS_PROCS      5000u
+#define TASKS_EPOLL      5000u        /* one coroutine (and one lane) per task */
+#define CO_STACK         (256u << 10) /* the epoll model's coroutine stack (virtual) */
 #define PRIME_NUMBERS    6
 #define PRIME_REPEAT     4
 #define PRIME_TASKS      (PRIME_NUMBERS * PRIME_REPEAT)
@@ -419,6 +426,47 @@ static double base_openmp(uint32_t n)
     return mono_s() - t0;
 }
 
+/* The epoll model's mechanism, by hand: every task a coroutine on a stack of its own (mmap, a
+ * guard page, makecontext), run to its end from the loop with swapcontext, its stack unmapped;
+ * the loop asks epoll_wait (timeout 0) once for each turn, as the model does between batches. */
+static ucontext_t base_loop_uc;
+static volatile uint32_t base_co_sink;
+
+static void base_co_main(void)
+{
+    base_co_sink++;
+}
+
+static double base_epoll(uint32_t n)
+{
+    int ep = epoll_create1(0);
+    if (ep < 0)
+        return NAN;
+    double t0 = mono_s();
+    for (uint32_t i = 0; i < n; i++) {
+        void *stack = mmap(NULL, CO_STACK, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+        if (stack == MAP_FAILED) {
+            close(ep);
+            return NAN;
+        }
+        mprotect(stack, 4096, PROT_NONE);
+        ucontext_t uc;
+        getcontext(&uc);
+        uc.uc_stack.ss_sp = stack;
+        uc.uc_stack.ss_size = CO_STACK;
+        uc.uc_link = &base_loop_uc;
+        makecontext(&uc, base_co_main, 0);
+        swapcontext(&base_loop_uc, &uc);
+        munmap(stack, CO_STACK);
+    }
+    struct epoll_event ev[8];
+    epoll_wait(ep, ev, 8, 0);
+    double dt = mono_s() - t0;
+    close(ep);
+    return dt;
+}
+
 /* ---- 1. dispatch ---- */
 
 struct dispatch {
@@ -439,7 +487,7 @@ static void measure_dispatch(struct dispatch *d)
     char body[512];
     snprintf(body, sizeof body,
              "[scenario]\nname = bench_empty\ntitle = empty tasks\nlesson = dispatch cost\n"
-             "workload = bench_empty\nmodels = serial threads procs openmp\n\n"
+             "workload = bench_empty\nmodels = serial threads procs openmp epoll\n\n"
              "[params]\ntasks = %u\nschedule = dynamic\nchunk = 1\n",
              d->tasks);
     struct cv_scenario *sc = bench_load_scenario("bench_models", body);
@@ -631,6 +679,7 @@ int main(void)
          .baseline = "omp dynamic,1",
          .tasks = TASKS_IN_PROCESS,
          .base = base_openmp},
+        {.model = "epoll", .baseline = "ucontext+epoll", .tasks = TASKS_EPOLL, .base = base_epoll},
     };
     const size_t ndisp = sizeof disp / sizeof disp[0];
     for (size_t i = 0; i < ndisp; i++) {
