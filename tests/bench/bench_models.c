@@ -5,19 +5,20 @@
  * is always 0.
  *
  *   1. dispatch: a workload registered here whose tasks do nothing (N = 20000 tasks for serial,
- *      threads and openmp, 5000 for procs and epoll; 2 workers; openmp with schedule = dynamic, chunk = 1).
- *      Per task: the summary's wall_s / N (from cv_run_start to the model's return: the driver
- *      thread, the workers' creation or forks and their joining or reaping included), and for
- *      reference the time around cv_run_start..cv_run_finish / N (adds the caller's 2 ms polling
- *      and the final drain). Baselines written here, timed the same way (creation and
- *      joining/reaping included): a plain loop calling an empty function through a pointer
- *      (serial); 2 pthreads taking indices from an atomic counter (threads); 2 forked children
- *      fed task ids through a pipe and answering through another, one task outstanding per child
- *      (procs); `omp parallel for schedule(dynamic,1) num_threads(2)` over empty iterations with
- *      a volatile sink (openmp); for epoll (5000 tasks, one coroutine and lane each), each task
- *      a coroutine on a 256 KiB stack of its own (mmap, guard page, makecontext, swapcontext in
- *      and back, munmap) and one epoll_wait, the model's mechanism without the engine. The openmp baseline reuses this thread's OpenMP team from run
- *      to run, while each engine run starts a new driver thread and so a new team. Engine and
+ *      threads and openmp, 5000 for procs and epoll; 2 workers; openmp with schedule =
+ *      dynamic, chunk = 1). Per task: the summary's wall_s / N (from cv_run_start to the
+ *      model's return: the driver thread, the workers' creation or forks and their joining or
+ *      reaping included), and for reference the time around cv_run_start..cv_run_finish / N
+ *      (adds the caller's 2 ms polling and the final drain). Baselines written here, timed the
+ *      same way (creation and joining/reaping included): a plain loop calling an empty function
+ *      through a pointer (serial); 2 pthreads taking indices from an atomic counter (threads);
+ *      2 forked children fed task ids through a pipe and answering through another, one task
+ *      outstanding per child (procs); `omp parallel for schedule(dynamic,1) num_threads(2)`
+ *      over empty iterations with a volatile sink (openmp); for epoll (one coroutine and lane
+ *      per task), each task a coroutine on a 256 KiB stack of its own (mmap, guard page,
+ *      makecontext, swapcontext in and back, munmap) and one epoll_wait: the model's mechanism
+ *      without the engine. The openmp baseline reuses this thread's OpenMP team from run to
+ *      run, while each engine run starts a new driver thread and so a new team. Engine and
  *      baseline runs alternate; medians of 15 after one untimed warm-up of each.
  *   2. distortion: the engine's primes workload (repeat = 4: 6 numbers x 4 = 24 tasks) under
  *      serial and under threads with 2 workers (the summary's wall_s), against the same 24 tests
