@@ -84,17 +84,6 @@ static int spawn(const char *prog, const char *path, const char *set, double *wa
     return got == 2 && st == 0 ? 0 : 1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 #endif
 
 int main(int argc, char **argv)
@@ -143,8 +132,8 @@ int main(int argc, char **argv)
             }
             pair[r] = on[r] / off[r];
         }
-        double mon = median(on, rounds), moff = median(off, rounds);
-        double ratio = mon / moff, mpair = median(pair, rounds);
+        double mon = bench_median(on, rounds), moff = bench_median(off, rounds);
+        double ratio = mon / moff, mpair = bench_median(pair, rounds);
         if (ratio > worst)
             worst = ratio;
         char label[64];

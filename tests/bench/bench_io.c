@@ -57,49 +57,6 @@ extern char **environ;
 
 /* ---- helpers ---- */
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Median of the finite values (NAN if none). */
-static double median(const double *v, size_t n)
-{
-    double s[32];
-    size_t k = 0;
-    for (size_t i = 0; i < n && k < 32; i++)
-        if (isfinite(v[i]))
-            s[k++] = v[i];
-    if (k == 0)
-        return NAN;
-    qsort(s, k, sizeof *s, cmp_double);
-    return k % 2 ? s[k / 2] : (s[k / 2 - 1] + s[k / 2]) / 2;
-}
-
-static double load_avg(void)
-{
-    double l[1];
-    return getloadavg(l, 1) == 1 ? l[0] : NAN;
-}
-
-/* "%.*f" or "n/a" / "null" for a missing figure, into buf. */
-static const char *fmt_num(char *buf, size_t n, double v, int prec, bool json)
-{
-    if (!isfinite(v))
-        snprintf(buf, n, "%s", json ? "null" : "n/a");
-    else
-        snprintf(buf, n, "%.*f", prec, v);
-    return buf;
-}
-
 static void raise_nofile(void)
 {
     struct rlimit rl;
@@ -108,37 +65,6 @@ static void raise_nofile(void)
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
             fprintf(stderr, "bench_io: setrlimit(NOFILE): %s\n", strerror(errno));
     }
-}
-
-static bool write_full(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        c += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
-/* true only when all n bytes came */
-static bool read_full(int fd, void *p, size_t n)
-{
-    char *c = p;
-    while (n) {
-        ssize_t r = read(fd, c, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return false;
-        c += r;
-        n -= (size_t)r;
-    }
-    return true;
 }
 
 static int wait_child(pid_t pid)
@@ -341,12 +267,12 @@ static void memory_run_forked(const struct cv_scenario *sc, struct memcase *m, i
             fig[1] = r.peak_rss_kb;
             fig[2] = r.inflight_max;
         }
-        write_full(fds[1], fig, sizeof fig);
+        bench_write_full(fds[1], fig, sizeof fig);
         _exit(0);
     }
     close(fds[1]);
     double fig[MEM_FIGURES];
-    if (read_full(fds[0], fig, sizeof fig)) {
+    if (bench_read_full(fds[0], fig, sizeof fig)) {
         m->per_task_kb[i] = fig[0];
         m->peak_kb[i] = fig[1];
         m->inflight[i] = fig[2];
@@ -373,9 +299,9 @@ static void measure_memory(struct memcase *m, size_t nm)
         }
         if (sc)
             cv_scenario_free(sc);
-        m[k].med_per_task_kb = median(m[k].per_task_kb, RUNS);
-        m[k].med_peak_kb = median(m[k].peak_kb, RUNS);
-        m[k].med_inflight = median(m[k].inflight, RUNS);
+        m[k].med_per_task_kb = bench_median(m[k].per_task_kb, RUNS);
+        m[k].med_peak_kb = bench_median(m[k].peak_kb, RUNS);
+        m[k].med_inflight = bench_median(m[k].inflight, RUNS);
     }
 }
 
@@ -410,7 +336,7 @@ static void measure_switch(struct switchcase *s, size_t ns)
     if (sc)
         cv_scenario_free(sc);
     for (size_t k = 0; k < ns; k++) {
-        s[k].wall_s = median(s[k].wall, RUNS);
+        s[k].wall_s = bench_median(s[k].wall, RUNS);
         s[k].ns_per_handover = s[k].wall_s / (2.0 * ROUND_TRIPS) * 1e9;
     }
 }
@@ -461,14 +387,14 @@ static double curl_once(const char *config)
                     (char *)config,
                     NULL};
     pid_t pid;
-    double t0 = mono_s();
+    double t0 = bench_now_s();
     int rc = posix_spawnp(&pid, "curl", NULL, NULL, argv, environ);
     if (rc != 0) {
         fprintf(stderr, "bench_io: cannot run curl: %s\n", strerror(rc));
         return NAN;
     }
     int status = wait_child(pid);
-    double dt = mono_s() - t0;
+    double dt = bench_now_s() - t0;
     if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         fprintf(stderr, "bench_io: curl failed (status %d)\n", status);
         return NAN;
@@ -517,8 +443,8 @@ static void measure_rps(struct rps *r)
         cv_scenario_free(sc);
     cv_httpd_reap(&proc);
 summarise:
-    r->engine_s = median(r->engine, RUNS);
-    r->curl_s = median(r->curl, RUNS);
+    r->engine_s = bench_median(r->engine, RUNS);
+    r->curl_s = bench_median(r->curl, RUNS);
     r->engine_rps = REQUESTS / r->engine_s;
     r->curl_rps = REQUESTS / r->curl_s;
     r->ratio = r->engine_rps / r->curl_rps;
@@ -548,8 +474,8 @@ int main(void)
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();
-    double start = mono_s();
-    double load0 = load_avg();
+    double start = bench_now_s();
+    double load0 = bench_load_avg();
     struct rlimit nofile = {0, 0};
     getrlimit(RLIMIT_NOFILE, &nofile);
     printf("bench_io: (1) memory per suspended task: tasks that only cv_sleep %d ms, %u and %u "
@@ -586,8 +512,8 @@ int main(void)
     measure_rps(&rps);
 
     int left = children_left();
-    double load1 = load_avg();
-    double total = mono_s() - start;
+    double load1 = bench_load_avg();
+    double total = bench_now_s() - start;
     char a[32], b[32], c[32], d[32], e[32];
 
     printf("\n1. memory per suspended task (tasks sleep %d ms)\n", SLEEP_MS);
@@ -596,10 +522,10 @@ int main(void)
     for (size_t i = 0; i < nmem; i++) {
         const struct memcase *m = &mem[i];
         printf("  %-8s %7u %8s %13s %18s KB %10s KB\n", m->label, m->tasks,
-               m->workers ? fmt_num(d, sizeof d, m->workers, 0, false) : "-",
-               fmt_num(a, sizeof a, m->med_inflight, 0, false),
-               fmt_num(b, sizeof b, m->med_per_task_kb, 2, false),
-               fmt_num(c, sizeof c, m->med_peak_kb, 0, false));
+               m->workers ? bench_fmt_num(d, sizeof d, m->workers, 0, false) : "-",
+               bench_fmt_num(a, sizeof a, m->med_inflight, 0, false),
+               bench_fmt_num(b, sizeof b, m->med_per_task_kb, 2, false),
+               bench_fmt_num(c, sizeof c, m->med_peak_kb, 0, false));
     }
 
     printf("\n2. hand-over through capacity-1 queues, %u round trips (includes per-operation "
@@ -607,23 +533,24 @@ int main(void)
            ROUND_TRIPS);
     printf("  %-26s %10s %16s %9s\n", "model", "wall_s", "ns/hand-over", "dropped");
     for (size_t i = 0; i < nsw; i++)
-        printf("  %-26s %10s %16s %9s\n", sw[i].label, fmt_num(a, sizeof a, sw[i].wall_s, 4, false),
-               fmt_num(b, sizeof b, sw[i].ns_per_handover, 0, false),
-               fmt_num(c, sizeof c, sw[i].dropped, 0, false));
+        printf("  %-26s %10s %16s %9s\n", sw[i].label,
+               bench_fmt_num(a, sizeof a, sw[i].wall_s, 4, false),
+               bench_fmt_num(b, sizeof b, sw[i].ns_per_handover, 0, false),
+               bench_fmt_num(c, sizeof c, sw[i].dropped, 0, false));
 
     printf("\n3. requests per second, %u GETs of /get, at most %u at once\n", REQUESTS,
            CONCURRENCY);
     printf("  %-34s %10s %12s\n", "client", "wall_s", "requests/s");
     printf("  %-34s %10s %12s\n", "engine fetch, epoll (fresh conns)",
-           fmt_num(a, sizeof a, rps.engine_s, 3, false),
-           fmt_num(b, sizeof b, rps.engine_rps, 0, false));
+           bench_fmt_num(a, sizeof a, rps.engine_s, 3, false),
+           bench_fmt_num(b, sizeof b, rps.engine_rps, 0, false));
     printf("  %-34s %10s %12s\n", "curl --parallel (reused conns)",
-           fmt_num(a, sizeof a, rps.curl_s, 3, false),
-           fmt_num(b, sizeof b, rps.curl_rps, 0, false));
+           bench_fmt_num(a, sizeof a, rps.curl_s, 3, false),
+           bench_fmt_num(b, sizeof b, rps.curl_rps, 0, false));
     printf("  engine/curl: %s   caveat: the engine opens a fresh connection per request "
            "(CURLOPT_FRESH_CONNECT, avoiding libcurl 7.88's linear connection-pool search at 10k "
            "scale); curl's CLI reuses connections%s\n",
-           fmt_num(a, sizeof a, rps.ratio, 2, false),
+           bench_fmt_num(a, sizeof a, rps.ratio, 2, false),
            rps.curl_failures ? "; some curl runs failed" : "");
 
     printf("\n  children left: %d   load %.2f -> %.2f   total %.1f s\n", left, load0, load1, total);
@@ -634,22 +561,25 @@ int main(void)
         printf("%s{\"model\": \"%s\", \"tasks\": %u, \"workers\": %u, \"inflight_max\": %s, "
                "\"memory_per_inflight_kb\": %s, \"peak_rss_kb\": %s}",
                i ? ", " : "", m->label, m->tasks, m->workers,
-               fmt_num(a, sizeof a, m->med_inflight, 0, true),
-               fmt_num(b, sizeof b, m->med_per_task_kb, 3, true),
-               fmt_num(c, sizeof c, m->med_peak_kb, 0, true));
+               bench_fmt_num(a, sizeof a, m->med_inflight, 0, true),
+               bench_fmt_num(b, sizeof b, m->med_per_task_kb, 3, true),
+               bench_fmt_num(c, sizeof c, m->med_peak_kb, 0, true));
     }
     printf("], \"handover\": {\"round_trips\": %u, \"includes_recording\": true", ROUND_TRIPS);
     for (size_t i = 0; i < nsw; i++)
         printf(", \"%s\": {\"wall_s\": %s, \"ns_per_handover\": %s, \"dropped\": %s}",
-               cv_model_name((unsigned)sw[i].model), fmt_num(a, sizeof a, sw[i].wall_s, 5, true),
-               fmt_num(b, sizeof b, sw[i].ns_per_handover, 1, true),
-               fmt_num(c, sizeof c, sw[i].dropped, 0, true));
+               cv_model_name((unsigned)sw[i].model),
+               bench_fmt_num(a, sizeof a, sw[i].wall_s, 5, true),
+               bench_fmt_num(b, sizeof b, sw[i].ns_per_handover, 1, true),
+               bench_fmt_num(c, sizeof c, sw[i].dropped, 0, true));
     printf(
         "}, \"rps\": {\"requests\": %u, \"concurrency\": %u, \"engine_epoll\": %s, \"curl\": %s, "
         "\"ratio\": %s, \"engine_fresh_connections\": true, \"curl_reuses_connections\": true}, "
         "\"children_left\": %d, \"load\": [%s, %s], \"total_s\": %.1f}\n",
-        REQUESTS, CONCURRENCY, fmt_num(a, sizeof a, rps.engine_rps, 1, true),
-        fmt_num(b, sizeof b, rps.curl_rps, 1, true), fmt_num(c, sizeof c, rps.ratio, 3, true), left,
-        fmt_num(d, sizeof d, load0, 2, true), fmt_num(e, sizeof e, load1, 2, true), total);
+        REQUESTS, CONCURRENCY, bench_fmt_num(a, sizeof a, rps.engine_rps, 1, true),
+        bench_fmt_num(b, sizeof b, rps.curl_rps, 1, true),
+        bench_fmt_num(c, sizeof c, rps.ratio, 3, true), left,
+        bench_fmt_num(d, sizeof d, load0, 2, true), bench_fmt_num(e, sizeof e, load1, 2, true),
+        total);
     return 0;
 }

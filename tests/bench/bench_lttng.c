@@ -31,6 +31,7 @@
  * measured (no lttng tools, a daemon that will not start, built without lttng-ust), one line
  * says why and the concviz figures are printed alone. Exit 0 either way.
  */
+#include "bench_util.h"
 #include "concviz/clock.h"
 #include "concviz/collector.h"
 #include "concviz/event.h"
@@ -106,22 +107,6 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(const double *v, size_t n)
-{
-    double s[16];
-    if (n == 0 || n > 16)
-        return 0;
-    memcpy(s, v, n * sizeof *s);
-    qsort(s, n, sizeof *s, cmp_double);
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 static void *xalloc(size_t align, size_t bytes)
 {
     bytes = (bytes + align - 1) / align * align;
@@ -192,7 +177,7 @@ static double clock_median(double (*fn)(void))
     double v[RUNS];
     for (int i = 0; i < RUNS; i++)
         v[i] = fn();
-    return median(v, RUNS);
+    return bench_median(v, RUNS);
 }
 
 /* ---- the events: a task's life on one lane, 8 events (as in bench_record) ---- */
@@ -724,15 +709,15 @@ static struct figures summarize(const struct series *s)
         mean[i] = (s->two[0][i] + s->two[1][i]) / 2;
         agg[i] = 1e9 / s->two[0][i] + 1e9 / s->two[1][i];
     }
-    f.one = median(s->one, RUNS);
+    f.one = bench_median(s->one, RUNS);
     for (int k = 0; k < MAX_THREADS; k++)
-        f.two[k] = median(s->two[k], RUNS);
-    f.two_mean = median(mean, RUNS);
-    f.two_agg = median(agg, RUNS);
-    f.cpu_one = median(s->cpu1, RUNS);
-    f.cpu_two = median(s->cpu2, RUNS);
-    f.share_one = median(s->share1, RUNS);
-    f.share_two = median(s->share2, RUNS);
+        f.two[k] = bench_median(s->two[k], RUNS);
+    f.two_mean = bench_median(mean, RUNS);
+    f.two_agg = bench_median(agg, RUNS);
+    f.cpu_one = bench_median(s->cpu1, RUNS);
+    f.cpu_two = bench_median(s->cpu2, RUNS);
+    f.share_one = bench_median(s->share1, RUNS);
+    f.share_two = bench_median(s->share2, RUNS);
     return f;
 }
 

@@ -74,33 +74,6 @@
 
 /* ---- helpers ---- */
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Median of the finite values (NAN if none). */
-static double median(const double *v, size_t n)
-{
-    double s[32];
-    size_t k = 0;
-    for (size_t i = 0; i < n && k < 32; i++)
-        if (isfinite(v[i]))
-            s[k++] = v[i];
-    if (k == 0)
-        return NAN;
-    qsort(s, k, sizeof *s, cmp_double);
-    return k % 2 ? s[k / 2] : (s[k / 2 - 1] + s[k / 2]) / 2;
-}
-
 /* CPU seconds used by this process so far (user + system). */
 static double cpu_self_s(void)
 {
@@ -108,22 +81,6 @@ static double cpu_self_s(void)
     getrusage(RUSAGE_SELF, &ru);
     return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static double load_avg(void)
-{
-    double l[1];
-    return getloadavg(l, 1) == 1 ? l[0] : NAN;
-}
-
-/* "%.*f" or "n/a" / "null" for a missing figure, into buf. */
-static const char *fmt_num(char *buf, size_t n, double v, int prec, bool json)
-{
-    if (!isfinite(v))
-        snprintf(buf, n, "%s", json ? "null" : "n/a");
-    else
-        snprintf(buf, n, "%.*f", prec, v);
-    return buf;
 }
 
 /* ---- the empty workload ---- */
@@ -179,11 +136,11 @@ static bool engine_run(const struct cv_scenario *sc, int model, unsigned workers
         free(cause);
         return false;
     }
-    double t0 = mono_s();
+    double t0 = bench_now_s();
     bool ok = cv_run_start(run, &cause) == CV_OK;
     if (ok)
         ok = cv_run_finish(run, &cause) == CV_OK;
-    double t1 = mono_s();
+    double t1 = bench_now_s();
     if (!ok) {
         fprintf(stderr, "bench_models: %s: %s\n", cv_model_name((unsigned)model),
                 cause ? cause : "?");
@@ -223,10 +180,10 @@ static int (*volatile empty_call)(void *, uint32_t) = empty_fn;
 
 static double base_loop(uint32_t n)
 {
-    double t0 = mono_s();
+    double t0 = bench_now_s();
     for (uint32_t i = 0; i < n; i++)
         empty_call(NULL, i);
-    return mono_s() - t0;
+    return bench_now_s() - t0;
 }
 
 struct pt_pool {
@@ -251,13 +208,13 @@ static double base_pthreads(uint32_t n)
     struct pt_pool pool = {.n = n};
     pthread_t t[WORKERS];
     unsigned started = 0;
-    double t0 = mono_s();
+    double t0 = bench_now_s();
     for (unsigned i = 0; i < WORKERS; i++)
         if (pthread_create(&t[i], NULL, pt_worker, &pool) == 0)
             started++;
     for (unsigned i = 0; i < started; i++)
         pthread_join(t[i], NULL);
-    double dt = mono_s() - t0;
+    double dt = bench_now_s() - t0;
     return started == WORKERS ? dt : NAN;
 }
 
@@ -271,37 +228,6 @@ struct fork_result {
     uint32_t len, reserved;
 };
 
-static bool write_full(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        c += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
-/* true only when all n bytes came */
-static bool read_full(int fd, void *p, size_t n)
-{
-    char *c = p;
-    while (n) {
-        ssize_t r = read(fd, c, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return false;
-        c += r;
-        n -= (size_t)r;
-    }
-    return true;
-}
-
 static void close_fd(int *fd)
 {
     if (*fd >= 0) {
@@ -313,9 +239,9 @@ static void close_fd(int *fd)
 static void fork_child(int in, int out)
 {
     struct fork_msg m;
-    while (read_full(in, &m, sizeof m)) {
+    while (bench_read_full(in, &m, sizeof m)) {
         struct fork_result r = {m.task, empty_call(NULL, m.task), 0, 0};
-        if (!write_full(out, &r, sizeof r))
+        if (!bench_write_full(out, &r, sizeof r))
             break;
     }
     _exit(0);
@@ -332,7 +258,7 @@ static double base_fork(uint32_t n)
     }
     bool ok = true;
     uint32_t next = 0, done = 0;
-    double t0 = mono_s();
+    double t0 = bench_now_s();
     for (unsigned i = 0; i < WORKERS && ok; i++) {
         int down[2], up[2];
         if (pipe(down) != 0)
@@ -372,7 +298,7 @@ static double base_fork(uint32_t n)
         pfd[i].events = POLLIN;
         if (ok && next < n) {
             struct fork_msg m = {next++, 0};
-            ok = write_full(to[i], &m, sizeof m);
+            ok = bench_write_full(to[i], &m, sizeof m);
             pfd[i].fd = from[i];
         } else {
             close_fd(&to[i]);
@@ -389,14 +315,14 @@ static double base_fork(uint32_t n)
             if (pfd[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
             struct fork_result r;
-            if (!read_full(from[i], &r, sizeof r)) {
+            if (!bench_read_full(from[i], &r, sizeof r)) {
                 ok = false;
                 break;
             }
             done++;
             if (next < n) {
                 struct fork_msg m = {next++, 0};
-                ok = write_full(to[i], &m, sizeof m);
+                ok = bench_write_full(to[i], &m, sizeof m);
             } else {
                 close_fd(&to[i]); /* the worker sees end-of-file and exits */
                 pfd[i].fd = -1;
@@ -411,20 +337,20 @@ static double base_fork(uint32_t n)
         if (pid[i] > 0)
             while (waitpid(pid[i], NULL, 0) < 0 && errno == EINTR)
                 ;
-    double dt = mono_s() - t0;
+    double dt = bench_now_s() - t0;
     return ok && done == n ? dt : NAN;
 }
 
 static double base_openmp(uint32_t n)
 {
     int64_t count = n;
-    double t0 = mono_s();
+    double t0 = bench_now_s();
 #pragma omp parallel for schedule(dynamic, 1) num_threads(WORKERS)
     for (int64_t i = 0; i < count; i++) {
         volatile int64_t sink = i;
         (void)sink;
     }
-    return mono_s() - t0;
+    return bench_now_s() - t0;
 }
 
 /* The epoll model's mechanism, by hand: every task a coroutine on a stack of its own (mmap, a
@@ -443,7 +369,7 @@ static double base_epoll(uint32_t n)
     int ep = epoll_create1(0);
     if (ep < 0)
         return NAN;
-    double t0 = mono_s();
+    double t0 = bench_now_s();
     for (uint32_t i = 0; i < n; i++) {
         void *stack = mmap(NULL, CO_STACK, PROT_READ | PROT_WRITE,
                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
@@ -463,7 +389,7 @@ static double base_epoll(uint32_t n)
     }
     struct epoll_event ev[8];
     epoll_wait(ep, ev, 8, 0);
-    double dt = mono_s() - t0;
+    double dt = bench_now_s() - t0;
     close(ep);
     return dt;
 }
@@ -507,9 +433,9 @@ static void measure_dispatch(struct dispatch *d)
         base[i] = d->base(d->tasks);
     }
     cv_scenario_free(sc);
-    d->engine_us = median(eng, DISPATCH_RUNS) / d->tasks * 1e6;
-    d->outer_us = median(outer, DISPATCH_RUNS) / d->tasks * 1e6;
-    d->base_us = median(base, DISPATCH_RUNS) / d->tasks * 1e6;
+    d->engine_us = bench_median(eng, DISPATCH_RUNS) / d->tasks * 1e6;
+    d->outer_us = bench_median(outer, DISPATCH_RUNS) / d->tasks * 1e6;
+    d->base_us = bench_median(base, DISPATCH_RUNS) / d->tasks * 1e6;
     d->ratio = d->engine_us / d->base_us;
     d->dropped = dropped;
 }
@@ -563,7 +489,7 @@ static double plain_primes(unsigned threads, uint32_t *primes, double *cpu)
 {
     struct prime_pool pool = {0};
     double c0 = cpu_self_s();
-    double t0 = mono_s();
+    double t0 = bench_now_s();
     if (threads == 0) {
         prime_worker(&pool);
     } else {
@@ -577,7 +503,7 @@ static double plain_primes(unsigned threads, uint32_t *primes, double *cpu)
         if (started != threads)
             return NAN;
     }
-    double dt = mono_s() - t0;
+    double dt = bench_now_s() - t0;
     *cpu = cpu_self_s() - c0;
     *primes = atomic_load(&pool.primes);
     return dt;
@@ -627,11 +553,11 @@ static void measure_distortion(struct distortion *d, size_t nd)
     cv_scenario_free(sc);
 summarise:
     for (size_t k = 0; k < nd; k++) {
-        d[k].with_s = median(d[k].with, RUNS);
-        d[k].without_s = median(d[k].without, RUNS);
+        d[k].with_s = bench_median(d[k].with, RUNS);
+        d[k].without_s = bench_median(d[k].without, RUNS);
         d[k].ratio = d[k].with_s / d[k].without_s;
-        d[k].with_share = median(d[k].with_cpu, RUNS);
-        d[k].without_share = median(d[k].without_cpu, RUNS);
+        d[k].with_share = bench_median(d[k].with_cpu, RUNS);
+        d[k].without_share = bench_median(d[k].without_cpu, RUNS);
     }
 }
 
@@ -658,8 +584,8 @@ int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN); /* a dead baseline worker shows as a failed write, not a kill */
-    double start = mono_s();
-    double load0 = load_avg();
+    double start = bench_now_s();
+    double load0 = bench_load_avg();
     printf("bench_models: per-task dispatch overhead of each model (empty tasks, %d workers, "
            "summary wall_s / N, median of %d runs alternating with the baseline) vs a plain loop "
            "/ pthreads / fork+pipes / OpenMP; distortion of primes (repeat %d, summary wall_s) "
@@ -696,8 +622,8 @@ int main(void)
     measure_distortion(dist, ndist);
 
     int left = children_left();
-    double load1 = load_avg();
-    double total = mono_s() - start;
+    double load1 = bench_load_avg();
+    double total = bench_now_s() - start;
     char a[32], b[32], c[32], e[32];
     bool contended = false;
 
@@ -708,10 +634,11 @@ int main(void)
         const struct dispatch *d = &disp[i];
         char r[32];
         printf("  %-8s %6u %10s %14s  %-14s %10s %9s %8s\n", d->model, d->tasks,
-               fmt_num(a, sizeof a, d->engine_us, 3, false),
-               fmt_num(b, sizeof b, d->outer_us, 3, false), d->baseline,
-               fmt_num(c, sizeof c, d->base_us, 3, false), fmt_num(r, sizeof r, d->ratio, 1, false),
-               fmt_num(e, sizeof e, d->dropped, 0, false));
+               bench_fmt_num(a, sizeof a, d->engine_us, 3, false),
+               bench_fmt_num(b, sizeof b, d->outer_us, 3, false), d->baseline,
+               bench_fmt_num(c, sizeof c, d->base_us, 3, false),
+               bench_fmt_num(r, sizeof r, d->ratio, 1, false),
+               bench_fmt_num(e, sizeof e, d->dropped, 0, false));
     }
     printf("\n2. distortion, primes x%d (%d tasks), wall seconds\n", PRIME_REPEAT, PRIME_TASKS);
     printf("  %-8s %7s %10s %10s %9s  %-10s %8s %8s %14s\n", "model", "workers", "with", "without",
@@ -723,12 +650,13 @@ int main(void)
                                                          : "OVER";
         char sw[32], swo[32];
         printf("  %-8s %7u %10s %10s %9s  <=%.2f %-4s %8s %8s %8s, %-4s\n", d->model, d->workers,
-               fmt_num(a, sizeof a, d->with_s, 4, false),
-               fmt_num(b, sizeof b, d->without_s, 4, false),
-               fmt_num(c, sizeof c, d->ratio, 3, false), TARGET_RATIO, verdict,
-               d->verdicts_match ? "match" : "DIFFER", fmt_num(e, sizeof e, d->dropped, 0, false),
-               fmt_num(sw, sizeof sw, d->with_share, 2, false),
-               fmt_num(swo, sizeof swo, d->without_share, 2, false));
+               bench_fmt_num(a, sizeof a, d->with_s, 4, false),
+               bench_fmt_num(b, sizeof b, d->without_s, 4, false),
+               bench_fmt_num(c, sizeof c, d->ratio, 3, false), TARGET_RATIO, verdict,
+               d->verdicts_match ? "match" : "DIFFER",
+               bench_fmt_num(e, sizeof e, d->dropped, 0, false),
+               bench_fmt_num(sw, sizeof sw, d->with_share, 2, false),
+               bench_fmt_num(swo, sizeof swo, d->without_share, 2, false));
         /* A 2-worker run that got much less than 2 CPUs was sharing them with something else. */
         if (d->workers > 1 && (!(d->with_share >= CONTENDED_SHARE * d->workers) ||
                                !(d->without_share >= CONTENDED_SHARE * d->workers)))
@@ -748,10 +676,11 @@ int main(void)
         char r[32];
         printf("%s\"%s\": {\"tasks\": %u, \"engine\": %s, \"start_to_finish\": %s, "
                "\"baseline\": \"%s\", \"base\": %s, \"ratio\": %s, \"dropped\": %s}",
-               i ? ", " : "", d->model, d->tasks, fmt_num(a, sizeof a, d->engine_us, 4, true),
-               fmt_num(b, sizeof b, d->outer_us, 4, true), d->baseline,
-               fmt_num(c, sizeof c, d->base_us, 4, true), fmt_num(r, sizeof r, d->ratio, 2, true),
-               fmt_num(e, sizeof e, d->dropped, 0, true));
+               i ? ", " : "", d->model, d->tasks, bench_fmt_num(a, sizeof a, d->engine_us, 4, true),
+               bench_fmt_num(b, sizeof b, d->outer_us, 4, true), d->baseline,
+               bench_fmt_num(c, sizeof c, d->base_us, 4, true),
+               bench_fmt_num(r, sizeof r, d->ratio, 2, true),
+               bench_fmt_num(e, sizeof e, d->dropped, 0, true));
     }
     printf("}, \"distortion\": {\"repeat\": %d, \"target\": %.2f", PRIME_REPEAT, TARGET_RATIO);
     for (size_t i = 0; i < ndist; i++) {
@@ -759,15 +688,17 @@ int main(void)
         char sw[32], swo[32];
         printf(", \"%s\": {\"workers\": %u, \"with_s\": %s, \"without_s\": %s, \"ratio\": %s, "
                "\"ok\": %s, \"verdicts_match\": %s, \"dropped\": %s, \"cpu_per_wall\": [%s, %s]}",
-               d->model, d->workers, fmt_num(a, sizeof a, d->with_s, 5, true),
-               fmt_num(b, sizeof b, d->without_s, 5, true), fmt_num(c, sizeof c, d->ratio, 4, true),
+               d->model, d->workers, bench_fmt_num(a, sizeof a, d->with_s, 5, true),
+               bench_fmt_num(b, sizeof b, d->without_s, 5, true),
+               bench_fmt_num(c, sizeof c, d->ratio, 4, true),
                isfinite(d->ratio) && d->ratio <= TARGET_RATIO ? "true" : "false",
-               d->verdicts_match ? "true" : "false", fmt_num(e, sizeof e, d->dropped, 0, true),
-               fmt_num(sw, sizeof sw, d->with_share, 3, true),
-               fmt_num(swo, sizeof swo, d->without_share, 3, true));
+               d->verdicts_match ? "true" : "false",
+               bench_fmt_num(e, sizeof e, d->dropped, 0, true),
+               bench_fmt_num(sw, sizeof sw, d->with_share, 3, true),
+               bench_fmt_num(swo, sizeof swo, d->without_share, 3, true));
     }
     printf("}, \"contended\": %s, \"children_left\": %d, \"load\": [%s, %s], \"total_s\": %.1f}\n",
-           contended ? "true" : "false", left, fmt_num(a, sizeof a, load0, 2, true),
-           fmt_num(b, sizeof b, load1, 2, true), total);
+           contended ? "true" : "false", left, bench_fmt_num(a, sizeof a, load0, 2, true),
+           bench_fmt_num(b, sizeof b, load1, 2, true), total);
     return 0;
 }

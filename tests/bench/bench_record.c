@@ -18,6 +18,7 @@
  * CPU time / wall time) with the load average, since other processes on a small machine inflate
  * the threaded figures.
  */
+#include "bench_util.h"
 #include "concviz/clock.h"
 #include "concviz/collector.h"
 #include "concviz/event.h"
@@ -66,22 +67,6 @@ static uint64_t thread_cpu_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(const double *v, size_t n)
-{
-    double s[16];
-    if (n == 0 || n > 16)
-        return 0;
-    memcpy(s, v, n * sizeof *s);
-    qsort(s, n, sizeof *s, cmp_double);
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 static void *xalloc(size_t align, size_t bytes)
@@ -156,7 +141,7 @@ static double clock_median(double (*fn)(uint64_t), uint64_t n)
     double v[CLOCK_RUNS];
     for (int i = 0; i < CLOCK_RUNS; i++)
         v[i] = fn(n);
-    return median(v, CLOCK_RUNS);
+    return bench_median(v, CLOCK_RUNS);
 }
 
 /* ---- 2. recording ---- */
@@ -433,8 +418,8 @@ int main(void)
     uint64_t drops0 = ring_drops(r1);
     for (int i = 0; i < REC_RUNS; i++)
         v[i] = record_inline(r1, buf, &share[i]);
-    double rec_ns = median(v, REC_RUNS);
-    double rec_share = median(share, REC_RUNS);
+    double rec_ns = bench_median(v, REC_RUNS);
+    double rec_share = bench_median(share, REC_RUNS);
     uint64_t rec_drops = ring_drops(r1) - drops0;
 
     uint64_t coll_drops = 0, coll_reported = 0, coll_lost = 0, coll_drains = 0;
@@ -447,7 +432,7 @@ int main(void)
         coll_drains += cr.drains;
         coll_lost += cr.fed < coll_events ? coll_events - cr.fed : 0;
     }
-    double coll_ns = median(v, REC_RUNS);
+    double coll_ns = bench_median(v, REC_RUNS);
 
     drops0 = ring_drops(r1) + ring_drops(r2);
     pthread_barrier_t start;
@@ -465,9 +450,9 @@ int main(void)
         v3[i] = 1e9 / p[0].ns_per_event + 1e9 / p[1].ns_per_event;
         share[i] = p[0].cpu_share < p[1].cpu_share ? p[0].cpu_share : p[1].cpu_share;
     }
-    double two_ns[2] = {median(v, REC_RUNS), median(v2, REC_RUNS)};
-    double two_agg = median(v3, REC_RUNS);
-    double two_share = median(share, REC_RUNS);
+    double two_ns[2] = {bench_median(v, REC_RUNS), bench_median(v2, REC_RUNS)};
+    double two_agg = bench_median(v3, REC_RUNS);
+    double two_share = bench_median(share, REC_RUNS);
     uint64_t two_drops = ring_drops(r1) + ring_drops(r2) - drops0;
 
     /* 3. drain */
@@ -492,9 +477,9 @@ int main(void)
         }
     }
     double drain_share = (double)drain_cpu / (double)drain_wall;
-    double drain4 = median(d4, DRAIN_RUNS);
-    double drain1 = median(d1, DRAIN_RUNS);
-    double drainw = median(dw, DRAIN_RUNS);
+    double drain4 = bench_median(d4, DRAIN_RUNS);
+    double drain1 = bench_median(d1, DRAIN_RUNS);
+    double drainw = bench_median(dw, DRAIN_RUNS);
     double load1 = load_average();
 
     /* report */

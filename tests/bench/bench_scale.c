@@ -59,80 +59,6 @@
 
 /* ---- helpers ---- */
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Median of the finite values (NAN if none). */
-static double median(const double *v, size_t n)
-{
-    double s[MAX_RUNS];
-    size_t k = 0;
-    for (size_t i = 0; i < n && k < MAX_RUNS; i++)
-        if (isfinite(v[i]))
-            s[k++] = v[i];
-    if (k == 0)
-        return NAN;
-    qsort(s, k, sizeof *s, cmp_double);
-    return k % 2 ? s[k / 2] : (s[k / 2 - 1] + s[k / 2]) / 2;
-}
-
-static double load_avg(void)
-{
-    double l[1];
-    return getloadavg(l, 1) == 1 ? l[0] : NAN;
-}
-
-/* "%.*f" or "n/a" / "null" for a missing figure, into buf. */
-static const char *fmt_num(char *buf, size_t n, double v, int prec, bool json)
-{
-    if (!isfinite(v))
-        snprintf(buf, n, "%s", json ? "null" : "n/a");
-    else
-        snprintf(buf, n, "%.*f", prec, v);
-    return buf;
-}
-
-static bool write_full(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        c += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
-/* true only when all n bytes came */
-static bool read_full(int fd, void *p, size_t n)
-{
-    char *c = p;
-    while (n) {
-        ssize_t r = read(fd, c, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return false;
-        c += r;
-        n -= (size_t)r;
-    }
-    return true;
-}
-
 /* A "Key:   123 kB" figure of a /proc file, in kB; NAN if absent. */
 static double proc_kb(const char *path, const char *key)
 {
@@ -288,7 +214,7 @@ static double active_lanes(const struct cv_value *sum)
 /* In the child: the run, its figures into *out. */
 static void child_run(const struct cv_scenario *sc, enum family f, unsigned n, struct figures *out)
 {
-    double t0 = mono_s();
+    double t0 = bench_now_s();
     struct cv_run_config cfg = {.scenario = sc,
                                 .model = fam[f].model_id,
                                 .workers = fam[f].model_id == CV_MODEL_EPOLL ? 1 : n,
@@ -305,7 +231,7 @@ static void child_run(const struct cv_scenario *sc, enum family f, unsigned n, s
         double next = 0;
         out->kids_kb = 0;
         while (!cv_run_poll(run)) {
-            double now = mono_s();
+            double now = bench_now_s();
             if (now >= next) {
                 double k = children_private_kb();
                 if (isfinite(k) && k > out->kids_kb)
@@ -339,7 +265,7 @@ static void child_run(const struct cv_scenario *sc, enum family f, unsigned n, s
     cv_value_free(sum);
     out->hwm_kb = proc_kb("/proc/self/status", "VmHWM");
     cv_run_destroy(run);
-    out->child_s = mono_s() - t0;
+    out->child_s = bench_now_s() - t0;
     out->ok = 1;
 }
 
@@ -368,11 +294,11 @@ static bool forked_run(const struct cv_scenario *sc, enum family f, unsigned n, 
         alarm(CHILD_LIMIT_S);
         struct figures out = *fig;
         child_run(sc, f, n, &out);
-        write_full(fds[1], &out, sizeof out);
+        bench_write_full(fds[1], &out, sizeof out);
         _exit(0);
     }
     close(fds[1]);
-    bool got = read_full(fds[0], fig, sizeof *fig);
+    bool got = bench_read_full(fds[0], fig, sizeof *fig);
     close(fds[0]);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -429,19 +355,19 @@ static bool measure(struct config *c, int runs)
             c->state = i && strcmp(c->state, r->state) ? "mixed" : r->state;
     }
     size_t n = (size_t)runs;
-    c->wall_s = median(v[0], n);
-    c->child_s = median(v[1], n);
-    c->hwm_kb = median(v[2], n);
-    c->kids_kb = median(v[3], n);
-    c->events = median(v[4], n);
-    c->dropped = median(v[5], n);
-    c->completed = median(v[6], n);
-    c->submitted = median(v[7], n);
-    c->active = median(v[8], n);
-    c->inflight = median(v[9], n);
-    c->engine_per_inflight_kb = median(v[10], n);
-    c->os_threads = median(v[11], n);
-    c->os_processes = median(v[12], n);
+    c->wall_s = bench_median(v[0], n);
+    c->child_s = bench_median(v[1], n);
+    c->hwm_kb = bench_median(v[2], n);
+    c->kids_kb = bench_median(v[3], n);
+    c->events = bench_median(v[4], n);
+    c->dropped = bench_median(v[5], n);
+    c->completed = bench_median(v[6], n);
+    c->submitted = bench_median(v[7], n);
+    c->active = bench_median(v[8], n);
+    c->inflight = bench_median(v[9], n);
+    c->engine_per_inflight_kb = bench_median(v[10], n);
+    c->os_threads = bench_median(v[11], n);
+    c->os_processes = bench_median(v[12], n);
     return made;
 }
 
@@ -453,7 +379,7 @@ int main(int argc, char **argv)
     if (runs > MAX_RUNS)
         runs = MAX_RUNS;
     setvbuf(stdout, NULL, _IOLBF, 0);
-    double start = mono_s(), load0 = load_avg();
+    double start = bench_now_s(), load0 = bench_load_avg();
     if (cv_workload_register(&wl_sleep) != CV_OK) {
         fprintf(stderr, "bench_scale: cannot register workload %s\n", wl_sleep.name);
         return 1;
@@ -476,11 +402,11 @@ int main(int argc, char **argv)
         if (pid == 0) {
             close(fds[0]);
             double kb = proc_kb("/proc/self/status", "VmHWM");
-            write_full(fds[1], &kb, sizeof kb);
+            bench_write_full(fds[1], &kb, sizeof kb);
             _exit(0);
         }
         close(fds[1]);
-        if (!read_full(fds[0], &bare_kb, sizeof bare_kb))
+        if (!bench_read_full(fds[0], &bare_kb, sizeof bare_kb))
             bare_kb = NAN;
         close(fds[0]);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -514,19 +440,19 @@ int main(int argc, char **argv)
             }
         }
         char done[80], a[32], b[32], d[32], e[32], g[32], h[32], k[32], m[32], p[32], q[32];
-        snprintf(done, sizeof done, "%s/%s", fmt_num(a, sizeof a, c->completed, 0, false),
-                 fmt_num(b, sizeof b, c->submitted, 0, false));
+        snprintf(done, sizeof done, "%s/%s", bench_fmt_num(a, sizeof a, c->completed, 0, false),
+                 bench_fmt_num(b, sizeof b, c->submitted, 0, false));
         printf("%-14s %6u %6s %13s %7s %8s %7s %7s %8s %9s %8s %10s %10s %8s%s\n", fam[c->f].name,
-               c->n, c->state, done, fmt_num(a, sizeof a, c->active, 0, false),
-               fmt_num(b, sizeof b, c->inflight, 0, false),
-               fmt_num(d, sizeof d, c->wall_s, 2, false),
-               fmt_num(e, sizeof e, c->child_s, 2, false),
-               fmt_num(g, sizeof g, c->hwm_kb / 1024, 1, false),
-               fmt_num(h, sizeof h, c->per_unit_kb, 1, false),
-               fmt_num(k, sizeof k, c->kids_kb / 1024, 1, false),
-               fmt_num(m, sizeof m, c->kids_per_unit_kb, 1, false),
-               fmt_num(p, sizeof p, c->events, 0, false),
-               fmt_num(q, sizeof q, c->dropped, 0, false), c->complete ? "" : "  INCOMPLETE");
+               c->n, c->state, done, bench_fmt_num(a, sizeof a, c->active, 0, false),
+               bench_fmt_num(b, sizeof b, c->inflight, 0, false),
+               bench_fmt_num(d, sizeof d, c->wall_s, 2, false),
+               bench_fmt_num(e, sizeof e, c->child_s, 2, false),
+               bench_fmt_num(g, sizeof g, c->hwm_kb / 1024, 1, false),
+               bench_fmt_num(h, sizeof h, c->per_unit_kb, 1, false),
+               bench_fmt_num(k, sizeof k, c->kids_kb / 1024, 1, false),
+               bench_fmt_num(m, sizeof m, c->kids_per_unit_kb, 1, false),
+               bench_fmt_num(p, sizeof p, c->events, 0, false),
+               bench_fmt_num(q, sizeof q, c->dropped, 0, false), c->complete ? "" : "  INCOMPLETE");
     }
 
     /* the target: 10,000 epoll tasks under 200 MB */
@@ -534,7 +460,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < ncfg; i++)
         if (cfg[i].n == TARGET_TASKS)
             *(cfg[i].f == F_FETCH ? &t_fetch : &t_sleep) = &cfg[i];
-    double total = mono_s() - start;
+    double total = bench_now_s() - start;
     printf("\n");
     const struct config *targets[2] = {t_fetch, t_sleep};
     bool met[2] = {false, false};
@@ -548,11 +474,11 @@ int main(int argc, char **argv)
         printf("target: %u epoll tasks in flight under %.0f MB (%s): %s, %s MB peak (%+.0f%%), "
                "%s in flight, %s\n",
                TARGET_TASKS, TARGET_MB, fam[c->f].name, met[i] ? "met" : "missed",
-               fmt_num(a, sizeof a, mb, 1, false), (mb / TARGET_MB - 1) * 100,
+               bench_fmt_num(a, sizeof a, mb, 1, false), (mb / TARGET_MB - 1) * 100,
                c->complete ? "all completed" : "NOT all completed",
                isfinite(c->inflight) ? (c->inflight >= TARGET_TASKS ? "all" : "not all") : "n/a");
     }
-    printf("load %.2f -> %.2f   total %.1f s\n", load0, load_avg(), total);
+    printf("load %.2f -> %.2f   total %.1f s\n", load0, bench_load_avg(), total);
 
     printf("json: {\"bench\": \"scale\", \"runs\": %d, \"bare_process_kb\": %.0f, \"configs\": [",
            runs, bare_kb);
@@ -567,18 +493,21 @@ int main(int argc, char **argv)
                "\"children_per_unit_kb\": %s, \"events\": %s, \"dropped\": %s, "
                "\"engine_memory_per_inflight_kb\": %s, \"os_threads\": %s, \"os_processes\": %s}",
                i ? ", " : "", fam[c->f].name, fam[c->f].model, c->n, fam[c->f].unit, c->state,
-               c->complete ? "true" : "false", fmt_num(a, sizeof a, c->completed, 0, true),
-               fmt_num(b, sizeof b, c->submitted, 0, true),
-               fmt_num(d, sizeof d, c->active, 0, true), fmt_num(e, sizeof e, c->inflight, 0, true),
-               fmt_num(g, sizeof g, c->wall_s, 3, true), fmt_num(h, sizeof h, c->child_s, 3, true),
-               fmt_num(k, sizeof k, c->hwm_kb, 0, true),
-               fmt_num(m, sizeof m, c->per_unit_kb, 2, true),
-               fmt_num(p, sizeof p, c->kids_kb, 0, true),
-               fmt_num(q, sizeof q, c->kids_per_unit_kb, 2, true),
-               fmt_num(r, sizeof r, c->events, 0, true), fmt_num(s, sizeof s, c->dropped, 0, true),
-               fmt_num(t, sizeof t, c->engine_per_inflight_kb, 1, true),
-               fmt_num(u, sizeof u, c->os_threads, 0, true),
-               fmt_num(w, sizeof w, c->os_processes, 0, true));
+               c->complete ? "true" : "false", bench_fmt_num(a, sizeof a, c->completed, 0, true),
+               bench_fmt_num(b, sizeof b, c->submitted, 0, true),
+               bench_fmt_num(d, sizeof d, c->active, 0, true),
+               bench_fmt_num(e, sizeof e, c->inflight, 0, true),
+               bench_fmt_num(g, sizeof g, c->wall_s, 3, true),
+               bench_fmt_num(h, sizeof h, c->child_s, 3, true),
+               bench_fmt_num(k, sizeof k, c->hwm_kb, 0, true),
+               bench_fmt_num(m, sizeof m, c->per_unit_kb, 2, true),
+               bench_fmt_num(p, sizeof p, c->kids_kb, 0, true),
+               bench_fmt_num(q, sizeof q, c->kids_per_unit_kb, 2, true),
+               bench_fmt_num(r, sizeof r, c->events, 0, true),
+               bench_fmt_num(s, sizeof s, c->dropped, 0, true),
+               bench_fmt_num(t, sizeof t, c->engine_per_inflight_kb, 1, true),
+               bench_fmt_num(u, sizeof u, c->os_threads, 0, true),
+               bench_fmt_num(w, sizeof w, c->os_processes, 0, true));
     }
     printf("], \"target\": {\"tasks\": %u, \"mb\": %.0f", TARGET_TASKS, TARGET_MB);
     for (int i = 0; i < 2; i++) {
@@ -586,8 +515,9 @@ int main(int argc, char **argv)
         char a[32];
         if (c)
             printf(", \"%s\": {\"peak_mb\": %s, \"ok\": %s}", c->f == F_FETCH ? "fetch" : "sleep",
-                   fmt_num(a, sizeof a, c->hwm_kb / 1024, 1, true), met[i] ? "true" : "false");
+                   bench_fmt_num(a, sizeof a, c->hwm_kb / 1024, 1, true),
+                   met[i] ? "true" : "false");
     }
-    printf("}, \"load\": [%.2f, %.2f], \"total_s\": %.1f}\n", load0, load_avg(), total);
+    printf("}, \"load\": [%.2f, %.2f], \"total_s\": %.1f}\n", load0, bench_load_avg(), total);
     return made_all ? 0 : 1;
 }

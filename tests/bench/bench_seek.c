@@ -27,13 +27,6 @@
          * for 4 x 156 k iterations */
 #define DEFAULT_EVTS 100000000.0
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static double hwm_mb(void)
 {
     FILE *f = fopen("/proc/self/status", "r");
@@ -87,7 +80,7 @@ static int measure(const char *file, struct result *res)
         perror(file);
         return 1;
     }
-    double t0 = now_s();
+    double t0 = bench_now_s();
     struct cv_recording *r = NULL;
     char *cause = NULL;
     if (cv_recording_open(file, &r, &cause) != CV_OK) {
@@ -95,7 +88,7 @@ static int measure(const char *file, struct result *res)
         return 1;
     }
     struct cv_replay *p = cv_replay_new(r);
-    res->open_ms = (now_s() - t0) * 1e3;
+    res->open_ms = (bench_now_s() - t0) * 1e3;
     const struct cv_recording_info *info = cv_recording_info(r);
     uint64_t end = info->end_ns;
     res->events = info->events;
@@ -115,14 +108,14 @@ static int measure(const char *file, struct result *res)
     double sum = 0;
     res->seek_worst_ms = 0;
     for (int i = 0; i < SEEKS; i++) {
-        double s0 = now_s();
+        double s0 = bench_now_s();
         if (cv_replay_seek(p, (uint64_t)(at[i] * (double)end), &cause) != CV_OK) {
             fprintf(stderr, "bench_seek: %s\n", cause);
             return 1;
         }
         if (!cv_replay_snapshot(p)->nlanes)
             return 1;
-        double ms = (now_s() - s0) * 1e3;
+        double ms = (bench_now_s() - s0) * 1e3;
         sum += ms;
         if (ms > res->seek_worst_ms)
             res->seek_worst_ms = ms;
@@ -134,9 +127,9 @@ static int measure(const char *file, struct result *res)
     /* for reference: a seek to 96 % with no checkpoint, feeding from the start */
     setenv("CONCVIZ_REPLAY_CHECKPOINTS", "0", 1);
     p = cv_replay_new(r);
-    double f0 = now_s();
+    double f0 = bench_now_s();
     cv_replay_seek(p, (uint64_t)(0.96 * (double)end), &cause);
-    res->full_ms = (now_s() - f0) * 1e3;
+    res->full_ms = (bench_now_s() - f0) * 1e3;
     cv_replay_free(p);
     cv_recording_close(r);
     return 0;

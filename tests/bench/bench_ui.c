@@ -36,6 +36,7 @@
  *
  * Usage: bench_ui [frames]   (default 200)
  */
+#include "bench_util.h"
 #include "ui.h"
 
 #include <curses.h>
@@ -92,25 +93,6 @@ static unsigned long long settle(void)
     }
     usleep(200);
     return atomic_load(&g_bytes);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static uint64_t rnd_state = 88172645463325252ull;
@@ -274,12 +256,12 @@ static struct result measure(struct ui_frame *f, struct synth *y, const uint32_t
         if (view > 4.0)
             view = 3.5;
         unsigned long long b0 = settle();
-        double t0 = now_s();
+        double t0 = bench_now_s();
         ui_frame_draw(f, &y->s, view, BUCKET_NS);
-        ms[i] = (now_s() - t0) * 1e3;
+        ms[i] = (bench_now_s() - t0) * 1e3;
         by[i] = (double)(settle() - b0);
     }
-    struct result r = {median(ms, frames), median(by, frames)};
+    struct result r = {bench_median(ms, frames), bench_median(by, frames)};
     free(ms);
     free(by);
     return r;
@@ -309,7 +291,7 @@ static void *sample_front(void *p)
     clockid_t cid;
     sm->ok = pthread_getcpuclockid(sm->target, &cid) == 0;
     for (int k = 0; k < 2 && sm->ok; k++) {
-        double wait = sm->t0 + sm->at[k] - now_s();
+        double wait = sm->t0 + sm->at[k] - bench_now_s();
         if (wait > 0) {
             struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
             nanosleep(&ts, NULL);
@@ -317,7 +299,7 @@ static void *sample_front(void *p)
         struct timespec c;
         sm->ok = clock_gettime(cid, &c) == 0;
         sm->cpu[k] = (double)c.tv_sec + (double)c.tv_nsec / 1e9;
-        sm->wall[k] = now_s();
+        sm->wall[k] = bench_now_s();
     }
     return NULL;
 }
@@ -401,12 +383,12 @@ static void live_run(struct live_case *c, FILE *out)
         if (err && saved >= 0)
             dup2(fileno(err), STDERR_FILENO);
         unsigned long long b0 = settle();
-        double p0 = process_cpu_s(), c0 = thread_cpu_s(), t0 = now_s();
+        double p0 = process_cpu_s(), c0 = thread_cpu_s(), t0 = bench_now_s();
         struct sampler sm = {.target = pthread_self(), .t0 = t0, .at = {1.0, LIVE_S - 0.2}};
         pthread_t sth;
         bool sampling = pthread_create(&sth, NULL, sample_front, &sm) == 0;
         c->rc = ui_live(&req, &o, scr);
-        double t1 = now_s(), c1 = thread_cpu_s(), p1 = process_cpu_s();
+        double t1 = bench_now_s(), c1 = thread_cpu_s(), p1 = process_cpu_s();
         if (sampling) {
             pthread_join(sth, NULL);
             if (sm.ok && sm.wall[1] < t1)
@@ -446,22 +428,6 @@ static void live_run(struct live_case *c, FILE *out)
     unlink(snap[1]);
 }
 
-static double load_avg(void)
-{
-    double l[1];
-    return getloadavg(l, 1) == 1 ? l[0] : NAN;
-}
-
-/* "%.*f" or "null" (json) / "n/a" for a missing figure, into buf. */
-static const char *fmt_num(char *buf, size_t n, double v, int prec, bool json)
-{
-    if (!isfinite(v))
-        snprintf(buf, n, "%s", json ? "null" : "n/a");
-    else
-        snprintf(buf, n, "%.*f", prec, v);
-    return buf;
-}
-
 struct config {
     size_t lanes;
     const char *filter; /* the lane filter, or NULL */
@@ -474,7 +440,7 @@ int main(int argc, char **argv)
     int frames = argc > 1 ? atoi(argv[1]) : 200;
     if (frames < 5)
         frames = 5;
-    double start = now_s(), load0 = load_avg();
+    double start = bench_now_s(), load0 = bench_load_avg();
     int out_fd = dup(STDOUT_FILENO);
     FILE *out = fdopen(out_fd, "w");
     int slave;
@@ -527,7 +493,7 @@ int main(int argc, char **argv)
         ui_frame_free(f);
     }
     ui_screen_close();
-    double frames_s = now_s() - start;
+    double frames_s = bench_now_s() - start;
 
     struct live_case live[] = {
         {.label = "counter-race mutex, pty",
@@ -548,7 +514,7 @@ int main(int argc, char **argv)
         live_run(&live[i], out);
     atomic_store(&g_stop, true);
     pthread_join(th, NULL);
-    double total_s = now_s() - start;
+    double total_s = bench_now_s() - start;
 
     fprintf(out,
             "bench_ui: one frame of the live view on a %dx%d pty (xterm-256color), "
@@ -591,14 +557,15 @@ int main(int argc, char **argv)
     for (int i = 0; i < NLIVE; i++) {
         const struct live_case *L = &live[i];
         fprintf(out, "%-28s %7s %8s %7s%% %7s%% %7s%% %7s%% %7s%% %12s%s\n", L->label,
-                fmt_num(a, sizeof a, L->wall_s, 2, false),
-                fmt_num(b, sizeof b, L->front_cpu_s, 3, false),
-                fmt_num(c, sizeof c, L->front_share * 100, 2, false),
-                fmt_num(k, sizeof k, L->steady_share * 100, 2, false),
-                fmt_num(d, sizeof d, L->draw_share * 100, 2, false),
-                fmt_num(m, sizeof m, (L->steady_share - L->draw_share) * 100, 2, false),
-                fmt_num(e, sizeof e, L->proc_share * 100, 0, false),
-                fmt_num(g, sizeof g, L->bytes_per_s, 0, false), L->rc == 0 ? "" : "  (FAILED)");
+                bench_fmt_num(a, sizeof a, L->wall_s, 2, false),
+                bench_fmt_num(b, sizeof b, L->front_cpu_s, 3, false),
+                bench_fmt_num(c, sizeof c, L->front_share * 100, 2, false),
+                bench_fmt_num(k, sizeof k, L->steady_share * 100, 2, false),
+                bench_fmt_num(d, sizeof d, L->draw_share * 100, 2, false),
+                bench_fmt_num(m, sizeof m, (L->steady_share - L->draw_share) * 100, 2, false),
+                bench_fmt_num(e, sizeof e, L->proc_share * 100, 0, false),
+                bench_fmt_num(g, sizeof g, L->bytes_per_s, 0, false),
+                L->rc == 0 ? "" : "  (FAILED)");
         if (isfinite(L->steady_share) && L->steady_share > worst_front)
             worst_front = L->steady_share;
         if (isfinite(L->draw_share) && L->draw_share > worst_draw)
@@ -613,8 +580,8 @@ int main(int argc, char **argv)
             "%.2f%%), drawing alone %s (worst %.2f%%)\n",
             TARGET_UI * 100, worst_front < TARGET_UI ? "met" : "missed", worst_front * 100,
             worst_draw < TARGET_UI ? "met" : "missed", worst_draw * 100);
-    fprintf(out, "load %s -> %s\n", fmt_num(a, sizeof a, load0, 2, false),
-            fmt_num(b, sizeof b, load_avg(), 2, false));
+    fprintf(out, "load %s -> %s\n", bench_fmt_num(a, sizeof a, load0, 2, false),
+            bench_fmt_num(b, sizeof b, bench_load_avg(), 2, false));
     fprintf(out, "time: frames %.1f s, live runs %.1f s, total %.1f s\n", frames_s,
             total_s - frames_s, total_s);
 
@@ -635,20 +602,20 @@ int main(int argc, char **argv)
                 "\"front_share\":%s,\"front_steady_share\":%s,\"draw_share\":%s,"
                 "\"process_share\":%s,\"tty_bytes_per_s\":%s}",
                 i ? "," : "", L->label, L->virt ? "virtual" : "pty", L->rc,
-                fmt_num(a, sizeof a, L->wall_s, 3, true),
-                fmt_num(b, sizeof b, L->front_cpu_s, 4, true),
-                fmt_num(c, sizeof c, L->front_share, 4, true),
-                fmt_num(k, sizeof k, L->steady_share, 4, true),
-                fmt_num(d, sizeof d, L->draw_share, 4, true),
-                fmt_num(e, sizeof e, L->proc_share, 3, true),
-                fmt_num(g, sizeof g, L->bytes_per_s, 0, true));
+                bench_fmt_num(a, sizeof a, L->wall_s, 3, true),
+                bench_fmt_num(b, sizeof b, L->front_cpu_s, 4, true),
+                bench_fmt_num(c, sizeof c, L->front_share, 4, true),
+                bench_fmt_num(k, sizeof k, L->steady_share, 4, true),
+                bench_fmt_num(d, sizeof d, L->draw_share, 4, true),
+                bench_fmt_num(e, sizeof e, L->proc_share, 3, true),
+                bench_fmt_num(g, sizeof g, L->bytes_per_s, 0, true));
     }
     fprintf(out,
             "],\"ui_target_share\":%.2f,\"ui_front_worst\":%.4f,\"ui_front_ok\":%s,"
             "\"ui_draw_worst\":%.4f,\"ui_draw_ok\":%s,\"load\":[%s,%s],\"total_s\":%.1f}\n",
             TARGET_UI, worst_front, worst_front < TARGET_UI ? "true" : "false", worst_draw,
-            worst_draw < TARGET_UI ? "true" : "false", fmt_num(a, sizeof a, load0, 2, true),
-            fmt_num(b, sizeof b, load_avg(), 2, true), total_s);
+            worst_draw < TARGET_UI ? "true" : "false", bench_fmt_num(a, sizeof a, load0, 2, true),
+            bench_fmt_num(b, sizeof b, bench_load_avg(), 2, true), total_s);
     cv_scenario_free(sc);
     return 0;
 }

@@ -4,9 +4,11 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "concviz/concviz.h"
@@ -51,6 +53,86 @@ static inline double bench_summary_num(const struct cv_value *sum, const char *p
          tok = strtok_r(NULL, ".", &save))
         cur = cv_value_child(cur, tok);
     return cur && cur->type == CV_VAL_NUM ? cur->num : NAN;
+}
+
+/* Monotonic seconds. */
+static inline double bench_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of the finite values among v[0..n) (NAN if none); v is left as it is. */
+static inline double bench_median(const double *v, size_t n)
+{
+    double *s = malloc((n ? n : 1) * sizeof *s);
+    size_t k = 0;
+    for (size_t i = 0; s && i < n; i++)
+        if (isfinite(v[i]))
+            s[k++] = v[i];
+    double m = NAN;
+    if (k) {
+        qsort(s, k, sizeof *s, bench_cmp_double);
+        m = k % 2 ? s[k / 2] : (s[k / 2 - 1] + s[k / 2]) / 2;
+    }
+    free(s);
+    return m;
+}
+
+/* The 1-minute load average (NAN if unknown): other processes inflate every figure. */
+static inline double bench_load_avg(void)
+{
+    double l[1];
+    return getloadavg(l, 1) == 1 ? l[0] : NAN;
+}
+
+/* "%.*f", or "n/a" ("null" in JSON) for a missing figure, into buf. */
+static inline const char *bench_fmt_num(char *buf, size_t n, double v, int prec, bool json)
+{
+    if (!isfinite(v))
+        snprintf(buf, n, "%s", json ? "null" : "n/a");
+    else
+        snprintf(buf, n, "%.*f", prec, v);
+    return buf;
+}
+
+/* All n bytes written, or false. */
+static inline bool bench_write_full(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        c += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* True only when all n bytes came. */
+static inline bool bench_read_full(int fd, void *p, size_t n)
+{
+    char *c = p;
+    while (n) {
+        ssize_t r = read(fd, c, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        c += r;
+        n -= (size_t)r;
+    }
+    return true;
 }
 
 #endif
