@@ -31,6 +31,7 @@
  * measured (no lttng tools, a daemon that will not start, built without lttng-ust), one line
  * says why and the concviz figures are printed alone. Exit 0 either way.
  */
+#include "bench_collector.h"
 #include "bench_util.h"
 #include "concviz/clock.h"
 #include "concviz/collector.h"
@@ -70,20 +71,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RUNS           9
-#define RING_CAP       (1u << 17)
-#define BATCH          60000u
-#define BATCHES        40u /* per thread and run: 2.4 M events */
-#define COLL_PERIOD_NS 1000000L
-#define CLOCK_CALLS    2000000u
-#define OBJ_MUTEX      0u
-#define OBJ_QUEUE      1u
-#define MAX_THREADS    2
-#define PEER_PAUSE_MS  150 /* after each LTTng run: the consumer daemon writes out the run */
-#define SUBBUF_SIZE    "4M"
-#define NUM_SUBBUF     16
-#define TRACE_NEED_GB  2.5 /* 70 M events of 26 bytes on disk, with room to spare */
-#define HOME_ENV       "CONCVIZ_BENCH_LTTNG_HOME" /* set once the bench has re-executed itself */
+#define RUNS          9
+#define RING_CAP      (1u << 17)
+#define BATCH         60000u
+#define BATCHES       40u /* per thread and run: 2.4 M events */
+#define CLOCK_CALLS   2000000u
+#define MAX_THREADS   2
+#define PEER_PAUSE_MS 150 /* after each LTTng run: the consumer daemon writes out the run */
+#define SUBBUF_SIZE   "4M"
+#define NUM_SUBBUF    16
+#define TRACE_NEED_GB 2.5 /* 70 M events of 26 bytes on disk, with room to spare */
+#define HOME_ENV      "CONCVIZ_BENCH_LTTNG_HOME" /* set once the bench has re-executed itself */
 
 static volatile uint64_t sink;
 
@@ -188,10 +186,14 @@ struct step {
     uint64_t arg;
 };
 static const struct step steps[8] = {
-    {CV_EV_TASK_START, 0, 0},           {CV_EV_LOCK_ACQUIRE, OBJ_MUTEX, 0},
-    {CV_EV_LOCK_RELEASE, OBJ_MUTEX, 0}, {CV_EV_QUEUE_PUSH, OBJ_QUEUE, 1},
-    {CV_EV_QUEUE_POP, OBJ_QUEUE, 0},    {CV_EV_IO_BEGIN, 0, CV_IO_SLEEP},
-    {CV_EV_IO_END, 0, CV_IO_SLEEP},     {CV_EV_TASK_END, 0, 0},
+    {CV_EV_TASK_START, 0, 0},
+    {CV_EV_LOCK_ACQUIRE, BENCH_OBJ_MUTEX, 0},
+    {CV_EV_LOCK_RELEASE, BENCH_OBJ_MUTEX, 0},
+    {CV_EV_QUEUE_PUSH, BENCH_OBJ_QUEUE, 1},
+    {CV_EV_QUEUE_POP, BENCH_OBJ_QUEUE, 0},
+    {CV_EV_IO_BEGIN, 0, CV_IO_SLEEP},
+    {CV_EV_IO_END, 0, CV_IO_SLEEP},
+    {CV_EV_TASK_END, 0, 0},
 };
 
 /* Event i of lane's sequence through concviz; task ids are unique across nlanes lanes. One timed
@@ -264,43 +266,6 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-struct collector_thread {
-    struct cv_collector *c;
-    uint64_t t0;
-    atomic_bool stop;
-};
-
-static void *collector_main(void *arg)
-{
-    struct collector_thread *x = arg;
-    struct timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
-    while (!atomic_load_explicit(&x->stop, memory_order_acquire)) {
-        uint64_t now = cv_clock_ticks_to_ns(cv_clock_ticks() - x->t0);
-        cv_collector_drain(x->c, now, false);
-        next.tv_nsec += COLL_PERIOD_NS;
-        if (next.tv_nsec >= 1000000000L) {
-            next.tv_nsec -= 1000000000L;
-            next.tv_sec++;
-        }
-        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
-    }
-    return NULL;
-}
-
-static struct cv_collector *collector_new(unsigned nlanes)
-{
-    struct cv_collector *c = cv_collector_create(0);
-    for (unsigned l = 0; l < nlanes; l++) {
-        char name[CV_NAME_MAX];
-        snprintf(name, sizeof name, "worker-%u", l);
-        cv_collector_add_lane(c, l, name, CV_ROLE_WORKER);
-    }
-    cv_collector_add_object(c, OBJ_MUTEX, CV_OBJ_MUTEX, "mutex", 0);
-    cv_collector_add_object(c, OBJ_QUEUE, CV_OBJ_QUEUE, "queue", 64);
-    return c;
-}
-
 struct run_result {
     double ns[MAX_THREADS]; /* per thread */
     double cpu_ns;          /* CPU time per event, the mean of the threads' */
@@ -315,17 +280,17 @@ static uint64_t lttng_emitted; /* tracepoint calls made while the session was re
 static struct run_result run_once(enum recorder rec, unsigned nthreads)
 {
     struct run_result out = {{0}, 0, 1, 0, 0};
-    struct collector_thread x = {0};
+    struct bench_collector_thread x = {0};
     pthread_t coll;
     uint64_t drops0 = 0;
     if (rec == REC_CONCVIZ) {
-        x.c = collector_new(nthreads);
+        x.c = bench_collector_new(nthreads);
         x.t0 = cv_clock_ticks();
         cv_collector_attach_rings(x.c, rings, nthreads, x.t0);
         atomic_init(&x.stop, false);
         for (unsigned k = 0; k < nthreads; k++)
             drops0 += ring_drops(rings[k]);
-        start_thread(&coll, collector_main, &x);
+        start_thread(&coll, bench_collector_main, &x);
     }
 
     struct worker w[MAX_THREADS];

@@ -18,6 +18,7 @@
  * CPU time / wall time) with the load average, since other processes on a small machine inflate
  * the threaded figures.
  */
+#include "bench_collector.h"
 #include "bench_util.h"
 #include "concviz/clock.h"
 #include "concviz/collector.h"
@@ -43,13 +44,10 @@
 #define REC_BATCH       60000u
 #define REC_BATCHES     334u /* ~20 M events per run */
 #define COLL_BATCHES    67u  /* ~4 M events per run: each batch waits ~2-3 ms for the collector */
-#define COLL_PERIOD_NS  1000000L
 #define DRAIN_RUNS      5
 #define DRAIN_LANES     4
 #define DRAIN_CAP       (1u << 20)
 #define DRAIN_EVENTS    1000000u /* per lane */
-#define OBJ_MUTEX       0u
-#define OBJ_QUEUE       1u
 #define TARGET_REC_NS   15.0
 #define TARGET_DRAIN_EV 50e6
 
@@ -153,10 +151,14 @@ struct step {
     uint64_t arg;
 };
 static const struct step steps[8] = {
-    {CV_EV_TASK_START, 0, 0},           {CV_EV_LOCK_ACQUIRE, OBJ_MUTEX, 0},
-    {CV_EV_LOCK_RELEASE, OBJ_MUTEX, 0}, {CV_EV_QUEUE_PUSH, OBJ_QUEUE, 1},
-    {CV_EV_QUEUE_POP, OBJ_QUEUE, 0},    {CV_EV_IO_BEGIN, 0, CV_IO_SLEEP},
-    {CV_EV_IO_END, 0, CV_IO_SLEEP},     {CV_EV_TASK_END, 0, 0},
+    {CV_EV_TASK_START, 0, 0},
+    {CV_EV_LOCK_ACQUIRE, BENCH_OBJ_MUTEX, 0},
+    {CV_EV_LOCK_RELEASE, BENCH_OBJ_MUTEX, 0},
+    {CV_EV_QUEUE_PUSH, BENCH_OBJ_QUEUE, 1},
+    {CV_EV_QUEUE_POP, BENCH_OBJ_QUEUE, 0},
+    {CV_EV_IO_BEGIN, 0, CV_IO_SLEEP},
+    {CV_EV_IO_END, 0, CV_IO_SLEEP},
+    {CV_EV_TASK_END, 0, 0},
 };
 
 /* Records event i of lane's sequence; task ids are unique across nlanes lanes. */
@@ -194,45 +196,6 @@ static double record_inline(struct cv_ring *r, struct cv_event *buf, double *cpu
     return (double)timed / ((double)REC_BATCHES * REC_BATCH);
 }
 
-struct collector_thread {
-    struct cv_collector *c;
-    uint64_t t0;
-    atomic_bool stop;
-    uint64_t drains;
-};
-
-static void *collector_main(void *arg)
-{
-    struct collector_thread *x = arg;
-    struct timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
-    while (!atomic_load_explicit(&x->stop, memory_order_acquire)) {
-        uint64_t now = cv_clock_ticks_to_ns(cv_clock_ticks() - x->t0);
-        cv_collector_drain(x->c, now, false);
-        x->drains++;
-        next.tv_nsec += COLL_PERIOD_NS;
-        if (next.tv_nsec >= 1000000000L) {
-            next.tv_nsec -= 1000000000L;
-            next.tv_sec++;
-        }
-        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
-    }
-    return NULL;
-}
-
-static struct cv_collector *collector_new(unsigned nlanes)
-{
-    struct cv_collector *c = cv_collector_create(0);
-    for (unsigned l = 0; l < nlanes; l++) {
-        char name[CV_NAME_MAX];
-        snprintf(name, sizeof name, "worker-%u", l);
-        cv_collector_add_lane(c, l, name, CV_ROLE_WORKER);
-    }
-    cv_collector_add_object(c, OBJ_MUTEX, CV_OBJ_MUTEX, "mutex", 0);
-    cv_collector_add_object(c, OBJ_QUEUE, CV_OBJ_QUEUE, "queue", 64);
-    return c;
-}
-
 struct collector_run {
     double ns_per_event;
     uint64_t drops;    /* the ring's own count */
@@ -246,13 +209,13 @@ static struct collector_run record_with_collector(struct cv_ring *r)
 {
     struct collector_run out = {0};
     struct cv_ring *rings[1] = {r};
-    struct collector_thread x = {.c = collector_new(1)};
+    struct bench_collector_thread x = {.c = bench_collector_new(1)};
     uint64_t drops0 = ring_drops(r);
     x.t0 = cv_clock_ticks();
     cv_collector_attach_rings(x.c, rings, 1, x.t0);
     atomic_init(&x.stop, false);
     pthread_t th;
-    start_thread(&th, collector_main, &x);
+    start_thread(&th, bench_collector_main, &x);
 
     uint64_t timed = 0;
     const struct timespec pause = {0, 50000};
@@ -333,7 +296,7 @@ static void fill_rings(unsigned nlanes)
 static struct drain_run drain_once(unsigned nlanes, bool warm)
 {
     struct drain_run out = {0};
-    struct cv_collector *c = collector_new(nlanes);
+    struct cv_collector *c = bench_collector_new(nlanes);
     uint64_t t0 = cv_clock_ticks();
     cv_collector_attach_rings(c, drain_rings, nlanes, t0);
     if (warm) {

@@ -1,0 +1,60 @@
+/* A collector draining rings every 1 ms on a thread of its own, as a live run's front end does:
+ * shared by the benchmarks that time cv_ring_record against a consumer (header-only). */
+#ifndef CONCVIZ_BENCH_COLLECTOR_H
+#define CONCVIZ_BENCH_COLLECTOR_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "concviz/clock.h"
+#include "concviz/collector.h"
+
+#define BENCH_COLL_PERIOD_NS 1000000L
+#define BENCH_OBJ_MUTEX      0u
+#define BENCH_OBJ_QUEUE      1u
+
+struct bench_collector_thread {
+    struct cv_collector *c;
+    uint64_t t0; /* the rings' clock origin, in ticks */
+    atomic_bool stop;
+    uint64_t drains;
+};
+
+/* The thread: drains up to now every 1 ms until stop. */
+static inline void *bench_collector_main(void *arg)
+{
+    struct bench_collector_thread *x = arg;
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    while (!atomic_load_explicit(&x->stop, memory_order_acquire)) {
+        uint64_t now = cv_clock_ticks_to_ns(cv_clock_ticks() - x->t0);
+        cv_collector_drain(x->c, now, false);
+        x->drains++;
+        next.tv_nsec += BENCH_COLL_PERIOD_NS;
+        if (next.tv_nsec >= 1000000000L) {
+            next.tv_nsec -= 1000000000L;
+            next.tv_sec++;
+        }
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+    }
+    return NULL;
+}
+
+/* A collector with nlanes worker lanes, a mutex and a queue declared. */
+static inline struct cv_collector *bench_collector_new(unsigned nlanes)
+{
+    struct cv_collector *c = cv_collector_create(0);
+    for (unsigned l = 0; l < nlanes; l++) {
+        char name[CV_NAME_MAX];
+        snprintf(name, sizeof name, "worker-%u", l);
+        cv_collector_add_lane(c, l, name, CV_ROLE_WORKER);
+    }
+    cv_collector_add_object(c, BENCH_OBJ_MUTEX, CV_OBJ_MUTEX, "mutex", 0);
+    cv_collector_add_object(c, BENCH_OBJ_QUEUE, CV_OBJ_QUEUE, "queue", 64);
+    return c;
+}
+
+#endif
