@@ -13,9 +13,9 @@ ARGS ?= $(if $(filter counter-race,$(SCENARIO)),--set variant=mutex)
 
 PACKAGES = gcc make cmake ninja-build pkg-config libncurses-dev libcurl4-openssl-dev \
            libcmocka-dev libinih-dev zlib1g-dev libzstd-dev libmicrohttpd-dev clang-format tmux jq curl \
-           clang libclang-rt-14-dev libomp-14-dev liblttng-ust-dev lttng-tools
+           clang libclang-rt-14-dev libomp-14-dev liblttng-ust-dev lttng-tools libxml2-utils python3
 
-.PHONY: all deps configure build run test bench format clean
+.PHONY: all deps configure build run test bench fuzz format clean
 
 all: build
 
@@ -68,6 +68,11 @@ bench: build
 	done
 	@jq -s . $(BUILD)/bench-results.jsonl > $(BUILD)/bench-results.json
 	@echo "figures: $(BUILD)/bench-results.json"
+
+# The fuzz targets for longer than the suite gives them: FUZZ_SECONDS each (default 300).
+FUZZ_SECONDS ?= 300
+fuzz: build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh . $(BUILD)/fuzz
 
 format:
 	clang-format -i engine/include/concviz/*.h engine/src/*.[ch] tui/*.[ch] tests/*/*.[ch]

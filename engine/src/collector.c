@@ -1302,7 +1302,7 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
             if (t->b[k] >= CV_LANE__COUNT)
                 return false;
         GET(&in, n);
-        if (in.bad || n > CKPT_SPANS_MAX)
+        if (in.bad || n > CKPT_SPANS_MAX || (size_t)n * 20 > len - in.at)
             return false;
         t->spans_cap = pow2_at_least(n, 4);
         t->spans = cv_xrealloc(t->spans, t->spans_cap * sizeof *t->spans);

@@ -34,6 +34,7 @@ enum rec_type { R_HEAD = 1, R_SCEN, R_TEXT, R_EVTS, R_INDX, R_FOOT, R_CKPT, R_CK
 #define MAX_RUN_NS     (1ull << 56) /* over two years: a later time is corruption */
 #define CKPT_HEAD      40
 #define TASK_ORDER_MAX (1ull << 28)
+#define MAX_CKPT_RAW   (256u << 20) /* a checkpoint's state, uncompressed */
 
 struct ckpt_entry {
     uint64_t offset, events, ts, order_to;
@@ -432,6 +433,7 @@ struct cv_recording {
     size_t nidx;
     struct ckpt_entry *ckpts;
     size_t nckpts;
+    uint64_t size; /* of the file, bytes */
     struct cv_value *summary;
     /* the chunk in hand */
     size_t cur;
@@ -713,6 +715,7 @@ int cv_recording_open(const char *path, struct cv_recording **out, char **cause)
     long body = ftell(f);
     fseek(f, 0, SEEK_END);
     long size = ftell(f);
+    r->size = size > 0 ? (uint64_t)size : 0;
     bool complete = read_tail(r, &buf, size);
     /* With the index, the texts are the records after the last chunk: opening reads no
      * chunk but that one. Without it, a scan of every record builds the index. */
@@ -1035,7 +1038,7 @@ static int restore_ckpt(struct cv_replay *p, size_t k, char **cause)
                   r->index[r->nidx - 1].before + r->index[r->nidx - 1].n == e->events;
     if (!at_end && (lo == r->nidx || r->index[lo].before != e->events))
         return bad(cause, r->path, "checkpoint %zu does not match the index", k);
-    if (e->order_to > TASK_ORDER_MAX)
+    if (e->order_to > TASK_ORDER_MAX || e->order_to > r->size / 4)
         return bad(cause, r->path, "checkpoint %zu: a completion order too long", k);
     uint32_t *order = cv_xmalloc((size_t)(e->order_to ? e->order_to : 1) * 4);
     unsigned char *buf = NULL, *state = NULL;
@@ -1064,6 +1067,11 @@ static int restore_ckpt(struct cv_replay *p, size_t k, char **cause)
         if (i < k)
             continue;
         size_t zoff = CKPT_HEAD + (size_t)(to - from) * 4;
+        unsigned long long fsz = ZSTD_getFrameContentSize(buf + zoff, len - zoff);
+        if (raw > MAX_CKPT_RAW || fsz != raw) { /* allocate only what the frame says it holds */
+            rc = bad(cause, r->path, "checkpoint %zu does not decompress", i);
+            break;
+        }
         state = cv_xmalloc(raw ? raw : 1);
         size_t got = ZSTD_decompressDCtx(r->z, state, raw, buf + zoff, len - zoff);
         if (ZSTD_isError(got) || got != raw || have != e->order_to) {

@@ -207,4 +207,19 @@ check "csv: io.begin rows name the URL" grep -Eq ',io.begin,.*"http http://127.0
 run_cv 0 export "$TMP/pipe.cvr" --format json
 check "json: the summary" test "$(jqv .completion_order)" = "$(jq .completion_order "$TMP/pipe.json")"
 
+# a header naming an object id far beyond any run's: one line, exit 3
+python3 - "$(dirname "$0")/../golden/deadlock.cvr" "$TMP/bigobj.cvr" <<'EOF'
+import struct, sys, zlib
+b = bytearray(open(sys.argv[1], 'rb').read())
+typ, ln = struct.unpack_from('<II', b, 12)  # after magic and version: the HEAD record
+p = bytes(b[20:20 + ln])
+assert typ == 1 and p.count(b'\nobject 0 ') == 1
+p = p.replace(b'\nobject 0 ', b'\nobject 4000000000 ')
+out = b[:12] + struct.pack('<II', 1, len(p)) + p + struct.pack('<I', zlib.crc32(p)) + b[24 + ln:]
+open(sys.argv[2], 'wb').write(out)
+EOF
+run_cv 3 replay "$TMP/bigobj.cvr" --json
+check "an object id out of range: one line naming the header line" \
+    grep -q "bigobj.cvr: header line [0-9]*: a malformed object" <<<"$ERR"
+
 finish

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The ctest entry fuzz.recording: builds fuzz_recording with clang (libFuzzer, ASan, UBSan) in a
-# build directory of its own, replays the seed corpus (tests/fuzz/corpus) and the saved crash
-# inputs (tests/fuzz/crashes), then fuzzes for FUZZ_SECONDS (10) seconds. New inputs go to a
+# The ctest entry fuzz.readers: builds the fuzz targets with clang (libFuzzer, ASan, UBSan) in
+# a build directory of its own and, for each, replays its seed corpus and the inputs that once
+# crashed it, then fuzzes for a few seconds: fuzz_recording (tests/fuzz/corpus, crashes; 10 s)
+# and fuzz_scenario (tests/fuzz/corpus-scenario, crashes-scenario; 5 s). New inputs go to a
 # scratch directory in the build directory, never to the kept corpus. Fails on any crash, leak,
 # timeout or out-of-memory, and says where the input that caused it was saved.
 #   tests/fuzz/run.sh SOURCE_DIR BUILD_DIR      (ctest passes the source tree and <build>/fuzz)
-# FUZZ_SECONDS=0 only replays; FUZZ_ARGS adds libFuzzer options (e.g. FUZZ_ARGS=-seed=1).
+# FUZZ_SECONDS=N fuzzes each target N s (0 only replays); FUZZ_ARGS adds libFuzzer options
+# (e.g. FUZZ_ARGS=-seed=1).
 set -uo pipefail
 
 if [ $# -ne 2 ]; then
@@ -14,9 +16,9 @@ if [ $# -ne 2 ]; then
 fi
 SRC=$(cd "$1" && pwd) || exit 2
 BUILD=$2
-SECONDS_FUZZ=${FUZZ_SECONDS:-10}
+SECONDS_FUZZ=${FUZZ_SECONDS:-}
 HERE=$SRC/tests/fuzz
-say() { echo "fuzz.recording: $*"; }
+say() { echo "fuzz: $*"; }
 
 # clang and its libFuzzer runtime (Debian: clang, libclang-rt-14-dev; `make deps` installs them)
 CLANG=${FUZZ_CC:-$(command -v clang || command -v clang-14 || true)}
@@ -50,18 +52,13 @@ if ! grep -q '^CMAKE_C_COMPILER:.*clang' "$BUILD/CMakeCache.txt" 2>/dev/null ||
         exit 1
     fi
 fi
-if ! cmake --build "$BUILD" --target fuzz_recording --parallel 2 >"$BUILD/build.log" 2>&1; then
-    say "building fuzz_recording failed:"
+if ! cmake --build "$BUILD" --target fuzz_recording fuzz_scenario --parallel 2 \
+    >"$BUILD/build.log" 2>&1; then
+    say "building the fuzz targets failed:"
     grep -E 'error|Error' "$BUILD/build.log" | head -20
     exit 1
 fi
-FUZZER=$BUILD/tests/fuzz/fuzz_recording
-ART=$BUILD/artifacts
-SCRATCH=$BUILD/scratch
-rm -rf "$ART" "$SCRATCH"
-mkdir -p "$ART" "$SCRATCH"
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
-OPTS=(-max_len=65536 -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$ART/")
 failed=0
 
 # report LOG: the sanitizer's summary, the top frames of the stack and where the input is
@@ -72,46 +69,58 @@ report() {
         head -6 | sed -E 's/ \(BuildId: [0-9a-f]+\)//; s/^/  /'
 }
 
-# 1. the seed corpus, every file once
-if ! "$FUZZER" "${OPTS[@]}" -runs=0 "$HERE/corpus" >"$BUILD/corpus.log" 2>&1; then
-    say "FAILED on the seed corpus (log: $BUILD/corpus.log):"
-    report "$BUILD/corpus.log"
-    failed=1
-else
-    say "seed corpus: $(ls "$HERE/corpus" | wc -l) files replayed, no crash"
-fi
+# fuzz_target NAME CORPUS CRASHES MAX_LEN SECONDS: replays, then fuzzes one target
+fuzz_target() {
+    local FUZZER=$BUILD/tests/fuzz/fuzz_$1 CORPUS=$2 CRASHES=$3 SECS=${SECONDS_FUZZ:-$5}
+    local ART=$BUILD/artifacts-$1 SCRATCH=$BUILD/scratch-$1
+    local OPTS=(-max_len="$4" -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$ART/")
+    rm -rf "$ART" "$SCRATCH"
+    mkdir -p "$ART" "$SCRATCH"
+    # 1. the seed corpus, every file once
+    if ! "$FUZZER" "${OPTS[@]}" -runs=0 "$CORPUS" >"$BUILD/$1-corpus.log" 2>&1; then
+        say "FAILED on the seed corpus (log: $BUILD/$1-corpus.log):"
+        report "$BUILD/$1-corpus.log"
+        failed=1
+    else
+        say "fuzz_$1: seed corpus: $(ls "$CORPUS" | wc -l) files replayed, no crash"
+    fi
 
-# 2. inputs that crashed the reader before: each must pass now
-if [ -d "$HERE/crashes" ]; then
-    for f in "$HERE"/crashes/*.cvr; do
-        [ -f "$f" ] || continue
-        name=${f#"$SRC"/}
-        if ! "$FUZZER" "${OPTS[@]}" "$f" >"$BUILD/crash.log" 2>&1; then
-            say "FAILED: $name (a saved crash input) still fails:"
-            report "$BUILD/crash.log"
+    # 2. inputs that crashed it before: each must pass now
+    if [ -d "$CRASHES" ]; then
+        for f in "$CRASHES"/*; do
+            case $f in *.md) continue ;; esac
+            [ -f "$f" ] || continue
+            name=${f#"$SRC"/}
+            if ! "$FUZZER" "${OPTS[@]}" "$f" >"$BUILD/$1-crash.log" 2>&1; then
+                say "FAILED: $name (a saved crash input) still fails:"
+                report "$BUILD/$1-crash.log"
+                failed=1
+            fi
+        done
+    fi
+
+    # 3. a short fuzzing session from the corpus
+    if [ "$SECS" != 0 ]; then
+        # shellcheck disable=SC2086 # FUZZ_ARGS is a list of options
+        if "$FUZZER" "${OPTS[@]}" -max_total_time="$SECS" -print_final_stats=1 \
+            ${FUZZ_ARGS:-} "$SCRATCH" "$CORPUS" >"$BUILD/$1-fuzz.log" 2>&1; then
+            runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$BUILD/$1-fuzz.log")
+            rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$BUILD/$1-fuzz.log")
+            cov=$(grep -E '^#[0-9]+' "$BUILD/$1-fuzz.log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+')
+            say "fuzz_$1: fuzzed ${SECS}s: $runs runs, $rate execs/s, $cov, no crash, leak or timeout"
+        else
+            say "FAILED while fuzzing (log: $BUILD/$1-fuzz.log):"
+            report "$BUILD/$1-fuzz.log"
+            art=$(ls -t "$ART" 2>/dev/null | head -1)
+            if [ -n "$art" ]; then
+                say "the input is saved at $ART/$art"
+                say "reproduce: $FUZZER $ART/$art"
+            fi
             failed=1
         fi
-    done
-fi
-
-# 3. a short fuzzing session from the corpus
-if [ "$SECONDS_FUZZ" != 0 ]; then
-    # shellcheck disable=SC2086 # FUZZ_ARGS is a list of options
-    if "$FUZZER" "${OPTS[@]}" -max_total_time="$SECONDS_FUZZ" -print_final_stats=1 \
-        ${FUZZ_ARGS:-} "$SCRATCH" "$HERE/corpus" >"$BUILD/fuzz.log" 2>&1; then
-        runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$BUILD/fuzz.log")
-        rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$BUILD/fuzz.log")
-        cov=$(grep -E '^#[0-9]+' "$BUILD/fuzz.log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+')
-        say "fuzzed ${SECONDS_FUZZ}s: $runs runs, $rate execs/s, $cov, no crash, leak or timeout"
-    else
-        say "FAILED while fuzzing (log: $BUILD/fuzz.log):"
-        report "$BUILD/fuzz.log"
-        art=$(ls -t "$ART" 2>/dev/null | head -1)
-        if [ -n "$art" ]; then
-            say "the input is saved at $ART/$art"
-            say "reproduce: $FUZZER $ART/$art"
-        fi
-        failed=1
     fi
-fi
+}
+
+fuzz_target recording "$HERE/corpus" "$HERE/crashes" 65536 10
+fuzz_target scenario "$HERE/corpus-scenario" "$HERE/crashes-scenario" 8192 5
 exit $failed
