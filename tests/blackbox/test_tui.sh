@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The terminal UI: scripted runs on a virtual screen (panels, help, resizing, bad scripts), and
-# the real binary in a tmux pane (picker, live view, help, resize, q leaves a sane terminal).
+# the real binary in a tmux pane (picker, live view, help, resize, q leaves a sane terminal;
+# Ctrl-C and SIGTERM during a recorded run leave a sane terminal and a complete recording).
 . "$(dirname "$0")/lib.sh"
 
 # script NAME STEPS...: writes a script file, one step per argument
@@ -128,6 +129,7 @@ if command -v tmux >/dev/null; then
     T() { tmux -L "$SOCK" "$@"; }
     trap 'tmux -L "cvtest-$$" kill-server 2>/dev/null || true
           tmux -L "cvtest2-$$" kill-server 2>/dev/null || true
+          tmux -L "cvtest3-$$" kill-server 2>/dev/null || true
           rm -rf "$TMP"' EXIT
     T new-session -d -s cv -x 120 -y 40 -e LANG=C.UTF-8 -e TERM=tmux-256color \
         -e CONCVIZ_SCENARIOS="$CONCVIZ_SCENARIOS" \
@@ -154,12 +156,30 @@ if command -v tmux >/dev/null; then
     SOCK="cvtest2-$$"
     T new-session -d -s cv -x 120 -y 40 -e LANG=C.UTF-8 -e TERM=tmux-256color \
         -e CONCVIZ_SCENARIOS="$CONCVIZ_SCENARIOS" \
-        "$CONCVIZ run gather-sleep --set sleeps_ms=30000,20000; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -xE 'echo|icanon' | sort | tr '\n' ' '; echo; sleep 60"
+        "$CONCVIZ run gather-sleep --set sleeps_ms=30000,20000 --record $TMP/int.cvr; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -xE 'echo|icanon' | sort | tr '\n' ' '; echo; sleep 60"
     check "tmux: live view up" wait_for "gather-sleep"
     T send-keys -t cv C-c
     check "tmux: Ctrl-C exits 130" wait_for "EXIT=130"
     check "tmux: Ctrl-C leaves a sane terminal" wait_for "^echo icanon"
     T kill-server 2>/dev/null || true
+    # the recording of that run was closed properly: it replays, with its footer
+    run_cv 0 replay "$TMP/int.cvr" --json &&
+        check "Ctrl-C during a recorded TUI run: a complete recording" \
+            test "$(jqv .state)" = stopped
+    # SIGTERM to a recorded TUI run: the same
+    SOCK="cvtest3-$$"
+    T new-session -d -s cv -x 120 -y 40 -e LANG=C.UTF-8 -e TERM=tmux-256color \
+        -e CONCVIZ_SCENARIOS="$CONCVIZ_SCENARIOS" \
+        "$CONCVIZ run gather-sleep --set sleeps_ms=30000,20000 --record $TMP/term.cvr; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -xE 'echo|icanon' | sort | tr '\n' ' '; echo; sleep 60"
+    check "tmux: live view up (SIGTERM)" wait_for "gather-sleep"
+    pid=$(pgrep -f -n "run gather-sleep --set sleeps_ms=30000,20000 --record $TMP/term.cvr" || true)
+    [ -n "$pid" ] && kill -TERM "$pid"
+    check "tmux: SIGTERM exits 130" wait_for "EXIT=130"
+    check "tmux: SIGTERM leaves a sane terminal" wait_for "^echo icanon"
+    T kill-server 2>/dev/null || true
+    run_cv 0 replay "$TMP/term.cvr" --json &&
+        check "SIGTERM during a recorded TUI run: a complete recording" \
+            test "$(jqv .state)" = stopped
 else
     bad "tmux is not installed (make test installs it)"
 fi
