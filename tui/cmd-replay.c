@@ -295,7 +295,7 @@ static int export_to(const char *path, const char *format, const char *output,
         cv_value_free(sum);
     }
     if (er != CV_OK)
-        rc = tui_fail(er == CV_ERR_USAGE ? TUI_EXIT_USAGE : TUI_EXIT_RUNTIME, "%s", cause);
+        rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cause); /* the window was checked before */
     else if (fflush(out) != 0 || ferror(out))
         rc = tui_fail(TUI_EXIT_RUNTIME, "writing %s: %m", output ? output : "stdout");
     if (out != stdout)

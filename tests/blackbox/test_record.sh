@@ -127,14 +127,28 @@ check "missing file: one line" grep -q "No such file or directory" <<<"$ERR"
 printf 'CVZREC\r\n\x09\x00\x00\x00' >"$TMP/v9.cvr"
 run_cv 3 replay "$TMP/v9.cvr"
 check "unknown version: says which" grep -q "format version 9; this concviz reads version 2" <<<"$ERR"
-# a flipped byte inside a chunk: the checksum catches it
+# a flipped byte inside a chunk: the checksum catches it when the chunk is read (a replay
+# feeding every event reads them all; one that restores a later checkpoint need not read it)
 cp "$TMP/big.cvr" "$TMP/flip.cvr"
-printf '\xff' | dd of="$TMP/flip.cvr" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+# the byte's complement (writing a fixed 0xff left it unchanged when it already was 0xff)
+byte=$(od -An -tu1 -j $((size / 2)) -N1 "$TMP/big.cvr" | tr -d ' ')
+printf "\\$(printf '%03o' $((255 - byte)))" |
+    dd of="$TMP/flip.cvr" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+differ() { ! cmp -s "$1" "$2"; }
+check "the flipped file differs from the recording" differ "$TMP/big.cvr" "$TMP/flip.cvr"
 set +e
-timeout 20 "$CONCVIZ" replay "$TMP/flip.cvr" --json >/dev/null 2>"$TMP/flip.err"
+CONCVIZ_REPLAY_CHECKPOINTS=0 timeout 20 "$CONCVIZ" replay "$TMP/flip.cvr" --json >/dev/null \
+    2>"$TMP/flip.err"
 rc=$?
 set -e
 check "corrupt chunk: exit 3 and a line naming the chunk" \
+    test "$rc" = 3 -a "$(wc -l <"$TMP/flip.err")" = 1
+# exporting it too: a corrupt file is exit 3, not a usage error
+set +e
+timeout 20 "$CONCVIZ" export "$TMP/flip.cvr" --format csv >/dev/null 2>"$TMP/flip.err"
+rc=$?
+set -e
+check "corrupt chunk, export: exit 3 and a line naming the chunk" \
     test "$rc" = 3 -a "$(wc -l <"$TMP/flip.err")" = 1
 run_cv 2 replay
 run_cv 2 export "$TMP/big.cvr" --format xml
