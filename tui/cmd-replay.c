@@ -120,39 +120,21 @@ static int replay_ui(struct cv_recording *r, const char *path, struct ui_opts *u
 
 int tui_cmd_replay(int argc, char **argv)
 {
-    enum {
-        O_HEADLESS = 256,
-        O_JSON,
-        O_CHECK,
-        O_SPEED,
-        O_PAUSED,
-        O_FPS,
-        O_NOCOLOR,
-        O_ASCII,
-        O_SCRIPT,
-        O_SIZE
-    };
+    enum { O_HEADLESS = 256, O_JSON, O_CHECK, O_SPEED, O_PAUSED };
     static const struct option longs[] = {
         {"headless", no_argument, NULL, O_HEADLESS},
         {"json", no_argument, NULL, O_JSON},
         {"check", no_argument, NULL, O_CHECK},
         {"speed", required_argument, NULL, O_SPEED},
         {"paused", no_argument, NULL, O_PAUSED},
-        {"fps", required_argument, NULL, O_FPS},
-        {"no-color", no_argument, NULL, O_NOCOLOR},
-        {"no-colour", no_argument, NULL, O_NOCOLOR},
-        {"ascii", no_argument, NULL, O_ASCII},
-        {"script", required_argument, NULL, O_SCRIPT},
-        {"size", required_argument, NULL, O_SIZE},
+        UI_LONG_OPTIONS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *nc = getenv("NO_COLOR");
-    struct ui_opts ui = {.color = !(nc && *nc), .fps = 30};
+    struct ui_opts ui = ui_opts_default();
     bool headless = false, json = false, check = false, quiet = false, paused = false;
     double speed = 1;
-    unsigned long v;
     char *end;
     opterr = 0;
     optind = 1;
@@ -177,27 +159,6 @@ int tui_cmd_replay(int argc, char **argv)
         case O_PAUSED:
             paused = true;
             break;
-        case O_FPS:
-            if (!tui_parse_ulong(optarg, 1, 240, &v))
-                return tui_fail(TUI_EXIT_USAGE,
-                                "--fps must be a whole number from 1 to 240, not '%s'", optarg);
-            ui.fps = (unsigned)v;
-            break;
-        case O_NOCOLOR:
-            ui.color = false;
-            break;
-        case O_ASCII:
-            ui.ascii = true;
-            break;
-        case O_SCRIPT:
-            ui.script = optarg;
-            break;
-        case O_SIZE:
-            if (!tui_parse_size(optarg, 10, 1000, &ui.vw, &ui.vh))
-                return tui_fail(TUI_EXIT_USAGE,
-                                "--size needs WxH, each from 10 to 1000 (e.g. 120x40), not '%s'",
-                                optarg);
-            break;
         case 'q':
             quiet = true;
             break;
@@ -206,20 +167,24 @@ int tui_cmd_replay(int argc, char **argv)
             return TUI_EXIT_OK;
         case ':':
             return tui_fail(TUI_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
-        default:
+        default: {
+            int r = ui_opt(c, optarg, &ui);
+            if (r == 0)
+                break;
+            if (r > 0)
+                return r;
             return tui_fail(TUI_EXIT_USAGE, "unknown option '%s' (see 'concviz replay --help')",
                             argv[optind - 1]);
+        }
         }
     }
     if (optind >= argc)
         return tui_fail(TUI_EXIT_USAGE, "replay needs a recording (concviz run --record FILE)");
     if (optind + 1 < argc)
         return tui_fail(TUI_EXIT_USAGE, "replay takes one file ('%s' is extra)", argv[optind + 1]);
-    if (ui.vw && !ui.script)
-        return tui_fail(TUI_EXIT_USAGE, "--size is for --script (a virtual screen to script)");
-    if (ui.script && headless)
-        return tui_fail(TUI_EXIT_USAGE, "--script drives the terminal UI; it does not go with %s",
-                        json ? "--json" : "--headless");
+    int uc = ui_opts_check(&ui, headless, json);
+    if (uc)
+        return uc;
     bool tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
     if (ui.script && !ui.vw && !tty)
         return tui_fail(TUI_EXIT_USAGE, "--script without a terminal needs --size WxH");

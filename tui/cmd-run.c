@@ -77,11 +77,6 @@ static int parse(int argc, char **argv, struct run_opts *o)
         O_JSON,
         O_CHECK,
         O_RING,
-        O_FPS,
-        O_NOCOLOR,
-        O_ASCII,
-        O_SCRIPT,
-        O_SIZE,
         O_RECORD,
         O_EXPORT_CHROME
     };
@@ -97,12 +92,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
         {"check", no_argument, NULL, O_CHECK},
         {"quiet", no_argument, NULL, 'q'},
         {"ring-size", required_argument, NULL, O_RING},
-        {"fps", required_argument, NULL, O_FPS},
-        {"no-color", no_argument, NULL, O_NOCOLOR},
-        {"no-colour", no_argument, NULL, O_NOCOLOR},
-        {"ascii", no_argument, NULL, O_ASCII},
-        {"script", required_argument, NULL, O_SCRIPT},
-        {"size", required_argument, NULL, O_SIZE},
+        UI_LONG_OPTIONS,
         {"record", required_argument, NULL, O_RECORD},
         {"export-chrome", required_argument, NULL, O_EXPORT_CHROME},
         {"help", no_argument, NULL, 'h'},
@@ -174,27 +164,6 @@ static int parse(int argc, char **argv, struct run_opts *o)
                                 optarg);
             o->ring = v;
             break;
-        case O_FPS:
-            if (!tui_parse_ulong(optarg, 1, 240, &v))
-                return tui_fail(TUI_EXIT_USAGE,
-                                "--fps must be a whole number from 1 to 240, not '%s'", optarg);
-            o->ui.fps = (unsigned)v;
-            break;
-        case O_NOCOLOR:
-            o->ui.color = false;
-            break;
-        case O_ASCII:
-            o->ui.ascii = true;
-            break;
-        case O_SCRIPT:
-            o->ui.script = optarg;
-            break;
-        case O_SIZE:
-            if (!tui_parse_size(optarg, 10, 1000, &o->ui.vw, &o->ui.vh))
-                return tui_fail(TUI_EXIT_USAGE,
-                                "--size needs WxH, each from 10 to 1000 (e.g. 120x40), not '%s'",
-                                optarg);
-            break;
         case O_RECORD:
             o->record = optarg;
             break;
@@ -206,16 +175,20 @@ static int parse(int argc, char **argv, struct run_opts *o)
             return -1;
         case ':':
             return tui_fail(TUI_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
-        default:
+        default: {
+            int r = ui_opt(c, optarg, &o->ui);
+            if (r == 0)
+                break;
+            if (r > 0)
+                return r;
             return tui_fail(TUI_EXIT_USAGE, "unknown option '%s' (see 'concviz run --help')",
                             argv[optind - 1]);
         }
+        }
     }
-    if (o->ui.vw && !o->ui.script)
-        return tui_fail(TUI_EXIT_USAGE, "--size is for --script (a virtual screen to script)");
-    if (o->ui.script && (o->headless || o->json))
-        return tui_fail(TUI_EXIT_USAGE, "--script drives the terminal UI; it does not go with %s",
-                        o->headless ? "--headless" : "--json");
+    int r = ui_opts_check(&o->ui, o->headless, o->json);
+    if (r)
+        return r;
     if (optind >= argc)
         return tui_fail(TUI_EXIT_USAGE, "run needs a scenario (see 'concviz list')");
     if (optind + 1 < argc)
@@ -420,8 +393,7 @@ static int run_sweep(const struct run_opts *o, struct cv_scenario *s)
 
 int tui_cmd_run(int argc, char **argv)
 {
-    const char *nc = getenv("NO_COLOR");
-    struct run_opts o = {.model = -1, .gil = -1, .ui = {.color = !(nc && *nc), .fps = 30}};
+    struct run_opts o = {.model = -1, .gil = -1, .ui = ui_opts_default()};
     int rc = parse(argc, argv, &o);
     if (rc != 0) {
         free(o.sets);

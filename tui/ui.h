@@ -21,6 +21,33 @@ struct ui_opts {
     const char *script; /* --script FILE, or NULL */
 };
 
+/* The terminal UI's own options, the same for run and replay: getopt long options with codes
+ * from UI_OPT_FIRST, and their parsing (ui_opts.c). */
+enum {
+    UI_OPT_FIRST = 512,
+    UI_OPT_FPS = UI_OPT_FIRST,
+    UI_OPT_NOCOLOR,
+    UI_OPT_ASCII,
+    UI_OPT_SCRIPT,
+    UI_OPT_SIZE
+};
+#define UI_LONG_OPTIONS                                                                            \
+    {"fps", required_argument, NULL, UI_OPT_FPS}, {"no-color", no_argument, NULL, UI_OPT_NOCOLOR}, \
+        {"no-colour", no_argument, NULL, UI_OPT_NOCOLOR},                                          \
+        {"ascii", no_argument, NULL, UI_OPT_ASCII},                                                \
+        {"script", required_argument, NULL, UI_OPT_SCRIPT},                                        \
+    {                                                                                              \
+        "size", required_argument, NULL, UI_OPT_SIZE                                               \
+    }
+/* The defaults: colour unless NO_COLOR is set, 30 fps. */
+struct ui_opts ui_opts_default(void);
+/* Handles getopt code c when it is one of UI_LONG_OPTIONS: 0, or an exit code with the error
+ * printed; -1 when c is not one of them. */
+int ui_opt(int c, const char *arg, struct ui_opts *o);
+/* The checks once every option is in: --size needs --script, --script goes with neither
+ * --headless nor --json. 0, or an exit code with the error printed. */
+int ui_opts_check(const struct ui_opts *o, bool headless, bool json);
+
 /* ---- screen.c: the only code that sets the terminal up and puts it back ---- */
 
 /* Opens the screen (the terminal, or a virtual one). Returns 0, or -1 with *cause set. */

@@ -11,6 +11,7 @@
 
 #include "concviz/clock.h"
 #include "concviz/collector.h"
+#include "concviz/event.h"
 
 #define BENCH_COLL_PERIOD_NS 1000000L
 #define BENCH_OBJ_MUTEX      0u
@@ -21,6 +22,23 @@ struct bench_collector_thread {
     uint64_t t0; /* the rings' clock origin, in ticks */
     atomic_bool stop;
     uint64_t drains;
+};
+
+/* A task's life on one lane, 8 events: the kinds a worker records, on the declared objects. */
+struct bench_step {
+    uint16_t kind;
+    uint32_t obj;
+    uint64_t arg;
+};
+static const struct bench_step bench_steps[8] = {
+    {CV_EV_TASK_START, 0, 0},
+    {CV_EV_LOCK_ACQUIRE, BENCH_OBJ_MUTEX, 0},
+    {CV_EV_LOCK_RELEASE, BENCH_OBJ_MUTEX, 0},
+    {CV_EV_QUEUE_PUSH, BENCH_OBJ_QUEUE, 1},
+    {CV_EV_QUEUE_POP, BENCH_OBJ_QUEUE, 0},
+    {CV_EV_IO_BEGIN, 0, CV_IO_SLEEP},
+    {CV_EV_IO_END, 0, CV_IO_SLEEP},
+    {CV_EV_TASK_END, 0, 0},
 };
 
 /* The thread: drains up to now every 1 ms until stop. */

@@ -78,35 +78,6 @@ static int wait_child(pid_t pid)
 
 /* ---- the workloads ---- */
 
-static const struct cv_param_def sleep_params[] = {
-    {"tasks", CV_PARAM_INT, "1000", "how many sleeping tasks", NULL, 1, 1000000},
-    {"sleep_ms", CV_PARAM_INT, "500", "how long each task sleeps", NULL, 0, 60000},
-    {NULL, 0, NULL, NULL, NULL, 0, 0},
-};
-
-static int sleep_plan(struct cv_run *run, char **cause)
-{
-    (void)cause;
-    cv_run_set_tasks(run, (uint32_t)cv_param_int(run, "tasks"));
-    return CV_OK;
-}
-
-static int sleep_task(struct cv_ctx *ctx, uint32_t task)
-{
-    (void)task;
-    uint64_t ns = (uint64_t)cv_param_int(ctx->run, "sleep_ms") * 1000000u;
-    return cv_sleep(ctx, ns) ? 0 : -1;
-}
-
-static const struct cv_workload wl_sleep = {
-    .name = "bench_sleep",
-    .summary = "tasks that only sleep (memory per suspended task)",
-    .params = sleep_params,
-    .shape = CV_SHAPE_TASKS,
-    .plan = sleep_plan,
-    .task = sleep_task,
-};
-
 struct pingpong_state {
     struct cv_queue *q1, *q2;
     uint32_t trips;
@@ -488,8 +459,8 @@ int main(void)
            SLEEP_MS, FEW_TASKS, MANY_TASKS, FEW_TASKS, FEW_TASKS, ROUND_TRIPS, REQUESTS,
            CONCURRENCY, RUNS, sysconf(_SC_NPROCESSORS_ONLN), load0,
            (unsigned long long)nofile.rlim_cur);
-    if (cv_workload_register(&wl_sleep) != CV_OK)
-        fprintf(stderr, "bench_io: cannot register workload %s\n", wl_sleep.name);
+    if (cv_workload_register(&bench_wl_sleep) != CV_OK)
+        fprintf(stderr, "bench_io: cannot register workload %s\n", bench_wl_sleep.name);
     if (cv_workload_register(&wl_pingpong) != CV_OK)
         fprintf(stderr, "bench_io: cannot register workload %s\n", wl_pingpong.name);
 

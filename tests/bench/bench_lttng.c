@@ -178,23 +178,7 @@ static double clock_median(double (*fn)(void))
     return bench_median(v, RUNS);
 }
 
-/* ---- the events: a task's life on one lane, 8 events (as in bench_record) ---- */
-
-struct step {
-    uint16_t kind;
-    uint32_t obj;
-    uint64_t arg;
-};
-static const struct step steps[8] = {
-    {CV_EV_TASK_START, 0, 0},
-    {CV_EV_LOCK_ACQUIRE, BENCH_OBJ_MUTEX, 0},
-    {CV_EV_LOCK_RELEASE, BENCH_OBJ_MUTEX, 0},
-    {CV_EV_QUEUE_PUSH, BENCH_OBJ_QUEUE, 1},
-    {CV_EV_QUEUE_POP, BENCH_OBJ_QUEUE, 0},
-    {CV_EV_IO_BEGIN, 0, CV_IO_SLEEP},
-    {CV_EV_IO_END, 0, CV_IO_SLEEP},
-    {CV_EV_TASK_END, 0, 0},
-};
+/* ---- the events: bench_collector.h's task life on one lane, 8 events (as in bench_record) ---- */
 
 /* Event i of lane's sequence through concviz; task ids are unique across nlanes lanes. One timed
  * batch; returns its ns. */
@@ -202,7 +186,7 @@ static uint64_t batch_concviz(struct cv_ring *r, uint16_t lane, unsigned nlanes,
 {
     uint64_t t0 = mono_ns();
     for (uint64_t i = first; i < first + BATCH; i++) {
-        const struct step *s = &steps[i & 7];
+        const struct bench_step *s = &bench_steps[i & 7];
         uint32_t task = (uint32_t)((i >> 3) * nlanes + lane);
         cv_ring_record(r, s->kind, lane, task, s->obj, s->arg);
     }
@@ -215,7 +199,7 @@ static uint64_t batch_lttng(uint16_t lane, unsigned nlanes, uint64_t first)
     uint64_t t0 = mono_ns();
 #ifdef CONCVIZ_HAVE_LTTNG
     for (uint64_t i = first; i < first + BATCH; i++) {
-        const struct step *s = &steps[i & 7];
+        const struct bench_step *s = &bench_steps[i & 7];
         uint32_t task = (uint32_t)((i >> 3) * nlanes + lane);
         lttng_ust_tracepoint(concviz_bench, event, s->kind, lane, task, s->obj, s->arg);
     }

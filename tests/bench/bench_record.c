@@ -144,27 +144,10 @@ static double clock_median(double (*fn)(uint64_t), uint64_t n)
 
 /* ---- 2. recording ---- */
 
-/* A task's life on one lane, 8 events: the kinds a worker records, on declared objects. */
-struct step {
-    uint16_t kind;
-    uint32_t obj;
-    uint64_t arg;
-};
-static const struct step steps[8] = {
-    {CV_EV_TASK_START, 0, 0},
-    {CV_EV_LOCK_ACQUIRE, BENCH_OBJ_MUTEX, 0},
-    {CV_EV_LOCK_RELEASE, BENCH_OBJ_MUTEX, 0},
-    {CV_EV_QUEUE_PUSH, BENCH_OBJ_QUEUE, 1},
-    {CV_EV_QUEUE_POP, BENCH_OBJ_QUEUE, 0},
-    {CV_EV_IO_BEGIN, 0, CV_IO_SLEEP},
-    {CV_EV_IO_END, 0, CV_IO_SLEEP},
-    {CV_EV_TASK_END, 0, 0},
-};
-
 /* Records event i of lane's sequence; task ids are unique across nlanes lanes. */
 static inline void record_step(struct cv_ring *r, uint16_t lane, unsigned nlanes, uint64_t i)
 {
-    const struct step *s = &steps[i & 7];
+    const struct bench_step *s = &bench_steps[i & 7];
     uint32_t task = (uint32_t)((i >> 3) * nlanes + lane);
     cv_ring_record(r, s->kind, lane, task, s->obj, s->arg);
 }

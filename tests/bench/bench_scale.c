@@ -110,35 +110,6 @@ static double children_private_kb(void)
 
 /* ---- the sleeping workload ---- */
 
-static const struct cv_param_def sleep_params[] = {
-    {"tasks", CV_PARAM_INT, "10", "how many sleeping tasks", NULL, 1, 1000000},
-    {"sleep_ms", CV_PARAM_INT, "100", "how long each task sleeps", NULL, 0, 60000},
-    {NULL, 0, NULL, NULL, NULL, 0, 0},
-};
-
-static int sleep_plan(struct cv_run *run, char **cause)
-{
-    (void)cause;
-    cv_run_set_tasks(run, (uint32_t)cv_param_int(run, "tasks"));
-    return CV_OK;
-}
-
-static int sleep_task(struct cv_ctx *ctx, uint32_t task)
-{
-    (void)task;
-    uint64_t ns = (uint64_t)cv_param_int(ctx->run, "sleep_ms") * 1000000u;
-    return cv_sleep(ctx, ns) ? 0 : -1;
-}
-
-static const struct cv_workload wl_sleep = {
-    .name = "bench_scale_sleep",
-    .summary = "tasks that only sleep (what a worker or a suspended task costs)",
-    .params = sleep_params,
-    .shape = CV_SHAPE_TASKS,
-    .plan = sleep_plan,
-    .task = sleep_task,
-};
-
 /* ---- one configuration ---- */
 
 enum family { F_THREADS, F_PROCS, F_FETCH, F_SLEEP, F__COUNT };
@@ -187,8 +158,8 @@ static struct cv_scenario *scenario_for(enum family f, unsigned n)
                  fam[f].sleep_ms, tasks);
     else
         snprintf(body, sizeof body,
-                 "[scenario]\nname = bench_scale_sleep\ntitle = sleeping tasks\nlesson = scale\n"
-                 "workload = bench_scale_sleep\nmodel = %s\nmodels = threads procs epoll\n"
+                 "[scenario]\nname = bench_sleep\ntitle = sleeping tasks\nlesson = scale\n"
+                 "workload = bench_sleep\nmodel = %s\nmodels = threads procs epoll\n"
                  "workers = %u\n\n[params]\ntasks = %u\nsleep_ms = %u\n",
                  fam[f].model, fam[f].model_id == CV_MODEL_EPOLL ? 1 : n, tasks, fam[f].sleep_ms);
     return bench_load_scenario("bench_scale", body);
@@ -380,8 +351,8 @@ int main(int argc, char **argv)
         runs = MAX_RUNS;
     setvbuf(stdout, NULL, _IOLBF, 0);
     double start = bench_now_s(), load0 = bench_load_avg();
-    if (cv_workload_register(&wl_sleep) != CV_OK) {
-        fprintf(stderr, "bench_scale: cannot register workload %s\n", wl_sleep.name);
+    if (cv_workload_register(&bench_wl_sleep) != CV_OK) {
+        fprintf(stderr, "bench_scale: cannot register workload %s\n", bench_wl_sleep.name);
         return 1;
     }
     struct config cfg[] = {

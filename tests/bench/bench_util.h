@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include "concviz/concviz.h"
+#include "concviz/run.h"
 #include "concviz/scenario.h"
 #include "concviz/value.h"
+#include "concviz/workload.h"
 
 /* Writes `body` to a temporary INI file and loads it; NULL (with a message) on failure. */
 static inline struct cv_scenario *bench_load_scenario(const char *prog, const char *body)
@@ -134,5 +136,36 @@ static inline bool bench_read_full(int fd, void *p, size_t n)
     }
     return true;
 }
+
+/* A workload whose tasks only sleep (what a worker or a suspended task costs): parameters tasks
+ * and sleep_ms. Register it with cv_workload_register(&bench_wl_sleep). */
+static const struct cv_param_def bench_sleep_params[] = {
+    {"tasks", CV_PARAM_INT, "1000", "how many sleeping tasks", NULL, 1, 1000000},
+    {"sleep_ms", CV_PARAM_INT, "500", "how long each task sleeps", NULL, 0, 60000},
+    {NULL, 0, NULL, NULL, NULL, 0, 0},
+};
+
+static inline int bench_sleep_plan(struct cv_run *run, char **cause)
+{
+    (void)cause;
+    cv_run_set_tasks(run, (uint32_t)cv_param_int(run, "tasks"));
+    return CV_OK;
+}
+
+static inline int bench_sleep_task(struct cv_ctx *ctx, uint32_t task)
+{
+    (void)task;
+    uint64_t ns = (uint64_t)cv_param_int(ctx->run, "sleep_ms") * 1000000u;
+    return cv_sleep(ctx, ns) ? 0 : -1;
+}
+
+static const struct cv_workload bench_wl_sleep = {
+    .name = "bench_sleep",
+    .summary = "tasks that only sleep (what a worker or a suspended task costs)",
+    .params = bench_sleep_params,
+    .shape = CV_SHAPE_TASKS,
+    .plan = bench_sleep_plan,
+    .task = bench_sleep_task,
+};
 
 #endif

@@ -151,35 +151,30 @@ if command -v tmux >/dev/null; then
     check "tmux: q quits with 0" wait_for "EXIT=0"
     check "tmux: the terminal is sane afterwards (echo, icanon)" wait_for "^echo icanon"
     T kill-server 2>/dev/null || true
-    # Ctrl-C in the live view: the run stops, exit 130, the terminal is sane (a server of its
-    # own: a new session right after kill-server on the same socket can race its exit)
-    SOCK="cvtest2-$$"
-    T new-session -d -s cv -x 120 -y 40 -e LANG=C.UTF-8 -e TERM=tmux-256color \
-        -e CONCVIZ_SCENARIOS="$CONCVIZ_SCENARIOS" \
-        "$CONCVIZ run gather-sleep --set sleeps_ms=30000,20000 --record $TMP/int.cvr; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -xE 'echo|icanon' | sort | tr '\n' ' '; echo; sleep 60"
-    check "tmux: live view up" wait_for "gather-sleep"
-    T send-keys -t cv C-c
-    check "tmux: Ctrl-C exits 130" wait_for "EXIT=130"
-    check "tmux: Ctrl-C leaves a sane terminal" wait_for "^echo icanon"
-    T kill-server 2>/dev/null || true
-    # the recording of that run was closed properly: it replays, with its footer
-    run_cv 0 replay "$TMP/int.cvr" --json &&
-        check "Ctrl-C during a recorded TUI run: a complete recording" \
-            test "$(jqv .state)" = stopped
-    # SIGTERM to a recorded TUI run: the same
-    SOCK="cvtest3-$$"
-    T new-session -d -s cv -x 120 -y 40 -e LANG=C.UTF-8 -e TERM=tmux-256color \
-        -e CONCVIZ_SCENARIOS="$CONCVIZ_SCENARIOS" \
-        "$CONCVIZ run gather-sleep --set sleeps_ms=30000,20000 --record $TMP/term.cvr; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -xE 'echo|icanon' | sort | tr '\n' ' '; echo; sleep 60"
-    check "tmux: live view up (SIGTERM)" wait_for "gather-sleep"
-    pid=$(pgrep -f -n "run gather-sleep --set sleeps_ms=30000,20000 --record $TMP/term.cvr" || true)
-    [ -n "$pid" ] && kill -TERM "$pid"
-    check "tmux: SIGTERM exits 130" wait_for "EXIT=130"
-    check "tmux: SIGTERM leaves a sane terminal" wait_for "^echo icanon"
-    T kill-server 2>/dev/null || true
-    run_cv 0 replay "$TMP/term.cvr" --json &&
-        check "SIGTERM during a recorded TUI run: a complete recording" \
-            test "$(jqv .state)" = stopped
+    # Ctrl-C or SIGTERM in a recorded live run: the run stops, exit 130, the terminal is sane and
+    # the recording is complete (it replays with its footer). Each in a server of its own: a new
+    # session right after kill-server on the same socket can race its exit.
+    stop_recorded() { # stop_recorded NAME SOCKET FILE: NAME is Ctrl-C (a key) or SIGTERM (kill)
+        SOCK=$2
+        T new-session -d -s cv -x 120 -y 40 -e LANG=C.UTF-8 -e TERM=tmux-256color \
+            -e CONCVIZ_SCENARIOS="$CONCVIZ_SCENARIOS" \
+            "$CONCVIZ run gather-sleep --set sleeps_ms=30000,20000 --record $3; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -xE 'echo|icanon' | sort | tr '\n' ' '; echo; sleep 60"
+        check "tmux: live view up ($1)" wait_for "gather-sleep"
+        if [ "$1" = Ctrl-C ]; then
+            T send-keys -t cv C-c
+        else
+            local pid
+            pid=$(pgrep -f -n "run gather-sleep --set sleeps_ms=30000,20000 --record $3" || true)
+            [ -n "$pid" ] && kill -TERM "$pid"
+        fi
+        check "tmux: $1 exits 130" wait_for "EXIT=130"
+        check "tmux: $1 leaves a sane terminal" wait_for "^echo icanon"
+        T kill-server 2>/dev/null || true
+        run_cv 0 replay "$3" --json &&
+            check "$1 during a recorded TUI run: a complete recording" test "$(jqv .state)" = stopped
+    }
+    stop_recorded Ctrl-C "cvtest2-$$" "$TMP/int.cvr"
+    stop_recorded SIGTERM "cvtest3-$$" "$TMP/term.cvr"
 else
     bad "tmux is not installed (make test installs it)"
 fi

@@ -25,6 +25,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "fuzz_input.h"
+
 #include "concviz/export.h"
 #include "concviz/record.h"
 #include "concviz/run.h"
@@ -36,61 +38,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 
-static int input_fd = -1;
-static char input_path[64];
-static char tmp_path[64]; /* the temporary file, when there is no memfd (removed at exit) */
 static FILE *devnull;
 
 /* What the snapshots hold is folded in here, so every byte of them is read. */
 static volatile uint64_t sink;
 
-static void remove_tmp(void)
-{
-    if (tmp_path[0])
-        unlink(tmp_path);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-#ifdef MFD_CLOEXEC
-    input_fd = memfd_create("concviz-fuzz", MFD_CLOEXEC);
-#endif
-    if (input_fd >= 0) {
-        snprintf(input_path, sizeof input_path, "/proc/self/fd/%d", input_fd);
-    } else {
-        snprintf(tmp_path, sizeof tmp_path, "/tmp/concviz-fuzz-XXXXXX");
-        input_fd = mkstemp(tmp_path);
-        if (input_fd < 0) {
-            fprintf(stderr, "fuzz_recording: cannot create a temporary file: %s\n",
-                    strerror(errno));
-            abort();
-        }
-        snprintf(input_path, sizeof input_path, "%s", tmp_path);
-        atexit(remove_tmp);
-    }
+    fuzz_input_open("fuzz_recording");
     devnull = fopen("/dev/null", "w");
     if (!devnull) {
         fprintf(stderr, "fuzz_recording: cannot open /dev/null: %s\n", strerror(errno));
         abort();
     }
     return 0;
-}
-
-static void write_input(const uint8_t *data, size_t size)
-{
-    if (ftruncate(input_fd, 0) != 0)
-        abort();
-    size_t done = 0;
-    while (done < size) {
-        ssize_t k = pwrite(input_fd, data + done, size - done, (off_t)done);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            abort();
-        done += (size_t)k;
-    }
 }
 
 static void fold(uint64_t v)
@@ -243,10 +206,10 @@ static void exercise_exports(struct cv_recording *r, bool whole_svg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    write_input(data, size);
+    fuzz_input_write(data, size);
     struct cv_recording *r = NULL;
     char *cause = NULL;
-    if (cv_recording_open(input_path, &r, &cause) != 0) {
+    if (cv_recording_open(fuzz_input_path, &r, &cause) != 0) {
         free(cause);
         return 0;
     }

@@ -13,6 +13,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz_input.h"
+
 #include "concviz/run.h"
 #include "concviz/scenario.h"
 #include "concviz/value.h"
@@ -20,16 +22,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int input_fd = -1;
-static char input_path[64];
-static char tmp_path[64];
 static struct cv_value *summary;
-
-static void remove_tmp(void)
-{
-    if (tmp_path[0])
-        unlink(tmp_path);
-}
 
 /* A summary with the shapes expectations read: numbers, strings, objects, an array. */
 static struct cv_value *make_summary(void)
@@ -57,36 +50,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-#ifdef MFD_CLOEXEC
-    input_fd = memfd_create("concviz-fuzz-scenario", MFD_CLOEXEC);
-#endif
-    if (input_fd >= 0) {
-        snprintf(input_path, sizeof input_path, "/proc/self/fd/%d", input_fd);
-    } else {
-        snprintf(tmp_path, sizeof tmp_path, "/tmp/concviz-fuzz-scenario-XXXXXX");
-        input_fd = mkstemp(tmp_path);
-        if (input_fd < 0) {
-            perror("fuzz_scenario: mkstemp");
-            abort();
-        }
-        snprintf(input_path, sizeof input_path, "%s", tmp_path);
-        atexit(remove_tmp);
-    }
+    fuzz_input_open("fuzz_scenario");
     summary = make_summary();
     return 0;
-}
-
-static void put_input(const uint8_t *data, size_t size)
-{
-    if (ftruncate(input_fd, 0) != 0 || lseek(input_fd, 0, SEEK_SET) != 0)
-        abort();
-    size_t done = 0;
-    while (done < size) {
-        ssize_t w = write(input_fd, data + done, size - done);
-        if (w <= 0)
-            abort();
-        done += (size_t)w;
-    }
 }
 
 /* Each line as an expectation of its own. */
@@ -114,10 +80,10 @@ static void each_line(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    put_input(data, size);
+    fuzz_input_write(data, size);
     struct cv_scenario *s = NULL;
     char *cause = NULL;
-    if (cv_scenario_load(input_path, &s, &cause) == 0 && s) {
+    if (cv_scenario_load(fuzz_input_path, &s, &cause) == 0 && s) {
         static const char *const values[] = {"0", "1", "4096", "-1", "x", "", "1e9"};
         for (size_t i = 0; i < s->nparams; i++)
             for (size_t k = 0; k < sizeof values / sizeof *values; k++) {
