@@ -1,12 +1,16 @@
-/* A collector draining rings every 1 ms on a thread of its own, as a live run's front end does:
- * shared by the benchmarks that time cv_ring_record against a consumer (header-only). */
+/* What the benchmarks that time cv_ring_record share (header-only): a collector draining rings
+ * every 1 ms on a thread of its own, as a live run's front end does; the 8-event task sequence
+ * they record; clocks, page-faulted allocation and thread start. */
 #ifndef CONCVIZ_BENCH_COLLECTOR_H
 #define CONCVIZ_BENCH_COLLECTOR_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "concviz/clock.h"
@@ -73,6 +77,41 @@ static inline struct cv_collector *bench_collector_new(unsigned nlanes)
     cv_collector_add_object(c, BENCH_OBJ_MUTEX, CV_OBJ_MUTEX, "mutex", 0);
     cv_collector_add_object(c, BENCH_OBJ_QUEUE, CV_OBJ_QUEUE, "queue", 64);
     return c;
+}
+
+static inline uint64_t bench_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t bench_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Zeroed, aligned memory, its pages faulted in now (not inside a timed loop); exits if none. */
+static inline void *bench_xalloc(size_t align, size_t bytes)
+{
+    bytes = (bytes + align - 1) / align * align;
+    void *p = aligned_alloc(align, bytes);
+    if (!p) {
+        fprintf(stderr, "bench: out of memory (%zu bytes)\n", bytes);
+        exit(1);
+    }
+    memset(p, 0, bytes);
+    return p;
+}
+
+static inline void bench_start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    if (pthread_create(t, NULL, fn, arg) != 0) {
+        fprintf(stderr, "bench: pthread_create failed\n");
+        exit(1);
+    }
 }
 
 #endif

@@ -85,49 +85,15 @@
 
 static volatile uint64_t sink;
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 
-static void *xalloc(size_t align, size_t bytes)
-{
-    bytes = (bytes + align - 1) / align * align;
-    void *p = aligned_alloc(align, bytes);
-    if (!p) {
-        fprintf(stderr, "bench_lttng: out of memory (%zu bytes)\n", bytes);
-        exit(1);
-    }
-    memset(p, 0, bytes); /* fault the pages in now, not inside a timed loop */
-    return p;
-}
-
 static uint64_t ring_drops(struct cv_ring *r)
 {
     return atomic_load_explicit(&r->drops, memory_order_relaxed);
-}
-
-static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
-{
-    if (pthread_create(t, NULL, fn, arg) != 0) {
-        fprintf(stderr, "bench_lttng: pthread_create failed\n");
-        exit(1);
-    }
 }
 
 /* The 1-minute load average, or -1. */
@@ -148,10 +114,10 @@ static double load_average(void)
 static double time_ticks(void)
 {
     uint64_t acc = 0;
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = bench_mono_ns();
     for (uint64_t i = 0; i < CLOCK_CALLS; i++)
         acc += cv_clock_ticks();
-    uint64_t t1 = mono_ns();
+    uint64_t t1 = bench_mono_ns();
     sink = acc;
     return (double)(t1 - t0) / CLOCK_CALLS;
 }
@@ -159,13 +125,13 @@ static double time_ticks(void)
 static double time_gettime(void)
 {
     uint64_t acc = 0;
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = bench_mono_ns();
     for (uint64_t i = 0; i < CLOCK_CALLS; i++) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         acc += (uint64_t)ts.tv_nsec;
     }
-    uint64_t t1 = mono_ns();
+    uint64_t t1 = bench_mono_ns();
     sink = acc;
     return (double)(t1 - t0) / CLOCK_CALLS;
 }
@@ -184,19 +150,19 @@ static double clock_median(double (*fn)(void))
  * batch; returns its ns. */
 static uint64_t batch_concviz(struct cv_ring *r, uint16_t lane, unsigned nlanes, uint64_t first)
 {
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = bench_mono_ns();
     for (uint64_t i = first; i < first + BATCH; i++) {
         const struct bench_step *s = &bench_steps[i & 7];
         uint32_t task = (uint32_t)((i >> 3) * nlanes + lane);
         cv_ring_record(r, s->kind, lane, task, s->obj, s->arg);
     }
-    return mono_ns() - t0;
+    return bench_mono_ns() - t0;
 }
 
 /* The same events through the LTTng tracepoint. */
 static uint64_t batch_lttng(uint16_t lane, unsigned nlanes, uint64_t first)
 {
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = bench_mono_ns();
 #ifdef CONCVIZ_HAVE_LTTNG
     for (uint64_t i = first; i < first + BATCH; i++) {
         const struct bench_step *s = &bench_steps[i & 7];
@@ -208,7 +174,7 @@ static uint64_t batch_lttng(uint16_t lane, unsigned nlanes, uint64_t first)
     (void)nlanes;
     (void)first;
 #endif
-    return mono_ns() - t0;
+    return bench_mono_ns() - t0;
 }
 
 /* ---- one run: 1 or 2 producer threads, each BATCHES timed batches ---- */
@@ -237,12 +203,12 @@ static void *worker_main(void *arg)
         if (w->rec == REC_CONCVIZ)
             while (cv_ring_capacity(w->ring) - cv_ring_pending(w->ring) < BATCH)
                 nanosleep(&pause, NULL); /* untimed: wait for the collector to make room */
-        uint64_t c0 = thread_cpu_ns();
+        uint64_t c0 = bench_thread_cpu_ns();
         if (w->rec == REC_CONCVIZ)
             timed += batch_concviz(w->ring, w->lane, w->nlanes, b * BATCH);
         else
             timed += batch_lttng(w->lane, w->nlanes, b * BATCH);
-        cpu += thread_cpu_ns() - c0;
+        cpu += bench_thread_cpu_ns() - c0;
     }
     w->cpu_share = (double)cpu / (double)timed;
     w->ns_per_event = (double)timed / ((double)BATCHES * BATCH);
@@ -274,7 +240,7 @@ static struct run_result run_once(enum recorder rec, unsigned nthreads)
         atomic_init(&x.stop, false);
         for (unsigned k = 0; k < nthreads; k++)
             drops0 += ring_drops(rings[k]);
-        start_thread(&coll, bench_collector_main, &x);
+        bench_start_thread(&coll, bench_collector_main, &x);
     }
 
     struct worker w[MAX_THREADS];
@@ -288,7 +254,7 @@ static struct run_result run_once(enum recorder rec, unsigned nthreads)
         pthread_t th[MAX_THREADS];
         for (unsigned k = 0; k < nthreads; k++) {
             w[k].start = &start;
-            start_thread(&th[k], worker_main, &w[k]);
+            bench_start_thread(&th[k], worker_main, &w[k]);
         }
         for (unsigned k = 0; k < nthreads; k++)
             pthread_join(th[k], NULL);
@@ -686,7 +652,7 @@ int main(int argc, char **argv)
 #else
     (void)argv;
 #endif
-    uint64_t t_begin = mono_ns();
+    uint64_t t_begin = bench_mono_ns();
     printf("bench_lttng: concviz's cv_ring_record (a collector thread draining every 1 ms) beside "
            "LTTng-UST (an active session writing to a temporary directory), the same events, 1 "
            "and 2 threads; each figure is the median of %d runs of %u x %u events per thread, "
@@ -705,10 +671,10 @@ int main(int argc, char **argv)
         peer_end();
     }
     fflush(stdout);
-    uint64_t t_setup = mono_ns();
+    uint64_t t_setup = bench_mono_ns();
 
     for (int k = 0; k < MAX_THREADS; k++)
-        rings[k] = cv_ring_init(xalloc(64, cv_ring_bytes(RING_CAP)), RING_CAP);
+        rings[k] = cv_ring_init(bench_xalloc(64, cv_ring_bytes(RING_CAP)), RING_CAP);
 
     /* Warm-up, untimed: rings, the collector's store, LTTng's buffers and code paths. */
     run_once(REC_CONCVIZ, 2);
@@ -741,7 +707,7 @@ int main(int argc, char **argv)
             series_two(&theirs, i, &r);
         }
     }
-    uint64_t t_runs = mono_ns();
+    uint64_t t_runs = bench_mono_ns();
 
     /* Stop (which flushes the buffers to disk), read the discards, weigh the trace. */
     bool stopped = false;
@@ -760,7 +726,7 @@ int main(int argc, char **argv)
     if (peer.ok)
         peer_end();
     double load1 = load_average();
-    double total_s = (double)(mono_ns() - t_begin) / 1e9;
+    double total_s = (double)(bench_mono_ns() - t_begin) / 1e9;
 
     struct figures o = summarize(&ours);
     struct figures t = {0};

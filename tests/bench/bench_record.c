@@ -53,35 +53,9 @@
 
 static volatile uint64_t sink;
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void *xalloc(size_t align, size_t bytes)
-{
-    bytes = (bytes + align - 1) / align * align;
-    void *p = aligned_alloc(align, bytes);
-    if (!p) {
-        fprintf(stderr, "bench_record: out of memory (%zu bytes)\n", bytes);
-        exit(1);
-    }
-    memset(p, 0, bytes); /* fault the pages in now, not inside a timed loop */
-    return p;
-}
-
 static struct cv_ring *ring_new(size_t capacity)
 {
-    return cv_ring_init(xalloc(64, cv_ring_bytes(capacity)), capacity);
+    return cv_ring_init(bench_xalloc(64, cv_ring_bytes(capacity)), capacity);
 }
 
 static uint64_t ring_drops(struct cv_ring *r)
@@ -89,23 +63,15 @@ static uint64_t ring_drops(struct cv_ring *r)
     return atomic_load_explicit(&r->drops, memory_order_relaxed);
 }
 
-static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
-{
-    if (pthread_create(t, NULL, fn, arg) != 0) {
-        fprintf(stderr, "bench_record: pthread_create failed\n");
-        exit(1);
-    }
-}
-
 /* ---- 1. clock ---- */
 
 static double time_ticks(uint64_t n)
 {
     uint64_t acc = 0;
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = bench_mono_ns();
     for (uint64_t i = 0; i < n; i++)
         acc += cv_clock_ticks();
-    uint64_t t1 = mono_ns();
+    uint64_t t1 = bench_mono_ns();
     sink = acc;
     return (double)(t1 - t0) / (double)n;
 }
@@ -113,13 +79,13 @@ static double time_ticks(uint64_t n)
 static double time_gettime(uint64_t n)
 {
     uint64_t acc = 0;
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = bench_mono_ns();
     for (uint64_t i = 0; i < n; i++) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         acc += (uint64_t)ts.tv_nsec;
     }
-    uint64_t t1 = mono_ns();
+    uint64_t t1 = bench_mono_ns();
     sink = acc;
     return (double)(t1 - t0) / (double)n;
 }
@@ -155,10 +121,10 @@ static inline void record_step(struct cv_ring *r, uint16_t lane, unsigned nlanes
 /* One timed batch; returns its ns. */
 static uint64_t record_batch(struct cv_ring *r, uint64_t first)
 {
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = bench_mono_ns();
     for (uint64_t i = first; i < first + REC_BATCH; i++)
         record_step(r, 0, 1, i);
-    return mono_ns() - t0;
+    return bench_mono_ns() - t0;
 }
 
 /*
@@ -168,13 +134,13 @@ static uint64_t record_batch(struct cv_ring *r, uint64_t first)
 static double record_inline(struct cv_ring *r, struct cv_event *buf, double *cpu_share)
 {
     uint64_t timed = 0;
-    uint64_t w0 = mono_ns(), c0 = thread_cpu_ns();
+    uint64_t w0 = bench_mono_ns(), c0 = bench_thread_cpu_ns();
     for (uint64_t b = 0; b < REC_BATCHES; b++) {
         timed += record_batch(r, b * REC_BATCH);
         while (cv_ring_drain(r, buf, REC_BATCH) > 0)
             ;
     }
-    uint64_t c1 = thread_cpu_ns(), w1 = mono_ns();
+    uint64_t c1 = bench_thread_cpu_ns(), w1 = bench_mono_ns();
     *cpu_share = (double)(c1 - c0) / (double)(w1 - w0);
     return (double)timed / ((double)REC_BATCHES * REC_BATCH);
 }
@@ -198,7 +164,7 @@ static struct collector_run record_with_collector(struct cv_ring *r)
     cv_collector_attach_rings(x.c, rings, 1, x.t0);
     atomic_init(&x.stop, false);
     pthread_t th;
-    start_thread(&th, bench_collector_main, &x);
+    bench_start_thread(&th, bench_collector_main, &x);
 
     uint64_t timed = 0;
     const struct timespec pause = {0, 50000};
@@ -289,11 +255,11 @@ static struct drain_run drain_once(unsigned nlanes, bool warm)
     fill_rings(nlanes);
 
     long f0 = minor_faults();
-    uint64_t c0 = thread_cpu_ns();
-    uint64_t a = mono_ns();
+    uint64_t c0 = bench_thread_cpu_ns();
+    uint64_t a = bench_mono_ns();
     size_t fed = cv_collector_drain(c, 0, true);
-    uint64_t b = mono_ns();
-    out.cpu = thread_cpu_ns() - c0;
+    uint64_t b = bench_mono_ns();
+    out.cpu = bench_thread_cpu_ns() - c0;
     out.wall = b - a;
     out.minflt = minor_faults() - f0;
 
@@ -355,8 +321,8 @@ int main(void)
     double gettime_ns = clock_median(time_gettime, n_gt);
 
     /* 2. recording */
-    struct cv_event *buf = xalloc(64, REC_BATCH * sizeof *buf);
-    struct cv_event *buf2 = xalloc(64, REC_BATCH * sizeof *buf2);
+    struct cv_event *buf = bench_xalloc(64, REC_BATCH * sizeof *buf);
+    struct cv_event *buf2 = bench_xalloc(64, REC_BATCH * sizeof *buf2);
     struct cv_ring *r1 = ring_new(REC_CAP);
     struct cv_ring *r2 = ring_new(REC_CAP);
     double v[REC_RUNS], v2[REC_RUNS], v3[REC_RUNS], share[REC_RUNS];
@@ -387,7 +353,7 @@ int main(void)
         struct producer p[2] = {{r1, buf, &start, 0, 0}, {r2, buf2, &start, 0, 0}};
         pthread_t th[2];
         for (int k = 0; k < 2; k++)
-            start_thread(&th[k], producer_main, &p[k]);
+            bench_start_thread(&th[k], producer_main, &p[k]);
         for (int k = 0; k < 2; k++)
             pthread_join(th[k], NULL);
         pthread_barrier_destroy(&start);
