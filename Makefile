@@ -15,7 +15,7 @@ PACKAGES = gcc make cmake ninja-build pkg-config libncurses-dev libcurl4-openssl
            libcmocka-dev libinih-dev zlib1g-dev libzstd-dev libmicrohttpd-dev clang-format tmux jq curl \
            clang libclang-rt-14-dev libomp-14-dev liblttng-ust-dev lttng-tools libxml2-utils python3
 
-.PHONY: all deps configure build run test bench fuzz format clean
+.PHONY: all deps configure build run test sanitize bench fuzz format clean
 
 all: build
 
@@ -53,7 +53,12 @@ run: build
 	fi
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure --timeout 300 $(CTEST_ARGS)
+	cd $(BUILD) && ctest --output-on-failure --timeout 300 -LE sanitize $(CTEST_ARGS)
+
+# The suite again under ASan+UBSan (every test) and TSan (the threads, processes and event-loop
+# tests), each in a build of its own: $(BUILD)/asan and $(BUILD)/tsan. CI runs it after `test`.
+sanitize: build
+	cd $(BUILD) && ctest --output-on-failure -L sanitize $(CTEST_ARGS)
 
 # Every benchmark prints a table and one "json: {...}" line; those lines are gathered into
 # $(BUILD)/bench-results.json (an array, one object per benchmark). BENCHES picks some.

@@ -1086,7 +1086,8 @@ static void put(struct obuf *o, const void *v, size_t n)
         o->cap = (o->n + n) * 2;
         o->p = cv_xrealloc(o->p, o->cap);
     }
-    memcpy(o->p + o->n, v, n);
+    if (n) /* v may be NULL for an empty array */
+        memcpy(o->p + o->n, v, n);
     o->n += n;
 }
 #define PUT(o, x)                 \

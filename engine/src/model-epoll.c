@@ -16,6 +16,7 @@
  * its flat argument go down a pipe, the result and the argument come back up another, every
  * byte counted as pickling would be, and the loop watches the return pipes with epoll.
  */
+#include "fiber-san.h"
 #include "internal.h"
 
 #include <curl/curl.h>
@@ -89,13 +90,15 @@ struct co {
     uint64_t deadline; /* timed park, CLOCK_MONOTONIC ns; 0 = none */
     size_t heap_at;    /* index in the timer heap + 1, 0 = not in it */
     uint64_t give_up;  /* wait_for: when the caller gives up on this task; 0 = never */
+    struct san_fiber san;
 };
 
 struct loop {
     struct cv_run *run;
     pthread_t thread;
     ucontext_t loop_uc;
-    struct co *cos; /* by lane; cos[0] unused */
+    struct san_fiber san; /* the loop's own stack, for the sanitizers */
+    struct co *cos;       /* by lane; cos[0] unused */
     uint32_t ncos;
     struct co *current;
     uint32_t *ready; /* ring of lanes */
@@ -237,7 +240,9 @@ static void co_park(struct cv_ctx *ctx, uint64_t deadline_ns)
     c->deadline = deadline_ns;
     if (deadline_ns)
         timer_add(L, c);
+    san_switch_begin(&c->san, &L->san);
     swapcontext(&c->uc, &L->loop_uc);
+    san_switch_end(&c->san, &L->san);
     /* resumed by the loop: woken, or the deadline passed */
 }
 
@@ -650,11 +655,13 @@ static void co_main(void)
 {
     struct loop *L = g_loop;
     struct co *c = L->current;
+    san_switch_end(&c->san, &L->san);
     struct cv_ctx *ctx = &L->run->ctxs[c->lane];
     cv_emit(ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
     cv__run_task(ctx, c->lane - 1);
     cv_emit(ctx, CV_EV_WORKER_EXIT, CV_NO_OBJ, 0);
     c->state = CO_DONE;
+    san_switch_begin(NULL, &L->san); /* this stack is never switched to again */
     setcontext(&L->loop_uc);
 }
 
@@ -672,13 +679,16 @@ static int co_start(struct loop *L, struct co *c)
     c->uc.uc_stack.ss_size = STACK_BYTES;
     c->uc.uc_link = &L->loop_uc;
     makecontext(&c->uc, co_main, 0);
+    san_fiber_create(&c->san, c->stack, STACK_BYTES);
     return 0;
 }
 
 static void co_free(struct co *c)
 {
-    if (c->stack)
+    if (c->stack) {
+        san_fiber_destroy(&c->san);
         munmap(c->stack, STACK_BYTES);
+    }
     c->stack = NULL;
 }
 
@@ -764,6 +774,7 @@ static int epoll_run(struct cv_run *run)
     struct cv_ctx *loop_ctx = &run->ctxs[0];
     int rc = 0;
     L.cos = cv_xcalloc(L.ncos, sizeof *L.cos);
+    san_fiber_init_current(&L.san);
     L.ready = cv_xcalloc(L.ncos, sizeof *L.ready);
     L.timers = cv_xcalloc(L.ncos, sizeof *L.timers);
     L.remote = cv_xcalloc(L.ncos, sizeof *L.remote);
@@ -833,7 +844,9 @@ static int epoll_run(struct cv_run *run)
                 c->give_up = cv_clock_mono_ns() + run->task_timeout_ns;
             c->state = CO_RUNNING;
             L.current = c;
+            san_switch_begin(&L.san, &c->san);
             swapcontext(&L.loop_uc, &c->uc);
+            san_switch_end(&L.san, NULL);
             L.current = NULL;
             if (c->state == CO_DONE) {
                 co_free(c);
