@@ -7,7 +7,7 @@
 # uninitialised values, bad frees, bad syscall arguments) and no definite or indirect leaks.
 # ("Possibly lost" blocks are not errors: a forked child holds the parent's threads' stacks
 # that way.) tests/valgrind.supp, when present, holds suppressions for libraries.
-# Parameters are small: the whole test takes about 40 s on two cores.
+# Parameters are small: the whole test takes about 25 s on two idle cores.
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v valgrind >/dev/null; then
