@@ -13,9 +13,10 @@ ARGS ?= $(if $(filter counter-race,$(SCENARIO)),--set variant=mutex)
 
 PACKAGES = gcc make cmake ninja-build pkg-config libncurses-dev libcurl4-openssl-dev \
            libcmocka-dev libinih-dev zlib1g-dev libzstd-dev libmicrohttpd-dev clang-format tmux jq curl \
-           clang libclang-rt-14-dev libomp-14-dev liblttng-ust-dev lttng-tools libxml2-utils python3
+           clang libclang-rt-14-dev libomp-14-dev liblttng-ust-dev lttng-tools libxml2-utils python3 \
+           apache2-utils valgrind
 
-.PHONY: all deps configure build run test sanitize bench fuzz format clean
+.PHONY: all deps configure build run test sanitize bench fuzz soak format clean
 
 all: build
 
@@ -78,6 +79,13 @@ bench: build
 FUZZ_SECONDS ?= 300
 fuzz: build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh . $(BUILD)/fuzz
+
+# The soak test, by hand: five scenarios, each rerun in one process under its own model
+# (`run --for`), and the server under bursts of ab, for SOAK_SECONDS (default 600); the resident
+# memory of each process is sampled into $(BUILD)/soak/rss.tsv, and growth after warm-up fails.
+SOAK_SECONDS ?= 600
+soak: build
+	SOAK_SECONDS=$(SOAK_SECONDS) bash tests/soak/soak.sh ./$(BUILD)/tui/concviz $(BUILD)/soak
 
 format:
 	clang-format -i engine/include/concviz/*.h engine/src/*.[ch] tui/*.[ch] tests/*/*.[ch]

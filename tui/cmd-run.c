@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "concviz/clock.h"
 #include "concviz/concviz.h"
 
 struct run_opts {
@@ -22,6 +23,7 @@ struct run_opts {
     double switch_ms;
     unsigned long ring;
     bool headless, json, check, quiet;
+    unsigned long repeat, for_s; /* --repeat N, --for SECONDS: rerun in this process */
     const char *record, *export_chrome;
     char *tmp_record; /* --export-chrome without --record: a temporary recording */
     size_t nsets;
@@ -48,6 +50,11 @@ void tui_run_usage(FILE *out)
           "      --json               print the summary as one JSON object (headless)\n"
           "      --check              exit 1 if one of the scenario's expectations fails\n"
           "  -q, --quiet              no progress line on stderr\n"
+          "      --repeat N           run the scenario N times in this process (headless),\n"
+          "                           stopping at the first run that fails; the summary is\n"
+          "                           the last run's (a soak test: memory must stay flat)\n"
+          "      --for SECONDS        the same, until SECONDS have passed (the run under way\n"
+          "                           finishes; with --repeat, whichever comes first)\n"
           "      --ring-size N        events per lane ring (default 131072)\n"
           "      --record FILE        record the run's events to FILE ('concviz replay FILE',\n"
           "                           'concviz export FILE')\n"
@@ -78,7 +85,9 @@ static int parse(int argc, char **argv, struct run_opts *o)
         O_CHECK,
         O_RING,
         O_RECORD,
-        O_EXPORT_CHROME
+        O_EXPORT_CHROME,
+        O_REPEAT,
+        O_FOR
     };
     static const struct option longs[] = {
         {"model", required_argument, NULL, 'm'},
@@ -92,6 +101,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
         {"check", no_argument, NULL, O_CHECK},
         {"quiet", no_argument, NULL, 'q'},
         {"ring-size", required_argument, NULL, O_RING},
+        {"repeat", required_argument, NULL, O_REPEAT},
+        {"for", required_argument, NULL, O_FOR},
         UI_LONG_OPTIONS,
         {"record", required_argument, NULL, O_RECORD},
         {"export-chrome", required_argument, NULL, O_EXPORT_CHROME},
@@ -164,6 +175,18 @@ static int parse(int argc, char **argv, struct run_opts *o)
                                 optarg);
             o->ring = v;
             break;
+        case O_REPEAT:
+            if (!tui_parse_ulong(optarg, 1, 1000000000ul, &v))
+                return tui_fail(TUI_EXIT_USAGE,
+                                "--repeat must be a whole number from 1 to 1000000000, not '%s'",
+                                optarg);
+            o->repeat = v;
+            break;
+        case O_FOR:
+            if (!tui_parse_ulong(optarg, 1, 86400ul * 365, &o->for_s))
+                return tui_fail(TUI_EXIT_USAGE, "--for must be a whole number of seconds, not '%s'",
+                                optarg);
+            break;
         case O_RECORD:
             o->record = optarg;
             break;
@@ -185,6 +208,15 @@ static int parse(int argc, char **argv, struct run_opts *o)
                             argv[optind - 1]);
         }
         }
+    }
+    if (o->repeat || o->for_s) {
+        if (o->ui.script)
+            return tui_fail(TUI_EXIT_USAGE, "--repeat and --for rerun headless; they do not go "
+                                            "with --script");
+        if (o->record || o->export_chrome)
+            return tui_fail(TUI_EXIT_USAGE, "--repeat and --for keep no recording; they do not "
+                                            "go with --record or --export-chrome");
+        o->headless = true;
     }
     int r = ui_opts_check(&o->ui, o->headless, o->json);
     if (r)
@@ -302,6 +334,64 @@ static int run_once(const struct run_opts *o, struct cv_scenario *s, unsigned wo
     return rc;
 }
 
+/* Whether a rerun may follow this run: it ended as planned and passed its check. */
+static bool run_passed(const struct run_opts *o, const struct cv_value *sum, enum cv_run_state st,
+                       unsigned failed)
+{
+    bool ended = st == CV_RUN_DONE || (st == CV_RUN_DEADLOCKED && deadlock_expected(sum));
+    return ended && !(o->check && failed);
+}
+
+/* One run, or with --repeat/--for the same run again and again in this process; prints the last
+ * run's summary and returns the exit code its verdict calls for. */
+static int run_repeated(const struct run_opts *o, struct cv_scenario *s)
+{
+    bool again = o->repeat || o->for_s;
+    uint64_t t0 = cv_clock_mono_ns();
+    uint64_t until = o->for_s ? t0 + o->for_s * 1000000000ull : 0;
+    unsigned long runs = 0;
+    int rc = TUI_EXIT_OK;
+    for (;;) {
+        char label[96];
+        if (again)
+            snprintf(label, sizeof label, "%s #%lu", s->name, runs + 1);
+        else
+            snprintf(label, sizeof label, "%s", s->name);
+        struct cv_value *sum = NULL;
+        enum cv_run_state st = CV_RUN_DONE;
+        unsigned failed = 0;
+        int rec_rc = run_once(o, s, o->workers, label, &sum, &st, &failed);
+        rc = rec_rc;
+        if (!sum)
+            break;
+        runs++;
+        bool more = again && !g_signals && rec_rc == TUI_EXIT_OK &&
+                    run_passed(o, sum, st, failed) && (!o->repeat || runs < o->repeat) &&
+                    (!until || cv_clock_mono_ns() < until);
+        if (more) {
+            tui_verdict(o->check, sum, st, failed); /* warnings of errors the run survived */
+            cv_value_free(sum);
+            continue;
+        }
+        if (o->json)
+            cv_value_write_json(sum, stdout, true);
+        else
+            cv_summary_write_text(sum, stdout);
+        fflush(stdout);
+        rc = tui_verdict(o->check, sum, st, failed);
+        if (rc == TUI_EXIT_OK || rc == TUI_EXIT_EXPECT)
+            rc = rec_rc ? rec_rc : rc;
+        cv_value_free(sum);
+        break;
+    }
+    if (again)
+        tui_fail(0, "%lu run%s of %s in %.1f s", runs, runs == 1 ? "" : "s", s->name,
+                 (double)(cv_clock_mono_ns() - t0) / 1e9);
+    if (again && g_signals && rc == TUI_EXIT_OK) /* the signal came between two runs */
+        rc = tui_fail(TUI_EXIT_INTERRUPTED, "interrupted; the summary is the last whole run's");
+    return rc;
+}
+
 int tui_verdict(bool check, const struct cv_value *sum, enum cv_run_state st, unsigned failed)
 {
     if (st == CV_RUN_FAILED) {
@@ -416,6 +506,11 @@ int tui_cmd_run(int argc, char **argv)
         }
     }
 
+    if ((o.repeat || o.for_s) && s->nsweep && !o.workers) {
+        rc = tui_fail(TUI_EXIT_USAGE, "--repeat and --for rerun one run: a sweep scenario needs "
+                                      "--workers N");
+        goto out;
+    }
     if ((o.record || o.export_chrome) && s->nsweep && !o.workers) {
         rc = tui_fail(TUI_EXIT_USAGE, "--record and --export-chrome keep one run: a sweep "
                                       "scenario needs --workers N");
@@ -462,22 +557,7 @@ int tui_cmd_run(int argc, char **argv)
     if (s->nsweep && !o.workers) {
         rc = run_sweep(&o, s);
     } else {
-        struct cv_value *sum = NULL;
-        enum cv_run_state st = CV_RUN_DONE;
-        unsigned failed = 0;
-        int rec_rc = run_once(&o, s, o.workers, s->name, &sum, &st, &failed);
-        rc = rec_rc;
-        if (sum) {
-            if (o.json)
-                cv_value_write_json(sum, stdout, true);
-            else
-                cv_summary_write_text(sum, stdout);
-            fflush(stdout);
-            rc = tui_verdict(o.check, sum, st, failed);
-            if (rc == TUI_EXIT_OK || rc == TUI_EXIT_EXPECT)
-                rc = rec_rc ? rec_rc : rc;
-            cv_value_free(sum);
-        }
+        rc = run_repeated(&o, s);
     }
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);

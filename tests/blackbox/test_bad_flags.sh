@@ -18,6 +18,8 @@ run gil-contention|--switch-interval|0 -5 soon nan <none>
 run counter-race|--set|variant novalue=1 =x iterations=-1 iterations=1e99 <none>
 run counter-race|-s|colour=blue <none>
 run counter-race|--ring-size|0 63 lots 99999999999 <none>
+run counter-race|--repeat|0 -1 lots 1.5 <none>
+run counter-race|--for|0 -1 soon <none>
 run counter-race|--fps|0 241 fast <none>
 run counter-race --script x|--size|0x0 10 abcx40 5000x40 <none>
 run counter-race|--record|<none>
