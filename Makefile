@@ -75,10 +75,12 @@ bench: build
 	@jq -s . $(BUILD)/bench-results.jsonl > $(BUILD)/bench-results.json
 	@echo "figures: $(BUILD)/bench-results.json"
 
-# The fuzz targets for longer than the suite gives them: FUZZ_SECONDS each (default 300).
+# The fuzz targets for longer than the suite gives them: FUZZ_SECONDS each (default 300);
+# FUZZ_TARGETS="cli httpd" runs only those (default: all of them).
 FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?=
 fuzz: build
-	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh . $(BUILD)/fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash tests/fuzz/run.sh . $(BUILD)/fuzz
 
 # The soak test, by hand: five scenarios, each rerun in one process under its own model
 # (`run --for`), and the server under bursts of ab, for SOAK_SECONDS (default 600); the resident

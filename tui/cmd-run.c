@@ -1,6 +1,5 @@
 /* concviz run: parse the options, run the scenario, print the summary, exit with its verdict. */
-#include "cli.h"
-#include "ui.h"
+#include "cmdline.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -14,22 +13,6 @@
 
 #include "concviz/clock.h"
 #include "concviz/concviz.h"
-
-struct run_opts {
-    const char *scenario;
-    int model;
-    unsigned workers;
-    int gil;
-    double switch_ms;
-    unsigned long ring;
-    bool headless, json, check, quiet;
-    unsigned long repeat, for_s; /* --repeat N, --for SECONDS: rerun in this process */
-    const char *record, *export_chrome;
-    char *tmp_record; /* --export-chrome without --record: a temporary recording */
-    size_t nsets;
-    char **sets;
-    struct ui_opts ui;
-};
 
 void tui_run_usage(FILE *out)
 {
@@ -74,7 +57,7 @@ void tui_run_usage(FILE *out)
           out);
 }
 
-static int parse(int argc, char **argv, struct run_opts *o)
+int tui_run_parse(int argc, char **argv, struct tui_run_opts *o)
 {
     enum {
         O_GIL = 256,
@@ -101,19 +84,20 @@ static int parse(int argc, char **argv, struct run_opts *o)
         {"check", no_argument, NULL, O_CHECK},
         {"quiet", no_argument, NULL, 'q'},
         {"ring-size", required_argument, NULL, O_RING},
-        {"repeat", required_argument, NULL, O_REPEAT},
-        {"for", required_argument, NULL, O_FOR},
         UI_LONG_OPTIONS,
         {"record", required_argument, NULL, O_RECORD},
         {"export-chrome", required_argument, NULL, O_EXPORT_CHROME},
+        {"repeat", required_argument, NULL, O_REPEAT},
+        {"for", required_argument, NULL, O_FOR},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    opterr = 0;
-    optind = 1;
+    static const char shorts[] = ":m:w:s:qh";
+    *o = (struct tui_run_opts){.model = -1, .gil = -1, .ui = ui_opts_default()};
+    tui_getopt_reset();
     int c;
     unsigned long v;
-    while ((c = getopt_long(argc, argv, ":m:w:s:qh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
         switch (c) {
         case 'm': {
             int m = cv_model_from_name(optarg);
@@ -151,9 +135,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
         case 's':
             if (!strchr(optarg, '=') || optarg[0] == '=')
                 return tui_fail(TUI_EXIT_USAGE, "--set needs KEY=VALUE, not '%s'", optarg);
-            o->sets = realloc(o->sets, (o->nsets + 1) * sizeof *o->sets);
-            if (!o->sets)
-                return tui_fail(TUI_EXIT_RUNTIME, "out of memory");
+            o->sets = cv_xrealloc(o->sets, (o->nsets + 1) * sizeof *o->sets);
             o->sets[o->nsets++] = optarg;
             break;
         case O_HEADLESS:
@@ -195,17 +177,16 @@ static int parse(int argc, char **argv, struct run_opts *o)
             break;
         case 'h':
             tui_run_usage(stdout);
-            return -1;
+            return TUI_EXIT_OK;
         case ':':
-            return tui_fail(TUI_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
+            return tui_missing_value(argv);
         default: {
             int r = ui_opt(c, optarg, &o->ui);
             if (r == 0)
                 break;
             if (r > 0)
                 return r;
-            return tui_fail(TUI_EXIT_USAGE, "unknown option '%s' (see 'concviz run --help')",
-                            argv[optind - 1]);
+            return tui_bad_option(argv, shorts, "run");
         }
         }
     }
@@ -226,6 +207,41 @@ static int parse(int argc, char **argv, struct run_opts *o)
     if (optind + 1 < argc)
         return tui_fail(TUI_EXIT_USAGE, "run takes one scenario ('%s' is extra)", argv[optind + 1]);
     o->scenario = argv[optind];
+    return TUI_PARSED;
+}
+
+void tui_run_opts_free(struct tui_run_opts *o)
+{
+    if (o->tmp_record) {
+        unlink(o->tmp_record);
+        free(o->tmp_record);
+        o->tmp_record = NULL;
+    }
+    free(o->sets);
+    o->sets = NULL;
+    o->nsets = 0;
+}
+
+int tui_run_prepare(const struct tui_run_opts *o, struct cv_scenario *s)
+{
+    for (size_t i = 0; i < o->nsets; i++) {
+        char *eq = strchr(o->sets[i], '=');
+        char *cause = NULL;
+        *eq = 0;
+        int r = cv_scenario_set(s, o->sets[i], eq + 1, &cause);
+        *eq = '=';
+        if (r != CV_OK) {
+            int rc = tui_fail(TUI_EXIT_USAGE, "--set %s: %s", o->sets[i], cause);
+            free(cause);
+            return rc;
+        }
+    }
+    if ((o->repeat || o->for_s) && s->nsweep && !o->workers)
+        return tui_fail(TUI_EXIT_USAGE, "--repeat and --for rerun one run: a sweep scenario needs "
+                                        "--workers N");
+    if ((o->record || o->export_chrome) && s->nsweep && !o->workers)
+        return tui_fail(TUI_EXIT_USAGE, "--record and --export-chrome keep one run: a sweep "
+                                        "scenario needs --workers N");
     return 0;
 }
 
@@ -276,7 +292,7 @@ static bool deadlock_expected(const struct cv_value *sum)
     return false;
 }
 
-static struct cv_run_config run_config(const struct run_opts *o, struct cv_scenario *s,
+static struct cv_run_config run_config(const struct tui_run_opts *o, struct cv_scenario *s,
                                        unsigned workers)
 {
     return (struct cv_run_config){
@@ -292,7 +308,7 @@ static struct cv_run_config run_config(const struct run_opts *o, struct cv_scena
 
 /* One run: create, start, poll with a progress line, summarise. Returns an exit code (usage
  * and runtime errors already printed) and the summary in *out (NULL on an early error). */
-static int run_once(const struct run_opts *o, struct cv_scenario *s, unsigned workers,
+static int run_once(const struct tui_run_opts *o, struct cv_scenario *s, unsigned workers,
                     const char *label, struct cv_value **out, enum cv_run_state *state,
                     unsigned *failed)
 {
@@ -335,8 +351,8 @@ static int run_once(const struct run_opts *o, struct cv_scenario *s, unsigned wo
 }
 
 /* Whether a rerun may follow this run: it ended as planned and passed its check. */
-static bool run_passed(const struct run_opts *o, const struct cv_value *sum, enum cv_run_state st,
-                       unsigned failed)
+static bool run_passed(const struct tui_run_opts *o, const struct cv_value *sum,
+                       enum cv_run_state st, unsigned failed)
 {
     bool ended = st == CV_RUN_DONE || (st == CV_RUN_DEADLOCKED && deadlock_expected(sum));
     return ended && !(o->check && failed);
@@ -344,7 +360,7 @@ static bool run_passed(const struct run_opts *o, const struct cv_value *sum, enu
 
 /* One run, or with --repeat/--for the same run again and again in this process; prints the last
  * run's summary and returns the exit code its verdict calls for. */
-static int run_repeated(const struct run_opts *o, struct cv_scenario *s)
+static int run_repeated(const struct tui_run_opts *o, struct cv_scenario *s)
 {
     bool again = o->repeat || o->for_s;
     uint64_t t0 = cv_clock_mono_ns();
@@ -416,7 +432,7 @@ int tui_verdict(bool check, const struct cv_value *sum, enum cv_run_state st, un
 }
 
 /* A sweep: the scenario once per worker count, then a table and the sweep's expectations. */
-static int run_sweep(const struct run_opts *o, struct cv_scenario *s)
+static int run_sweep(const struct tui_run_opts *o, struct cv_scenario *s)
 {
     struct cv_value *root = cv_value_obj();
     cv_value_set_str(root, "schema", "concviz.sweep/1");
@@ -481,42 +497,16 @@ static int run_sweep(const struct run_opts *o, struct cv_scenario *s)
     return rc;
 }
 
-int tui_cmd_run(int argc, char **argv)
+int tui_run_exec(struct tui_run_opts *o)
 {
-    struct run_opts o = {.model = -1, .gil = -1, .ui = ui_opts_default()};
-    int rc = parse(argc, argv, &o);
-    if (rc != 0) {
-        free(o.sets);
-        return rc < 0 ? TUI_EXIT_OK : rc;
-    }
-    struct cv_scenario *s = tui_load_scenario(o.scenario);
-    if (!s) {
-        free(o.sets);
+    struct cv_scenario *s = tui_load_scenario(o->scenario);
+    if (!s)
         return TUI_EXIT_USAGE;
-    }
     char *cause = NULL;
-    for (size_t i = 0; i < o.nsets; i++) {
-        char *eq = strchr(o.sets[i], '=');
-        *eq = 0;
-        int r = cv_scenario_set(s, o.sets[i], eq + 1, &cause);
-        *eq = '=';
-        if (r != CV_OK) {
-            rc = tui_fail(TUI_EXIT_USAGE, "--set %s: %s", o.sets[i], cause);
-            goto out;
-        }
-    }
-
-    if ((o.repeat || o.for_s) && s->nsweep && !o.workers) {
-        rc = tui_fail(TUI_EXIT_USAGE, "--repeat and --for rerun one run: a sweep scenario needs "
-                                      "--workers N");
+    int rc = tui_run_prepare(o, s);
+    if (rc)
         goto out;
-    }
-    if ((o.record || o.export_chrome) && s->nsweep && !o.workers) {
-        rc = tui_fail(TUI_EXIT_USAGE, "--record and --export-chrome keep one run: a sweep "
-                                      "scenario needs --workers N");
-        goto out;
-    }
-    if (o.export_chrome && !o.record) {
+    if (o->export_chrome && !o->record) {
         char tmpl[] = "/tmp/concviz-run-XXXXXX";
         int fd = mkstemp(tmpl);
         if (fd < 0) {
@@ -524,27 +514,27 @@ int tui_cmd_run(int argc, char **argv)
             goto out;
         }
         close(fd);
-        o.tmp_record = strdup(tmpl);
+        o->tmp_record = strdup(tmpl);
     }
 
     /* The terminal UI, when there is a terminal (or a script with a virtual screen). */
     bool tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
-    if (o.ui.script || (!o.headless && !o.json && tty)) {
-        if (o.ui.script && !o.ui.vw && !tty) {
+    if (o->ui.script || (!o->headless && !o->json && tty)) {
+        if (o->ui.script && !o->ui.vw && !tty) {
             rc = tui_fail(TUI_EXIT_USAGE, "--script without a terminal needs --size WxH");
             goto out;
         }
         struct ui_script *script = NULL;
-        if (o.ui.script && !(script = ui_script_load(o.ui.script, &cause))) {
+        if (o->ui.script && !(script = ui_script_load(o->ui.script, &cause))) {
             rc = tui_fail(TUI_EXIT_USAGE, "%s", cause);
             goto out;
         }
         struct ui_run_req req = {
             .scenario = s,
-            .cfg = run_config(&o, s, o.workers),
-            .check = o.check,
+            .cfg = run_config(o, s, o->workers),
+            .check = o->check,
         };
-        rc = ui_live(&req, &o.ui, script);
+        rc = ui_live(&req, &o->ui, script);
         ui_script_free(script);
         goto out;
     }
@@ -554,28 +544,23 @@ int tui_cmd_run(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    if (s->nsweep && !o.workers) {
-        rc = run_sweep(&o, s);
+    if (s->nsweep && !o->workers) {
+        rc = run_sweep(o, s);
     } else {
-        rc = run_repeated(&o, s);
+        rc = run_repeated(o, s);
     }
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
 out:
-    if (o.export_chrome && rc != TUI_EXIT_USAGE) {
-        const char *rec = o.record ? o.record : o.tmp_record;
+    if (o->export_chrome && rc != TUI_EXIT_USAGE) {
+        const char *rec = o->record ? o->record : o->tmp_record;
         if (rec && access(rec, R_OK) == 0) {
-            int er = tui_export(rec, "chrome", o.export_chrome);
+            int er = tui_export(rec, "chrome", o->export_chrome);
             if (er && (rc == TUI_EXIT_OK || rc == TUI_EXIT_EXPECT))
                 rc = er;
         }
     }
-    if (o.tmp_record) {
-        unlink(o.tmp_record);
-        free(o.tmp_record);
-    }
     free(cause);
-    free(o.sets);
     cv_scenario_free(s);
     return rc;
 }

@@ -1,5 +1,5 @@
 /* concviz serve: the embedded loopback HTTP server on its own, until Ctrl-C (or a bound). */
-#include "cli.h"
+#include "cmdline.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -39,7 +39,7 @@ static void serve_usage(FILE *out)
           out);
 }
 
-int tui_cmd_serve(int argc, char **argv)
+int tui_serve_parse(int argc, char **argv, struct tui_serve_opts *o)
 {
     enum { O_FOR = 256, O_MAX };
     static const struct option longs[] = {
@@ -49,23 +49,23 @@ int tui_cmd_serve(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    unsigned long port = 0, seconds = 0, max_requests = 0;
-    opterr = 0;
-    optind = 1;
+    static const char shorts[] = ":p:h";
+    *o = (struct tui_serve_opts){0};
+    tui_getopt_reset();
     int c;
-    while ((c = getopt_long(argc, argv, ":p:h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
         switch (c) {
         case 'p':
-            if (!tui_parse_ulong(optarg, 0, 65535, &port))
+            if (!tui_parse_ulong(optarg, 0, 65535, &o->port))
                 return tui_fail(TUI_EXIT_USAGE, "--port must be 0 to 65535, not '%s'", optarg);
             break;
         case O_FOR:
-            if (!tui_parse_ulong(optarg, 1, 86400 * 365, &seconds))
+            if (!tui_parse_ulong(optarg, 1, 86400 * 365, &o->seconds))
                 return tui_fail(TUI_EXIT_USAGE, "--for must be a whole number of seconds, not '%s'",
                                 optarg);
             break;
         case O_MAX:
-            if (!tui_parse_ulong(optarg, 1, 1ul << 40, &max_requests))
+            if (!tui_parse_ulong(optarg, 1, 1ul << 40, &o->max_requests))
                 return tui_fail(TUI_EXIT_USAGE,
                                 "--max-requests must be a positive number, not '%s'", optarg);
             break;
@@ -73,15 +73,19 @@ int tui_cmd_serve(int argc, char **argv)
             serve_usage(stdout);
             return TUI_EXIT_OK;
         case ':':
-            return tui_fail(TUI_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
+            return tui_missing_value(argv);
         default:
-            return tui_fail(TUI_EXIT_USAGE, "unknown option '%s' (see 'concviz serve --help')",
-                            argv[optind - 1]);
+            return tui_bad_option(argv, shorts, "serve");
         }
     }
     if (optind < argc)
         return tui_fail(TUI_EXIT_USAGE, "serve takes no arguments ('%s')", argv[optind]);
+    return TUI_PARSED;
+}
 
+int tui_serve_exec(const struct tui_serve_opts *o)
+{
+    unsigned long port = o->port, seconds = o->seconds, max_requests = o->max_requests;
     struct cv_httpd *h = NULL;
     char *cause = NULL;
     if (cv_httpd_start((uint16_t)port, &h, &cause) != CV_OK) {

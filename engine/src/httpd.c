@@ -15,7 +15,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,15 +25,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_DELAY_MS    60000
-#define MAX_BYTES       (16u << 20)
 #define FLAKY_KEYS      4096
-#define FLAKY_KEY_MAX   64
 /* Connections at once; each holds a socket. Enough for c10k's 10,000 and its retries. */
 #define MAX_CONNECTIONS 19000u
 /* Descriptors besides the connections: the listening socket, epoll, MHD's inter-thread pipe,
  * stdio, and whatever the process already had open. */
 #define FD_RESERVE      64u
+#define TEXT_(x)        #x
+#define TEXT(x)         TEXT_(x)
+/* why a request is refused (400) */
+#define DELAY_USAGE     "/delay/MS takes 0 to " TEXT(CV_HTTPD_MAX_DELAY_MS) " ms"
+#define BYTES_USAGE     "/bytes/N takes 0 to " TEXT(CV_HTTPD_MAX_BYTES)
+#define FLAKY_USAGE \
+    "/flaky/KEY?fail=N: a key under " TEXT(CV_HTTPD_FLAKY_KEY_MAX) " bytes, N a whole number"
 
 /* Per-request state (libmicrohttpd's con_cls). */
 struct req {
@@ -45,14 +48,15 @@ struct req {
 };
 
 struct flaky {
-    char key[FLAKY_KEY_MAX];
+    char key[CV_HTTPD_FLAKY_KEY_MAX];
     uint32_t seen;
 };
 
 struct cv_httpd {
     struct MHD_Daemon *daemon;
     uint16_t port;
-    _Atomic uint64_t requests; /* completed */
+    _Atomic uint64_t requests;          /* completed */
+    _Atomic unsigned long max_delay_ms; /* the longest a /delay request is held */
 
     pthread_t timer;
     pthread_mutex_t mu;  /* protects the heap and `stopping` */
@@ -145,22 +149,6 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char
     return r;
 }
 
-static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned code, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        n = 0;
-    if ((size_t)n >= sizeof buf)
-        n = (int)sizeof buf - 1;
-    return reply(c, code, "application/json", buf, (size_t)n, MHD_RESPMEM_MUST_COPY);
-}
-
 /* Parses a whole decimal number in [lo, hi] from s (up to a '/' or the end). */
 static bool number(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
 {
@@ -200,6 +188,113 @@ static uint32_t flaky_count(struct cv_httpd *h, const char *key)
     return n;
 }
 
+static void bad(struct cv_httpd_route *rt, unsigned status, const char *error)
+{
+    rt->kind = CV_HTTPD_BAD;
+    rt->status = status;
+    rt->error = error;
+}
+
+void cv_httpd_route(const char *method, const char *url, const char *fail,
+                    struct cv_httpd_route *rt)
+{
+    *rt = (struct cv_httpd_route){.kind = CV_HTTPD_GET, .status = MHD_HTTP_OK};
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+        bad(rt, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD");
+        return;
+    }
+    if (!strcmp(url, "/get"))
+        return;
+    if (!strncmp(url, "/delay/", 7)) {
+        rt->kind = CV_HTTPD_DELAY;
+        if (!number(url + 7, 0, CV_HTTPD_MAX_DELAY_MS, &rt->n) || strchr(url + 7, '/'))
+            bad(rt, MHD_HTTP_BAD_REQUEST, DELAY_USAGE);
+        return;
+    }
+    if (!strncmp(url, "/bytes/", 7)) {
+        rt->kind = CV_HTTPD_BYTES;
+        if (!number(url + 7, 0, CV_HTTPD_MAX_BYTES, &rt->n) || strchr(url + 7, '/'))
+            bad(rt, MHD_HTTP_BAD_REQUEST, BYTES_USAGE);
+        return;
+    }
+    if (!strncmp(url, "/status/", 8)) {
+        rt->kind = CV_HTTPD_STATUS;
+        if (!number(url + 8, 100, 599, &rt->n) || strchr(url + 8, '/'))
+            bad(rt, MHD_HTTP_BAD_REQUEST, "/status/CODE takes 100 to 599");
+        else
+            rt->status = (unsigned)rt->n;
+        return;
+    }
+    if (!strncmp(url, "/flaky/", 7)) {
+        rt->kind = CV_HTTPD_FLAKY;
+        rt->key = url + 7;
+        rt->n = 1; /* fail defaults to 1 */
+        if (!*rt->key || strlen(rt->key) >= CV_HTTPD_FLAKY_KEY_MAX || strchr(rt->key, '/') ||
+            (fail && !number(fail, 0, 1000000, &rt->n)))
+            bad(rt, MHD_HTTP_BAD_REQUEST, FLAKY_USAGE);
+        return;
+    }
+    bad(rt, MHD_HTTP_NOT_FOUND,
+        "unknown path; try /get, /delay/MS, /bytes/N, /status/CODE, /flaky/KEY?fail=N");
+}
+
+/* s as the inside of a JSON string: quotes, backslashes and every byte outside printable ASCII
+ * escaped (a key is whatever bytes the URL held, not necessarily UTF-8). */
+static void json_text(char *out, size_t n, const char *s)
+{
+    size_t k = 0;
+    for (; *s && k + 7 < n; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            out[k++] = '\\';
+            out[k++] = (char)ch;
+        } else if (ch < 0x20 || ch > 0x7e) {
+            k += (size_t)snprintf(out + k, n - k, "\\u%04x", ch);
+        } else {
+            out[k++] = (char)ch;
+        }
+    }
+    out[k] = 0;
+}
+
+unsigned cv_httpd_json(const struct cv_httpd_route *rt, uint32_t attempt, char *buf, size_t size)
+{
+    unsigned status = rt->status;
+    char key[6 * CV_HTTPD_FLAKY_KEY_MAX + 1];
+    int n = 0;
+    switch (rt->kind) {
+    case CV_HTTPD_GET:
+        n = snprintf(buf, size, "{\"url\": \"/get\"}");
+        break;
+    case CV_HTTPD_DELAY:
+        n = snprintf(buf, size, "{\"delay_ms\": %lu}", rt->n);
+        break;
+    case CV_HTTPD_BYTES:
+        n = snprintf(buf, size, "{\"bytes\": %lu}", rt->n);
+        break;
+    case CV_HTTPD_STATUS:
+        n = snprintf(buf, size, "{\"status\": %lu}", rt->n);
+        break;
+    case CV_HTTPD_FLAKY:
+        json_text(key, sizeof key, rt->key);
+        if (attempt <= rt->n) {
+            status = MHD_HTTP_SERVICE_UNAVAILABLE;
+            n = snprintf(buf, size, "{\"key\": \"%s\", \"attempt\": %u, \"fail\": %lu}", key,
+                         attempt, rt->n);
+        } else {
+            n = snprintf(buf, size, "{\"key\": \"%s\", \"attempt\": %u}", key, attempt);
+        }
+        break;
+    case CV_HTTPD_BAD:
+        n = snprintf(buf, size, "{\"error\": \"%s\"}", rt->error);
+        break;
+    }
+    /* too long (never in 512 bytes): an empty object rather than half of one */
+    if (n < 0 || (size_t)n >= size)
+        snprintf(buf, size, "%s", size >= 3 ? "{}" : "");
+    return status;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -218,20 +313,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_size = 0; /* bodies are ignored */
         return MHD_YES;
     }
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-        return reply_json(c, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"error\": \"only GET and HEAD\"}");
-
-    unsigned long v;
-    if (!strcmp(url, "/get"))
-        return reply_json(c, MHD_HTTP_OK, "{\"url\": \"/get\"}");
-    if (!strncmp(url, "/delay/", 7)) {
-        if (!number(url + 7, 0, MAX_DELAY_MS, &v) || strchr(url + 7, '/'))
-            return reply_json(c, MHD_HTTP_BAD_REQUEST,
-                              "{\"error\": \"/delay/MS takes 0 to %d ms\"}", MAX_DELAY_MS);
-        if (r->resumed || v == 0)
-            return reply_json(c, MHD_HTTP_OK, "{\"delay_ms\": %lu}", v);
+    struct cv_httpd_route rt;
+    cv_httpd_route(method, url, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fail"), &rt);
+    uint32_t attempt = 0;
+    if (rt.kind == CV_HTTPD_DELAY && !r->resumed && rt.n > 0) {
         if (!r->parked) {
-            r->due_ns = cv_clock_mono_ns() + v * 1000000u;
+            unsigned long cap = atomic_load(&h->max_delay_ms);
+            unsigned long ms = rt.n < cap ? rt.n : cap;
+            r->due_ns = cv_clock_mono_ns() + ms * 1000000u;
             r->parked = true;
             MHD_suspend_connection(c);
             pthread_mutex_lock(&h->mu);
@@ -242,10 +331,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         }
         return MHD_YES;
     }
-    if (!strncmp(url, "/bytes/", 7)) {
-        if (!number(url + 7, 0, MAX_BYTES, &v) || strchr(url + 7, '/'))
-            return reply_json(c, MHD_HTTP_BAD_REQUEST, "{\"error\": \"/bytes/N takes 0 to %u\"}",
-                              MAX_BYTES);
+    if (rt.kind == CV_HTTPD_BYTES) {
+        unsigned long v = rt.n;
         char *body = malloc(v ? v : 1);
         if (!body)
             return MHD_NO;
@@ -253,32 +340,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             body[i] = (char)('a' + i % 26);
         return reply(c, MHD_HTTP_OK, "application/octet-stream", body, v, MHD_RESPMEM_MUST_FREE);
     }
-    if (!strncmp(url, "/status/", 8)) {
-        if (!number(url + 8, 100, 599, &v) || strchr(url + 8, '/'))
-            return reply_json(c, MHD_HTTP_BAD_REQUEST,
-                              "{\"error\": \"/status/CODE takes 100 to 599\"}");
-        return reply_json(c, (unsigned)v, "{\"status\": %lu}", v);
-    }
-    if (!strncmp(url, "/flaky/", 7)) {
-        const char *key = url + 7;
-        const char *fail = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fail");
-        if (!*key || strlen(key) >= FLAKY_KEY_MAX || strchr(key, '/') ||
-            (fail && !number(fail, 0, 1000000, &v)))
-            return reply_json(c, MHD_HTTP_BAD_REQUEST,
-                              "{\"error\": \"/flaky/KEY?fail=N: a key under %d bytes, N a "
-                              "whole number\"}",
-                              FLAKY_KEY_MAX);
-        unsigned long fails = fail ? v : 1;
-        uint32_t seen = flaky_count(h, key);
-        if (seen < fails)
-            return reply_json(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-                              "{\"key\": \"%s\", \"attempt\": %u, \"fail\": %lu}", key, seen + 1,
-                              fails);
-        return reply_json(c, MHD_HTTP_OK, "{\"key\": \"%s\", \"attempt\": %u}", key, seen + 1);
-    }
-    return reply_json(c, MHD_HTTP_NOT_FOUND,
-                      "{\"error\": \"unknown path; try /get, /delay/MS, /bytes/N, /status/CODE, "
-                      "/flaky/KEY?fail=N\"}");
+    if (rt.kind == CV_HTTPD_FLAKY)
+        attempt = flaky_count(h, rt.key) + 1;
+    char buf[512];
+    unsigned status = cv_httpd_json(&rt, attempt, buf, sizeof buf);
+    return reply(c, status, "application/json", buf, strlen(buf), MHD_RESPMEM_MUST_COPY);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -328,6 +394,7 @@ int cv_httpd_start(uint16_t port, struct cv_httpd **out, char **cause)
     pthread_cond_init(&h->wake, &ca);
     pthread_condattr_destroy(&ca);
     h->flaky = cv_xcalloc(FLAKY_KEYS, sizeof *h->flaky);
+    atomic_init(&h->max_delay_ms, CV_HTTPD_MAX_DELAY_MS);
 
     unsigned limit = connection_limit();
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
@@ -362,6 +429,11 @@ int cv_httpd_start(uint16_t port, struct cv_httpd **out, char **cause)
 uint16_t cv_httpd_port(const struct cv_httpd *h)
 {
     return h->port;
+}
+
+void cv_httpd_set_max_delay(struct cv_httpd *h, unsigned long ms)
+{
+    atomic_store(&h->max_delay_ms, ms);
 }
 
 uint64_t cv_httpd_requests(const struct cv_httpd *h)
