@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Under TSan, the scenarios whose black-box tests assert speedups, event counts or wall times
-# (which a 5-15x slower binary cannot meet) run here instead: every shared-memory pattern
+# Under a sanitizer, the scenarios whose black-box tests assert speedups, event counts or wall times
+# (which a 2-15x slower binary cannot meet) run here instead: every shared-memory pattern
 # (lost updates, mutexes, atomics, OpenMP's atomic and critical, the GIL, queues, semaphores,
 # barriers, the event loop with its HTTP transfers and offload pool, forked workers) at small
 # sizes, with no expectation checked. A run must end by itself with exit 0 or 1 (1: an
