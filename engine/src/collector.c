@@ -944,7 +944,10 @@ size_t cv_collector_drain(struct cv_collector *c, uint64_t now_ns, bool final)
         do {
             __builtin_prefetch(&slots[(cur[i].pos + 8) & r->mask]);
             struct cv_event e = slots[cur[i].pos & r->mask];
-            e.ts = ts;
+            /* An event published more than GRACE_NS after its time stamp (its thread was
+             * descheduled between the two) arrives behind events already fed. It is placed
+             * at the frontier: the store, the tap and recordings stay in time order. */
+            e.ts = ts < c->frontier ? c->frontier : ts;
             e.lane = (uint16_t)i;
             feed_one(c, &e);
             fed++;
