@@ -673,3 +673,17 @@ int cv_expr_eval(const struct cv_expr *e, const struct cv_value *root, char **ac
         free(x.actual);
     return rc;
 }
+
+const char *cv_expr_unknown_path(const struct cv_expr *e,
+                                 bool (*known)(void *ctx, const char *root, const char *field),
+                                 void *ctx)
+{
+    if (!e)
+        return NULL;
+    if (e->type == N_PATH && e->nsegs > 0 && e->segs[0].name) {
+        const char *field = e->nsegs > 1 ? e->segs[1].name : NULL;
+        return known(ctx, e->segs[0].name, field) ? NULL : e->str;
+    }
+    const char *bad = cv_expr_unknown_path(e->a, known, ctx);
+    return bad ? bad : cv_expr_unknown_path(e->b2, known, ctx);
+}

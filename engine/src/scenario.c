@@ -200,6 +200,80 @@ static char *valid_keys(const struct cv_scenario *s)
     return out;
 }
 
+/* What a run's summary holds at its top level (and a sweep's: see cmd-run.c), for the check
+ * that expectations name fields that exist. The fields of results depend on the run and are
+ * not checked here. */
+static const char *const summary_fields[] = {"schema",
+                                             "scenario",
+                                             "model",
+                                             "workers",
+                                             "gil",
+                                             "switch_interval_ms",
+                                             "state",
+                                             "params",
+                                             "wall_s",
+                                             "cpu_s",
+                                             "runtime",
+                                             "tasks",
+                                             "completion_order",
+                                             "inflight_max",
+                                             "lanes",
+                                             "balance",
+                                             "locks",
+                                             "queues",
+                                             "results",
+                                             "events",
+                                             "errors",
+                                             NULL};
+static const char *const sweep_fields[] = {"schema", "scenario", "sweep",  "runs",
+                                           "model",  "gil",      "params", NULL};
+
+static bool has_param(const struct cv_scenario *s, const char *key)
+{
+    for (size_t i = 0; i < s->nparams; i++)
+        if (!strcmp(s->params[i].key, key))
+            return true;
+    return false;
+}
+
+static bool known_field(void *ctx, const char *root, const char *field)
+{
+    const struct cv_scenario *s = ctx;
+    if (!strcmp(root, "params"))
+        return !field || has_param(s, field);
+    for (const char *const *f = s->nsweep ? sweep_fields : summary_fields; *f; f++)
+        if (!strcmp(*f, root))
+            return true;
+    return false;
+}
+
+static char *unknown_field_msg(const struct cv_scenario *s, const char *name, const char *path)
+{
+    if (!strncmp(path, "params.", 7) || !strncmp(path, "params[", 7)) {
+        char *keys = valid_keys(s);
+        char *msg = cv_strdup_printf("expectation '%s': '%s' names no parameter of the workload "
+                                     "(parameters: %s)",
+                                     name, path, *keys ? keys : "none");
+        free(keys);
+        return msg;
+    }
+    size_t len = 1;
+    const char *const *fields = s->nsweep ? sweep_fields : summary_fields;
+    for (const char *const *f = fields; *f; f++)
+        len += strlen(*f) + 2;
+    char *list = cv_xmalloc(len);
+    list[0] = 0;
+    for (const char *const *f = fields; *f; f++) {
+        if (f != fields)
+            strcat(list, ", ");
+        strcat(list, *f);
+    }
+    char *msg = cv_strdup_printf("expectation '%s': '%s' is not in the %s summary (it has %s)",
+                                 name, path, s->nsweep ? "sweep's" : "run's", list);
+    free(list);
+    return msg;
+}
+
 static bool parse_bool(const char *v, bool *out)
 {
     if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on") ||
@@ -452,6 +526,12 @@ static int build(struct cv_scenario *s, struct loader *ld, const char *path, cha
         if (cv_expr_parse(e->value, &x, &why) != CV_OK) {
             char *msg = cv_strdup_printf("expectation '%s': %s", e->key, why);
             free(why);
+            return fail_at(path, e->line, msg, cause);
+        }
+        const char *unknown = cv_expr_unknown_path(x, known_field, s);
+        if (unknown) {
+            char *msg = unknown_field_msg(s, e->key, unknown);
+            cv_expr_free(x);
             return fail_at(path, e->line, msg, cause);
         }
         s->expect = cv_xrealloc(s->expect, (s->nexpect + 1) * sizeof *s->expect);

@@ -103,5 +103,10 @@ void cv_expr_free(struct cv_expr *e);
 /* Evaluates against `root`. Returns 1 ok, 0 failed, -1 not applicable (its `when` is false),
  * -2 error. *actual gets the values the expression read ("results.lost_updates=12"), heap. */
 int cv_expr_eval(const struct cv_expr *e, const struct cv_value *root, char **actual);
+/* The first path in e (as written) for which known(ctx, its first name, its second name or NULL)
+ * is false, or NULL: the loader's check that an expectation names fields the summary has. */
+const char *cv_expr_unknown_path(const struct cv_expr *e,
+                                 bool (*known)(void *ctx, const char *root, const char *field),
+                                 void *ctx);
 
 #endif
