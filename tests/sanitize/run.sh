@@ -2,7 +2,7 @@
 # The suite again, in a sanitized build (the ctest entries sanitize.address and sanitize.thread,
 # run by `make sanitize`):
 #   address  ASan + UBSan, built with the default compiler: every unit and black-box test but
-#            those that assert speedups (their scenarios run briefly in tsan_runs.sh).
+#            those that assert speedups (their scenarios run briefly in scenario_runs.sh).
 #   thread   TSan, built with clang and its OpenMP runtime (libomp, with the Archer tool that
 #            tells TSan what OpenMP's barriers and tasks order): the tests of the models that run
 #            threads, processes and the event loop, and of the parts they share.
@@ -28,7 +28,7 @@ address)
     SANITIZE="address;undefined"
     # the fuzz entry has a sanitized build of its own; formatting is not code. The tests that
     # assert speedups or wall times do not hold at a sanitizer's speed on a busy 2-core machine:
-    # their scenarios run in tests/sanitize/tsan_runs.sh instead, as under TSan.
+    # their scenarios run in tests/sanitize/scenario_runs.sh instead, as under TSan.
     SELECT=(-E '^(fuzz|format)\.|test_(counter_race|gil_contention|cpu_primes|c10k|openmp|procs)$')
     ;;
 thread)
@@ -42,7 +42,7 @@ thread)
     # the HTTP server and client, recording from several threads, cancellation, faults. The
     # tests that assert speedups, wall times or event counts (counter_race, gil_contention,
     # cpu_primes, c10k, openmp, procs, tui) cannot hold at TSan's speed: their scenarios run
-    # in tests/sanitize/tsan_runs.sh instead, after these.
+    # in tests/sanitize/scenario_runs.sh instead, after these.
     SELECT=(-R 'test_(prims|ring|collector|httpd|cancel|deadlock|epoll|gather_sleep|io|pipeline|record|faults)$')
     ;;
 esac
@@ -98,11 +98,11 @@ grep -E '^ *[0-9]+/[0-9]+ Test' "$BUILD/ctest.log" | sed 's/^ */  /'
 tests=$(grep -cE '^ *[0-9]+/[0-9]+ Test' "$BUILD/ctest.log")
 if [ -z "${SANITIZE_TESTS:-}" ]; then
     if CONCVIZ=$BUILD/tui/concviz CONCVIZ_SCENARIO_DIR=$SRC/scenarios \
-        bash "$SRC/tests/sanitize/tsan_runs.sh" >"$BUILD/tsan_runs.log" 2>&1; then
-        say "tsan_runs: $(tail -1 "$BUILD/tsan_runs.log") (the scenarios of the timing tests, small)"
+        bash "$SRC/tests/sanitize/scenario_runs.sh" >"$BUILD/scenario_runs.log" 2>&1; then
+        say "scenario_runs: $(tail -1 "$BUILD/scenario_runs.log") (the scenarios of the timing tests, small)"
     else
-        say "tsan_runs FAILED (log: $BUILD/tsan_runs.log):"
-        grep '^not ok' "$BUILD/tsan_runs.log" | sed 's/^/  /'
+        say "scenario_runs FAILED (log: $BUILD/scenario_runs.log):"
+        grep '^not ok' "$BUILD/scenario_runs.log" | sed 's/^/  /'
         ctest_rc=1
     fi
     tests=$((tests + 1))

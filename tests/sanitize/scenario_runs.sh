@@ -4,7 +4,7 @@
 # (lost updates, mutexes, atomics, OpenMP's atomic and critical, the GIL, queues, semaphores,
 # barriers, the event loop with its HTTP transfers and offload pool, forked workers) at small
 # sizes, with no expectation checked. A run must end by itself with exit 0 or 1 (1: an
-# expectation about timing failed); the races TSan finds go to its report files, which
+# expectation about timing failed); what the sanitizer finds goes to its report files, which
 # tests/sanitize/run.sh counts.
 . "$(dirname "$0")/../blackbox/lib.sh"
 
