@@ -245,7 +245,8 @@ int tui_run_prepare(const struct tui_run_opts *o, struct cv_scenario *s)
     return 0;
 }
 
-/* Signals: the handler only asks the run to stop (async-signal-safe); a second one exits. */
+/* Signals: the handler only asks the run to stop (async-signal-safe); a second one exits. One
+ * that comes while no run exists yet (its setup) is counted, and run_once stops the run. */
 static struct cv_run *volatile g_run;
 static volatile sig_atomic_t g_signals;
 
@@ -323,6 +324,10 @@ static int run_once(const struct tui_run_opts *o, struct cv_scenario *s, unsigne
         return rc;
     }
     g_run = run;
+    /* A signal that came while the run was being set up (before g_run named it) stops it now:
+     * the first Ctrl-C is never lost, and a second still ends the process. */
+    if (g_signals)
+        cv_run_stop(run);
     if (cv_run_start(run, &cause) != CV_OK) {
         int rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cause);
         free(cause);

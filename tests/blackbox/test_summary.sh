@@ -37,6 +37,21 @@ check "SIGINT ends the run within 5 s" test $(( $(date +%s) - start )) -le 5
 OUT=$(cat "$TMP/int.json")
 check "interrupted summary is valid JSON with state stopped" test "$(jqv .state)" = stopped
 check "interrupted tasks counted as cancelled" test "$(jqv .tasks.cancelled)" = 2
+# SIGINT during a long setup (800 MiB of buffers to fill before the first task): the run
+# stops as soon as it exists, instead of losing the first Ctrl-C and running to its end. Where
+# the signal lands after the setup, the same holds.
+set +e
+"$CONCVIZ" run compress --model serial --set buffers=100 --set size_kb=8192 --json -q \
+    >"$TMP/setup.json" 2>"$TMP/setup.err" &
+pid=$!
+sleep 0.2
+kill -INT $pid
+wait $pid
+rc=$?
+set -e
+check "SIGINT during setup: exits 130" test "$rc" = 130
+check "SIGINT during setup: stopped, not every buffer done" \
+    test "$(jq -r '.state + " " + (.tasks.completed < 100 | tostring)' "$TMP/setup.json")" = "stopped true"
 # the monotonic fallback clock (CPUs without an invariant TSC) gives the same lesson
 CONCVIZ_CLOCK=monotonic run_cv 0 run gather-sleep --set sleeps_ms=300,100 --json --check
 check "CONCVIZ_CLOCK=monotonic is used" test "$(jqv .runtime.clock)" = monotonic
