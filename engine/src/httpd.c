@@ -1,7 +1,10 @@
 /*
  * The embedded test server on libmicrohttpd: one internal epoll thread serves every connection;
  * a delayed request is suspended and parked in a heap ordered by due time, and a timer thread
- * resumes it when it is due, so 10,000 waiting requests hold no thread each.
+ * resumes it when it is due, so 10,000 waiting requests hold no thread each. A stall is parked
+ * the same way, and resumed only to be closed without an answer. A reset is the handler saying
+ * no: libmicrohttpd closes the connection at once, without an answer (it shuts the socket down
+ * for writing first, so the client reads an end of file: curl's "Empty reply from server").
  */
 #include "concviz/httpd.h"
 #include "concviz/clock.h"
@@ -36,6 +39,7 @@ struct req {
     uint64_t due_ns; /* delayed requests: when to answer */
     bool parked;     /* suspended, waiting in the heap */
     bool resumed;
+    bool stall; /* parked only to be closed without an answer */
 };
 
 struct flaky {
@@ -55,9 +59,12 @@ struct cv_httpd {
     size_t n, cap;
     bool stopping;
 
-    pthread_mutex_t flaky_mu; /* protects flaky and nflaky */
+    pthread_mutex_t flaky_mu; /* protects flaky, nflaky, faults and credit */
     struct flaky *flaky;
     size_t nflaky;
+    struct cv_httpd_faults faults;
+    uint32_t credit[CV_FAULT_MAX_MODES]; /* parts per million */
+    _Atomic uint64_t fault_status, fault_resets, fault_stalls;
 };
 
 /* Heap of parked requests (mu held) */
@@ -172,6 +179,158 @@ static bool number(const char *s, unsigned long lo, unsigned long hi, unsigned l
     return true;
 }
 
+/* Suspends the request until `ms` from now (a stall: then closes it). False when the server is
+ * stopping: the caller answers (or closes) at once, as the timer thread may be gone. */
+static bool park(struct cv_httpd *h, struct MHD_Connection *c, struct req *r, unsigned long ms,
+                 bool stall)
+{
+    pthread_mutex_lock(&h->mu);
+    if (h->stopping) {
+        pthread_mutex_unlock(&h->mu);
+        return false;
+    }
+    r->due_ns = cv_clock_mono_ns() + ms * 1000000u;
+    r->parked = true;
+    r->stall = stall;
+    MHD_suspend_connection(c);
+    heap_push(h, r);
+    if (h->heap[0] == r)
+        pthread_cond_signal(&h->wake);
+    pthread_mutex_unlock(&h->mu);
+    return true;
+}
+
+/* Fails the request in `mode`. */
+static enum MHD_Result fault(struct cv_httpd *h, struct MHD_Connection *c, struct req *r, int mode,
+                             unsigned long stall_ms)
+{
+    if (mode == CV_FAULT_RESET) {
+        atomic_fetch_add(&h->fault_resets, 1);
+        return MHD_NO; /* closes the connection */
+    }
+    if (mode == CV_FAULT_STALL) {
+        atomic_fetch_add(&h->fault_stalls, 1);
+        return park(h, c, r, stall_ms, true) ? MHD_YES : MHD_NO;
+    }
+    atomic_fetch_add(&h->fault_status, 1);
+    return reply_json(c, (unsigned)mode, "{\"fault\": %d}", mode);
+}
+
+int cv_httpd_fault_mode(const char *name)
+{
+    if (!strcmp(name, "reset"))
+        return CV_FAULT_RESET;
+    if (!strcmp(name, "stall"))
+        return CV_FAULT_STALL;
+    unsigned long v;
+    if (number(name, 500, 599, &v) && !strchr(name, '/'))
+        return (int)v;
+    return 0;
+}
+
+unsigned cv_httpd_fault_list(const char *text, int *modes)
+{
+    unsigned n = 0;
+    char buf[128];
+    if (strlen(text) >= sizeof buf)
+        return 0;
+    snprintf(buf, sizeof buf, "%s", text);
+    char *rest = buf;
+    for (char *t; (t = strsep(&rest, ","));) {
+        int m = cv_httpd_fault_mode(t);
+        if (!m || n == CV_FAULT_MAX_MODES)
+            return 0;
+        modes[n++] = m;
+    }
+    return n;
+}
+
+int cv_httpd_parse_faults(const char *spec, struct cv_httpd_faults *out, char **cause)
+{
+    memset(out, 0, sizeof *out);
+    out->stall_ms = CV_STALL_DEFAULT;
+    char *copy = cv_strdup(spec), *rest = copy;
+    uint64_t total = 0;
+    int rc = CV_OK;
+    for (char *t; rc == CV_OK && *spec && (t = strsep(&rest, ","));) {
+        char *colon = strchr(t, ':'), *end = NULL;
+        int mode = 0;
+        double share = 0;
+        if (colon) {
+            *colon = 0;
+            mode = cv_httpd_fault_mode(t);
+            share = strtod(colon + 1, &end);
+        }
+        if (!colon || !mode || !colon[1] || *end || !(share >= 1e-6 && share <= 1)) {
+            if (colon)
+                *colon = ':';
+            if (cause)
+                *cause = cv_strdup_printf("--fault: '%s' is not MODE:SHARE (MODE 500 to 599, "
+                                          "reset or stall; SHARE from 0.000001 to 1)",
+                                          t);
+            rc = CV_ERR_USAGE;
+        } else if (out->n == CV_FAULT_MAX_MODES) {
+            if (cause)
+                *cause = cv_strdup_printf("--fault: at most %d modes", CV_FAULT_MAX_MODES);
+            rc = CV_ERR_USAGE;
+        } else {
+            out->mode[out->n] = mode;
+            out->ppm[out->n] = (uint32_t)(share * 1e6 + 0.5);
+            total += out->ppm[out->n++];
+        }
+    }
+    if (rc == CV_OK && out->n == 0) {
+        if (cause)
+            *cause = cv_strdup("--fault needs MODE:SHARE[,MODE:SHARE...], e.g. 500:0.2,reset:0.1");
+        rc = CV_ERR_USAGE;
+    }
+    if (rc == CV_OK && total > 1000000) {
+        if (cause)
+            *cause = cv_strdup_printf("--fault: the shares add up to %.6g, more than 1",
+                                      (double)total / 1e6);
+        rc = CV_ERR_USAGE;
+    }
+    free(copy);
+    return rc;
+}
+
+void cv_httpd_set_faults(struct cv_httpd *h, const struct cv_httpd_faults *f)
+{
+    pthread_mutex_lock(&h->flaky_mu);
+    h->faults = *f;
+    if (h->faults.n > CV_FAULT_MAX_MODES)
+        h->faults.n = CV_FAULT_MAX_MODES;
+    if (h->faults.stall_ms > CV_STALL_MAX_MS)
+        h->faults.stall_ms = CV_STALL_MAX_MS;
+    memset(h->credit, 0, sizeof h->credit);
+    pthread_mutex_unlock(&h->flaky_mu);
+}
+
+void cv_httpd_fault_counts(struct cv_httpd *h, uint64_t *status, uint64_t *resets, uint64_t *stalls)
+{
+    *status = atomic_load(&h->fault_status);
+    *resets = atomic_load(&h->fault_resets);
+    *stalls = atomic_load(&h->fault_stalls);
+}
+
+/* The fault this request gets from the shares, or 0; *stall_ms says how long a stall lasts. */
+static int share_fault(struct cv_httpd *h, unsigned long *stall_ms)
+{
+    int mode = 0;
+    pthread_mutex_lock(&h->flaky_mu);
+    for (unsigned i = 0; i < h->faults.n; i++)
+        h->credit[i] += h->faults.ppm[i];
+    for (unsigned i = 0; i < h->faults.n && !mode; i++) {
+        if (h->credit[i] >= 1000000) {
+            h->credit[i] -= 1000000;
+            mode = h->faults.mode[i];
+        }
+    }
+    *stall_ms = h->faults.stall_ms;
+    pthread_mutex_unlock(&h->flaky_mu);
+    return mode;
+}
+
 static uint32_t flaky_count(struct cv_httpd *h, const char *key)
 {
     pthread_mutex_lock(&h->flaky_mu);
@@ -202,12 +361,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     (void)upload;
     struct cv_httpd *h = cls;
     struct req *r = *con_cls;
+    unsigned long v;
     if (!r) {
         /* First call: headers are in. Keep state for the request's life. */
         r = cv_xcalloc(1, sizeof *r);
         r->conn = c;
         *con_cls = r;
+        int mode = share_fault(h, &v);
+        if (mode)
+            return fault(h, c, r, mode, v);
     }
+    if (r->stall) /* resumed at the stall's end (or the server's stop): no answer */
+        return MHD_NO;
     if (*upload_size) {
         *upload_size = 0; /* bodies are ignored */
         return MHD_YES;
@@ -215,26 +380,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return reply_json(c, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"error\": \"only GET and HEAD\"}");
 
-    unsigned long v;
     if (!strcmp(url, "/get"))
         return reply_json(c, MHD_HTTP_OK, "{\"url\": \"/get\"}");
     if (!strncmp(url, "/delay/", 7)) {
         if (!number(url + 7, 0, MAX_DELAY_MS, &v) || strchr(url + 7, '/'))
             return reply_json(c, MHD_HTTP_BAD_REQUEST,
                               "{\"error\": \"/delay/MS takes 0 to %d ms\"}", MAX_DELAY_MS);
-        if (r->resumed || v == 0)
+        if (r->resumed || v == 0 || (!r->parked && !park(h, c, r, v, false)))
             return reply_json(c, MHD_HTTP_OK, "{\"delay_ms\": %lu}", v);
-        if (!r->parked) {
-            r->due_ns = cv_clock_mono_ns() + v * 1000000u;
-            r->parked = true;
-            MHD_suspend_connection(c);
-            pthread_mutex_lock(&h->mu);
-            heap_push(h, r);
-            if (h->heap[0] == r)
-                pthread_cond_signal(&h->wake);
-            pthread_mutex_unlock(&h->mu);
-        }
         return MHD_YES;
+    }
+    if (!strcmp(url, "/reset"))
+        return fault(h, c, r, CV_FAULT_RESET, 0);
+    if (!strncmp(url, "/stall/", 7)) {
+        if (!number(url + 7, 0, CV_STALL_MAX_MS, &v) || strchr(url + 7, '/'))
+            return reply_json(c, MHD_HTTP_BAD_REQUEST,
+                              "{\"error\": \"/stall/MS takes 0 to %u ms\"}", CV_STALL_MAX_MS);
+        return fault(h, c, r, CV_FAULT_STALL, v);
     }
     if (!strncmp(url, "/bytes/", 7)) {
         if (!number(url + 7, 0, MAX_BYTES, &v) || strchr(url + 7, '/'))
@@ -256,23 +418,35 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (!strncmp(url, "/flaky/", 7)) {
         const char *key = url + 7;
         const char *fail = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fail");
+        const char *mode = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "mode");
+        const char *stall = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "stall");
+        unsigned long fails = 1, stall_ms = CV_STALL_DEFAULT;
+        int modes[CV_FAULT_MAX_MODES] = {MHD_HTTP_SERVICE_UNAVAILABLE};
+        unsigned nmodes = mode ? cv_httpd_fault_list(mode, modes) : 1;
         if (!*key || strlen(key) >= FLAKY_KEY_MAX || strchr(key, '/') ||
-            (fail && !number(fail, 0, 1000000, &v)))
+            (fail && !number(fail, 0, 1000000, &fails)) || !nmodes ||
+            (stall && !number(stall, 0, CV_STALL_MAX_MS, &stall_ms)))
             return reply_json(c, MHD_HTTP_BAD_REQUEST,
-                              "{\"error\": \"/flaky/KEY?fail=N: a key under %d bytes, N a "
-                              "whole number\"}",
-                              FLAKY_KEY_MAX);
-        unsigned long fails = fail ? v : 1;
+                              "{\"error\": \"/flaky/KEY?fail=N&mode=M&stall=MS: a key under %d "
+                              "bytes, N a whole number, M 500 to 599, reset or stall (or a "
+                              "list), MS 0 to %u\"}",
+                              FLAKY_KEY_MAX, CV_STALL_MAX_MS);
         uint32_t seen = flaky_count(h, key);
-        if (seen < fails)
-            return reply_json(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-                              "{\"key\": \"%s\", \"attempt\": %u, \"fail\": %lu}", key, seen + 1,
-                              fails);
+        if (seen < fails) {
+            int m = modes[seen % nmodes];
+            if (m > 0) { /* a status: say which attempt it was */
+                atomic_fetch_add(&h->fault_status, 1);
+                return reply_json(c, (unsigned)m,
+                                  "{\"key\": \"%s\", \"attempt\": %u, \"fail\": %lu}", key,
+                                  seen + 1, fails);
+            }
+            return fault(h, c, r, m, stall_ms);
+        }
         return reply_json(c, MHD_HTTP_OK, "{\"key\": \"%s\", \"attempt\": %u}", key, seen + 1);
     }
     return reply_json(c, MHD_HTTP_NOT_FOUND,
                       "{\"error\": \"unknown path; try /get, /delay/MS, /bytes/N, /status/CODE, "
-                      "/flaky/KEY?fail=N\"}");
+                      "/flaky/KEY?fail=N, /reset, /stall/MS\"}");
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -344,7 +518,8 @@ void cv_httpd_stop(struct cv_httpd *h)
 {
     if (!h)
         return;
-    /* Answer every parked request now: a suspended connection would block the shutdown. */
+    /* Answer every parked request now (and end every stall): a suspended connection would block
+     * the shutdown. */
     pthread_mutex_lock(&h->mu);
     h->stopping = true;
     pthread_cond_signal(&h->wake);

@@ -722,6 +722,11 @@ void cv_run_set_task_timeout(struct cv_run *run, uint64_t ns)
     run->task_timeout_ns = ns;
 }
 
+void cv_run_set_request_timeout(struct cv_run *run, uint64_t ms)
+{
+    run->request_timeout_ms = ms;
+}
+
 void cv_run_set_fail_fast(struct cv_run *run, bool on)
 {
     run->fail_fast = on;

@@ -5,9 +5,18 @@
  *   GET /delay/MS          200 after MS milliseconds (0..60000); no thread is held while waiting
  *   GET /bytes/N           200 with N bytes (0..16 MiB)
  *   GET /status/CODE       that status (100..599)
- *   GET /flaky/KEY?fail=N  503 for the first N requests of KEY, then 200
+ *   GET /flaky/KEY?fail=N[&mode=M[,M...]][&stall=MS]
+ *                          the first N requests of KEY fail (503 by default; the k-th failure
+ *                          in mode k of the list, cycling), then 200
+ *   GET /reset             no answer: the connection is closed at once
+ *   GET /stall/MS          no answer for MS ms (0..60000), then the connection is closed
  * Anything else gets 404 (unknown path), 400 (bad number) or 405 (method other than GET/HEAD);
  * malformed HTTP gets 400 from the library, and the server keeps serving.
+ *
+ * Faults: a fault mode is a status (500..599), `reset` or `stall`. A stall holds no thread (the
+ * connection is suspended, like a delay) and is bounded: it ends after its time (30 s unless
+ * given, at most 60 s) or when the server stops, whichever comes first, by closing the
+ * connection without an answer.
  */
 #ifndef CONCVIZ_HTTPD_H
 #define CONCVIZ_HTTPD_H
@@ -23,8 +32,37 @@ int cv_httpd_start(uint16_t port, struct cv_httpd **out, char **cause);
 uint16_t cv_httpd_port(const struct cv_httpd *h);
 /* Requests completed so far. */
 uint64_t cv_httpd_requests(const struct cv_httpd *h);
-/* Answers every delayed request at once, then stops. */
+/* Answers every delayed request at once, ends every stall, then stops. */
 void cv_httpd_stop(struct cv_httpd *h);
+
+#define CV_FAULT_RESET     (-1)
+#define CV_FAULT_STALL     (-2)
+#define CV_FAULT_MAX_MODES 8
+#define CV_STALL_MAX_MS    60000u
+#define CV_STALL_DEFAULT   30000u
+/* One fault mode by name: "500".."599", "reset" or "stall"; 0 if it is none of them. */
+int cv_httpd_fault_mode(const char *name);
+/* A comma list of modes ("500,reset,stall") into modes (CV_FAULT_MAX_MODES); returns how many,
+ * 0 when the list is empty or one is bad. */
+unsigned cv_httpd_fault_list(const char *text, int *modes);
+
+/* Faults for every request, whatever its path: a share of the requests fails in each mode. The
+ * shares are spread deterministically (a credit per mode grows by its share with each request;
+ * a request fails in the first mode whose credit reached one, which pays one), so `500:0.25`
+ * fails exactly every 4th request. */
+struct cv_httpd_faults {
+    unsigned n;
+    int mode[CV_FAULT_MAX_MODES];
+    uint32_t ppm[CV_FAULT_MAX_MODES]; /* share, parts per million */
+    uint32_t stall_ms;                /* how long a stall holds the request */
+};
+/* Parses MODE:SHARE[,MODE:SHARE...] (SHARE from 0.000001 to 1, the shares adding up to at most 1);
+ * on error returns CV_ERR_USAGE with a one-line *cause (caller frees). */
+int cv_httpd_parse_faults(const char *spec, struct cv_httpd_faults *out, char **cause);
+void cv_httpd_set_faults(struct cv_httpd *h, const struct cv_httpd_faults *f);
+/* Faults served so far (by a route or by the shares): error statuses, resets and stalls. */
+void cv_httpd_fault_counts(struct cv_httpd *h, uint64_t *status, uint64_t *resets,
+                           uint64_t *stalls);
 
 /*
  * The server in a process of its own, so its sockets do not count against the engine's open-file

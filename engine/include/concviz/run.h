@@ -110,6 +110,9 @@ void cv_run_set_tasks(struct cv_run *run, uint32_t ntasks);
  * started by then are cancelled; running ones are reported timed out and, under epoll, cancelled
  * at their next wait (under threads they run on). 0 = no timeout. */
 void cv_run_set_task_timeout(struct cv_run *run, uint64_t ns);
+/* Each HTTP request (cv_http_get) gives up after `ms`, failing with a timeout; 0 = the default,
+ * 120 s. */
+void cv_run_set_request_timeout(struct cv_run *run, uint64_t ms);
 /* A failing task cancels its siblings (TaskGroup): queued ones never start; under epoll the
  * running ones are cancelled at their next wait. Otherwise the others run on (gather with
  * return_exceptions). */
