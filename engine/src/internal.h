@@ -129,6 +129,7 @@ struct cv_run {
 
     struct cv_collector *col;
     uint64_t t0_ticks, t0_mono, t_end_mono;
+    uint64_t t_end_ticks; /* the end on the events' clock: no event of the run is later */
     _Atomic int state;
     pthread_t driver;
     bool driver_started;
