@@ -13,9 +13,10 @@ ARGS ?= $(if $(filter counter-race,$(SCENARIO)),--set variant=mutex)
 
 PACKAGES = gcc make cmake ninja-build pkg-config libncurses-dev libcurl4-openssl-dev \
            libcmocka-dev libinih-dev zlib1g-dev libzstd-dev libmicrohttpd-dev clang-format tmux jq curl \
-           clang libclang-rt-14-dev libomp-14-dev liblttng-ust-dev lttng-tools libxml2-utils python3
+           clang libclang-rt-14-dev libomp-14-dev liblttng-ust-dev lttng-tools libxml2-utils python3 \
+           apache2-utils valgrind
 
-.PHONY: all deps configure build run test bench fuzz format clean
+.PHONY: all deps configure build run test sanitize bench fuzz soak format clean
 
 all: build
 
@@ -53,7 +54,12 @@ run: build
 	fi
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure --timeout 300 $(CTEST_ARGS)
+	cd $(BUILD) && ctest --output-on-failure --timeout 300 -LE sanitize $(CTEST_ARGS)
+
+# The suite again under ASan+UBSan (every test) and TSan (the threads, processes and event-loop
+# tests), each in a build of its own: $(BUILD)/asan and $(BUILD)/tsan. CI runs it after `test`.
+sanitize: build
+	cd $(BUILD) && ctest --output-on-failure -L sanitize $(CTEST_ARGS)
 
 # Every benchmark prints a table and one "json: {...}" line; those lines are gathered into
 # $(BUILD)/bench-results.json (an array, one object per benchmark). BENCHES picks some.
@@ -69,10 +75,19 @@ bench: build
 	@jq -s . $(BUILD)/bench-results.jsonl > $(BUILD)/bench-results.json
 	@echo "figures: $(BUILD)/bench-results.json"
 
-# The fuzz targets for longer than the suite gives them: FUZZ_SECONDS each (default 300).
+# The fuzz targets for longer than the suite gives them: FUZZ_SECONDS each (default 300);
+# FUZZ_TARGETS="cli httpd" runs only those (default: all of them).
 FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?=
 fuzz: build
-	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh . $(BUILD)/fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash tests/fuzz/run.sh . $(BUILD)/fuzz
+
+# The soak test, by hand: five scenarios, each rerun in one process under its own model
+# (`run --for`), and the server under bursts of ab, for SOAK_SECONDS (default 600); the resident
+# memory of each process is sampled into $(BUILD)/soak/rss.tsv, and growth after warm-up fails.
+SOAK_SECONDS ?= 600
+soak: build
+	SOAK_SECONDS=$(SOAK_SECONDS) bash tests/soak/soak.sh ./$(BUILD)/tui/concviz $(BUILD)/soak
 
 format:
 	clang-format -i engine/include/concviz/*.h engine/src/*.[ch] tui/*.[ch] tests/*/*.[ch]

@@ -1,7 +1,9 @@
 /* Pieces shared by the commands: errors, number parsing and formatting, scenario lookup. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,47 @@ int tui_fail(int code, const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     return code;
+}
+
+void tui_getopt_reset(void)
+{
+    opterr = 0;
+    optind = 0;
+}
+
+int tui_bad_option(char **argv, const char *shorts, const char *cmd)
+{
+    /* A short option: getopt_long sets optopt to its character, and optind does not move on while
+     * the rest of a cluster (-xq) is unread, so argv[optind - 1] may be another argument. The
+     * characters of `shorts` only come back with '?' from a long option given a value. */
+    if (optopt != 0 && optopt < 256 && (optopt == ':' || !strchr(shorts, optopt))) {
+        unsigned char ch = (unsigned char)optopt;
+        if (isalnum(ch))
+            return tui_fail(TUI_EXIT_USAGE, "unknown option '-%c' (see 'concviz %s --help')", ch,
+                            cmd);
+        if (isgraph(ch)) /* "-q-" would read as "--": the character alone */
+            return tui_fail(TUI_EXIT_USAGE,
+                            "unknown option character '%c' (see 'concviz %s --help')", ch, cmd);
+        return tui_fail(TUI_EXIT_USAGE, "unknown option character 0x%02x (see 'concviz %s --help')",
+                        ch, cmd);
+    }
+    /* A long option (they always move optind on): unknown or ambiguous (optopt 0), or one that
+     * takes no value given one (optopt its code). */
+    const char *arg = argv[optind - 1];
+    const char *eq = strchr(arg, '=');
+    if (optopt != 0 && arg[0] == '-' && arg[1] == '-' && eq)
+        return tui_fail(TUI_EXIT_USAGE, "option '%.*s' takes no value", (int)(eq - arg), arg);
+    return tui_fail(TUI_EXIT_USAGE, "unknown option '%s' (see 'concviz %s --help')", arg, cmd);
+}
+
+int tui_missing_value(char **argv)
+{
+    /* Only the last argument can lack its value, so argv[optind - 1] is it: --name, -x, or a
+     * cluster ending in the option (-qm), named by its character. */
+    const char *arg = argv[optind - 1];
+    if (arg[0] == '-' && arg[1] != '-' && optopt > 0 && optopt < 256 && isgraph(optopt))
+        return tui_fail(TUI_EXIT_USAGE, "option '-%c' needs a value", optopt);
+    return tui_fail(TUI_EXIT_USAGE, "option '%s' needs a value", arg);
 }
 
 bool tui_parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)

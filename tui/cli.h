@@ -32,12 +32,15 @@ struct cv_scenario *tui_load_scenario(const char *name);
 /* The exit code a finished run's state and expectations call for (printing why). */
 int tui_verdict(bool check, const struct cv_value *sum, enum cv_run_state st, unsigned failed);
 
-int tui_cmd_list(int argc, char **argv);
-int tui_cmd_show(int argc, char **argv);
-int tui_cmd_run(int argc, char **argv);
-int tui_cmd_serve(int argc, char **argv);
-int tui_cmd_replay(int argc, char **argv);
-int tui_cmd_export(int argc, char **argv);
+/* Each command's getopt_long scan starts here: getopt's state reset for argv[1] on (glibc's
+ * optind = 0 re-initialises it fully, including what was left of a half-read -abc cluster). */
+void tui_getopt_reset(void);
+/* The errors of a getopt_long scan, printed naming the option as the user wrote it; each returns
+ * TUI_EXIT_USAGE. `shorts` is the scan's short options, `cmd` the command (for its --help).
+ * tui_bad_option: getopt_long returned '?' (an unknown option, or a value given to an option
+ * that takes none); tui_missing_value: it returned ':'. */
+int tui_bad_option(char **argv, const char *shorts, const char *cmd);
+int tui_missing_value(char **argv);
 /* Writes recording `path` as chrome, csv or json to `output` (NULL or "-": stdout). */
 int tui_export(const char *path, const char *format, const char *output);
 

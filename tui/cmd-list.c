@@ -1,5 +1,5 @@
 /* concviz list / concviz show */
-#include "cli.h"
+#include "cmdline.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@ static void models_text(const struct cv_scenario *s, char *buf, size_t n)
     }
 }
 
-int tui_cmd_list(int argc, char **argv)
+int tui_list_parse(int argc, char **argv)
 {
     if (argc > 1) {
         if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -28,10 +28,17 @@ int tui_cmd_list(int argc, char **argv)
         }
         return tui_fail(TUI_EXIT_USAGE, "list takes no arguments ('%s')", argv[1]);
     }
+    return TUI_PARSED;
+}
+
+int tui_list_exec(void)
+{
     char **paths = cv_scenario_list(tui_scenario_dirs());
     int rc = TUI_EXIT_OK;
-    if (!paths[0])
+    if (!paths[0]) {
+        cv_strv_free(paths);
         return tui_fail(TUI_EXIT_RUNTIME, "no scenarios found (set CONCVIZ_SCENARIOS?)");
+    }
     printf("%-18s %-58s %s\n", "SCENARIO", "TITLE", "MODELS");
     for (char **p = paths; *p; p++) {
         struct cv_scenario *s = NULL;
@@ -100,17 +107,25 @@ static void param_range(const struct cv_param_def *d, char *buf, size_t n)
     }
 }
 
-int tui_cmd_show(int argc, char **argv)
+int tui_show_parse(int argc, char **argv, const char **scenario)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    if (argc < 2)
+        return tui_fail(TUI_EXIT_USAGE, "show needs a scenario (see 'concviz list')");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         puts("Usage: concviz show SCENARIO\n"
              "Prints the scenario's lesson, parameters (with defaults and meaning),\n"
              "supported models and expectations.");
-        return argc < 2 ? TUI_EXIT_USAGE : TUI_EXIT_OK;
+        return TUI_EXIT_OK;
     }
     if (argc > 2)
         return tui_fail(TUI_EXIT_USAGE, "show takes one scenario ('%s' is extra)", argv[2]);
-    struct cv_scenario *s = tui_load_scenario(argv[1]);
+    *scenario = argv[1];
+    return TUI_PARSED;
+}
+
+int tui_show_exec(const char *scenario)
+{
+    struct cv_scenario *s = tui_load_scenario(scenario);
     if (!s)
         return TUI_EXIT_USAGE;
     char models[128];

@@ -1,5 +1,5 @@
 /* concviz replay and concviz export: recordings read back. */
-#include "ui.h"
+#include "cmdline.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -118,7 +118,7 @@ static int replay_ui(struct cv_recording *r, const char *path, struct ui_opts *u
     return rc;
 }
 
-int tui_cmd_replay(int argc, char **argv)
+int tui_replay_parse(int argc, char **argv, struct tui_replay_opts *o)
 {
     enum { O_HEADLESS = 256, O_JSON, O_CHECK, O_SPEED, O_PAUSED };
     static const struct option longs[] = {
@@ -132,49 +132,46 @@ int tui_cmd_replay(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct ui_opts ui = ui_opts_default();
-    bool headless = false, json = false, check = false, quiet = false, paused = false;
-    double speed = 1;
+    static const char shorts[] = ":qh";
+    *o = (struct tui_replay_opts){.ui = ui_opts_default(), .speed = 1};
     char *end;
-    opterr = 0;
-    optind = 1;
+    tui_getopt_reset();
     int c;
-    while ((c = getopt_long(argc, argv, ":qh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
         switch (c) {
         case O_HEADLESS:
-            headless = true;
+            o->headless = true;
             break;
         case O_JSON:
-            json = headless = true;
+            o->json = o->headless = true;
             break;
         case O_CHECK:
-            check = true;
+            o->check = true;
             break;
         case O_SPEED:
-            speed = strtod(optarg, &end);
-            if (end == optarg || *end || !(speed >= 0.1 && speed <= 100))
+            o->speed = strtod(optarg, &end);
+            if (end == optarg || *end || !(o->speed >= 0.1 && o->speed <= 100))
                 return tui_fail(TUI_EXIT_USAGE,
                                 "--speed must be a number from 0.1 to 100, not '%s'", optarg);
             break;
         case O_PAUSED:
-            paused = true;
+            o->paused = true;
             break;
         case 'q':
-            quiet = true;
+            o->quiet = true;
             break;
         case 'h':
             replay_usage(stdout);
             return TUI_EXIT_OK;
         case ':':
-            return tui_fail(TUI_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
+            return tui_missing_value(argv);
         default: {
-            int r = ui_opt(c, optarg, &ui);
+            int r = ui_opt(c, optarg, &o->ui);
             if (r == 0)
                 break;
             if (r > 0)
                 return r;
-            return tui_fail(TUI_EXIT_USAGE, "unknown option '%s' (see 'concviz replay --help')",
-                            argv[optind - 1]);
+            return tui_bad_option(argv, shorts, "replay");
         }
         }
     }
@@ -182,21 +179,28 @@ int tui_cmd_replay(int argc, char **argv)
         return tui_fail(TUI_EXIT_USAGE, "replay needs a recording (concviz run --record FILE)");
     if (optind + 1 < argc)
         return tui_fail(TUI_EXIT_USAGE, "replay takes one file ('%s' is extra)", argv[optind + 1]);
-    int uc = ui_opts_check(&ui, headless, json);
+    int uc = ui_opts_check(&o->ui, o->headless, o->json);
     if (uc)
         return uc;
+    o->path = argv[optind];
+    return TUI_PARSED;
+}
+
+int tui_replay_exec(const struct tui_replay_opts *o)
+{
+    struct ui_opts ui = o->ui;
     bool tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
     if (ui.script && !ui.vw && !tty)
         return tui_fail(TUI_EXIT_USAGE, "--script without a terminal needs --size WxH");
-    bool use_ui = ui.script || (!headless && tty);
+    bool use_ui = ui.script || (!o->headless && tty);
     int rc = TUI_EXIT_OK;
-    struct cv_recording *r = open_recording(argv[optind], quiet || use_ui, &rc);
+    struct cv_recording *r = open_recording(o->path, o->quiet || use_ui, &rc);
     if (!r)
         return rc;
     if (use_ui) { /* a warning printed now would be hidden by the screen: it comes after */
-        rc = replay_ui(r, argv[optind], &ui, speed, paused);
+        rc = replay_ui(r, o->path, &ui, o->speed, o->paused);
         const char *missing = cv_recording_info(r)->missing;
-        if (missing && !quiet)
+        if (missing && !o->quiet)
             tui_fail(0, "warning: %s", missing);
         cv_recording_close(r);
         return rc;
@@ -207,12 +211,12 @@ int tui_cmd_replay(int argc, char **argv)
     if (!sum) {
         rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cause);
     } else {
-        if (json)
+        if (o->json)
             cv_value_write_json(sum, stdout, true);
         else
             cv_summary_write_text(sum, stdout);
         fflush(stdout);
-        if (check && failed)
+        if (o->check && failed)
             rc = tui_fail(TUI_EXIT_EXPECT, "%u expectation%s failed", failed,
                           failed == 1 ? "" : "s");
     }
@@ -286,7 +290,7 @@ static bool parse_seconds(const char *s, uint64_t *ns)
     return true;
 }
 
-int tui_cmd_export(int argc, char **argv)
+int tui_export_parse(int argc, char **argv, struct tui_export_opts *o)
 {
     enum { O_FROM = 256, O_TO };
     static const struct option longs[] = {
@@ -294,29 +298,28 @@ int tui_cmd_export(int argc, char **argv)
         {"from", required_argument, NULL, O_FROM}, {"to", required_argument, NULL, O_TO},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
-    const char *format = NULL, *output = NULL, *from = NULL, *to = NULL;
-    struct cv_svg_opts svg = {.from_ns = 0, .to_ns = UINT64_MAX};
-    opterr = 0;
-    optind = 1;
+    static const char shorts[] = ":f:o:h";
+    *o = (struct tui_export_opts){.svg = {.from_ns = 0, .to_ns = UINT64_MAX}};
+    tui_getopt_reset();
     int c;
-    while ((c = getopt_long(argc, argv, ":f:o:h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
         switch (c) {
         case 'f':
-            format = optarg;
+            o->format = optarg;
             break;
         case 'o':
-            output = optarg;
+            o->output = optarg;
             break;
         case O_FROM:
-            from = optarg;
-            if (!parse_seconds(optarg, &svg.from_ns))
+            o->from = optarg;
+            if (!parse_seconds(optarg, &o->svg.from_ns))
                 return tui_fail(TUI_EXIT_USAGE,
                                 "--from must be a time in seconds, 0 or more (e.g. 0.25), not '%s'",
                                 optarg);
             break;
         case O_TO:
-            to = optarg;
-            if (!parse_seconds(optarg, &svg.to_ns))
+            o->to = optarg;
+            if (!parse_seconds(optarg, &o->svg.to_ns))
                 return tui_fail(TUI_EXIT_USAGE,
                                 "--to must be a time in seconds, more than 0 (e.g. 0.5), not '%s'",
                                 optarg);
@@ -325,31 +328,37 @@ int tui_cmd_export(int argc, char **argv)
             export_usage(stdout);
             return TUI_EXIT_OK;
         case ':':
-            return tui_fail(TUI_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
+            return tui_missing_value(argv);
         default:
-            return tui_fail(TUI_EXIT_USAGE, "unknown option '%s' (see 'concviz export --help')",
-                            argv[optind - 1]);
+            return tui_bad_option(argv, shorts, "export");
         }
     }
     if (optind >= argc)
         return tui_fail(TUI_EXIT_USAGE, "export needs a recording (concviz run --record FILE)");
     if (optind + 1 < argc)
         return tui_fail(TUI_EXIT_USAGE, "export takes one file ('%s' is extra)", argv[optind + 1]);
+    const char *format = o->format;
     if (!format)
         return tui_fail(TUI_EXIT_USAGE, "export needs --format chrome, csv, json or svg");
     if (strcmp(format, "chrome") && strcmp(format, "csv") && strcmp(format, "json") &&
         strcmp(format, "svg"))
         return tui_fail(TUI_EXIT_USAGE, "unknown format '%s' (formats: chrome, csv, json, svg)",
                         format);
-    if ((from || to) && strcmp(format, "svg"))
-        return tui_fail(TUI_EXIT_USAGE, "%s is for --format svg, not %s", from ? "--from" : "--to",
-                        format);
-    if (to && svg.to_ns == 0)
+    if ((o->from || o->to) && strcmp(format, "svg"))
+        return tui_fail(TUI_EXIT_USAGE, "%s is for --format svg, not %s",
+                        o->from ? "--from" : "--to", format);
+    if (o->to && o->svg.to_ns == 0)
         return tui_fail(TUI_EXIT_USAGE,
                         "--to must be a time in seconds, more than 0 (e.g. 0.5), "
                         "not '%s'",
-                        to);
-    if (from && to && svg.from_ns >= svg.to_ns)
-        return tui_fail(TUI_EXIT_USAGE, "--from %s must be before --to %s", from, to);
-    return export_to(argv[optind], format, output, &svg, from);
+                        o->to);
+    if (o->from && o->to && o->svg.from_ns >= o->svg.to_ns)
+        return tui_fail(TUI_EXIT_USAGE, "--from %s must be before --to %s", o->from, o->to);
+    o->path = argv[optind];
+    return TUI_PARSED;
+}
+
+int tui_export_exec(const struct tui_export_opts *o)
+{
+    return export_to(o->path, o->format, o->output, &o->svg, o->from);
 }

@@ -1,6 +1,5 @@
 /* concviz run: parse the options, run the scenario, print the summary, exit with its verdict. */
-#include "cli.h"
-#include "ui.h"
+#include "cmdline.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -12,23 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "concviz/clock.h"
 #include "concviz/concviz.h"
-
-struct run_opts {
-    const char *scenario;
-    int model;
-    unsigned workers;
-    int gil;
-    double switch_ms;
-    double task_timeout_s;
-    unsigned long ring;
-    bool headless, json, check, quiet;
-    const char *record, *export_chrome;
-    char *tmp_record; /* --export-chrome without --record: a temporary recording */
-    size_t nsets;
-    char **sets;
-    struct ui_opts ui;
-};
 
 void tui_run_usage(FILE *out)
 {
@@ -54,6 +38,11 @@ void tui_run_usage(FILE *out)
         "      --json               print the summary as one JSON object (headless)\n"
         "      --check              exit 1 if one of the scenario's expectations fails\n"
         "  -q, --quiet              no progress line on stderr\n"
+        "      --repeat N           run the scenario N times in this process (headless),\n"
+        "                           stopping at the first run that fails; the summary is\n"
+        "                           the last run's (a soak test: memory must stay flat)\n"
+        "      --for SECONDS        the same, until SECONDS have passed (the run under way\n"
+        "                           finishes; with --repeat, whichever comes first)\n"
         "      --ring-size N        events per lane ring (default 131072)\n"
         "      --record FILE        record the run's events to FILE ('concviz replay FILE',\n"
         "                           'concviz export FILE')\n"
@@ -73,7 +62,7 @@ void tui_run_usage(FILE *out)
         out);
 }
 
-static int parse(int argc, char **argv, struct run_opts *o)
+int tui_run_parse(int argc, char **argv, struct tui_run_opts *o)
 {
     enum {
         O_GIL = 256,
@@ -85,6 +74,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
         O_RING,
         O_RECORD,
         O_EXPORT_CHROME,
+        O_REPEAT,
+        O_FOR,
         O_TASK_TIMEOUT
     };
     static const struct option longs[] = {
@@ -103,14 +94,17 @@ static int parse(int argc, char **argv, struct run_opts *o)
         UI_LONG_OPTIONS,
         {"record", required_argument, NULL, O_RECORD},
         {"export-chrome", required_argument, NULL, O_EXPORT_CHROME},
+        {"repeat", required_argument, NULL, O_REPEAT},
+        {"for", required_argument, NULL, O_FOR},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    opterr = 0;
-    optind = 1;
+    static const char shorts[] = ":m:w:s:qh";
+    *o = (struct tui_run_opts){.model = -1, .gil = -1, .ui = ui_opts_default()};
+    tui_getopt_reset();
     int c;
     unsigned long v;
-    while ((c = getopt_long(argc, argv, ":m:w:s:qh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
         switch (c) {
         case 'm': {
             int m = cv_model_from_name(optarg);
@@ -158,9 +152,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
         case 's':
             if (!strchr(optarg, '=') || optarg[0] == '=')
                 return tui_fail(TUI_EXIT_USAGE, "--set needs KEY=VALUE, not '%s'", optarg);
-            o->sets = realloc(o->sets, (o->nsets + 1) * sizeof *o->sets);
-            if (!o->sets)
-                return tui_fail(TUI_EXIT_RUNTIME, "out of memory");
+            o->sets = cv_xrealloc(o->sets, (o->nsets + 1) * sizeof *o->sets);
             o->sets[o->nsets++] = optarg;
             break;
         case O_HEADLESS:
@@ -182,6 +174,18 @@ static int parse(int argc, char **argv, struct run_opts *o)
                                 optarg);
             o->ring = v;
             break;
+        case O_REPEAT:
+            if (!tui_parse_ulong(optarg, 1, 1000000000ul, &v))
+                return tui_fail(TUI_EXIT_USAGE,
+                                "--repeat must be a whole number from 1 to 1000000000, not '%s'",
+                                optarg);
+            o->repeat = v;
+            break;
+        case O_FOR:
+            if (!tui_parse_ulong(optarg, 1, 86400ul * 365, &o->for_s))
+                return tui_fail(TUI_EXIT_USAGE, "--for must be a whole number of seconds, not '%s'",
+                                optarg);
+            break;
         case O_RECORD:
             o->record = optarg;
             break;
@@ -190,19 +194,27 @@ static int parse(int argc, char **argv, struct run_opts *o)
             break;
         case 'h':
             tui_run_usage(stdout);
-            return -1;
+            return TUI_EXIT_OK;
         case ':':
-            return tui_fail(TUI_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
+            return tui_missing_value(argv);
         default: {
             int r = ui_opt(c, optarg, &o->ui);
             if (r == 0)
                 break;
             if (r > 0)
                 return r;
-            return tui_fail(TUI_EXIT_USAGE, "unknown option '%s' (see 'concviz run --help')",
-                            argv[optind - 1]);
+            return tui_bad_option(argv, shorts, "run");
         }
         }
+    }
+    if (o->repeat || o->for_s) {
+        if (o->ui.script)
+            return tui_fail(TUI_EXIT_USAGE, "--repeat and --for rerun headless; they do not go "
+                                            "with --script");
+        if (o->record || o->export_chrome)
+            return tui_fail(TUI_EXIT_USAGE, "--repeat and --for keep no recording; they do not "
+                                            "go with --record or --export-chrome");
+        o->headless = true;
     }
     int r = ui_opts_check(&o->ui, o->headless, o->json);
     if (r)
@@ -212,6 +224,41 @@ static int parse(int argc, char **argv, struct run_opts *o)
     if (optind + 1 < argc)
         return tui_fail(TUI_EXIT_USAGE, "run takes one scenario ('%s' is extra)", argv[optind + 1]);
     o->scenario = argv[optind];
+    return TUI_PARSED;
+}
+
+void tui_run_opts_free(struct tui_run_opts *o)
+{
+    if (o->tmp_record) {
+        unlink(o->tmp_record);
+        free(o->tmp_record);
+        o->tmp_record = NULL;
+    }
+    free(o->sets);
+    o->sets = NULL;
+    o->nsets = 0;
+}
+
+int tui_run_prepare(const struct tui_run_opts *o, struct cv_scenario *s)
+{
+    for (size_t i = 0; i < o->nsets; i++) {
+        char *eq = strchr(o->sets[i], '=');
+        char *cause = NULL;
+        *eq = 0;
+        int r = cv_scenario_set(s, o->sets[i], eq + 1, &cause);
+        *eq = '=';
+        if (r != CV_OK) {
+            int rc = tui_fail(TUI_EXIT_USAGE, "--set %s: %s", o->sets[i], cause);
+            free(cause);
+            return rc;
+        }
+    }
+    if ((o->repeat || o->for_s) && s->nsweep && !o->workers)
+        return tui_fail(TUI_EXIT_USAGE, "--repeat and --for rerun one run: a sweep scenario needs "
+                                        "--workers N");
+    if ((o->record || o->export_chrome) && s->nsweep && !o->workers)
+        return tui_fail(TUI_EXIT_USAGE, "--record and --export-chrome keep one run: a sweep "
+                                        "scenario needs --workers N");
     return 0;
 }
 
@@ -265,7 +312,7 @@ static bool deadlock_expected(const struct cv_value *sum)
     return false;
 }
 
-static struct cv_run_config run_config(const struct run_opts *o, struct cv_scenario *s,
+static struct cv_run_config run_config(const struct tui_run_opts *o, struct cv_scenario *s,
                                        unsigned workers)
 {
     return (struct cv_run_config){
@@ -282,7 +329,7 @@ static struct cv_run_config run_config(const struct run_opts *o, struct cv_scena
 
 /* One run: create, start, poll with a progress line, summarise. Returns an exit code (usage
  * and runtime errors already printed) and the summary in *out (NULL on an early error). */
-static int run_once(const struct run_opts *o, struct cv_scenario *s, unsigned workers,
+static int run_once(const struct tui_run_opts *o, struct cv_scenario *s, unsigned workers,
                     const char *label, struct cv_value **out, enum cv_run_state *state,
                     unsigned *failed)
 {
@@ -324,6 +371,64 @@ static int run_once(const struct run_opts *o, struct cv_scenario *s, unsigned wo
     return rc;
 }
 
+/* Whether a rerun may follow this run: it ended as planned and passed its check. */
+static bool run_passed(const struct tui_run_opts *o, const struct cv_value *sum,
+                       enum cv_run_state st, unsigned failed)
+{
+    bool ended = st == CV_RUN_DONE || (st == CV_RUN_DEADLOCKED && deadlock_expected(sum));
+    return ended && !(o->check && failed);
+}
+
+/* One run, or with --repeat/--for the same run again and again in this process; prints the last
+ * run's summary and returns the exit code its verdict calls for. */
+static int run_repeated(const struct tui_run_opts *o, struct cv_scenario *s)
+{
+    bool again = o->repeat || o->for_s;
+    uint64_t t0 = cv_clock_mono_ns();
+    uint64_t until = o->for_s ? t0 + o->for_s * 1000000000ull : 0;
+    unsigned long runs = 0;
+    int rc = TUI_EXIT_OK;
+    for (;;) {
+        char label[96];
+        if (again)
+            snprintf(label, sizeof label, "%s #%lu", s->name, runs + 1);
+        else
+            snprintf(label, sizeof label, "%s", s->name);
+        struct cv_value *sum = NULL;
+        enum cv_run_state st = CV_RUN_DONE;
+        unsigned failed = 0;
+        int rec_rc = run_once(o, s, o->workers, label, &sum, &st, &failed);
+        rc = rec_rc;
+        if (!sum)
+            break;
+        runs++;
+        bool more = again && !g_signals && rec_rc == TUI_EXIT_OK &&
+                    run_passed(o, sum, st, failed) && (!o->repeat || runs < o->repeat) &&
+                    (!until || cv_clock_mono_ns() < until);
+        if (more) {
+            tui_verdict(o->check, sum, st, failed); /* warnings of errors the run survived */
+            cv_value_free(sum);
+            continue;
+        }
+        if (o->json)
+            cv_value_write_json(sum, stdout, true);
+        else
+            cv_summary_write_text(sum, stdout);
+        fflush(stdout);
+        rc = tui_verdict(o->check, sum, st, failed);
+        if (rc == TUI_EXIT_OK || rc == TUI_EXIT_EXPECT)
+            rc = rec_rc ? rec_rc : rc;
+        cv_value_free(sum);
+        break;
+    }
+    if (again)
+        tui_fail(0, "%lu run%s of %s in %.1f s", runs, runs == 1 ? "" : "s", s->name,
+                 (double)(cv_clock_mono_ns() - t0) / 1e9);
+    if (again && g_signals && rc == TUI_EXIT_OK) /* the signal came between two runs */
+        rc = tui_fail(TUI_EXIT_INTERRUPTED, "interrupted; the summary is the last whole run's");
+    return rc;
+}
+
 int tui_verdict(bool check, const struct cv_value *sum, enum cv_run_state st, unsigned failed)
 {
     if (st == CV_RUN_FAILED) {
@@ -348,7 +453,7 @@ int tui_verdict(bool check, const struct cv_value *sum, enum cv_run_state st, un
 }
 
 /* A sweep: the scenario once per worker count, then a table and the sweep's expectations. */
-static int run_sweep(const struct run_opts *o, struct cv_scenario *s)
+static int run_sweep(const struct tui_run_opts *o, struct cv_scenario *s)
 {
     struct cv_value *root = cv_value_obj();
     cv_value_set_str(root, "schema", "concviz.sweep/1");
@@ -413,37 +518,16 @@ static int run_sweep(const struct run_opts *o, struct cv_scenario *s)
     return rc;
 }
 
-int tui_cmd_run(int argc, char **argv)
+int tui_run_exec(struct tui_run_opts *o)
 {
-    struct run_opts o = {.model = -1, .gil = -1, .ui = ui_opts_default()};
-    int rc = parse(argc, argv, &o);
-    if (rc != 0) {
-        free(o.sets);
-        return rc < 0 ? TUI_EXIT_OK : rc;
-    }
-    struct cv_scenario *s = tui_load_scenario(o.scenario);
-    if (!s) {
-        free(o.sets);
+    struct cv_scenario *s = tui_load_scenario(o->scenario);
+    if (!s)
         return TUI_EXIT_USAGE;
-    }
     char *cause = NULL;
-    for (size_t i = 0; i < o.nsets; i++) {
-        char *eq = strchr(o.sets[i], '=');
-        *eq = 0;
-        int r = cv_scenario_set(s, o.sets[i], eq + 1, &cause);
-        *eq = '=';
-        if (r != CV_OK) {
-            rc = tui_fail(TUI_EXIT_USAGE, "--set %s: %s", o.sets[i], cause);
-            goto out;
-        }
-    }
-
-    if ((o.record || o.export_chrome) && s->nsweep && !o.workers) {
-        rc = tui_fail(TUI_EXIT_USAGE, "--record and --export-chrome keep one run: a sweep "
-                                      "scenario needs --workers N");
+    int rc = tui_run_prepare(o, s);
+    if (rc)
         goto out;
-    }
-    if (o.export_chrome && !o.record) {
+    if (o->export_chrome && !o->record) {
         char tmpl[] = "/tmp/concviz-run-XXXXXX";
         int fd = mkstemp(tmpl);
         if (fd < 0) {
@@ -451,27 +535,27 @@ int tui_cmd_run(int argc, char **argv)
             goto out;
         }
         close(fd);
-        o.tmp_record = strdup(tmpl);
+        o->tmp_record = strdup(tmpl);
     }
 
     /* The terminal UI, when there is a terminal (or a script with a virtual screen). */
     bool tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
-    if (o.ui.script || (!o.headless && !o.json && tty)) {
-        if (o.ui.script && !o.ui.vw && !tty) {
+    if (o->ui.script || (!o->headless && !o->json && tty)) {
+        if (o->ui.script && !o->ui.vw && !tty) {
             rc = tui_fail(TUI_EXIT_USAGE, "--script without a terminal needs --size WxH");
             goto out;
         }
         struct ui_script *script = NULL;
-        if (o.ui.script && !(script = ui_script_load(o.ui.script, &cause))) {
+        if (o->ui.script && !(script = ui_script_load(o->ui.script, &cause))) {
             rc = tui_fail(TUI_EXIT_USAGE, "%s", cause);
             goto out;
         }
         struct ui_run_req req = {
             .scenario = s,
-            .cfg = run_config(&o, s, o.workers),
-            .check = o.check,
+            .cfg = run_config(o, s, o->workers),
+            .check = o->check,
         };
-        rc = ui_live(&req, &o.ui, script);
+        rc = ui_live(&req, &o->ui, script);
         ui_script_free(script);
         goto out;
     }
@@ -481,43 +565,23 @@ int tui_cmd_run(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    if (s->nsweep && !o.workers) {
-        rc = run_sweep(&o, s);
+    if (s->nsweep && !o->workers) {
+        rc = run_sweep(o, s);
     } else {
-        struct cv_value *sum = NULL;
-        enum cv_run_state st = CV_RUN_DONE;
-        unsigned failed = 0;
-        int rec_rc = run_once(&o, s, o.workers, s->name, &sum, &st, &failed);
-        rc = rec_rc;
-        if (sum) {
-            if (o.json)
-                cv_value_write_json(sum, stdout, true);
-            else
-                cv_summary_write_text(sum, stdout);
-            fflush(stdout);
-            rc = tui_verdict(o.check, sum, st, failed);
-            if (rc == TUI_EXIT_OK || rc == TUI_EXIT_EXPECT)
-                rc = rec_rc ? rec_rc : rc;
-            cv_value_free(sum);
-        }
+        rc = run_repeated(o, s);
     }
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
 out:
-    if (o.export_chrome && rc != TUI_EXIT_USAGE) {
-        const char *rec = o.record ? o.record : o.tmp_record;
+    if (o->export_chrome && rc != TUI_EXIT_USAGE) {
+        const char *rec = o->record ? o->record : o->tmp_record;
         if (rec && access(rec, R_OK) == 0) {
-            int er = tui_export(rec, "chrome", o.export_chrome);
+            int er = tui_export(rec, "chrome", o->export_chrome);
             if (er && (rc == TUI_EXIT_OK || rc == TUI_EXIT_EXPECT))
                 rc = er;
         }
     }
-    if (o.tmp_record) {
-        unlink(o.tmp_record);
-        free(o.tmp_record);
-    }
     free(cause);
-    free(o.sets);
     cv_scenario_free(s);
     return rc;
 }

@@ -1,5 +1,5 @@
 /* concviz serve: the embedded loopback HTTP server on its own, until Ctrl-C (or a bound). */
-#include "cli.h"
+#include "cmdline.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -50,7 +50,7 @@ static void serve_usage(FILE *out)
         out);
 }
 
-int tui_cmd_serve(int argc, char **argv)
+int tui_serve_parse(int argc, char **argv, struct tui_serve_opts *o)
 {
     enum { O_FOR = 256, O_MAX, O_FAULT, O_STALL };
     static const struct option longs[] = {
@@ -62,37 +62,36 @@ int tui_cmd_serve(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    unsigned long port = 0, seconds = 0, max_requests = 0, stall_ms = CV_STALL_DEFAULT;
-    struct cv_httpd_faults faults = {0};
+    static const char shorts[] = ":p:h";
+    *o = (struct tui_serve_opts){.stall_ms = CV_STALL_DEFAULT};
     char *cause = NULL;
-    opterr = 0;
-    optind = 1;
+    tui_getopt_reset();
     int c;
-    while ((c = getopt_long(argc, argv, ":p:h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
         switch (c) {
         case 'p':
-            if (!tui_parse_ulong(optarg, 0, 65535, &port))
+            if (!tui_parse_ulong(optarg, 0, 65535, &o->port))
                 return tui_fail(TUI_EXIT_USAGE, "--port must be 0 to 65535, not '%s'", optarg);
             break;
         case O_FOR:
-            if (!tui_parse_ulong(optarg, 1, 86400 * 365, &seconds))
+            if (!tui_parse_ulong(optarg, 1, 86400 * 365, &o->seconds))
                 return tui_fail(TUI_EXIT_USAGE, "--for must be a whole number of seconds, not '%s'",
                                 optarg);
             break;
         case O_MAX:
-            if (!tui_parse_ulong(optarg, 1, 1ul << 40, &max_requests))
+            if (!tui_parse_ulong(optarg, 1, 1ul << 40, &o->max_requests))
                 return tui_fail(TUI_EXIT_USAGE,
                                 "--max-requests must be a positive number, not '%s'", optarg);
             break;
         case O_FAULT:
-            if (cv_httpd_parse_faults(optarg, &faults, &cause) != CV_OK) {
+            if (cv_httpd_parse_faults(optarg, &o->faults, &cause) != CV_OK) {
                 int rc = tui_fail(TUI_EXIT_USAGE, "%s", cause);
                 free(cause);
                 return rc;
             }
             break;
         case O_STALL:
-            if (!tui_parse_ulong(optarg, 0, CV_STALL_MAX_MS, &stall_ms))
+            if (!tui_parse_ulong(optarg, 0, CV_STALL_MAX_MS, &o->stall_ms))
                 return tui_fail(TUI_EXIT_USAGE, "--stall-ms must be 0 to %u ms, not '%s'",
                                 CV_STALL_MAX_MS, optarg);
             break;
@@ -100,24 +99,31 @@ int tui_cmd_serve(int argc, char **argv)
             serve_usage(stdout);
             return TUI_EXIT_OK;
         case ':':
-            return tui_fail(TUI_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
+            return tui_missing_value(argv);
         default:
-            return tui_fail(TUI_EXIT_USAGE, "unknown option '%s' (see 'concviz serve --help')",
-                            argv[optind - 1]);
+            return tui_bad_option(argv, shorts, "serve");
         }
     }
     if (optind < argc)
         return tui_fail(TUI_EXIT_USAGE, "serve takes no arguments ('%s')", argv[optind]);
+    return TUI_PARSED;
+}
 
+int tui_serve_exec(const struct tui_serve_opts *o)
+{
+    unsigned long port = o->port, seconds = o->seconds, max_requests = o->max_requests;
     struct cv_httpd *h = NULL;
+    char *cause = NULL;
     if (cv_httpd_start((uint16_t)port, &h, &cause) != CV_OK) {
         int rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cause);
         free(cause);
         return rc;
     }
-    faults.stall_ms = (uint32_t)stall_ms;
-    if (faults.n)
+    if (o->faults.n) {
+        struct cv_httpd_faults faults = o->faults;
+        faults.stall_ms = (uint32_t)o->stall_ms;
         cv_httpd_set_faults(h, &faults);
+    }
     struct sigaction sa = {0};
     sa.sa_handler = on_stop;
     sigemptyset(&sa.sa_mask);

@@ -206,6 +206,39 @@ static int parse_line(struct ui_script *sc, char *text, unsigned line, char **ca
     return -1;
 }
 
+struct ui_script *ui_script_parse(const char *name, const char *text, size_t len, char **cause)
+{
+    struct ui_script *sc = cv_xcalloc(1, sizeof *sc);
+    sc->path = cv_strdup(name);
+    char *buf = NULL;
+    size_t cap = 0;
+    unsigned line = 0;
+    for (size_t at = 0; at < len;) {
+        const char *nl = memchr(text + at, '\n', len - at);
+        size_t n = nl ? (size_t)(nl - (text + at)) + 1 : len - at; /* its newline included */
+        line++;
+        if (memchr(text + at, 0, n)) {
+            *cause = cv_strdup_printf("%s:%u: not a text file", name, line);
+            goto bad;
+        }
+        if (n + 1 > cap) {
+            cap = n + 1;
+            buf = cv_xrealloc(buf, cap);
+        }
+        memcpy(buf, text + at, n);
+        buf[n] = 0;
+        at += n;
+        if (parse_line(sc, buf, line, cause) != 0)
+            goto bad;
+    }
+    free(buf);
+    return sc;
+bad:
+    free(buf);
+    ui_script_free(sc);
+    return NULL;
+}
+
 struct ui_script *ui_script_load(const char *path, char **cause)
 {
     FILE *f = fopen(path, "r");
@@ -213,29 +246,28 @@ struct ui_script *ui_script_load(const char *path, char **cause)
         *cause = cv_strdup_printf("%s: %s", path, strerror(errno));
         return NULL;
     }
-    struct ui_script *sc = cv_xcalloc(1, sizeof *sc);
-    sc->path = cv_strdup(path);
-    char *buf = NULL;
-    size_t cap = 0;
-    unsigned line = 0;
-    ssize_t got;
-    while ((got = getline(&buf, &cap, f)) >= 0) {
-        line++;
-        if (memchr(buf, 0, (size_t)got)) {
-            *cause = cv_strdup_printf("%s:%u: not a text file", path, line);
-            goto bad;
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 4096;
+            text = cv_xrealloc(text, cap);
         }
-        if (parse_line(sc, buf, line, cause) != 0)
-            goto bad;
+        size_t got = fread(text + len, 1, cap - len, f);
+        len += got;
+        if (got == 0)
+            break;
     }
-    free(buf);
+    if (ferror(f)) { /* a directory, or a read error: not an empty script */
+        *cause = cv_strdup_printf("%s: %s", path, strerror(errno ? errno : EIO));
+        fclose(f);
+        free(text);
+        return NULL;
+    }
     fclose(f);
+    struct ui_script *sc = ui_script_parse(path, text, len, cause);
+    free(text);
     return sc;
-bad:
-    free(buf);
-    fclose(f);
-    ui_script_free(sc);
-    return NULL;
 }
 
 void ui_script_free(struct ui_script *sc)

@@ -115,8 +115,11 @@ struct ui_script {
     bool failed;
 };
 
-/* Parses a script; on error returns NULL with *cause "file:line: message". */
+/* Reads a script file and parses it (ui_script_parse); on error returns NULL with *cause
+ * "file:line: message", or "file: why" when it cannot be read. */
 struct ui_script *ui_script_load(const char *path, char **cause);
+/* Parses len bytes of script text; `name` stands for the file in messages. */
+struct ui_script *ui_script_parse(const char *name, const char *text, size_t len, char **cause);
 void ui_script_free(struct ui_script *sc);
 
 /* What a view asks the script for each turn. */

@@ -961,7 +961,10 @@ size_t cv_collector_drain(struct cv_collector *c, uint64_t now_ns, bool final)
         do {
             __builtin_prefetch(&slots[(cur[i].pos + 8) & r->mask]);
             struct cv_event e = slots[cur[i].pos & r->mask];
-            e.ts = ts;
+            /* An event published more than GRACE_NS after its time stamp (its thread was
+             * descheduled between the two) arrives behind events already fed. It is placed
+             * at the frontier: the store, the tap and recordings stay in time order. */
+            e.ts = ts < c->frontier ? c->frontier : ts;
             e.lane = (uint16_t)i;
             feed_one(c, &e);
             fed++;
@@ -1105,7 +1108,8 @@ static void put(struct obuf *o, const void *v, size_t n)
         o->cap = (o->n + n) * 2;
         o->p = cv_xrealloc(o->p, o->cap);
     }
-    memcpy(o->p + o->n, v, n);
+    if (n) /* v may be NULL for an empty array */
+        memcpy(o->p + o->n, v, n);
     o->n += n;
 }
 #define PUT(o, x)                 \

@@ -18,20 +18,32 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_DELAY_MS  60000
-#define MAX_BYTES     (16u << 20)
-#define FLAKY_KEYS    4096
-#define FLAKY_KEY_MAX 64
+#define FLAKY_KEYS      4096
+/* Connections at once; each holds a socket. Enough for c10k's 10,000 and its retries. */
+#define MAX_CONNECTIONS 19000u
+/* Descriptors besides the connections: the listening socket, epoll, MHD's inter-thread pipe,
+ * stdio, and whatever the process already had open. */
+#define FD_RESERVE      64u
+#define TEXT_(x)        #x
+#define TEXT(x)         TEXT_(x)
+/* why a request is refused (400) */
+#define DELAY_USAGE     "/delay/MS takes 0 to " TEXT(CV_HTTPD_MAX_DELAY_MS) " ms"
+#define BYTES_USAGE     "/bytes/N takes 0 to " TEXT(CV_HTTPD_MAX_BYTES)
+#define FLAKY_USAGE                                                                             \
+    "/flaky/KEY?fail=N&mode=M&stall=MS: a key under " TEXT(                                     \
+        CV_HTTPD_FLAKY_KEY_MAX) " bytes, N a whole number, M 500 to 599, reset or stall (or a " \
+                                "list), MS 0 to " TEXT(CV_STALL_MAX_MS)
+#define STALL_USAGE "/stall/MS takes 0 to " TEXT(CV_STALL_MAX_MS) " ms"
 
 /* Per-request state (libmicrohttpd's con_cls). */
 struct req {
@@ -43,14 +55,15 @@ struct req {
 };
 
 struct flaky {
-    char key[FLAKY_KEY_MAX];
+    char key[CV_HTTPD_FLAKY_KEY_MAX];
     uint32_t seen;
 };
 
 struct cv_httpd {
     struct MHD_Daemon *daemon;
     uint16_t port;
-    _Atomic uint64_t requests; /* completed */
+    _Atomic uint64_t requests;          /* completed */
+    _Atomic unsigned long max_delay_ms; /* the longest a /delay request is held */
 
     pthread_t timer;
     pthread_mutex_t mu;  /* protects the heap and `stopping` */
@@ -146,22 +159,6 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char
     return r;
 }
 
-static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned code, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        n = 0;
-    if ((size_t)n >= sizeof buf)
-        n = (int)sizeof buf - 1;
-    return reply(c, code, "application/json", buf, (size_t)n, MHD_RESPMEM_MUST_COPY);
-}
-
 /* Parses a whole decimal number in [lo, hi] from s (up to a '/' or the end). */
 static bool number(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
 {
@@ -179,8 +176,31 @@ static bool number(const char *s, unsigned long lo, unsigned long hi, unsigned l
     return true;
 }
 
-/* Suspends the request until `ms` from now (a stall: then closes it). False when the server is
- * stopping: the caller answers (or closes) at once, as the timer thread may be gone. */
+static uint32_t flaky_count(struct cv_httpd *h, const char *key)
+{
+    pthread_mutex_lock(&h->flaky_mu);
+    struct flaky *f = NULL;
+    for (size_t i = 0; i < h->nflaky && !f; i++)
+        if (!strcmp(h->flaky[i].key, key))
+            f = &h->flaky[i];
+    if (!f) {
+        /* bounded: when full, the oldest key is forgotten */
+        if (h->nflaky == FLAKY_KEYS) {
+            memmove(h->flaky, h->flaky + 1, (FLAKY_KEYS - 1) * sizeof *h->flaky);
+            h->nflaky--;
+        }
+        f = &h->flaky[h->nflaky++];
+        snprintf(f->key, sizeof f->key, "%s", key);
+        f->seen = 0;
+    }
+    uint32_t n = f->seen++;
+    pthread_mutex_unlock(&h->flaky_mu);
+    return n;
+}
+
+/* Suspends the request until `ms` from now (a stall: then closes it), `ms` cut to the server's
+ * max_delay_ms. False when the server is stopping: the caller answers (or closes) at once, as
+ * the timer thread may be gone. */
 static bool park(struct cv_httpd *h, struct MHD_Connection *c, struct req *r, unsigned long ms,
                  bool stall)
 {
@@ -189,7 +209,8 @@ static bool park(struct cv_httpd *h, struct MHD_Connection *c, struct req *r, un
         pthread_mutex_unlock(&h->mu);
         return false;
     }
-    r->due_ns = cv_clock_mono_ns() + ms * 1000000u;
+    unsigned long cap = atomic_load(&h->max_delay_ms);
+    r->due_ns = cv_clock_mono_ns() + (ms < cap ? ms : cap) * 1000000u;
     r->parked = true;
     r->stall = stall;
     MHD_suspend_connection(c);
@@ -213,7 +234,9 @@ static enum MHD_Result fault(struct cv_httpd *h, struct MHD_Connection *c, struc
         return park(h, c, r, stall_ms, true) ? MHD_YES : MHD_NO;
     }
     atomic_fetch_add(&h->fault_status, 1);
-    return reply_json(c, (unsigned)mode, "{\"fault\": %d}", mode);
+    char body[32];
+    snprintf(body, sizeof body, "{\"fault\": %d}", mode);
+    return reply(c, (unsigned)mode, "application/json", body, strlen(body), MHD_RESPMEM_MUST_COPY);
 }
 
 int cv_httpd_fault_mode(const char *name)
@@ -331,26 +354,143 @@ static int share_fault(struct cv_httpd *h, unsigned long *stall_ms)
     return mode;
 }
 
-static uint32_t flaky_count(struct cv_httpd *h, const char *key)
+static void bad(struct cv_httpd_route *rt, unsigned status, const char *error)
 {
-    pthread_mutex_lock(&h->flaky_mu);
-    struct flaky *f = NULL;
-    for (size_t i = 0; i < h->nflaky && !f; i++)
-        if (!strcmp(h->flaky[i].key, key))
-            f = &h->flaky[i];
-    if (!f) {
-        /* bounded: when full, the oldest key is forgotten */
-        if (h->nflaky == FLAKY_KEYS) {
-            memmove(h->flaky, h->flaky + 1, (FLAKY_KEYS - 1) * sizeof *h->flaky);
-            h->nflaky--;
-        }
-        f = &h->flaky[h->nflaky++];
-        snprintf(f->key, sizeof f->key, "%s", key);
-        f->seen = 0;
+    rt->kind = CV_HTTPD_BAD;
+    rt->status = status;
+    rt->error = error;
+}
+
+void cv_httpd_route(const char *method, const char *url, const struct cv_httpd_query *q,
+                    struct cv_httpd_route *rt)
+{
+    static const struct cv_httpd_query none;
+    if (!q)
+        q = &none;
+    *rt = (struct cv_httpd_route){.kind = CV_HTTPD_GET, .status = MHD_HTTP_OK};
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+        bad(rt, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD");
+        return;
     }
-    uint32_t n = f->seen++;
-    pthread_mutex_unlock(&h->flaky_mu);
-    return n;
+    if (!strcmp(url, "/get"))
+        return;
+    if (!strncmp(url, "/delay/", 7)) {
+        rt->kind = CV_HTTPD_DELAY;
+        if (!number(url + 7, 0, CV_HTTPD_MAX_DELAY_MS, &rt->n) || strchr(url + 7, '/'))
+            bad(rt, MHD_HTTP_BAD_REQUEST, DELAY_USAGE);
+        return;
+    }
+    if (!strcmp(url, "/reset")) {
+        rt->kind = CV_HTTPD_RESET;
+        return;
+    }
+    if (!strncmp(url, "/stall/", 7)) {
+        rt->kind = CV_HTTPD_STALL;
+        if (!number(url + 7, 0, CV_STALL_MAX_MS, &rt->n) || strchr(url + 7, '/'))
+            bad(rt, MHD_HTTP_BAD_REQUEST, STALL_USAGE);
+        return;
+    }
+    if (!strncmp(url, "/bytes/", 7)) {
+        rt->kind = CV_HTTPD_BYTES;
+        if (!number(url + 7, 0, CV_HTTPD_MAX_BYTES, &rt->n) || strchr(url + 7, '/'))
+            bad(rt, MHD_HTTP_BAD_REQUEST, BYTES_USAGE);
+        return;
+    }
+    if (!strncmp(url, "/status/", 8)) {
+        rt->kind = CV_HTTPD_STATUS;
+        if (!number(url + 8, 100, 599, &rt->n) || strchr(url + 8, '/'))
+            bad(rt, MHD_HTTP_BAD_REQUEST, "/status/CODE takes 100 to 599");
+        else
+            rt->status = (unsigned)rt->n;
+        return;
+    }
+    if (!strncmp(url, "/flaky/", 7)) {
+        rt->kind = CV_HTTPD_FLAKY;
+        rt->key = url + 7;
+        rt->n = 1; /* fail defaults to 1, failing with 503 */
+        rt->modes[0] = MHD_HTTP_SERVICE_UNAVAILABLE;
+        rt->nmodes = q->mode ? cv_httpd_fault_list(q->mode, rt->modes) : 1;
+        rt->stall_ms = CV_STALL_DEFAULT;
+        if (!*rt->key || strlen(rt->key) >= CV_HTTPD_FLAKY_KEY_MAX || strchr(rt->key, '/') ||
+            (q->fail && !number(q->fail, 0, 1000000, &rt->n)) || !rt->nmodes ||
+            (q->stall && !number(q->stall, 0, CV_STALL_MAX_MS, &rt->stall_ms)))
+            bad(rt, MHD_HTTP_BAD_REQUEST, FLAKY_USAGE);
+        return;
+    }
+    bad(rt, MHD_HTTP_NOT_FOUND,
+        "unknown path; try /get, /delay/MS, /bytes/N, /status/CODE, /flaky/KEY?fail=N, /reset, "
+        "/stall/MS");
+}
+
+/* s as the inside of a JSON string: quotes, backslashes and every byte outside printable ASCII
+ * escaped (a key is whatever bytes the URL held, not necessarily UTF-8). */
+static void json_text(char *out, size_t n, const char *s)
+{
+    size_t k = 0;
+    for (; *s && k + 7 < n; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            out[k++] = '\\';
+            out[k++] = (char)ch;
+        } else if (ch < 0x20 || ch > 0x7e) {
+            k += (size_t)snprintf(out + k, n - k, "\\u%04x", ch);
+        } else {
+            out[k++] = (char)ch;
+        }
+    }
+    out[k] = 0;
+}
+
+int cv_httpd_flaky_mode(const struct cv_httpd_route *rt, uint32_t attempt)
+{
+    if (rt->kind != CV_HTTPD_FLAKY || attempt == 0 || attempt > rt->n || rt->nmodes == 0)
+        return 0;
+    return rt->modes[(attempt - 1) % rt->nmodes];
+}
+
+unsigned cv_httpd_json(const struct cv_httpd_route *rt, uint32_t attempt, char *buf, size_t size)
+{
+    unsigned status = rt->status;
+    char key[6 * CV_HTTPD_FLAKY_KEY_MAX + 1];
+    int n = 0;
+    switch (rt->kind) {
+    case CV_HTTPD_GET:
+        n = snprintf(buf, size, "{\"url\": \"/get\"}");
+        break;
+    case CV_HTTPD_DELAY:
+        n = snprintf(buf, size, "{\"delay_ms\": %lu}", rt->n);
+        break;
+    case CV_HTTPD_BYTES:
+        n = snprintf(buf, size, "{\"bytes\": %lu}", rt->n);
+        break;
+    case CV_HTTPD_STATUS:
+        n = snprintf(buf, size, "{\"status\": %lu}", rt->n);
+        break;
+    case CV_HTTPD_FLAKY:
+        json_text(key, sizeof key, rt->key);
+        if (attempt <= rt->n) {
+            int mode = cv_httpd_flaky_mode(rt, attempt);
+            status = mode > 0 ? (unsigned)mode : MHD_HTTP_SERVICE_UNAVAILABLE;
+            n = snprintf(buf, size, "{\"key\": \"%s\", \"attempt\": %u, \"fail\": %lu}", key,
+                         attempt, rt->n);
+        } else {
+            n = snprintf(buf, size, "{\"key\": \"%s\", \"attempt\": %u}", key, attempt);
+        }
+        break;
+    case CV_HTTPD_RESET:
+        n = snprintf(buf, size, "{\"fault\": \"reset\"}");
+        break;
+    case CV_HTTPD_STALL:
+        n = snprintf(buf, size, "{\"stall_ms\": %lu}", rt->n);
+        break;
+    case CV_HTTPD_BAD:
+        n = snprintf(buf, size, "{\"error\": \"%s\"}", rt->error);
+        break;
+    }
+    /* too long (never in 512 bytes): an empty object rather than half of one */
+    if (n < 0 || (size_t)n >= size)
+        snprintf(buf, size, "%s", size >= 3 ? "{}" : "");
+    return status;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -361,15 +501,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     (void)upload;
     struct cv_httpd *h = cls;
     struct req *r = *con_cls;
-    unsigned long v;
     if (!r) {
         /* First call: headers are in. Keep state for the request's life. */
         r = cv_xcalloc(1, sizeof *r);
         r->conn = c;
         *con_cls = r;
-        int mode = share_fault(h, &v);
+        unsigned long stall_ms;
+        int mode = share_fault(h, &stall_ms);
         if (mode)
-            return fault(h, c, r, mode, v);
+            return fault(h, c, r, mode, stall_ms);
     }
     if (r->stall) /* resumed at the stall's end (or the server's stop): no answer */
         return MHD_NO;
@@ -377,31 +517,25 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_size = 0; /* bodies are ignored */
         return MHD_YES;
     }
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-        return reply_json(c, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"error\": \"only GET and HEAD\"}");
-
-    if (!strcmp(url, "/get"))
-        return reply_json(c, MHD_HTTP_OK, "{\"url\": \"/get\"}");
-    if (!strncmp(url, "/delay/", 7)) {
-        if (!number(url + 7, 0, MAX_DELAY_MS, &v) || strchr(url + 7, '/'))
-            return reply_json(c, MHD_HTTP_BAD_REQUEST,
-                              "{\"error\": \"/delay/MS takes 0 to %d ms\"}", MAX_DELAY_MS);
-        if (r->resumed || v == 0 || (!r->parked && !park(h, c, r, v, false)))
-            return reply_json(c, MHD_HTTP_OK, "{\"delay_ms\": %lu}", v);
-        return MHD_YES;
-    }
-    if (!strcmp(url, "/reset"))
+    struct cv_httpd_query q = {
+        .fail = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fail"),
+        .mode = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "mode"),
+        .stall = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "stall"),
+    };
+    struct cv_httpd_route rt;
+    cv_httpd_route(method, url, &q, &rt);
+    uint32_t attempt = 0;
+    switch (rt.kind) {
+    case CV_HTTPD_DELAY:
+        if (!r->resumed && rt.n > 0 && (r->parked || park(h, c, r, rt.n, false)))
+            return MHD_YES;
+        break;
+    case CV_HTTPD_RESET:
         return fault(h, c, r, CV_FAULT_RESET, 0);
-    if (!strncmp(url, "/stall/", 7)) {
-        if (!number(url + 7, 0, CV_STALL_MAX_MS, &v) || strchr(url + 7, '/'))
-            return reply_json(c, MHD_HTTP_BAD_REQUEST,
-                              "{\"error\": \"/stall/MS takes 0 to %u ms\"}", CV_STALL_MAX_MS);
-        return fault(h, c, r, CV_FAULT_STALL, v);
-    }
-    if (!strncmp(url, "/bytes/", 7)) {
-        if (!number(url + 7, 0, MAX_BYTES, &v) || strchr(url + 7, '/'))
-            return reply_json(c, MHD_HTTP_BAD_REQUEST, "{\"error\": \"/bytes/N takes 0 to %u\"}",
-                              MAX_BYTES);
+    case CV_HTTPD_STALL:
+        return fault(h, c, r, CV_FAULT_STALL, rt.n);
+    case CV_HTTPD_BYTES: {
+        unsigned long v = rt.n;
         char *body = malloc(v ? v : 1);
         if (!body)
             return MHD_NO;
@@ -409,44 +543,21 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             body[i] = (char)('a' + i % 26);
         return reply(c, MHD_HTTP_OK, "application/octet-stream", body, v, MHD_RESPMEM_MUST_FREE);
     }
-    if (!strncmp(url, "/status/", 8)) {
-        if (!number(url + 8, 100, 599, &v) || strchr(url + 8, '/'))
-            return reply_json(c, MHD_HTTP_BAD_REQUEST,
-                              "{\"error\": \"/status/CODE takes 100 to 599\"}");
-        return reply_json(c, (unsigned)v, "{\"status\": %lu}", v);
+    case CV_HTTPD_FLAKY: {
+        attempt = flaky_count(h, rt.key) + 1;
+        int mode = cv_httpd_flaky_mode(&rt, attempt);
+        if (mode < 0)
+            return fault(h, c, r, mode, rt.stall_ms);
+        if (mode > 0)
+            atomic_fetch_add(&h->fault_status, 1);
+        break;
     }
-    if (!strncmp(url, "/flaky/", 7)) {
-        const char *key = url + 7;
-        const char *fail = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fail");
-        const char *mode = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "mode");
-        const char *stall = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "stall");
-        unsigned long fails = 1, stall_ms = CV_STALL_DEFAULT;
-        int modes[CV_FAULT_MAX_MODES] = {MHD_HTTP_SERVICE_UNAVAILABLE};
-        unsigned nmodes = mode ? cv_httpd_fault_list(mode, modes) : 1;
-        if (!*key || strlen(key) >= FLAKY_KEY_MAX || strchr(key, '/') ||
-            (fail && !number(fail, 0, 1000000, &fails)) || !nmodes ||
-            (stall && !number(stall, 0, CV_STALL_MAX_MS, &stall_ms)))
-            return reply_json(c, MHD_HTTP_BAD_REQUEST,
-                              "{\"error\": \"/flaky/KEY?fail=N&mode=M&stall=MS: a key under %d "
-                              "bytes, N a whole number, M 500 to 599, reset or stall (or a "
-                              "list), MS 0 to %u\"}",
-                              FLAKY_KEY_MAX, CV_STALL_MAX_MS);
-        uint32_t seen = flaky_count(h, key);
-        if (seen < fails) {
-            int m = modes[seen % nmodes];
-            if (m > 0) { /* a status: say which attempt it was */
-                atomic_fetch_add(&h->fault_status, 1);
-                return reply_json(c, (unsigned)m,
-                                  "{\"key\": \"%s\", \"attempt\": %u, \"fail\": %lu}", key,
-                                  seen + 1, fails);
-            }
-            return fault(h, c, r, m, stall_ms);
-        }
-        return reply_json(c, MHD_HTTP_OK, "{\"key\": \"%s\", \"attempt\": %u}", key, seen + 1);
+    default:
+        break;
     }
-    return reply_json(c, MHD_HTTP_NOT_FOUND,
-                      "{\"error\": \"unknown path; try /get, /delay/MS, /bytes/N, /status/CODE, "
-                      "/flaky/KEY?fail=N, /reset, /stall/MS\"}");
+    char buf[512];
+    unsigned status = cv_httpd_json(&rt, attempt, buf, sizeof buf);
+    return reply(c, status, "application/json", buf, strlen(buf), MHD_RESPMEM_MUST_COPY);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -461,6 +572,29 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
+/* How many connections this process can hold at once. A connection is a descriptor, so the
+ * soft open-file limit is raised (within the hard one) to fit MAX_CONNECTIONS; where the hard
+ * limit is lower, the connection limit is lowered to fit it instead, so that libmicrohttpd stops
+ * accepting at its limit rather than at an accept() failing with EMFILE. Without the raise,
+ * `concviz serve` from a shell with the usual 1,024 held about 1,000 connections while set up
+ * for 19,000: the others waited in the listen backlog and, past it, on SYN retries. */
+static unsigned connection_limit(void)
+{
+    struct rlimit rl;
+    rlim_t want = MAX_CONNECTIONS + FD_RESERVE;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return MAX_CONNECTIONS;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+        return MAX_CONNECTIONS;
+    return rl.rlim_cur > 2 * FD_RESERVE ? (unsigned)(rl.rlim_cur - FD_RESERVE)
+                                        : (unsigned)(rl.rlim_cur / 2);
+}
+
 int cv_httpd_start(uint16_t port, struct cv_httpd **out, char **cause)
 {
     *out = NULL;
@@ -473,15 +607,16 @@ int cv_httpd_start(uint16_t port, struct cv_httpd **out, char **cause)
     pthread_cond_init(&h->wake, &ca);
     pthread_condattr_destroy(&ca);
     h->flaky = cv_xcalloc(FLAKY_KEYS, sizeof *h->flaky);
+    atomic_init(&h->max_delay_ms, CV_HTTPD_MAX_DELAY_MS);
 
+    unsigned limit = connection_limit();
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    h->daemon = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, port,
-                                 NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR,
-                                 (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
-                                 (unsigned)19000, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)4096,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                                 MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
+    h->daemon = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, port, NULL, NULL, handle, h,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT, limit,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)4096, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)120, MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
     if (!h->daemon) {
         if (cause)
             *cause = cv_strdup_printf("cannot start the HTTP server on 127.0.0.1:%u%s", port,
@@ -507,6 +642,11 @@ int cv_httpd_start(uint16_t port, struct cv_httpd **out, char **cause)
 uint16_t cv_httpd_port(const struct cv_httpd *h)
 {
     return h->port;
+}
+
+void cv_httpd_set_max_delay(struct cv_httpd *h, unsigned long ms)
+{
+    atomic_store(&h->max_delay_ms, ms);
 }
 
 uint64_t cv_httpd_requests(const struct cv_httpd *h)

@@ -16,6 +16,7 @@
  * its flat argument go down a pipe, the result and the argument come back up another, every
  * byte counted as pickling would be, and the loop watches the return pipes with epoll.
  */
+#include "fiber-san.h"
 #include "internal.h"
 
 #include <curl/curl.h>
@@ -30,6 +31,19 @@
 #include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
+
+/* Memcheck must be told about stacks we switch to, or it takes every coroutine switch for a
+ * huge stack frame and every access on a coroutine stack for an invalid one. The client
+ * requests are a few no-op instructions when not running under valgrind. */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef VALGRIND_STACK_REGISTER
+#define VALGRIND_STACK_REGISTER(lo, hi) 0u
+#define VALGRIND_STACK_DEREGISTER(id)   ((void)(id))
+#endif
 
 #define STACK_BYTES    (256u << 10) /* virtual; a task touches a few pages of it */
 /* Events per task lane. A ring is touched only as far as its lane writes, so a big one costs
@@ -83,19 +97,22 @@ struct co {
     ucontext_t uc;
     struct http_wait *http; /* the transfer it is suspended on */
     void *stack;
+    unsigned stack_id; /* valgrind's id of the stack */
     uint32_t lane;
     enum co_state state;
     bool wake_pending; /* unparked while not parked: the next park returns at once */
     uint64_t deadline; /* timed park, CLOCK_MONOTONIC ns; 0 = none */
     size_t heap_at;    /* index in the timer heap + 1, 0 = not in it */
     uint64_t give_up;  /* wait_for: when the caller gives up on this task; 0 = never */
+    struct san_fiber san;
 };
 
 struct loop {
     struct cv_run *run;
     pthread_t thread;
     ucontext_t loop_uc;
-    struct co *cos; /* by lane; cos[0] unused */
+    struct san_fiber san; /* the loop's own stack, for the sanitizers */
+    struct co *cos;       /* by lane; cos[0] unused */
     uint32_t ncos;
     struct co *current;
     uint32_t *ready; /* ring of lanes */
@@ -237,7 +254,9 @@ static void co_park(struct cv_ctx *ctx, uint64_t deadline_ns)
     c->deadline = deadline_ns;
     if (deadline_ns)
         timer_add(L, c);
+    san_switch_begin(&c->san, &L->san);
     swapcontext(&c->uc, &L->loop_uc);
+    san_switch_end(&c->san, &L->san);
     /* resumed by the loop: woken, or the deadline passed */
 }
 
@@ -650,11 +669,13 @@ static void co_main(void)
 {
     struct loop *L = g_loop;
     struct co *c = L->current;
+    san_switch_end(&c->san, &L->san);
     struct cv_ctx *ctx = &L->run->ctxs[c->lane];
     cv_emit(ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
     cv__run_task(ctx, c->lane - 1);
     cv_emit(ctx, CV_EV_WORKER_EXIT, CV_NO_OBJ, 0);
     c->state = CO_DONE;
+    san_switch_begin(NULL, &L->san); /* this stack is never switched to again */
     setcontext(&L->loop_uc);
 }
 
@@ -667,18 +688,23 @@ static int co_start(struct loop *L, struct co *c)
         return -1;
     }
     mprotect(c->stack, 4096, PROT_NONE); /* guard page: an overflow faults, not corrupts */
+    c->stack_id = VALGRIND_STACK_REGISTER(c->stack, (char *)c->stack + STACK_BYTES);
     getcontext(&c->uc);
     c->uc.uc_stack.ss_sp = c->stack;
     c->uc.uc_stack.ss_size = STACK_BYTES;
     c->uc.uc_link = &L->loop_uc;
     makecontext(&c->uc, co_main, 0);
+    san_fiber_create(&c->san, c->stack, STACK_BYTES);
     return 0;
 }
 
 static void co_free(struct co *c)
 {
-    if (c->stack)
+    if (c->stack) {
+        san_fiber_destroy(&c->san);
+        VALGRIND_STACK_DEREGISTER(c->stack_id);
         munmap(c->stack, STACK_BYTES);
+    }
     c->stack = NULL;
 }
 
@@ -764,6 +790,7 @@ static int epoll_run(struct cv_run *run)
     struct cv_ctx *loop_ctx = &run->ctxs[0];
     int rc = 0;
     L.cos = cv_xcalloc(L.ncos, sizeof *L.cos);
+    san_fiber_init_current(&L.san);
     L.ready = cv_xcalloc(L.ncos, sizeof *L.ready);
     L.timers = cv_xcalloc(L.ncos, sizeof *L.timers);
     L.remote = cv_xcalloc(L.ncos, sizeof *L.remote);
@@ -833,7 +860,9 @@ static int epoll_run(struct cv_run *run)
                 c->give_up = cv_clock_mono_ns() + run->task_timeout_ns;
             c->state = CO_RUNNING;
             L.current = c;
+            san_switch_begin(&L.san, &c->san);
             swapcontext(&L.loop_uc, &c->uc);
+            san_switch_end(&L.san, NULL);
             L.current = NULL;
             if (c->state == CO_DONE) {
                 co_free(c);

@@ -26,8 +26,12 @@ static _Atomic uint64_t cpu_sink;
 
 static uint64_t burn(uint64_t n, uint64_t x)
 {
-    for (uint64_t i = 0; i < n; i++)
+    for (uint64_t i = 0; i < n; i++) {
         x = x * 6364136223846793005ull + 1442695040888963407ull;
+        /* Each step must really run: without this, clang folds the whole chain into a closed
+         * form (a few multiplications for any n) and the CPU work takes no time at all. */
+        __asm__ volatile("" : "+r"(x));
+    }
     return x;
 }
 
@@ -696,6 +700,37 @@ void cv_counter_sample(struct cv_ctx *ctx, struct cv_counter *c)
     cv_emit(ctx, CV_EV_COUNTER_VALUE, c->obj, cv_counter_value(c));
 }
 
+/* The OpenMP variants, each in a function of its own: a compiler may ask the OpenMP runtime for
+ * the calling thread's id on entry to any function that holds an OpenMP construct, and the
+ * runtime then adopts that thread as one of its own. Only the openmp model's threads (which are
+ * OpenMP's already) run these. */
+__attribute__((noinline)) static bool counter_omp_atomic(struct cv_ctx *ctx, struct cv_counter *c,
+                                                         uint64_t work_ns)
+{
+    bool ok = cv_cpu(ctx, work_ns);
+#pragma omp atomic
+    c->omp_value++;
+    return ok;
+}
+
+__attribute__((noinline)) static bool counter_omp_critical(struct cv_ctx *ctx, struct cv_counter *c,
+                                                           uint64_t work_ns)
+{
+    bool ok = cv_cpu(ctx, work_ns / 2);
+#pragma omp critical(cv_counter)
+    {
+        /* The critical section makes read-compute-write exclusive; the accesses are atomic only
+         * because samplers read the value outside it. */
+        uint64_t v;
+#pragma omp atomic read
+        v = c->omp_value;
+        ok = cv_cpu(ctx, work_ns - work_ns / 2) && ok;
+#pragma omp atomic write
+        c->omp_value = v + 1;
+    }
+    return ok;
+}
+
 bool cv_counter_add(struct cv_ctx *ctx, struct cv_counter *c, uint64_t work_ns)
 {
     bool ok = true;
@@ -725,23 +760,10 @@ bool cv_counter_add(struct cv_ctx *ctx, struct cv_counter *c, uint64_t work_ns)
         atomic_fetch_add_explicit(&c->value, 1, memory_order_relaxed);
         break;
     case CV_COUNTER_OMP_ATOMIC:
-        ok = cv_cpu(ctx, work_ns);
-#pragma omp atomic
-        c->omp_value++;
+        ok = counter_omp_atomic(ctx, c, work_ns);
         break;
     case CV_COUNTER_OMP_CRITICAL:
-        ok = cv_cpu(ctx, work_ns / 2);
-#pragma omp critical(cv_counter)
-        {
-            /* The critical section makes read-compute-write exclusive; the accesses are atomic
-             * only because samplers read the value outside it. */
-            uint64_t v;
-#pragma omp atomic read
-            v = c->omp_value;
-            ok = cv_cpu(ctx, work_ns - work_ns / 2) && ok;
-#pragma omp atomic write
-            c->omp_value = v + 1;
-        }
+        ok = counter_omp_critical(ctx, c, work_ns);
         break;
     }
     if ((++ctx->counter_samples & 4095) == 0)
@@ -751,8 +773,8 @@ bool cv_counter_add(struct cv_ctx *ctx, struct cv_counter *c, uint64_t work_ns)
 
 uint64_t cv_counter_value(struct cv_counter *c)
 {
-    uint64_t omp;
-#pragma omp atomic read
-    omp = c->omp_value;
+    /* An atomic load, not `#pragma omp atomic read`: samplers call this from threads that are not
+     * OpenMP's, and an OpenMP construct would make the runtime adopt each such thread. */
+    uint64_t omp = __atomic_load_n(&c->omp_value, __ATOMIC_RELAXED);
     return atomic_load_explicit(&c->value, memory_order_relaxed) + omp;
 }

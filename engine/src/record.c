@@ -324,7 +324,8 @@ static void w_checkpoint(struct cv__recorder *w)
     memcpy(body + 24, &norder, 8);
     memcpy(body + 32, &raw32, 4);
     memcpy(body + 36, &zero, 4);
-    memcpy(body + CKPT_HEAD, order + w->order_written, olen);
+    if (olen) /* no task completed yet: order may be NULL */
+        memcpy(body + CKPT_HEAD, order + w->order_written, olen);
     memcpy(body + CKPT_HEAD + olen, w->cbuf, zn);
     struct ckpt_entry e = {w->offset, w->total, w->last_ns, norder};
     bool ok = w_record(w, R_CKPT, body, CKPT_HEAD + olen + zn, NULL, 0) && w_flush(w);

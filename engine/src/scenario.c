@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct entry {
     char *section, *key, *value;
@@ -25,7 +28,8 @@ struct entry {
 };
 
 struct loader {
-    FILE *f;
+    const char *text; /* the whole file, and how far the parser has read it */
+    size_t len, pos;
     int line;
     bool at_line_start; /* the next chunk the reader returns starts a new line */
     bool indented;      /* the current line starts with white space (a continuation) */
@@ -38,9 +42,18 @@ struct loader {
 static char *reader(char *str, int num, void *stream)
 {
     struct loader *ld = stream;
-    char *r = fgets(str, num, ld->f);
-    if (!r)
+    /* one line, or as much of it as fits in num - 1 bytes (fgets's contract) */
+    if (ld->pos >= ld->len || num < 2)
         return NULL;
+    size_t room = (size_t)num - 1, k = 0;
+    while (k < room && ld->pos < ld->len) {
+        char c = ld->text[ld->pos++];
+        str[k++] = c;
+        if (c == '\n')
+            break;
+    }
+    str[k] = 0;
+    char *r = str;
     /* inih reads a long line in several chunks: count lines, not chunks. */
     if (ld->at_line_start) {
         ld->line++;
@@ -316,8 +329,12 @@ static char *scenario_key(struct cv_scenario *s, const struct entry *e, int *mod
 
 static int fail_at(const char *path, int line, char *msg, char **cause)
 {
-    if (cause)
-        *cause = cv_strdup_printf("%s:%d: %s", path, line, msg);
+    if (cause) {
+        /* the message quotes the file's text: keep terminal control bytes and binary out */
+        char *safe = cv_escape_text(msg, 400);
+        *cause = cv_strdup_printf("%s:%d: %s", path, line, safe);
+        free(safe);
+    }
     free(msg);
     return CV_ERR_USAGE;
 }
@@ -444,24 +461,118 @@ static int build(struct cv_scenario *s, struct loader *ld, const char *path, cha
     return CV_OK;
 }
 
+#define MAX_SCENARIO_BYTES (1 << 20)
+#define MAX_SCENARIO_LINE  4000 /* the parser's line buffer is 4096 bytes */
+
+/* Opens `path` for reading if it is a regular file, without blocking on a FIFO or a device;
+ * -1 with *cause set otherwise. */
+static int open_regular(const char *path, struct stat *st, char **cause)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, st) != 0) {
+        if (cause)
+            *cause = cv_strdup_printf("%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        if (cause)
+            *cause = cv_strdup_printf("%s: %s", path,
+                                      S_ISDIR(st->st_mode) ? "is a directory, not a scenario file"
+                                                           : "not a regular file");
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* A scenario file whole: a regular file of at most MAX_SCENARIO_BYTES, text without NUL bytes,
+ * no line longer than MAX_SCENARIO_LINE. */
+static char *read_scenario(const char *path, size_t *len, char **cause)
+{
+    struct stat st;
+    int fd = open_regular(path, &st, cause);
+    if (fd < 0)
+        return NULL;
+    if (st.st_size > MAX_SCENARIO_BYTES) {
+        if (cause)
+            *cause =
+                cv_strdup_printf("%s: %lld bytes, too large for a scenario file (at most %d bytes)",
+                                 path, (long long)st.st_size, MAX_SCENARIO_BYTES);
+        close(fd);
+        return NULL;
+    }
+    char *buf = cv_xmalloc(MAX_SCENARIO_BYTES + 1);
+    size_t n = 0;
+    for (;;) {
+        ssize_t got = read(fd, buf + n, MAX_SCENARIO_BYTES + 1 - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            if (cause)
+                *cause = cv_strdup_printf("%s: %s", path, strerror(errno));
+            free(buf);
+            close(fd);
+            return NULL;
+        }
+        if (got == 0 || (n += (size_t)got) > MAX_SCENARIO_BYTES)
+            break;
+    }
+    close(fd);
+    if (n > MAX_SCENARIO_BYTES) { /* it grew after fstat */
+        if (cause)
+            *cause = cv_strdup_printf("%s: too large for a scenario file (at most %d bytes)", path,
+                                      MAX_SCENARIO_BYTES);
+        free(buf);
+        return NULL;
+    }
+    const char *nul = memchr(buf, 0, n);
+    if (nul) {
+        int line = 1;
+        for (const char *q = buf; q < nul; q++)
+            line += *q == '\n';
+        if (cause)
+            *cause = cv_strdup_printf("%s:%d: a NUL byte: not a text file", path, line);
+        free(buf);
+        return NULL;
+    }
+    int line = 1;
+    for (size_t at = 0; at < n; line++) {
+        const char *nl = memchr(buf + at, '\n', n - at);
+        size_t end = nl ? (size_t)(nl - buf) : n;
+        if (end - at > MAX_SCENARIO_LINE) {
+            if (cause)
+                *cause = cv_strdup_printf("%s:%d: a line of %zu bytes (at most %d)", path, line,
+                                          end - at, MAX_SCENARIO_LINE);
+            free(buf);
+            return NULL;
+        }
+        at = end + 1;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
 int cv_scenario_load(const char *path, struct cv_scenario **out, char **cause)
 {
     *out = NULL;
     struct loader ld = {0};
     ld.at_line_start = true;
-    ld.f = fopen(path, "r");
-    if (!ld.f) {
-        if (cause)
-            *cause = cv_strdup_printf("%s: %s", path, strerror(errno));
+    size_t len = 0;
+    char *text = read_scenario(path, &len, cause);
+    if (!text)
         return CV_ERR_USAGE;
-    }
+    ld.text = text;
+    ld.len = len;
     ini_use_stack = false;
     ini_max_line = 4096;
     ini_allow_realloc = true;
     ini_stop_on_first_error = true;
     ini_allow_multiline = true;
     int bad = ini_parse_stream(reader, &ld, handler, &ld);
-    fclose(ld.f);
+    free(text);
     if (bad != 0 || ld.err) {
         int rc;
         if (ld.err) {
@@ -572,13 +683,11 @@ static bool ends_with(const char *s, const char *suffix)
 char *cv_scenario_resolve(const char *name, const char *const *builtin_dirs, char **cause)
 {
     if (strchr(name, '/') || ends_with(name, ".ini")) {
-        FILE *f = fopen(name, "r");
-        if (!f) {
-            if (cause)
-                *cause = cv_strdup_printf("%s: %s", name, strerror(errno));
+        struct stat st;
+        int fd = open_regular(name, &st, cause);
+        if (fd < 0)
             return NULL;
-        }
-        fclose(f);
+        close(fd);
         return cv_strdup(name);
     }
     char **dirs;

@@ -56,6 +56,49 @@ char *cv_strdup_printf(const char *fmt, ...)
     return s;
 }
 
+/* Length of the valid UTF-8 sequence at p (at most `left` bytes), 0 when there is none. */
+static size_t utf8_len(const unsigned char *p, size_t left)
+{
+    size_t n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+    if (p[0] >= 0xf8 || n == 0 || n > left)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    /* overlong three- and four-byte forms, surrogates, and beyond U+10FFFF */
+    if ((n == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (n == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
+        (n == 4 && p[0] == 0xf0 && p[1] < 0x90) || (n == 4 && p[0] == 0xf4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+char *cv_escape_text(const char *s, size_t max)
+{
+    size_t len = strlen(s), cap = (len < max ? len : max) * 4 + 4, o = 0;
+    char *d = cv_xmalloc(cap + 1);
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len && i < max) {
+        size_t n = p[i] >= 0x80 ? utf8_len(p + i, len - i) : 1;
+        if (n > 1 && i + n <= max) {
+            memcpy(d + o, p + i, n);
+            o += n;
+            i += n;
+        } else if (p[i] < 0x20 || p[i] >= 0x7f) {
+            o += (size_t)snprintf(d + o, cap + 1 - o, "\\x%02x", p[i]);
+            i++;
+        } else {
+            d[o++] = (char)p[i++];
+        }
+    }
+    if (i < len) {
+        memcpy(d + o, "...", 3);
+        o += 3;
+    }
+    d[o] = 0;
+    return d;
+}
+
 char *cv_strndup(const char *s, size_t n)
 {
     size_t len = strnlen(s, n);

@@ -7,8 +7,14 @@ trap 'rm -rf "$TMP"' EXIT
 PASSED=0
 FAILED=0
 
+SKIPPED=0
 ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
 bad() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+skip() { SKIPPED=$((SKIPPED + 1)); echo "skip - $*"; }
+
+# The sanitizer the binary under test was built with (address, thread), or empty; set by
+# tests/sanitize/run.sh for the sanitized runs of the suite.
+SANITIZER=${CONCVIZ_SANITIZER:-}
 
 # check DESCRIPTION COMMAND...: passes when the command succeeds
 check() {
@@ -40,7 +46,11 @@ jqc() { printf '%s' "$OUT" | jq -c "$1"; }
 fcmp() { awk "BEGIN { exit !($1) }"; }
 
 finish() {
-    echo "$PASSED passed, $FAILED failed"
+    if [ "$SKIPPED" != 0 ]; then
+        echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+    else
+        echo "$PASSED passed, $FAILED failed"
+    fi
     [ "$FAILED" = 0 ]
 }
 

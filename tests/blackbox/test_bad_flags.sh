@@ -22,6 +22,8 @@ run counter-race --model serial|--task-timeout|1
 run retry-backoff|--set|fault=teapot fault=404 fault=500, fault= request_timeout_ms=-1 request_timeout_ms=soon
 run retry-backoff --set request_timeout_ms=0|--set|fault=stall fault=500,stall
 run counter-race|--ring-size|0 63 lots 99999999999 <none>
+run counter-race|--repeat|0 -1 lots 1.5 <none>
+run counter-race|--for|0 -1 soon <none>
 run counter-race|--fps|0 241 fast <none>
 run counter-race --script x|--size|0x0 10 abcx40 5000x40 <none>
 run counter-race|--record|<none>

@@ -90,4 +90,18 @@ fi
 run_cv 0 run gather-sleep --set sleeps_ms=200,100
 check "no progress line when stderr is not a terminal" test -z "$ERR"
 
+# --repeat / --for: the same run again in this process; the summary printed is the last run's
+run_cv 0 run gather-sleep --set sleeps_ms=20,10 --repeat 5 --json &&
+    check "--repeat 5: five runs, one summary" test "$(printf '%s\n' "$ERR")" = \
+    "concviz: 5 runs of gather-sleep in $(printf '%s' "$ERR" | sed -n 's/.* in \([0-9.]*\) s$/\1/p') s" -a \
+    "$(jqv .tasks.completed)" = 2
+run_cv 0 run gather-sleep --set sleeps_ms=20,10 --for 1 --repeat 100000 &&
+    check "--for 1 stops by itself" grep -Eq "^concviz: [0-9]+ runs? of gather-sleep in [0-9.]+ s$" "$TMP/err"
+printf '[expect]\nnever = tasks.completed == 0\n' | cat "$TMP/fine.ini" - >"$TMP/never.ini"
+run_cv 1 run "$TMP/never.ini" --repeat 5 --check --json &&
+    check "--repeat stops at the first run that fails its check" grep -q "1 run of fine" "$TMP/err"
+expect_usage "a sweep scenario needs --workers N" run pool-size --repeat 2
+expect_usage "they do not go with --record" run counter-race --for 5 --record "$TMP/x.cvr"
+expect_usage "they do not go with --script" run counter-race --repeat 2 --script "$TMP/x" --size 80x24
+
 finish

@@ -42,7 +42,10 @@ events=$(jqv .events.recorded)
 bytes=$(stat -c %s "$TMP/big.cvr")
 echo "# $events events in $bytes bytes: $(awk "BEGIN{printf \"%.2f\", $bytes/$events}") B/event"
 check "recording: under 4 bytes per event for counter-race (mutex)" fcmp "$bytes / $events < 4"
-check "recording: no events dropped" test "$(jqv .events.dropped)" = 0
+# (a sanitized build's collector may fall behind: the file must then still hold what was kept)
+if [ -z "$SANITIZER" ]; then
+    check "recording: no events dropped" test "$(jqv .events.dropped)" = 0
+fi
 printf '%s' "$OUT" >"$TMP/big.json"
 
 # cut at arbitrary points: what is whole replays, with a warning; nothing crashes or hangs

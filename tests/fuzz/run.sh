@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The ctest entry fuzz.readers: builds the fuzz targets with clang (libFuzzer, ASan, UBSan) in
 # a build directory of its own and, for each, replays its seed corpus and the inputs that once
-# crashed it, then fuzzes for a few seconds: fuzz_recording (tests/fuzz/corpus, crashes; 10 s)
-# and fuzz_scenario (tests/fuzz/corpus-scenario, crashes-scenario; 5 s). New inputs go to a
-# scratch directory in the build directory, never to the kept corpus. Fails on any crash, leak,
-# timeout or out-of-memory, and says where the input that caused it was saved.
+# crashed it, then fuzzes for a few seconds: fuzz_recording (tests/fuzz/corpus, crashes; 10 s),
+# fuzz_scenario (tests/fuzz/corpus-scenario, crashes-scenario; 5 s), and 4 s each for
+# fuzz_script (the terminal UI's --script files), fuzz_cli (the command line) and fuzz_httpd (the
+# embedded HTTP server), each with corpus-NAME and crashes-NAME. New inputs go to a scratch
+# directory in the build directory, never to the kept corpus. Fails on any crash, leak, timeout
+# or out-of-memory, and says where the input that caused it was saved.
 #   tests/fuzz/run.sh SOURCE_DIR BUILD_DIR      (ctest passes the source tree and <build>/fuzz)
-# FUZZ_SECONDS=N fuzzes each target N s (0 only replays); FUZZ_ARGS adds libFuzzer options
-# (e.g. FUZZ_ARGS=-seed=1).
+# FUZZ_SECONDS=N fuzzes each target N s (0 only replays); FUZZ_TARGETS="script cli" runs only
+# those targets; FUZZ_ARGS adds libFuzzer options (e.g. FUZZ_ARGS=-seed=1).
 set -uo pipefail
 
 if [ $# -ne 2 ]; then
@@ -52,7 +54,7 @@ if ! grep -q '^CMAKE_C_COMPILER:.*clang' "$BUILD/CMakeCache.txt" 2>/dev/null ||
         exit 1
     fi
 fi
-if ! cmake --build "$BUILD" --target fuzz_recording fuzz_scenario --parallel 2 \
+if ! cmake --build "$BUILD" --target fuzz_recording fuzz_scenario fuzz_script fuzz_cli fuzz_httpd --parallel 2 \
     >"$BUILD/build.log" 2>&1; then
     say "building the fuzz targets failed:"
     grep -E 'error|Error' "$BUILD/build.log" | head -20
@@ -61,9 +63,11 @@ fi
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 failed=0
 
-# report LOG: the sanitizer's summary, the top frames of the stack and where the input is
+# report LOG: the target's own complaint (fuzz_NAME: ...), the sanitizer's summary, the top
+# frames of the stack and where the input is
 report() {
-    grep -E '^==[0-9]+== ?ERROR|^SUMMARY|runtime error' "$1" | head -3 | sed 's/^/  /'
+    grep -a -E '^fuzz_[a-z]+: |^==[0-9]+== ?ERROR|^SUMMARY|runtime error' "$1" | head -3 |
+        sed 's/^/  /'
     grep -E '^ *#[0-9]+ ' "$1" |
         grep -v -E 'fuzzer::|__sanitizer|__asan|__interceptor|libc\.so|libc_start|_start |malloc|realloc|calloc' |
         head -6 | sed -E 's/ \(BuildId: [0-9a-f]+\)//; s/^/  /'
@@ -74,6 +78,7 @@ fuzz_target() {
     local FUZZER=$BUILD/tests/fuzz/fuzz_$1 CORPUS=$2 CRASHES=$3 SECS=${SECONDS_FUZZ:-$5}
     local ART=$BUILD/artifacts-$1 SCRATCH=$BUILD/scratch-$1
     local OPTS=(-max_len="$4" -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$ART/")
+    case " ${FUZZ_TARGETS:-$1} " in *" $1 "*) ;; *) return ;; esac
     rm -rf "$ART" "$SCRATCH"
     mkdir -p "$ART" "$SCRATCH"
     # 1. the seed corpus, every file once
@@ -123,4 +128,7 @@ fuzz_target() {
 
 fuzz_target recording "$HERE/corpus" "$HERE/crashes" 65536 10
 fuzz_target scenario "$HERE/corpus-scenario" "$HERE/crashes-scenario" 8192 5
+fuzz_target script "$HERE/corpus-script" "$HERE/crashes-script" 4096 4
+fuzz_target cli "$HERE/corpus-cli" "$HERE/crashes-cli" 2048 4
+fuzz_target httpd "$HERE/corpus-httpd" "$HERE/crashes-httpd" 4096 4
 exit $failed

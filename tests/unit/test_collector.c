@@ -1010,6 +1010,51 @@ static void test_drain_ring_drops(void **state)
     rings_free(rings, NRINGS);
 }
 
+/* An event published long after its time stamp (more than the grace) arrives behind events
+ * already fed: it is placed at the frontier, so the store and the tap stay in time order (a
+ * recording's chunks would otherwise not add up). */
+static size_t late_tapped;
+static uint64_t late_last;
+static bool late_ordered = true;
+static void late_tap(void *ctx, const struct cv_event *ev, size_t n)
+{
+    (void)ctx;
+    for (size_t i = 0; i < n; i++) {
+        if (ev[i].ts < late_last)
+            late_ordered = false;
+        late_last = ev[i].ts;
+        late_tapped++;
+    }
+}
+
+static void test_drain_late_event(void **state)
+{
+    (void)state;
+    cv_clock_use_fake(0);
+    struct cv_ring *rings[NRINGS];
+    rings_new(rings, NRINGS, 64);
+    struct cv_collector *c = live_collector(rings, 0);
+    cv_collector_set_tap(c, late_tap, NULL);
+
+    record_at(rings, 5000000, 0, CV_EV_COUNTER_VALUE, 1);
+    assert_int_equal(cv_collector_drain(c, 10000000, false), 1);
+    /* stamped at 3 ms, published after the 5 ms event was fed */
+    cv_clock_use_fake(3000000);
+    cv_ring_record(rings[1], CV_EV_COUNTER_VALUE, 1, CV_NO_TASK, CV_NONE, 2);
+    record_at(rings, 6000000, 2, CV_EV_COUNTER_VALUE, 3);
+    assert_int_equal(cv_collector_drain(c, 20000000, false), 2);
+    assert_int_equal(cv_collector_drain(c, 0, true), 0);
+    cv_collector_tap_flush(c);
+    assert_int_equal(cv_collector_store_count(c), 3);
+    assert_int_equal(cv_collector_store_at(c, 1)->arg, 2);
+    assert_int_equal(cv_collector_store_at(c, 1)->ts, 5000000);
+    assert_int_equal(cv_collector_store_at(c, 2)->ts, 6000000);
+    assert_int_equal(late_tapped, 3);
+    assert_true(late_ordered);
+    cv_collector_destroy(c);
+    rings_free(rings, NRINGS);
+}
+
 /* Many events over several non-final drains: the store comes out in time order, and each
  * lane's own events stay in their recorded order. */
 static void test_drain_merge_stress(void **state)
@@ -1074,6 +1119,7 @@ int main(void)
         cmocka_unit_test(test_drain_global_order),
         cmocka_unit_test(test_drain_grace),
         cmocka_unit_test(test_drain_ring_drops),
+        cmocka_unit_test(test_drain_late_event),
         cmocka_unit_test(test_drain_merge_stress),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

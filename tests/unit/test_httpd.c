@@ -155,6 +155,7 @@ static void test_bad_requests(void **unused)
 static void concurrent(unsigned n, unsigned ms, unsigned *ok, double *wall)
 {
     CURLM *m = curl_multi_init();
+    struct body sink = {0}; /* every transfer's body, cut short: only the codes are checked */
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%u/delay/%u", port, ms);
     for (unsigned i = 0; i < n; i++) {
@@ -164,7 +165,7 @@ static void concurrent(unsigned n, unsigned ms, unsigned *ok, double *wall)
         curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
         curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &(struct body){0});
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_multi_add_handle(m, c);
     }
@@ -256,6 +257,53 @@ static void test_fault_routes(void **unused)
         if (rc != CURLE_OK || st != 400)
             fail_msg("%s gave %d/%ld, not 400", bad[i], (int)rc, st);
     }
+}
+
+/* The routing alone: faults and their arguments, and how a flaky key's k-th request fails. */
+static void test_route_faults(void **unused)
+{
+    (void)unused;
+    struct cv_httpd_route rt;
+    cv_httpd_route("GET", "/reset", NULL, &rt);
+    assert_int_equal(rt.kind, CV_HTTPD_RESET);
+    cv_httpd_route("GET", "/stall/250", NULL, &rt);
+    assert_int_equal(rt.kind, CV_HTTPD_STALL);
+    assert_int_equal(rt.n, 250);
+    cv_httpd_route("GET", "/stall/60001", NULL, &rt);
+    assert_int_equal(rt.kind, CV_HTTPD_BAD);
+    assert_int_equal(rt.status, 400);
+    struct cv_httpd_query q = {.fail = "3", .mode = "500,reset,stall", .stall = "40"};
+    cv_httpd_route("GET", "/flaky/k", &q, &rt);
+    assert_int_equal(rt.kind, CV_HTTPD_FLAKY);
+    assert_int_equal(rt.n, 3);
+    assert_int_equal(rt.stall_ms, 40);
+    assert_int_equal(cv_httpd_flaky_mode(&rt, 1), 500);
+    assert_int_equal(cv_httpd_flaky_mode(&rt, 2), CV_FAULT_RESET);
+    assert_int_equal(cv_httpd_flaky_mode(&rt, 3), CV_FAULT_STALL);
+    assert_int_equal(cv_httpd_flaky_mode(&rt, 4), 0);
+    char buf[512];
+    assert_int_equal(cv_httpd_json(&rt, 1, buf, sizeof buf), 500);
+    assert_int_equal(cv_httpd_json(&rt, 4, buf, sizeof buf), 200);
+    q = (struct cv_httpd_query){.mode = "500,"};
+    cv_httpd_route("GET", "/flaky/k", &q, &rt);
+    assert_int_equal(rt.kind, CV_HTTPD_BAD);
+    cv_httpd_route("GET", "/flaky/k", NULL, &rt);
+    assert_int_equal(cv_httpd_flaky_mode(&rt, 1), 503);
+    assert_int_equal(cv_httpd_json(&rt, 1, buf, sizeof buf), 503);
+}
+
+/* A server whose delays are cut (as the fuzz target's) cuts stalls too. */
+static void test_stall_capped(void **unused)
+{
+    (void)unused;
+    struct cv_httpd *h = NULL;
+    assert_int_equal(cv_httpd_start(0, &h, NULL), CV_OK);
+    cv_httpd_set_max_delay(h, 20);
+    long st;
+    double t0 = now_s();
+    assert_true(no_answer(get_at(cv_httpd_port(h), "/stall/60000", 10000, &st)));
+    assert_true(now_s() - t0 < 5.0);
+    cv_httpd_stop(h);
 }
 
 static void test_parse_faults(void **unused)
@@ -387,7 +435,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_endpoints),           cmocka_unit_test(test_bad_requests),
-        cmocka_unit_test(test_fault_routes),        cmocka_unit_test(test_parse_faults),
+        cmocka_unit_test(test_fault_routes),        cmocka_unit_test(test_route_faults),
+        cmocka_unit_test(test_stall_capped),        cmocka_unit_test(test_parse_faults),
         cmocka_unit_test(test_fault_shares),        cmocka_unit_test(test_stop_ends_stalls),
         cmocka_unit_test(test_ten_thousand_delays),
     };

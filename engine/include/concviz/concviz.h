@@ -21,6 +21,9 @@ char *cv_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 char *cv_strdup(const char *s);
 /* The first n bytes of s (fewer if it ends first), terminated. */
 char *cv_strndup(const char *s, size_t n);
+/* `s` made safe to print on a terminal: control bytes and bytes that are not UTF-8 become \xNN,
+ * and a text longer than `max` bytes is cut with "...". Valid UTF-8 stays as it is. */
+char *cv_escape_text(const char *s, size_t max);
 void *cv_xmalloc(unsigned long n);
 void *cv_xcalloc(unsigned long n, unsigned long size);
 void *cv_xrealloc(void *p, unsigned long n);

@@ -22,14 +22,23 @@
 #define CONCVIZ_HTTPD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#define CV_HTTPD_MAX_DELAY_MS  60000    /* /delay/MS */
+#define CV_HTTPD_MAX_BYTES     16777216 /* /bytes/N */
+#define CV_HTTPD_FLAKY_KEY_MAX 64       /* /flaky/KEY: KEY is shorter */
 
 struct cv_httpd;
 
 /* Starts serving in this process on 127.0.0.1:port (0 = an ephemeral port). */
 int cv_httpd_start(uint16_t port, struct cv_httpd **out, char **cause);
 uint16_t cv_httpd_port(const struct cv_httpd *h);
+/* Holds a /delay request at most `ms` (its reply still names the delay asked for), and a stall
+ * too; the default is CV_HTTPD_MAX_DELAY_MS, so every delay is served as asked. The fuzz target
+ * sets a few ms. */
+void cv_httpd_set_max_delay(struct cv_httpd *h, unsigned long ms);
 /* Requests completed so far. */
 uint64_t cv_httpd_requests(const struct cv_httpd *h);
 /* Answers every delayed request at once, ends every stall, then stops. */
@@ -63,6 +72,46 @@ void cv_httpd_set_faults(struct cv_httpd *h, const struct cv_httpd_faults *f);
 /* Faults served so far (by a route or by the shares): error statuses, resets and stalls. */
 void cv_httpd_fault_counts(struct cv_httpd *h, uint64_t *status, uint64_t *resets,
                            uint64_t *stalls);
+
+/*
+ * What a request asks for, from its method, its path (decoded, without the query) and its query
+ * arguments alone (each NULL if absent): no connection, no state. The server answers with it.
+ */
+struct cv_httpd_query {
+    const char *fail;  /* /flaky: failures before 200 */
+    const char *mode;  /* /flaky: the fault modes, a comma list */
+    const char *stall; /* /flaky: how long a stall lasts, ms */
+};
+enum cv_httpd_kind {
+    CV_HTTPD_GET,
+    CV_HTTPD_DELAY,
+    CV_HTTPD_BYTES,
+    CV_HTTPD_STATUS,
+    CV_HTTPD_FLAKY,
+    CV_HTTPD_RESET, /* no answer: the connection is closed */
+    CV_HTTPD_STALL, /* no answer for n ms, then the connection is closed */
+    CV_HTTPD_BAD,   /* status says which: 400, 404 or 405 */
+};
+struct cv_httpd_route {
+    enum cv_httpd_kind kind;
+    unsigned status;   /* the reply's status (FLAKY: 200; a failure's, see cv_httpd_flaky_mode) */
+    unsigned long n;   /* DELAY, STALL: ms; BYTES: length; STATUS: the code; FLAKY: failures */
+    const char *key;   /* FLAKY: the key, pointing into the path */
+    const char *error; /* BAD: why, for the JSON body */
+    int modes[CV_FAULT_MAX_MODES]; /* FLAKY: how the k-th failure fails, cycling */
+    unsigned nmodes;
+    unsigned long stall_ms; /* FLAKY: a stall's length */
+};
+void cv_httpd_route(const char *method, const char *path, const struct cv_httpd_query *q,
+                    struct cv_httpd_route *rt);
+/* How a flaky request fails on its `attempt`-th request (from 1): a status, CV_FAULT_RESET or
+ * CV_FAULT_STALL; 0 when it succeeds. */
+int cv_httpd_flaky_mode(const struct cv_httpd_route *rt, uint32_t attempt);
+/* The JSON body of the reply to rt into buf (size bytes: 512 hold any; in fewer, from 3 on, a
+ * body too long is "{}"), `attempt` the count of the flaky key's requests, this one included;
+ * returns the reply's status. A BYTES reply's body is its bytes, not this; RESET and STALL, and a
+ * flaky attempt that resets or stalls, get no reply. */
+unsigned cv_httpd_json(const struct cv_httpd_route *rt, uint32_t attempt, char *buf, size_t size);
 
 /*
  * The server in a process of its own, so its sockets do not count against the engine's open-file

@@ -1,0 +1,181 @@
+/* The command line: the top-level help, the picker's options, and the dispatch to each command's
+ * parser (cmd-*.c); then the parsed command is run. */
+#include "cmdline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "concviz/concviz.h"
+
+void tui_usage(FILE *out)
+{
+    fputs("concviz " CONCVIZ_VERSION " - makes concurrency visible\n"
+          "\n"
+          "Usage:\n"
+          "  concviz [UI options]              pick a scenario and watch it run (a terminal)\n"
+          "  concviz list                      list the scenarios\n"
+          "  concviz show SCENARIO             explain a scenario: lesson, parameters, models,\n"
+          "                                    expectations\n"
+          "  concviz run SCENARIO [options]    run it (see 'concviz run --help')\n"
+          "  concviz replay FILE [--json]      a recorded run's summary, from its events\n"
+          "  concviz export FILE --format chrome|csv|json [-o OUT]\n"
+          "                                    a recording for Perfetto/DevTools, or as CSV\n"
+          "  concviz serve [--port P]          run the loopback HTTP test server alone\n"
+          "  concviz --help | --version\n"
+          "\n"
+          "UI options: --no-color, --ascii, --fps N, --script FILE [--size WxH]\n"
+          "(as for 'concviz run'; without a terminal, 'concviz' prints this help).\n"
+          "\n"
+          "SCENARIO is a name from 'concviz list' or a path to a scenario file.\n"
+          "Scenario files are searched in $CONCVIZ_SCENARIOS (colon-separated) and then in\n"
+          "the built-in scenarios directory.\n"
+          "\n"
+          "Exit codes: 0 ok, 1 an expectation failed (--check), 2 usage error,\n"
+          "3 runtime error, 130 interrupted.\n",
+          out);
+}
+
+/* concviz [UI options]: the scenario picker's options. */
+static int picker_parse(int argc, char **argv, struct ui_opts *o)
+{
+    *o = ui_opts_default();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool more = i + 1 < argc;
+        unsigned long v;
+        if (!strcmp(a, "--no-color") || !strcmp(a, "--no-colour")) {
+            o->color = false;
+        } else if (!strcmp(a, "--ascii")) {
+            o->ascii = true;
+        } else if (!strcmp(a, "--fps") && more) {
+            if (!tui_parse_ulong(argv[++i], 1, 240, &v))
+                return tui_fail(TUI_EXIT_USAGE,
+                                "--fps must be a whole number from 1 to 240, not '%s'", argv[i]);
+            o->fps = (unsigned)v;
+        } else if (!strcmp(a, "--script") && more) {
+            o->script = argv[++i];
+        } else if (!strcmp(a, "--size") && more) {
+            if (!tui_parse_size(argv[++i], 10, 1000, &o->vw, &o->vh))
+                return tui_fail(TUI_EXIT_USAGE,
+                                "--size needs WxH, each from 10 to 1000 (e.g. 120x40), not '%s'",
+                                argv[i]);
+        } else if (!strcmp(a, "--fps") || !strcmp(a, "--script") || !strcmp(a, "--size")) {
+            return tui_fail(TUI_EXIT_USAGE, "option '%s' needs a value", a);
+        } else if (a[0] != '-') {
+            return tui_fail(TUI_EXIT_USAGE,
+                            "'%s' is not an option; a command comes first (e.g. 'concviz run "
+                            "SCENARIO --no-color'; see 'concviz --help')",
+                            a);
+        } else {
+            return tui_fail(TUI_EXIT_USAGE, "unknown option '%s' (see 'concviz --help')", a);
+        }
+    }
+    if (o->vw && !o->script)
+        return tui_fail(TUI_EXIT_USAGE, "--size is for --script (a virtual screen to script)");
+    return TUI_PARSED;
+}
+
+static int picker_exec(const struct ui_opts *o)
+{
+    bool tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
+    if (!o->script && !tty) {
+        tui_usage(stdout);
+        return TUI_EXIT_OK;
+    }
+    if (o->script && !o->vw && !tty)
+        return tui_fail(TUI_EXIT_USAGE, "--script without a terminal needs --size WxH");
+    struct ui_script *sc = NULL;
+    char *cause = NULL;
+    if (o->script && !(sc = ui_script_load(o->script, &cause))) {
+        int rc = tui_fail(TUI_EXIT_USAGE, "%s", cause);
+        free(cause);
+        return rc;
+    }
+    int rc = ui_picker(o, sc);
+    ui_script_free(sc);
+    return rc;
+}
+
+/* The picker's own options may come first, without a command. */
+static bool is_ui_option(const char *a)
+{
+    return !strcmp(a, "--no-color") || !strcmp(a, "--no-colour") || !strcmp(a, "--ascii") ||
+           !strcmp(a, "--fps") || !strcmp(a, "--script") || !strcmp(a, "--size");
+}
+
+int tui_cmdline_parse(int argc, char **argv, struct tui_cmdline *cl)
+{
+    memset(cl, 0, sizeof *cl);
+    cl->cmd = TUI_CMD_PICKER;
+    if (argc < 2 || is_ui_option(argv[1]))
+        return picker_parse(argc, argv, &cl->picker);
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        if (argc > 2 && !strcmp(cmd, "help") && !strcmp(argv[2], "run"))
+            tui_run_usage(stdout);
+        else
+            tui_usage(stdout);
+        return TUI_EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "version")) {
+        printf("concviz %s\n", CONCVIZ_VERSION);
+        return TUI_EXIT_OK;
+    }
+    if (!strcmp(cmd, "list")) {
+        cl->cmd = TUI_CMD_LIST;
+        return tui_list_parse(argc - 1, argv + 1);
+    }
+    if (!strcmp(cmd, "show")) {
+        cl->cmd = TUI_CMD_SHOW;
+        return tui_show_parse(argc - 1, argv + 1, &cl->show);
+    }
+    if (!strcmp(cmd, "run")) {
+        cl->cmd = TUI_CMD_RUN;
+        return tui_run_parse(argc - 1, argv + 1, &cl->run);
+    }
+    if (!strcmp(cmd, "serve")) {
+        cl->cmd = TUI_CMD_SERVE;
+        return tui_serve_parse(argc - 1, argv + 1, &cl->serve);
+    }
+    if (!strcmp(cmd, "replay")) {
+        cl->cmd = TUI_CMD_REPLAY;
+        return tui_replay_parse(argc - 1, argv + 1, &cl->replay);
+    }
+    if (!strcmp(cmd, "export")) {
+        cl->cmd = TUI_CMD_EXPORT;
+        return tui_export_parse(argc - 1, argv + 1, &cl->export);
+    }
+    if (cmd[0] == '-')
+        return tui_fail(TUI_EXIT_USAGE, "unknown option '%s' (see 'concviz --help')", cmd);
+    return tui_fail(TUI_EXIT_USAGE,
+                    "unknown command '%s' (commands: list, show, run, replay, export, serve)", cmd);
+}
+
+int tui_cmdline_exec(struct tui_cmdline *cl)
+{
+    switch (cl->cmd) {
+    case TUI_CMD_PICKER:
+        return picker_exec(&cl->picker);
+    case TUI_CMD_LIST:
+        return tui_list_exec();
+    case TUI_CMD_SHOW:
+        return tui_show_exec(cl->show);
+    case TUI_CMD_RUN:
+        return tui_run_exec(&cl->run);
+    case TUI_CMD_REPLAY:
+        return tui_replay_exec(&cl->replay);
+    case TUI_CMD_EXPORT:
+        return tui_export_exec(&cl->export);
+    case TUI_CMD_SERVE:
+        return tui_serve_exec(&cl->serve);
+    }
+    return tui_fail(TUI_EXIT_RUNTIME, "no command to run");
+}
+
+void tui_cmdline_free(struct tui_cmdline *cl)
+{
+    if (cl->cmd == TUI_CMD_RUN)
+        tui_run_opts_free(&cl->run);
+}

@@ -1,0 +1,104 @@
+/* The command line, parsed in one step and run in another: each command's options are read into
+ * a struct (pointers into argv, nothing started, no terminal touched), then the command runs it.
+ * main() is parse, run, free; tests/fuzz/fuzz_cli.c is parse and free. */
+#ifndef CONCVIZ_CMDLINE_H
+#define CONCVIZ_CMDLINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cli.h"
+#include "ui.h"
+#include "concviz/export.h"
+#include "concviz/httpd.h"
+
+/* What a parse returns when the command is to run; anything else is an exit code, the error or
+ * the help already printed. */
+#define TUI_PARSED (-1)
+
+/* concviz run SCENARIO [options] (cmd-run.c) */
+struct tui_run_opts {
+    const char *scenario;
+    int model; /* -1: the scenario's */
+    unsigned workers;
+    int gil; /* -1: the scenario's */
+    double switch_ms;
+    double task_timeout_s;
+    unsigned long ring;
+    bool headless, json, check, quiet;
+    unsigned long repeat, for_s; /* --repeat N, --for SECONDS: rerun in this process */
+    const char *record, *export_chrome;
+    char *tmp_record; /* --export-chrome without --record: a temporary recording */
+    size_t nsets;
+    char **sets; /* KEY=VALUE, each pointing into argv */
+    struct ui_opts ui;
+};
+/* argv[0] is "run". */
+int tui_run_parse(int argc, char **argv, struct tui_run_opts *o);
+/* The --set values applied to the scenario s (loaded from o->scenario), and the checks that need
+ * the scenario: 0, or an exit code with the error printed. */
+int tui_run_prepare(const struct tui_run_opts *o, struct cv_scenario *s);
+int tui_run_exec(struct tui_run_opts *o);
+void tui_run_opts_free(struct tui_run_opts *o);
+
+/* concviz replay FILE [options] (cmd-replay.c) */
+struct tui_replay_opts {
+    const char *path;
+    struct ui_opts ui;
+    bool headless, json, check, quiet, paused;
+    double speed;
+};
+int tui_replay_parse(int argc, char **argv, struct tui_replay_opts *o);
+int tui_replay_exec(const struct tui_replay_opts *o);
+
+/* concviz export FILE --format F [options] (cmd-replay.c) */
+struct tui_export_opts {
+    const char *path, *format, *output;
+    const char *from, *to; /* --from and --to as given, for messages */
+    struct cv_svg_opts svg;
+};
+int tui_export_parse(int argc, char **argv, struct tui_export_opts *o);
+int tui_export_exec(const struct tui_export_opts *o);
+
+/* concviz serve [options] (cmd-serve.c) */
+struct tui_serve_opts {
+    unsigned long port, seconds, max_requests;
+    struct cv_httpd_faults faults; /* --fault; none when faults.n is 0 */
+    unsigned long stall_ms;        /* --stall-ms */
+};
+int tui_serve_parse(int argc, char **argv, struct tui_serve_opts *o);
+int tui_serve_exec(const struct tui_serve_opts *o);
+
+/* concviz list, concviz show SCENARIO (cmd-list.c) */
+int tui_list_parse(int argc, char **argv);
+int tui_list_exec(void);
+int tui_show_parse(int argc, char **argv, const char **scenario);
+int tui_show_exec(const char *scenario);
+
+/* The whole command line (cmdline.c). */
+enum tui_command {
+    TUI_CMD_PICKER, /* concviz [UI options] */
+    TUI_CMD_LIST,
+    TUI_CMD_SHOW,
+    TUI_CMD_RUN,
+    TUI_CMD_REPLAY,
+    TUI_CMD_EXPORT,
+    TUI_CMD_SERVE,
+};
+struct tui_cmdline {
+    enum tui_command cmd;
+    struct ui_opts picker;
+    const char *show;
+    struct tui_run_opts run;
+    struct tui_replay_opts replay;
+    struct tui_export_opts export;
+    struct tui_serve_opts serve;
+};
+/* Reads argv (argv[0] is the program) into cl: TUI_PARSED, or an exit code with the error, the
+ * help or the version printed. tui_cmdline_free is needed either way. */
+int tui_cmdline_parse(int argc, char **argv, struct tui_cmdline *cl);
+/* Runs the parsed command; returns its exit code. */
+int tui_cmdline_exec(struct tui_cmdline *cl);
+void tui_cmdline_free(struct tui_cmdline *cl);
+
+#endif
