@@ -16,45 +16,50 @@
 
 void tui_run_usage(FILE *out)
 {
-    fputs("Usage: concviz run SCENARIO [options]\n"
-          "\n"
-          "Runs SCENARIO (a name from 'concviz list', or a path to a scenario file).\n"
-          "\n"
-          "Options:\n"
-          "  -m, --model M            serial, threads, procs, openmp, epoll or hybrid\n"
-          "                           (default: the scenario's; see 'concviz show')\n"
-          "  -w, --workers N          worker count (default: the scenario's)\n"
-          "      --gil                emulate CPython's GIL (threads model)\n"
-          "      --no-gil             no GIL, even if the scenario turns it on\n"
-          "      --switch-interval MS GIL switch interval in ms (default 5, as CPython)\n"
-          "  -s, --set KEY=VALUE      set a scenario parameter (repeatable)\n"
-          "      --headless           no terminal UI: a progress line, then the summary\n"
-          "                           (also what happens when stdout is not a terminal)\n"
-          "      --json               print the summary as one JSON object (headless)\n"
-          "      --check              exit 1 if one of the scenario's expectations fails\n"
-          "  -q, --quiet              no progress line on stderr\n"
-          "      --repeat N           run the scenario N times in this process (headless),\n"
-          "                           stopping at the first run that fails; the summary is\n"
-          "                           the last run's (a soak test: memory must stay flat)\n"
-          "      --for SECONDS        the same, until SECONDS have passed (the run under way\n"
-          "                           finishes; with --repeat, whichever comes first)\n"
-          "      --ring-size N        events per lane ring (default 131072)\n"
-          "      --record FILE        record the run's events to FILE ('concviz replay FILE',\n"
-          "                           'concviz export FILE')\n"
-          "      --export-chrome OUT  write the run as a Chrome trace (Perfetto, DevTools)\n"
-          "\n"
-          "Terminal UI:\n"
-          "      --fps N              frames per second (default 30)\n"
-          "      --no-color           no colours: states as letters (also when NO_COLOR is set)\n"
-          "      --ascii              no glyphs outside ASCII\n"
-          "      --script FILE        drive the UI from FILE: key, type, wait, snapshot, expect,\n"
-          "                           resize (see the README)\n"
-          "      --size WxH           with --script: draw on a virtual WxH screen, no terminal\n"
-          "  -h, --help               this help\n"
-          "\n"
-          "Exit codes: 0 ok, 1 an expectation failed (with --check), 2 usage error,\n"
-          "3 runtime error, 130 interrupted (Ctrl-C or SIGTERM; the summary is still printed).\n",
-          out);
+    fputs(
+        "Usage: concviz run SCENARIO [options]\n"
+        "\n"
+        "Runs SCENARIO (a name from 'concviz list', or a path to a scenario file).\n"
+        "\n"
+        "Options:\n"
+        "  -m, --model M            serial, threads, procs, openmp, epoll or hybrid\n"
+        "                           (default: the scenario's; see 'concviz show')\n"
+        "  -w, --workers N          worker count (default: the scenario's)\n"
+        "      --gil                emulate CPython's GIL (threads model)\n"
+        "      --no-gil             no GIL, even if the scenario turns it on\n"
+        "      --switch-interval MS GIL switch interval in ms (default 5, as CPython)\n"
+        "  -s, --set KEY=VALUE      set a scenario parameter (repeatable)\n"
+        "      --task-timeout S     give up on a task after S seconds (a watchdog; wins over\n"
+        "                           the scenario's timeout): threads run on, coroutines are\n"
+        "                           cancelled, a procs worker is killed and the run fails\n"
+        "                           (exit 3) unless the scenario says on_worker_death = continue\n"
+        "      --headless           no terminal UI: a progress line, then the summary\n"
+        "                           (also what happens when stdout is not a terminal)\n"
+        "      --json               print the summary as one JSON object (headless)\n"
+        "      --check              exit 1 if one of the scenario's expectations fails\n"
+        "  -q, --quiet              no progress line on stderr\n"
+        "      --repeat N           run the scenario N times in this process (headless),\n"
+        "                           stopping at the first run that fails; the summary is\n"
+        "                           the last run's (a soak test: memory must stay flat)\n"
+        "      --for SECONDS        the same, until SECONDS have passed (the run under way\n"
+        "                           finishes; with --repeat, whichever comes first)\n"
+        "      --ring-size N        events per lane ring (default 131072)\n"
+        "      --record FILE        record the run's events to FILE ('concviz replay FILE',\n"
+        "                           'concviz export FILE')\n"
+        "      --export-chrome OUT  write the run as a Chrome trace (Perfetto, DevTools)\n"
+        "\n"
+        "Terminal UI:\n"
+        "      --fps N              frames per second (default 30)\n"
+        "      --no-color           no colours: states as letters (also when NO_COLOR is set)\n"
+        "      --ascii              no glyphs outside ASCII\n"
+        "      --script FILE        drive the UI from FILE: key, type, wait, snapshot, expect,\n"
+        "                           resize (see the README)\n"
+        "      --size WxH           with --script: draw on a virtual WxH screen, no terminal\n"
+        "  -h, --help               this help\n"
+        "\n"
+        "Exit codes: 0 ok, 1 an expectation failed (with --check), 2 usage error,\n"
+        "3 runtime error, 130 interrupted (Ctrl-C or SIGTERM; the summary is still printed).\n",
+        out);
 }
 
 int tui_run_parse(int argc, char **argv, struct tui_run_opts *o)
@@ -70,7 +75,8 @@ int tui_run_parse(int argc, char **argv, struct tui_run_opts *o)
         O_RECORD,
         O_EXPORT_CHROME,
         O_REPEAT,
-        O_FOR
+        O_FOR,
+        O_TASK_TIMEOUT
     };
     static const struct option longs[] = {
         {"model", required_argument, NULL, 'm'},
@@ -79,6 +85,7 @@ int tui_run_parse(int argc, char **argv, struct tui_run_opts *o)
         {"no-gil", no_argument, NULL, O_NOGIL},
         {"switch-interval", required_argument, NULL, O_SWITCH},
         {"set", required_argument, NULL, 's'},
+        {"task-timeout", required_argument, NULL, O_TASK_TIMEOUT},
         {"headless", no_argument, NULL, O_HEADLESS},
         {"json", no_argument, NULL, O_JSON},
         {"check", no_argument, NULL, O_CHECK},
@@ -130,6 +137,16 @@ int tui_run_parse(int argc, char **argv, struct tui_run_opts *o)
                                 "--switch-interval must be milliseconds in (0, 10000], not '%s'",
                                 optarg);
             o->switch_ms = ms;
+            break;
+        }
+        case O_TASK_TIMEOUT: {
+            char *end;
+            double sec = strtod(optarg, &end);
+            if (!*optarg || *end || !(sec >= 0.001 && sec <= 86400))
+                return tui_fail(TUI_EXIT_USAGE,
+                                "--task-timeout must be seconds from 0.001 to 86400, not '%s'",
+                                optarg);
+            o->task_timeout_s = sec;
             break;
         }
         case 's':
@@ -276,6 +293,9 @@ static void progress(struct cv_run *run, const char *name, bool final)
             (unsigned long long)cv_run_task_count(run), s->inflight, ev);
     if (s->events_dropped)
         fprintf(stderr, "  DROPPED %llu", (unsigned long long)s->events_dropped);
+    for (size_t i = 0; i < s->nlanes; i++)
+        if (s->lanes[i].state == CV_LANE_STALLED)
+            fprintf(stderr, "  STALLED %s", s->lanes[i].name);
     fflush(stderr);
 }
 
@@ -304,6 +324,7 @@ static struct cv_run_config run_config(const struct tui_run_opts *o, struct cv_s
         .switch_ms = o->switch_ms,
         .ring_capacity = o->ring,
         .record_path = o->record ? o->record : o->tmp_record,
+        .task_timeout_ns = (uint64_t)(o->task_timeout_s * 1e9),
     };
 }
 

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "ui.h"
 #include "concviz/export.h"
+#include "concviz/httpd.h"
 
 /* What a parse returns when the command is to run; anything else is an exit code, the error or
  * the help already printed. */
@@ -22,6 +23,7 @@ struct tui_run_opts {
     unsigned workers;
     int gil; /* -1: the scenario's */
     double switch_ms;
+    double task_timeout_s;
     unsigned long ring;
     bool headless, json, check, quiet;
     unsigned long repeat, for_s; /* --repeat N, --for SECONDS: rerun in this process */
@@ -61,6 +63,8 @@ int tui_export_exec(const struct tui_export_opts *o);
 /* concviz serve [options] (cmd-serve.c) */
 struct tui_serve_opts {
     unsigned long port, seconds, max_requests;
+    struct cv_httpd_faults faults; /* --fault; none when faults.n is 0 */
+    unsigned long stall_ms;        /* --stall-ms */
 };
 int tui_serve_parse(int argc, char **argv, struct tui_serve_opts *o);
 int tui_serve_exec(const struct tui_serve_opts *o);

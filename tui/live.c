@@ -440,16 +440,22 @@ static int putf(int y, int x, int w, const char *fmt, ...)
 static const char state_letter[CV_LANE__COUNT] = {
     [CV_LANE_RUNNING] = 'R',    [CV_LANE_IO] = 'I',       [CV_LANE_LOCK_WAIT] = 'L',
     [CV_LANE_QUEUE_WAIT] = 'Q', [CV_LANE_SEM_WAIT] = 'S', [CV_LANE_GIL_WAIT] = 'G',
-    [CV_LANE_BARRIER] = 'B',    [CV_LANE_IDLE] = '.',     [CV_LANE_DEAD] = 'X',
-    [CV_LANE_OFF] = ' ',
+    [CV_LANE_BARRIER] = 'B',    [CV_LANE_IDLE] = '.',     [CV_LANE_STALLED] = 'T',
+    [CV_LANE_DEAD] = 'X',       [CV_LANE_OFF] = ' ',
 };
 
 static const char *const state_label[CV_LANE__COUNT] = {
-    [CV_LANE_RUNNING] = "running",    [CV_LANE_IO] = "I/O",
-    [CV_LANE_LOCK_WAIT] = "lock",     [CV_LANE_QUEUE_WAIT] = "queue",
-    [CV_LANE_SEM_WAIT] = "semaphore", [CV_LANE_GIL_WAIT] = "GIL",
-    [CV_LANE_BARRIER] = "barrier",    [CV_LANE_IDLE] = "idle",
-    [CV_LANE_DEAD] = "dead",          [CV_LANE_OFF] = "off",
+    [CV_LANE_RUNNING] = "running",
+    [CV_LANE_IO] = "I/O",
+    [CV_LANE_LOCK_WAIT] = "lock",
+    [CV_LANE_QUEUE_WAIT] = "queue",
+    [CV_LANE_SEM_WAIT] = "semaphore",
+    [CV_LANE_GIL_WAIT] = "GIL",
+    [CV_LANE_BARRIER] = "barrier",
+    [CV_LANE_IDLE] = "idle",
+    [CV_LANE_STALLED] = "stalled",
+    [CV_LANE_DEAD] = "dead",
+    [CV_LANE_OFF] = "off",
 };
 
 /* One cell of a lane-state run: coloured blanks, or letters without colour. */
@@ -1105,7 +1111,8 @@ static void draw_help(const struct live *L)
         [CV_LANE_GIL_WAIT] = "GIL: waiting for the (emulated) interpreter lock",
         [CV_LANE_BARRIER] = "barrier: waiting for the others to arrive",
         [CV_LANE_IDLE] = "idle: no task (pool worker waiting for work)",
-        [CV_LANE_DEAD] = "dead: the worker process died",
+        [CV_LANE_STALLED] = "stalled: the worker process is stopped (SIGSTOP, a debugger)",
+        [CV_LANE_DEAD] = "dead: the worker process died (or the task timeout killed it)",
     };
     int y = oy + nkeys + 1;
     put(y++, ox, 40, "colours (letters without colour):");

@@ -96,6 +96,7 @@ static void init_colors(void)
         [CV_LANE_GIL_WAIT] = {COLOR_BLACK, COLOR_YELLOW, 208},
         [CV_LANE_BARRIER] = {COLOR_BLACK, COLOR_CYAN, 44},
         [CV_LANE_IDLE] = {COLOR_WHITE, COLOR_BLACK, 238},
+        [CV_LANE_STALLED] = {COLOR_BLACK, COLOR_WHITE, 250},
         [CV_LANE_DEAD] = {COLOR_WHITE, COLOR_RED, 88},
         [CV_LANE_OFF] = {-1, -1, -1},
     };

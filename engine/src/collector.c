@@ -59,7 +59,8 @@ struct held {
 struct lane_priv {
     bool declared;
     bool in_task;
-    bool push_wait; /* its queue wait is a push (else a pop) */
+    bool push_wait;     /* its queue wait is a push (else a pop) */
+    uint8_t stall_prev; /* while stalled: the state it goes back to */
     uint64_t wait_since;
     unsigned nheld;
     struct held held[HELD_MAX];
@@ -866,6 +867,22 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
         l->drops += e->arg;
         s->events_dropped += e->arg;
         break;
+    case CV_EV_WORKER_STALL:
+    case CV_EV_WORKER_RESUME: {
+        /* About another lane (obj), from the main lane: the worker cannot say it is stopped. */
+        if (e->obj >= c->nlanes)
+            break;
+        struct cv_lane_stats *w = &c->lanes[e->obj];
+        struct lane_priv *wp = &c->lp[e->obj];
+        if (e->kind == CV_EV_WORKER_STALL && w->state != CV_LANE_STALLED &&
+            w->state != CV_LANE_DEAD && w->state != CV_LANE_OFF) {
+            wp->stall_prev = (uint8_t)w->state;
+            set_state(c, w, CV_LANE_STALLED, e->ts);
+        } else if (e->kind == CV_EV_WORKER_RESUME && w->state == CV_LANE_STALLED) {
+            set_state(c, w, (enum cv_lane_state)wp->stall_prev, e->ts);
+        }
+        break;
+    }
     case CV_EV__COUNT:
         break;
     }
@@ -1074,7 +1091,9 @@ const struct cv_event *cv_collector_store_at(const struct cv_collector *c, size_
 
 /* ------------------------------------------------------------------ checkpoints */
 
-#define CKPT_MAGIC     0x31504b43u  /* "CKP1" */
+#define CKPT_MAGIC     0x32504b43u  /* "CKP2" */
+#define CKPT_MAGIC_V1  0x31504b43u  /* "CKP1": before the stalled state; still read */
+#define V1_STATES      10           /* lane states then; stalled came in before dead */
 #define CKPT_SPANS_MAX 1024         /* the latest task spans kept per lane */
 #define MAX_TS         (1ull << 58) /* times in a checkpoint beyond this are corruption */
 
@@ -1151,6 +1170,7 @@ unsigned char *cv_collector_save(const struct cv_collector *c, size_t *len)
         PUT(&o, l->drops);
         PUT(&o, (uint8_t)p->in_task);
         PUT(&o, (uint8_t)p->push_wait);
+        PUT(&o, p->stall_prev);
         PUT(&o, p->wait_since);
         PUT(&o, (uint8_t)p->nheld);
         for (unsigned k = 0; k < p->nheld; k++) {
@@ -1226,6 +1246,26 @@ static uint32_t pow2_at_least(uint32_t n, uint32_t lo)
     return c;
 }
 
+/* A lane state of a CKP1 checkpoint as it is numbered now. */
+static uint8_t v1_state(uint8_t st)
+{
+    return st >= CV_LANE_STALLED ? (uint8_t)(st + 1) : st;
+}
+
+/* Time per lane state: CV_LANE__COUNT of them, or V1_STATES renumbered. */
+static void get_state_times(struct ibuf *in, uint64_t *out, bool v1)
+{
+    if (!v1) {
+        get(in, out, CV_LANE__COUNT * sizeof *out);
+        return;
+    }
+    uint64_t old[V1_STATES];
+    get(in, old, sizeof old);
+    memset(out, 0, CV_LANE__COUNT * sizeof *out);
+    for (uint8_t k = 0; k < V1_STATES; k++)
+        out[v1_state(k)] = old[k];
+}
+
 /* An id that is a lane, or none. */
 static bool lane_or_none(const struct cv_collector *c, uint32_t id)
 {
@@ -1242,8 +1282,10 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
     GET(&in, nk);
     GET(&in, nq);
     GET(&in, nc);
-    if (in.bad || magic != CKPT_MAGIC || nl != c->nlanes || nk != c->nlocks || nq != c->nqueues ||
-        nc != c->ncounters)
+    bool v1 = magic == CKPT_MAGIC_V1;
+    unsigned nstates = v1 ? V1_STATES : CV_LANE__COUNT;
+    if (in.bad || (magic != CKPT_MAGIC && !v1) || nl != c->nlanes || nk != c->nlocks ||
+        nq != c->nqueues || nc != c->ncounters)
         return false;
     struct cv_snapshot *s = &c->snap;
     uint8_t u8;
@@ -1264,10 +1306,10 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
         struct lane_priv *p = &c->lp[i];
         struct lane_tl *t = &c->tl[i];
         GET(&in, u8);
-        l->state = u8 < CV_LANE__COUNT ? u8 : CV_LANE_OFF;
-        in.bad |= u8 >= CV_LANE__COUNT;
+        in.bad |= u8 >= nstates;
+        l->state = u8 < nstates ? (v1 ? v1_state(u8) : u8) : CV_LANE_OFF;
         GET(&in, l->since_ns);
-        get(&in, l->state_ns, sizeof l->state_ns);
+        get_state_times(&in, l->state_ns, v1);
         GET(&in, l->tasks);
         GET(&in, l->current_task);
         GET(&in, l->waiting_on);
@@ -1278,6 +1320,11 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
         p->in_task = u8;
         GET(&in, u8);
         p->push_wait = u8;
+        p->stall_prev = CV_LANE_RUNNING;
+        if (!v1) {
+            GET(&in, p->stall_prev);
+            in.bad |= p->stall_prev >= CV_LANE__COUNT;
+        }
         GET(&in, p->wait_since);
         GET(&in, u8);
         if (u8 > HELD_MAX)
@@ -1293,7 +1340,7 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
         GET(&in, t->open_end);
         if (t->first > MAX_TS / c->tl_width || t->open_end > MAX_TS)
             return false;
-        get(&in, t->acc, sizeof t->acc);
+        get_state_times(&in, t->acc, v1);
         uint32_t n;
         GET(&in, n);
         if (in.bad || n > CV_TIMELINE_MAX || n > len - in.at)
@@ -1302,9 +1349,12 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
         t->b = cv_xrealloc(t->b, t->cap);
         get(&in, t->b, n);
         t->n = n;
-        for (uint32_t k = 0; k < n; k++)
-            if (t->b[k] >= CV_LANE__COUNT)
+        for (uint32_t k = 0; k < n; k++) {
+            if (t->b[k] >= nstates)
                 return false;
+            if (v1)
+                t->b[k] = v1_state(t->b[k]);
+        }
         GET(&in, n);
         if (in.bad || n > CKPT_SPANS_MAX || (size_t)n * 20 > len - in.at)
             return false;

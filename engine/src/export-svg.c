@@ -43,6 +43,7 @@ static const struct {
     [CV_LANE_GIL_WAIT] = {"GIL wait", "#ff8700", "#000000"},       /* 208, on yellow */
     [CV_LANE_BARRIER] = {"barrier", "#00d7d7", "#000000"},         /* 44, on cyan */
     [CV_LANE_IDLE] = {"idle", "#444444", "#ffffff"},               /* 238, on black */
+    [CV_LANE_STALLED] = {"stalled", "#bcbcbc", "#000000"},         /* 250, on white */
     [CV_LANE_DEAD] = {"dead", "#870000", "#ffffff"},               /* 88, on red */
     [CV_LANE_OFF] = {"off", NULL, NULL},                           /* not drawn */
 };

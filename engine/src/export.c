@@ -299,6 +299,16 @@ static void chrome_event(struct chrome *x, const struct cv_event *e)
         us(x->out, e->ts);
         fprintf(x->out, ",\"pid\":1,\"tid\":%u}", lane + 1);
         break;
+    case CV_EV_WORKER_STALL:
+    case CV_EV_WORKER_RESUME: /* about the worker's lane, obj */
+        if (e->obj >= x->nlanes)
+            break;
+        sep(x);
+        fprintf(x->out, "{\"name\":\"%s\",\"ph\":\"i\",\"s\":\"t\",\"ts\":",
+                e->kind == CV_EV_WORKER_STALL ? "worker stalled" : "worker resumed");
+        us(x->out, e->ts);
+        fprintf(x->out, ",\"pid\":%u,\"tid\":%u}", pid_of(x, e->obj), e->obj + 1);
+        break;
     default:
         break;
     }

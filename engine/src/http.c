@@ -112,7 +112,8 @@ void cv__http_easy_options(void *easy, struct cv_ctx *ctx)
 {
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT, 120L);
+    uint64_t ms = ctx->run->request_timeout_ms;
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(ms ? ms : 120000));
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, count_body);
     curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, progress);
@@ -127,6 +128,25 @@ void cv__http_fill(struct cv_http_result *res, void *easy, int code)
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &res->status);
     snprintf(res->message, sizeof res->message, "%s",
              code == CURLE_OK ? "ok" : curl_easy_strerror((CURLcode)code));
+}
+
+enum cv__http_outcome cv__http_outcome(const struct cv_http_result *res)
+{
+    switch (res->error) {
+    case CURLE_OK:
+        return res->status >= 500   ? CV__HTTP_SERVER_ERROR
+               : res->status >= 400 ? CV__HTTP_CLIENT_ERROR
+                                    : CV__HTTP_OK;
+    case CURLE_OPERATION_TIMEDOUT:
+        return CV__HTTP_TIMEOUT;
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
+        return CV__HTTP_RESET;
+    default:
+        return CV__HTTP_ERROR;
+    }
 }
 
 bool cv_http_get(struct cv_ctx *ctx, const char *url, struct cv_http_result *res)

@@ -1,7 +1,10 @@
 /*
  * The embedded test server on libmicrohttpd: one internal epoll thread serves every connection;
  * a delayed request is suspended and parked in a heap ordered by due time, and a timer thread
- * resumes it when it is due, so 10,000 waiting requests hold no thread each.
+ * resumes it when it is due, so 10,000 waiting requests hold no thread each. A stall is parked
+ * the same way, and resumed only to be closed without an answer. A reset is the handler saying
+ * no: libmicrohttpd closes the connection at once, without an answer (it shuts the socket down
+ * for writing first, so the client reads an end of file: curl's "Empty reply from server").
  */
 #include "concviz/httpd.h"
 #include "concviz/clock.h"
@@ -36,8 +39,11 @@
 /* why a request is refused (400) */
 #define DELAY_USAGE     "/delay/MS takes 0 to " TEXT(CV_HTTPD_MAX_DELAY_MS) " ms"
 #define BYTES_USAGE     "/bytes/N takes 0 to " TEXT(CV_HTTPD_MAX_BYTES)
-#define FLAKY_USAGE \
-    "/flaky/KEY?fail=N: a key under " TEXT(CV_HTTPD_FLAKY_KEY_MAX) " bytes, N a whole number"
+#define FLAKY_USAGE                                                                             \
+    "/flaky/KEY?fail=N&mode=M&stall=MS: a key under " TEXT(                                     \
+        CV_HTTPD_FLAKY_KEY_MAX) " bytes, N a whole number, M 500 to 599, reset or stall (or a " \
+                                "list), MS 0 to " TEXT(CV_STALL_MAX_MS)
+#define STALL_USAGE "/stall/MS takes 0 to " TEXT(CV_STALL_MAX_MS) " ms"
 
 /* Per-request state (libmicrohttpd's con_cls). */
 struct req {
@@ -45,6 +51,7 @@ struct req {
     uint64_t due_ns; /* delayed requests: when to answer */
     bool parked;     /* suspended, waiting in the heap */
     bool resumed;
+    bool stall; /* parked only to be closed without an answer */
 };
 
 struct flaky {
@@ -65,9 +72,12 @@ struct cv_httpd {
     size_t n, cap;
     bool stopping;
 
-    pthread_mutex_t flaky_mu; /* protects flaky and nflaky */
+    pthread_mutex_t flaky_mu; /* protects flaky, nflaky, faults and credit */
     struct flaky *flaky;
     size_t nflaky;
+    struct cv_httpd_faults faults;
+    uint32_t credit[CV_FAULT_MAX_MODES]; /* parts per million */
+    _Atomic uint64_t fault_status, fault_resets, fault_stalls;
 };
 
 /* Heap of parked requests (mu held) */
@@ -188,6 +198,162 @@ static uint32_t flaky_count(struct cv_httpd *h, const char *key)
     return n;
 }
 
+/* Suspends the request until `ms` from now (a stall: then closes it), `ms` cut to the server's
+ * max_delay_ms. False when the server is stopping: the caller answers (or closes) at once, as
+ * the timer thread may be gone. */
+static bool park(struct cv_httpd *h, struct MHD_Connection *c, struct req *r, unsigned long ms,
+                 bool stall)
+{
+    pthread_mutex_lock(&h->mu);
+    if (h->stopping) {
+        pthread_mutex_unlock(&h->mu);
+        return false;
+    }
+    unsigned long cap = atomic_load(&h->max_delay_ms);
+    r->due_ns = cv_clock_mono_ns() + (ms < cap ? ms : cap) * 1000000u;
+    r->parked = true;
+    r->stall = stall;
+    MHD_suspend_connection(c);
+    heap_push(h, r);
+    if (h->heap[0] == r)
+        pthread_cond_signal(&h->wake);
+    pthread_mutex_unlock(&h->mu);
+    return true;
+}
+
+/* Fails the request in `mode`. */
+static enum MHD_Result fault(struct cv_httpd *h, struct MHD_Connection *c, struct req *r, int mode,
+                             unsigned long stall_ms)
+{
+    if (mode == CV_FAULT_RESET) {
+        atomic_fetch_add(&h->fault_resets, 1);
+        return MHD_NO; /* closes the connection */
+    }
+    if (mode == CV_FAULT_STALL) {
+        atomic_fetch_add(&h->fault_stalls, 1);
+        return park(h, c, r, stall_ms, true) ? MHD_YES : MHD_NO;
+    }
+    atomic_fetch_add(&h->fault_status, 1);
+    char body[32];
+    snprintf(body, sizeof body, "{\"fault\": %d}", mode);
+    return reply(c, (unsigned)mode, "application/json", body, strlen(body), MHD_RESPMEM_MUST_COPY);
+}
+
+int cv_httpd_fault_mode(const char *name)
+{
+    if (!strcmp(name, "reset"))
+        return CV_FAULT_RESET;
+    if (!strcmp(name, "stall"))
+        return CV_FAULT_STALL;
+    unsigned long v;
+    if (number(name, 500, 599, &v) && !strchr(name, '/'))
+        return (int)v;
+    return 0;
+}
+
+unsigned cv_httpd_fault_list(const char *text, int *modes)
+{
+    unsigned n = 0;
+    char buf[128];
+    if (strlen(text) >= sizeof buf)
+        return 0;
+    snprintf(buf, sizeof buf, "%s", text);
+    char *rest = buf;
+    for (char *t; (t = strsep(&rest, ","));) {
+        int m = cv_httpd_fault_mode(t);
+        if (!m || n == CV_FAULT_MAX_MODES)
+            return 0;
+        modes[n++] = m;
+    }
+    return n;
+}
+
+int cv_httpd_parse_faults(const char *spec, struct cv_httpd_faults *out, char **cause)
+{
+    memset(out, 0, sizeof *out);
+    out->stall_ms = CV_STALL_DEFAULT;
+    char *copy = cv_strdup(spec), *rest = copy;
+    uint64_t total = 0;
+    int rc = CV_OK;
+    for (char *t; rc == CV_OK && *spec && (t = strsep(&rest, ","));) {
+        char *colon = strchr(t, ':'), *end = NULL;
+        int mode = 0;
+        double share = 0;
+        if (colon) {
+            *colon = 0;
+            mode = cv_httpd_fault_mode(t);
+            share = strtod(colon + 1, &end);
+        }
+        if (!colon || !mode || !colon[1] || *end || !(share >= 1e-6 && share <= 1)) {
+            if (colon)
+                *colon = ':';
+            if (cause)
+                *cause = cv_strdup_printf("--fault: '%s' is not MODE:SHARE (MODE 500 to 599, "
+                                          "reset or stall; SHARE from 0.000001 to 1)",
+                                          t);
+            rc = CV_ERR_USAGE;
+        } else if (out->n == CV_FAULT_MAX_MODES) {
+            if (cause)
+                *cause = cv_strdup_printf("--fault: at most %d modes", CV_FAULT_MAX_MODES);
+            rc = CV_ERR_USAGE;
+        } else {
+            out->mode[out->n] = mode;
+            out->ppm[out->n] = (uint32_t)(share * 1e6 + 0.5);
+            total += out->ppm[out->n++];
+        }
+    }
+    if (rc == CV_OK && out->n == 0) {
+        if (cause)
+            *cause = cv_strdup("--fault needs MODE:SHARE[,MODE:SHARE...], e.g. 500:0.2,reset:0.1");
+        rc = CV_ERR_USAGE;
+    }
+    if (rc == CV_OK && total > 1000000) {
+        if (cause)
+            *cause = cv_strdup_printf("--fault: the shares add up to %.6g, more than 1",
+                                      (double)total / 1e6);
+        rc = CV_ERR_USAGE;
+    }
+    free(copy);
+    return rc;
+}
+
+void cv_httpd_set_faults(struct cv_httpd *h, const struct cv_httpd_faults *f)
+{
+    pthread_mutex_lock(&h->flaky_mu);
+    h->faults = *f;
+    if (h->faults.n > CV_FAULT_MAX_MODES)
+        h->faults.n = CV_FAULT_MAX_MODES;
+    if (h->faults.stall_ms > CV_STALL_MAX_MS)
+        h->faults.stall_ms = CV_STALL_MAX_MS;
+    memset(h->credit, 0, sizeof h->credit);
+    pthread_mutex_unlock(&h->flaky_mu);
+}
+
+void cv_httpd_fault_counts(struct cv_httpd *h, uint64_t *status, uint64_t *resets, uint64_t *stalls)
+{
+    *status = atomic_load(&h->fault_status);
+    *resets = atomic_load(&h->fault_resets);
+    *stalls = atomic_load(&h->fault_stalls);
+}
+
+/* The fault this request gets from the shares, or 0; *stall_ms says how long a stall lasts. */
+static int share_fault(struct cv_httpd *h, unsigned long *stall_ms)
+{
+    int mode = 0;
+    pthread_mutex_lock(&h->flaky_mu);
+    for (unsigned i = 0; i < h->faults.n; i++)
+        h->credit[i] += h->faults.ppm[i];
+    for (unsigned i = 0; i < h->faults.n && !mode; i++) {
+        if (h->credit[i] >= 1000000) {
+            h->credit[i] -= 1000000;
+            mode = h->faults.mode[i];
+        }
+    }
+    *stall_ms = h->faults.stall_ms;
+    pthread_mutex_unlock(&h->flaky_mu);
+    return mode;
+}
+
 static void bad(struct cv_httpd_route *rt, unsigned status, const char *error)
 {
     rt->kind = CV_HTTPD_BAD;
@@ -195,9 +361,12 @@ static void bad(struct cv_httpd_route *rt, unsigned status, const char *error)
     rt->error = error;
 }
 
-void cv_httpd_route(const char *method, const char *url, const char *fail,
+void cv_httpd_route(const char *method, const char *url, const struct cv_httpd_query *q,
                     struct cv_httpd_route *rt)
 {
+    static const struct cv_httpd_query none;
+    if (!q)
+        q = &none;
     *rt = (struct cv_httpd_route){.kind = CV_HTTPD_GET, .status = MHD_HTTP_OK};
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
         bad(rt, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD");
@@ -209,6 +378,16 @@ void cv_httpd_route(const char *method, const char *url, const char *fail,
         rt->kind = CV_HTTPD_DELAY;
         if (!number(url + 7, 0, CV_HTTPD_MAX_DELAY_MS, &rt->n) || strchr(url + 7, '/'))
             bad(rt, MHD_HTTP_BAD_REQUEST, DELAY_USAGE);
+        return;
+    }
+    if (!strcmp(url, "/reset")) {
+        rt->kind = CV_HTTPD_RESET;
+        return;
+    }
+    if (!strncmp(url, "/stall/", 7)) {
+        rt->kind = CV_HTTPD_STALL;
+        if (!number(url + 7, 0, CV_STALL_MAX_MS, &rt->n) || strchr(url + 7, '/'))
+            bad(rt, MHD_HTTP_BAD_REQUEST, STALL_USAGE);
         return;
     }
     if (!strncmp(url, "/bytes/", 7)) {
@@ -228,14 +407,19 @@ void cv_httpd_route(const char *method, const char *url, const char *fail,
     if (!strncmp(url, "/flaky/", 7)) {
         rt->kind = CV_HTTPD_FLAKY;
         rt->key = url + 7;
-        rt->n = 1; /* fail defaults to 1 */
+        rt->n = 1; /* fail defaults to 1, failing with 503 */
+        rt->modes[0] = MHD_HTTP_SERVICE_UNAVAILABLE;
+        rt->nmodes = q->mode ? cv_httpd_fault_list(q->mode, rt->modes) : 1;
+        rt->stall_ms = CV_STALL_DEFAULT;
         if (!*rt->key || strlen(rt->key) >= CV_HTTPD_FLAKY_KEY_MAX || strchr(rt->key, '/') ||
-            (fail && !number(fail, 0, 1000000, &rt->n)))
+            (q->fail && !number(q->fail, 0, 1000000, &rt->n)) || !rt->nmodes ||
+            (q->stall && !number(q->stall, 0, CV_STALL_MAX_MS, &rt->stall_ms)))
             bad(rt, MHD_HTTP_BAD_REQUEST, FLAKY_USAGE);
         return;
     }
     bad(rt, MHD_HTTP_NOT_FOUND,
-        "unknown path; try /get, /delay/MS, /bytes/N, /status/CODE, /flaky/KEY?fail=N");
+        "unknown path; try /get, /delay/MS, /bytes/N, /status/CODE, /flaky/KEY?fail=N, /reset, "
+        "/stall/MS");
 }
 
 /* s as the inside of a JSON string: quotes, backslashes and every byte outside printable ASCII
@@ -255,6 +439,13 @@ static void json_text(char *out, size_t n, const char *s)
         }
     }
     out[k] = 0;
+}
+
+int cv_httpd_flaky_mode(const struct cv_httpd_route *rt, uint32_t attempt)
+{
+    if (rt->kind != CV_HTTPD_FLAKY || attempt == 0 || attempt > rt->n || rt->nmodes == 0)
+        return 0;
+    return rt->modes[(attempt - 1) % rt->nmodes];
 }
 
 unsigned cv_httpd_json(const struct cv_httpd_route *rt, uint32_t attempt, char *buf, size_t size)
@@ -278,12 +469,19 @@ unsigned cv_httpd_json(const struct cv_httpd_route *rt, uint32_t attempt, char *
     case CV_HTTPD_FLAKY:
         json_text(key, sizeof key, rt->key);
         if (attempt <= rt->n) {
-            status = MHD_HTTP_SERVICE_UNAVAILABLE;
+            int mode = cv_httpd_flaky_mode(rt, attempt);
+            status = mode > 0 ? (unsigned)mode : MHD_HTTP_SERVICE_UNAVAILABLE;
             n = snprintf(buf, size, "{\"key\": \"%s\", \"attempt\": %u, \"fail\": %lu}", key,
                          attempt, rt->n);
         } else {
             n = snprintf(buf, size, "{\"key\": \"%s\", \"attempt\": %u}", key, attempt);
         }
+        break;
+    case CV_HTTPD_RESET:
+        n = snprintf(buf, size, "{\"fault\": \"reset\"}");
+        break;
+    case CV_HTTPD_STALL:
+        n = snprintf(buf, size, "{\"stall_ms\": %lu}", rt->n);
         break;
     case CV_HTTPD_BAD:
         n = snprintf(buf, size, "{\"error\": \"%s\"}", rt->error);
@@ -308,30 +506,35 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         r = cv_xcalloc(1, sizeof *r);
         r->conn = c;
         *con_cls = r;
+        unsigned long stall_ms;
+        int mode = share_fault(h, &stall_ms);
+        if (mode)
+            return fault(h, c, r, mode, stall_ms);
     }
+    if (r->stall) /* resumed at the stall's end (or the server's stop): no answer */
+        return MHD_NO;
     if (*upload_size) {
         *upload_size = 0; /* bodies are ignored */
         return MHD_YES;
     }
+    struct cv_httpd_query q = {
+        .fail = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fail"),
+        .mode = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "mode"),
+        .stall = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "stall"),
+    };
     struct cv_httpd_route rt;
-    cv_httpd_route(method, url, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fail"), &rt);
+    cv_httpd_route(method, url, &q, &rt);
     uint32_t attempt = 0;
-    if (rt.kind == CV_HTTPD_DELAY && !r->resumed && rt.n > 0) {
-        if (!r->parked) {
-            unsigned long cap = atomic_load(&h->max_delay_ms);
-            unsigned long ms = rt.n < cap ? rt.n : cap;
-            r->due_ns = cv_clock_mono_ns() + ms * 1000000u;
-            r->parked = true;
-            MHD_suspend_connection(c);
-            pthread_mutex_lock(&h->mu);
-            heap_push(h, r);
-            if (h->heap[0] == r)
-                pthread_cond_signal(&h->wake);
-            pthread_mutex_unlock(&h->mu);
-        }
-        return MHD_YES;
-    }
-    if (rt.kind == CV_HTTPD_BYTES) {
+    switch (rt.kind) {
+    case CV_HTTPD_DELAY:
+        if (!r->resumed && rt.n > 0 && (r->parked || park(h, c, r, rt.n, false)))
+            return MHD_YES;
+        break;
+    case CV_HTTPD_RESET:
+        return fault(h, c, r, CV_FAULT_RESET, 0);
+    case CV_HTTPD_STALL:
+        return fault(h, c, r, CV_FAULT_STALL, rt.n);
+    case CV_HTTPD_BYTES: {
         unsigned long v = rt.n;
         char *body = malloc(v ? v : 1);
         if (!body)
@@ -340,8 +543,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             body[i] = (char)('a' + i % 26);
         return reply(c, MHD_HTTP_OK, "application/octet-stream", body, v, MHD_RESPMEM_MUST_FREE);
     }
-    if (rt.kind == CV_HTTPD_FLAKY)
+    case CV_HTTPD_FLAKY: {
         attempt = flaky_count(h, rt.key) + 1;
+        int mode = cv_httpd_flaky_mode(&rt, attempt);
+        if (mode < 0)
+            return fault(h, c, r, mode, rt.stall_ms);
+        if (mode > 0)
+            atomic_fetch_add(&h->fault_status, 1);
+        break;
+    }
+    default:
+        break;
+    }
     char buf[512];
     unsigned status = cv_httpd_json(&rt, attempt, buf, sizeof buf);
     return reply(c, status, "application/json", buf, strlen(buf), MHD_RESPMEM_MUST_COPY);
@@ -445,7 +658,8 @@ void cv_httpd_stop(struct cv_httpd *h)
 {
     if (!h)
         return;
-    /* Answer every parked request now: a suspended connection would block the shutdown. */
+    /* Answer every parked request now (and end every stall): a suspended connection would block
+     * the shutdown. */
     pthread_mutex_lock(&h->mu);
     h->stopping = true;
     pthread_cond_signal(&h->wake);

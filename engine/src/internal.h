@@ -104,6 +104,7 @@ struct cv_run {
     uint32_t ntasks;
     uint32_t nroles;
     uint64_t task_timeout_ns;
+    uint64_t request_timeout_ms; /* per HTTP request, 0 = libcurl's 120 s here */
     bool fail_fast;
     _Atomic uint8_t *task_flags; /* shared, per task: CV__TASK_* */
     char (*role_names)[CV_NAME_MAX];
@@ -128,6 +129,7 @@ struct cv_run {
 
     struct cv_collector *col;
     uint64_t t0_ticks, t0_mono, t_end_mono;
+    uint64_t t_end_ticks; /* the end on the events' clock: no event of the run is later */
     _Atomic int state;
     pthread_t driver;
     bool driver_started;
@@ -228,6 +230,16 @@ const char *cv__http_resolve(struct cv_run *run, const char *url, char *buf, siz
 void cv__http_easy_options(void *easy, struct cv_ctx *ctx);
 /* Fills a result from a finished transfer (code: its CURLcode). */
 void cv__http_fill(struct cv_http_result *res, void *easy, int code);
+/* What became of a request. */
+enum cv__http_outcome {
+    CV__HTTP_OK,           /* an answer below 400 */
+    CV__HTTP_CLIENT_ERROR, /* 4xx */
+    CV__HTTP_SERVER_ERROR, /* 5xx */
+    CV__HTTP_RESET,        /* the connection closed (or was reset) without a whole answer */
+    CV__HTTP_TIMEOUT,      /* no answer within the request timeout */
+    CV__HTTP_ERROR,        /* anything else: refused, bad URL, stopped, ... */
+};
+enum cv__http_outcome cv__http_outcome(const struct cv_http_result *res);
 
 /* Helpers shared by workloads (wl-common.c) */
 uint64_t cv__isqrt(uint64_t n);

@@ -5,10 +5,23 @@
  * process per role (multiprocessing.Process). Everything the workers share lives in the shared
  * mapping made before the fork.
  *
+ * The parent's pipe ends are non-blocking, and a message is sent or taken in as many pieces as
+ * the pipe allows: a worker stopped halfway through a message must not block the parent, which
+ * watches the workers and must stay able to stop the run.
+ *
  * A worker that dies (crash, kill -9) is seen at once as end-of-file on its pipe (pool) or by
  * waitpid (roles): its lane is marked dead, its task failed with the signal, and the run stops.
- * Stopping closes the task pipes; workers still running after a grace period are killed. Every
- * child is reaped; each child also dies with its parent (PR_SET_PDEATHSIG).
+ * Stopping closes the task pipes; workers still running after a grace period are killed (their
+ * tasks are cancelled: the stop asked for it). Every child is reaped; each child also dies with
+ * its parent (PR_SET_PDEATHSIG).
+ *
+ * The watchdog: at every turn the parent looks at each worker. One that is stopped (SIGSTOP, a
+ * debugger: state T in /proc) is shown stalled until it runs again; one whose task has run past
+ * the task timeout is killed. A process, unlike a thread, can be ended from outside, so the task
+ * does not run on: it is reported timed out and cancelled, and the worker's death is handled as
+ * any other (the run stops, unless on_worker_death = continue). A stopped worker with nothing
+ * left to do would hold up the run's end: after the task timeout it is killed too, which loses
+ * no task (a warning).
  */
 #include "internal.h"
 
@@ -24,6 +37,7 @@
 
 #define MSG_STOP      UINT32_MAX
 #define STOP_GRACE_NS 2000000000ull /* then stragglers are killed */
+#define WATCH_NS      50000000ull   /* how often the watchdog looks at the workers */
 
 struct msg_task {
     uint32_t task;
@@ -41,8 +55,25 @@ struct child {
     pid_t pid;
     int to_child, from_child; /* the parent's ends, -1 when closed */
     uint32_t lane;
-    uint32_t task; /* in flight, CV_NONE when idle */
+    uint32_t task;  /* in flight, CV_NONE when idle */
+    uint64_t since; /* when it got its task, or went idle (CLOCK_MONOTONIC ns) */
     bool reaped;
+    bool stalled; /* seen stopped, and shown so */
+    enum {
+        ALIVE,
+        KILLED_TIMEOUT, /* by the watchdog, running task `overdue` */
+        KILLED_IDLE,    /* by the watchdog, stopped with nothing left to do */
+        KILLED_STOP,    /* the run stopped and it did not */
+    } killed;
+    uint32_t overdue;
+    bool cut; /* the stop closed its pipe halfway through sending it a task */
+    /* the message being sent: its header, then the task's argument */
+    struct msg_task tx_head;
+    const unsigned char *tx_arg;
+    size_t tx_len, tx_sent; /* tx_len = 0: nothing to send */
+    /* what has come in of the next result */
+    unsigned char *rx;
+    size_t rx_len, rx_cap;
 };
 
 static uint32_t procs_lanes(const struct cv_run *run)
@@ -130,6 +161,7 @@ static int spawn(struct cv_run *run, struct child *c, uint32_t lane, bool pool, 
     c->pid = pid;
     c->lane = lane;
     c->task = CV_NONE;
+    c->since = cv_clock_mono_ns();
     c->reaped = false;
     c->to_child = c->from_child = -1;
     if (pool) {
@@ -137,14 +169,59 @@ static int spawn(struct cv_run *run, struct child *c, uint32_t lane, bool pool, 
         close(up[1]);
         c->to_child = down[1];
         c->from_child = up[0];
+        fcntl(c->to_child, F_SETFL, fcntl(c->to_child, F_GETFL) | O_NONBLOCK);
+        fcntl(c->from_child, F_SETFL, fcntl(c->from_child, F_GETFL) | O_NONBLOCK);
     }
     return 0;
+}
+
+static void fmt_timeout(char *buf, size_t n, uint64_t ns)
+{
+    double s = (double)ns / 1e9;
+    if (s >= 1)
+        snprintf(buf, n, "%g s", s);
+    else
+        snprintf(buf, n, "%g ms", s * 1e3);
+}
+
+/* Records the end of a worker the parent killed (or whose task the stop cut short): its task
+ * was cancelled, not failed. Returns -1 when a task timed out (a death the run reports), else 0.
+ */
+static int reaped_killed(struct cv_run *run, struct child *c, int status)
+{
+    struct cv_ctx *ctx = &run->ctxs[c->lane];
+    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    if (c->task != CV_NONE) {
+        ctx->task = c->task;
+        cv_emit(ctx, CV_EV_TASK_CANCEL, CV_NO_OBJ, 0);
+        ctx->task = CV_NO_TASK;
+    }
+    if (WIFSIGNALED(status))
+        cv_emit(ctx, CV_EV_WORKER_DEAD, CV_NO_OBJ, (uint64_t)sig);
+    c->task = CV_NONE;
+    char t[32];
+    fmt_timeout(t, sizeof t, run->task_timeout_ns);
+    if (c->killed == KILLED_IDLE)
+        cv_run_error(run,
+                     "%s (pid %d) stalled (the process was stopped) with no task left; killed it "
+                     "after %s (SIG%s)",
+                     run->lanes[c->lane].name, (int)c->pid, t,
+                     cv__signal_name(sig ? sig : SIGKILL));
+    if (c->killed != KILLED_TIMEOUT)
+        return 0;
+    cv_run_error(run, "%s (pid %d) %s: task %u timed out after %s; killed the worker (SIG%s)",
+                 run->lanes[c->lane].name, (int)c->pid,
+                 c->stalled ? "stalled (the process was stopped)" : "overran", c->overdue, t,
+                 cv__signal_name(sig ? sig : SIGKILL));
+    return -1;
 }
 
 /* Records a worker's end; returns -1 if it died (crash, signal, or left a task unfinished). */
 static int reaped(struct cv_run *run, struct child *c, int status)
 {
     c->reaped = true;
+    if (c->killed != ALIVE || (c->cut && WIFEXITED(status)))
+        return reaped_killed(run, c, status);
     bool died = WIFSIGNALED(status) ||
                 (WIFEXITED(status) && WEXITSTATUS(status) != 0 && run->wl->shape != CV_SHAPE_ROLES);
     if (!died && c->task == CV_NONE)
@@ -175,38 +252,150 @@ static int reaped(struct cv_run *run, struct child *c, int status)
     return -1;
 }
 
+/* Writes what the pipe takes of the message being sent. A failed write means the worker died;
+ * its pipe's end-of-file reports that. */
+static void flush_task(struct child *c)
+{
+    while (c->tx_sent < c->tx_len && c->to_child >= 0) {
+        size_t head = sizeof c->tx_head;
+        const unsigned char *p = c->tx_sent < head ? (const unsigned char *)&c->tx_head + c->tx_sent
+                                                   : c->tx_arg + (c->tx_sent - head);
+        size_t n = c->tx_sent < head ? head - c->tx_sent : c->tx_len - c->tx_sent;
+        ssize_t w = write(c->to_child, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno != EAGAIN)
+            c->tx_len = 0; /* gone */
+        if (w <= 0)
+            return;
+        c->tx_sent += (size_t)w;
+    }
+    c->tx_len = c->tx_sent = 0;
+}
+
 static void send_task(struct cv_run *run, struct child *c, uint32_t task)
 {
     const void *arg = NULL;
     size_t len = 0;
     if (run->wl->task_arg)
         len = run->wl->task_arg(run, task, &arg);
-    struct msg_task m = {task, (uint32_t)len};
+    c->tx_head = (struct msg_task){task, (uint32_t)len};
+    c->tx_arg = arg;
+    c->tx_len = sizeof c->tx_head + len;
+    c->tx_sent = 0;
     c->task = task;
-    run->bytes_copied += sizeof m + len;
-    /* A failed write means the worker died; its pipe's end-of-file reports that. */
-    if (cv__write_all(c->to_child, &m, sizeof m) == 0 && len)
-        cv__write_all(c->to_child, arg, len);
+    c->since = cv_clock_mono_ns();
+    run->bytes_copied += c->tx_len;
+    flush_task(c);
 }
 
-/* Kills whatever is still running after the grace period. */
+/* Reads what the pipe holds into the worker's buffer. Returns 1 while it is open, 0 at its
+ * end-of-file (or an error: the worker is gone either way). */
+static int take_in(struct child *c)
+{
+    for (;;) {
+        if (c->rx_cap - c->rx_len < 4096) {
+            c->rx_cap = c->rx_cap ? 2 * c->rx_cap : 65536;
+            c->rx = cv_xrealloc(c->rx, c->rx_cap);
+        }
+        ssize_t r = read(c->from_child, c->rx + c->rx_len, c->rx_cap - c->rx_len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && errno == EAGAIN)
+            return 1;
+        if (r <= 0)
+            return 0;
+        c->rx_len += (size_t)r;
+    }
+}
+
+/* The next whole result in the buffer, if there is one: its header in *r, its bytes at
+ * c->rx + sizeof *r; the caller drops it with drop_result. */
+static bool whole_result(const struct child *c, struct msg_result *r)
+{
+    if (c->rx_len < sizeof *r)
+        return false;
+    memcpy(r, c->rx, sizeof *r);
+    return c->rx_len - sizeof *r >= r->len;
+}
+
+static void drop_result(struct child *c, const struct msg_result *r)
+{
+    size_t n = sizeof *r + r->len;
+    memmove(c->rx, c->rx + n, c->rx_len - n);
+    c->rx_len -= n;
+}
+
+/* Kills whatever is still running after the grace period, and at once a stopped worker, which
+ * cannot stop by itself. */
 static void kill_stragglers(struct child *kids, uint32_t n, uint64_t stop_at)
 {
-    if (!stop_at || cv_clock_mono_ns() - stop_at < STOP_GRACE_NS)
+    if (!stop_at)
         return;
-    for (uint32_t i = 0; i < n; i++)
-        if (!kids[i].reaped)
+    bool late = cv_clock_mono_ns() - stop_at >= STOP_GRACE_NS;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!kids[i].reaped && kids[i].killed == ALIVE && (late || kids[i].stalled)) {
+            kids[i].killed = KILLED_STOP;
             kill(kids[i].pid, SIGKILL);
+        }
+    }
+}
+
+/* A process's state letter from /proc/PID/stat (R, S, D, T, t, Z, ...), or 0. */
+static char proc_state(pid_t pid)
+{
+    char path[48], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* after the name, which may hold anything */
+    return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* The watchdog (see the top): stalls shown on the main lane's ring (the worker's own ring has
+ * one producer, the worker), overdue tasks timed out and their workers killed. */
+static void watch(struct cv_run *run, struct child *kids, uint32_t n, uint64_t stop_at)
+{
+    struct cv_ring *ring = run->ctxs[0].ring;
+    uint64_t now = cv_clock_mono_ns(), limit = run->task_timeout_ns;
+    for (uint32_t i = 0; i < n; i++) {
+        struct child *c = &kids[i];
+        /* a worker that just got a task or sent a result is not stopped: no need to look */
+        if (c->reaped || c->killed != ALIVE || (now - c->since < WATCH_NS && !c->stalled))
+            continue;
+        char st = proc_state(c->pid);
+        bool stopped = st == 'T' || st == 't';
+        if (stopped != c->stalled) {
+            c->stalled = stopped;
+            cv_ring_record(ring, stopped ? CV_EV_WORKER_STALL : CV_EV_WORKER_RESUME, 0, c->task,
+                           c->lane, 0);
+        }
+        if (!limit || stop_at || now - c->since < limit)
+            continue;
+        if (c->task != CV_NONE) {
+            cv_ring_record(ring, CV_EV_TASK_TIMEOUT, 0, c->task, CV_NO_OBJ, 0);
+            c->killed = KILLED_TIMEOUT;
+            c->overdue = c->task;
+            kill(c->pid, SIGKILL);                  /* even a stopped process dies of it */
+        } else if (c->stalled && c->to_child < 0) { /* retiring, but stopped */
+            c->killed = KILLED_IDLE;
+            kill(c->pid, SIGKILL);
+        }
+    }
 }
 
 static int run_pool(struct cv_run *run, struct child *kids, uint32_t n)
 {
     int rc = 0;
     uint32_t next = 0;
-    uint64_t stop_at = 0;
-    struct pollfd *pfd = cv_xcalloc(n, sizeof *pfd);
-    void *buf = NULL;
-    size_t cap = 0;
+    uint64_t stop_at = 0, watched = 0;
+    struct pollfd *pfd = cv_xcalloc(2 * (size_t)n, sizeof *pfd); /* results, then task pipes */
     for (uint32_t i = 0; i < n && next < run->ntasks; i++)
         send_task(run, &kids[i], next++);
     for (uint32_t i = 0; i < n; i++)
@@ -215,44 +404,54 @@ static int run_pool(struct cv_run *run, struct child *kids, uint32_t n)
     for (;;) {
         uint32_t live = 0;
         for (uint32_t i = 0; i < n; i++) {
-            pfd[i].fd = kids[i].reaped ? -1 : kids[i].from_child;
+            struct child *c = &kids[i];
+            pfd[i].fd = c->reaped ? -1 : c->from_child;
             pfd[i].events = POLLIN;
-            live += !kids[i].reaped;
+            pfd[n + i].fd = !c->reaped && c->tx_len ? c->to_child : -1;
+            pfd[n + i].events = POLLOUT;
+            live += !c->reaped;
         }
         if (!live)
             break;
         if (cv_stopping(&run->ctxs[0]) && !stop_at) {
             stop_at = cv_clock_mono_ns();
-            for (uint32_t i = 0; i < n; i++)
+            for (uint32_t i = 0; i < n; i++) {
                 cv__close_fd(&kids[i].to_child);
+                kids[i].cut = kids[i].tx_len > 0; /* it will not get its task: cancelled */
+                kids[i].tx_len = 0;
+            }
         }
         kill_stragglers(kids, n, stop_at);
-        if (poll(pfd, n, 50) < 0 && errno != EINTR)
+        uint64_t now = cv_clock_mono_ns();
+        if (now - watched >= WATCH_NS) { /* not at every result: tiny tasks come by the 100,000 */
+            watch(run, kids, n, stop_at);
+            watched = now;
+        }
+        if (poll(pfd, 2 * (nfds_t)n, 50) < 0 && errno != EINTR)
             break;
         for (uint32_t i = 0; i < n; i++) {
             struct child *c = &kids[i];
+            if (!c->reaped && (pfd[n + i].revents & (POLLOUT | POLLERR | POLLHUP)))
+                flush_task(c);
             if (c->reaped || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
+            int open = take_in(c);
             struct msg_result r;
-            int got = cv__read_all(c->from_child, &r, sizeof r);
-            if (got == 1 && r.len > cap) {
-                buf = cv_xrealloc(buf, r.len);
-                cap = r.len;
-            }
-            if (got == 1 && r.len && cv__read_all(c->from_child, buf, r.len) != 1)
-                got = -1;
-            if (got == 1) {
+            while (whole_result(c, &r)) {
                 run->bytes_copied += sizeof r + r.len;
                 if (r.rc == 0 && run->wl->task_done)
-                    run->wl->task_done(run, r.task, buf, r.len);
+                    run->wl->task_done(run, r.task, c->rx + sizeof r, r.len);
+                drop_result(c, &r);
                 c->task = CV_NONE;
-                if (!stop_at && next < run->ntasks)
+                c->since = cv_clock_mono_ns();
+                if (!stop_at && next < run->ntasks && c->killed == ALIVE)
                     send_task(run, c, next++);
                 else
                     cv__close_fd(&c->to_child);
-                continue;
             }
-            /* End of file: the worker is gone. */
+            if (open)
+                continue;
+            /* End of file: the worker is gone (a piece of a result left over is lost). */
             int status = 0;
             while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
                 ;
@@ -267,15 +466,16 @@ static int run_pool(struct cv_run *run, struct child *kids, uint32_t n)
     /* Tasks never handed out. */
     for (uint32_t t = next; t < run->ntasks; t++)
         cv_ring_record(run->ctxs[0].ring, CV_EV_TASK_CANCEL, 0, t, CV_NO_OBJ, 0);
+    for (uint32_t i = 0; i < n; i++)
+        free(kids[i].rx);
     free(pfd);
-    free(buf);
     return rc;
 }
 
 static int run_roles(struct cv_run *run, struct child *kids, uint32_t n)
 {
     int rc = 0;
-    uint64_t stop_at = 0;
+    uint64_t stop_at = 0, turns = 0;
     for (uint32_t i = 0; i < n; i++)
         kids[i].task = i; /* each role is its task until the process exits */
     for (;;) {
@@ -302,6 +502,8 @@ static int run_roles(struct cv_run *run, struct child *kids, uint32_t n)
         if (cv_stopping(&run->ctxs[0]) && !stop_at)
             stop_at = cv_clock_mono_ns();
         kill_stragglers(kids, n, stop_at);
+        if (++turns % (WATCH_NS / 5000000) == 0) /* the turns are 5 ms */
+            watch(run, kids, n, stop_at);
         struct timespec ts = {0, 5000000};
         nanosleep(&ts, NULL);
     }

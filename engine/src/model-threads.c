@@ -52,9 +52,10 @@ static void *worker_main(void *p)
 static void give_up_after(struct cv_run *run, struct cv_ctx *main_ctx)
 {
     uint64_t deadline = cv_clock_mono_ns() + run->task_timeout_ns;
+    uint32_t n = (uint32_t)cv_run_task_count(run);
     for (;;) {
         bool all_done = true;
-        for (uint32_t t = 0; t < run->ntasks && all_done; t++)
+        for (uint32_t t = 0; t < n && all_done; t++)
             all_done = atomic_load(&run->task_flags[t]) & CV__TASK_DONE;
         if (all_done || cv_stopping(main_ctx))
             return;
@@ -63,7 +64,7 @@ static void give_up_after(struct cv_run *run, struct cv_ctx *main_ctx)
         struct timespec ts = {0, 2000000};
         nanosleep(&ts, NULL);
     }
-    for (uint32_t t = 0; t < run->ntasks; t++) {
+    for (uint32_t t = 0; t < n; t++) {
         uint8_t f = atomic_fetch_or(&run->task_flags[t], CV__TASK_CANCEL);
         if ((f & CV__TASK_STARTED) && !(f & CV__TASK_DONE))
             cv_ring_record(main_ctx->ring, CV_EV_TASK_TIMEOUT, 0, t, CV_NO_OBJ, 0);
@@ -93,7 +94,7 @@ static int threads_run(struct cv_run *run)
         started++;
     }
     run->os_threads = 1 + started;
-    if (run->task_timeout_ns && run->wl->shape == CV_SHAPE_TASKS)
+    if (run->task_timeout_ns)
         give_up_after(run, main_ctx);
     for (uint32_t i = 0; i < started; i++)
         pthread_join(tids[i], NULL);

@@ -300,6 +300,16 @@ int cv_run_create(const struct cv_run_config *cfg, struct cv_run **out, char **c
         goto fail;
     if (run->wl->plan && (rc = run->wl->plan(run, cause)) != CV_OK)
         goto fail;
+    if (cfg->task_timeout_ns) {
+        if (run->ops->id == CV_MODEL_SERIAL || run->ops->id == CV_MODEL_OPENMP) {
+            rc = usage(cause,
+                       "--task-timeout needs a model that can give up on a task: threads, procs, "
+                       "epoll or hybrid (not %s)",
+                       cv_model_name(run->ops->id));
+            goto fail;
+        }
+        run->task_timeout_ns = cfg->task_timeout_ns;
+    }
     if (run->wl->shape == CV_SHAPE_ROLES) {
         if (run->nroles == 0) {
             rc = usage(cause, "scenario %s defines no roles", run->sc->name);
@@ -470,6 +480,7 @@ static void *driver_main(void *arg)
     struct cv_run *run = arg;
     run->driver_rc = run->ops->run(run);
     run->t_end_mono = cv_clock_mono_ns();
+    run->t_end_ticks = cv_clock_ticks();
     if (run->wl->finish)
         run->wl->finish(run);
     atomic_store_explicit(&run->driver_done, 1, memory_order_release);
@@ -576,7 +587,11 @@ bool cv_run_poll(struct cv_run *run)
     run->driver_started = false;
     cv__strtab_sync(run);
     cv_collector_drain(run->col, 0, true);
-    uint64_t end = run->t_end_mono > run->t0_mono ? run->t_end_mono - run->t0_mono : 0;
+    /* On the events' clock, not the monotonic one: the two are calibrated against each other, and
+     * an end a few microseconds before the last events would leave them out of a replay. */
+    uint64_t end = run->t_end_ticks > run->t0_ticks
+                       ? cv_clock_ticks_to_ns(run->t_end_ticks - run->t0_ticks)
+                       : 0;
     cv_collector_finish(run->col, end);
     run->cpu_s = cpu_seconds() - run->cpu_start_s;
     struct rusage ru;
@@ -720,6 +735,11 @@ void cv_run_set_tasks(struct cv_run *run, uint32_t ntasks)
 void cv_run_set_task_timeout(struct cv_run *run, uint64_t ns)
 {
     run->task_timeout_ns = ns;
+}
+
+void cv_run_set_request_timeout(struct cv_run *run, uint64_t ms)
+{
+    run->request_timeout_ms = ms;
 }
 
 void cv_run_set_fail_fast(struct cv_run *run, bool on)

@@ -66,6 +66,8 @@ static struct cv_value *lanes_value(const struct cv_snapshot *s)
         cv_value_set_num(o, "tasks", l->tasks);
         for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
             cv_value_set_num(o, cols[c].key, secs(l->state_ns[cols[c].st]));
+        if (l->state_ns[CV_LANE_STALLED] || l->state == CV_LANE_STALLED)
+            cv_value_set_num(o, "stalled_s", secs(l->state_ns[CV_LANE_STALLED]));
         if (l->state_ns[CV_LANE_DEAD] || l->state == CV_LANE_DEAD)
             cv_value_set_num(o, "dead_s", secs(l->state_ns[CV_LANE_DEAD]));
         cv_value_set_num(o, "events", (double)l->events);

@@ -17,6 +17,7 @@ struct fetch_state {
     int32_t *answer; /* per task: the delay the server reported, -1 unknown */
     _Atomic uint64_t bytes;
     _Atomic uint32_t in_flight, in_flight_max; /* requests between sending and the answer */
+    _Atomic uint32_t timeouts, resets;         /* requests that got no answer */
 };
 
 static const struct cv_param_def params[] = {
@@ -26,6 +27,8 @@ static const struct cv_param_def params[] = {
     {"requests", CV_PARAM_INT, "20", "number of GETs (one task each)", NULL, 1, 100000},
     {"concurrency", CV_PARAM_INT, "0", "at most this many at once (a semaphore); 0 = no limit",
      NULL, 0, 100000},
+    {"request_timeout_ms", CV_PARAM_FLOAT, "0",
+     "each request gives up after this long (the task fails); 0 = 120 s", NULL, 0, 600000},
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -43,8 +46,11 @@ static int fetch_plan(struct cv_run *run, char **cause)
 {
     struct fetch_state probe;
     int rc = parse_delays(cv_param_str(run, "delays_ms"), &probe, cause);
-    if (rc == CV_OK)
+    if (rc == CV_OK) {
         cv_run_set_tasks(run, (uint32_t)cv_param_int(run, "requests"));
+        double ms = cv_param_num(run, "request_timeout_ms");
+        cv_run_set_request_timeout(run, ms > 0 && ms < 1 ? 1 : (uint64_t)ms);
+    }
     return rc;
 }
 
@@ -101,6 +107,11 @@ static int fetch_task(struct cv_ctx *ctx, uint32_t task)
     if (st->sem)
         cv_sem_release(ctx, st->sem);
     atomic_fetch_add(&st->bytes, res.bytes);
+    enum cv__http_outcome o = cv__http_outcome(&res);
+    if (o == CV__HTTP_TIMEOUT)
+        atomic_fetch_add(&st->timeouts, 1);
+    else if (o == CV__HTTP_RESET)
+        atomic_fetch_add(&st->resets, 1);
     struct answer a = {(int32_t)res.status, -1};
     const char *d = strstr(res.head, "\"delay_ms\": ");
     if (d)
@@ -145,6 +156,8 @@ static void fetch_finish(struct cv_run *run)
     cv_result_num(run, "ok", ok);
     cv_result_num(run, "in_flight_max", atomic_load(&st->in_flight_max));
     cv_result_num(run, "failed", n - ok);
+    cv_result_num(run, "timeouts", atomic_load(&st->timeouts));
+    cv_result_num(run, "resets", atomic_load(&st->resets));
     cv_result_num(run, "bytes", (double)atomic_load(&st->bytes));
     cv_result_num(run, "answers_in_input_order", in_order);
     cv_result_value(run, "answers_ms", answers);

@@ -1,33 +1,84 @@
 /* retry: each task GETs a flaky endpoint that fails `fail` times before it answers, retrying
  * with exponential backoff and jitter (urllib3's Retry(total, backoff_factor)): sleep
  * backoff * 2^(attempt-1), give or take `jitter`. Each retry is a task.retry event, so the
- * growing gaps show on the timeline. */
+ * growing gaps show on the timeline.
+ *
+ * `fault` picks how the endpoint fails: an error status (503 by default), a reset connection, or
+ * a stall that never answers, which only the per-request timeout (`request_timeout_ms`) ends. A
+ * 5xx, a reset, a timeout or a connection error is retried; a 4xx is final (the request itself
+ * is wrong). Each kind of failed attempt is counted. */
 #include "internal.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+/* What a failed attempt was, in the order of enum cv__http_outcome. */
+enum { K_CLIENT, K_SERVER, K_RESET, K_TIMEOUT, K_ERROR, K__COUNT };
+
 struct retry_state {
     _Atomic uint32_t succeeded, retries, gaps_not_growing;
+    _Atomic uint32_t attempts_failed[K__COUNT]; /* every failed attempt, by kind */
+    _Atomic uint32_t gave_up[K__COUNT];         /* failed requests, by their last attempt */
+    uint64_t salt;                              /* makes the keys unique to this run */
 };
 
+static const char *const kind_name[K__COUNT] = {"client errors", "server errors", "resets",
+                                                "timeouts", "connection errors"};
+
 static const struct cv_param_def params[] = {
-    {"url", CV_PARAM_STRING, "http://local/flaky/{key}?fail={fail}",
-     "the flaky URL; {key} is unique per task, {fail} the failures before success", NULL, 0, 0},
+    {"url", CV_PARAM_STRING, "http://local/flaky/{key}?fail={fail}&mode={fault}",
+     "the flaky URL; {key} is unique per task, {fail} the failures before success, {fault} "
+     "how they fail",
+     NULL, 0, 0},
     {"requests", CV_PARAM_INT, "6", "requests (one task each)", NULL, 1, 10000},
-    {"fail", CV_PARAM_INT, "3", "failures (503) before each request succeeds", NULL, 0, 100},
+    {"fail", CV_PARAM_INT, "3", "failures before each request succeeds", NULL, 0, 100},
+    {"fault", CV_PARAM_STRING, "503",
+     "how the endpoint fails: a status 500-599, reset (no answer, connection closed) or stall "
+     "(no answer until the request times out); a comma list is used in turn",
+     NULL, 0, 0},
     {"total", CV_PARAM_INT, "4", "retries allowed per request (Retry(total=...))", NULL, 0, 100},
     {"backoff_ms", CV_PARAM_FLOAT, "100",
      "backoff factor, ms: the k-th retry waits backoff*2^(k-1)", NULL, 0, 60000},
     {"jitter", CV_PARAM_FLOAT, "0.2", "random spread of each wait, as a fraction", NULL, 0, 0.9},
+    {"request_timeout_ms", CV_PARAM_FLOAT, "0",
+     "each attempt gives up after this long (a timeout, retried); 0 = 120 s", NULL, 0, 600000},
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
+/* Checks `fault`: every mode one the server knows; a stall needs a request timeout. */
+static int check_fault(struct cv_run *run, char **cause)
+{
+    int modes[CV_FAULT_MAX_MODES];
+    const char *text = cv_param_str(run, "fault");
+    unsigned n = cv_httpd_fault_list(text, modes);
+    if (!n) {
+        if (cause)
+            *cause = cv_strdup_printf("fault: '%s' is not a status 500 to 599, reset or stall (or "
+                                      "a comma list of at most %d of them)",
+                                      text, CV_FAULT_MAX_MODES);
+        return CV_ERR_USAGE;
+    }
+    bool stall = false;
+    for (unsigned i = 0; i < n; i++)
+        stall |= modes[i] == CV_FAULT_STALL;
+    if (stall && cv_param_num(run, "request_timeout_ms") <= 0) {
+        if (cause)
+            *cause = cv_strdup("fault=stall needs request_timeout_ms: a stalled request never "
+                               "answers");
+        return CV_ERR_USAGE;
+    }
+    return CV_OK;
+}
+
 static int retry_plan(struct cv_run *run, char **cause)
 {
-    (void)cause;
+    int rc = check_fault(run, cause);
+    if (rc != CV_OK)
+        return rc;
     cv_run_set_tasks(run, (uint32_t)cv_param_int(run, "requests"));
+    double ms = cv_param_num(run, "request_timeout_ms");
+    cv_run_set_request_timeout(run, ms > 0 && ms < 1 ? 1 : (uint64_t)ms);
     return CV_OK;
 }
 
@@ -37,12 +88,15 @@ static int retry_setup(struct cv_run *run, char **cause)
     struct retry_state *st = cv_shared_alloc(run, sizeof *st);
     if (!st)
         return CV_ERR_RUNTIME;
+    /* the same in every worker, processes included */
+    st->salt = (uint64_t)(uintptr_t)st ^ (uint64_t)getpid();
     cv_run_set_workload_state(run, st);
     return CV_OK;
 }
 
-/* Replaces {key} and {fail} in the template. */
-static void build(const char *tmpl, uint32_t task, int64_t fail, uint64_t salt, char *out, size_t n)
+/* Replaces {key}, {fail} and {fault} in the template. */
+static void build(const char *tmpl, uint32_t task, int64_t fail, const char *fault, uint64_t salt,
+                  char *out, size_t n)
 {
     size_t at = 0;
     for (const char *p = tmpl; *p && at + 1 < n;) {
@@ -53,6 +107,9 @@ static void build(const char *tmpl, uint32_t task, int64_t fail, uint64_t salt, 
         } else if (!strncmp(p, "{fail}", 6)) {
             w = snprintf(out + at, n - at, "%lld", (long long)fail);
             p += 6;
+        } else if (!strncmp(p, "{fault}", 7)) {
+            w = snprintf(out + at, n - at, "%s", fault);
+            p += 7;
         } else {
             out[at++] = *p++;
             continue;
@@ -68,22 +125,27 @@ static int retry_task(struct cv_ctx *ctx, uint32_t task)
     struct cv_run *run = ctx->run;
     struct retry_state *st = cv_run_workload_state(run);
     char url[1024];
-    /* a key unique to this run, so a long-lived server's counts do not carry over */
-    build(cv_param_str(run, "url"), task, cv_param_int(run, "fail"),
-          (uint64_t)(uintptr_t)st ^ getpid(), url, sizeof url);
+    build(cv_param_str(run, "url"), task, cv_param_int(run, "fail"), cv_param_str(run, "fault"),
+          st->salt, url, sizeof url);
     int64_t total = cv_param_int(run, "total");
     double backoff = cv_param_num(run, "backoff_ms") * 1e6, jitter = cv_param_num(run, "jitter");
     uint64_t x = 0x9e3779b97f4a7c15ull * (task + 1), last_gap = 0;
     for (int64_t attempt = 0;; attempt++) {
         struct cv_http_result res;
-        if (!cv_http_get(ctx, url, &res) && cv_stopping(ctx))
+        cv_http_get(ctx, url, &res);
+        if (cv_stopping(ctx))
             return -1;
-        if (res.status == 200) {
+        enum cv__http_outcome o = cv__http_outcome(&res);
+        if (o == CV__HTTP_OK) {
             atomic_fetch_add(&st->succeeded, 1);
             return 0;
         }
-        if (attempt >= total)
-            return -2; /* out of retries */
+        unsigned k = (unsigned)o - 1; /* CV__HTTP_CLIENT_ERROR is K_CLIENT, and so on */
+        atomic_fetch_add(&st->attempts_failed[k], 1);
+        if (attempt >= total || k == K_CLIENT) {
+            atomic_fetch_add(&st->gave_up[k], 1);
+            return -2; /* out of retries, or not worth one */
+        }
         x = x * 6364136223846793005ull + 1442695040888963407ull;
         double spread = 1.0 + jitter * ((double)(x >> 11) / 9007199254740992.0 * 2.0 - 1.0);
         uint64_t gap = (uint64_t)(backoff * (double)(1ull << attempt) * spread);
@@ -100,9 +162,28 @@ static int retry_task(struct cv_ctx *ctx, uint32_t task)
 static void retry_finish(struct cv_run *run)
 {
     struct retry_state *st = cv_run_workload_state(run);
+    uint32_t failed = 0;
+    char why[160] = "";
+    for (unsigned k = 0; k < K__COUNT; k++) {
+        uint32_t n = atomic_load(&st->gave_up[k]);
+        size_t len = strlen(why);
+        if (n)
+            snprintf(why + len, sizeof why - len, "%s%u %s", len ? ", " : "", n, kind_name[k]);
+        failed += n;
+    }
     cv_result_num(run, "succeeded", atomic_load(&st->succeeded));
+    cv_result_num(run, "failed", failed);
     cv_result_num(run, "retries", atomic_load(&st->retries));
+    cv_result_num(run, "server_errors", atomic_load(&st->attempts_failed[K_SERVER]));
+    cv_result_num(run, "resets", atomic_load(&st->attempts_failed[K_RESET]));
+    cv_result_num(run, "timeouts", atomic_load(&st->attempts_failed[K_TIMEOUT]));
+    cv_result_num(run, "client_errors", atomic_load(&st->attempts_failed[K_CLIENT]));
+    cv_result_num(run, "connection_errors", atomic_load(&st->attempts_failed[K_ERROR]));
     cv_result_num(run, "gaps_not_growing", atomic_load(&st->gaps_not_growing));
+    if (failed)
+        cv_run_error(run, "%u of %llu requests failed; their last attempts: %s (total = %lld)",
+                     failed, (unsigned long long)cv_run_task_count(run), why,
+                     (long long)cv_param_int(run, "total"));
 }
 
 const struct cv_workload cv__wl_retry = {

@@ -17,6 +17,10 @@ run counter-race|-w|0 <none>
 run gil-contention|--switch-interval|0 -5 soon nan <none>
 run counter-race|--set|variant novalue=1 =x iterations=-1 iterations=1e99 <none>
 run counter-race|-s|colour=blue <none>
+run counter-race --model threads|--task-timeout|0 -1 soon nan 86401 <none>
+run counter-race --model serial|--task-timeout|1
+run retry-backoff|--set|fault=teapot fault=404 fault=500, fault= request_timeout_ms=-1 request_timeout_ms=soon
+run retry-backoff --set request_timeout_ms=0|--set|fault=stall fault=500,stall
 run counter-race|--ring-size|0 63 lots 99999999999 <none>
 run counter-race|--repeat|0 -1 lots 1.5 <none>
 run counter-race|--for|0 -1 soon <none>
@@ -39,6 +43,8 @@ serve|--port|-1 70000 http <none>
 serve|-p|<none>
 serve|--for|-1 soon <none>
 serve|--max-requests|0 -3 many <none>
+serve|--fault|500 500:0 500:2 500:x teapot:0.1 404:0.5 500:0.6,reset:0.6 500:0.5, <none>
+serve|--stall-ms|-1 60001 long <none>
 TABLE
 }
 

@@ -5,8 +5,8 @@
 
 no_children_of() { ! pgrep -P "$1" >/dev/null; }
 
-# kill_a_worker PID WAIT: once PID has a child, waits WAIT seconds, kill -9s that child and
-# sets $victim to its pid
+# kill_a_worker PID WAIT [SIGNAL]: once PID has a child, waits WAIT seconds, sends that child
+# SIGNAL (KILL) and sets $victim to its pid
 kill_a_worker() {
     victim=""
     for _ in $(seq 50); do
@@ -14,8 +14,10 @@ kill_a_worker() {
         sleep 0.1
     done
     sleep "$2"
-    kill -9 "$victim"
+    kill -"${3:-KILL}" "$victim"
 }
+
+no_zombie_of() { test -z "$(ps -eo stat,ppid | awk -v p="$1" '$1 ~ /^Z/ && $2 == p')"; }
 
 # counter-race across processes
 run_cv 0 run counter-race --model procs --set iterations=300000 --json --check
@@ -53,7 +55,7 @@ OUT=$(cat "$TMP/kill.json")
 check "killed worker: its task failed" test "$(jqv .tasks.failed)" = 1
 check "killed worker: its lane is marked dead" test "$(jqv '[.lanes[] | select(has("dead_s"))] | length')" = 1
 check "killed worker: no process left" no_children_of $pid
-check "killed worker: no zombie" test -z "$(ps -eo stat,ppid | awk -v p=$pid '$1 ~ /^Z/ && $2 == p')"
+check "killed worker: no zombie" no_zombie_of $pid
 
 # on_worker_death = continue: the rest of the pool finishes the run
 sed -e 's/^workers = 2$/workers = 2\non_worker_death = continue/' "$CONCVIZ_SCENARIO_DIR/cpu-primes.ini" >"$TMP/survive.ini"
@@ -72,6 +74,108 @@ check "continue: the death is reported as a warning" grep -q "^concviz: warning:
 check "continue: one task failed, every other completed" \
     test "$(jqv '.tasks.failed + .tasks.completed')" = "$(jqv .tasks.submitted)" -a "$(jqv .tasks.failed)" = 1
 check "continue: state done" test "$(jqv .state)" = done
+
+# a stopped worker (SIGSTOP) under a watchdog (--task-timeout 2): its lane shows it stalled, the
+# timeout kills it, its task is reported timed out in one line, the run fails with exit 3 well
+# within a minute (it would hang without the watchdog), nothing is left, the recording replays
+set +e
+"$CONCVIZ" run cpu-primes --model procs --set repeat=40 --task-timeout 2 --json \
+    --record "$TMP/stall.cvr" >"$TMP/stall.json" 2>"$TMP/stall.err" &
+pid=$!
+set -e
+kill_a_worker $pid 0.3 STOP
+start=$(date +%s.%N)
+set +e
+wait $pid
+rc=$?
+set -e
+took=$(awk "BEGIN { print $(date +%s.%N) - $start }")
+# the line for a stalled $victim
+stall_line() {
+    echo "worker-[0-9] \(pid $victim\) stalled \(the process was stopped\): task [0-9]+ timed out after 2 s; killed the worker \(SIGKILL\)"
+}
+line=$(stall_line)
+check "stalled worker: exit 3" test "$rc" = 3
+check "stalled worker: the run ends within 60 s (${took}s)" fcmp "$took < 60"
+check "stalled worker: one clear line" grep -Eqx "concviz: run failed: $line" "$TMP/stall.err"
+check "stalled worker: nothing else on stderr" test "$(wc -l <"$TMP/stall.err")" = 1
+OUT=$(cat "$TMP/stall.json")
+check "stalled worker: json state failed, the line in errors" \
+    test "$(jqv .state)" = failed -a -n "$(jqv '.errors[0]' | grep -Ex "$line")"
+check "stalled worker: one task timed out (and was cancelled), none failed" \
+    test "$(jqc '[.tasks.timed_out, .tasks.failed]')" = "[1,0]"
+check "stalled worker: its lane was stalled, then dead" \
+    test "$(jqv '[.lanes[] | select(.stalled_s > 0 and has("dead_s"))] | length')" = 1
+check "stalled worker: no process left" no_children_of $pid
+check "stalled worker: no zombie" no_zombie_of $pid
+run_cv 0 replay "$TMP/stall.cvr" --headless --json
+same_as_run() { # FILTER: the replay ($OUT) and the run's JSON agree on it; shows both if not
+    local a b
+    a=$(jqc "$1")
+    b=$(jq -c "$1" "$TMP/stall.json")
+    [ "$a" = "$b" ] || { echo "# replay: $a"; echo "# run:    $b"; return 1; }
+}
+check "stalled worker: the recording replays the same tasks and lanes" \
+    same_as_run '[.state, .tasks, [.lanes[] | has("stalled_s")]]'
+
+# the same under on_worker_death = continue: the rest of the pool finishes; the timeout is a
+# warning
+set +e
+"$CONCVIZ" run "$TMP/survive.ini" --model procs --set repeat=20 --task-timeout 2 --json \
+    >"$TMP/stall2.json" 2>"$TMP/stall2.err" &
+pid=$!
+set -e
+kill_a_worker $pid 0.2 STOP
+set +e
+wait $pid
+rc=$?
+set -e
+OUT=$(cat "$TMP/stall2.json")
+check "stalled, continue: exit 0" test "$rc" = 0
+check "stalled, continue: a warning" grep -Eqx "concviz: warning: $(stall_line) \(the run went on\)" "$TMP/stall2.err"
+check "stalled, continue: every other task completed" \
+    test "$(jqc '[.tasks.timed_out, .tasks.cancelled, .tasks.completed + 1 == .tasks.submitted]')" = "[1,1,true]"
+
+# a worker stopped and continued: shown stalled meanwhile, the run completes as usual
+set +e
+"$CONCVIZ" run cpu-primes --model procs --set repeat=20 --json --check >"$TMP/cont.json" 2>/dev/null &
+pid=$!
+set -e
+kill_a_worker $pid 0.2 STOP
+sleep 0.5
+kill -CONT "$victim"
+set +e
+wait $pid
+rc=$?
+set -e
+OUT=$(cat "$TMP/cont.json")
+check "stopped, continued: exit 0, done" test "$rc" = 0 -a "$(jqv .state)" = done
+check "stopped, continued: one lane was stalled, none dead" \
+    test "$(jqc '[([.lanes[] | select(.stalled_s > 0)] | length), ([.lanes[] | select(has("dead_s"))] | length)]')" = "[1,0]"
+
+# Ctrl-C with a stopped worker while recording: the run stops at once (the stopped worker cannot
+# stop by itself, so it is killed), exit 130, the recording is complete
+set +e
+"$CONCVIZ" run cpu-primes --model procs --set repeat=40 --json --record "$TMP/int.cvr" \
+    >"$TMP/int.json" 2>"$TMP/int.err" &
+pid=$!
+set -e
+kill_a_worker $pid 0.3 STOP
+sleep 0.3
+kill -INT $pid
+start=$(date +%s.%N)
+set +e
+wait $pid
+rc=$?
+set -e
+took=$(awk "BEGIN { print $(date +%s.%N) - $start }")
+check "Ctrl-C, stopped worker: exit 130 (${took}s)" test "$rc" = 130
+check "Ctrl-C, stopped worker: ends within 60 s" fcmp "$took < 60"
+check "Ctrl-C, stopped worker: interrupted, not failed" grep -q "interrupted" "$TMP/int.err"
+check "Ctrl-C, stopped worker: no process left" no_children_of $pid
+run_cv 0 replay "$TMP/int.cvr" --headless --json
+check "Ctrl-C, stopped worker: the recording replays, stopped" test "$(jqv .state)" = stopped
+check "Ctrl-C, stopped worker: no warning that it was cut short" test -z "$ERR"
 
 # SIGTERM stops role processes blocked on the queue
 set +e

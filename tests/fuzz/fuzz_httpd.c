@@ -2,12 +2,14 @@
  * libFuzzer target for the embedded HTTP server (engine/src/httpd.c). Each input is a raw request.
  *
  * 1. Its request line (METHOD TARGET ...) is split the way libmicrohttpd does it (the path
- *    %-decoded, the query's fail= argument found and decoded) and handed to cv_httpd_route, the
+ *    %-decoded, the query's fail=, mode= and stall= arguments found and decoded) and handed to
+ *    cv_httpd_route, the
  *    server's routing; every reply it can lead to (cv_httpd_json, for the first, the last failing
  *    and the first good attempt of a flaky key) must be a valid JSON text with a status from 100
  *    to 599, also when the buffer is too small.
  * 2. The input's bytes go as they are over a TCP connection to the server itself, started once
- *    in this process on 127.0.0.1 (an ephemeral port) with every /delay cut to 2 ms; the reply is
+ *    in this process on 127.0.0.1 (an ephemeral port) with every delay and stall cut to 2 ms; the
+ *    reply is
  *    read until the server closes (the request is sent half-closed): 64 KiB at most, 2 s at most,
  *    0.25 s at most without a byte (a body shorter than announced keeps the server waiting). An
  *    input without the blank line that ends a request's head is sent and reset, not waited for.
@@ -286,21 +288,24 @@ static void route(const uint8_t *data, size_t size)
     if (query)
         *query++ = 0;
     decode(target, 0);
-    const char *fail_arg = NULL;
+    struct cv_httpd_query q = {0};
     for (char *save = NULL, *arg = query ? strtok_r(query, "&", &save) : NULL; arg;
          arg = strtok_r(NULL, "&", &save)) {
         char *eq = strchr(arg, '=');
         if (eq)
             *eq++ = 0;
         decode(arg, 1);
-        if (!strcmp(arg, "fail") && eq) {
+        const char **slot = !strcmp(arg, "fail")    ? &q.fail
+                            : !strcmp(arg, "mode")  ? &q.mode
+                            : !strcmp(arg, "stall") ? &q.stall
+                                                    : NULL;
+        if (slot && eq && !*slot) { /* the first of each, as libmicrohttpd finds it */
             decode(eq, 1);
-            fail_arg = eq;
-            break;
+            *slot = eq;
         }
     }
     struct cv_httpd_route rt;
-    cv_httpd_route(method, target, fail_arg, &rt);
+    cv_httpd_route(method, target, &q, &rt);
     if (rt.status < 100 || rt.status > 599)
         fail("a route's status is out of range", target, strlen(target));
     switch (rt.kind) {
@@ -316,10 +321,20 @@ static void route(const uint8_t *data, size_t size)
         if (rt.status != rt.n)
             fail("/status/CODE answers another code", target, strlen(target));
         break;
+    case CV_HTTPD_STALL:
+        if (rt.n > CV_STALL_MAX_MS)
+            fail("a stall beyond the limit", target, strlen(target));
+        break;
     case CV_HTTPD_FLAKY:
         if (!rt.key || rt.key < target || rt.key > target + strlen(target) || !*rt.key ||
             strlen(rt.key) >= CV_HTTPD_FLAKY_KEY_MAX || strchr(rt.key, '/'))
             fail("a flaky key out of bounds", target, strlen(target));
+        if (rt.nmodes == 0 || rt.nmodes > CV_FAULT_MAX_MODES || rt.stall_ms > CV_STALL_MAX_MS)
+            fail("a flaky fault list out of bounds", target, strlen(target));
+        for (unsigned i = 0; i < rt.nmodes; i++)
+            if (!(rt.modes[i] == CV_FAULT_RESET || rt.modes[i] == CV_FAULT_STALL ||
+                  (rt.modes[i] >= 500 && rt.modes[i] <= 599)))
+                fail("a flaky fault mode out of range", target, strlen(target));
         break;
     default:
         break;

@@ -1,5 +1,7 @@
 /* The embedded HTTP server: endpoints, bad requests, and 10,000 concurrent delayed requests held
- * without a thread each (the server in its own process, the client on libcurl's multi API). */
+ * without a thread each (the server in its own process, the client on libcurl's multi API);
+ * faults: resets, stalls (bounded, and ended by the server's stop), flaky modes, and shares of
+ * faulty requests spread deterministically. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +11,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +57,32 @@ static long get(const char *path, struct body *b)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     curl_easy_cleanup(c);
     return code;
+}
+
+/* A GET to 127.0.0.1:p with a timeout; returns libcurl's code, the status in *status. */
+static CURLcode get_at(uint16_t p, const char *path, long timeout_ms, long *status)
+{
+    char url[256];
+    struct body b = {0};
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", p, path);
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    *status = 0;
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    curl_easy_cleanup(c);
+    return rc;
+}
+
+/* The connection ended without an answer: closed, or reset. */
+static bool no_answer(CURLcode rc)
+{
+    return rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR;
 }
 
 static double now_s(void)
@@ -190,6 +219,195 @@ static void test_ten_thousand_delays(void **unused)
     assert_true(wall >= 0.99);
 }
 
+static void test_fault_routes(void **unused)
+{
+    (void)unused;
+    long st;
+    assert_true(no_answer(get_at(port, "/reset", 10000, &st)));
+    /* a stall outlasting the client: the client's timeout ends it */
+    double t0 = now_s();
+    assert_int_equal(get_at(port, "/stall/5000", 200, &st), CURLE_OPERATION_TIMEDOUT);
+    assert_true(now_s() - t0 < 4.0);
+    /* a short stall ends by itself: closed without an answer */
+    t0 = now_s();
+    assert_true(no_answer(get_at(port, "/stall/200", 10000, &st)));
+    assert_true(now_s() - t0 >= 0.19);
+    /* flaky with a list of modes: the k-th failure in the k-th mode, then 200 */
+    const char *f = "/flaky/m?fail=4&mode=500,reset,stall,502&stall=100";
+    assert_int_equal(get_at(port, f, 10000, &st), CURLE_OK);
+    assert_int_equal(st, 500);
+    assert_true(no_answer(get_at(port, f, 10000, &st)));
+    assert_int_equal(get_at(port, f, 50, &st), CURLE_OPERATION_TIMEDOUT);
+    assert_int_equal(get_at(port, f, 10000, &st), CURLE_OK);
+    assert_int_equal(st, 502);
+    assert_int_equal(get_at(port, f, 10000, &st), CURLE_OK);
+    assert_int_equal(st, 200);
+    /* the default mode is still 503 */
+    assert_int_equal(get_at(port, "/flaky/d?fail=1", 10000, &st), CURLE_OK);
+    assert_int_equal(st, 503);
+    static const char *const bad[] = {"/stall/60001",
+                                      "/stall/x",
+                                      "/flaky/b?mode=teapot",
+                                      "/flaky/b?mode=404",
+                                      "/flaky/b?mode=500,",
+                                      "/flaky/b?stall=-1",
+                                      "/flaky/b?mode=500,500,500,500,500,500,500,500,500"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CURLcode rc = get_at(port, bad[i], 10000, &st);
+        if (rc != CURLE_OK || st != 400)
+            fail_msg("%s gave %d/%ld, not 400", bad[i], (int)rc, st);
+    }
+}
+
+/* The routing alone: faults and their arguments, and how a flaky key's k-th request fails. */
+static void test_route_faults(void **unused)
+{
+    (void)unused;
+    struct cv_httpd_route rt;
+    cv_httpd_route("GET", "/reset", NULL, &rt);
+    assert_int_equal(rt.kind, CV_HTTPD_RESET);
+    cv_httpd_route("GET", "/stall/250", NULL, &rt);
+    assert_int_equal(rt.kind, CV_HTTPD_STALL);
+    assert_int_equal(rt.n, 250);
+    cv_httpd_route("GET", "/stall/60001", NULL, &rt);
+    assert_int_equal(rt.kind, CV_HTTPD_BAD);
+    assert_int_equal(rt.status, 400);
+    struct cv_httpd_query q = {.fail = "3", .mode = "500,reset,stall", .stall = "40"};
+    cv_httpd_route("GET", "/flaky/k", &q, &rt);
+    assert_int_equal(rt.kind, CV_HTTPD_FLAKY);
+    assert_int_equal(rt.n, 3);
+    assert_int_equal(rt.stall_ms, 40);
+    assert_int_equal(cv_httpd_flaky_mode(&rt, 1), 500);
+    assert_int_equal(cv_httpd_flaky_mode(&rt, 2), CV_FAULT_RESET);
+    assert_int_equal(cv_httpd_flaky_mode(&rt, 3), CV_FAULT_STALL);
+    assert_int_equal(cv_httpd_flaky_mode(&rt, 4), 0);
+    char buf[512];
+    assert_int_equal(cv_httpd_json(&rt, 1, buf, sizeof buf), 500);
+    assert_int_equal(cv_httpd_json(&rt, 4, buf, sizeof buf), 200);
+    q = (struct cv_httpd_query){.mode = "500,"};
+    cv_httpd_route("GET", "/flaky/k", &q, &rt);
+    assert_int_equal(rt.kind, CV_HTTPD_BAD);
+    cv_httpd_route("GET", "/flaky/k", NULL, &rt);
+    assert_int_equal(cv_httpd_flaky_mode(&rt, 1), 503);
+    assert_int_equal(cv_httpd_json(&rt, 1, buf, sizeof buf), 503);
+}
+
+/* A server whose delays are cut (as the fuzz target's) cuts stalls too. */
+static void test_stall_capped(void **unused)
+{
+    (void)unused;
+    struct cv_httpd *h = NULL;
+    assert_int_equal(cv_httpd_start(0, &h, NULL), CV_OK);
+    cv_httpd_set_max_delay(h, 20);
+    long st;
+    double t0 = now_s();
+    assert_true(no_answer(get_at(cv_httpd_port(h), "/stall/60000", 10000, &st)));
+    assert_true(now_s() - t0 < 5.0);
+    cv_httpd_stop(h);
+}
+
+static void test_parse_faults(void **unused)
+{
+    (void)unused;
+    struct cv_httpd_faults f;
+    char *cause = NULL;
+    assert_int_equal(cv_httpd_parse_faults("500:0.2,reset:0.1,stall:0.05", &f, NULL), CV_OK);
+    assert_int_equal(f.n, 3);
+    assert_int_equal(f.mode[0], 500);
+    assert_int_equal(f.ppm[0], 200000);
+    assert_int_equal(f.mode[1], CV_FAULT_RESET);
+    assert_int_equal(f.mode[2], CV_FAULT_STALL);
+    assert_int_equal(f.ppm[2], 50000);
+    assert_int_equal(f.stall_ms, CV_STALL_DEFAULT);
+    static const char *const bad[] = {
+        "",       "500",       "500:",      "500:0", "500:1.5",
+        "404:.1", "teapot:.1", "500:x",     ",",     "500:.6,reset:.6",
+        ":0.1",   "stall:-1",  "reset:0.1,"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (cv_httpd_parse_faults(bad[i], &f, &cause) != CV_ERR_USAGE)
+            fail_msg("'%s' was accepted", bad[i]);
+        assert_non_null(cause);
+        assert_null(strchr(cause, '\n'));
+        free(cause);
+        cause = NULL;
+    }
+    assert_int_equal(cv_httpd_fault_mode("599"), 599);
+    assert_int_equal(cv_httpd_fault_mode("499"), 0);
+    assert_int_equal(cv_httpd_fault_mode("reset"), CV_FAULT_RESET);
+    assert_int_equal(cv_httpd_fault_mode("stall"), CV_FAULT_STALL);
+}
+
+/* Shares of faulty requests, in this process: exactly where the credits say. */
+static void test_fault_shares(void **unused)
+{
+    (void)unused;
+    struct cv_httpd *h = NULL;
+    assert_int_equal(cv_httpd_start(0, &h, NULL), CV_OK);
+    struct cv_httpd_faults f;
+    assert_int_equal(cv_httpd_parse_faults("500:0.25,reset:0.25", &f, NULL), CV_OK);
+    cv_httpd_set_faults(h, &f);
+    /* credits after request k: 0.25 k each; at 4 both reach 1: 500 first, the reset next */
+    char got[16] = "";
+    for (int i = 0; i < 12; i++) {
+        long st;
+        CURLcode rc = get_at(cv_httpd_port(h), "/get", 10000, &st);
+        got[i] = rc == CURLE_OK && st == 200   ? '.'
+                 : rc == CURLE_OK && st == 500 ? '5'
+                 : no_answer(rc)               ? 'R'
+                                               : '?';
+    }
+    assert_string_equal(got, "...5R..5R..5");
+    uint64_t status, resets, stalls;
+    cv_httpd_fault_counts(h, &status, &resets, &stalls);
+    assert_int_equal(status, 3);
+    assert_int_equal(resets, 2);
+    assert_int_equal(stalls, 0);
+    cv_httpd_stop(h);
+}
+
+struct waiter {
+    uint16_t port;
+    CURLcode rc;
+    double took;
+};
+
+static void *stalled_get(void *arg)
+{
+    struct waiter *w = arg;
+    long st;
+    double t0 = now_s();
+    w->rc = get_at(w->port, "/stall/60000", 120000, &st);
+    w->took = now_s() - t0;
+    return NULL;
+}
+
+/* A stall of a minute does not hold the server's stop: it ends the stall at once. */
+static void test_stop_ends_stalls(void **unused)
+{
+    (void)unused;
+    struct cv_httpd *h = NULL;
+    assert_int_equal(cv_httpd_start(0, &h, NULL), CV_OK);
+    struct waiter w = {.port = cv_httpd_port(h)};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, stalled_get, &w), 0);
+    uint64_t status, resets, stalls = 0;
+    for (int i = 0; i < 500 && !stalls; i++) { /* until the request is parked */
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+        cv_httpd_fault_counts(h, &status, &resets, &stalls);
+    }
+    assert_int_equal(stalls, 1);
+    double t0 = now_s();
+    cv_httpd_stop(h);
+    double stop = now_s() - t0;
+    pthread_join(t, NULL);
+    print_message("stop with a 60 s stall parked: %.3f s; the client saw code %d after %.3f s\n",
+                  stop, (int)w.rc, w.took);
+    assert_true(stop < 30.0); /* a hang would be 60 s */
+    assert_true(w.took < 30.0);
+    assert_true(no_answer(w.rc));
+}
+
 static struct cv_httpd_proc server;
 
 static int start_server(void **unused)
@@ -216,8 +434,10 @@ static int stop_server(void **unused)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_endpoints),
-        cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_endpoints),           cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_fault_routes),        cmocka_unit_test(test_route_faults),
+        cmocka_unit_test(test_stall_capped),        cmocka_unit_test(test_parse_faults),
+        cmocka_unit_test(test_fault_shares),        cmocka_unit_test(test_stop_ends_stalls),
         cmocka_unit_test(test_ten_thousand_delays),
     };
     return cmocka_run_group_tests(tests, start_server, stop_server);

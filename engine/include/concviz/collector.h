@@ -22,6 +22,7 @@
     X(GIL_WAIT, "gil_wait")     \
     X(BARRIER, "barrier")       \
     X(IDLE, "idle")             \
+    X(STALLED, "stalled")       \
     X(DEAD, "dead")             \
     X(OFF, "off")
 

@@ -14,6 +14,9 @@
  *   counter.value   arg = the value
  *   drops           arg = events lost on this lane since the previous drops event
  *   job.start/end   an executor lane runs work for task `task` (hybrid's offload pool)
+ *   worker.stall/resume  recorded by the parent on the main lane: worker lane `obj` (running task
+ *                   `task`) is stopped (SIGSTOP, a debugger), or runs again
+ * New kinds go at the end: recordings store kinds by number.
  */
 #define CV_EVENT_KINDS(X)                   \
     X(WORKER_START, "worker.start")         \
@@ -50,7 +53,9 @@
     X(DEADLOCK, "deadlock")                 \
     X(JOB_START, "job.start")               \
     X(JOB_END, "job.end")                   \
-    X(DROPS, "drops")
+    X(DROPS, "drops")                       \
+    X(WORKER_STALL, "worker.stall")         \
+    X(WORKER_RESUME, "worker.resume")
 
 enum cv_event_kind {
 #define CV_X_ENUM(name, str) CV_EV_##name,

@@ -5,9 +5,18 @@
  *   GET /delay/MS          200 after MS milliseconds (0..60000); no thread is held while waiting
  *   GET /bytes/N           200 with N bytes (0..16 MiB)
  *   GET /status/CODE       that status (100..599)
- *   GET /flaky/KEY?fail=N  503 for the first N requests of KEY, then 200
+ *   GET /flaky/KEY?fail=N[&mode=M[,M...]][&stall=MS]
+ *                          the first N requests of KEY fail (503 by default; the k-th failure
+ *                          in mode k of the list, cycling), then 200
+ *   GET /reset             no answer: the connection is closed at once
+ *   GET /stall/MS          no answer for MS ms (0..60000), then the connection is closed
  * Anything else gets 404 (unknown path), 400 (bad number) or 405 (method other than GET/HEAD);
  * malformed HTTP gets 400 from the library, and the server keeps serving.
+ *
+ * Faults: a fault mode is a status (500..599), `reset` or `stall`. A stall holds no thread (the
+ * connection is suspended, like a delay) and is bounded: it ends after its time (30 s unless
+ * given, at most 60 s) or when the server stops, whichever comes first, by closing the
+ * connection without an answer.
  */
 #ifndef CONCVIZ_HTTPD_H
 #define CONCVIZ_HTTPD_H
@@ -26,38 +35,82 @@ struct cv_httpd;
 /* Starts serving in this process on 127.0.0.1:port (0 = an ephemeral port). */
 int cv_httpd_start(uint16_t port, struct cv_httpd **out, char **cause);
 uint16_t cv_httpd_port(const struct cv_httpd *h);
-/* Holds a /delay request at most `ms` (its reply still names the delay asked for); the default
- * is CV_HTTPD_MAX_DELAY_MS, so every delay is served as asked. The fuzz target sets a few ms. */
+/* Holds a /delay request at most `ms` (its reply still names the delay asked for), and a stall
+ * too; the default is CV_HTTPD_MAX_DELAY_MS, so every delay is served as asked. The fuzz target
+ * sets a few ms. */
 void cv_httpd_set_max_delay(struct cv_httpd *h, unsigned long ms);
 /* Requests completed so far. */
 uint64_t cv_httpd_requests(const struct cv_httpd *h);
-/* Answers every delayed request at once, then stops. */
+/* Answers every delayed request at once, ends every stall, then stops. */
 void cv_httpd_stop(struct cv_httpd *h);
 
+#define CV_FAULT_RESET     (-1)
+#define CV_FAULT_STALL     (-2)
+#define CV_FAULT_MAX_MODES 8
+#define CV_STALL_MAX_MS    60000u
+#define CV_STALL_DEFAULT   30000u
+/* One fault mode by name: "500".."599", "reset" or "stall"; 0 if it is none of them. */
+int cv_httpd_fault_mode(const char *name);
+/* A comma list of modes ("500,reset,stall") into modes (CV_FAULT_MAX_MODES); returns how many,
+ * 0 when the list is empty or one is bad. */
+unsigned cv_httpd_fault_list(const char *text, int *modes);
+
+/* Faults for every request, whatever its path: a share of the requests fails in each mode. The
+ * shares are spread deterministically (a credit per mode grows by its share with each request;
+ * a request fails in the first mode whose credit reached one, which pays one), so `500:0.25`
+ * fails exactly every 4th request. */
+struct cv_httpd_faults {
+    unsigned n;
+    int mode[CV_FAULT_MAX_MODES];
+    uint32_t ppm[CV_FAULT_MAX_MODES]; /* share, parts per million */
+    uint32_t stall_ms;                /* how long a stall holds the request */
+};
+/* Parses MODE:SHARE[,MODE:SHARE...] (SHARE from 0.000001 to 1, the shares adding up to at most 1);
+ * on error returns CV_ERR_USAGE with a one-line *cause (caller frees). */
+int cv_httpd_parse_faults(const char *spec, struct cv_httpd_faults *out, char **cause);
+void cv_httpd_set_faults(struct cv_httpd *h, const struct cv_httpd_faults *f);
+/* Faults served so far (by a route or by the shares): error statuses, resets and stalls. */
+void cv_httpd_fault_counts(struct cv_httpd *h, uint64_t *status, uint64_t *resets,
+                           uint64_t *stalls);
+
 /*
- * What a request asks for, from its method, its path (decoded, without the query) and its ?fail=
- * argument (NULL if absent) alone: no connection, no state. The server answers with it.
+ * What a request asks for, from its method, its path (decoded, without the query) and its query
+ * arguments alone (each NULL if absent): no connection, no state. The server answers with it.
  */
+struct cv_httpd_query {
+    const char *fail;  /* /flaky: failures before 200 */
+    const char *mode;  /* /flaky: the fault modes, a comma list */
+    const char *stall; /* /flaky: how long a stall lasts, ms */
+};
 enum cv_httpd_kind {
     CV_HTTPD_GET,
     CV_HTTPD_DELAY,
     CV_HTTPD_BYTES,
     CV_HTTPD_STATUS,
     CV_HTTPD_FLAKY,
-    CV_HTTPD_BAD, /* status says which: 400, 404 or 405 */
+    CV_HTTPD_RESET, /* no answer: the connection is closed */
+    CV_HTTPD_STALL, /* no answer for n ms, then the connection is closed */
+    CV_HTTPD_BAD,   /* status says which: 400, 404 or 405 */
 };
 struct cv_httpd_route {
     enum cv_httpd_kind kind;
-    unsigned status;   /* the reply's status (FLAKY: 200; 503 while failing, see cv_httpd_json) */
-    unsigned long n;   /* DELAY: ms; BYTES: length; STATUS: the code; FLAKY: failures before 200 */
+    unsigned status;   /* the reply's status (FLAKY: 200; a failure's, see cv_httpd_flaky_mode) */
+    unsigned long n;   /* DELAY, STALL: ms; BYTES: length; STATUS: the code; FLAKY: failures */
     const char *key;   /* FLAKY: the key, pointing into the path */
     const char *error; /* BAD: why, for the JSON body */
+    int modes[CV_FAULT_MAX_MODES]; /* FLAKY: how the k-th failure fails, cycling */
+    unsigned nmodes;
+    unsigned long stall_ms; /* FLAKY: a stall's length */
 };
-void cv_httpd_route(const char *method, const char *path, const char *fail,
+void cv_httpd_route(const char *method, const char *path, const struct cv_httpd_query *q,
                     struct cv_httpd_route *rt);
+/* How a flaky request fails on its `attempt`-th request (from 1): a status, CV_FAULT_RESET or
+ * CV_FAULT_STALL; 0 when it succeeds. */
+int cv_httpd_flaky_mode(const struct cv_httpd_route *rt, uint32_t attempt);
 /* The JSON body of the reply to rt into buf (size bytes: 512 hold any; in fewer, from 3 on, a
  * body too long is "{}"), `attempt` the count of the flaky key's requests, this one included;
- * returns the reply's status. A BYTES reply's body is its bytes, not this. */
+ * returns the reply's status. A BYTES reply's body is its bytes, not this; RESET and STALL, and a
+ * flaky attempt that resets or stalls, get no reply. */
 unsigned cv_httpd_json(const struct cv_httpd_route *rt, uint32_t attempt, char *buf, size_t size);
 
 /*

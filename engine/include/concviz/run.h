@@ -53,6 +53,8 @@ struct cv_run_config {
     size_t ring_capacity;               /* events per lane ring, 0 = default (128 Ki) */
     size_t store_capacity;              /* timeline events kept, 0 = default */
     const char *record_path;            /* record the run to this file, or NULL */
+    uint64_t task_timeout_ns; /* a watchdog for every task, as cv_run_set_task_timeout; it wins
+                               * over the workload's. 0 = the workload's */
 };
 
 enum cv_run_state {
@@ -108,8 +110,13 @@ void cv_summary_write_text(const struct cv_value *summary, FILE *out);
 void cv_run_set_tasks(struct cv_run *run, uint32_t ntasks);
 /* The caller gives up on tasks after `ns` (future.result(timeout) / asyncio.wait_for): tasks not
  * started by then are cancelled; running ones are reported timed out and, under epoll, cancelled
- * at their next wait (under threads they run on). 0 = no timeout. */
+ * at their next wait (under threads they run on; under procs, where each task's time starts when
+ * a worker gets it, the worker is killed, which the run treats as a worker's death). 0 = no
+ * timeout. */
 void cv_run_set_task_timeout(struct cv_run *run, uint64_t ns);
+/* Each HTTP request (cv_http_get) gives up after `ms`, failing with a timeout; 0 = the default,
+ * 120 s. */
+void cv_run_set_request_timeout(struct cv_run *run, uint64_t ms);
 /* A failing task cancels its siblings (TaskGroup): queued ones never start; under epoll the
  * running ones are cancelled at their next wait. Otherwise the others run on (gather with
  * return_exceptions). */
