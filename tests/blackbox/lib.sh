@@ -44,6 +44,14 @@ jqc() { printf '%s' "$OUT" | jq -c "$1"; }
 
 # float comparison: fcmp "A < B"
 fcmp() { awk "BEGIN { exit !($1) }"; }
+# reap PID: waits for a run started in the background; sets rc (its exit code) and took (the
+# seconds the wait lasted)
+reap() {
+    local start
+    start=$(date +%s.%N)
+    wait "$1" && rc=0 || rc=$?
+    took=$(awk "BEGIN { print $(date +%s.%N) - $start }")
+}
 
 finish() {
     if [ "$SKIPPED" != 0 ]; then

@@ -92,12 +92,7 @@ check "serve --fault: each kind of fault was met" \
 check "serve --fault: every failed attempt counted once" \
     test "$(jqv '.expectations[] | select(.name == "every_failure_counted") | .ok')" = true
 kill -INT $spid
-start=$(date +%s.%N)
-set +e
-wait $spid
-rc=$?
-set -e
-took=$(awk "BEGIN { print $(date +%s.%N) - $start }")
+reap $spid
 check "serve: Ctrl-C with stalls of 20 s parked exits 0" test "$rc" = 0
 check "serve: and does not wait for them (${took}s)" fcmp "$took < $HANG"
 check "serve: it had stalls to end" grep -Eq "stopped after [0-9]+ requests \(faults: [0-9]+ error statuses, [0-9]+ resets, [1-9][0-9]* stalls\)" "$TMP/serve.err"
@@ -145,10 +140,7 @@ for _ in $(seq 12); do
 done
 # credits grow by 0.25 a request: at the 4th both reach 1, 500 comes first, the reset next
 check "serve --fault 500:0.25,reset:0.25: deterministic ($codes)" test "$codes" = "...5R..5R..5"
-set +e
-wait $spid
-rc=$?
-set -e
+reap $spid
 check "serve --fault: stops after --max-requests" test "$rc" = 0
 check "serve --fault: counts its faults" grep -q "stopped after 12 requests (faults: 3 error statuses, 2 resets, 0 stalls)" "$TMP/serve.err"
 

@@ -42,12 +42,7 @@ set +e
 pid=$!
 set -e
 kill_a_worker $pid 0.3
-start=$(date +%s.%N)
-set +e
-wait $pid
-rc=$?
-set -e
-took=$(awk "BEGIN { print $(date +%s.%N) - $start }")
+reap $pid
 check "killed worker: exit 3" test "$rc" = 3
 check "killed worker: run ends within 5 s (${took}s)" fcmp "$took < 5"
 check "killed worker: one clear line" grep -Eq "^concviz: run failed: worker-[0-9] \(pid $victim\) was killed by signal 9 \(SIGKILL\) while running task [0-9]+$" "$TMP/kill.err"
@@ -64,10 +59,7 @@ set +e
 pid=$!
 set -e
 kill_a_worker $pid 0.2
-set +e
-wait $pid
-rc=$?
-set -e
+reap $pid
 OUT=$(cat "$TMP/survive.json")
 check "continue: exit 0" test "$rc" = 0
 check "continue: the death is reported as a warning" grep -q "^concviz: warning: worker-[0-9] (pid $victim) was killed by signal 9" "$TMP/survive.err"
@@ -84,12 +76,7 @@ set +e
 pid=$!
 set -e
 kill_a_worker $pid 0.3 STOP
-start=$(date +%s.%N)
-set +e
-wait $pid
-rc=$?
-set -e
-took=$(awk "BEGIN { print $(date +%s.%N) - $start }")
+reap $pid
 # the line for a stalled $victim
 stall_line() {
     echo "worker-[0-9] \(pid $victim\) stalled \(the process was stopped\): task [0-9]+ timed out after 2 s; killed the worker \(SIGKILL\)"
@@ -126,10 +113,7 @@ set +e
 pid=$!
 set -e
 kill_a_worker $pid 0.2 STOP
-set +e
-wait $pid
-rc=$?
-set -e
+reap $pid
 OUT=$(cat "$TMP/stall2.json")
 check "stalled, continue: exit 0" test "$rc" = 0
 check "stalled, continue: a warning" grep -Eqx "concviz: warning: $(stall_line) \(the run went on\)" "$TMP/stall2.err"
@@ -144,10 +128,7 @@ set -e
 kill_a_worker $pid 0.2 STOP
 sleep 0.5
 kill -CONT "$victim"
-set +e
-wait $pid
-rc=$?
-set -e
+reap $pid
 OUT=$(cat "$TMP/cont.json")
 check "stopped, continued: exit 0, done" test "$rc" = 0 -a "$(jqv .state)" = done
 check "stopped, continued: one lane was stalled, none dead" \
@@ -163,12 +144,7 @@ set -e
 kill_a_worker $pid 0.3 STOP
 sleep 0.3
 kill -INT $pid
-start=$(date +%s.%N)
-set +e
-wait $pid
-rc=$?
-set -e
-took=$(awk "BEGIN { print $(date +%s.%N) - $start }")
+reap $pid
 check "Ctrl-C, stopped worker: exit 130 (${took}s)" test "$rc" = 130
 check "Ctrl-C, stopped worker: ends within 60 s" fcmp "$took < 60"
 check "Ctrl-C, stopped worker: interrupted, not failed" grep -q "interrupted" "$TMP/int.err"

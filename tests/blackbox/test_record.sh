@@ -82,10 +82,7 @@ check "truncated: the warning says how much was replayed" \
 pid=$!
 sleep 1
 kill -TERM "$pid"
-set +e
-wait "$pid"
-rc=$?
-set -e
+reap "$pid"
 check "SIGTERM: the run exits 130" test "$rc" = 130
 run_cv 0 replay "$TMP/term.cvr" --json
 check "SIGTERM: the recording is complete (no warning) and says stopped" \

@@ -17,10 +17,7 @@ check "prints a loopback URL" grep -Eq '^http://127\.0\.0\.1:[0-9]+$' "$TMP/url"
 check "GET /get is 200" test "$(curl -s -o /dev/null -w '%{http_code}' "$url/get")" = 200
 check "GET /status/503 is 503" test "$(curl -s -o /dev/null -w '%{http_code}' "$url/status/503")" = 503
 check "GET /delay/300 waits" fcmp "$(curl -s -o /dev/null -w '%{time_total}' "$url/delay/300") >= 0.29"
-set +e
-wait $pid
-rc=$?
-set -e
+reap $pid
 check "stops after --max-requests with exit 0" test "$rc" = 0
 check "reports what it served" grep -q "stopped after 3 requests" "$TMP/serve.err"
 
@@ -31,9 +28,6 @@ for _ in $(seq 50); do [ -s "$TMP/url2" ] && break; sleep 0.1; done
 busy=$(sed 's/.*://' "$TMP/url2")
 run_cv 3 serve --port "$busy" --for 1 && check "port in use: one line" grep -q "cannot start the HTTP server on 127.0.0.1:$busy (port in use?)" "$TMP/err"
 kill -INT $pid
-set +e
-wait $pid
-rc=$?
-set -e
+reap $pid
 check "Ctrl-C stops it with exit 0" test "$rc" = 0
 finish
