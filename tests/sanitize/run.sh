@@ -29,7 +29,7 @@ address)
     # the fuzz entry has a sanitized build of its own; formatting is not code. The tests that
     # assert speedups or wall times do not hold at a sanitizer's speed on a busy 2-core machine:
     # their scenarios run in tests/sanitize/scenario_runs.sh instead, as under TSan.
-    SELECT=(-E '^(fuzz|format)\.|test_(counter_race|gil_contention|cpu_primes|c10k|openmp|procs)$')
+    SELECT=(-E '^(fuzz|format)\.|test_(counter_race|gil_contention|cpu_primes|c10k|openmp)$')
     ;;
 thread)
     CC_SAN=$(command -v clang || command -v clang-14 || true)
@@ -39,11 +39,11 @@ thread)
     fi
     SANITIZE=thread
     # threads, processes, the event loop and what they share: primitives, rings, the collector,
-    # the HTTP server and client, recording from several threads, cancellation, faults. The
-    # tests that assert speedups, wall times or event counts (counter_race, gil_contention,
-    # cpu_primes, c10k, openmp, procs, tui) cannot hold at TSan's speed: their scenarios run
-    # in tests/sanitize/scenario_runs.sh instead, after these.
-    SELECT=(-R 'test_(prims|ring|collector|httpd|cancel|deadlock|epoll|gather_sleep|io|pipeline|record|faults)$')
+    # the HTTP server and client, recording from several threads, cancellation, faults, forked
+    # workers killed and stopped. The tests that assert speedups, wall times or event counts
+    # (counter_race, gil_contention, cpu_primes, c10k, openmp, tui) cannot hold at TSan's
+    # speed: their scenarios run in tests/sanitize/scenario_runs.sh instead, after these.
+    SELECT=(-R 'test_(prims|ring|collector|httpd|cancel|deadlock|epoll|gather_sleep|io|pipeline|procs|record|faults)$')
     ;;
 esac
 [ -n "${SANITIZE_TESTS:-}" ] && SELECT=(-R "$SANITIZE_TESTS")
