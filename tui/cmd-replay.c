@@ -166,12 +166,10 @@ int tui_replay_parse(int argc, char **argv, struct tui_replay_opts *o)
         case ':':
             return tui_missing_value(argv);
         default: {
-            int r = ui_opt(c, optarg, &o->ui);
-            if (r == 0)
-                break;
-            if (r > 0)
+            int r = ui_opt_or_bad(c, optarg, argv, shorts, "replay", &o->ui);
+            if (r)
                 return r;
-            return tui_bad_option(argv, shorts, "replay");
+            break;
         }
         }
     }

@@ -198,12 +198,10 @@ int tui_run_parse(int argc, char **argv, struct tui_run_opts *o)
         case ':':
             return tui_missing_value(argv);
         default: {
-            int r = ui_opt(c, optarg, &o->ui);
-            if (r == 0)
-                break;
-            if (r > 0)
+            int r = ui_opt_or_bad(c, optarg, argv, shorts, "run", &o->ui);
+            if (r)
                 return r;
-            return tui_bad_option(argv, shorts, "run");
+            break;
         }
         }
     }

@@ -2,6 +2,7 @@
  * parser (cmd-*.c); then the parsed command is run. */
 #include "cmdline.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,29 +41,24 @@ void tui_usage(FILE *out)
 /* concviz [UI options]: the scenario picker's options. */
 static int picker_parse(int argc, char **argv, struct ui_opts *o)
 {
+    static const struct option ui_longs[] = {UI_LONG_OPTIONS, {NULL, 0, NULL, 0}};
     *o = ui_opts_default();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        bool more = i + 1 < argc;
-        unsigned long v;
-        if (!strcmp(a, "--no-color") || !strcmp(a, "--no-colour")) {
-            o->color = false;
-        } else if (!strcmp(a, "--ascii")) {
-            o->ascii = true;
-        } else if (!strcmp(a, "--fps") && more) {
-            if (!tui_parse_ulong(argv[++i], 1, 240, &v))
-                return tui_fail(TUI_EXIT_USAGE,
-                                "--fps must be a whole number from 1 to 240, not '%s'", argv[i]);
-            o->fps = (unsigned)v;
-        } else if (!strcmp(a, "--script") && more) {
-            o->script = argv[++i];
-        } else if (!strcmp(a, "--size") && more) {
-            if (!tui_parse_size(argv[++i], 10, 1000, &o->vw, &o->vh))
-                return tui_fail(TUI_EXIT_USAGE,
-                                "--size needs WxH, each from 10 to 1000 (e.g. 120x40), not '%s'",
-                                argv[i]);
-        } else if (!strcmp(a, "--fps") || !strcmp(a, "--script") || !strcmp(a, "--size")) {
-            return tui_fail(TUI_EXIT_USAGE, "option '%s' needs a value", a);
+        const struct option *opt = NULL;
+        for (const struct option *p = ui_longs; p->name && !opt; p++)
+            if (a[0] == '-' && a[1] == '-' && !strcmp(a + 2, p->name))
+                opt = p;
+        if (opt) {
+            const char *value = NULL;
+            if (opt->has_arg == required_argument) {
+                if (i + 1 >= argc)
+                    return tui_fail(TUI_EXIT_USAGE, "option '%s' needs a value", a);
+                value = argv[++i];
+            }
+            int r = ui_opt(opt->val, value, o);
+            if (r)
+                return r;
         } else if (a[0] != '-') {
             return tui_fail(TUI_EXIT_USAGE,
                             "'%s' is not an option; a command comes first (e.g. 'concviz run "
@@ -72,9 +68,8 @@ static int picker_parse(int argc, char **argv, struct ui_opts *o)
             return tui_fail(TUI_EXIT_USAGE, "unknown option '%s' (see 'concviz --help')", a);
         }
     }
-    if (o->vw && !o->script)
-        return tui_fail(TUI_EXIT_USAGE, "--size is for --script (a virtual screen to script)");
-    return TUI_PARSED;
+    int r = ui_opts_check(o, false, false);
+    return r ? r : TUI_PARSED;
 }
 
 static int picker_exec(const struct ui_opts *o)

@@ -44,6 +44,10 @@ struct ui_opts ui_opts_default(void);
 /* Handles getopt code c when it is one of UI_LONG_OPTIONS: 0, or an exit code with the error
  * printed; -1 when c is not one of them. */
 int ui_opt(int c, const char *arg, struct ui_opts *o);
+/* The end of a command's getopt switch: ui_opt, and any other code an unknown option, named
+ * (tui_bad_option). 0, or an exit code with the error printed. */
+int ui_opt_or_bad(int c, const char *arg, char **argv, const char *shorts, const char *cmd,
+                  struct ui_opts *o);
 /* The checks once every option is in: --size needs --script, --script goes with neither
  * --headless nor --json. 0, or an exit code with the error printed. */
 int ui_opts_check(const struct ui_opts *o, bool headless, bool json);

@@ -38,6 +38,13 @@ int ui_opt(int c, const char *arg, struct ui_opts *o)
     }
 }
 
+int ui_opt_or_bad(int c, const char *arg, char **argv, const char *shorts, const char *cmd,
+                  struct ui_opts *o)
+{
+    int r = ui_opt(c, arg, o);
+    return r < 0 ? tui_bad_option(argv, shorts, cmd) : r;
+}
+
 int ui_opts_check(const struct ui_opts *o, bool headless, bool json)
 {
     if (o->vw && !o->script)
