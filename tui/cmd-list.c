@@ -104,6 +104,12 @@ static void param_range(const struct cv_param_def *d, char *buf, size_t n)
     case CV_PARAM_STRING:
         snprintf(buf, n, "text");
         break;
+    case CV_PARAM_INT_LIST:
+        snprintf(buf, n, "whole numbers %.0f..%.0f, comma-separated", d->min, d->max);
+        break;
+    case CV_PARAM_NUM_LIST:
+        snprintf(buf, n, "numbers %.15g..%.15g, comma-separated", d->min, d->max);
+        break;
     }
 }
 

@@ -243,8 +243,18 @@ enum cv__http_outcome cv__http_outcome(const struct cv_http_result *res);
 
 /* Helpers shared by workloads (wl-common.c) */
 uint64_t cv__isqrt(uint64_t n);
-/* Parses a list of whole numbers in [lo, hi] separated by commas or spaces into out (at most
- * max); returns how many, or -1 with *cause "KEY: ..." (caller frees). */
+/* Lists of numbers (numbers.c): items separated by commas and/or blanks, each a plain number
+ * (cv_number_is_plain) in the range; an empty item is an error. Whole numbers go to out_u, others
+ * to out_d (either may be NULL to only check), at most max of them. Returns how many, or -1 with
+ * *cause "KEY: ..." (caller frees). */
+struct cv__number_range {
+    bool whole;
+    uint64_t lo_u, hi_u; /* whole numbers */
+    double lo, hi;       /* the others */
+};
+int cv__parse_numbers(const char *key, const char *text, const struct cv__number_range *r,
+                      uint64_t *out_u, double *out_d, uint32_t max, char **cause);
+/* The same for whole numbers in [lo, hi]. */
 int cv__parse_list(const char *key, const char *text, uint64_t lo, uint64_t hi, uint64_t *out,
                    uint32_t max, char **cause);
 /* Sleeps `ticks` times for tick_ns, keeping in *max_late the latest a wake-up came. Returns false

@@ -8,6 +8,7 @@
 #include "concviz/scenario.h"
 #include "concviz/concviz.h"
 #include "concviz/run.h"
+#include "internal.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -151,7 +152,7 @@ static char *check_value(const struct cv_param_def *d, const char *value)
     case CV_PARAM_INT: {
         errno = 0;
         long long v = strtoll(value, &end, 10);
-        if (!*value || *end || errno)
+        if (!cv_number_is_plain(value, true) || errno)
             return cv_strdup_printf("%s must be a whole number, not '%s'", d->key, value);
         if ((double)v < d->min || (double)v > d->max)
             return cv_strdup_printf("%s must be between %.0f and %.0f, not %lld", d->key, d->min,
@@ -159,13 +160,26 @@ static char *check_value(const struct cv_param_def *d, const char *value)
         return NULL;
     }
     case CV_PARAM_FLOAT: {
-        errno = 0;
+        if (!cv_number_is_plain(value, false))
+            return cv_strdup_printf("%s must be a plain number (digits, at most %d decimals), not "
+                                    "'%s'",
+                                    d->key, CV_NUMBER_DECIMALS, value);
         double v = strtod(value, &end);
-        if (!*value || *end || errno || !isfinite(v))
-            return cv_strdup_printf("%s must be a number, not '%s'", d->key, value);
         if (v < d->min || v > d->max)
-            return cv_strdup_printf("%s must be between %g and %g, not %g", d->key, d->min, d->max,
-                                    v);
+            return cv_strdup_printf("%s must be between %.15g and %.15g, not %s", d->key, d->min,
+                                    d->max, value);
+        return NULL;
+    }
+    case CV_PARAM_INT_LIST:
+    case CV_PARAM_NUM_LIST: {
+        struct cv__number_range r = {.whole = d->type == CV_PARAM_INT_LIST,
+                                     .lo_u = (uint64_t)d->min,
+                                     .hi_u = (uint64_t)d->max,
+                                     .lo = d->min,
+                                     .hi = d->max};
+        char *msg = NULL;
+        if (cv__parse_numbers(d->key, value, &r, NULL, NULL, UINT32_MAX, &msg) < 0)
+            return msg;
         return NULL;
     }
     case CV_PARAM_ENUM: {
@@ -353,9 +367,8 @@ static char *scenario_key(struct cv_scenario *s, const struct entry *e, int *mod
         if (!s->models)
             return cv_strdup("models lists no model");
     } else if (!strcmp(k, "workers")) {
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (!*v || *end || n < 1 || n > 4096)
+        long n = strtol(v, NULL, 10);
+        if (!cv_number_is_plain(v, true) || strlen(v) > 5 || n < 1 || n > 4096)
             return cv_strdup_printf("workers must be a whole number from 1 to 4096, not '%s'", v);
         s->workers = (unsigned)n;
     } else if (!strcmp(k, "gil")) {
@@ -369,28 +382,25 @@ static char *scenario_key(struct cv_scenario *s, const struct entry *e, int *mod
         else
             return cv_strdup_printf("on_worker_death must be stop or continue, not '%s'", v);
     } else if (!strcmp(k, "sweep")) {
-        s->nsweep = 0;
-        char *copy = cv_strdup(v), *save = NULL;
-        for (char *t = strtok_r(copy, " ,\t", &save); t; t = strtok_r(NULL, " ,\t", &save)) {
-            char *end;
-            long n = strtol(t, &end, 10);
-            if (*end || n < 1 || n > 4096 || s->nsweep == sizeof s->sweep / sizeof s->sweep[0]) {
-                char *msg = cv_strdup_printf(
-                    "sweep lists worker counts from 1 to 4096 (at most 32), not '%s'", t);
-                free(copy);
-                return msg;
-            }
-            s->sweep[s->nsweep++] = (unsigned)n;
+        const uint32_t max = sizeof s->sweep / sizeof s->sweep[0];
+        const struct cv__number_range r = {.whole = true, .lo_u = 1, .hi_u = 4096};
+        uint64_t counts[sizeof s->sweep / sizeof s->sweep[0]];
+        char *why = NULL;
+        int n = cv__parse_numbers("sweep", v, &r, counts, NULL, max, &why);
+        if (n < 0) {
+            char *msg = cv_strdup_printf("%s (worker counts from 1 to 4096, at most %u)", why, max);
+            free(why);
+            return msg;
         }
-        free(copy);
-        if (!s->nsweep)
-            return cv_strdup("sweep lists no worker count");
+        s->nsweep = 0;
+        for (int i = 0; i < n; i++)
+            s->sweep[s->nsweep++] = (unsigned)counts[i];
     } else if (!strcmp(k, "switch_interval")) {
-        char *end;
-        double ms = strtod(v, &end);
-        if (!*v || *end || !(ms > 0 && ms <= 10000))
-            return cv_strdup_printf("switch_interval must be milliseconds in (0, 10000], not '%s'",
-                                    v);
+        double ms = strtod(v, NULL);
+        if (!cv_number_is_plain(v, false) || !(ms > 0 && ms <= 10000))
+            return cv_strdup_printf("switch_interval must be milliseconds in (0, 10000] with at "
+                                    "most %d decimals, not '%s'",
+                                    CV_NUMBER_DECIMALS, v);
         s->switch_ms = ms;
     } else {
         return cv_strdup_printf(

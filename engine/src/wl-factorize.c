@@ -20,10 +20,10 @@ struct factorize_state {
 };
 
 static const struct cv_param_def params[] = {
-    {"numbers", CV_PARAM_STRING,
+    {"numbers", CV_PARAM_INT_LIST,
      "112272535095293,112582705942171,115280095190773,115797848077099,1099726899285419,"
      "600851475143",
-     "comma-separated numbers to factorize", NULL, 0, 0},
+     "comma-separated numbers to factorize", NULL, 2, 1152921504606846976.0},
     {"repeat", CV_PARAM_INT, "4", "how many times each number is factorized", NULL, 1, 100000},
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };

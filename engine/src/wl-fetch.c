@@ -23,7 +23,8 @@ struct fetch_state {
 static const struct cv_param_def params[] = {
     {"url", CV_PARAM_STRING, "http://local/delay/{ms}",
      "URL to GET; host `local` is the embedded server, {ms} a delay from delays_ms", NULL, 0, 0},
-    {"delays_ms", CV_PARAM_STRING, "300", "delays for {ms}, cycled over the requests", NULL, 0, 0},
+    {"delays_ms", CV_PARAM_INT_LIST, "300", "delays for {ms}, cycled over the requests", NULL, 0,
+     60000},
     {"requests", CV_PARAM_INT, "20", "number of GETs (one task each)", NULL, 1, 100000},
     {"concurrency", CV_PARAM_INT, "0", "at most this many at once (a semaphore); 0 = no limit",
      NULL, 0, 100000},

@@ -15,10 +15,10 @@ struct primes_state {
 };
 
 static const struct cv_param_def params[] = {
-    {"numbers", CV_PARAM_STRING,
+    {"numbers", CV_PARAM_INT_LIST,
      "112272535095293,112582705942171,112272535095293,115280095190773,115797848077099,"
      "1099726899285419",
-     "comma-separated numbers to test", NULL, 0, 0},
+     "comma-separated numbers to test", NULL, 2, 1152921504606846976.0},
     {"repeat", CV_PARAM_INT, "48", "how many times each number is tested (scales the run)", NULL, 1,
      100000},
     {NULL, 0, NULL, NULL, NULL, 0, 0},

@@ -12,38 +12,25 @@ struct sleeps_state {
 };
 
 static const struct cv_param_def params[] = {
-    {"sleeps_ms", CV_PARAM_STRING, "2000,500", "comma-separated sleep per task, ms", NULL, 0, 0},
+    {"sleeps_ms", CV_PARAM_NUM_LIST, "2000,500", "comma-separated sleep per task, ms", NULL, 0,
+     3600000},
     {"timeout_ms", CV_PARAM_FLOAT, "0",
      "give up on tasks after this long (future.result(timeout) / wait_for); 0 = never", NULL, 0,
      3600000},
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
+/* Reads sleeps_ms into out (ns; NULL to only count) and *n. */
 static int parse(const char *text, uint64_t *out, uint32_t *n, char **cause)
 {
-    char *copy = cv_strdup(text), *save = NULL;
-    *n = 0;
-    for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-        char *end;
-        double ms = strtod(t, &end);
-        if (*end || !(ms >= 0 && ms <= 3600000) || *n == MAX_SLEEPS) {
-            if (cause)
-                *cause =
-                    cv_strdup_printf("sleeps_ms: '%s' is not a duration in ms (0 to 3600000)", t);
-            free(copy);
-            return CV_ERR_USAGE;
-        }
-        if (out)
-            out[*n] = (uint64_t)(ms * 1e6);
-        (*n)++;
-    }
-    free(copy);
-    if (*n == 0) {
-        if (cause)
-            *cause = cv_strdup("sleeps_ms: give at least one duration");
-        return CV_ERR_USAGE;
-    }
-    return CV_OK;
+    static const struct cv__number_range ms = {.lo = 0, .hi = 3600000};
+    double *v = cv_xmalloc(MAX_SLEEPS * sizeof *v);
+    int got = cv__parse_numbers("sleeps_ms", text, &ms, NULL, v, MAX_SLEEPS, cause);
+    *n = got > 0 ? (uint32_t)got : 0;
+    for (uint32_t i = 0; out && i < *n; i++)
+        out[i] = (uint64_t)(v[i] * 1e6);
+    free(v);
+    return got > 0 ? CV_OK : CV_ERR_USAGE;
 }
 
 static int sleeps_plan(struct cv_run *run, char **cause)

@@ -19,10 +19,12 @@
 /* A valid [scenario] section on lines 1-5; rows append to it. */
 #define HEAD          "[scenario]\nname = t\ntitle = T\nlesson = L\nworkload = counter\n"
 #define HEAD_PIPELINE "[scenario]\nname = t\ntitle = T\nlesson = L\nworkload = pipeline\n"
+#define HEAD_SLEEPS   "[scenario]\nname = t\ntitle = T\nlesson = L\nworkload = sleeps\n"
 #define MODELS_LIST   "(models: serial, threads, procs, openmp, epoll, hybrid)"
 #define SYNTAX        "syntax error: expected 'key = value' or '[section]'"
 #define WORKERS_MSG   "workers must be a whole number from 1 to 4096, not "
-#define SWITCH_MSG    "switch_interval must be milliseconds in (0, 10000], not "
+#define SWITCH_MSG \
+    "switch_interval must be milliseconds in (0, 10000] with at most 3 decimals, not "
 
 /* Writes `text` to a new temp file; returns its heap path. */
 static char *write_temp(const char *text)
@@ -191,6 +193,7 @@ static void test_bad_files(void **state)
         {"bad switch_interval abc", HEAD "switch_interval = abc\n", 6, SWITCH_MSG "'abc'"},
         {"bad switch_interval too big", HEAD "switch_interval = 10001\n", 6, SWITCH_MSG "'10001'"},
         {"bad switch_interval nan", HEAD "switch_interval = nan\n", 6, SWITCH_MSG "'nan'"},
+        {"bad switch_interval 1e1", HEAD "switch_interval = 1e1\n", 6, SWITCH_MSG "'1e1'"},
         /* [params] */
         {"unknown parameter", HEAD "\n[params]\nthreads = 4\n", 8,
          "unknown parameter 'threads' for workload 'counter' (parameters: variant, "
@@ -211,7 +214,23 @@ static void test_bad_files(void **state)
         {"int parameter overflows", HEAD "[params]\niterations = 99999999999999999999\n", 7,
          "iterations must be a whole number, not '99999999999999999999'"},
         {"float parameter not a number", HEAD_PIPELINE "[params]\nconsume_ms = slow\n", 7,
-         "consume_ms must be a number, not 'slow'"},
+         "consume_ms must be a plain number (digits, at most 3 decimals), not 'slow'"},
+        {"float parameter with exponent", HEAD_PIPELINE "[params]\nconsume_ms = 1e-9\n", 7,
+         "consume_ms must be a plain number (digits, at most 3 decimals), not '1e-9'"},
+        {"float parameter in hex", HEAD_PIPELINE "[params]\nconsume_ms = 0x1p3\n", 7,
+         "consume_ms must be a plain number (digits, at most 3 decimals), not '0x1p3'"},
+        {"float parameter finer than 1 us", HEAD_PIPELINE "[params]\nconsume_ms = 0.0001\n", 7,
+         "consume_ms must be a plain number (digits, at most 3 decimals), not '0.0001'"},
+        {"float parameter with a plus", HEAD_PIPELINE "[params]\nconsume_ms = +1\n", 7,
+         "consume_ms must be a plain number (digits, at most 3 decimals), not '+1'"},
+        {"list with an empty item", HEAD_SLEEPS "[params]\nsleeps_ms = 1, ,2\n", 7,
+         "sleeps_ms: item 2 of '1, ,2' is empty"},
+        {"list item in hex", HEAD_SLEEPS "[params]\nsleeps_ms = 0x10\n", 7,
+         "sleeps_ms: '0x10' is not a plain number (at most 3 decimals) from 0 to 3600000"},
+        {"list with no item", HEAD_SLEEPS "[params]\nsleeps_ms =\n", 7,
+         "sleeps_ms: give at least one value"},
+        {"sweep with an empty item", HEAD "sweep = 1,,2\n", 6,
+         "sweep: item 2 of '1,,2' is empty (worker counts from 1 to 4096, at most 32)"},
         {"float parameter above range", HEAD_PIPELINE "[params]\nconsume_ms = 20000.5\n", 7,
          "consume_ms must be between 0 and 10000, not 20000.5"},
         {"float parameter negative", HEAD_PIPELINE "[params]\nproduce_ms = -1\n", 7,

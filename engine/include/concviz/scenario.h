@@ -9,7 +9,21 @@
 
 #include "concviz/value.h"
 
-enum cv_param_type { CV_PARAM_INT, CV_PARAM_FLOAT, CV_PARAM_ENUM, CV_PARAM_STRING };
+/* INT_LIST and NUM_LIST are lists of numbers separated by commas or blanks, each in [min, max]. */
+enum cv_param_type {
+    CV_PARAM_INT,
+    CV_PARAM_FLOAT,
+    CV_PARAM_ENUM,
+    CV_PARAM_STRING,
+    CV_PARAM_INT_LIST,
+    CV_PARAM_NUM_LIST
+};
+
+/* Whether s is a plain decimal number: an optional '-', digits and, unless whole, optionally a
+ * '.' and 1 to CV_NUMBER_DECIMALS digits. No blanks, '+', exponent, hex, inf or nan. The limit on
+ * decimals keeps every positive duration in ms at least a microsecond, never rounded to 0. */
+#define CV_NUMBER_DECIMALS 3
+bool cv_number_is_plain(const char *s, bool whole);
 
 struct cv_param_def {
     const char *key;
