@@ -16,6 +16,17 @@ skip() { SKIPPED=$((SKIPPED + 1)); echo "skip - $*"; }
 # tests/sanitize/run.sh for the sanitized runs of the suite.
 SANITIZER=${CONCVIZ_SANITIZER:-}
 
+# not_under_sanitizer WHY: ends a test whose checks are speedups or wall times, which a
+# sanitizer's slowdown makes meaningless, as skipped (exit 77, which ctest shows as "Skipped") in a
+# sanitized build; tests/sanitize/scenario_runs.sh runs such tests' scenarios briefly instead.
+not_under_sanitizer() {
+    if [ -n "$SANITIZER" ]; then
+        skip "$1: not at the $SANITIZER sanitizer's speed"
+        echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+        exit 77
+    fi
+}
+
 # check DESCRIPTION COMMAND...: passes when the command succeeds
 check() {
     local what=$1; shift

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # semaphore and c10k: a limit holds exactly; 10,000 requests in flight on one thread.
 . "$(dirname "$0")/lib.sh"
+not_under_sanitizer "10,000 requests in flight within the test's time"
 
 for m in threads epoll; do
     run_cv 0 run semaphore --model $m --json --check

@@ -53,7 +53,7 @@ expect_usage "--gil applies to the threads model only" run counter-race --model 
 expect_usage "switch-interval must be milliseconds" run gil-contention --switch-interval 0
 expect_usage "sizes its workers by role" run pipeline --workers 4
 expect_usage "takes one scenario" run counter-race gather-sleep
-expect_usage "sleeps_ms: 'soon' is not a duration" run gather-sleep --set sleeps_ms=soon
+expect_usage "sleeps_ms: 'soon' is not a plain number" run gather-sleep --set sleeps_ms=soon
 
 # a role-shaped scenario that lists openmp
 sed -e "s/^models = threads procs epoll$/models = threads procs openmp epoll/" "$CONCVIZ_SCENARIO_DIR/pipeline.ini" >"$TMP/roles.ini"

@@ -2,6 +2,7 @@
 # counter-race, 4 threads x 1,000,000: no protection loses updates (and counts them exactly);
 # a mutex and an atomic give exactly 4,000,000; the mutex shows contention.
 . "$(dirname "$0")/lib.sh"
+not_under_sanitizer "full-size runs (millions of increments) whose races and contention depend on speed"
 
 run_cv 0 run counter-race --json --check
 check "none: 4 workers x 1,000,000 expected" test "$(jqv .results.counter_expected)" = 4000000

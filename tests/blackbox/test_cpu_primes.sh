@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # cpu-primes: 2 threads clearly faster than serial; under the GIL, not. Same primes everywhere.
 . "$(dirname "$0")/lib.sh"
+not_under_sanitizer "its checks are speedups and wall times"
 args=(--set repeat=12 --check)
 
 best_wall 3 cpu-primes --model serial "${args[@]}"; serial=$BEST; p1=$(jqc .results.primes)

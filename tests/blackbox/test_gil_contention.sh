@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # gil-contention: under the GIL, 2 workers take no less time than 1; switches are counted.
 . "$(dirname "$0")/lib.sh"
+not_under_sanitizer "its checks are speedups and wall times"
 args=(--set increments=5000000 --check)
 
 best_wall 2 gil-contention --workers 1 "${args[@]}"; one=$BEST

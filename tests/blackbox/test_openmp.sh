@@ -2,6 +2,7 @@
 # openmp and scheduling: static leaves a lane idle on uneven work, dynamic does not; the omp
 # counter variants; procs and openmp speed up CPU work like threads.
 . "$(dirname "$0")/lib.sh"
+not_under_sanitizer "its checks are speedups and wall times"
 
 run_cv 0 run cpu-chunks --model openmp --set schedule=static --set mean_ms=15 --json --check
 static_idle=$(jqv .balance.idle_s_max)
