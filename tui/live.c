@@ -111,12 +111,20 @@ static enum cv_run_state state_of(const struct cv_value *sum)
                                        : CV_RUN_STOPPED;
 }
 
-/* Moves the replay to t seconds; at the end the panels show the run's summary. */
+/* Moves the replay to t seconds; at the end the panels show the run's summary. Positions are
+ * whole nanoseconds, as in the recording: the end is reached when t rounds to it. (Compared in
+ * seconds, a step back and forth by the same amount, end - 0.1 end + 0.1 end, can land one ulp
+ * short of the end, for about one end time in 25.) */
 static void replay_seek(struct live *L, double t)
 {
+    uint64_t end_ns = cv_recording_info(L->req->replay)->end_ns;
     t = fmax(0, fmin(t, L->end_t));
+    uint64_t at = (uint64_t)llround(t * 1e9);
+    bool end = at >= end_ns;
+    if (end)
+        at = end_ns, t = L->end_t;
     char *cause = NULL;
-    if (cv_replay_seek(L->rp, (uint64_t)llround(t * 1e9), &cause) != CV_OK) {
+    if (cv_replay_seek(L->rp, at, &cause) != CV_OK) {
         free(L->run_error);
         L->run_error = cause;
         L->rc = TUI_EXIT_RUNTIME;
@@ -124,7 +132,6 @@ static void replay_seek(struct live *L, double t)
         return;
     }
     L->elapsed = L->view_t = t;
-    bool end = t >= L->end_t;
     if (end && !L->done) {
         cause = NULL;
         L->summary = cv_replay_summary(L->rp, true, &L->failed, &cause);
