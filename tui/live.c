@@ -288,6 +288,7 @@ static void *drain_main(void *arg)
 {
     struct drain *d = arg;
     bool stopping = false;
+    pthread_setname_np(pthread_self(), "cv-drain"); /* for top -H, and bench_ui finds it so */
     for (;;) {
         pthread_mutex_lock(&d->mu);
         bool end = cv_run_poll(d->run);
