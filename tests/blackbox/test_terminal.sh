@@ -104,7 +104,7 @@ if ! command -v tmux >/dev/null; then
 fi
 SOCK=""
 T() { tmux -L "$SOCK" "$@"; }
-trap 'for s in cvterm1 cvterm2 cvterm3 cvterm4 cvterm5; do tmux -L "$s-$$" kill-server 2>/dev/null; done
+trap 'for s in cvterm1 cvterm2 cvterm3 cvterm4 cvterm5; do tmux -L "$s-$$" kill-server 2>/dev/null || true; done
       rm -rf "$TMP"' EXIT
 AFTER="echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -xE 'echo|icanon|ixon' | sort | tr '\n' ' '; echo; sleep 60"
 # pane NAME COMMAND: a fresh tmux server (one per case: a new session right after kill-server on
