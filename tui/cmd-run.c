@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,9 +279,10 @@ static void on_signal(int sig)
         cv_run_stop(g_run);
 }
 
-/* The progress line goes to stderr's terminal opened again without blocking (-1: none): the loop
- * that writes it also drains the run, and a terminal that stops reading (Ctrl-S, a pty nobody
- * reads) must cost progress lines, never events. */
+/* The progress line goes to stderr's terminal opened again without blocking: the loop that
+ * writes it also drains the run, and a terminal that stops reading (Ctrl-S, a pty nobody reads)
+ * must cost progress lines, never events. When it cannot be opened again, stderr itself, only
+ * when it takes output at once. -1: not now. */
 static int progress_fd(void)
 {
     static int fd = -2;
@@ -288,7 +290,10 @@ static int progress_fd(void)
         const char *tty = ttyname(STDERR_FILENO);
         fd = tty ? open(tty, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) : -1;
     }
-    return fd;
+    if (fd >= 0)
+        return fd;
+    struct pollfd p = {.fd = STDERR_FILENO, .events = POLLOUT};
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) ? STDERR_FILENO : -1;
 }
 
 static void progress(struct cv_run *run, const char *name, bool final)
