@@ -8,9 +8,10 @@ TERM=xterm-256color.
       Nobody reads the terminal until RELEASE_FILE exists (at most 300 s): once the pty's
       buffer is full, the command's writes to it block. Then prints `unread N` (the bytes
       waiting in the pty when it was released), reads everything, types q, and waits.
-  pty_run.py hangup SECONDS -- CMD...
-      Reads the terminal for SECONDS, then closes it: the kernel hangs it up (SIGHUP to the
-      command, EIO for its writes), as when a terminal window or an ssh session closes.
+  pty_run.py hangup TEXT -- CMD...
+      Reads the terminal until the command has written TEXT (at most 120 s), then closes it:
+      the kernel hangs it up (SIGHUP to the command, EIO for its writes), as when a terminal
+      window or an ssh session closes.
 
 The last line printed is `exit N` (128 + the signal when a signal ended it). A command still
 running 60 s after that point is killed (`exit timeout`).
@@ -44,17 +45,24 @@ def unread(fd):
     return struct.unpack("i", bytes(buf))[0]
 
 
-def drain(fd, stop):
-    """Reads the terminal until it is closed (EOF or EIO) or stop is set."""
+def drain(fd, stop, seen=None, text=b""):
+    """Reads the terminal until it is closed (EOF or EIO) or stop is set; sets seen once the
+    output has shown text."""
+    tail = b""
     while not stop.is_set():
         ready, _, _ = select.select([fd], [], [], 0.1)
         if not ready:
             continue
         try:
-            if not os.read(fd, 65536):
-                return
+            data = os.read(fd, 65536)
         except OSError:
             return
+        if not data:
+            return
+        if seen is not None and not seen.is_set():
+            tail = (tail + data)[-65536:]
+            if text in tail:
+                seen.set()
 
 
 def wait_exit(pid, seconds):
@@ -86,9 +94,11 @@ def main(argv):
         os.write(fd, b"q")
         rc = wait_exit(pid, 60)
     else:
-        reader = threading.Thread(target=drain, args=(fd, stop), daemon=True)
+        seen = threading.Event()
+        reader = threading.Thread(target=drain, args=(fd, stop, seen, arg.encode()), daemon=True)
         reader.start()
-        time.sleep(float(arg))
+        if not seen.wait(120):
+            print("never shown:", arg, flush=True)
         stop.set()
         reader.join()
         os.close(fd)

@@ -57,7 +57,7 @@ check "unread terminal: read again, q exits 0" grep -qx "exit 0" "$TMP/pty.out"
 complete "unread terminal" "$TMP/pty.cvr"
 
 # ---- a hang-up: the terminal closed under a live recorded run ----
-python3 "$PTY_RUN" hangup 1.5 -- "$CONCVIZ" run gather-sleep --set sleeps_ms=30000,20000 \
+python3 "$PTY_RUN" hangup worker-2 -- "$CONCVIZ" run gather-sleep --set sleeps_ms=30000,20000 \
     --record "$TMP/hup-pty.cvr" >"$TMP/hup-pty.out" 2>&1
 check "hang-up of the live view's terminal: exit 130" grep -qx "exit 130" "$TMP/hup-pty.out"
 stopped "hang-up of the live view's terminal" "$TMP/hup-pty.cvr"
@@ -66,7 +66,8 @@ stopped "hang-up of the live view's terminal" "$TMP/hup-pty.cvr"
 "$CONCVIZ" run gather-sleep --set sleeps_ms=30000,20000 --headless --json \
     --record "$TMP/hup-headless.cvr" >"$TMP/hup-headless.json" 2>"$TMP/hup-headless.err" &
 pid=$!
-sleep 1
+# its handlers are in place before the run's threads start (main, driver, two workers)
+for _ in $(seq 100); do [ "$(ls /proc/$pid/task 2>/dev/null | wc -l)" -ge 4 ] && break; sleep 0.1; done
 kill -HUP $pid
 reap $pid
 check "SIGHUP, headless: exit 130" test "$rc" = 130
