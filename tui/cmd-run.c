@@ -2,8 +2,10 @@
 #include "cmdline.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +60,8 @@ void tui_run_usage(FILE *out)
         "  -h, --help               this help\n"
         "\n"
         "Exit codes: 0 ok, 1 an expectation failed (with --check), 2 usage error,\n"
-        "3 runtime error, 130 interrupted (Ctrl-C or SIGTERM; the summary is still printed).\n",
+        "3 runtime error, 130 interrupted (Ctrl-C, SIGTERM or SIGHUP; the summary is still\n"
+        "printed).\n",
         out);
 }
 
@@ -276,25 +279,54 @@ static void on_signal(int sig)
         cv_run_stop(g_run);
 }
 
+/* The progress line goes to stderr's terminal opened again without blocking: the loop that
+ * writes it also drains the run, and a terminal that stops reading (Ctrl-S, a pty nobody reads)
+ * must cost progress lines, never events. When it cannot be opened again, stderr itself, only
+ * when it takes output at once. -1: not now. */
+static int progress_fd(void)
+{
+    static int fd = -2;
+    if (fd == -2) {
+        const char *tty = ttyname(STDERR_FILENO);
+        fd = tty ? open(tty, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) : -1;
+    }
+    if (fd >= 0)
+        return fd;
+    struct pollfd p = {.fd = STDERR_FILENO, .events = POLLOUT};
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) ? STDERR_FILENO : -1;
+}
+
 static void progress(struct cv_run *run, const char *name, bool final)
 {
-    const struct cv_snapshot *s = cv_run_snapshot(run);
-    char ev[32];
-    tui_human(ev, sizeof ev, (double)s->events_recorded);
-    if (final) {
-        fputs("\r\033[K", stderr);
+    int fd = progress_fd();
+    if (fd < 0)
         return;
-    }
-    fprintf(stderr, "\r\033[K%s  %s x%u%s  %.1fs  tasks %llu/%llu  in flight %u  events %s", name,
+    char line[512];
+    size_t n = 0;
+#define ADD(...)                                                               \
+    do {                                                                       \
+        int k = snprintf(line + n, sizeof line - n, __VA_ARGS__);              \
+        if (k > 0)                                                             \
+            n = n + (size_t)k < sizeof line ? n + (size_t)k : sizeof line - 1; \
+    } while (0)
+    ADD("\r\033[K");
+    if (!final) {
+        const struct cv_snapshot *s = cv_run_snapshot(run);
+        char ev[32];
+        tui_human(ev, sizeof ev, (double)s->events_recorded);
+        ADD("%s  %s x%u%s  %.1fs  tasks %llu/%llu  in flight %u  events %s", name,
             cv_run_model_name(run), cv_run_workers(run), cv_run_gil(run) ? " gil" : "",
             cv_run_elapsed(run), (unsigned long long)(s->tasks.completed + s->tasks.failed),
             (unsigned long long)cv_run_task_count(run), s->inflight, ev);
-    if (s->events_dropped)
-        fprintf(stderr, "  DROPPED %llu", (unsigned long long)s->events_dropped);
-    for (size_t i = 0; i < s->nlanes; i++)
-        if (s->lanes[i].state == CV_LANE_STALLED)
-            fprintf(stderr, "  STALLED %s", s->lanes[i].name);
-    fflush(stderr);
+        if (s->events_dropped)
+            ADD("  DROPPED %llu", (unsigned long long)s->events_dropped);
+        for (size_t i = 0; i < s->nlanes; i++)
+            if (s->lanes[i].state == CV_LANE_STALLED)
+                ADD("  STALLED %s", s->lanes[i].name);
+    }
+#undef ADD
+    if (write(fd, line, n) < 0) { /* EAGAIN: the terminal is not reading; this line is skipped */
+    }
 }
 
 /* A deadlock is a failure unless an applicable expectation of the scenario asserts it (reads
@@ -563,11 +595,16 @@ int tui_run_exec(struct tui_run_opts *o)
         goto out;
     }
 
-    struct sigaction sa = {0};
+    /* SIGHUP (the terminal or the ssh session closed) as SIGTERM, unless it was ignored when we
+     * started (nohup): then it stays ignored. */
+    struct sigaction sa = {0}, hup;
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    bool hup_ignored = sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler == SIG_IGN;
+    if (!hup_ignored)
+        sigaction(SIGHUP, &sa, NULL);
     if (s->nsweep && !o->workers) {
         rc = run_sweep(o, s);
     } else {
@@ -575,6 +612,8 @@ int tui_run_exec(struct tui_run_opts *o)
     }
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    if (!hup_ignored)
+        signal(SIGHUP, SIG_DFL);
 out:
     if (o->export_chrome && rc != TUI_EXIT_USAGE) {
         const char *rec = o->record ? o->record : o->tmp_record;

@@ -129,6 +129,9 @@ int tui_serve_exec(const struct tui_serve_opts *o)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    struct sigaction hup; /* SIGHUP as SIGTERM, unless ignored from the start (nohup) */
+    if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler != SIG_IGN)
+        sigaction(SIGHUP, &sa, NULL);
     printf("http://127.0.0.1:%u\n", cv_httpd_port(h));
     fflush(stdout);
     fprintf(stderr, "concviz serve: listening on http://127.0.0.1:%u (Ctrl-C stops)\n",

@@ -1,14 +1,24 @@
 /*
- * The live view: a run drawn as it happens. The loop polls the run every few milliseconds (that
- * drains the rings), handles keys (from the terminal or a script) and draws a frame at the
- * frame rate. Panels only read a snapshot; a paused view draws from a copy taken when it paused,
- * while the run goes on underneath.
+ * The live view: a run drawn as it happens. A drain thread polls the run every few milliseconds
+ * (that drains the rings into the collector and the recording); the view's loop handles keys
+ * (from the terminal or a script) and draws a frame at the frame rate. Panels only read a
+ * snapshot; a paused view draws from a copy taken when it paused, while the run goes on
+ * underneath.
+ *
+ * Why a thread of its own for the drain: the drawing thread writes to the terminal, and a
+ * terminal can stop reading (Ctrl-S under XON/XOFF, a pty nobody reads, a stopped client), which
+ * blocks that write for as long as it lasts. Were the drain on the same thread, the rings would
+ * fill meanwhile and events would be dropped, from the view and the recording alike. Now a
+ * blocked terminal only delays frames.
  */
 #include "ui.h"
 
 #include <curses.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,7 +38,8 @@ static const char *const panel_names[NPANELS] = {"lanes", "locks", "queue", "com
 
 enum popup { POP_NONE, POP_MODEL, POP_WORKERS, POP_FILTER, POP_SEEK };
 
-/* A deep copy of a snapshot, for a paused view. */
+/* A deep copy of a snapshot, for a paused view: nothing in it points into the collector, which
+ * the drain thread goes on changing (texts included: a new one may move their array). */
 struct frozen {
     struct cv_snapshot s;
     struct cv_lane_stats *lanes;
@@ -36,6 +47,25 @@ struct frozen {
     struct cv_queue_stats *queues;
     struct cv_counter_stats *counters;
     uint32_t *order;
+    char **strings;
+};
+
+/* The drain thread of a live run (not of a replay, whose recording the view thread reads).
+ *
+ * Locking: `mu` guards the run's collector and everything cv_run_poll changes. The drain holds
+ * it around each poll; the view thread from cv_run_snapshot until the frame is composed in
+ * ncurses' memory (released before doupdate, the only write to the terminal) and while it
+ * freezes a copy. It is the only lock of the front end, and the engine's own locks (taken inside
+ * cv_run_poll) come after it, never before; workers never take it, they only fill the rings.
+ * What the view reads without it is fixed before the drain starts (workers, the task count, the
+ * model) or atomic (the run's state and elapsed time), and once `ended` the thread is joined
+ * and the view owns the run alone again. */
+struct drain {
+    pthread_t th;
+    bool on; /* started and not yet joined (the view thread's own flag) */
+    pthread_mutex_t mu;
+    atomic_bool ended; /* cv_run_poll said the run is over: the thread is returning */
+    struct cv_run *run;
 };
 
 /* The compare view: the scenario under each model in turn, then a table. */
@@ -56,6 +86,7 @@ struct live {
     struct ui_run_req *req;
     struct ui_script *sc;
     struct cv_run *run;
+    struct drain drain;
     char *run_error; /* the run could not be created or started */
     bool done;       /* the run has ended and its summary is in */
     enum cv_run_state state;
@@ -111,12 +142,20 @@ static enum cv_run_state state_of(const struct cv_value *sum)
                                        : CV_RUN_STOPPED;
 }
 
-/* Moves the replay to t seconds; at the end the panels show the run's summary. */
+/* Moves the replay to t seconds; at the end the panels show the run's summary. Positions are
+ * whole nanoseconds, as in the recording: the end is reached when t rounds to it. (Compared in
+ * seconds, a step back and forth by the same amount, end - 0.1 end + 0.1 end, can land one ulp
+ * short of the end, for about one end time in 25.) */
 static void replay_seek(struct live *L, double t)
 {
+    uint64_t end_ns = cv_recording_info(L->req->replay)->end_ns;
     t = fmax(0, fmin(t, L->end_t));
+    uint64_t at = (uint64_t)llround(t * 1e9);
+    bool end = at >= end_ns;
+    if (end)
+        at = end_ns, t = L->end_t;
     char *cause = NULL;
-    if (cv_replay_seek(L->rp, (uint64_t)llround(t * 1e9), &cause) != CV_OK) {
+    if (cv_replay_seek(L->rp, at, &cause) != CV_OK) {
         free(L->run_error);
         L->run_error = cause;
         L->rc = TUI_EXIT_RUNTIME;
@@ -124,7 +163,6 @@ static void replay_seek(struct live *L, double t)
         return;
     }
     L->elapsed = L->view_t = t;
-    bool end = t >= L->end_t;
     if (end && !L->done) {
         cause = NULL;
         L->summary = cv_replay_summary(L->rp, true, &L->failed, &cause);
@@ -246,6 +284,76 @@ static bool replay_key(struct live *L, int k)
 
 /* ---------------------------------------------------------------- run control */
 
+static void *drain_main(void *arg)
+{
+    struct drain *d = arg;
+    bool stopping = false;
+    pthread_setname_np(pthread_self(), "cv-drain"); /* for top -H, and bench_ui finds it so */
+    for (;;) {
+        pthread_mutex_lock(&d->mu);
+        bool end = cv_run_poll(d->run);
+        pthread_mutex_unlock(&d->mu);
+        if (end)
+            break;
+        /* A stop signal ends the run from here too, so that the recording is closed even while
+         * the view thread is stuck in a write to a terminal that does not read. */
+        if (!stopping && ui_screen_signal()) {
+            cv_run_stop(d->run);
+            stopping = true;
+        }
+        struct timespec ts = {0, POLL_MS * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    atomic_store(&d->ended, true);
+    return NULL;
+}
+
+/* Starts the drain of L->run; false (with a cause) if the thread cannot be made. */
+static bool drain_start(struct live *L, char **cause)
+{
+    struct drain *d = &L->drain;
+    d->run = L->run;
+    atomic_store(&d->ended, false);
+    /* The stop signals and the terminal's (resize, suspend) go to other threads: to the view's,
+     * which they wake from its poll for keys, or to the run's, which do not care. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGTSTP, SIGCONT};
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+        sigaddset(&block, sigs[i]);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int err = pthread_create(&d->th, NULL, drain_main, d);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err) {
+        *cause = cv_strdup_printf("cannot start the thread that drains the run: %s", strerror(err));
+        return false;
+    }
+    d->on = true;
+    return true;
+}
+
+/* Waits for the drain thread to return (the run has ended or been asked to stop). */
+static void drain_join(struct live *L)
+{
+    if (!L->drain.on)
+        return;
+    pthread_join(L->drain.th, NULL);
+    L->drain.on = false;
+}
+
+/* Around reading the collector of a run that the drain thread may be changing. */
+static void run_lock(struct live *L)
+{
+    if (L->drain.on)
+        pthread_mutex_lock(&L->drain.mu);
+}
+
+static void run_unlock(struct live *L)
+{
+    if (L->drain.on)
+        pthread_mutex_unlock(&L->drain.mu);
+}
+
 static void start_run(struct live *L)
 {
     if (L->req->replay) {
@@ -269,6 +377,16 @@ static void start_run(struct live *L)
         L->run = NULL;
         r = CV_ERR_RUNTIME;
     }
+    if (r == CV_OK && !drain_start(L, &cause)) {
+        cv_run_stop(L->run);
+        while (!cv_run_poll(L->run)) {
+            struct timespec ts = {0, 2000000};
+            nanosleep(&ts, NULL);
+        }
+        cv_run_destroy(L->run);
+        L->run = NULL;
+        r = CV_ERR_RUNTIME;
+    }
     if (r != CV_OK) {
         L->run = NULL;
         L->run_error = cause ? cause : cv_strdup("the run could not start");
@@ -277,10 +395,12 @@ static void start_run(struct live *L)
     }
 }
 
+/* Once the drain thread has returned (the run is over and every event is in). */
 static void finish_run(struct live *L)
 {
     if (!L->run || L->summary)
         return;
+    drain_join(L);
     L->summary = cv_run_summary(L->run, true, &L->failed);
     L->state = cv_run_state(L->run);
     L->elapsed = cv_run_elapsed(L->run);
@@ -314,6 +434,9 @@ static void frozen_free(struct frozen *f)
     }
     for (size_t i = 0; i < f->s.nqueues; i++)
         free((void *)f->queues[i].series);
+    for (size_t i = 0; f->strings && i < f->s.nstrings; i++)
+        free(f->strings[i]);
+    free(f->strings);
     free(f->lanes);
     free(f->locks);
     free(f->queues);
@@ -347,6 +470,10 @@ static struct frozen *freeze(const struct cv_snapshot *s)
             dup_mem(s->queues[i].series, s->queues[i].nseries * sizeof *s->queues[i].series);
     f->counters = dup_mem(s->counters, s->ncounters * sizeof *s->counters);
     f->order = dup_mem(s->completion_order, s->ncompleted * sizeof *s->completion_order);
+    f->strings = cv_xcalloc(s->nstrings ? s->nstrings : 1, sizeof *f->strings);
+    for (size_t i = 0; i < s->nstrings; i++)
+        f->strings[i] = s->strings[i] ? cv_strdup(s->strings[i]) : NULL;
+    f->s.strings = (const char *const *)f->strings;
     f->s.lanes = f->lanes;
     f->s.locks = f->locks;
     f->s.queues = f->queues;
@@ -364,10 +491,7 @@ static void drop_run(struct live *L)
     L->rp = NULL;
     if (L->run) {
         cv_run_stop(L->run);
-        while (!cv_run_poll(L->run)) {
-            struct timespec ts = {0, 2000000};
-            nanosleep(&ts, NULL);
-        }
+        drain_join(L); /* it returns once the run has ended */
         cv_run_destroy(L->run);
         L->run = NULL;
     }
@@ -1215,6 +1339,7 @@ static void draw(struct live *L)
     struct timespec c0, c1;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
     int W = COLS, H = LINES;
+    bool locked = false;
     erase();
     if (W < MIN_W || H < MIN_H) {
         char msg[64];
@@ -1224,6 +1349,11 @@ static void draw(struct live *L)
         if (H / 2 + 1 < H)
             putf(H / 2 + 1, 0, W, "now %dx%d; the run goes on", W, H);
     } else {
+        /* the live snapshot and the frame composed from it under the drain's lock; the write to
+         * the terminal (doupdate) after it, so a terminal that blocks never holds the drain */
+        locked = !L->fixed && !L->rp && !(L->paused && L->fz) && L->run;
+        if (locked)
+            run_lock(L);
         struct cv_snapshot empty = {0};
         const struct cv_snapshot *s = L->fixed             ? L->fixed
                                       : L->rp              ? cv_replay_snapshot(L->rp)
@@ -1259,6 +1389,8 @@ static void draw(struct live *L)
             draw_popup(L);
     }
     wnoutrefresh(stdscr);
+    if (locked)
+        run_unlock(L);
     doupdate();
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
     L->draw_cpu += (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
@@ -1508,8 +1640,11 @@ static void key(struct live *L, int k)
         L->paused = !L->paused;
         frozen_free(L->fz);
         L->fz = NULL;
-        if (L->paused && L->run)
+        if (L->paused && L->run) {
+            run_lock(L);
             L->fz = freeze(cv_run_snapshot(L->run));
+            run_unlock(L);
+        }
         break;
     case '+':
     case '=':
@@ -1658,10 +1793,12 @@ int ui_live(struct ui_run_req *req, const struct ui_opts *o, struct ui_script *s
     L->sc = sc;
     L->speed = 1;
     L->follow = true;
+    pthread_mutex_init(&L->drain.mu, NULL);
     char *cause = NULL;
     if (ui_screen_open(o, &cause) != 0) {
         int rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cause);
         free(cause);
+        pthread_mutex_destroy(&L->drain.mu);
         free(L);
         return rc;
     }
@@ -1672,7 +1809,7 @@ int ui_live(struct ui_run_req *req, const struct ui_opts *o, struct ui_script *s
     int sig = 0;
     while (!L->quit) {
         if (L->run && !L->done) {
-            if (cv_run_poll(L->run))
+            if (atomic_load(&L->drain.ended))
                 finish_run(L);
             else
                 L->elapsed = cv_run_elapsed(L->run);
@@ -1713,9 +1850,7 @@ int ui_live(struct ui_run_req *req, const struct ui_opts *o, struct ui_script *s
         }
         if (k < 0 && !dirty) {
             double wait = next_frame - ui_now();
-            int ms = (int)(wait * 1000);
-            if (L->run && !L->done && ms > POLL_MS)
-                ms = POLL_MS;
+            int ms = (int)(wait * 1000); /* the drain needs no turn of this loop */
             k = ui_screen_key(ms > 0 ? ms : 0);
         }
         if (k >= 0) {
@@ -1727,15 +1862,12 @@ int ui_live(struct ui_run_req *req, const struct ui_opts *o, struct ui_script *s
     bool user_stop = L->quit && L->run && !L->done;
     if (L->run && !L->done) {
         cv_run_stop(L->run);
-        while (!cv_run_poll(L->run)) {
-            struct timespec ts = {0, 2000000};
-            nanosleep(&ts, NULL);
-        }
-        finish_run(L);
+        finish_run(L); /* joins the drain, which returns once the run has ended */
     }
     if (req->from_picker && !sig && script_ok && !req->leave) {
         drop_run(L); /* back to the picker */
         free(L->run_error);
+        pthread_mutex_destroy(&L->drain.mu);
         free(L);
         return TUI_EXIT_OK;
     }
@@ -1760,6 +1892,7 @@ int ui_live(struct ui_run_req *req, const struct ui_opts *o, struct ui_script *s
         rc = TUI_EXIT_EXPECT;
     drop_run(L);
     free(L->run_error);
+    pthread_mutex_destroy(&L->drain.mu);
     free(L);
     return rc;
 }

@@ -1,9 +1,11 @@
 /*
  * The screen: ncurses set-up and teardown, in this one file. Every way out puts the terminal
- * back: ui_screen_close (q, the end of a script, an engine error), SIGINT/SIGTERM (noted here and
- * acted on by the view, which then closes), a crash signal (closed in the handler, then the
- * signal goes on), and exit() (an atexit hook). While the screen is open, stderr goes to a
- * temporary file, printed once it closes, so nothing scribbles over the UI.
+ * back: ui_screen_close (q, the end of a script, an engine error), SIGINT/SIGTERM/SIGHUP (noted
+ * here and acted on by the view, which then closes), a crash signal (closed in the handler, then
+ * the signal goes on to the handler that was there before, a sanitizer's or the default one), a
+ * sanitizer's own report (its death callback) and exit() (an atexit hook). While the screen is
+ * open, stderr goes to a temporary file, printed once it closes (or crashes), so nothing
+ * scribbles over the UI.
  *
  * A virtual screen (--size WxH) draws into ncurses' own model with its output sent to /dev/null:
  * the same drawing code, no terminal needed, read back with ui_screen_text.
@@ -15,8 +17,10 @@
 #include <locale.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -26,10 +30,22 @@ static FILE *g_out, *g_in;
 static bool g_open, g_virtual, g_color, g_ascii;
 static int g_saved_stderr = -1;
 static FILE *g_err; /* stderr while the screen is open */
-static volatile sig_atomic_t g_signal;
-static struct sigaction g_old_int, g_old_term;
+static int g_err_fd = -1;
+/* The stop signal seen (0 = none): written by the handler on whatever thread takes it, read by
+ * the view's threads (an atomic, so lock-free and async-signal-safe). */
+static atomic_int g_signal;
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+#define NSTOP (sizeof stop_signals / sizeof *stop_signals)
+static struct sigaction g_old_stop[NSTOP];
+static bool g_stop_hooked[NSTOP];
 
 static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+#define NCRASH (sizeof crash_signals / sizeof *crash_signals)
+static struct sigaction g_old_crash[NCRASH];
+
+/* A sanitizer's runtime calls this, when there is one, just before it ends the process after a
+ * report: weak, so a build without one links (and finds it NULL). */
+extern void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
 
 double ui_now(void)
 {
@@ -40,16 +56,51 @@ double ui_now(void)
 
 static void on_stop_signal(int sig)
 {
-    g_signal = sig;
+    atomic_store(&g_signal, sig);
 }
 
-static void on_crash(int sig)
+/* Puts stderr back and copies what went to the file meanwhile, with system calls only: it also
+ * runs in a crash handler. */
+static void restore_stderr_raw(void)
 {
-    /* Put the terminal back before the default action (a core dump, usually). */
+    if (g_saved_stderr < 0)
+        return;
+    dup2(g_saved_stderr, STDERR_FILENO);
+    close(g_saved_stderr);
+    g_saved_stderr = -1;
+    if (g_err_fd < 0)
+        return;
+    char buf[4096];
+    ssize_t n;
+    off_t at = 0;
+    while ((n = pread(g_err_fd, buf, sizeof buf, at)) > 0) {
+        at += n;
+        for (ssize_t w = 0, k; w < n; w += k)
+            if ((k = write(STDERR_FILENO, buf + w, (size_t)(n - w))) <= 0)
+                return;
+    }
+}
+
+/* The end of the process by a crash or a sanitizer: the terminal back, then what stderr said. */
+static void emergency_close(void)
+{
     if (g_open && !g_virtual)
         endwin();
-    signal(sig, SIG_DFL);
-    raise(sig);
+    restore_stderr_raw();
+}
+
+static void on_crash(int sig, siginfo_t *info, void *uctx)
+{
+    (void)uctx;
+    emergency_close();
+    for (size_t i = 0; i < NCRASH; i++)
+        if (crash_signals[i] == sig)
+            sigaction(sig, &g_old_crash[i], NULL);
+    /* A fault (SEGV at an address, ...) happens again when the handler returns, and goes to the
+     * handler restored above with its address; a signal that was sent (kill, abort's raise) is
+     * sent again. */
+    if (info->si_code <= 0)
+        raise(sig);
 }
 
 static void restore_stderr(void)
@@ -57,23 +108,32 @@ static void restore_stderr(void)
     if (g_saved_stderr < 0)
         return;
     fflush(stderr);
-    dup2(g_saved_stderr, STDERR_FILENO);
-    close(g_saved_stderr);
-    g_saved_stderr = -1;
+    restore_stderr_raw();
     if (g_err) {
-        rewind(g_err);
-        char buf[4096];
-        size_t n;
-        while ((n = fread(buf, 1, sizeof buf, g_err)) > 0)
-            fwrite(buf, 1, n, stderr);
         fclose(g_err);
         g_err = NULL;
+        g_err_fd = -1;
     }
 }
 
 static void at_exit(void)
 {
     ui_screen_close();
+}
+
+/* No XON/XOFF while the view owns the terminal: Ctrl-S would stop its output, and the thread that
+ * draws would block in its next write until Ctrl-Q (the keys now reach the view, which ignores
+ * them). Kept in ncurses' program mode, so it holds across endwin/refresh (a suspend, a resize);
+ * endwin puts the user's modes back, flow control included. */
+static void no_flow_control(void)
+{
+    struct termios tio;
+    int fd = fileno(stdout);
+    if (tcgetattr(fd, &tio) != 0)
+        return;
+    tio.c_iflag &= ~(tcflag_t)IXON;
+    if (tcsetattr(fd, TCSANOW, &tio) == 0)
+        def_prog_mode();
 }
 
 static void init_colors(void)
@@ -153,6 +213,8 @@ int ui_screen_open(const struct ui_opts *o, char **cause)
     set_term(g_scr);
     cbreak(); /* Ctrl-C stays a signal */
     noecho();
+    if (!g_virtual)
+        no_flow_control();
     keypad(stdscr, TRUE);
     nodelay(stdscr, TRUE);
     curs_set(0);
@@ -167,18 +229,26 @@ int ui_screen_open(const struct ui_opts *o, char **cause)
     refresh();
     g_open = true;
 
-    g_signal = 0;
+    atomic_store(&g_signal, 0);
+    /* SIGHUP (the terminal or the ssh session closed) ends the view as SIGTERM does, unless it
+     * was ignored when we started (nohup): then it stays ignored. */
     struct sigaction sa = {0};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &g_old_int);
-    sigaction(SIGTERM, &sa, &g_old_term);
+    for (size_t i = 0; i < NSTOP; i++) {
+        struct sigaction cur;
+        g_stop_hooked[i] = sigaction(stop_signals[i], NULL, &cur) == 0 &&
+                           !(stop_signals[i] == SIGHUP && cur.sa_handler == SIG_IGN) &&
+                           sigaction(stop_signals[i], &sa, &g_old_stop[i]) == 0;
+    }
     struct sigaction crash = {0};
-    crash.sa_handler = on_crash;
+    crash.sa_sigaction = on_crash;
     sigemptyset(&crash.sa_mask);
-    crash.sa_flags = SA_RESETHAND;
-    for (size_t i = 0; i < sizeof crash_signals / sizeof *crash_signals; i++)
-        sigaction(crash_signals[i], &crash, NULL);
+    crash.sa_flags = SA_SIGINFO | SA_RESETHAND;
+    for (size_t i = 0; i < NCRASH; i++)
+        sigaction(crash_signals[i], &crash, &g_old_crash[i]);
+    if (__sanitizer_set_death_callback)
+        __sanitizer_set_death_callback(emergency_close);
     static bool hooked;
     if (!hooked) {
         atexit(at_exit);
@@ -189,9 +259,10 @@ int ui_screen_open(const struct ui_opts *o, char **cause)
     fflush(stderr);
     g_err = tmpfile();
     if (g_err) {
+        g_err_fd = fileno(g_err);
         g_saved_stderr = dup(STDERR_FILENO);
         if (g_saved_stderr >= 0)
-            dup2(fileno(g_err), STDERR_FILENO);
+            dup2(g_err_fd, STDERR_FILENO);
     }
     return 0;
 }
@@ -211,10 +282,13 @@ void ui_screen_close(void)
     if (g_in)
         fclose(g_in);
     g_out = g_in = NULL;
-    for (size_t i = 0; i < sizeof crash_signals / sizeof *crash_signals; i++)
-        signal(crash_signals[i], SIG_DFL);
-    sigaction(SIGINT, &g_old_int, NULL);
-    sigaction(SIGTERM, &g_old_term, NULL);
+    for (size_t i = 0; i < NCRASH; i++)
+        sigaction(crash_signals[i], &g_old_crash[i], NULL);
+    for (size_t i = 0; i < NSTOP; i++)
+        if (g_stop_hooked[i])
+            sigaction(stop_signals[i], &g_old_stop[i], NULL);
+    if (__sanitizer_set_death_callback)
+        __sanitizer_set_death_callback(NULL);
     restore_stderr();
 }
 
@@ -240,7 +314,7 @@ bool ui_ascii(void)
 
 int ui_screen_signal(void)
 {
-    return g_signal;
+    return atomic_load(&g_signal);
 }
 
 void ui_screen_resize(int w, int h)

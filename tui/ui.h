@@ -66,7 +66,8 @@ void ui_screen_resize(int w, int h);
 char *ui_screen_text(void);
 /* A key from the terminal within timeout_ms (-1 = none; a virtual screen has none). */
 int ui_screen_key(int timeout_ms);
-/* Signals seen while the screen is open: SIGINT or SIGTERM (0 = none). */
+/* The stop signal seen while the screen is open: SIGINT, SIGTERM or SIGHUP (0 = none); any
+ * thread may ask. */
 int ui_screen_signal(void);
 
 /* Colours: one pair per lane state, and a few for text. */
