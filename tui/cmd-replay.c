@@ -234,6 +234,10 @@ static int export_to(const char *path, const char *format, const char *output,
     if (!to_stdout && cv_file_same(path, output))
         return tui_fail(TUI_EXIT_USAGE,
                         "-o %s is the recording being exported; it would be overwritten", output);
+    if (to_stdout && cv_file_same_fd(STDOUT_FILENO, path))
+        return tui_fail(TUI_EXIT_USAGE,
+                        "stdout is the recording being exported (%s); it would be overwritten",
+                        path);
     int rc = TUI_EXIT_OK;
     struct cv_recording *r = open_recording(path, false, &rc);
     if (!r)

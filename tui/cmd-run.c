@@ -551,6 +551,9 @@ static int check_outputs(const struct tui_run_opts *o, const struct cv_scenario 
         if (o->ui.script && cv_file_same(outs[i], o->ui.script))
             return tui_fail(TUI_EXIT_USAGE, "%s %s is the --script file; it would be overwritten",
                             flags[i], outs[i]);
+        if (cv_file_same_fd(STDOUT_FILENO, outs[i])) /* the summary would be written into it */
+            return tui_fail(TUI_EXIT_USAGE, "%s %s is also stdout; the summary would mix with it",
+                            flags[i], outs[i]);
     }
     if (o->record && o->export_chrome && cv_file_same(o->record, o->export_chrome))
         return tui_fail(TUI_EXIT_USAGE,

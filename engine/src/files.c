@@ -92,6 +92,13 @@ bool cv_file_same(const char *a, const char *b)
     return same;
 }
 
+bool cv_file_same_fd(int fd, const char *path)
+{
+    struct stat sf, sp;
+    return fstat(fd, &sf) == 0 && stat(path, &sp) == 0 && S_ISREG(sf.st_mode) &&
+           sf.st_dev == sp.st_dev && sf.st_ino == sp.st_ino;
+}
+
 /* ------------------------------------------------------------------ outputs */
 
 struct cv_outfile {

@@ -102,6 +102,19 @@ check "... and the recording is unchanged" cmp -s "$REC" "$TMP/keep.cvr"
 ln "$REC" "$TMP/hard.cvr"
 run_cv 2 export "$REC" --format csv -o "$TMP/hard.cvr" &&
     check "export -o a hard link to the recording: exit 2" cmp -s "$REC" "$TMP/keep.cvr"
+set +e
+"$CONCVIZ" export "$REC" --format csv >>"$REC" 2>"$TMP/err"
+rc=$?
+set -e
+check "export to a stdout appending to the recording: exit 2 ($rc), one line" \
+    test "$rc" = 2 -a "$(wc -l <"$TMP/err")" = 1
+check "... and the recording is unchanged" cmp -s "$REC" "$TMP/keep.cvr"
+set +e
+"$CONCVIZ" run "${SMALL[@]}" --record "$TMP/so.cvr" >"$TMP/so.cvr" 2>"$TMP/err"
+rc=$?
+set -e
+check "--record onto the file stdout goes to: exit 2 ($rc), one line" \
+    test "$rc" = 2 -a "$(wc -l <"$TMP/err")" = 1
 cp "$CONCVIZ_SCENARIO_DIR/counter-race.ini" "$TMP/my.ini"
 cp "$TMP/my.ini" "$TMP/my.keep"
 (cd "$TMP" && run_cv 2 run ./my.ini --set iterations=2000 -q --record ./my.ini) &&

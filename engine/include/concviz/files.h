@@ -22,6 +22,8 @@ FILE *cv_file_open_read(const char *path, char **cause);
  * in the same directory when neither exists yet. Devices and FIFOs are never "the same": two
  * outputs may both go to /dev/null. */
 bool cv_file_same(const char *a, const char *b);
+/* The same for an open descriptor (stdout redirected to a file) and a path. */
+bool cv_file_same_fd(int fd, const char *path);
 
 /* An output written whole. cv_outfile_open creates a temporary file next to `path` (path
  * itself when it is a device or a FIFO: those are written directly); write to
