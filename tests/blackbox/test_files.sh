@@ -170,35 +170,41 @@ for _ in 1 2 3; do
     echo old >"$TMP/exp/m.csv"
     "$CONCVIZ" export "$TMP/m.cvr" --format csv -o "$TMP/exp/m.csv" 2>/dev/null &
     pid=$!
+    # until its temporary file appears, or the old file changes (written in place), or it ends
     n=0
-    while [ $n -lt 2000 ] && kill -0 "$pid" 2>/dev/null && ! compgen -G "$TMP/exp/.m.csv.*" >/dev/null; do
+    while [ $n -lt 4000 ] && kill -0 "$pid" 2>/dev/null &&
+        ! compgen -G "$TMP/exp/.m.csv.*" >/dev/null && [ "$(cat "$TMP/exp/m.csv")" = old ]; do
         n=$((n + 1))
     done
     kill -STOP "$pid" 2>/dev/null || true
-    if compgen -G "$TMP/exp/.m.csv.*" >/dev/null; then
-        caught=1
-        check "an export under way: the old file is still in place" test "$(cat "$TMP/exp/m.csv")" = old
-        kill -TERM "$pid"
-        kill -CONT "$pid"
-        reap "$pid"
-        check "SIGTERM during an export: exit 130 ($rc)" test "$rc" = 130
-        check "... the old file kept and the temporary file removed" \
-            test "$(cat "$TMP/exp/m.csv")" = old -a "$(ls -A "$TMP/exp")" = m.csv
-        break
+    if ! kill -0 "$pid" 2>/dev/null || ! execd "$pid"; then
+        wait "$pid" || true
+        continue # it ended before it was seen at work: again
     fi
-    kill -CONT "$pid" 2>/dev/null || true
-    wait "$pid" || true
+    caught=1
+    check "an export under way: the old file is still in place, whole" \
+        test "$(cat "$TMP/exp/m.csv")" = old
+    kill -TERM "$pid"
+    kill -CONT "$pid"
+    reap "$pid"
+    check "SIGTERM during an export: exit 130 ($rc)" test "$rc" = 130
+    check "... the old file kept and the temporary file removed" \
+        test "$(cat "$TMP/exp/m.csv")" = old -a "$(ls -A "$TMP/exp")" = m.csv
+    break
 done
-[ "$caught" = 1 ] || skip "the export ended before its temporary file was seen (3 tries)"
+[ "$caught" = 1 ] || skip "the export ended each time before it was seen at work (3 tries)"
 
 # ---------------------------------------------------------------- one recorder per file
-"$CONCVIZ" run gather-sleep -q --record "$TMP/lock.cvr" >/dev/null 2>"$TMP/first.err" &
+"$CONCVIZ" run gather-sleep --set sleeps_ms=5000,500 -q --record "$TMP/lock.cvr" >/dev/null 2>"$TMP/first.err" &
 first=$!
 n=0
 while [ $n -lt 100 ] && [ ! -s "$TMP/lock.cvr" ]; do sleep 0.1; n=$((n + 1)); done
 run_cv 3 run "${SMALL[@]}" --record "$TMP/lock.cvr" &&
     check "a second run recording to the same file: exit 3, one line saying so" \
         grep -q "lock.cvr: another concviz run is writing to it" <<<"$ERR"
+run_cv 3 run "${SMALL[@]}" --record "$TMP/lock.cvr" --export-chrome "$TMP/lock.json" &&
+    check "... with --export-chrome too, and no trace is made of the other run's file" \
+        test ! -e "$TMP/lock.json"
 reap "$first"
 check "... the first run exits 0 ($rc)" test "$rc" = 0
 run_cv 0 replay "$TMP/lock.cvr" --json &&
