@@ -44,6 +44,24 @@ int tui_missing_value(char **argv);
 /* Writes recording `path` as chrome, csv or json to `output` (NULL or "-": stdout). */
 int tui_export(const char *path, const char *format, const char *output);
 
+/* stdout: flushed; on a failed write one line on stderr (only the first time) and
+ * TUI_EXIT_RUNTIME, else 0. tui_stdout_close also checks the close at the end of main and
+ * returns the exit code: rc, or TUI_EXIT_RUNTIME when the output was lost and rc was 0 or 1. */
+int tui_stdout_flush(void);
+int tui_stdout_close(int rc);
+/* The process's signals while no command needs its own: SIGXFSZ ignored (a write past a
+ * file-size limit fails with EFBIG instead), and SIGINT, SIGTERM and SIGHUP (unless ignored, as
+ * under nohup) remove the temporary files and end the process with 130 (tui_signal_exit, which
+ * command handlers call too; async-signal-safe). */
+void tui_signals_install(void);
+/* At the start of main: a closed stdin, stdout or stderr held by /dev/null opened read-only
+ * (no file opened later takes its place; writing to it still fails), then the signals above. */
+void tui_process_init(void);
+void tui_signal_exit(int sig);
+/* Installs sa for SIGHUP unless SIGHUP is ignored; the previous action in *old (may be NULL). */
+struct sigaction;
+void tui_sighup(const struct sigaction *sa, struct sigaction *old);
+
 void tui_usage(FILE *out);
 /* A count with a k/M/G suffix ("812", "12.3k", "7.8M"). */
 void tui_human(char *buf, size_t n, double x);

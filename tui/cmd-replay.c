@@ -11,6 +11,7 @@
 
 #include "concviz/concviz.h"
 #include "concviz/export.h"
+#include "concviz/files.h"
 #include "concviz/record.h"
 
 static void replay_usage(FILE *out)
@@ -213,8 +214,8 @@ int tui_replay_exec(const struct tui_replay_opts *o)
             cv_value_write_json(sum, stdout, true);
         else
             cv_summary_write_text(sum, stdout);
-        fflush(stdout);
-        if (o->check && failed)
+        rc = tui_stdout_flush();
+        if (o->check && failed && !rc)
             rc = tui_fail(TUI_EXIT_EXPECT, "%u expectation%s failed", failed,
                           failed == 1 ? "" : "s");
     }
@@ -224,10 +225,19 @@ int tui_replay_exec(const struct tui_replay_opts *o)
     return rc;
 }
 
-/* Writes the export; svg is the window to draw for --format svg, from_arg the --from given. */
+/* Writes the export; svg is the window to draw for --format svg, from_arg the --from given. A
+ * file is written whole (a temporary file renamed into place) or not at all. */
 static int export_to(const char *path, const char *format, const char *output,
                      const struct cv_svg_opts *svg, const char *from_arg)
 {
+    bool to_stdout = !output || !strcmp(output, "-");
+    if (!to_stdout && cv_file_same(path, output))
+        return tui_fail(TUI_EXIT_USAGE,
+                        "-o %s is the recording being exported; it would be overwritten", output);
+    if (to_stdout && cv_file_same_fd(STDOUT_FILENO, path))
+        return tui_fail(TUI_EXIT_USAGE,
+                        "stdout is the recording being exported (%s); it would be overwritten",
+                        path);
     int rc = TUI_EXIT_OK;
     struct cv_recording *r = open_recording(path, false, &rc);
     if (!r)
@@ -239,13 +249,18 @@ static int export_to(const char *path, const char *format, const char *output,
         cv_recording_close(r);
         return rc;
     }
-    FILE *out = stdout;
-    if (output && strcmp(output, "-") && !(out = fopen(output, "w"))) {
-        rc = tui_fail(TUI_EXIT_RUNTIME, "cannot write %s: %m", output);
-        cv_recording_close(r);
-        return rc;
-    }
     char *cause = NULL;
+    FILE *out = stdout;
+    struct cv_outfile *of = NULL;
+    if (!to_stdout) {
+        if (cv_outfile_open(output, &of, &cause) != CV_OK) {
+            rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cause);
+            free(cause);
+            cv_recording_close(r);
+            return rc;
+        }
+        out = cv_outfile_stream(of);
+    }
     int er = CV_OK;
     if (!strcmp(format, "chrome")) {
         er = cv_export_chrome(r, out, &cause);
@@ -261,12 +276,17 @@ static int export_to(const char *path, const char *format, const char *output,
             er = CV_ERR_RUNTIME;
         cv_value_free(sum);
     }
-    if (er != CV_OK)
-        rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cause); /* the window was checked before */
-    else if (fflush(out) != 0 || ferror(out))
-        rc = tui_fail(TUI_EXIT_RUNTIME, "writing %s: %m", output ? output : "stdout");
-    if (out != stdout)
-        fclose(out);
+    if (er != CV_OK && !ferror(out)) { /* the window was checked before */
+        rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cause);
+        cv_outfile_abort(of);
+    } else if (of) { /* a write error is the file's to say, with its errno */
+        free(cause);
+        cause = NULL;
+        if (cv_outfile_commit(of, &cause) != CV_OK)
+            rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cause);
+    } else {
+        rc = tui_stdout_flush();
+    }
     free(cause);
     cv_recording_close(r);
     return rc;

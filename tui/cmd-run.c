@@ -15,6 +15,7 @@
 
 #include "concviz/clock.h"
 #include "concviz/concviz.h"
+#include "concviz/files.h"
 
 void tui_run_usage(FILE *out)
 {
@@ -232,6 +233,7 @@ void tui_run_opts_free(struct tui_run_opts *o)
 {
     if (o->tmp_record) {
         unlink(o->tmp_record);
+        cv_tmp_untrack(o->tmp_record);
         free(o->tmp_record);
         o->tmp_record = NULL;
     }
@@ -264,15 +266,17 @@ int tui_run_prepare(const struct tui_run_opts *o, struct cv_scenario *s)
 }
 
 /* Signals: the handler only asks the run to stop (async-signal-safe); a second one exits. One
- * that comes while no run exists yet (its setup) is counted, and run_once stops the run. */
+ * that comes while no run exists yet (its setup) is counted, and run_once stops the run. Once
+ * the runs are over (g_output: the summary is being written, maybe to a pipe nobody reads) one
+ * signal ends the process. Exiting removes the temporary files. */
 static struct cv_run *volatile g_run;
-static volatile sig_atomic_t g_signals;
+static volatile sig_atomic_t g_signals, g_output;
+static bool g_recorded; /* a headless run opened its recording (it is ours to export) */
 
 static void on_signal(int sig)
 {
-    if (g_signals++ > 0) {
-        signal(sig, SIG_DFL);
-        raise(sig);
+    if (g_output || g_signals++ > 0) {
+        tui_signal_exit(sig);
         return;
     }
     if (g_run)
@@ -379,13 +383,16 @@ static int run_once(const struct tui_run_opts *o, struct cv_scenario *s, unsigne
      * the first Ctrl-C is never lost, and a second still ends the process. */
     if (g_signals)
         cv_run_stop(run);
-    if (cv_run_start(run, &cause) != CV_OK) {
-        int rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cause);
+    r = cv_run_start(run, &cause);
+    if (r != CV_OK) { /* a recording that may not be replaced is a usage error */
+        int rc = tui_fail(r == CV_ERR_USAGE ? TUI_EXIT_USAGE : TUI_EXIT_RUNTIME, "%s", cause);
         free(cause);
         g_run = NULL;
         cv_run_destroy(run);
         return rc;
     }
+    if (cfg.record_path)
+        g_recorded = true;
     bool show = !o->quiet && isatty(STDERR_FILENO);
     uint64_t ticks = 0;
     while (!cv_run_poll(run)) {
@@ -445,12 +452,15 @@ static int run_repeated(const struct tui_run_opts *o, struct cv_scenario *s)
             cv_value_free(sum);
             continue;
         }
+        g_output = 1;
         if (o->json)
             cv_value_write_json(sum, stdout, true);
         else
             cv_summary_write_text(sum, stdout);
-        fflush(stdout);
+        int wr = tui_stdout_flush();
         rc = tui_verdict(o->check, sum, st, failed);
+        if (wr && (rc == TUI_EXIT_OK || rc == TUI_EXIT_EXPECT))
+            rc = wr;
         if (rc == TUI_EXIT_OK || rc == TUI_EXIT_EXPECT)
             rc = rec_rc ? rec_rc : rc;
         cv_value_free(sum);
@@ -521,6 +531,7 @@ static int run_sweep(const struct tui_run_opts *o, struct cv_scenario *s)
         }
         cv_value_set(root, "expectations", cv_expectations_eval(s, root, &failed));
     }
+    g_output = 1;
     if (o->json) {
         cv_value_write_json(root, stdout, true);
     } else {
@@ -546,11 +557,41 @@ static int run_sweep(const struct tui_run_opts *o, struct cv_scenario *s)
             }
         }
     }
-    fflush(stdout);
+    int wr = tui_stdout_flush();
     if (rc == TUI_EXIT_OK && o->check && failed)
         rc = tui_fail(TUI_EXIT_EXPECT, "%u expectation%s failed", failed, failed == 1 ? "" : "s");
+    if (wr && (rc == TUI_EXIT_OK || rc == TUI_EXIT_EXPECT))
+        rc = wr;
     cv_value_free(root);
     return rc;
+}
+
+/* An output of the run may be neither one of its inputs (the scenario, the script) nor the
+ * other output: 0, or the usage error printed. */
+static int check_outputs(const struct tui_run_opts *o, const struct cv_scenario *s)
+{
+    const char *outs[] = {o->record, o->export_chrome};
+    const char *flags[] = {"--record", "--export-chrome"};
+    for (size_t i = 0; i < 2; i++) {
+        if (!outs[i])
+            continue;
+        if (s->path && cv_file_same(outs[i], s->path))
+            return tui_fail(TUI_EXIT_USAGE,
+                            "%s %s is the scenario file being run; it would be overwritten",
+                            flags[i], outs[i]);
+        if (o->ui.script && cv_file_same(outs[i], o->ui.script))
+            return tui_fail(TUI_EXIT_USAGE, "%s %s is the --script file; it would be overwritten",
+                            flags[i], outs[i]);
+        if (cv_file_same_fd(STDOUT_FILENO, outs[i])) /* the summary would be written into it */
+            return tui_fail(TUI_EXIT_USAGE, "%s %s is also stdout; the summary would mix with it",
+                            flags[i], outs[i]);
+    }
+    if (o->record && o->export_chrome && cv_file_same(o->record, o->export_chrome))
+        return tui_fail(TUI_EXIT_USAGE,
+                        "--record %s and --export-chrome %s are the same file; the trace would "
+                        "replace the recording",
+                        o->record, o->export_chrome);
+    return 0;
 }
 
 int tui_run_exec(struct tui_run_opts *o)
@@ -559,23 +600,32 @@ int tui_run_exec(struct tui_run_opts *o)
     if (!s)
         return TUI_EXIT_USAGE;
     char *cause = NULL;
+    bool live = false;
     int rc = tui_run_prepare(o, s);
+    if (!rc)
+        rc = check_outputs(o, s);
     if (rc)
         goto out;
     if (o->export_chrome && !o->record) {
-        char tmpl[] = "/tmp/concviz-run-XXXXXX";
-        int fd = mkstemp(tmpl);
+        /* the run is recorded to a temporary file, exported from it, then removed (by a signal
+         * too) */
+        char *tmpl = cv_strdup_printf("%s/concviz-run-XXXXXX", cv_tmpdir());
+        int fd = mkostemp(tmpl, O_CLOEXEC);
         if (fd < 0) {
-            rc = tui_fail(TUI_EXIT_RUNTIME, "cannot create a temporary recording: %m");
+            rc = tui_fail(TUI_EXIT_RUNTIME, "cannot create a temporary recording in %s: %s",
+                          cv_tmpdir(), strerror(errno));
+            free(tmpl);
             goto out;
         }
+        cv_tmp_track(tmpl, false);
         close(fd);
-        o->tmp_record = strdup(tmpl);
+        o->tmp_record = tmpl;
     }
 
     /* The terminal UI, when there is a terminal (or a script with a virtual screen). */
     bool tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
-    if (o->ui.script || (!o->headless && !o->json && tty)) {
+    live = o->ui.script || (!o->headless && !o->json && tty);
+    if (live) {
         if (o->ui.script && !o->ui.vw && !tty) {
             rc = tui_fail(TUI_EXIT_USAGE, "--script without a terminal needs --size WxH");
             goto out;
@@ -595,29 +645,27 @@ int tui_run_exec(struct tui_run_opts *o)
         goto out;
     }
 
-    /* SIGHUP (the terminal or the ssh session closed) as SIGTERM, unless it was ignored when we
-     * started (nohup): then it stays ignored. */
-    struct sigaction sa = {0}, hup;
+    struct sigaction sa = {0}, old_int, old_term, old_hup;
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    bool hup_ignored = sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler == SIG_IGN;
-    if (!hup_ignored)
-        sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    tui_sighup(&sa, &old_hup);
     if (s->nsweep && !o->workers) {
         rc = run_sweep(o, s);
     } else {
         rc = run_repeated(o, s);
     }
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    if (!hup_ignored)
-        signal(SIGHUP, SIG_DFL);
+    /* from here a signal ends the process (the export below is written to a temporary file,
+     * which goes with it) */
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
 out:
     if (o->export_chrome && rc != TUI_EXIT_USAGE) {
         const char *rec = o->record ? o->record : o->tmp_record;
-        if (rec && access(rec, R_OK) == 0) {
+        /* only a recording this run made: not one a refused run found in its place */
+        if (rec && (live ? access(rec, R_OK) == 0 : g_recorded)) {
             int er = tui_export(rec, "chrome", o->export_chrome);
             if (er && (rc == TUI_EXIT_OK || rc == TUI_EXIT_EXPECT))
                 rc = er;

@@ -133,7 +133,10 @@ int tui_serve_exec(const struct tui_serve_opts *o)
     if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler != SIG_IGN)
         sigaction(SIGHUP, &sa, NULL);
     printf("http://127.0.0.1:%u\n", cv_httpd_port(h));
-    fflush(stdout);
+    if (tui_stdout_flush() != TUI_EXIT_OK) { /* nobody would learn the port */
+        cv_httpd_stop(h);
+        return TUI_EXIT_RUNTIME;
+    }
     fprintf(stderr, "concviz serve: listening on http://127.0.0.1:%u (Ctrl-C stops)\n",
             cv_httpd_port(h));
     uint64_t until = seconds ? cv_clock_mono_ns() + seconds * 1000000000ull : 0;

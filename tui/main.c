@@ -3,10 +3,11 @@
 
 int main(int argc, char **argv)
 {
+    tui_process_init();
     struct tui_cmdline cl;
     int rc = tui_cmdline_parse(argc, argv, &cl);
     if (rc == TUI_PARSED)
         rc = tui_cmdline_exec(&cl);
     tui_cmdline_free(&cl);
-    return rc;
+    return tui_stdout_close(rc); /* --help and errors too: output nobody got is a failure */
 }

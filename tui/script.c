@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "concviz/files.h"
+
 int ui_key_from_name(const char *name)
 {
     static const struct {
@@ -241,11 +243,9 @@ bad:
 
 struct ui_script *ui_script_load(const char *path, char **cause)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        *cause = cv_strdup_printf("%s: %s", path, strerror(errno));
+    FILE *f = cv_file_open_read(path, cause); /* a FIFO would block the UI before it starts */
+    if (!f)
         return NULL;
-    }
     char *text = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
@@ -340,14 +340,14 @@ bool ui_script_step(struct ui_script *sc, struct ui_script_io *io)
             }
             sc->wait_until = 0;
             break;
-        case UI_STEP_SNAPSHOT: {
-            FILE *f = fopen(st->text, "w");
-            if (!f)
+        case UI_STEP_SNAPSHOT: { /* whole or not at all, as every output */
+            struct cv_outfile *of = NULL;
+            if (cv_outfile_open(st->text, &of, NULL) != CV_OK)
                 return step_fail(sc, st, "cannot write the snapshot to", st->text);
             char *scr = ui_screen_text();
-            fputs(scr, f);
+            fputs(scr, cv_outfile_stream(of));
             free(scr);
-            if (fclose(f) != 0)
+            if (cv_outfile_commit(of, NULL) != CV_OK)
                 return step_fail(sc, st, "cannot write the snapshot to", st->text);
             break;
         }

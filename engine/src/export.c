@@ -314,6 +314,17 @@ static void chrome_event(struct chrome *x, const struct cv_event *e)
     }
 }
 
+/* A stream that failed (a full disk, a file-size limit) is not written further: the caller
+ * reports its error (ferror, errno on the next flush). */
+static int write_failed(FILE *out, char **cause)
+{
+    if (!ferror(out))
+        return CV_OK;
+    if (cause)
+        *cause = cv_strdup("the output could not be written");
+    return CV_ERR_RUNTIME;
+}
+
 int cv_export_chrome(struct cv_recording *r, FILE *out, char **cause)
 {
     const struct cv_recording_info *info = cv_recording_info(r);
@@ -358,7 +369,8 @@ int cv_export_chrome(struct cv_recording *r, FILE *out, char **cause)
     for (size_t c = 0; c < info->nchunks && rc == CV_OK; c++) {
         const struct cv_event *ev;
         size_t n;
-        if ((rc = cv_recording_chunk(r, c, &ev, &n, cause)) != CV_OK)
+        if ((rc = write_failed(out, cause)) != CV_OK ||
+            (rc = cv_recording_chunk(r, c, &ev, &n, cause)) != CV_OK)
             break;
         for (size_t i = 0; i < n; i++)
             chrome_event(&x, &ev[i]);
@@ -381,7 +393,9 @@ int cv_export_csv(struct cv_recording *r, FILE *out, char **cause)
     for (size_t c = 0; c < info->nchunks; c++) {
         const struct cv_event *ev;
         size_t n;
-        int rc = cv_recording_chunk(r, c, &ev, &n, cause);
+        int rc = write_failed(out, cause);
+        if (rc == CV_OK)
+            rc = cv_recording_chunk(r, c, &ev, &n, cause);
         if (rc != CV_OK)
             return rc;
         for (size_t i = 0; i < n; i++) {

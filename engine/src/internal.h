@@ -133,6 +133,7 @@ struct cv_run {
     _Atomic int state;
     pthread_t driver;
     bool driver_started;
+    bool setup_done; /* the workload's setup succeeded: its teardown is due */
     _Atomic int driver_done;
     int driver_rc;
     uint32_t os_threads, os_processes;

@@ -7,6 +7,7 @@
  */
 #include "internal.h"
 
+#include "concviz/files.h"
 #include "concviz/record.h"
 
 #include <errno.h>
@@ -201,38 +202,19 @@ static void head_line(char **buf, size_t *len, const char *fmt, ...)
     (*buf)[*len] = 0;
 }
 
-static char *read_text_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 4096 > cap) {
-            cap = cap ? 2 * cap : 8192;
-            buf = cv_xrealloc(buf, cap);
-        }
-        size_t k = fread(buf + n, 1, cap - n - 1, f);
-        n += k;
-        if (k == 0)
-            break;
-        if (n > MAX_RECORD / 2)
-            break;
-    }
-    fclose(f);
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
 int cv__record_open(struct cv_run *run, const char *path, char **cause)
 {
-    FILE *f = fopen(path, "wb");
-    if (!f) {
+    /* In place, not through a temporary file: a crashed run must leave its chunks readable
+     * under the name asked for. Locked, so a second run cannot interleave its chunks; an
+     * existing file is replaced only if it is a recording. */
+    FILE *f = NULL;
+    char *why = NULL;
+    int orc = cv_file_open_locked(path, MAGIC, 8, &f, &why);
+    if (orc != CV_OK) {
         if (cause)
-            *cause = cv_strdup_printf("cannot record to %s: %s", path, strerror(errno));
-        return CV_ERR_RUNTIME;
+            *cause = cv_strdup_printf("cannot record to %s: %s", path, why);
+        free(why);
+        return orc;
     }
     struct cv__recorder *w = cv_xcalloc(1, sizeof *w);
     w->f = f;
@@ -277,10 +259,8 @@ int cv__record_open(struct cv_run *run, const char *path, char **cause)
         head_line(&h, &hl, "param %s %s", run->sc->params[i].key, run->sc->params[i].value);
     w_record(w, R_HEAD, h, hl, NULL, 0);
     free(h);
-    size_t sl = 0;
-    char *text = run->sc->path ? read_text_file(run->sc->path, &sl) : NULL;
-    w_record(w, R_SCEN, text ? text : "", sl, NULL, 0);
-    free(text);
+    /* the text the scenario was loaded from, not the file again: it may have changed */
+    w_record(w, R_SCEN, run->sc->text ? run->sc->text : "", run->sc->text_len, NULL, 0);
     w_flush(w);
     if (w->error) {
         if (cause)
@@ -671,12 +651,9 @@ static bool read_tail(struct cv_recording *r, unsigned char **buf, long size)
 
 int cv_recording_open(const char *path, struct cv_recording **out, char **cause)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (cause)
-            *cause = cv_strdup_printf("%s: %s", path, strerror(errno));
+    FILE *f = cv_file_open_read(path, cause); /* a FIFO or a device would block or not seek */
+    if (!f)
         return CV_ERR_RUNTIME;
-    }
     struct cv_recording *r = cv_xcalloc(1, sizeof *r);
     r->f = f;
     r->path = cv_strdup(path);
@@ -948,22 +925,12 @@ uint64_t cv_recording_chunk_first_ns(const struct cv_recording *r, size_t i)
 
 int cv_recording_scenario(const struct cv_recording *r, struct cv_scenario **out, char **cause)
 {
-    char path[] = "/tmp/concviz-scenario-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        if (cause)
-            *cause = cv_strdup_printf("cannot create a temporary file: %s", strerror(errno));
-        return CV_ERR_RUNTIME;
-    }
-    bool ok = write(fd, r->scen_text, r->scen_len) == (ssize_t)r->scen_len;
-    close(fd);
     char *why = NULL;
-    int rc = ok ? cv_scenario_load(path, out, &why) : CV_ERR_RUNTIME;
-    unlink(path);
+    int rc = cv_scenario_load_text(r->path, r->scen_text, r->scen_len, out, &why);
     if (rc != CV_OK) {
         if (cause)
             *cause = cv_strdup_printf("%s: the recorded scenario %s cannot be loaded: %s", r->path,
-                                      r->scenario, why ? why : strerror(errno));
+                                      r->scenario, why ? why : "invalid");
         free(why);
         return CV_ERR_USAGE;
     }
@@ -978,7 +945,7 @@ int cv_recording_scenario(const struct cv_recording *r, struct cv_scenario **out
             return CV_ERR_USAGE;
         }
     }
-    /* the recorded name, not the temporary file's */
+    /* the name the run had */
     free((*out)->name);
     (*out)->name = cv_strdup(r->scenario);
     return CV_OK;

@@ -346,6 +346,7 @@ int cv_run_create(const struct cv_run_config *cfg, struct cv_run **out, char **c
     }
     if (run->wl->setup && (rc = run->wl->setup(run, cause)) != CV_OK)
         goto fail;
+    run->setup_done = true;
     if ((rc = cv__http_setup(run, cause)) != CV_OK)
         goto fail;
     if (run->errors->n) {
@@ -651,6 +652,8 @@ void cv_run_destroy(struct cv_run *run)
         pthread_join(run->driver, NULL);
     }
     cv__http_teardown(run);
+    if (run->setup_done && run->wl->teardown)
+        run->wl->teardown(run);
     if (run->shm) {
         for (uint32_t i = 0; i < run->nlanes; i++)
             sem_destroy(&run->lanes[i].park);

@@ -126,6 +126,7 @@ void cv_scenario_free(struct cv_scenario *s)
     if (!s)
         return;
     free(s->path);
+    free(s->text);
     free(s->name);
     free(s->title);
     free(s->lesson);
@@ -577,6 +578,33 @@ static int open_regular(const char *path, struct stat *st, char **cause)
     return fd;
 }
 
+/* A scenario's text: no NUL byte, no line longer than MAX_SCENARIO_LINE. */
+static bool text_ok(const char *path, const char *buf, size_t n, char **cause)
+{
+    const char *nul = memchr(buf, 0, n);
+    if (nul) {
+        int line = 1;
+        for (const char *q = buf; q < nul; q++)
+            line += *q == '\n';
+        if (cause)
+            *cause = cv_strdup_printf("%s:%d: a NUL byte: not a text file", path, line);
+        return false;
+    }
+    int line = 1;
+    for (size_t at = 0; at < n; line++) {
+        const char *nl = memchr(buf + at, '\n', n - at);
+        size_t end = nl ? (size_t)(nl - buf) : n;
+        if (end - at > MAX_SCENARIO_LINE) {
+            if (cause)
+                *cause = cv_strdup_printf("%s:%d: a line of %zu bytes (at most %d)", path, line,
+                                          end - at, MAX_SCENARIO_LINE);
+            return false;
+        }
+        at = end + 1;
+    }
+    return true;
+}
+
 /* A scenario file whole: a regular file of at most MAX_SCENARIO_BYTES, text without NUL bytes,
  * no line longer than MAX_SCENARIO_LINE. */
 static char *read_scenario(const char *path, size_t *len, char **cause)
@@ -617,43 +645,22 @@ static char *read_scenario(const char *path, size_t *len, char **cause)
         free(buf);
         return NULL;
     }
-    const char *nul = memchr(buf, 0, n);
-    if (nul) {
-        int line = 1;
-        for (const char *q = buf; q < nul; q++)
-            line += *q == '\n';
-        if (cause)
-            *cause = cv_strdup_printf("%s:%d: a NUL byte: not a text file", path, line);
+    if (!text_ok(path, buf, n, cause)) {
         free(buf);
         return NULL;
     }
-    int line = 1;
-    for (size_t at = 0; at < n; line++) {
-        const char *nl = memchr(buf + at, '\n', n - at);
-        size_t end = nl ? (size_t)(nl - buf) : n;
-        if (end - at > MAX_SCENARIO_LINE) {
-            if (cause)
-                *cause = cv_strdup_printf("%s:%d: a line of %zu bytes (at most %d)", path, line,
-                                          end - at, MAX_SCENARIO_LINE);
-            free(buf);
-            return NULL;
-        }
-        at = end + 1;
-    }
+    buf = cv_xrealloc(buf, n + 1); /* the scenario keeps it */
     buf[n] = 0;
     *len = n;
     return buf;
 }
 
-int cv_scenario_load(const char *path, struct cv_scenario **out, char **cause)
+/* Parses a scenario's text (path names it in messages); takes `text` (len bytes, terminated). */
+static int parse(const char *path, char *text, size_t len, struct cv_scenario **out, char **cause)
 {
     *out = NULL;
     struct loader ld = {0};
     ld.at_line_start = true;
-    size_t len = 0;
-    char *text = read_scenario(path, &len, cause);
-    if (!text)
-        return CV_ERR_USAGE;
     ld.text = text;
     ld.len = len;
     ini_use_stack = false;
@@ -662,8 +669,8 @@ int cv_scenario_load(const char *path, struct cv_scenario **out, char **cause)
     ini_stop_on_first_error = true;
     ini_allow_multiline = true;
     int bad = ini_parse_stream(reader, &ld, handler, &ld);
-    free(text);
     if (bad != 0 || ld.err) {
+        free(text);
         int rc;
         if (ld.err) {
             rc = fail_at(path, ld.err_line, ld.err, cause);
@@ -679,6 +686,8 @@ int cv_scenario_load(const char *path, struct cv_scenario **out, char **cause)
     }
     struct cv_scenario *s = cv_xcalloc(1, sizeof *s);
     s->path = cv_strdup(path);
+    s->text = text;
+    s->text_len = len;
     s->model = CV_MODEL_SERIAL;
     s->switch_ms = 5.0;
     if (ld.n == 0) {
@@ -698,6 +707,31 @@ int cv_scenario_load(const char *path, struct cv_scenario **out, char **cause)
     }
     *out = s;
     return CV_OK;
+}
+
+int cv_scenario_load(const char *path, struct cv_scenario **out, char **cause)
+{
+    *out = NULL;
+    size_t len = 0;
+    char *text = read_scenario(path, &len, cause);
+    if (!text)
+        return CV_ERR_USAGE;
+    return parse(path, text, len, out, cause);
+}
+
+int cv_scenario_load_text(const char *name, const char *text, size_t len, struct cv_scenario **out,
+                          char **cause)
+{
+    *out = NULL;
+    if (len > MAX_SCENARIO_BYTES) {
+        if (cause)
+            *cause = cv_strdup_printf("%s: %zu bytes, too large for a scenario (at most %d bytes)",
+                                      name, len, MAX_SCENARIO_BYTES);
+        return CV_ERR_USAGE;
+    }
+    if (!text_ok(name, text, len, cause))
+        return CV_ERR_USAGE;
+    return parse(name, cv_strndup(text, len), len, out, cause);
 }
 
 const struct cv_param *cv_scenario_param(const struct cv_scenario *s, const char *key)
@@ -785,9 +819,10 @@ char *cv_scenario_resolve(const char *name, const char *const *builtin_dirs, cha
     char *found = NULL;
     for (size_t i = 0; i < n && !found; i++) {
         char *p = cv_strdup_printf("%s/%s.ini", dirs[i], name);
-        FILE *f = fopen(p, "r");
-        if (f) {
-            fclose(f);
+        /* found when it exists: opening it here could block (a FIFO); loading it says what
+         * is wrong with it, rather than looking further */
+        struct stat st;
+        if (stat(p, &st) == 0) {
             found = p;
         } else {
             free(p);

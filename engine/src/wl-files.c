@@ -1,11 +1,16 @@
 /* files: every task writes its own file (fsync'd, so the disk really waits), reads it back and
- * checks it. Files go to a fresh directory under $TMPDIR (or /tmp), removed afterwards. */
+ * checks it. Files go to a fresh directory under $TMPDIR (or /tmp), removed afterwards: at the
+ * end of the run, when the run is refused after setup, or by a signal (cv_tmp_sweep). */
 #include "internal.h"
 
+#include "concviz/files.h"
+
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct files_state {
@@ -33,14 +38,17 @@ static int files_setup(struct cv_run *run, char **cause)
     struct files_state *st = cv_shared_alloc(run, sizeof *st);
     if (!st)
         return CV_ERR_RUNTIME;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(st->dir, sizeof st->dir, "%s/concviz-files-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(st->dir)) {
+    const char *tmp = cv_tmpdir();
+    int n = snprintf(st->dir, sizeof st->dir, "%s/concviz-files-XXXXXX", tmp);
+    if (n < 0 || (size_t)n >= sizeof st->dir || !mkdtemp(st->dir)) {
         if (cause)
-            *cause = cv_strdup_printf("cannot make a directory for the files in %s",
-                                      tmp && *tmp ? tmp : "/tmp");
+            *cause = cv_strdup_printf("cannot make a directory for the files in %s: %s", tmp,
+                                      n < 0 || (size_t)n >= sizeof st->dir ? "path too long"
+                                                                           : strerror(errno));
+        st->dir[0] = 0;
         return CV_ERR_RUNTIME;
     }
+    cv_tmp_track(st->dir, true);
     st->size = (uint32_t)cv_param_int(run, "size_kb") * 1024u;
     cv_run_set_workload_state(run, st);
     return CV_OK;
@@ -79,11 +87,12 @@ static int files_task(struct cv_ctx *ctx, uint32_t task)
     return rc == 0 || cv_stopping(ctx) ? rc : -2;
 }
 
-static void files_finish(struct cv_run *run)
+/* Removes the files and the directory; returns how many files had the full size. */
+static uint32_t remove_files(struct files_state *st)
 {
-    struct files_state *st = cv_run_workload_state(run);
-    /* the files are checked once more from outside the tasks, then removed */
     uint32_t on_disk = 0;
+    if (!st->dir[0])
+        return 0;
     DIR *d = opendir(st->dir);
     struct dirent *e;
     while (d && (e = readdir(d))) {
@@ -91,20 +100,35 @@ static void files_finish(struct cv_run *run)
             continue;
         char path[600];
         snprintf(path, sizeof path, "%s/%s", st->dir, e->d_name);
-        FILE *f = fopen(path, "rb");
-        if (f) {
-            fseek(f, 0, SEEK_END);
-            on_disk += ftell(f) == (long)st->size;
-            fclose(f);
-        }
+        struct stat fs;
+        if (stat(path, &fs) == 0 && fs.st_size == (off_t)st->size)
+            on_disk++;
         unlink(path);
     }
     if (d)
         closedir(d);
     rmdir(st->dir);
+    cv_tmp_untrack(st->dir);
+    st->dir[0] = 0;
+    return on_disk;
+}
+
+static void files_finish(struct cv_run *run)
+{
+    struct files_state *st = cv_run_workload_state(run);
+    /* the files are checked once more from outside the tasks, then removed */
+    uint32_t on_disk = remove_files(st);
     cv_result_num(run, "verified", atomic_load(&st->verified));
     cv_result_num(run, "files_on_disk", on_disk);
     cv_result_num(run, "bytes_written", (double)atomic_load(&st->written));
+}
+
+/* A run refused after setup, or destroyed before its end, never reaches finish. */
+static void files_teardown(struct cv_run *run)
+{
+    struct files_state *st = cv_run_workload_state(run);
+    if (st)
+        remove_files(st);
 }
 
 const struct cv_workload cv__wl_files = {
@@ -116,4 +140,5 @@ const struct cv_workload cv__wl_files = {
     .setup = files_setup,
     .task = files_task,
     .finish = files_finish,
+    .teardown = files_teardown,
 };

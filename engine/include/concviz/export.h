@@ -7,7 +7,9 @@
 
 #include "concviz/record.h"
 
-/* Chrome Trace Event JSON, object form: loads in Perfetto and chrome://tracing. */
+/* Chrome Trace Event JSON, object form: loads in Perfetto and chrome://tracing. The exports
+ * stop once `out` has failed (ferror), returning CV_ERR_RUNTIME; the stream's error is the
+ * caller's to report. */
 int cv_export_chrome(struct cv_recording *r, FILE *out, char **cause);
 /* One row per event: ts_ns, lane, lane_name, kind, task, obj, obj_name, arg, detail. */
 int cv_export_csv(struct cv_recording *r, FILE *out, char **cause);

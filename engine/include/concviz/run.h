@@ -31,6 +31,9 @@ struct cv_workload {
     int (*role)(struct cv_ctx *ctx, uint32_t role);
     /* After every worker has finished: publishes results with cv_result_*. */
     void (*finish)(struct cv_run *run);
+    /* Optional: when the run is destroyed, if setup succeeded (finish may not have run: the
+     * run was refused or never started): removes what setup made outside the run (files). */
+    void (*teardown)(struct cv_run *run);
     /* Optional: the argument of a task (*data stays valid for the run); returns its size. */
     size_t (*task_arg)(struct cv_run *run, uint32_t task, const void **data);
     /* Optional: receives a task's result in the parent (cv_task_result). Under threads it is

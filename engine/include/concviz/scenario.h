@@ -71,7 +71,9 @@ struct cv_param {
 };
 
 struct cv_scenario {
-    char *path;
+    char *path; /* the file it was loaded from (cv_scenario_load_text: the name given) */
+    char *text; /* the file's text as loaded (a recording keeps it), and its length */
+    size_t text_len;
     char *name;
     char *title;
     char *lesson;
@@ -93,6 +95,10 @@ struct cv_scenario {
 
 /* Loads and validates a scenario file. On error, *cause is "file:line: message" (caller frees). */
 int cv_scenario_load(const char *path, struct cv_scenario **out, char **cause);
+/* The same from text in memory (a recording's copy of its scenario); `name` stands for the file
+ * in messages. */
+int cv_scenario_load_text(const char *name, const char *text, size_t len, struct cv_scenario **out,
+                          char **cause);
 void cv_scenario_free(struct cv_scenario *s);
 
 /* Overrides a parameter (--set). Unknown key: CV_ERR_USAGE, and *cause lists the valid keys. */
