@@ -107,6 +107,16 @@ static void files_finish(struct cv_run *run)
     cv_result_num(run, "bytes_written", (double)atomic_load(&st->written));
 }
 
+/* One file per task, open only inside a blocking write or read. */
+static void files_holds(const struct cv_run *run, uint64_t in_flight, uint64_t in_call,
+                        uint64_t *connections, uint64_t *files)
+{
+    (void)run;
+    (void)in_flight;
+    *connections = 0;
+    *files = in_call;
+}
+
 const struct cv_workload cv__wl_files = {
     .name = "files",
     .summary = "write, fsync, read back and check many files",
@@ -116,4 +126,6 @@ const struct cv_workload cv__wl_files = {
     .setup = files_setup,
     .task = files_task,
     .finish = files_finish,
+    .holds = files_holds,
+    .tasks_param = "files",
 };
