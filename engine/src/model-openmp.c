@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 static uint32_t omp_lanes(const struct cv_run *run)
@@ -145,12 +146,21 @@ struct trial {
 static void *trial_main(void *p)
 {
     struct trial *t = p;
+    /* As the runtime's threads will: a thread's first allocation gives it a malloc arena of its
+     * own (address space), which later threads take over once this one has ended. */
+    free(malloc(64));
     pthread_mutex_lock(&t->mu);
     while (!t->release)
         pthread_cond_wait(&t->go, &t->mu);
     pthread_mutex_unlock(&t->mu);
-    return NULL;
+    /* libgomp ends its pool's threads with pthread_exit: the first one sets the C library's
+     * unwinder up (loaded by omp_run) while memory is known to be there. */
+    pthread_exit(NULL);
 }
+
+#define STACK_MARGIN           (64u << 10)
+#define TRIAL_SLACK_FIXED      (8u << 20)
+#define TRIAL_SLACK_PER_THREAD (2u << 20)
 
 /* Creates `n` threads with a stack of `stack` bytes (0: the default), all alive at once, then
  * ends them: what the runtime is about to do, where a failure (a process limit, address space)
@@ -162,21 +172,50 @@ static int try_threads(uint32_t n, size_t stack, uint32_t *failed_at)
     pthread_mutex_init(&t.mu, NULL);
     pthread_cond_init(&t.go, NULL);
     pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    if (stack)
-        pthread_attr_setstacksize(&attr, stack);
+    if (pthread_getattr_default_np(&attr) != 0)
+        pthread_attr_init(&attr);
+    if (!stack)
+        pthread_attr_getstacksize(&attr, &stack);
+    /* A little more than the runtime will ask for (libomp asks a few hundred bytes more than its
+     * setting). The stacks are the trial's own and unmapped after it: the C library would keep
+     * its own ones for later threads, holding address space the runtime may need otherwise. */
+    stack += STACK_MARGIN;
     pthread_t *tids = cv_xcalloc(n, sizeof *tids);
+    void **stacks = cv_xcalloc(n, sizeof *stacks);
     uint32_t made = 0;
     int err = 0;
-    for (; made < n; made++)
-        if ((err = pthread_create(&tids[made], &attr, trial_main, &t)) != 0)
+    for (; made < n; made++) {
+        stacks[made] = mmap(NULL, stack, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (stacks[made] == MAP_FAILED) {
+            err = errno;
             break;
+        }
+        pthread_attr_setstack(&attr, stacks[made], stack);
+        if ((err = pthread_create(&tids[made], &attr, trial_main, &t)) != 0) {
+            munmap(stacks[made], stack);
+            break;
+        }
+    }
+    /* And room for what the runtime allocates for its threads besides their stacks (under an
+     * address-space limit, libomp's few MB for 8 threads failed it where the stacks fit). */
+    size_t slack = TRIAL_SLACK_FIXED + (size_t)n * TRIAL_SLACK_PER_THREAD;
+    void *room =
+        err ? MAP_FAILED
+            : mmap(NULL, slack, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (!err && room == MAP_FAILED)
+        err = errno;
+    if (room != MAP_FAILED)
+        munmap(room, slack);
     pthread_mutex_lock(&t.mu);
     t.release = true;
     pthread_cond_broadcast(&t.go);
     pthread_mutex_unlock(&t.mu);
-    for (uint32_t i = 0; i < made; i++)
+    for (uint32_t i = 0; i < made; i++) {
         pthread_join(tids[i], NULL);
+        munmap(stacks[i], stack); /* joined: the thread no longer runs on it */
+    }
+    free(stacks);
     free(tids);
     pthread_attr_destroy(&attr);
     pthread_cond_destroy(&t.go);
@@ -198,6 +237,18 @@ static int omp_run(struct cv_run *run)
     omp_set_dynamic(0);
     if (omp_get_max_active_levels() < 1)
         omp_set_max_active_levels(1);
+    /* The runtime sets itself up before the trial, so the trial meets the memory left after. */
+    (void)omp_get_max_threads();
+    /* pthread_exit loads the C library's unwinder (libgcc_s) the first time, and aborts when it
+     * cannot; libgomp ends its pool's threads with it when this thread ends. Loaded here, and
+     * kept, a failure is one line instead. */
+    static void *unwinder;
+    if (run->workers > 1 && !unwinder && !(unwinder = dlopen("libgcc_s.so.1", RTLD_NOW))) {
+        cv_run_error(run, "cannot start the OpenMP team: %s", dlerror());
+        cv_run_stop(run);
+        cv_emit(main_ctx, CV_EV_WORKER_EXIT, CV_NO_OBJ, 0);
+        return -1;
+    }
     uint32_t failed_at = 0;
     const char *stack_var = NULL;
     size_t stack = omp_stack_bytes(&stack_var);
