@@ -9,7 +9,8 @@
  * overridden for the run, a thread limit below the team is refused before the run, and a team of
  * another size runs no task. A runtime that cannot create a thread exits the process (libgomp:
  * "Thread creation failed"), so the team's threads are first created here, where a failure can
- * be reported.
+ * be reported. (What another process takes between that trial and the team can still make the
+ * runtime fail in its own way; the trial leaves some slack for it.)
  */
 #include "internal.h"
 
@@ -103,7 +104,11 @@ static size_t stack_setting(const char *v)
     default:
         return 0;
     }
-    return n > (SIZE_MAX >> shift) ? 0 : (size_t)(n << shift);
+    if (*end)
+        end++;
+    while (isspace((unsigned char)*end))
+        end++;
+    return *end || n > (SIZE_MAX >> shift) ? 0 : (size_t)(n << shift);
 }
 
 /* The stack the runtime will give its threads, as far as the environment says (the largest of

@@ -335,7 +335,9 @@ struct fd_need {
 static uint64_t fds_needed(const struct cv_run *run, uint64_t workers, uint64_t tasks,
                            uint64_t open_now, struct fd_need *part)
 {
-    uint64_t in_flight = workers, in_call = workers, loop = 0, pipes = 0;
+    /* no more lanes run tasks than there are tasks */
+    uint64_t lanes = workers < tasks ? workers : tasks;
+    uint64_t in_flight = lanes, in_call = lanes, loop = 0, pipes = 0;
     /* A blocking lane's libcurl handle holds its connection and a socket pair of its own; an
      * event loop's transfers share one handle's socket pair. */
     uint64_t per_connection = 3;
@@ -414,7 +416,9 @@ static int check_descriptors(struct cv_run *run, char **cause)
                         run->ops->id != CV_MODEL_EPOLL;
     uint64_t w = workers_help ? largest_fit(run, true, run->workers, open_now, limit) : 0;
     uint64_t t = run->wl->tasks_param ? largest_fit(run, false, tasks, open_now, limit) : 0;
-    if (t)
+    /* an event loop holds every task at once; a pool, its workers */
+    bool loop = run->ops->id == CV_MODEL_EPOLL || run->ops->id == CV_MODEL_HYBRID;
+    if (t && (loop || !w))
         snprintf(advice, sizeof advice, "use --set %s=%llu or fewer", run->wl->tasks_param,
                  (unsigned long long)t);
     else if (w)
@@ -492,6 +496,9 @@ int cv_run_create(const struct cv_run_config *cfg, struct cv_run **out, char **c
         rc = usage(cause, "too many lanes (%u)", run->nlanes);
         goto fail;
     }
+    /* before the mapping: 10,000 lanes' rings take a while to set up, and to take down */
+    if ((rc = check_descriptors(run, cause)) != CV_OK)
+        goto fail;
     run->col = cv_collector_try_create(cfg->store_capacity);
     if (!run->col) {
         size_t events = cfg->store_capacity ? cfg->store_capacity : 1u << 20;
@@ -519,8 +526,6 @@ int cv_run_create(const struct cv_run_config *cfg, struct cv_run **out, char **c
             run->ctxs[i].gil = run->gil;
     }
     if (run->wl->setup && (rc = run->wl->setup(run, cause)) != CV_OK)
-        goto fail;
-    if ((rc = check_descriptors(run, cause)) != CV_OK)
         goto fail;
     if ((rc = cv__http_setup(run, cause)) != CV_OK)
         goto fail;

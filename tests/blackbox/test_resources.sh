@@ -122,9 +122,14 @@ nproc_run() {
     local base limit
     base=$(users_threads)
     limit=$((base + 2 + extra))
+    # Under a sanitizer: its reports on stderr (the user may not write where they go), and no
+    # leak check, which needs a thread of its own at exit that the limit may not leave room for
+    local san_env=()
+    [ -z "$SANITIZER" ] || san_env=(ASAN_OPTIONS="${ASAN_OPTIONS:-}:log_path=stderr:detect_leaks=0"
+        UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:log_path=stderr")
     set +e
-    (cd "$nproc_dir" && timeout -k 5 30 "${as_user[@]}" bash -c 'ulimit -u "$1" && shift && exec "$@"' \
-        sh "$limit" "$CONCVIZ" "$@" >"$TMP/out" 2>"$TMP/err")
+    (cd "$nproc_dir" && timeout -k 5 30 env "${san_env[@]}" "${as_user[@]}" \
+        bash -c 'ulimit -u "$1" && shift && exec "$@"' sh "$limit" "$CONCVIZ" "$@" >"$TMP/out" 2>"$TMP/err")
     RC=$?
     set -e
     OUT=$(cat "$TMP/out")
