@@ -610,14 +610,13 @@ int tui_run_exec(struct tui_run_opts *o)
         /* the run is recorded to a temporary file, exported from it, then removed (by a signal
          * too) */
         char *tmpl = cv_strdup_printf("%s/concviz-run-XXXXXX", cv_tmpdir());
-        int fd = mkostemp(tmpl, O_CLOEXEC);
+        int fd = cv_tmp_mkstemp(tmpl);
         if (fd < 0) {
             rc = tui_fail(TUI_EXIT_RUNTIME, "cannot create a temporary recording in %s: %s",
                           cv_tmpdir(), strerror(errno));
             free(tmpl);
             goto out;
         }
-        cv_tmp_track(tmpl, false);
         close(fd);
         o->tmp_record = tmpl;
     }

@@ -139,9 +139,11 @@ struct cv_collector {
     struct cv_snapshot snap;
 };
 
-struct cv_collector *cv_collector_create(size_t store_capacity)
+struct cv_collector *cv_collector_try_create(size_t store_capacity)
 {
-    struct cv_collector *c = cv_xcalloc(1, sizeof *c);
+    struct cv_collector *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
     c->tl_width = TL_WIDTH0;
     c->store_cap = store_capacity ? store_capacity : DEFAULT_STORE;
     /* Huge pages where the kernel offers them: a million events would otherwise cost ~8k page
@@ -150,8 +152,8 @@ struct cv_collector *cv_collector_create(size_t store_capacity)
     void *m =
         mmap(NULL, c->store_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) {
-        fputs("concviz: out of memory for the timeline store\n", stderr);
-        abort();
+        free(c);
+        return NULL;
     }
 #ifdef MADV_HUGEPAGE
     madvise(m, c->store_bytes, MADV_HUGEPAGE);
@@ -160,6 +162,16 @@ struct cv_collector *cv_collector_create(size_t store_capacity)
     /* Fault the first (huge) page in now, before a run's clock starts, not in its first drain,
      * where clearing 2 MiB would take CPU from a worker. */
     memset(m, 0, c->store_bytes < (2u << 20) ? c->store_bytes : (2u << 20));
+    return c;
+}
+
+struct cv_collector *cv_collector_create(size_t store_capacity)
+{
+    struct cv_collector *c = cv_collector_try_create(store_capacity);
+    if (!c) {
+        fputs("concviz: out of memory for the timeline store\n", stderr);
+        abort();
+    }
     return c;
 }
 
@@ -664,6 +676,13 @@ static inline void store_push(struct cv_collector *c, const struct cv_event *e)
 
 /* Inlined into the drain loop: it runs once per event. */
 #define TAP_BATCH 65536
+
+bool cv_collector_tap_reserve(struct cv_collector *c)
+{
+    if (!c->tapbuf)
+        c->tapbuf = malloc(TAP_BATCH * sizeof *c->tapbuf);
+    return c->tapbuf != NULL;
+}
 
 void cv_collector_set_tap(struct cv_collector *c, cv_tap_fn fn, void *ctx)
 {

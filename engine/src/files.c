@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,11 +156,10 @@ int cv_outfile_open(const char *path, struct cv_outfile **out, char **cause)
         char *dir = dir_of(target, &name);
         tmp = cv_strdup_printf("%s/.%.200s.XXXXXX", dir, name);
         free(dir);
-        fd = mkostemp(tmp, O_CLOEXEC);
+        fd = cv_tmp_mkstemp(tmp);
         if (fd < 0) {
             err = errno;
         } else {
-            cv_tmp_track(tmp, false);
             /* mkostemp makes it 0600: give it the mode the file it replaces had, or the one a
              * new file would get */
             fchmod(fd, exists ? st.st_mode & 07777 : 0666 & ~current_umask());
@@ -358,6 +359,43 @@ static void remove_dir(const char *path)
         }
         close(dfd);
     }
+}
+
+/* Holds back the signals whose handlers sweep the tracked paths (*old: the mask to restore). */
+static void hold_stop_signals(sigset_t *old)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+int cv_tmp_mkstemp(char *tmpl)
+{
+    sigset_t old;
+    hold_stop_signals(&old);
+    int fd = mkostemp(tmpl, O_CLOEXEC);
+    int err = errno;
+    if (fd >= 0)
+        cv_tmp_track(tmpl, false);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = err;
+    return fd;
+}
+
+char *cv_tmp_mkdtemp(char *tmpl)
+{
+    sigset_t old;
+    hold_stop_signals(&old);
+    char *dir = mkdtemp(tmpl);
+    int err = errno;
+    if (dir)
+        cv_tmp_track(dir, true);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = err;
+    return dir;
 }
 
 void cv_tmp_sweep(void)

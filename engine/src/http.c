@@ -8,7 +8,6 @@
 
 #include <curl/curl.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <string.h>
 
 #define LOCAL "://local"
@@ -27,24 +26,6 @@ int cv__http_setup(struct cv_run *run, char **cause)
     if (!curl_ready) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
         curl_ready = 1;
-    }
-    /* Every concurrent transfer holds a socket: raise the soft fd limit within the hard one. */
-    uint64_t need = 512 + (run->ops->id == CV_MODEL_EPOLL ? run->ntasks : run->workers);
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
-        rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
-        rl.rlim_cur = want;
-        setrlimit(RLIMIT_NOFILE, &rl);
-        getrlimit(RLIMIT_NOFILE, &rl);
-        if (rl.rlim_cur < need) {
-            if (cause)
-                *cause = cv_strdup_printf(
-                    "this run needs about %llu open files but the system allows %llu (hard "
-                    "limit %llu, which only root can raise: ulimit -Hn); use fewer requests",
-                    (unsigned long long)need, (unsigned long long)rl.rlim_cur,
-                    (unsigned long long)rl.rlim_max);
-            return CV_ERR_RUNTIME;
-        }
     }
     if (!names_local(run->sc))
         return CV_OK;

@@ -49,6 +49,9 @@ struct cv_model_ops {
      * configured one). */
     void (*lane_name)(const struct cv_run *run, uint32_t lane, char *buf, size_t n);
     size_t (*ring_size)(const struct cv_run *run, uint32_t lane);
+    /* Optional: refuses (CV_ERR_USAGE, one line in *cause) a run this process's environment
+     * would not let the model run as asked; called once the run is sized, before any set-up. */
+    int (*check)(const struct cv_run *run, char **cause);
 };
 const struct cv_model_ops *cv__model_ops(unsigned id);
 extern const struct cv_model_ops cv__model_serial;
@@ -160,6 +163,10 @@ struct cv_run {
     CV_TASK_CANCELLED /* do not start it; an epoll task stops at its next wait */
 #define CV__TASK_STARTED 2u
 #define CV__TASK_DONE    4u
+
+/* The limits a failed pthread_create or fork may have met (ulimit -u, -v), as " (limits: ...)"
+ * for its message, or "" when none is set. */
+void cv__limits_hint(char *buf, size_t n);
 
 /* Cancels every task but `except` (see cv_run_set_fail_fast). */
 void cv__cancel_tasks(struct cv_run *run, uint32_t except);

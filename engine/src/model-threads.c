@@ -86,7 +86,10 @@ static int threads_run(struct cv_run *run)
         args[i] = (struct worker_arg){&pool, i + 1};
         int err = pthread_create(&tids[i], NULL, worker_main, &args[i]);
         if (err) {
-            cv_run_error(run, "cannot start worker thread %u of %u: %s", i + 1, n, strerror(err));
+            char hint[160];
+            cv__limits_hint(hint, sizeof hint);
+            cv_run_error(run, "cannot start worker thread %u of %u: %s%s", i + 1, n, strerror(err),
+                         hint);
             cv_run_stop(run);
             rc = -1;
             break;

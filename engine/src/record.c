@@ -204,6 +204,21 @@ static void head_line(char **buf, size_t *len, const char *fmt, ...)
 
 int cv__record_open(struct cv_run *run, const char *path, char **cause)
 {
+    /* A whole chunk's buffers first, before the file is touched: short of memory (ulimit -v),
+     * the run does not start, with one line, rather than aborting at its first chunk. */
+    struct cv_event *chunk = malloc(CHUNK_EVENTS * sizeof *chunk);
+    size_t zcap = ZSTD_compressBound(CHUNK_EVENTS * sizeof *chunk);
+    unsigned char *zbuf = malloc(zcap);
+    ZSTD_CCtx *z = ZSTD_createCCtx();
+    if (!chunk || !zbuf || !z || !cv_collector_tap_reserve(run->col)) {
+        if (cause)
+            *cause =
+                cv_strdup_printf("out of memory: cannot make the buffers to record to %s", path);
+        free(chunk);
+        free(zbuf);
+        ZSTD_freeCCtx(z);
+        return CV_ERR_RUNTIME;
+    }
     /* In place, not through a temporary file: a crashed run must leave its chunks readable
      * under the name asked for. Locked, so a second run cannot interleave its chunks; an
      * existing file is replaced only if it is a recording. */
@@ -214,14 +229,19 @@ int cv__record_open(struct cv_run *run, const char *path, char **cause)
         if (cause)
             *cause = cv_strdup_printf("cannot record to %s: %s", path, why);
         free(why);
+        free(chunk);
+        free(zbuf);
+        ZSTD_freeCCtx(z);
         return orc;
     }
     struct cv__recorder *w = cv_xcalloc(1, sizeof *w);
     w->f = f;
     w->path = cv_strdup(path);
     w->col = run->col;
-    w->chunk = cv_xmalloc(CHUNK_EVENTS * sizeof *w->chunk);
-    w->z = ZSTD_createCCtx();
+    w->chunk = chunk;
+    w->zbuf = zbuf;
+    w->zcap = zcap;
+    w->z = z;
     w->ckpt_every = CKPT_EVENTS;
     const char *ce = getenv("CONCVIZ_CHECKPOINT_EVENTS");
     if (ce && *ce) {
@@ -269,6 +289,7 @@ int cv__record_open(struct cv_run *run, const char *path, char **cause)
         free(w->error);
         free(w->path);
         free(w->chunk);
+        free(w->zbuf);
         ZSTD_freeCCtx(w->z);
         free(w);
         return CV_ERR_RUNTIME;

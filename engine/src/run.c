@@ -4,6 +4,7 @@
  */
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -217,6 +218,38 @@ static size_t lane_ring(const struct cv_run *run, uint32_t lane)
     return cap;
 }
 
+void cv__limits_hint(char *buf, size_t n)
+{
+    struct rlimit rl;
+    size_t len = 0;
+    buf[0] = 0;
+    /* the kernel does not hold root to its process limit */
+    if (geteuid() != 0 && getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        len += (size_t)snprintf(buf + len, n - len, "%s%llu processes and threads, ulimit -u",
+                                len ? "; " : " (limits: ", (unsigned long long)rl.rlim_cur);
+    if (len < n && getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        len += (size_t)snprintf(buf + len, n - len, "%s%.1f MB of address space, ulimit -v",
+                                len ? "; " : " (limits: ", (double)rl.rlim_cur / (1 << 20));
+    if (len && len < n)
+        snprintf(buf + len, n - len, ")");
+}
+
+/* "cannot map N MB for WHAT: why", naming the address-space limit when one is set (ulimit -v):
+ * the run's memory is mostly address space it reserves at start. */
+static int no_memory(char **cause, const char *what, size_t bytes, int err)
+{
+    if (!cause)
+        return CV_ERR_RUNTIME;
+    struct rlimit rl;
+    char limit[96] = "";
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        snprintf(limit, sizeof limit, " (address space limited to %.1f MB: ulimit -v)",
+                 (double)rl.rlim_cur / (1 << 20));
+    *cause = cv_strdup_printf("out of memory: cannot map %.1f MB for %s: %s%s",
+                              (double)bytes / (1 << 20), what, strerror(err), limit);
+    return CV_ERR_RUNTIME;
+}
+
 static int map_shared(struct cv_run *run, char **cause)
 {
     size_t lanes_bytes = align64(run->nlanes * sizeof(struct cv_lane_shared));
@@ -228,12 +261,8 @@ static int map_shared(struct cv_run *run, char **cause)
         total += align64(cv_ring_bytes(lane_ring(run, i)));
     void *base = mmap(NULL, total, PROT_READ | PROT_WRITE,
                       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (base == MAP_FAILED) {
-        if (cause)
-            *cause = cv_strdup_printf("cannot map %zu bytes of shared memory: %s", total,
-                                      strerror(errno));
-        return CV_ERR_RUNTIME;
-    }
+    if (base == MAP_FAILED)
+        return no_memory(cause, "the rings and shared objects", total, errno);
     run->shm_base = base;
     run->shm = base;
     run->shm->size = total;
@@ -277,6 +306,148 @@ static void name_lanes(struct cv_run *run)
     }
 }
 
+/* Open files. What the run holds at once must fit the open-file limit, or sockets and files fail
+ * one by one in the middle of the run: concviz's own descriptors (those open now, and a reserve
+ * for what it opens while running: the recording, /proc files, the server's pipe, libcurl's),
+ * the model's, and the ones the workload's tasks hold, given how many tasks one process has
+ * under way at once. */
+
+#define FD_RESERVE 16
+
+static uint64_t open_descriptors(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return 3;
+    uint64_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n > 0 ? n - 1 : 0; /* not the directory's own */
+}
+
+struct fd_need {
+    uint64_t own, pipes, connections, files; /* concviz; to worker processes; the tasks' */
+};
+
+/* With `workers` workers and `tasks` tasks. */
+static uint64_t fds_needed(const struct cv_run *run, uint64_t workers, uint64_t tasks,
+                           uint64_t open_now, struct fd_need *part)
+{
+    /* no more lanes run tasks than there are tasks */
+    uint64_t lanes = workers < tasks ? workers : tasks;
+    uint64_t in_flight = lanes, in_call = lanes, loop = 0, pipes = 0;
+    /* A blocking lane's libcurl handle holds its connection and a socket pair of its own; an
+     * event loop's transfers share one handle's socket pair. */
+    uint64_t per_connection = 3;
+    switch (run->ops->id) {
+    case CV_MODEL_SERIAL:
+        in_flight = in_call = 1;
+        break;
+    case CV_MODEL_PROCS: /* a worker's tasks run in its own process; the parent holds pipes */
+        in_flight = in_call = 1;
+        pipes = 2 * workers;
+        break;
+    case CV_MODEL_EPOLL: /* every task under way at once; a blocking call blocks the loop */
+        in_flight = tasks;
+        in_call = 1;
+        loop = 4; /* epoll, its eventfd, libcurl's socket pair */
+        per_connection = 1;
+        break;
+    case CV_MODEL_HYBRID: /* the loop's tasks, and the executor's blocking calls */
+        in_flight = tasks;
+        loop = 4;
+        pipes = 2 * workers; /* executor processes, with offload = procs */
+        per_connection = 1;
+        break;
+    default:
+        break;
+    }
+    uint64_t connections = 0, files = 0;
+    if (run->wl->holds)
+        run->wl->holds(run, in_flight, in_call, &connections, &files);
+    part->own = open_now + FD_RESERVE + loop;
+    part->pipes = pipes;
+    part->connections = per_connection * connections;
+    part->files = files;
+    return part->own + part->pipes + part->connections + part->files;
+}
+
+/* The largest n in [1, hi) for which fits(n), or 0; fits is monotonic. */
+static uint64_t largest_fit(const struct cv_run *run, bool by_workers, uint64_t hi,
+                            uint64_t open_now, uint64_t limit)
+{
+    uint64_t lo = 0;
+    struct fd_need part;
+    while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        uint64_t need = by_workers ? fds_needed(run, mid, cv_run_task_count(run), open_now, &part)
+                                   : fds_needed(run, run->workers, mid, open_now, &part);
+        if (need <= limit)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int check_descriptors(struct cv_run *run, char **cause)
+{
+    uint64_t open_now = open_descriptors();
+    struct fd_need part;
+    uint64_t tasks = cv_run_task_count(run);
+    uint64_t need = fds_needed(run, run->workers, tasks, open_now, &part);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return CV_OK;
+    /* the soft limit may be raised up to the hard one */
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur >= need)
+        return CV_OK;
+    if (!cause)
+        return CV_ERR_RUNTIME;
+    /* Advice: the fewer workers, or tasks, that would fit. */
+    uint64_t limit = rl.rlim_cur;
+    char advice[160];
+    bool workers_help = run->wl->shape == CV_SHAPE_TASKS && run->ops->id != CV_MODEL_SERIAL &&
+                        run->ops->id != CV_MODEL_EPOLL;
+    uint64_t w = workers_help ? largest_fit(run, true, run->workers, open_now, limit) : 0;
+    uint64_t t = run->wl->tasks_param ? largest_fit(run, false, tasks, open_now, limit) : 0;
+    /* an event loop holds every task at once; a pool, its workers */
+    bool loop = run->ops->id == CV_MODEL_EPOLL || run->ops->id == CV_MODEL_HYBRID;
+    if (t && (loop || !w))
+        snprintf(advice, sizeof advice, "use --set %s=%llu or fewer", run->wl->tasks_param,
+                 (unsigned long long)t);
+    else if (w)
+        snprintf(advice, sizeof advice, "use --workers %llu or fewer", (unsigned long long)w);
+    else
+        snprintf(advice, sizeof advice,
+                 "raise the limit (ulimit -n) or close descriptors the "
+                 "shell passed on (%llu are open)",
+                 (unsigned long long)open_now);
+    char parts[160] = "";
+    size_t len = 0;
+    if (part.connections)
+        len += (size_t)snprintf(parts + len, sizeof parts - len, "%llu for connections, ",
+                                (unsigned long long)part.connections);
+    if (part.files)
+        len += (size_t)snprintf(parts + len, sizeof parts - len, "%llu for files, ",
+                                (unsigned long long)part.files);
+    if (part.pipes)
+        snprintf(parts + len, sizeof parts - len, "%llu for pipes to worker processes, ",
+                 (unsigned long long)part.pipes);
+    *cause = cv_strdup_printf(
+        "%s under %s needs about %llu open files at once (%s%llu for concviz itself) but the "
+        "limit is %llu (hard limit %llu%s); %s",
+        run->sc->name, cv_model_name(run->ops->id), (unsigned long long)need, parts,
+        (unsigned long long)part.own, (unsigned long long)rl.rlim_cur,
+        (unsigned long long)rl.rlim_max, geteuid() ? ", which only root can raise" : "", advice);
+    return CV_ERR_RUNTIME;
+}
+
 int cv_run_create(const struct cv_run_config *cfg, struct cv_run **out, char **cause)
 {
     *out = NULL;
@@ -318,12 +489,22 @@ int cv_run_create(const struct cv_run_config *cfg, struct cv_run **out, char **c
         if (run->ops->id != CV_MODEL_HYBRID)
             run->workers = run->nroles;
     }
+    if (run->ops->check && (rc = run->ops->check(run, cause)) != CV_OK)
+        goto fail;
     run->nlanes = run->ops->lanes(run);
     if (run->nlanes > 65535) {
         rc = usage(cause, "too many lanes (%u)", run->nlanes);
         goto fail;
     }
-    run->col = cv_collector_create(cfg->store_capacity);
+    /* before the mapping: 10,000 lanes' rings take a while to set up, and to take down */
+    if ((rc = check_descriptors(run, cause)) != CV_OK)
+        goto fail;
+    run->col = cv_collector_try_create(cfg->store_capacity);
+    if (!run->col) {
+        size_t events = cfg->store_capacity ? cfg->store_capacity : 1u << 20;
+        rc = no_memory(cause, "the timeline store", events * sizeof(struct cv_event), errno);
+        goto fail;
+    }
     run->record_path = cfg->record_path ? cv_strdup(cfg->record_path) : NULL;
     if ((rc = map_shared(run, cause)) != CV_OK)
         goto fail;
@@ -510,10 +691,19 @@ int cv_run_start(struct cv_run *run, char **cause)
     atomic_store(&run->state, CV_RUN_RUNNING);
     int err = pthread_create(&run->driver, NULL, driver_main, run);
     if (err) {
-        atomic_store(&run->state, CV_RUN_FAILED);
-        if (cause)
-            *cause = cv_strdup_printf("cannot start the run: %s", strerror(err));
-        return CV_ERR_RUNTIME;
+        /* Out of threads (a process limit) or of address space for a stack: the run ends at
+         * once as failed, so that it still has a summary and its recording is closed. */
+        char hint[160];
+        cv__limits_hint(hint, sizeof hint);
+        cv_run_error(run, "cannot start the run's driver thread: %s%s", strerror(err), hint);
+        cv_run_stop(run);
+        run->driver_rc = -1;
+        run->t_end_mono = cv_clock_mono_ns();
+        run->t_end_ticks = cv_clock_ticks();
+        if (run->wl->finish)
+            run->wl->finish(run);
+        atomic_store_explicit(&run->driver_done, 1, memory_order_release);
+        return CV_OK;
     }
     run->driver_started = true;
     return CV_OK;
@@ -584,7 +774,8 @@ bool cv_run_poll(struct cv_run *run)
             scan_deadlock(run);
         return false;
     }
-    pthread_join(run->driver, NULL);
+    if (run->driver_started)
+        pthread_join(run->driver, NULL);
     run->driver_started = false;
     cv__strtab_sync(run);
     cv_collector_drain(run->col, 0, true);

@@ -166,6 +166,17 @@ static void fetch_finish(struct cv_run *run)
     cv_result_num(run, "longest_delay_s", longest / 1e3);
 }
 
+/* A connection per request under way, at most `concurrency` of them; a blocking lane keeps its
+ * connection open between requests (keep-alive). */
+static void fetch_holds(const struct cv_run *run, uint64_t in_flight, uint64_t in_call,
+                        uint64_t *connections, uint64_t *files)
+{
+    uint64_t limit = (uint64_t)cv_param_int(run, "concurrency");
+    uint64_t n = limit && limit < in_flight ? limit : in_flight;
+    *connections = n > in_call ? n : in_call;
+    *files = 0;
+}
+
 const struct cv_workload cv__wl_fetch = {
     .name = "fetch",
     .summary = "HTTP GETs, optionally limited by a semaphore",
@@ -176,4 +187,6 @@ const struct cv_workload cv__wl_fetch = {
     .task = fetch_task,
     .finish = fetch_finish,
     .task_done = fetch_done,
+    .holds = fetch_holds,
+    .tasks_param = "requests",
 };

@@ -40,7 +40,7 @@ static int files_setup(struct cv_run *run, char **cause)
         return CV_ERR_RUNTIME;
     const char *tmp = cv_tmpdir();
     int n = snprintf(st->dir, sizeof st->dir, "%s/concviz-files-XXXXXX", tmp);
-    if (n < 0 || (size_t)n >= sizeof st->dir || !mkdtemp(st->dir)) {
+    if (n < 0 || (size_t)n >= sizeof st->dir || !cv_tmp_mkdtemp(st->dir)) {
         if (cause)
             *cause = cv_strdup_printf("cannot make a directory for the files in %s: %s", tmp,
                                       n < 0 || (size_t)n >= sizeof st->dir ? "path too long"
@@ -48,7 +48,6 @@ static int files_setup(struct cv_run *run, char **cause)
         st->dir[0] = 0;
         return CV_ERR_RUNTIME;
     }
-    cv_tmp_track(st->dir, true);
     st->size = (uint32_t)cv_param_int(run, "size_kb") * 1024u;
     cv_run_set_workload_state(run, st);
     return CV_OK;
@@ -131,6 +130,16 @@ static void files_teardown(struct cv_run *run)
         remove_files(st);
 }
 
+/* One file per task, open only inside a blocking write or read. */
+static void files_holds(const struct cv_run *run, uint64_t in_flight, uint64_t in_call,
+                        uint64_t *connections, uint64_t *files)
+{
+    (void)run;
+    (void)in_flight;
+    *connections = 0;
+    *files = in_call;
+}
+
 const struct cv_workload cv__wl_files = {
     .name = "files",
     .summary = "write, fsync, read back and check many files",
@@ -141,4 +150,6 @@ const struct cv_workload cv__wl_files = {
     .task = files_task,
     .finish = files_finish,
     .teardown = files_teardown,
+    .holds = files_holds,
+    .tasks_param = "files",
 };

@@ -84,6 +84,16 @@ static void offload_finish(struct cv_run *run)
     cv_result_num(run, "max_lateness_ms", (double)atomic_load(&st->max_late_ns) / 1e6);
 }
 
+/* A connection per fetcher under way; tickers hold none. */
+static void offload_holds(const struct cv_run *run, uint64_t in_flight, uint64_t in_call,
+                          uint64_t *connections, uint64_t *files)
+{
+    (void)in_call;
+    uint64_t fetchers = (uint64_t)cv_param_int(run, "fetchers");
+    *connections = fetchers < in_flight ? fetchers : in_flight;
+    *files = 0;
+}
+
 const struct cv_workload cv__wl_offload = {
     .name = "offload",
     .summary = "fetch, then CPU work handed to an executor, next to tickers measuring lateness",
@@ -93,4 +103,6 @@ const struct cv_workload cv__wl_offload = {
     .setup = offload_setup,
     .role = offload_role,
     .finish = offload_finish,
+    .holds = offload_holds,
+    .tasks_param = "fetchers",
 };

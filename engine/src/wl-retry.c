@@ -186,6 +186,15 @@ static void retry_finish(struct cv_run *run)
                      (long long)cv_param_int(run, "total"));
 }
 
+/* A connection per request under way (a blocking lane keeps its own between attempts). */
+static void retry_holds(const struct cv_run *run, uint64_t in_flight, uint64_t in_call,
+                        uint64_t *connections, uint64_t *files)
+{
+    (void)run;
+    *connections = in_flight > in_call ? in_flight : in_call;
+    *files = 0;
+}
+
 const struct cv_workload cv__wl_retry = {
     .name = "retry",
     .summary = "GETs of a flaky endpoint with exponential backoff and jitter",
@@ -195,4 +204,6 @@ const struct cv_workload cv__wl_retry = {
     .setup = retry_setup,
     .task = retry_task,
     .finish = retry_finish,
+    .holds = retry_holds,
+    .tasks_param = "requests",
 };

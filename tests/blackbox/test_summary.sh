@@ -59,7 +59,7 @@ else
     (ulimit -v 60000; "$CONCVIZ" run gather-sleep >"$TMP/out" 2>"$TMP/err") && RC=0 || RC=$?
     check "mmap failure exits 3" test "$RC" = 3
     check "mmap failure: one line" test "$(wc -l <"$TMP/err")" = 1
-    check "mmap failure is named" grep -q "cannot map .* bytes of shared memory" "$TMP/err"
+    check "mmap failure is named" grep -q "out of memory: cannot map .* MB for the rings and shared objects" "$TMP/err"
     (ulimit -v 200000; "$CONCVIZ" run gather-sleep --ring-size 64 --workers 200 >"$TMP/out" 2>"$TMP/err") && RC=0 || RC=$?
     check "thread failure exits 3" test "$RC" = 3
     check "thread failure is named" grep -q "run failed: cannot start worker thread" "$TMP/err"

@@ -158,8 +158,10 @@ struct cv_snapshot {
 
 struct cv_collector;
 
-/* store_capacity: events kept for the timeline (0 = default, 1 M events). */
+/* store_capacity: events kept for the timeline (0 = default, 1 M events). Aborts when memory
+ * is short; cv_collector_try_create returns NULL instead (the store is 32 bytes an event). */
 struct cv_collector *cv_collector_create(size_t store_capacity);
+struct cv_collector *cv_collector_try_create(size_t store_capacity);
 void cv_collector_destroy(struct cv_collector *c);
 
 /* Lanes and objects must be declared before events name them (ids are dense, from 0). */
@@ -182,6 +184,9 @@ bool cv_collector_object(const struct cv_collector *c, uint32_t id, struct cv_ob
  * in feed order, in batches; cv_collector_tap_flush passes on what is pending. NULL removes it. */
 typedef void (*cv_tap_fn)(void *ctx, const struct cv_event *ev, size_t n);
 void cv_collector_set_tap(struct cv_collector *c, cv_tap_fn fn, void *ctx);
+/* Allocates the tap's batch buffer (2 MB) now, which set_tap would do aborting when memory is
+ * short; false when it cannot. */
+bool cv_collector_tap_reserve(struct cv_collector *c);
 void cv_collector_tap_flush(struct cv_collector *c);
 /* Texts by id (NULL when none). */
 const char *cv_collector_string(const struct cv_collector *c, uint32_t id);

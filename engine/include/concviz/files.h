@@ -51,6 +51,10 @@ int cv_file_open_locked(const char *path, const char *magic, size_t magic_len, F
  * at once; more are not tracked. */
 void cv_tmp_track(const char *path, bool is_dir);
 void cv_tmp_untrack(const char *path);
+/* mkostemp(tmpl, O_CLOEXEC) and mkdtemp(tmpl) that track what they create, with SIGINT, SIGTERM
+ * and SIGHUP held back in between, so a signal cannot leave an untracked file behind. */
+int cv_tmp_mkstemp(char *tmpl);
+char *cv_tmp_mkdtemp(char *tmpl);
 /* Removes every tracked path (a directory with the files in it). Async-signal-safe, for signal
  * handlers; does nothing in a forked child, whose parent owns the paths. */
 void cv_tmp_sweep(void);

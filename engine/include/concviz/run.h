@@ -39,6 +39,14 @@ struct cv_workload {
     /* Optional: receives a task's result in the parent (cv_task_result). Under threads it is
      * called on the worker's thread, so it must only touch that task's own slot. */
     void (*task_done)(struct cv_run *run, uint32_t task, const void *data, size_t len);
+    /* Optional: what its tasks hold open at most at once in one process, when `in_flight` tasks
+     * are under way there at once (suspended ones included) and `in_call` of them can be inside
+     * a blocking call at once: HTTP connections (cv_http_get) and files. A run whose
+     * descriptors would not fit the open-file limit is refused before it starts. */
+    void (*holds)(const struct cv_run *run, uint64_t in_flight, uint64_t in_call,
+                  uint64_t *connections, uint64_t *files);
+    /* Optional: the parameter that sets how many tasks there are, for advice to use fewer. */
+    const char *tasks_param;
 };
 
 const struct cv_workload *cv_workload_find(const char *name);
@@ -74,6 +82,8 @@ struct cv_run;
 /* Validates the configuration (usage errors come back as CV_ERR_USAGE with a one-line cause)
  * and builds the shared memory, lanes and objects. Nothing runs yet. */
 int cv_run_create(const struct cv_run_config *cfg, struct cv_run **out, char **cause);
+/* Starts the run. A run that cannot start its driver thread (the system is out of threads)
+ * returns CV_OK and ends at once as failed, its error in the summary. */
 int cv_run_start(struct cv_run *run, char **cause);
 /* Drains events into the collector; call often (every few ms). Returns true once the run has
  * ended and every event is in. */
