@@ -93,7 +93,7 @@ int tui_serve_parse(int argc, char **argv, struct tui_serve_opts *o)
         case O_STALL:
             if (!tui_parse_ulong(optarg, 0, CV_STALL_MAX_MS, &o->stall_ms))
                 return tui_fail(TUI_EXIT_USAGE, "--stall-ms must be 0 to %u ms, not '%s'",
-                                CV_STALL_MAX_MS, optarg);
+                                (unsigned)CV_STALL_MAX_MS, optarg);
             break;
         case 'h':
             serve_usage(stdout);
