@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -168,6 +169,24 @@ static void *timer_main(void *arg)
 
 /* Responses */
 
+/* A client that half-closed right after its request (`printf ... | nc -N`, the fuzz target):
+ * libmicrohttpd 0.9.75 takes a read shorter than its buffer for "nothing more to read" and, its
+ * epoll being edge-triggered, is never told of the end of file that came with the request; the
+ * kept-alive connection then waits for its 120 s timeout once the reply is sent. When the end is
+ * already there, the connection is suspended and resumed at once: a resumed connection is read
+ * again, so once its reply (and any request still in its buffer) is done, libmicrohttpd reads the
+ * end of file and closes, as it does when the end comes later. */
+static void notice_eof(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    char b;
+    if (ci && recv(ci->connect_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+        MHD_suspend_connection(c);
+        MHD_resume_connection(c);
+    }
+}
+
 /* Queues res (and lets go of it), closing the connection after it when close. */
 static enum MHD_Result queue(struct MHD_Connection *c, unsigned code, const char *type,
                              struct MHD_Response *res, bool close)
@@ -179,6 +198,8 @@ static enum MHD_Result queue(struct MHD_Connection *c, unsigned code, const char
         MHD_add_response_header(res, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result r = MHD_queue_response(c, code, res);
     MHD_destroy_response(res);
+    if (r == MHD_YES && !close)
+        notice_eof(c);
     return r;
 }
 

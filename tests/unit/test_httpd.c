@@ -532,6 +532,42 @@ static void test_pipelining(void **unused)
     assert_null(strstr(at, "HTTP/1.1"));
 }
 
+/* A client that half-closes right after its requests (as `printf ... | nc -N` does) gets every
+ * answer and then the end of the connection at once, not after the 120 s idle timeout. */
+static void test_half_close(void **unused)
+{
+    (void)unused;
+    static const struct {
+        const char *reqs;
+        int answers;
+    } cases[] = {
+        {"GET /get HTTP/1.1\r\nHost: x\r\n\r\n", 1},
+        {"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", 1},
+        {"HEAD /get HTTP/1.1\r\nHost: x\r\n\r\n", 1},
+        {"GET /delay/30 HTTP/1.1\r\nHost: x\r\n\r\n", 1},
+        {"GET /get HTTP/1.1\r\nHost: x\r\n\r\nGET /bytes/3 HTTP/1.1\r\nHost: x\r\n\r\n"
+         "GET /delay/20 HTTP/1.1\r\nHost: x\r\n\r\n",
+         3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int fd = connect_to(port);
+        size_t len = strlen(cases[i].reqs);
+        assert_int_equal(write(fd, cases[i].reqs, len), (ssize_t)len);
+        shutdown(fd, SHUT_WR);
+        double t0 = now_s();
+        static char reply[4096];
+        read_all(fd, reply, sizeof reply);
+        double took = now_s() - t0;
+        close(fd);
+        int answers = 0;
+        for (const char *p = reply; (p = strstr(p, "HTTP/1.1 ")); p++)
+            answers++;
+        if (answers != cases[i].answers || took > 5.0)
+            fail_msg("case %zu: %d answers of %d, closed after %.2f s", i, answers,
+                     cases[i].answers, took);
+    }
+}
+
 /* Keys in UTF-8 come back as their characters (\u escapes); bytes that are not UTF-8 as U+FFFD. */
 static void test_json_utf8(void **unused)
 {
@@ -675,14 +711,15 @@ static int stop_server(void **unused)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_endpoints),    cmocka_unit_test(test_bad_requests),
-        cmocka_unit_test(test_fault_routes), cmocka_unit_test(test_route_faults),
-        cmocka_unit_test(test_stall_capped), cmocka_unit_test(test_parse_faults),
-        cmocka_unit_test(test_fault_shares), cmocka_unit_test(test_stop_ends_stalls),
-        cmocka_unit_test(test_bytes_body),   cmocka_unit_test(test_keep_alive),
-        cmocka_unit_test(test_pipelining),   cmocka_unit_test(test_json_utf8),
-        cmocka_unit_test(test_messages),     cmocka_unit_test(test_start_failure),
-        cmocka_unit_test(test_server_death), cmocka_unit_test(test_ten_thousand_delays),
+        cmocka_unit_test(test_endpoints),           cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_fault_routes),        cmocka_unit_test(test_route_faults),
+        cmocka_unit_test(test_stall_capped),        cmocka_unit_test(test_parse_faults),
+        cmocka_unit_test(test_fault_shares),        cmocka_unit_test(test_stop_ends_stalls),
+        cmocka_unit_test(test_bytes_body),          cmocka_unit_test(test_keep_alive),
+        cmocka_unit_test(test_pipelining),          cmocka_unit_test(test_half_close),
+        cmocka_unit_test(test_json_utf8),           cmocka_unit_test(test_messages),
+        cmocka_unit_test(test_start_failure),       cmocka_unit_test(test_server_death),
+        cmocka_unit_test(test_ten_thousand_delays),
     };
     return cmocka_run_group_tests(tests, start_server, stop_server);
 }
