@@ -58,7 +58,7 @@ for m in $models; do
     reap $pid
     OUT=$(cat "$TMP/out")
     check "$m: the run's server was found and killed" test -n "$srv"
-    check "$m: a dead server is a runtime error: exit 3 ($rc)" test "$rc" = 3
+    check "$m: a dead server fails the run: exit 3 ($rc)" test "$rc" = 3
     check "$m: and stops the run at once (${took}s)" fcmp "$took < 10"
     check "$m: one line on stderr" test "$(wc -l <"$TMP/err")" = 1
     check "$m: naming the server, its pid and the signal" grep -qx \
