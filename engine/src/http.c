@@ -23,11 +23,16 @@ static bool names_local(const struct cv_scenario *s)
     return false;
 }
 
+/* "Connection: close", for transfers that will not reuse their connection (made once, as libcurl
+ * is, and kept for the process's life) */
+static struct curl_slist *close_header;
+
 int cv__http_setup(struct cv_run *run, char **cause)
 {
     static int curl_ready;
     if (!curl_ready) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
+        close_header = curl_slist_append(NULL, "Connection: close");
         curl_ready = 1;
     }
     /* Every concurrent transfer holds a socket: raise the soft fd limit within the hard one. */
@@ -151,6 +156,14 @@ void cv__http_easy_options(void *easy, struct cv_ctx *ctx)
     curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, progress);
     curl_easy_setopt(easy, CURLOPT_XFERINFODATA, ctx);
+}
+
+void cv__http_one_shot(void *easy)
+{
+    curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+    if (close_header)
+        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, close_header);
 }
 
 void cv__http_fill(struct cv_http_result *res, void *easy, int code)

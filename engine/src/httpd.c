@@ -187,9 +187,11 @@ static void notice_eof(struct MHD_Connection *c)
     }
 }
 
-/* Queues res (and lets go of it), closing the connection after it when close. */
+/* Queues res (and lets go of it), closing the connection after it when close. A request that
+ * was parked (a delay) has been resumed, and so is read again anyway: no need to look for an end
+ * of file (notice_eof). */
 static enum MHD_Result queue(struct MHD_Connection *c, unsigned code, const char *type,
-                             struct MHD_Response *res, bool close)
+                             struct MHD_Response *res, bool close, bool resumed)
 {
     if (!res)
         return MHD_NO;
@@ -198,17 +200,17 @@ static enum MHD_Result queue(struct MHD_Connection *c, unsigned code, const char
         MHD_add_response_header(res, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result r = MHD_queue_response(c, code, res);
     MHD_destroy_response(res);
-    if (r == MHD_YES && !close)
+    if (r == MHD_YES && !close && !resumed)
         notice_eof(c);
     return r;
 }
 
-static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned code, const char *body,
-                                  bool close)
+static enum MHD_Result reply_json(struct MHD_Connection *c, const struct req *r, unsigned code,
+                                  const char *body)
 {
     struct MHD_Response *res =
         MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-    return queue(c, code, "application/json", res, close);
+    return queue(c, code, "application/json", res, r->close, r->resumed);
 }
 
 /* The alphabet over and over, so that any stretch of /bytes/N is one copy from it. */
@@ -312,7 +314,7 @@ static enum MHD_Result fault(struct cv_httpd *h, struct MHD_Connection *c, struc
     atomic_fetch_add(&h->fault_status, 1);
     char body[32];
     snprintf(body, sizeof body, "{\"fault\": %d}", mode);
-    return reply_json(c, (unsigned)mode, body, r->close);
+    return reply_json(c, r, (unsigned)mode, body);
 }
 
 int cv_httpd_fault_mode(const char *name)
@@ -653,7 +655,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         pthread_once(&alphabet_once, alphabet_fill);
         struct MHD_Response *res = MHD_create_response_from_callback(rt.n, BYTES_BLOCK, bytes_block,
                                                                      (void *)(uintptr_t)rt.n, NULL);
-        return queue(c, MHD_HTTP_OK, "application/octet-stream", res, r->close);
+        return queue(c, MHD_HTTP_OK, "application/octet-stream", res, r->close, r->resumed);
     }
     case CV_HTTPD_FLAKY: {
         r->close = true; /* the key's next request may reset: on a fresh connection */
@@ -670,7 +672,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     char buf[512];
     unsigned status = cv_httpd_json(&rt, attempt, buf, sizeof buf);
-    return reply_json(c, status, buf, r->close);
+    return reply_json(c, r, status, buf);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,

@@ -233,6 +233,9 @@ void cv__http_watch(struct cv_run *run, bool final);
 /* Rewrites a `local` host to the embedded server into buf; returns buf or url. */
 const char *cv__http_resolve(struct cv_run *run, const char *url, char *buf, size_t n);
 void cv__http_easy_options(void *easy, struct cv_ctx *ctx);
+/* A transfer on a connection of its own: fresh, closed after it, and the server told so
+ * (Connection: close), so that the server closes first rather than wait for the client to. */
+void cv__http_one_shot(void *easy);
 /* Fills a result from a finished transfer (code: its CURLcode). */
 void cv__http_fill(struct cv_http_result *res, void *easy, int code);
 /* What became of a request. */
