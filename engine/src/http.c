@@ -7,7 +7,6 @@
 #include "internal.h"
 
 #include <curl/curl.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
