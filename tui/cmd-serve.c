@@ -31,14 +31,16 @@ static void serve_usage(FILE *out)
         "  GET /get               200, a small JSON body\n"
         "  GET /delay/MS          200 after MS milliseconds (0 to 60000)\n"
         "  GET /bytes/N           N bytes (0 to 16 MiB)\n"
-        "  GET /status/CODE       that status code (100 to 599)\n"
+        "  GET /status/CODE       that status code (200 to 599)\n"
         "  GET /flaky/KEY?fail=N  503 for the first N requests of KEY, then 200;\n"
         "      &mode=M[,M...]     fail in mode M instead (the k-th failure in the k-th, cycling)\n"
         "      &stall=MS          how long a stall lasts (default 30000)\n"
         "  GET /reset             no answer: the connection is closed at once\n"
         "  GET /stall/MS          no answer; the connection is closed after MS ms (to 60000)\n"
         "A fault MODE is a status (500 to 599), reset or stall. A stall holds no thread and\n"
-        "ends at its time or when the server stops.\n"
+        "ends at its time or when the server stops. Connections are kept alive and pipelined\n"
+        "requests answered in order; a reply of /flaky, and every reply under --fault, closes\n"
+        "its connection (a request that may fail comes on a fresh one).\n"
         "\n"
         "Options:\n"
         "  -p, --port P           port (default 0: any free port, printed on stdout)\n"
@@ -93,7 +95,7 @@ int tui_serve_parse(int argc, char **argv, struct tui_serve_opts *o)
         case O_STALL:
             if (!tui_parse_ulong(optarg, 0, CV_STALL_MAX_MS, &o->stall_ms))
                 return tui_fail(TUI_EXIT_USAGE, "--stall-ms must be 0 to %u ms, not '%s'",
-                                CV_STALL_MAX_MS, optarg);
+                                (unsigned)CV_STALL_MAX_MS, optarg);
             break;
         case 'h':
             serve_usage(stdout);

@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <string.h>
 
 #define LOCAL "://local"
@@ -20,11 +21,16 @@ static bool names_local(const struct cv_scenario *s)
     return false;
 }
 
+/* "Connection: close", for transfers that will not reuse their connection (made once, as libcurl
+ * is, and kept for the process's life) */
+static struct curl_slist *close_header;
+
 int cv__http_setup(struct cv_run *run, char **cause)
 {
     static int curl_ready;
     if (!curl_ready) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
+        close_header = curl_slist_append(NULL, "Connection: close");
         curl_ready = 1;
     }
     if (!names_local(run->sc))
@@ -50,6 +56,37 @@ void cv__http_teardown(struct cv_run *run)
         free(run->httpd);
         run->httpd = NULL;
     }
+}
+
+void cv__http_watch(struct cv_run *run, bool final)
+{
+    struct cv_httpd_proc *p = run->httpd;
+    pid_t pid;
+    int status = 0;
+    if (!p || !cv_httpd_exited(p, final, &pid, &status))
+        return;
+    char what[96];
+    if (WIFSIGNALED(status))
+        snprintf(what, sizeof what, "was killed by signal %d (SIG%s)", WTERMSIG(status),
+                 cv__signal_name(WTERMSIG(status)));
+    else
+        snprintf(what, sizeof what, "exited with status %d", WEXITSTATUS(status));
+    char *msg =
+        cv_strdup_printf("the embedded HTTP server cv:httpd (pid %d) %s; the requests to it "
+                         "after that failed",
+                         (int)pid, what);
+    /* first in the errors, so the run's one line names the cause, not the requests it failed */
+    pthread_mutex_lock(&run->out_mu);
+    cv_value_push(run->errors, cv_value_str(msg));
+    struct cv_value **items = run->errors->items;
+    struct cv_value *last = items[run->errors->n - 1];
+    memmove(items + 1, items, (run->errors->n - 1) * sizeof *items);
+    items[0] = last;
+    pthread_mutex_unlock(&run->out_mu);
+    free(msg);
+    run->httpd_died = true;
+    if (!final)
+        cv_run_stop(run); /* every request left would fail the same way */
 }
 
 const char *cv__http_resolve(struct cv_run *run, const char *url, char *buf, size_t n)
@@ -101,6 +138,14 @@ void cv__http_easy_options(void *easy, struct cv_ctx *ctx)
     curl_easy_setopt(easy, CURLOPT_XFERINFODATA, ctx);
 }
 
+void cv__http_one_shot(void *easy)
+{
+    curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+    if (close_header)
+        curl_easy_setopt(easy, CURLOPT_HTTPHEADER, close_header);
+}
+
 void cv__http_fill(struct cv_http_result *res, void *easy, int code)
 {
     res->error = code;
@@ -113,6 +158,8 @@ void cv__http_fill(struct cv_http_result *res, void *easy, int code)
 
 enum cv__http_outcome cv__http_outcome(const struct cv_http_result *res)
 {
+    if (res->server_gone)
+        return CV__HTTP_ERROR; /* not a reset, a timeout or a server error: a dead server */
     switch (res->error) {
     case CURLE_OK:
         return res->status >= 500   ? CV__HTTP_SERVER_ERROR
@@ -135,6 +182,7 @@ bool cv_http_get(struct cv_ctx *ctx, const char *url, struct cv_http_result *res
     char buf[2048];
     memset(res, 0, sizeof *res);
     url = cv__http_resolve(ctx->run, url, buf, sizeof buf);
+    bool local = url == buf;
     cv_emit(ctx, CV_EV_IO_BEGIN, cv__intern(ctx->run, url), CV_IO_HTTP);
     bool got;
     if (ctx->wait->http_get) {
@@ -157,6 +205,12 @@ bool cv_http_get(struct cv_ctx *ctx, const char *url, struct cv_http_result *res
             cv__http_fill(res, easy, curl_easy_perform(easy));
             got = res->error == CURLE_OK;
         }
+    }
+    /* No answer from the embedded server: it may have died (the run notices and fails with one
+     * line, cv__http_watch); then this is no reset or timeout of the network. */
+    if (!got && local && ctx->run->httpd && cv_httpd_gone(ctx->run->httpd)) {
+        res->server_gone = true;
+        snprintf(res->message, sizeof res->message, "the embedded HTTP server is gone");
     }
     cv_emit(ctx, CV_EV_IO_END, CV_NO_OBJ, (uint64_t)res->status);
     if (!ctx->wait->http_get)

@@ -5,6 +5,15 @@
  * the same way, and resumed only to be closed without an answer. A reset is the handler saying
  * no: libmicrohttpd closes the connection at once, without an answer (it shuts the socket down
  * for writing first, so the client reads an end of file: curl's "Empty reply from server").
+ *
+ * Connections are kept alive (HTTP/1.1 keep-alive, and pipelined requests answered in order):
+ * every request is answered on the handler's second call, once the request is whole, as
+ * libmicrohttpd closes the connection after a reply queued on the first. Two kinds of reply close
+ * it anyway: those of /flaky, and every reply while shares of faults are set. A client that sees
+ * a reused connection closed before any answer takes it for an idle connection the server closed
+ * and sends the request again, unseen (curl does, as HTTP allows for a GET): a reset or a stall
+ * would then be counted twice by the server and once by the client. So a request that may fail
+ * comes, as far as the server can see to it, on a fresh connection.
  */
 #include "concviz/httpd.h"
 #include "concviz/clock.h"
@@ -18,12 +27,14 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +55,10 @@
         CV_HTTPD_FLAKY_KEY_MAX) " bytes, N a whole number, M 500 to 599, reset or stall (or a " \
                                 "list), MS 0 to " TEXT(CV_STALL_MAX_MS)
 #define STALL_USAGE "/stall/MS takes 0 to " TEXT(CV_STALL_MAX_MS) " ms"
+#define STATUS_USAGE \
+    "/status/CODE takes 200 to 599 (a 1xx is not a final answer, and the server sends no other)"
+/* /bytes/N: the body is made as it is sent, this many bytes at a time per connection */
+#define BYTES_BLOCK 32768
 
 /* Per-request state (libmicrohttpd's con_cls). */
 struct req {
@@ -52,6 +67,9 @@ struct req {
     bool parked;     /* suspended, waiting in the heap */
     bool resumed;
     bool stall; /* parked only to be closed without an answer */
+    bool close; /* the reply closes the connection (see the top of the file) */
+    int share;  /* the fault the shares gave this request, or 0 */
+    unsigned long share_stall_ms;
 };
 
 struct flaky {
@@ -78,6 +96,10 @@ struct cv_httpd {
     struct cv_httpd_faults faults;
     uint32_t credit[CV_FAULT_MAX_MODES]; /* parts per million */
     _Atomic uint64_t fault_status, fault_resets, fault_stalls;
+
+    pthread_mutex_t log_mu; /* protects started and why */
+    bool started;           /* libmicrohttpd's messages after its start are not kept */
+    char why[160];          /* its last message while starting: why it could not */
 };
 
 /* Heap of parked requests (mu held) */
@@ -147,16 +169,72 @@ static void *timer_main(void *arg)
 
 /* Responses */
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type, void *body,
-                             size_t len, enum MHD_ResponseMemoryMode mode)
+/* A client that half-closed right after its request (`printf ... | nc -N`, the fuzz target):
+ * libmicrohttpd 0.9.75 takes a read shorter than its buffer for "nothing more to read" and, its
+ * epoll being edge-triggered, is never told of the end of file that came with the request; the
+ * kept-alive connection then waits for its 120 s timeout once the reply is sent. When the end is
+ * already there, the connection is suspended and resumed at once: a resumed connection is read
+ * again, so once its reply (and any request still in its buffer) is done, libmicrohttpd reads the
+ * end of file and closes, as it does when the end comes later. */
+static void notice_eof(struct MHD_Connection *c)
 {
-    struct MHD_Response *res = MHD_create_response_from_buffer(len, body, mode);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    char b;
+    if (ci && recv(ci->connect_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+        MHD_suspend_connection(c);
+        MHD_resume_connection(c);
+    }
+}
+
+/* Queues res (and lets go of it), closing the connection after it when close. A request that
+ * was parked (a delay) has been resumed, and so is read again anyway: no need to look for an end
+ * of file (notice_eof). */
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned code, const char *type,
+                             struct MHD_Response *res, bool close, bool resumed)
+{
     if (!res)
         return MHD_NO;
     MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (close)
+        MHD_add_response_header(res, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result r = MHD_queue_response(c, code, res);
     MHD_destroy_response(res);
+    if (r == MHD_YES && !close && !resumed)
+        notice_eof(c);
     return r;
+}
+
+static enum MHD_Result reply_json(struct MHD_Connection *c, const struct req *r, unsigned code,
+                                  const char *body)
+{
+    struct MHD_Response *res =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    return queue(c, code, "application/json", res, r->close, r->resumed);
+}
+
+/* The alphabet over and over, so that any stretch of /bytes/N is one copy from it. */
+static char alphabet[BYTES_BLOCK + 26];
+static pthread_once_t alphabet_once = PTHREAD_ONCE_INIT;
+
+static void alphabet_fill(void)
+{
+    for (size_t i = 0; i < sizeof alphabet; i++)
+        alphabet[i] = (char)('a' + i % 26);
+}
+
+/* libmicrohttpd asks for the body of /bytes/N a block at a time: byte i is 'a' + i % 26, made as
+ * it is sent, so a slow client of 16 MiB holds one block, not 16 MiB. cls is N. */
+static ssize_t bytes_block(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    uint64_t n = (uint64_t)(uintptr_t)cls;
+    if (pos >= n)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    size_t k = n - pos < max ? (size_t)(n - pos) : max;
+    if (k > BYTES_BLOCK)
+        k = BYTES_BLOCK;
+    memcpy(buf, alphabet + pos % 26, k);
+    return (ssize_t)k;
 }
 
 /* Parses a whole decimal number in [lo, hi] from s (up to a '/' or the end). */
@@ -236,7 +314,7 @@ static enum MHD_Result fault(struct cv_httpd *h, struct MHD_Connection *c, struc
     atomic_fetch_add(&h->fault_status, 1);
     char body[32];
     snprintf(body, sizeof body, "{\"fault\": %d}", mode);
-    return reply(c, (unsigned)mode, "application/json", body, strlen(body), MHD_RESPMEM_MUST_COPY);
+    return reply_json(c, r, (unsigned)mode, body);
 }
 
 int cv_httpd_fault_mode(const char *name)
@@ -336,11 +414,13 @@ void cv_httpd_fault_counts(struct cv_httpd *h, uint64_t *status, uint64_t *reset
     *stalls = atomic_load(&h->fault_stalls);
 }
 
-/* The fault this request gets from the shares, or 0; *stall_ms says how long a stall lasts. */
-static int share_fault(struct cv_httpd *h, unsigned long *stall_ms)
+/* The fault this request gets from the shares, or 0; *stall_ms says how long a stall lasts,
+ * *any whether shares are set at all. */
+static int share_fault(struct cv_httpd *h, unsigned long *stall_ms, bool *any)
 {
     int mode = 0;
     pthread_mutex_lock(&h->flaky_mu);
+    *any = h->faults.n > 0;
     for (unsigned i = 0; i < h->faults.n; i++)
         h->credit[i] += h->faults.ppm[i];
     for (unsigned i = 0; i < h->faults.n && !mode; i++) {
@@ -398,8 +478,8 @@ void cv_httpd_route(const char *method, const char *url, const struct cv_httpd_q
     }
     if (!strncmp(url, "/status/", 8)) {
         rt->kind = CV_HTTPD_STATUS;
-        if (!number(url + 8, 100, 599, &rt->n) || strchr(url + 8, '/'))
-            bad(rt, MHD_HTTP_BAD_REQUEST, "/status/CODE takes 100 to 599");
+        if (!number(url + 8, 200, 599, &rt->n) || strchr(url + 8, '/'))
+            bad(rt, MHD_HTTP_BAD_REQUEST, STATUS_USAGE);
         else
             rt->status = (unsigned)rt->n;
         return;
@@ -422,21 +502,54 @@ void cv_httpd_route(const char *method, const char *url, const struct cv_httpd_q
         "/stall/MS");
 }
 
-/* s as the inside of a JSON string: quotes, backslashes and every byte outside printable ASCII
- * escaped (a key is whatever bytes the URL held, not necessarily UTF-8). */
-static void json_text(char *out, size_t n, const char *s)
+/* The code point of the UTF-8 sequence at s (from a lead byte 0xc2 to 0xf4), its length in *len;
+ * -1 when it is not one: cut short, overlong, a surrogate or beyond U+10FFFF. */
+static long utf8_point(const unsigned char *s, unsigned *len)
 {
+    unsigned c = s[0], n = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 ? 1 : 0;
+    if (!n || c > 0xf4)
+        return -1;
+    long cp = (long)(c & (0x3fu >> n));
+    for (unsigned i = 1; i <= n; i++) {
+        if ((s[i] & 0xc0) != 0x80) /* a NUL ends the text here too */
+            return -1;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return -1;
+    *len = n + 1;
+    return cp;
+}
+
+/* s as the inside of a JSON string, in ASCII: quotes and backslashes escaped, every character
+ * outside printable ASCII as \uXXXX (beyond U+FFFF a surrogate pair), so "ü" (C3 BC in the URL)
+ * is \u00fc. A key is whatever bytes the URL held: a byte that is not part of valid UTF-8 is
+ * U+FFFD, the replacement character, and the text stays valid JSON. */
+static void json_text(char *out, size_t n, const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text;
     size_t k = 0;
-    for (; *s && k + 7 < n; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') {
-            out[k++] = '\\';
-            out[k++] = (char)ch;
-        } else if (ch < 0x20 || ch > 0x7e) {
-            k += (size_t)snprintf(out + k, n - k, "\\u%04x", ch);
-        } else {
-            out[k++] = (char)ch;
+    while (*s && k + 13 < n) {
+        unsigned len = 1;
+        long cp = *s;
+        if (cp >= 0x80 && (cp = utf8_point(s, &len)) < 0) {
+            cp = 0xfffd;
+            len = 1;
         }
+        if (cp == '"' || cp == '\\') {
+            out[k++] = '\\';
+            out[k++] = (char)cp;
+        } else if (cp >= 0x10000) {
+            cp -= 0x10000;
+            k += (size_t)snprintf(out + k, n - k, "\\u%04lx\\u%04lx", 0xd800 + (cp >> 10),
+                                  0xdc00 + (cp & 0x3ff));
+        } else if (cp < 0x20 || cp > 0x7e) {
+            k += (size_t)snprintf(out + k, n - k, "\\u%04lx", cp);
+        } else {
+            out[k++] = (char)cp;
+        }
+        s += len;
     }
     out[k] = 0;
 }
@@ -451,7 +564,7 @@ int cv_httpd_flaky_mode(const struct cv_httpd_route *rt, uint32_t attempt)
 unsigned cv_httpd_json(const struct cv_httpd_route *rt, uint32_t attempt, char *buf, size_t size)
 {
     unsigned status = rt->status;
-    char key[6 * CV_HTTPD_FLAKY_KEY_MAX + 1];
+    char key[6 * CV_HTTPD_FLAKY_KEY_MAX + 14]; /* 6 per byte at most, and json_text's margin */
     int n = 0;
     switch (rt->kind) {
     case CV_HTTPD_GET:
@@ -502,20 +615,24 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     struct cv_httpd *h = cls;
     struct req *r = *con_cls;
     if (!r) {
-        /* First call: headers are in. Keep state for the request's life. */
+        /* First call: headers are in. Keep state for the request's life, and answer on a later
+         * call: a reply queued now would close the connection (see the top of the file). */
         r = cv_xcalloc(1, sizeof *r);
         r->conn = c;
         *con_cls = r;
-        unsigned long stall_ms;
-        int mode = share_fault(h, &stall_ms);
-        if (mode)
-            return fault(h, c, r, mode, stall_ms);
+        r->share = share_fault(h, &r->share_stall_ms, &r->close);
+        return MHD_YES;
     }
     if (r->stall) /* resumed at the stall's end (or the server's stop): no answer */
         return MHD_NO;
     if (*upload_size) {
         *upload_size = 0; /* bodies are ignored */
         return MHD_YES;
+    }
+    if (r->share) {
+        int mode = r->share;
+        r->share = 0;
+        return fault(h, c, r, mode, r->share_stall_ms);
     }
     struct cv_httpd_query q = {
         .fail = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fail"),
@@ -535,15 +652,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     case CV_HTTPD_STALL:
         return fault(h, c, r, CV_FAULT_STALL, rt.n);
     case CV_HTTPD_BYTES: {
-        unsigned long v = rt.n;
-        char *body = malloc(v ? v : 1);
-        if (!body)
-            return MHD_NO;
-        for (unsigned long i = 0; i < v; i++)
-            body[i] = (char)('a' + i % 26);
-        return reply(c, MHD_HTTP_OK, "application/octet-stream", body, v, MHD_RESPMEM_MUST_FREE);
+        pthread_once(&alphabet_once, alphabet_fill);
+        struct MHD_Response *res = MHD_create_response_from_callback(rt.n, BYTES_BLOCK, bytes_block,
+                                                                     (void *)(uintptr_t)rt.n, NULL);
+        return queue(c, MHD_HTTP_OK, "application/octet-stream", res, r->close, r->resumed);
     }
     case CV_HTTPD_FLAKY: {
+        r->close = true; /* the key's next request may reset: on a fresh connection */
         attempt = flaky_count(h, rt.key) + 1;
         int mode = cv_httpd_flaky_mode(&rt, attempt);
         if (mode < 0)
@@ -557,7 +672,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     char buf[512];
     unsigned status = cv_httpd_json(&rt, attempt, buf, sizeof buf);
-    return reply(c, status, "application/json", buf, strlen(buf), MHD_RESPMEM_MUST_COPY);
+    return reply_json(c, r, status, buf);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -595,12 +710,63 @@ static unsigned connection_limit(void)
                                         : (unsigned)(rl.rlim_cur / 2);
 }
 
+/* libmicrohttpd's error log: while it starts, its last message is kept, which says what failed
+ * (a socket, a bind, epoll, a thread), for the one line that says why the server did not start. */
+static void log_message(void *cls, const char *fmt, va_list ap)
+{
+    struct cv_httpd *h = cls;
+    pthread_mutex_lock(&h->log_mu);
+    if (!h->started)
+        vsnprintf(h->why, sizeof h->why, fmt, ap);
+    pthread_mutex_unlock(&h->log_mu);
+}
+
+/* Why the server did not start, from libmicrohttpd's message: "cannot start the HTTP server on
+ * 127.0.0.1:8080: failed to bind to port 8080: Address already in use". */
+static char *start_failure(struct cv_httpd *h, uint16_t port, int err)
+{
+    char why[sizeof h->why + 96], where[32] = "";
+    pthread_mutex_lock(&h->log_mu);
+    snprintf(why, sizeof why, "%s", h->why);
+    pthread_mutex_unlock(&h->log_mu);
+    size_t n = strlen(why);
+    while (n && (why[n - 1] == '\n' || why[n - 1] == '.' || why[n - 1] == ' '))
+        why[--n] = 0;
+    for (size_t i = 0; i < n; i++) /* one line, whatever the library wrote */
+        if (why[i] == '\n' || why[i] == '\r' || why[i] == '\t')
+            why[i] = ' ';
+    if (why[0] >= 'A' && why[0] <= 'Z' && !(why[1] >= 'A' && why[1] <= 'Z'))
+        why[0] = (char)(why[0] - 'A' + 'a');
+    if (!n)
+        snprintf(why, sizeof why, "%s", err ? strerror(err) : "libmicrohttpd gave no reason");
+    struct rlimit rl;
+    if ((strstr(why, "open files") || err == EMFILE) && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+        rl.rlim_cur != RLIM_INFINITY)
+        snprintf(why + strlen(why), sizeof why - strlen(why), " (the open-file limit is %llu)",
+                 (unsigned long long)rl.rlim_cur);
+    if (port)
+        snprintf(where, sizeof where, ":%u", port);
+    return cv_strdup_printf("cannot start the HTTP server on 127.0.0.1%s: %s", where, why);
+}
+
+static void free_server(struct cv_httpd *h)
+{
+    pthread_mutex_destroy(&h->mu);
+    pthread_mutex_destroy(&h->flaky_mu);
+    pthread_mutex_destroy(&h->log_mu);
+    pthread_cond_destroy(&h->wake);
+    free(h->heap);
+    free(h->flaky);
+    free(h);
+}
+
 int cv_httpd_start(uint16_t port, struct cv_httpd **out, char **cause)
 {
     *out = NULL;
     struct cv_httpd *h = cv_xcalloc(1, sizeof *h);
     pthread_mutex_init(&h->mu, NULL);
     pthread_mutex_init(&h->flaky_mu, NULL);
+    pthread_mutex_init(&h->log_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -612,27 +778,32 @@ int cv_httpd_start(uint16_t port, struct cv_httpd **out, char **cause)
     unsigned limit = connection_limit();
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    errno = 0;
     h->daemon = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, port, NULL, NULL, handle, h,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT, limit,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)4096, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)120, MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, port, NULL,
+        NULL, handle, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)4096,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+        MHD_OPTION_EXTERNAL_LOGGER, log_message, h, MHD_OPTION_END);
     if (!h->daemon) {
+        int err = errno;
         if (cause)
-            *cause = cv_strdup_printf("cannot start the HTTP server on 127.0.0.1:%u%s", port,
-                                      port ? " (port in use?)" : "");
-        free(h->flaky);
-        free(h);
+            *cause = start_failure(h, port, err);
+        free_server(h);
         return CV_ERR_RUNTIME;
     }
+    pthread_mutex_lock(&h->log_mu);
+    h->started = true;
+    pthread_mutex_unlock(&h->log_mu);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
     h->port = info ? info->port : port;
-    if (pthread_create(&h->timer, NULL, timer_main, h) != 0) {
+    int err = pthread_create(&h->timer, NULL, timer_main, h);
+    if (err) {
         MHD_stop_daemon(h->daemon);
-        free(h->flaky);
-        free(h);
+        free_server(h);
         if (cause)
-            *cause = cv_strdup("cannot start the HTTP server's timer thread");
+            *cause =
+                cv_strdup_printf("cannot start the HTTP server's timer thread: %s", strerror(err));
         return CV_ERR_RUNTIME;
     }
     *out = h;
@@ -666,12 +837,7 @@ void cv_httpd_stop(struct cv_httpd *h)
     pthread_mutex_unlock(&h->mu);
     pthread_join(h->timer, NULL);
     MHD_stop_daemon(h->daemon);
-    pthread_mutex_destroy(&h->mu);
-    pthread_mutex_destroy(&h->flaky_mu);
-    pthread_cond_destroy(&h->wake);
-    free(h->heap);
-    free(h->flaky);
-    free(h);
+    free_server(h);
 }
 
 /* The server in its own process */
@@ -679,7 +845,7 @@ void cv_httpd_stop(struct cv_httpd *h)
 int cv_httpd_spawn(uint16_t port, struct cv_httpd_proc *out, char **cause)
 {
     int ready[2], control[2];
-    out->pid = -1;
+    out->pid = out->spawned = -1;
     out->control = -1;
     if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(control, O_CLOEXEC) != 0) {
         if (cause)
@@ -696,17 +862,27 @@ int cv_httpd_spawn(uint16_t port, struct cv_httpd_proc *out, char **cause)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(1);
+        /* A process group of its own: a signal to the run's group (a terminal's Ctrl-C or
+         * hang-up, `timeout`, kill -- -PGID) is the run's to handle, and the run then stops the
+         * server; any other death of the server is an error of the run (cv_httpd_exited). */
+        setpgid(0, 0);
         signal(SIGINT, SIG_IGN);
         signal(SIGTERM, SIG_DFL);
         sigprocmask(SIG_SETMASK, &old, NULL);
         close(ready[0]);
         close(control[1]);
         struct cv_httpd *h = NULL;
+        char *why = NULL;
         uint16_t got = 0;
-        if (cv_httpd_start(port, &h, NULL) == CV_OK)
+        if (cv_httpd_start(port, &h, &why) == CV_OK)
             got = cv_httpd_port(h);
-        if (write(ready[1], &got, sizeof got) != (ssize_t)sizeof got || !h)
+        if (write(ready[1], &got, sizeof got) != (ssize_t)sizeof got)
             _exit(1);
+        if (!h) { /* the reason follows the 0 */
+            if (why && write(ready[1], why, strlen(why)) < 0)
+                _exit(1);
+            _exit(1);
+        }
         close(ready[1]);
         /* Serve until the parent closes the control pipe (or dies). */
         char b;
@@ -730,14 +906,25 @@ int cv_httpd_spawn(uint16_t port, struct cv_httpd_proc *out, char **cause)
     ssize_t n;
     while ((n = read(ready[0], &got, sizeof got)) < 0 && errno == EINTR)
         ;
+    char why[256] = "";
+    size_t have = 0;
+    for (ssize_t k = 1; n == (ssize_t)sizeof got && got == 0 && k != 0 && have < sizeof why - 1;) {
+        k = read(ready[0], why + have, sizeof why - 1 - have);
+        if (k < 0 && errno != EINTR)
+            break;
+        have += k > 0 ? (size_t)k : 0;
+    }
+    why[have] = 0;
     close(ready[0]);
-    out->pid = pid;
+    out->pid = out->spawned = pid;
     out->control = control[1];
     if (n != (ssize_t)sizeof got || got == 0) {
         cv_httpd_reap(out);
         if (cause)
-            *cause = cv_strdup_printf("cannot start the HTTP server on 127.0.0.1:%u%s", port,
-                                      port ? " (port in use?)" : "");
+            *cause = *why ? cv_strdup(why)
+                          : cv_strdup_printf("cannot start the HTTP server process on 127.0.0.1:%u "
+                                             "(it ended before it said why)",
+                                             port);
         return CV_ERR_RUNTIME;
     }
     out->port = got;
@@ -764,4 +951,45 @@ void cv_httpd_reap(struct cv_httpd_proc *p)
         waitpid(p->pid, NULL, 0);
         p->pid = -1;
     }
+}
+
+bool cv_httpd_gone(const struct cv_httpd_proc *p)
+{
+    /* the pid as spawned: `pid` is the parent's to clear when it reaps the server, and other
+     * threads may be asking meanwhile */
+    pid_t pid = p->spawned;
+    if (pid <= 0)
+        return false;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = 0;
+    /* "pid (comm) state ppid pgrp session tty tpgid flags ...": comm may hold anything, so the
+     * fields are counted from its closing parenthesis */
+    char *at = strrchr(buf, ')'), state = 0;
+    unsigned long flags = 0;
+    if (!at || sscanf(at + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
+        /* no such process (reaped, even between the open and the read), or no /proc to read */
+        return kill(pid, 0) != 0 && errno == ESRCH;
+    return state == 'Z' || state == 'X' || (flags & 0x4); /* PF_EXITING */
+}
+
+bool cv_httpd_exited(struct cv_httpd_proc *p, bool wait_exiting, pid_t *pid, int *status)
+{
+    if (p->pid <= 0)
+        return false;
+    pid_t r = waitpid(p->pid, status, WNOHANG);
+    for (int i = 0; r == 0 && wait_exiting && i < 2000 && cv_httpd_gone(p); i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+        r = waitpid(p->pid, status, WNOHANG);
+    }
+    if (r != p->pid)
+        return false;
+    *pid = p->pid;
+    p->pid = -1;
+    return true;
 }

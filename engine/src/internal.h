@@ -141,6 +141,7 @@ struct cv_run {
     int driver_rc;
     uint32_t os_threads, os_processes;
     struct cv_httpd_proc *httpd; /* the embedded server, when a parameter names host `local` */
+    bool httpd_died;             /* it ended before the run did (cv__http_watch) */
     bool in_child;               /* this process is a forked worker (process-local) */
     uint64_t bytes_copied;       /* task arguments and results sent between processes */
     double cpu_start_s;
@@ -233,9 +234,16 @@ void cv__submit_all(struct cv_run *run);
 /* HTTP (http.c) */
 int cv__http_setup(struct cv_run *run, char **cause);
 void cv__http_teardown(struct cv_run *run);
+/* Notices that the embedded server ended (polled by cv_run_poll; `final` once the run has ended,
+ * waiting for a server that is exiting): puts one line naming it, its pid and its signal first in
+ * the errors, sets httpd_died (the run fails, exit 3) and stops the run. */
+void cv__http_watch(struct cv_run *run, bool final);
 /* Rewrites a `local` host to the embedded server into buf; returns buf or url. */
 const char *cv__http_resolve(struct cv_run *run, const char *url, char *buf, size_t n);
 void cv__http_easy_options(void *easy, struct cv_ctx *ctx);
+/* A transfer on a connection of its own: fresh, closed after it, and the server told so
+ * (Connection: close), so that the server closes first rather than wait for the client to. */
+void cv__http_one_shot(void *easy);
 /* Fills a result from a finished transfer (code: its CURLcode). */
 void cv__http_fill(struct cv_http_result *res, void *easy, int code);
 /* What became of a request. */

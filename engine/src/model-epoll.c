@@ -347,8 +347,7 @@ static bool co_http_get(struct cv_ctx *ctx, const char *url, struct cv_http_resu
     curl_easy_setopt(easy, CURLOPT_PRIVATE, c);
     /* Debian's libcurl 7.88 searches its connection pool linearly: thousands of concurrent
      * transfers are far faster on fresh connections. */
-    curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
-    curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+    cv__http_one_shot(easy);
     struct http_wait w = {easy, res, false};
     c->http = &w;
     curl_multi_add_handle(L->multi, easy);

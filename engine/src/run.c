@@ -772,11 +772,13 @@ bool cv_run_poll(struct cv_run *run)
         cv__record_poll(run);
         if (++run->polls % DEADLOCK_SCAN_EVERY == 0 && !run->deadlocked)
             scan_deadlock(run);
+        cv__http_watch(run, false);
         return false;
     }
     if (run->driver_started)
         pthread_join(run->driver, NULL);
     run->driver_started = false;
+    cv__http_watch(run, true); /* a server that died as the run ended is still named */
     cv__strtab_sync(run);
     cv_collector_drain(run->col, 0, true);
     /* On the events' clock, not the monotonic one: the two are calibrated against each other, and
@@ -793,7 +795,7 @@ bool cv_run_poll(struct cv_run *run)
     int final = CV_RUN_DONE;
     if (run->deadlocked)
         final = CV_RUN_DEADLOCKED;
-    else if (run->driver_rc != 0)
+    else if (run->driver_rc != 0 || run->httpd_died)
         final = CV_RUN_FAILED;
     else if (atomic_load(&run->shm->attention) & CV_ATTN_STOP)
         final = CV_RUN_STOPPED;

@@ -3,13 +3,14 @@
 # --max-requests, so it stops by itself), then ApacheBench, 10,000 requests with 500 at once,
 # against /get, /bytes/1024 and /delay/10 (suspended and resumed by the timer thread): every
 # request completes, none fails, every answer is 2xx with the right body, and the server counts
-# all of them and stops at its bound. Requests/s and latency percentiles are printed as figures,
-# never asserted.
+# all of them and stops at its bound; then /get again with keep-alive (ab -k): every request on a
+# kept-alive connection. Requests/s and latency percentiles are printed as figures, never
+# asserted.
 . "$(dirname "$0")/lib.sh"
 
 N=10000
 C=500
-PATHS=(/get /bytes/1024 /delay/10)
+PATHS=(/get /bytes/1024 /delay/10 -k/get) # -k: with keep-alive
 
 if ! command -v ab >/dev/null; then
     bad "ab is not installed (Debian package apache2-utils; make deps installs it)"
@@ -44,19 +45,27 @@ check "serve prints its loopback URL" grep -Eq '^http://127\.0\.0\.1:[0-9]+$' "$
 field() { sed -n "s/^$1: *\([0-9.]*\).*/\1/p" "$TMP/ab.out" | head -1; }
 
 for path in "${PATHS[@]}"; do
+    keep=()
+    if [ "${path#-k}" != "$path" ]; then
+        keep=(-k)
+        path=${path#-k}
+    fi
     set +e
-    timeout 100 ab -n "$N" -c "$C" "$url$path" >"$TMP/ab.out" 2>"$TMP/ab.err"
+    timeout 100 ab "${keep[@]}" -n "$N" -c "$C" "$url$path" >"$TMP/ab.out" 2>"$TMP/ab.err"
     rc=$?
     set -e
+    path="${keep[*]:+-k }$path"
     if [ "$rc" != 0 ]; then
         bad "ab -n $N -c $C $path exited $rc: $(tail -2 "$TMP/ab.err" | tr '\n' ' ')"
         continue
     fi
+    [ -n "${keep[*]}" ] && check "$path: every request on a kept-alive connection" \
+        test "$(field 'Keep-Alive requests')" = "$N"
     check "$path: all $N requests complete" test "$(field 'Complete requests')" = "$N"
     check "$path: no failed requests" test "$(field 'Failed requests')" = 0
     # ab prints this line only when some answers were not 2xx
     check "$path: every answer is 2xx" test -z "$(field 'Non-2xx responses')"
-    case $path in
+    case ${path#-k } in
     /get) want=15 ;; # {"url": "/get"}
     /bytes/1024) want=1024 ;;
     /delay/10) want=16 ;; # {"delay_ms": 10}

@@ -21,12 +21,23 @@ reap $pid
 check "stops after --max-requests with exit 0" test "$rc" = 0
 check "reports what it served" grep -q "stopped after 3 requests" "$TMP/serve.err"
 
+# kept alive: three requests on one connection still count three
+"$CONCVIZ" serve --max-requests 3 --for 30 >"$TMP/url" 2>"$TMP/serve.err" &
+pid=$!
+for _ in $(seq 50); do [ -s "$TMP/url" ] && break; sleep 0.1; done
+url=$(head -1 "$TMP/url")
+curl -sv -o /dev/null -o /dev/null -o /dev/null "$url/get" "$url/bytes/10" "$url/delay/10" 2>"$TMP/curl.err" || true
+check "three requests on one kept-alive connection" test "$(grep -c 'Re-using existing connection' "$TMP/curl.err")" = 2
+reap $pid
+check "--max-requests counts each request of a kept-alive connection ($rc)" grep -q "stopped after 3 requests" "$TMP/serve.err"
+
 # the same port twice: the second cannot bind
 "$CONCVIZ" serve --for 5 >"$TMP/url2" 2>/dev/null &
 pid=$!
 for _ in $(seq 50); do [ -s "$TMP/url2" ] && break; sleep 0.1; done
 busy=$(sed 's/.*://' "$TMP/url2")
-run_cv 3 serve --port "$busy" --for 1 && check "port in use: one line" grep -q "cannot start the HTTP server on 127.0.0.1:$busy (port in use?)" "$TMP/err"
+run_cv 3 serve --port "$busy" --for 1 && check "port in use: one line naming the failed bind" \
+    grep -qx "concviz: cannot start the HTTP server on 127.0.0.1:$busy: failed to bind to port $busy: Address already in use" "$TMP/err"
 kill -INT $pid
 reap $pid
 check "Ctrl-C stops it with exit 0" test "$rc" = 0

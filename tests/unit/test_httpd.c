@@ -1,7 +1,9 @@
 /* The embedded HTTP server: endpoints, bad requests, and 10,000 concurrent delayed requests held
  * without a thread each (the server in its own process, the client on libcurl's multi API);
  * faults: resets, stalls (bounded, and ended by the server's stop), flaky modes, and shares of
- * faulty requests spread deterministically. */
+ * faulty requests spread deterministically; keep-alive and pipelining (and the replies that
+ * close on purpose), /bytes/N made as it is sent, keys in UTF-8, messages, a server that cannot
+ * start saying why, and a server process seen dying. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +12,8 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -110,6 +114,7 @@ static void test_endpoints(void **unused)
     assert_int_equal(b.len, 0);
     assert_int_equal(get("/status/418", &b), 418);
     assert_int_equal(get("/status/204", &b), 204);
+    assert_int_equal(get("/status/200", &b), 200);
     /* flaky: N times 503, then 200, per key */
     assert_int_equal(get("/flaky/a?fail=2", &b), 503);
     assert_int_equal(get("/flaky/a?fail=2", &b), 503);
@@ -127,7 +132,7 @@ static void test_bad_requests(void **unused)
     static const char *const bad[] = {
         "/delay/abc", "/delay/-5",          "/delay/60001", "/delay/",     "/delay/5/6",
         "/bytes/x",   "/bytes/99999999999", "/status/99",   "/status/600", "/flaky/k?fail=x",
-        "/flaky/"};
+        "/flaky/",    "/status/100",        "/status/150",  "/status/199"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         long code = get(bad[i], &b);
         if (code != 400)
@@ -408,6 +413,278 @@ static void test_stop_ends_stalls(void **unused)
     assert_true(no_answer(w.rc));
 }
 
+/* /bytes/N: every byte is 'a' + i % 26, across the blocks it is sent in */
+struct pattern {
+    size_t at, wrong;
+};
+
+static size_t check_pattern(char *p, size_t size, size_t n, void *user)
+{
+    struct pattern *pt = user;
+    for (size_t i = 0; i < size * n; i++, pt->at++)
+        pt->wrong += p[i] != (char)('a' + pt->at % 26);
+    return size * n;
+}
+
+static void test_bytes_body(void **unused)
+{
+    (void)unused;
+    static const unsigned long sizes[] = {1, 26, 32767, 32768, 32769, 100000, 1048576};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char url[128];
+        snprintf(url, sizeof url, "http://127.0.0.1:%u/bytes/%lu", port, sizes[i]);
+        struct pattern pt = {0};
+        CURL *c = curl_easy_init();
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, check_pattern);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &pt);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+        assert_int_equal(curl_easy_perform(c), CURLE_OK);
+        curl_off_t length = -1;
+        curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+        curl_easy_cleanup(c);
+        if (pt.at != sizes[i] || pt.wrong || length != (curl_off_t)sizes[i])
+            fail_msg("/bytes/%lu: %zu bytes, %zu wrong, Content-Length %ld", sizes[i], pt.at,
+                     pt.wrong, (long)length);
+    }
+}
+
+/* Several requests on one handle: one connection, kept alive; a reply of /flaky closes it. */
+static void test_keep_alive(void **unused)
+{
+    (void)unused;
+    static const struct {
+        const char *path;
+        long connects; /* new connections this request made */
+    } steps[] = {
+        {"/get", 1},        {"/bytes/100", 0}, {"/delay/20", 0},
+        {"/status/404", 0}, {"/nope", 0},      {"/flaky/ka?fail=1", 0}, /* answered, then closed */
+        {"/get", 1},        {"/get", 0},
+    };
+    CURL *c = curl_easy_init();
+    struct body b;
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        char url[128];
+        snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, steps[i].path);
+        memset(&b, 0, sizeof b);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        assert_int_equal(curl_easy_perform(c), CURLE_OK);
+        long connects = -1;
+        curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
+        if (connects != steps[i].connects)
+            fail_msg("%s (request %zu) made %ld new connections, not %ld", steps[i].path, i + 1,
+                     connects, steps[i].connects);
+    }
+    curl_easy_cleanup(c);
+}
+
+static int connect_to(uint16_t p)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(p)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* Reads until the server closes (10 s at most); returns the bytes read. */
+static size_t read_all(int fd, char *buf, size_t cap)
+{
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    size_t got = 0;
+    ssize_t k;
+    while (got < cap - 1 && ((k = read(fd, buf + got, cap - 1 - got)) > 0 || errno == EINTR))
+        got += k > 0 ? (size_t)k : 0;
+    buf[got] = 0;
+    return got;
+}
+
+/* Pipelined requests in one write: every one answered, in order, on the same connection. */
+static void test_pipelining(void **unused)
+{
+    (void)unused;
+    int fd = connect_to(port);
+    const char reqs[] = "GET /get HTTP/1.1\r\nHost: x\r\n\r\n"
+                        "GET /delay/50 HTTP/1.1\r\nHost: x\r\n\r\n"
+                        "GET /bytes/5 HTTP/1.1\r\nHost: x\r\n\r\n"
+                        "GET /status/404 HTTP/1.1\r\nHost: x\r\n\r\n"
+                        "GET /get HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    assert_int_equal(write(fd, reqs, sizeof reqs - 1), (ssize_t)(sizeof reqs - 1));
+    static char reply[8192];
+    read_all(fd, reply, sizeof reply);
+    close(fd);
+    static const char *const want[] = {"HTTP/1.1 200",       "{\"url\": \"/get\"}", "HTTP/1.1 200",
+                                       "{\"delay_ms\": 50}", "HTTP/1.1 200",        "abcde",
+                                       "HTTP/1.1 404",       "{\"status\": 404}",   "HTTP/1.1 200",
+                                       "{\"url\": \"/get\"}"};
+    const char *at = reply;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const char *next = strstr(at, want[i]);
+        if (!next)
+            fail_msg("pipelined reply %zu: no '%s' after offset %ld in:\n%s", i / 2 + 1, want[i],
+                     (long)(at - reply), reply);
+        at = next + strlen(want[i]);
+    }
+    assert_null(strstr(at, "HTTP/1.1"));
+}
+
+/* A client that half-closes right after its requests (as `printf ... | nc -N` does) gets every
+ * answer and then the end of the connection at once, not after the 120 s idle timeout. */
+static void test_half_close(void **unused)
+{
+    (void)unused;
+    static const struct {
+        const char *reqs;
+        int answers;
+    } cases[] = {
+        {"GET /get HTTP/1.1\r\nHost: x\r\n\r\n", 1},
+        {"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", 1},
+        {"HEAD /get HTTP/1.1\r\nHost: x\r\n\r\n", 1},
+        {"GET /delay/30 HTTP/1.1\r\nHost: x\r\n\r\n", 1},
+        {"GET /get HTTP/1.1\r\nHost: x\r\n\r\nGET /bytes/3 HTTP/1.1\r\nHost: x\r\n\r\n"
+         "GET /delay/20 HTTP/1.1\r\nHost: x\r\n\r\n",
+         3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int fd = connect_to(port);
+        size_t len = strlen(cases[i].reqs);
+        assert_int_equal(write(fd, cases[i].reqs, len), (ssize_t)len);
+        shutdown(fd, SHUT_WR);
+        double t0 = now_s();
+        static char reply[4096];
+        read_all(fd, reply, sizeof reply);
+        double took = now_s() - t0;
+        close(fd);
+        int answers = 0;
+        for (const char *p = reply; (p = strstr(p, "HTTP/1.1 ")); p++)
+            answers++;
+        if (answers != cases[i].answers || took > 5.0)
+            fail_msg("case %zu: %d answers of %d, closed after %.2f s", i, answers,
+                     cases[i].answers, took);
+    }
+}
+
+/* Keys in UTF-8 come back as their characters (\u escapes); bytes that are not UTF-8 as U+FFFD. */
+static void test_json_utf8(void **unused)
+{
+    (void)unused;
+    static const struct {
+        const char *key, *json;
+    } cases[] = {
+        {"\xc3\xbc", "\\u00fc"}, /* ü */
+        {"a\xe2\x82\xac"
+         "b",
+         "a\\u20acb"},                                        /* € */
+        {"\xf0\x9f\x98\x80", "\\ud83d\\ude00"},               /* an emoji: a surrogate pair */
+        {"\xff", "\\ufffd"},                                  /* never in UTF-8 */
+        {"\xc3", "\\ufffd"},                                  /* cut short */
+        {"\xc0\xaf", "\\ufffd\\ufffd"},                       /* overlong */
+        {"\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd"},            /* a surrogate */
+        {"\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd"}, /* beyond U+10FFFF */
+        {"q\"\\\x01\x7f", "q\\\"\\\\\\u0001\\u007f"},         /* escapes */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[64], want[160], buf[512];
+        snprintf(path, sizeof path, "/flaky/%s", cases[i].key);
+        struct cv_httpd_query q = {.fail = "0"};
+        struct cv_httpd_route rt;
+        cv_httpd_route("GET", path, &q, &rt);
+        assert_int_equal(rt.kind, CV_HTTPD_FLAKY);
+        assert_int_equal(cv_httpd_json(&rt, 1, buf, sizeof buf), 200);
+        snprintf(want, sizeof want, "{\"key\": \"%s\", \"attempt\": 1}", cases[i].json);
+        if (strcmp(buf, want) != 0)
+            fail_msg("key %zu: %s, not %s", i, buf, want);
+    }
+    /* and over the wire: "ü" %-encoded */
+    struct body b;
+    assert_int_equal(get("/flaky/%C3%BCber?fail=0", &b), 200);
+    assert_string_equal(b.buf, "{\"key\": \"\\u00fcber\", \"attempt\": 1}");
+}
+
+/* The reasons given for a 400 spell their numbers out plainly (once "60000u ms"). */
+static void test_messages(void **unused)
+{
+    (void)unused;
+    static const char *const bad[] = {"/delay/x",        "/bytes/x",    "/status/x", "/stall/x",
+                                      "/flaky/k?fail=x", "/status/150", "/nope"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct body b;
+        long code = get(bad[i], &b);
+        assert_true(code == 400 || code == 404);
+        for (const char *p = b.buf; *p; p++)
+            if (p[0] >= '0' && p[0] <= '9' && (p[1] == 'u' || p[1] == 'U'))
+                fail_msg("%s: %s", bad[i], b.buf);
+        assert_non_null(strstr(b.buf, "\"error\": \""));
+    }
+    struct body b;
+    get("/stall/x", &b);
+    assert_string_equal(b.buf, "{\"error\": \"/stall/MS takes 0 to 60000 ms\"}");
+}
+
+/* A server that cannot start says what failed: a busy port is a bind that failed. */
+static void test_start_failure(void **unused)
+{
+    (void)unused;
+    struct cv_httpd *h = NULL, *again = NULL;
+    char *cause = NULL;
+    assert_int_equal(cv_httpd_start(0, &h, NULL), CV_OK);
+    uint16_t busy = cv_httpd_port(h);
+    assert_int_equal(cv_httpd_start(busy, &again, &cause), CV_ERR_RUNTIME);
+    assert_null(again);
+    assert_non_null(cause);
+    print_message("%s\n", cause);
+    char want[96];
+    snprintf(want, sizeof want, "cannot start the HTTP server on 127.0.0.1:%u: ", busy);
+    assert_memory_equal(cause, want, strlen(want));
+    assert_non_null(strstr(cause, "bind"));
+    assert_non_null(strstr(cause, strerror(EADDRINUSE)));
+    assert_null(strchr(cause, '\n'));
+    free(cause);
+    /* and from a server process of its own, the same reason */
+    struct cv_httpd_proc p;
+    cause = NULL;
+    assert_int_equal(cv_httpd_spawn(busy, &p, &cause), CV_ERR_RUNTIME);
+    assert_non_null(cause);
+    assert_memory_equal(cause, want, strlen(want));
+    assert_non_null(strstr(cause, strerror(EADDRINUSE)));
+    free(cause);
+    cv_httpd_stop(h);
+}
+
+/* A server process killed: seen gone by anyone at once, and reaped with its signal. */
+static void test_server_death(void **unused)
+{
+    (void)unused;
+    struct cv_httpd_proc p;
+    assert_int_equal(cv_httpd_spawn(0, &p, NULL), CV_OK);
+    pid_t spawned = p.pid, pid = 0;
+    int status = 0;
+    assert_false(cv_httpd_gone(&p));
+    assert_false(cv_httpd_exited(&p, false, &pid, &status));
+    long st;
+    assert_int_equal(get_at(p.port, "/get", 10000, &st), CURLE_OK);
+    assert_int_equal(kill(p.pid, SIGKILL), 0);
+    /* a request to it now fails, and the server is seen gone by then */
+    CURLcode rc = get_at(p.port, "/get", 10000, &st);
+    assert_int_not_equal(rc, CURLE_OK);
+    assert_true(cv_httpd_gone(&p));
+    assert_true(cv_httpd_exited(&p, true, &pid, &status));
+    assert_int_equal(pid, spawned);
+    assert_int_equal(p.pid, -1);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGKILL);
+    assert_true(cv_httpd_gone(&p)); /* reaped */
+    cv_httpd_reap(&p);              /* nothing left to do, and no harm */
+    /* the server has a process group of its own: a signal to the caller's group misses it */
+    assert_int_equal(cv_httpd_spawn(0, &p, NULL), CV_OK);
+    assert_int_equal(getpgid(p.pid), p.pid);
+    cv_httpd_reap(&p);
+}
+
 static struct cv_httpd_proc server;
 
 static int start_server(void **unused)
@@ -438,6 +715,10 @@ int main(void)
         cmocka_unit_test(test_fault_routes),        cmocka_unit_test(test_route_faults),
         cmocka_unit_test(test_stall_capped),        cmocka_unit_test(test_parse_faults),
         cmocka_unit_test(test_fault_shares),        cmocka_unit_test(test_stop_ends_stalls),
+        cmocka_unit_test(test_bytes_body),          cmocka_unit_test(test_keep_alive),
+        cmocka_unit_test(test_pipelining),          cmocka_unit_test(test_half_close),
+        cmocka_unit_test(test_json_utf8),           cmocka_unit_test(test_messages),
+        cmocka_unit_test(test_start_failure),       cmocka_unit_test(test_server_death),
         cmocka_unit_test(test_ten_thousand_delays),
     };
     return cmocka_run_group_tests(tests, start_server, stop_server);

@@ -4,14 +4,17 @@
  *   GET /get               200, a small JSON body
  *   GET /delay/MS          200 after MS milliseconds (0..60000); no thread is held while waiting
  *   GET /bytes/N           200 with N bytes (0..16 MiB)
- *   GET /status/CODE       that status (100..599)
+ *   GET /status/CODE       that status (200..599; a 1xx is not a final answer: 400)
  *   GET /flaky/KEY?fail=N[&mode=M[,M...]][&stall=MS]
  *                          the first N requests of KEY fail (503 by default; the k-th failure
  *                          in mode k of the list, cycling), then 200
  *   GET /reset             no answer: the connection is closed at once
  *   GET /stall/MS          no answer for MS ms (0..60000), then the connection is closed
  * Anything else gets 404 (unknown path), 400 (bad number) or 405 (method other than GET/HEAD);
- * malformed HTTP gets 400 from the library, and the server keeps serving.
+ * malformed HTTP gets 400 from the library, and the server keeps serving. Connections are kept
+ * alive and pipelined requests answered in order, except after a reply of /flaky or while
+ * shares of faults are set (see httpd.c). /bytes/N is made as it is sent: memory does not grow
+ * with N.
  *
  * Faults: a fault mode is a status (500..599), `reset` or `stall`. A stall holds no thread (the
  * connection is suspended, like a delay) and is bounded: it ends after its time (30 s unless
@@ -47,8 +50,9 @@ void cv_httpd_stop(struct cv_httpd *h);
 #define CV_FAULT_RESET     (-1)
 #define CV_FAULT_STALL     (-2)
 #define CV_FAULT_MAX_MODES 8
-#define CV_STALL_MAX_MS    60000u
-#define CV_STALL_DEFAULT   30000u
+/* plain numbers, not 60000u: the server's messages spell them out with the preprocessor */
+#define CV_STALL_MAX_MS    60000
+#define CV_STALL_DEFAULT   30000
 /* One fault mode by name: "500".."599", "reset" or "stall"; 0 if it is none of them. */
 int cv_httpd_fault_mode(const char *name);
 /* A comma list of modes ("500,reset,stall") into modes (CV_FAULT_MAX_MODES); returns how many,
@@ -119,12 +123,22 @@ unsigned cv_httpd_json(const struct cv_httpd_route *rt, uint32_t attempt, char *
  * with its parent.
  */
 struct cv_httpd_proc {
-    pid_t pid;
+    pid_t pid;     /* -1 once reaped */
+    pid_t spawned; /* its pid, kept */
     uint16_t port;
     int control; /* closing it stops the child */
 };
 int cv_httpd_spawn(uint16_t port, struct cv_httpd_proc *out, char **cause);
 /* Stops the child and reaps it. */
 void cv_httpd_reap(struct cv_httpd_proc *p);
+/* Whether the server process is exiting or has ended, as any process can see it (/proc): a
+ * request that failed because the server died then says so, rather than pass for a network
+ * fault. The kernel marks a process exiting before it closes its sockets, so a client that saw
+ * its connection reset by the dying server already sees it gone. */
+bool cv_httpd_gone(const struct cv_httpd_proc *p);
+/* For the parent: whether the server process ended, reaping it if so (then p->pid is -1, *pid
+ * what it was, *status as waitpid gives it). With `wait_exiting`, a server that is exiting but not
+ * yet ended is waited for (a few ms; at most 2 s). */
+bool cv_httpd_exited(struct cv_httpd_proc *p, bool wait_exiting, pid_t *pid, int *status);
 
 #endif

@@ -140,10 +140,11 @@ void cv_counter_sample(struct cv_ctx *ctx, struct cv_counter *c);
  * starts for any scenario that names it. A thread blocks in libcurl (releasing the GIL); under
  * epoll the task is suspended while the loop drives libcurl's multi interface. */
 struct cv_http_result {
-    long status;    /* HTTP status, 0 when no response */
-    uint64_t bytes; /* body bytes received */
-    char head[64];  /* the body's first bytes, NUL-terminated */
-    int error;      /* 0, or libcurl's error code */
+    long status;      /* HTTP status, 0 when no response */
+    uint64_t bytes;   /* body bytes received */
+    char head[64];    /* the body's first bytes, NUL-terminated */
+    int error;        /* 0, or libcurl's error code */
+    bool server_gone; /* it failed because the embedded server had died: not a network fault */
     char message[96];
 };
 /* Returns true when a response arrived (whatever its status). */
