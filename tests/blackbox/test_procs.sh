@@ -5,16 +5,13 @@
 
 no_children_of() { ! pgrep -P "$1" >/dev/null; }
 
-# kill_a_worker PID WAIT [SIGNAL]: once PID has a child, waits WAIT seconds, sends that child
-# SIGNAL (KILL) and sets $victim to its pid
+# kill_a_worker PID WAIT [SIGNAL]: once PID's worker-1 runs, waits WAIT seconds, sends it SIGNAL
+# (KILL) and sets $victim to its pid. The worker is picked by its name (cv:worker-1) and seen
+# running: any child of PID could be one just leaving, and a signal to it would fail.
 kill_a_worker() {
-    victim=""
-    for _ in $(seq 50); do
-        victim=$(pgrep -P "$1" | head -1) && [ -n "$victim" ] && break
-        sleep 0.1
-    done
+    child_named "$1" cv:worker-1 || true
     sleep "$2"
-    kill -"${3:-KILL}" "$victim"
+    signal_victim "${3:-KILL}"
 }
 
 no_zombie_of() { test -z "$(ps -eo stat,ppid | awk -v p="$1" '$1 ~ /^Z/ && $2 == p')"; }
@@ -38,14 +35,14 @@ check "many small: every task's argument and result crossed a pipe" fcmp "$(jqv 
 
 # a worker killed mid-run: reported, the run ends within 5 s with a clear error, no child left
 set +e
-"$CONCVIZ" run cpu-primes --model procs --json >"$TMP/kill.json" 2>"$TMP/kill.err" &
+"$CONCVIZ" run cpu-primes --model procs --set repeat=60 --json >"$TMP/kill.json" 2>"$TMP/kill.err" &
 pid=$!
 set -e
 kill_a_worker $pid 0.3
 reap $pid
 check "killed worker: exit 3" test "$rc" = 3
 check "killed worker: run ends within 5 s (${took}s)" fcmp "$took < 5"
-check "killed worker: one clear line" grep -Eq "^concviz: run failed: worker-[0-9] \(pid $victim\) was killed by signal 9 \(SIGKILL\) while running task [0-9]+$" "$TMP/kill.err"
+check "killed worker: one clear line" grep -Eq "^concviz: run failed: worker-1 \(pid $victim\) was killed by signal 9 \(SIGKILL\) while running task [0-9]+$" "$TMP/kill.err"
 OUT=$(cat "$TMP/kill.json")
 check "killed worker: its task failed" test "$(jqv .tasks.failed)" = 1
 check "killed worker: its lane is marked dead" test "$(jqv '[.lanes[] | select(has("dead_s"))] | length')" = 1
@@ -62,7 +59,7 @@ kill_a_worker $pid 0.2
 reap $pid
 OUT=$(cat "$TMP/survive.json")
 check "continue: exit 0" test "$rc" = 0
-check "continue: the death is reported as a warning" grep -q "^concviz: warning: worker-[0-9] (pid $victim) was killed by signal 9" "$TMP/survive.err"
+check "continue: the death is reported as a warning" grep -q "^concviz: warning: worker-1 (pid $victim) was killed by signal 9" "$TMP/survive.err"
 check "continue: one task failed, every other completed" \
     test "$(jqv '.tasks.failed + .tasks.completed')" = "$(jqv .tasks.submitted)" -a "$(jqv .tasks.failed)" = 1
 check "continue: state done" test "$(jqv .state)" = done
@@ -79,7 +76,7 @@ kill_a_worker $pid 0.3 STOP
 reap $pid
 # the line for a stalled $victim
 stall_line() {
-    echo "worker-[0-9] \(pid $victim\) stalled \(the process was stopped\): task [0-9]+ timed out after 2 s; killed the worker \(SIGKILL\)"
+    echo "worker-1 \(pid $victim\) stalled \(the process was stopped\): task [0-9]+ timed out after 2 s; killed the worker \(SIGKILL\)"
 }
 line=$(stall_line)
 check "stalled worker: exit 3" test "$rc" = 3
