@@ -117,11 +117,14 @@ check "killed executor, continue: at most one task failed, every other completed
 
 # Ctrl-C during many small file tasks: ends promptly with far fewer than all done, under epoll
 # (the file I/O runs on the loop) and hybrid (on the executor threads). It is sent once some
-# files exist, so a fast disk cannot finish them all first.
+# files exist, so a fast disk cannot finish them all first. A sanitized build pays for every
+# coroutine's lane when the run is made and summed up: fewer files there.
+nf=5000
+[ -n "$SANITIZER" ] && nf=1000
 for model in epoll hybrid; do
     mkdir -p "$TMP/files-$model"
     set +e
-    TMPDIR=$TMP/files-$model "$CONCVIZ" run file-io --model $model --set files=5000 \
+    TMPDIR=$TMP/files-$model "$CONCVIZ" run file-io --model $model --set files=$nf \
         --set size_kb=8 --json >"$TMP/fio.json" 2>"$TMP/fio.err" &
     pid=$!
     set -e
@@ -134,10 +137,10 @@ for model in epoll hybrid; do
     OUT=$(cat "$TMP/fio.json")
     check "file-io $model, Ctrl-C: exit 130" test "$rc" = 130
     check "file-io $model, Ctrl-C: ends within 3 s (${took}s)" fcmp "$took < 3"
-    check "file-io $model, Ctrl-C: far fewer than all done ($(jqv .tasks.completed) of 5000)" \
-        fcmp "$(jqv .tasks.completed) < 2500"
+    check "file-io $model, Ctrl-C: far fewer than all done ($(jqv .tasks.completed) of $nf)" \
+        fcmp "$(jqv .tasks.completed) < $nf / 2"
     check "file-io $model, Ctrl-C: the rest cancelled" \
-        test "$(jqv '.tasks.completed + .tasks.cancelled + .tasks.failed')" = 5000
+        test "$(jqv '.tasks.completed + .tasks.cancelled + .tasks.failed')" = $nf
     check "file-io $model, Ctrl-C: the files are removed" test -z "$(ls -A "$TMP/files-$model")"
 done
 
