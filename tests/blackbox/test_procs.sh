@@ -7,7 +7,8 @@ no_children_of() { ! pgrep -P "$1" >/dev/null; }
 
 # kill_a_worker PID WAIT [SIGNAL]: once PID's worker-1 runs, waits WAIT seconds, sends it SIGNAL
 # (KILL) and sets $victim to its pid. The worker is picked by its name (cv:worker-1) and seen
-# running: any child of PID could be one just leaving, and a signal to it would fail.
+# running, and the runs below last well over a second: a signal to a worker that has already
+# left would fail (it did: the first child of a run of 0.4 s, signalled 0.2 s after it was seen).
 kill_a_worker() {
     child_named "$1" cv:worker-1 || true
     sleep "$2"
@@ -52,7 +53,7 @@ check "killed worker: no zombie" no_zombie_of $pid
 # on_worker_death = continue: the rest of the pool finishes the run
 sed -e 's/^workers = 2$/workers = 2\non_worker_death = continue/' "$CONCVIZ_SCENARIO_DIR/cpu-primes.ini" >"$TMP/survive.ini"
 set +e
-"$CONCVIZ" run "$TMP/survive.ini" --model procs --set repeat=12 --json >"$TMP/survive.json" 2>"$TMP/survive.err" &
+"$CONCVIZ" run "$TMP/survive.ini" --model procs --set repeat=30 --json >"$TMP/survive.json" 2>"$TMP/survive.err" &
 pid=$!
 set -e
 kill_a_worker $pid 0.2
@@ -105,7 +106,7 @@ check "stalled worker: the recording replays the same tasks and lanes" \
 # the same under on_worker_death = continue: the rest of the pool finishes; the timeout is a
 # warning
 set +e
-"$CONCVIZ" run "$TMP/survive.ini" --model procs --set repeat=20 --task-timeout 2 --json \
+"$CONCVIZ" run "$TMP/survive.ini" --model procs --set repeat=40 --task-timeout 2 --json \
     >"$TMP/stall2.json" 2>"$TMP/stall2.err" &
 pid=$!
 set -e
@@ -119,7 +120,7 @@ check "stalled, continue: every other task completed" \
 
 # a worker stopped and continued: shown stalled meanwhile, the run completes as usual
 set +e
-"$CONCVIZ" run cpu-primes --model procs --set repeat=20 --json --check >"$TMP/cont.json" 2>/dev/null &
+"$CONCVIZ" run cpu-primes --model procs --set repeat=40 --json --check >"$TMP/cont.json" 2>/dev/null &
 pid=$!
 set -e
 kill_a_worker $pid 0.2 STOP
