@@ -110,13 +110,24 @@ static const char *work_of(const struct cv__worker *w)
     return w->runs_tasks ? "task" : "work for task";
 }
 
+/* The task the worker held that has not ended, or CV_NONE. A worker ends its task on its lane
+ * (the event, the task's DONE flag) before it sends the result: one killed or stopped between
+ * the two leaves a task that has ended but whose result never came. Its end is recorded
+ * already; a second one would count it twice. */
+static uint32_t unended(struct cv_run *run, const struct cv__worker *w)
+{
+    if (w->task == CV_NONE || !w->runs_tasks)
+        return w->task;
+    return atomic_load(&run->task_flags[w->task]) & CV__TASK_DONE ? CV_NONE : w->task;
+}
+
 /* The end of a worker the parent killed (or whose task the stop cut short): its task was
  * cancelled, not failed. Returns -1 when its work timed out (a death the run reports), else 0. */
 static int reaped_killed(struct cv_run *run, struct cv__worker *w, int status)
 {
     struct cv_ctx *ctx = &run->ctxs[w->lane];
     int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    if (w->runs_tasks && w->task != CV_NONE) {
+    if (w->runs_tasks && unended(run, w) != CV_NONE) {
         ctx->task = w->task;
         cv_emit(ctx, CV_EV_TASK_CANCEL, CV_NO_OBJ, 0);
         ctx->task = CV_NO_TASK;
@@ -149,6 +160,7 @@ int cv__worker_reaped(struct cv_run *run, struct cv__worker *w, int status, bool
     /* a role process that returned an error reported it as a failed task itself */
     bool role = w->runs_tasks && run->wl->shape == CV_SHAPE_ROLES;
     bool died = WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0 && !role);
+    w->task = unended(run, w);
     if (!died && (w->task == CV_NONE || role))
         return 0;
     /* The child is gone, so the parent may write its lane's ring. */

@@ -21,9 +21,12 @@ no_zombie_of() { test -z "$(ps -eo stat,ppid | awk -v p="$1" '$1 ~ /^Z/ && $2 ==
 run_cv 0 run counter-race --model procs --set iterations=300000 --json --check
 check "procs none: loses updates across processes" fcmp "$(jqv .results.lost_updates) > 0"
 check "procs: one process per worker" test "$(jqv .runtime.os_processes)" = 5
+# 40,000 iterations write about 80,000 events per worker (a mutex: two per increment, a few
+# more when contended), under its ring's 131,072: none can be dropped, however slowly a loaded
+# machine or a sanitized build drains them (at 300,000 they were, and --check failed on it)
 for v in mutex atomic; do
-    run_cv 0 run counter-race --model procs --set iterations=300000 --set variant=$v --json --check
-    check "procs $v: exact" test "$(jqv .results.counter_final)" = 1200000
+    run_cv 0 run counter-race --model procs --set iterations=40000 --set variant=$v --json --check
+    check "procs $v: exact" test "$(jqv .results.counter_final)" = 160000
 done
 
 # bytes copied: procs pays for arguments and results, threads do not
@@ -43,9 +46,13 @@ kill_a_worker $pid 0.3
 reap $pid
 check "killed worker: exit 3" test "$rc" = 3
 check "killed worker: run ends within 5 s (${took}s)" fcmp "$took < 5"
-check "killed worker: one clear line" grep -Eq "^concviz: run failed: worker-1 \(pid $victim\) was killed by signal 9 \(SIGKILL\) while running task [0-9]+$" "$TMP/kill.err"
+# The kill can land between two tasks (the worker has sent its result, the parent has not yet
+# sent the next one; on a loaded machine that takes milliseconds): then the line names no task
+# and none failed. held=1 when it names one.
+check "killed worker: one clear line" grep -Eq "^concviz: run failed: worker-1 \(pid $victim\) was killed by signal 9 \(SIGKILL\)( while running task [0-9]+)?$" "$TMP/kill.err"
+held=$(grep -c "while running task" "$TMP/kill.err" || true)
 OUT=$(cat "$TMP/kill.json")
-check "killed worker: its task failed" test "$(jqv .tasks.failed)" = 1
+check "killed worker: its task failed ($held held)" test "$(jqv .tasks.failed)" = "$held"
 check "killed worker: its lane is marked dead" test "$(jqv '[.lanes[] | select(has("dead_s"))] | length')" = 1
 check "killed worker: no process left" no_children_of $pid
 check "killed worker: no zombie" no_zombie_of $pid
@@ -61,8 +68,9 @@ reap $pid
 OUT=$(cat "$TMP/survive.json")
 check "continue: exit 0" test "$rc" = 0
 check "continue: the death is reported as a warning" grep -q "^concviz: warning: worker-1 (pid $victim) was killed by signal 9" "$TMP/survive.err"
-check "continue: one task failed, every other completed" \
-    test "$(jqv '.tasks.failed + .tasks.completed')" = "$(jqv .tasks.submitted)" -a "$(jqv .tasks.failed)" = 1
+held=$(grep -c "while running task" "$TMP/survive.err" || true)
+check "continue: its task failed ($held held), every other completed" \
+    test "$(jqv '.tasks.failed + .tasks.completed')" = "$(jqv .tasks.submitted)" -a "$(jqv .tasks.failed)" = "$held"
 check "continue: state done" test "$(jqv .state)" = done
 
 # a stopped worker (SIGSTOP) under a watchdog (--task-timeout 2): its lane shows it stalled, the
@@ -115,8 +123,10 @@ reap $pid
 OUT=$(cat "$TMP/stall2.json")
 check "stalled, continue: exit 0" test "$rc" = 0
 check "stalled, continue: a warning" grep -Eqx "concviz: warning: $(stall_line) \(the run went on\)" "$TMP/stall2.err"
-check "stalled, continue: every other task completed" \
-    test "$(jqc '[.tasks.timed_out, .tasks.cancelled, .tasks.completed + 1 == .tasks.submitted]')" = "[1,1,true]"
+# its task was cancelled, unless it was stopped after ending the task and before sending the
+# result: then the task ended (once) and only its result timed out
+check "stalled, continue: every other task completed, each ended once" \
+    test "$(jqc '[.tasks.timed_out, .tasks.cancelled <= 1, .tasks.failed, .tasks.completed + .tasks.cancelled == .tasks.submitted]')" = "[1,true,0,true]"
 
 # a worker stopped and continued: shown stalled meanwhile, the run completes as usual
 set +e
