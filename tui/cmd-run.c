@@ -267,13 +267,16 @@ static volatile sig_atomic_t g_signals;
 
 static void on_signal(int sig)
 {
+    int saved = errno; /* the code it interrupted may be about to read errno */
     if (g_signals++ > 0) {
         signal(sig, SIG_DFL);
         raise(sig);
+        errno = saved;
         return;
     }
     if (g_run)
         cv_run_stop(g_run);
+    errno = saved;
 }
 
 static void progress(struct cv_run *run, const char *name, bool final)
