@@ -275,12 +275,15 @@ static bool g_recorded; /* a headless run opened its recording (it is ours to ex
 
 static void on_signal(int sig)
 {
+    int saved = errno; /* the code it interrupted may be about to read errno */
     if (g_output || g_signals++ > 0) {
         tui_signal_exit(sig);
+        errno = saved;
         return;
     }
     if (g_run)
         cv_run_stop(g_run);
+    errno = saved;
 }
 
 /* The progress line goes to stderr's terminal opened again without blocking: the loop that

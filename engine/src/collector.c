@@ -95,7 +95,7 @@ struct queue_priv {
 };
 
 struct cv_collector {
-    size_t nlanes;
+    size_t nlanes, lanes_cap; /* the lane arrays below hold lanes_cap */
     struct cv_lane_stats *lanes;
     struct lane_priv *lp;
     struct cv_lane_stats *view; /* lanes with open states counted, for snapshots */
@@ -262,10 +262,16 @@ static void ensure_lane(struct cv_collector *c, uint32_t lane)
     if (lane < c->nlanes)
         return;
     size_t n = (size_t)lane + 1;
-    c->lanes = cv_xrealloc(c->lanes, n * sizeof *c->lanes);
-    c->lp = cv_xrealloc(c->lp, n * sizeof *c->lp);
-    c->view = cv_xrealloc(c->view, n * sizeof *c->view);
-    c->tl = cv_xrealloc(c->tl, n * sizeof *c->tl);
+    if (n > c->lanes_cap) {
+        /* lanes come one at a time, by the thousand under epoll: grow by half each time, so
+         * adding them costs linear time, not quadratic */
+        size_t cap = c->lanes_cap + c->lanes_cap / 2 > n ? c->lanes_cap + c->lanes_cap / 2 : n;
+        c->lanes = cv_xrealloc(c->lanes, cap * sizeof *c->lanes);
+        c->lp = cv_xrealloc(c->lp, cap * sizeof *c->lp);
+        c->view = cv_xrealloc(c->view, cap * sizeof *c->view);
+        c->tl = cv_xrealloc(c->tl, cap * sizeof *c->tl);
+        c->lanes_cap = cap;
+    }
     for (size_t i = c->nlanes; i < n; i++) {
         memset(&c->lanes[i], 0, sizeof c->lanes[i]);
         memset(&c->lp[i], 0, sizeof c->lp[i]);

@@ -14,10 +14,15 @@
  * `offload = threads` (the default) they are threads taking jobs from a list; with
  * `offload = procs` they are forked processes (a ProcessPoolExecutor): each job's function and
  * its flat argument go down a pipe, the result and the argument come back up another, every
- * byte counted as pickling would be, and the loop watches the return pipes with epoll.
+ * byte counted as pickling would be, and the loop watches the return pipes with epoll. The loop
+ * also watches the processes as the procs pool does (watchdog.h): one that is stopped is shown
+ * stalled, one whose work has run past the task timeout is killed (its task timed out and
+ * cancelled), and when the run stops a stopped one is killed at once. A process that dies fails
+ * the task whose work it was running and, unless on_worker_death = continue, the run.
  */
 #include "fiber-san.h"
 #include "internal.h"
+#include "watchdog.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -51,7 +56,6 @@
 #define TASK_RING_MANY (1u << 14)
 #define XARG_MAX       64                  /* largest argument a job may carry to a process */
 #define XPROC_TAG      (UINT64_C(1) << 40) /* epoll data of an executor process's return pipe */
-#define XSTOP_GRACE_NS 2000000000ull       /* then executor processes still running are killed */
 
 enum co_state { CO_NEW, CO_READY, CO_RUNNING, CO_PARKED, CO_DONE };
 
@@ -65,20 +69,21 @@ struct job {
     struct job *next;
 };
 
-/* hybrid with offload = procs: one executor process */
-struct xproc {
-    pid_t pid;
-    int to, from; /* the loop's ends of its pipes, -1 when closed */
-    uint32_t lane;
-    struct job *job; /* running there, NULL when idle */
-    bool gone;       /* reaped */
-};
-
 /* What goes down the pipe; the function pointer is valid in the child (fork keeps the image). */
 struct xmsg {
     bool (*fn)(struct cv_ctx *, void *);
     uint32_t lane, task, argsz, reserved;
     unsigned char arg[XARG_MAX];
+};
+
+/* hybrid with offload = procs: one executor process */
+struct xproc {
+    struct cv__worker w; /* its pid, lane, the task its job is for, its state */
+    int to, from;        /* the loop's ends of its pipes, non-blocking, -1 when closed */
+    struct job *job;     /* running there, NULL when idle */
+    struct xmsg tx;      /* the job being sent */
+    size_t tx_sent;      /* of tx; sizeof tx when sent */
+    struct cv__inbuf rx; /* what has come in of the next reply */
 };
 
 struct xreply {
@@ -133,6 +138,8 @@ struct loop {
     struct xproc *xprocs; /* offload = procs; then jobs is used by the loop thread alone */
     uint32_t nxprocs;
     bool failed;       /* an executor process died or refused work: the run fails */
+    bool stop_after;   /* stop the run once the coroutines made ready have run */
+    uint64_t xstop_at; /* when the loop saw the run stop, for the executor processes */
     uint64_t curl_due; /* libcurl's timer, CLOCK_MONOTONIC ns; 0 = none */
 };
 
@@ -434,8 +441,9 @@ static int xproc_start(struct loop *L)
     L->xprocs = cv_xcalloc(n, sizeof *L->xprocs);
     for (uint32_t i = 0; i < n; i++) {
         struct xproc *x = &L->xprocs[i];
-        x->lane = L->ntask_lanes + 1 + i;
+        uint32_t lane = L->ntask_lanes + 1 + i;
         x->to = x->from = -1;
+        x->tx_sent = sizeof x->tx; /* nothing to send */
         int down[2], up[2];
         if (pipe2(down, O_CLOEXEC) != 0)
             goto fail;
@@ -450,14 +458,14 @@ static int xproc_start(struct loop *L)
         pid_t parent = getpid();
         pid_t pid = fork();
         if (pid == 0) {
-            cv__child_setup(run, x->lane, parent, &old);
+            cv__child_setup(run, lane, parent, &old);
             for (uint32_t k = 0; k < i; k++) {
                 close(L->xprocs[k].to);
                 close(L->xprocs[k].from);
             }
             close(down[1]);
             close(up[0]);
-            xproc_child(run, x->lane, down[0], up[1]);
+            xproc_child(run, lane, down[0], up[1]);
         }
         int err = errno;
         pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -469,9 +477,11 @@ static int xproc_start(struct loop *L)
             errno = err;
             goto fail;
         }
-        x->pid = pid;
+        cv__worker_init(&x->w, pid, lane, false);
         x->to = down[1];
         x->from = up[0];
+        cv__set_nonblock(x->to);
+        cv__set_nonblock(x->from);
         L->nxprocs++;
     }
     return 0;
@@ -487,13 +497,38 @@ static void job_finish(struct loop *L, struct job *j, bool ok)
     co_unpark(L->run, j->lane); /* j may be gone after this */
 }
 
-/* Hands queued jobs to idle executor processes; fails them when none is left. */
+/* Sends what the pipe takes of the job being sent. A job is far smaller than a pipe's buffer
+ * and a process holds one at a time, so it goes at once; a stopped process cannot make the loop
+ * wait for it either way. A failed write means the process died: its pipe's end of file says
+ * so. */
+static void xproc_flush(struct xproc *x)
+{
+    while (x->to >= 0 && x->tx_sent < sizeof x->tx) {
+        ssize_t w =
+            cv__pipe_put(x->to, (const char *)&x->tx + x->tx_sent, sizeof x->tx - x->tx_sent);
+        if (w <= 0) {
+            if (w < 0)
+                x->tx_sent = sizeof x->tx;
+            return;
+        }
+        x->tx_sent += (size_t)w;
+    }
+}
+
+static bool xproc_usable(const struct xproc *x)
+{
+    return !x->w.reaped && x->w.killed == CV__ALIVE && x->to >= 0;
+}
+
+/* Hands queued jobs to idle executor processes; fails them when none is left, or once the run
+ * stops (a job not started is cancelled). */
 static void xproc_dispatch(struct loop *L)
 {
     uint32_t alive = 0;
-    for (uint32_t i = 0; i < L->nxprocs; i++) {
+    bool stopping = cv_stopping(&L->run->ctxs[0]);
+    for (uint32_t i = 0; i < L->nxprocs && !stopping; i++) {
         struct xproc *x = &L->xprocs[i];
-        if (x->gone)
+        if (!xproc_usable(x))
             continue;
         alive++;
         if (x->job || !L->jobs)
@@ -502,13 +537,14 @@ static void xproc_dispatch(struct loop *L)
         L->jobs = j->next;
         if (!L->jobs)
             L->jobs_tail = NULL;
-        struct xmsg m = {
+        x->tx = (struct xmsg){
             .fn = j->fn, .lane = j->lane, .task = j->task, .argsz = (uint32_t)j->argsz};
-        memcpy(m.arg, j->arg, j->argsz);
+        memcpy(x->tx.arg, j->arg, j->argsz);
+        x->tx_sent = 0;
         x->job = j;
-        L->run->bytes_copied += sizeof m;
-        /* A failed write means the process died; its pipe's end-of-file reports that. */
-        cv__write_all(x->to, &m, sizeof m);
+        cv__worker_set_task(&x->w, j->task);
+        L->run->bytes_copied += sizeof x->tx;
+        xproc_flush(x);
     }
     while (!alive && L->jobs) {
         struct job *j = L->jobs;
@@ -519,46 +555,23 @@ static void xproc_dispatch(struct loop *L)
     }
 }
 
-/* An executor process's return pipe is readable: a result, or its end. */
-static void xproc_readable(struct loop *L, uint32_t i)
+/* An executor process is gone (its pipe's end of file): reaps it, reports how it ended (one
+ * line if it died, as a procs worker's death) and fails or cancels the job it held. */
+static void xproc_gone(struct loop *L, struct xproc *x)
 {
-    struct xproc *x = &L->xprocs[i];
-    struct xreply r;
-    if (cv__read_all(x->from, &r, sizeof r) == 1 && x->job) {
-        struct job *j = x->job;
-        x->job = NULL;
-        L->run->bytes_copied += sizeof r;
-        memcpy(j->arg, r.arg, j->argsz);
-        job_finish(L, j, r.ok != 0);
-        xproc_dispatch(L);
-        return;
-    }
-    /* end of file: the process is gone */
+    struct cv_run *run = L->run;
     epoll_ctl(L->epfd, EPOLL_CTL_DEL, x->from, NULL);
     cv__close_fd(&x->from);
     cv__close_fd(&x->to);
     int status = 0;
-    while (waitpid(x->pid, &status, 0) < 0 && errno == EINTR)
+    while (waitpid(x->w.pid, &status, 0) < 0 && errno == EINTR)
         ;
-    x->gone = true;
-    struct cv_run *run = L->run;
-    struct cv_ctx *ctx = &run->ctxs[x->lane]; /* the child is gone: the loop may write its lane */
-    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    if (!sig && !x->job)
-        return; /* it left after the stop */
-    cv_emit(ctx, CV_EV_WORKER_DEAD, CV_NO_OBJ, (uint64_t)sig);
-    char what[96];
-    if (sig)
-        snprintf(what, sizeof what, "was killed by signal %d (SIG%s)", sig, cv__signal_name(sig));
-    else
-        snprintf(what, sizeof what, "exited with status %d", WEXITSTATUS(status));
-    if (x->job)
-        cv_run_error(run, "%s (pid %d) %s while running work for task %u", run->lanes[x->lane].name,
-                     (int)x->pid, what, x->job->task);
-    else
-        cv_run_error(run, "%s (pid %d) %s", run->lanes[x->lane].name, (int)x->pid, what);
-    L->failed = true;
-    cv_run_stop(run);
+    /* the child is gone: the loop may write its lane */
+    if (cv__worker_reaped(run, &x->w, status, false) != 0 && !run->sc->survive_death) {
+        L->failed = true;
+        /* after the task whose work died has seen its job fail: it failed, not cancelled */
+        L->stop_after = true;
+    }
     if (x->job) {
         struct job *j = x->job;
         x->job = NULL;
@@ -567,26 +580,111 @@ static void xproc_readable(struct loop *L, uint32_t i)
     xproc_dispatch(L);
 }
 
-/* Closes the job pipes (each process then leaves), kills what is still running after the grace
- * period, and reaps every one. */
-static void xproc_stop(struct loop *L)
+/* An executor process's return pipe is readable: results, or its end. */
+static void xproc_readable(struct loop *L, uint32_t i)
 {
-    for (uint32_t i = 0; i < L->nxprocs; i++)
-        cv__close_fd(&L->xprocs[i].to);
-    uint64_t start = cv_clock_mono_ns();
+    struct xproc *x = &L->xprocs[i];
+    int open = cv__pipe_take(x->from, &x->rx);
+    struct xreply r;
+    while (x->rx.len >= sizeof r) {
+        memcpy(&r, x->rx.p, sizeof r);
+        cv__inbuf_drop(&x->rx, sizeof r);
+        struct job *j = x->job;
+        if (!j)
+            continue; /* not asked for: nothing waits for it */
+        x->job = NULL;
+        cv__worker_set_task(&x->w, CV_NONE);
+        L->run->bytes_copied += sizeof r;
+        memcpy(j->arg, r.arg, j->argsz);
+        job_finish(L, j, r.ok != 0);
+    }
+    if (!open)
+        xproc_gone(L, x);
+    else
+        xproc_dispatch(L);
+}
+
+/* The watchdog's turn over the executor processes (watchdog.h), at every turn of the loop. */
+static void xproc_watch(struct loop *L)
+{
+    struct cv_run *run = L->run;
+    uint64_t now = cv_clock_mono_ns();
+    if (!L->nxprocs)
+        return;
+    if (!L->xstop_at && cv_stopping(&run->ctxs[0])) {
+        L->xstop_at = now;
+        xproc_dispatch(L); /* cancels the jobs not started */
+    }
     for (uint32_t i = 0; i < L->nxprocs; i++) {
         struct xproc *x = &L->xprocs[i];
-        while (!x->gone) {
-            pid_t r = waitpid(x->pid, NULL, WNOHANG);
-            if (r == x->pid || (r < 0 && errno != EINTR)) {
-                x->gone = true;
-                break;
+        xproc_flush(x);
+        if (cv__worker_watch(run, &x->w, now, L->xstop_at != 0) && x->job) {
+            /* its work ran past the task timeout: the task timed out (unless the loop already
+             * gave up on it) and is cancelled, as a procs worker's task is */
+            struct co *c = &L->cos[x->job->lane];
+            if (c->give_up) {
+                c->give_up = 0;
+                cv_ring_record(run->ctxs[c->lane].ring, CV_EV_TASK_TIMEOUT, (uint16_t)c->lane,
+                               x->job->task, CV_NO_OBJ, 0);
             }
-            if (cv_clock_mono_ns() - start > XSTOP_GRACE_NS)
-                kill(x->pid, SIGKILL);
-            usleep(1000);
+            atomic_fetch_or(&run->task_flags[x->job->task], CV__TASK_CANCEL);
         }
-        cv__close_fd(&x->from);
+        if (L->xstop_at)
+            cv__worker_stopping(&x->w, L->xstop_at, now);
+    }
+}
+
+/* When the watchdog next needs a turn, 0 for never. */
+static uint64_t xproc_due(struct loop *L)
+{
+    uint64_t due = 0;
+    for (uint32_t i = 0; i < L->nxprocs; i++) {
+        uint64_t d = cv__worker_due(L->run, &L->xprocs[i].w, L->xstop_at);
+        if (d && (!due || d < due))
+            due = d;
+    }
+    return due;
+}
+
+/* Closes the job pipes (each process then leaves) and reaps every process: one that is stopped
+ * is killed at once (it cannot leave by itself), any other after the grace period. */
+static void xproc_stop(struct loop *L)
+{
+    struct cv_run *run = L->run;
+    for (uint32_t i = 0; i < L->nxprocs; i++) {
+        cv__close_fd(&L->xprocs[i].to);
+        L->xprocs[i].w.retiring = true;
+    }
+    uint64_t start = cv_clock_mono_ns();
+    for (;;) {
+        bool left = false;
+        uint64_t now = cv_clock_mono_ns();
+        for (uint32_t i = 0; i < L->nxprocs; i++) {
+            struct xproc *x = &L->xprocs[i];
+            if (x->w.reaped)
+                continue;
+            int status = 0;
+            pid_t r = waitpid(x->w.pid, &status, WNOHANG);
+            if (r == x->w.pid) {
+                if (cv__worker_reaped(run, &x->w, status, false) != 0 && !run->sc->survive_death)
+                    L->failed = true;
+                continue;
+            }
+            if (r < 0 && errno != EINTR) {
+                x->w.reaped = true; /* not ours any more: nothing to wait for */
+                continue;
+            }
+            left = true;
+            cv__worker_watch(run, &x->w, now, true);
+            cv__worker_stopping(&x->w, start, now);
+        }
+        if (!left)
+            break;
+        usleep(1000);
+    }
+    for (uint32_t i = 0; i < L->nxprocs; i++) {
+        cv__close_fd(&L->xprocs[i].from);
+        free(L->xprocs[i].rx.p);
     }
     free(L->xprocs);
     L->xprocs = NULL;
@@ -616,9 +714,13 @@ static void *pool_main(void *p)
             L->jobs_tail = NULL;
         pthread_mutex_unlock(&L->pool_mu);
         ctx->task = j->task;
-        cv_emit(ctx, CV_EV_JOB_START, CV_NO_OBJ, j->lane);
-        j->ok = j->fn(ctx, j->arg);
-        cv_emit(ctx, CV_EV_JOB_END, CV_NO_OBJ, j->lane);
+        if (cv_stopping(ctx)) {
+            j->ok = false; /* the run stopped: a job not started is cancelled */
+        } else {
+            cv_emit(ctx, CV_EV_JOB_START, CV_NO_OBJ, j->lane);
+            j->ok = j->fn(ctx, j->arg);
+            cv_emit(ctx, CV_EV_JOB_END, CV_NO_OBJ, j->lane);
+        }
         ctx->task = CV_NO_TASK;
         uint32_t lane = j->lane;
         atomic_store(&j->done, 1); /* j may be gone after this */
@@ -770,6 +872,9 @@ static int poll_timeout_ms(struct loop *L)
         due = give_up;
     if (L->curl_due && (!due || L->curl_due < due))
         due = L->curl_due;
+    uint64_t watch = xproc_due(L);
+    if (watch && (!due || watch < due))
+        due = watch;
     if (!due)
         return 1000; /* nothing scheduled: wake now and then to notice a stop */
     uint64_t now = cv_clock_mono_ns();
@@ -795,6 +900,13 @@ static int epoll_run(struct cv_run *run)
     L.remote = cv_xcalloc(L.ncos, sizeof *L.remote);
     L.epfd = L.evfd = -1;
     bool xprocs = run->ops->id == CV_MODEL_HYBRID && !strcmp(cv_param_str(run, "offload"), "procs");
+    if (xprocs) {
+        /* a write to a dead executor process's pipe must fail with EPIPE, not end concviz */
+        sigset_t pipe_set;
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
+    }
     if (xprocs && xproc_start(&L) != 0) {
         rc = -1;
         goto out;
@@ -846,6 +958,13 @@ static int epoll_run(struct cv_run *run)
             struct co *c = &L.cos[L.ready[L.ready_head]];
             L.ready_head = (L.ready_head + 1) % L.ncos;
             L.ready_n--;
+            if (c->state == CO_NEW && cv_stopping(loop_ctx)) {
+                /* the run stopped before this task started: cancelled, never run */
+                cv_ring_record(loop_ctx->ring, CV_EV_TASK_CANCEL, 0, c->lane - 1, CV_NO_OBJ, 0);
+                c->state = CO_DONE;
+                done++;
+                continue;
+            }
             if (c->state == CO_NEW && co_start(&L, c) != 0) {
                 cv_ring_record(loop_ctx->ring, CV_EV_TASK_CANCEL, 0, c->lane - 1, CV_NO_OBJ, 0);
                 cv_run_error(run, "cannot allocate a stack for task %u", c->lane - 1);
@@ -867,6 +986,10 @@ static int epoll_run(struct cv_run *run)
                 co_free(c);
                 done++;
             }
+        }
+        if (L.stop_after) {
+            L.stop_after = false;
+            cv_run_stop(run);
         }
         if (done == ntasks)
             break;
@@ -904,13 +1027,14 @@ static int epoll_run(struct cv_run *run)
             take_remote(&L);
         expire_timers(&L);
         give_up_tasks(&L);
+        xproc_watch(&L);
     }
     cv_emit(loop_ctx, CV_EV_WORKER_EXIT, CV_NO_OBJ, 0);
-    if (L.failed)
-        rc = -1;
 out:
     pool_stop(&L);
     xproc_stop(&L);
+    if (L.failed)
+        rc = -1;
     free(pool_args);
     if (L.multi)
         curl_multi_cleanup(L.multi);

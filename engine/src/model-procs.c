@@ -5,9 +5,9 @@
  * process per role (multiprocessing.Process). Everything the workers share lives in the shared
  * mapping made before the fork.
  *
- * The parent's pipe ends are non-blocking, and a message is sent or taken in as many pieces as
- * the pipe allows: a worker stopped halfway through a message must not block the parent, which
- * watches the workers and must stay able to stop the run.
+ * The parent's pipe ends are non-blocking (watchdog.h): a worker stopped halfway through a
+ * message must not block the parent, which watches the workers and must stay able to stop the
+ * run.
  *
  * A worker that dies (crash, kill -9) is seen at once as end-of-file on its pipe (pool) or by
  * waitpid (roles): its lane is marked dead, its task failed with the signal, and the run stops.
@@ -15,15 +15,15 @@
  * tasks are cancelled: the stop asked for it). Every child is reaped; each child also dies with
  * its parent (PR_SET_PDEATHSIG).
  *
- * The watchdog: at every turn the parent looks at each worker. One that is stopped (SIGSTOP, a
- * debugger: state T in /proc) is shown stalled until it runs again; one whose task has run past
- * the task timeout is killed. A process, unlike a thread, can be ended from outside, so the task
- * does not run on: it is reported timed out and cancelled, and the worker's death is handled as
- * any other (the run stops, unless on_worker_death = continue). A stopped worker with nothing
- * left to do would hold up the run's end: after the task timeout it is killed too, which loses
- * no task (a warning).
+ * The watchdog (watchdog.h): a stopped worker is shown stalled; one whose task has run past the
+ * task timeout is killed, so the task does not run on: it is reported timed out and cancelled,
+ * and the worker's death is handled as any other (the run stops, unless on_worker_death =
+ * continue). A stopped worker with nothing left to do would hold up the run's end: after the
+ * task timeout it is killed too, which loses no task (a warning). The parent wakes at the
+ * nearest deadline, so a timeout of a few milliseconds is kept to the millisecond.
  */
 #include "internal.h"
+#include "watchdog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,9 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MSG_STOP      UINT32_MAX
-#define STOP_GRACE_NS 2000000000ull /* then stragglers are killed */
-#define WATCH_NS      50000000ull   /* how often the watchdog looks at the workers */
+#define MSG_STOP  UINT32_MAX
+#define ROLE_TURN 5000000ull /* how often role processes are looked at, at most */
 
 struct msg_task {
     uint32_t task;
@@ -52,28 +51,14 @@ struct msg_result {
 };
 
 struct child {
-    pid_t pid;
+    struct cv__worker w;      /* its task in flight (w.task), its state */
     int to_child, from_child; /* the parent's ends, -1 when closed */
-    uint32_t lane;
-    uint32_t task;  /* in flight, CV_NONE when idle */
-    uint64_t since; /* when it got its task, or went idle (CLOCK_MONOTONIC ns) */
-    bool reaped;
-    bool stalled; /* seen stopped, and shown so */
-    enum {
-        ALIVE,
-        KILLED_TIMEOUT, /* by the watchdog, running task `overdue` */
-        KILLED_IDLE,    /* by the watchdog, stopped with nothing left to do */
-        KILLED_STOP,    /* the run stopped and it did not */
-    } killed;
-    uint32_t overdue;
-    bool cut; /* the stop closed its pipe halfway through sending it a task */
+    bool cut;                 /* the stop closed its pipe halfway through sending it a task */
     /* the message being sent: its header, then the task's argument */
     struct msg_task tx_head;
     const unsigned char *tx_arg;
     size_t tx_len, tx_sent; /* tx_len = 0: nothing to send */
-    /* what has come in of the next result */
-    unsigned char *rx;
-    size_t rx_len, rx_cap;
+    struct cv__inbuf rx;    /* what has come in of the next result */
 };
 
 static uint32_t procs_lanes(const struct cv_run *run)
@@ -158,98 +143,17 @@ static int spawn(struct cv_run *run, struct child *c, uint32_t lane, bool pool, 
         }
         return -1;
     }
-    c->pid = pid;
-    c->lane = lane;
-    c->task = CV_NONE;
-    c->since = cv_clock_mono_ns();
-    c->reaped = false;
+    cv__worker_init(&c->w, pid, lane, true);
     c->to_child = c->from_child = -1;
     if (pool) {
         close(down[0]);
         close(up[1]);
         c->to_child = down[1];
         c->from_child = up[0];
-        fcntl(c->to_child, F_SETFL, fcntl(c->to_child, F_GETFL) | O_NONBLOCK);
-        fcntl(c->from_child, F_SETFL, fcntl(c->from_child, F_GETFL) | O_NONBLOCK);
+        cv__set_nonblock(c->to_child);
+        cv__set_nonblock(c->from_child);
     }
     return 0;
-}
-
-static void fmt_timeout(char *buf, size_t n, uint64_t ns)
-{
-    double s = (double)ns / 1e9;
-    if (s >= 1)
-        snprintf(buf, n, "%g s", s);
-    else
-        snprintf(buf, n, "%g ms", s * 1e3);
-}
-
-/* Records the end of a worker the parent killed (or whose task the stop cut short): its task
- * was cancelled, not failed. Returns -1 when a task timed out (a death the run reports), else 0.
- */
-static int reaped_killed(struct cv_run *run, struct child *c, int status)
-{
-    struct cv_ctx *ctx = &run->ctxs[c->lane];
-    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    if (c->task != CV_NONE) {
-        ctx->task = c->task;
-        cv_emit(ctx, CV_EV_TASK_CANCEL, CV_NO_OBJ, 0);
-        ctx->task = CV_NO_TASK;
-    }
-    if (WIFSIGNALED(status))
-        cv_emit(ctx, CV_EV_WORKER_DEAD, CV_NO_OBJ, (uint64_t)sig);
-    c->task = CV_NONE;
-    char t[32];
-    fmt_timeout(t, sizeof t, run->task_timeout_ns);
-    if (c->killed == KILLED_IDLE)
-        cv_run_error(run,
-                     "%s (pid %d) stalled (the process was stopped) with no task left; killed it "
-                     "after %s (SIG%s)",
-                     run->lanes[c->lane].name, (int)c->pid, t,
-                     cv__signal_name(sig ? sig : SIGKILL));
-    if (c->killed != KILLED_TIMEOUT)
-        return 0;
-    cv_run_error(run, "%s (pid %d) %s: task %u timed out after %s; killed the worker (SIG%s)",
-                 run->lanes[c->lane].name, (int)c->pid,
-                 c->stalled ? "stalled (the process was stopped)" : "overran", c->overdue, t,
-                 cv__signal_name(sig ? sig : SIGKILL));
-    return -1;
-}
-
-/* Records a worker's end; returns -1 if it died (crash, signal, or left a task unfinished). */
-static int reaped(struct cv_run *run, struct child *c, int status)
-{
-    c->reaped = true;
-    if (c->killed != ALIVE || (c->cut && WIFEXITED(status)))
-        return reaped_killed(run, c, status);
-    bool died = WIFSIGNALED(status) ||
-                (WIFEXITED(status) && WEXITSTATUS(status) != 0 && run->wl->shape != CV_SHAPE_ROLES);
-    if (!died && c->task == CV_NONE)
-        return 0;
-    if (!died && WIFEXITED(status) && run->wl->shape == CV_SHAPE_ROLES)
-        return 0; /* a role that returned an error reported it as a failed task itself */
-    /* The child is gone, so the parent may write its lane's ring. */
-    struct cv_ctx *ctx = &run->ctxs[c->lane];
-    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    uint64_t code = sig ? 128u + (uint64_t)sig : (uint64_t)WEXITSTATUS(status);
-    if (c->task != CV_NONE) {
-        ctx->task = c->task;
-        cv_emit(ctx, CV_EV_TASK_FAIL, CV_NO_OBJ, code);
-        ctx->task = CV_NO_TASK;
-    }
-    cv_emit(ctx, CV_EV_WORKER_DEAD, CV_NO_OBJ, (uint64_t)sig);
-    char what[96];
-    if (sig)
-        snprintf(what, sizeof what, "was killed by signal %d (SIG%s)", sig, cv__signal_name(sig));
-    else
-        snprintf(what, sizeof what, "exited with status %d", WEXITSTATUS(status));
-    if (c->task != CV_NONE)
-        cv_run_error(run, "%s (pid %d) %s while running task %u", run->lanes[c->lane].name,
-                     (int)c->pid, what, c->task);
-    else
-        cv_run_error(run, "%s (pid %d) %s", run->lanes[c->lane].name, (int)c->pid, what);
-    c->task = CV_NONE;
-    return -1;
 }
 
 /* Writes what the pipe takes of the message being sent. A failed write means the worker died;
@@ -261,10 +165,8 @@ static void flush_task(struct child *c)
         const unsigned char *p = c->tx_sent < head ? (const unsigned char *)&c->tx_head + c->tx_sent
                                                    : c->tx_arg + (c->tx_sent - head);
         size_t n = c->tx_sent < head ? head - c->tx_sent : c->tx_len - c->tx_sent;
-        ssize_t w = write(c->to_child, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && errno != EAGAIN)
+        ssize_t w = cv__pipe_put(c->to_child, p, n);
+        if (w < 0)
             c->tx_len = 0; /* gone */
         if (w <= 0)
             return;
@@ -283,133 +185,72 @@ static void send_task(struct cv_run *run, struct child *c, uint32_t task)
     c->tx_arg = arg;
     c->tx_len = sizeof c->tx_head + len;
     c->tx_sent = 0;
-    c->task = task;
-    c->since = cv_clock_mono_ns();
+    cv__worker_set_task(&c->w, task);
     run->bytes_copied += c->tx_len;
     flush_task(c);
 }
 
-/* Reads what the pipe holds into the worker's buffer. Returns 1 while it is open, 0 at its
- * end-of-file (or an error: the worker is gone either way). */
-static int take_in(struct child *c)
-{
-    for (;;) {
-        if (c->rx_cap - c->rx_len < 4096) {
-            c->rx_cap = c->rx_cap ? 2 * c->rx_cap : 65536;
-            c->rx = cv_xrealloc(c->rx, c->rx_cap);
-        }
-        ssize_t r = read(c->from_child, c->rx + c->rx_len, c->rx_cap - c->rx_len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0 && errno == EAGAIN)
-            return 1;
-        if (r <= 0)
-            return 0;
-        c->rx_len += (size_t)r;
-    }
-}
-
 /* The next whole result in the buffer, if there is one: its header in *r, its bytes at
- * c->rx + sizeof *r; the caller drops it with drop_result. */
+ * c->rx.p + sizeof *r. */
 static bool whole_result(const struct child *c, struct msg_result *r)
 {
-    if (c->rx_len < sizeof *r)
+    if (c->rx.len < sizeof *r)
         return false;
-    memcpy(r, c->rx, sizeof *r);
-    return c->rx_len - sizeof *r >= r->len;
+    memcpy(r, c->rx.p, sizeof *r);
+    return c->rx.len - sizeof *r >= r->len;
 }
 
-static void drop_result(struct child *c, const struct msg_result *r)
+/* The watchdog's turn over every worker (watchdog.h); returns when it next needs one. */
+static uint64_t watch(struct cv_run *run, struct child *kids, uint32_t n, uint64_t stop_at)
 {
-    size_t n = sizeof *r + r->len;
-    memmove(c->rx, c->rx + n, c->rx_len - n);
-    c->rx_len -= n;
-}
-
-/* Kills whatever is still running after the grace period, and at once a stopped worker, which
- * cannot stop by itself. */
-static void kill_stragglers(struct child *kids, uint32_t n, uint64_t stop_at)
-{
-    if (!stop_at)
-        return;
-    bool late = cv_clock_mono_ns() - stop_at >= STOP_GRACE_NS;
+    uint64_t now = cv_clock_mono_ns(), due = 0;
     for (uint32_t i = 0; i < n; i++) {
-        if (!kids[i].reaped && kids[i].killed == ALIVE && (late || kids[i].stalled)) {
-            kids[i].killed = KILLED_STOP;
-            kill(kids[i].pid, SIGKILL);
-        }
+        struct cv__worker *w = &kids[i].w;
+        w->retiring = kids[i].to_child < 0;
+        if (cv__worker_watch(run, w, now, stop_at != 0))
+            cv_ring_record(run->ctxs[0].ring, CV_EV_TASK_TIMEOUT, 0, w->overdue, CV_NO_OBJ, 0);
+        if (stop_at)
+            cv__worker_stopping(w, stop_at, now);
+        uint64_t d = cv__worker_due(run, w, stop_at);
+        if (d && (!due || d < due))
+            due = d;
     }
+    return due;
 }
 
-/* A process's state letter from /proc/PID/stat (R, S, D, T, t, Z, ...), or 0. */
-static char proc_state(pid_t pid)
+/* Milliseconds from now until `due` (rounded up, so the wait does not end just before it), at
+ * most `max`. */
+static int ms_until(uint64_t due, int max)
 {
-    char path[48], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    uint64_t now = cv_clock_mono_ns();
+    if (!due)
+        return max;
+    if (due <= now)
         return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    const char *p = strrchr(buf, ')'); /* after the name, which may hold anything */
-    return p && p[1] == ' ' ? p[2] : 0;
-}
-
-/* The watchdog (see the top): stalls shown on the main lane's ring (the worker's own ring has
- * one producer, the worker), overdue tasks timed out and their workers killed. */
-static void watch(struct cv_run *run, struct child *kids, uint32_t n, uint64_t stop_at)
-{
-    struct cv_ring *ring = run->ctxs[0].ring;
-    uint64_t now = cv_clock_mono_ns(), limit = run->task_timeout_ns;
-    for (uint32_t i = 0; i < n; i++) {
-        struct child *c = &kids[i];
-        /* a worker that just got a task or sent a result is not stopped: no need to look */
-        if (c->reaped || c->killed != ALIVE || (now - c->since < WATCH_NS && !c->stalled))
-            continue;
-        char st = proc_state(c->pid);
-        bool stopped = st == 'T' || st == 't';
-        if (stopped != c->stalled) {
-            c->stalled = stopped;
-            cv_ring_record(ring, stopped ? CV_EV_WORKER_STALL : CV_EV_WORKER_RESUME, 0, c->task,
-                           c->lane, 0);
-        }
-        if (!limit || stop_at || now - c->since < limit)
-            continue;
-        if (c->task != CV_NONE) {
-            cv_ring_record(ring, CV_EV_TASK_TIMEOUT, 0, c->task, CV_NO_OBJ, 0);
-            c->killed = KILLED_TIMEOUT;
-            c->overdue = c->task;
-            kill(c->pid, SIGKILL);                  /* even a stopped process dies of it */
-        } else if (c->stalled && c->to_child < 0) { /* retiring, but stopped */
-            c->killed = KILLED_IDLE;
-            kill(c->pid, SIGKILL);
-        }
-    }
+    uint64_t ms = (due - now + 999999) / 1000000;
+    return ms < (uint64_t)max ? (int)ms : max;
 }
 
 static int run_pool(struct cv_run *run, struct child *kids, uint32_t n)
 {
     int rc = 0;
     uint32_t next = 0;
-    uint64_t stop_at = 0, watched = 0;
+    uint64_t stop_at = 0;
     struct pollfd *pfd = cv_xcalloc(2 * (size_t)n, sizeof *pfd); /* results, then task pipes */
     for (uint32_t i = 0; i < n && next < run->ntasks; i++)
         send_task(run, &kids[i], next++);
     for (uint32_t i = 0; i < n; i++)
-        if (kids[i].task == CV_NONE)
+        if (kids[i].w.task == CV_NONE)
             cv__close_fd(&kids[i].to_child);
     for (;;) {
         uint32_t live = 0;
         for (uint32_t i = 0; i < n; i++) {
             struct child *c = &kids[i];
-            pfd[i].fd = c->reaped ? -1 : c->from_child;
+            pfd[i].fd = c->w.reaped ? -1 : c->from_child;
             pfd[i].events = POLLIN;
-            pfd[n + i].fd = !c->reaped && c->tx_len ? c->to_child : -1;
+            pfd[n + i].fd = !c->w.reaped && c->tx_len ? c->to_child : -1;
             pfd[n + i].events = POLLOUT;
-            live += !c->reaped;
+            live += !c->w.reaped;
         }
         if (!live)
             break;
@@ -421,30 +262,26 @@ static int run_pool(struct cv_run *run, struct child *kids, uint32_t n)
                 kids[i].tx_len = 0;
             }
         }
-        kill_stragglers(kids, n, stop_at);
-        uint64_t now = cv_clock_mono_ns();
-        if (now - watched >= WATCH_NS) { /* not at every result: tiny tasks come by the 100,000 */
-            watch(run, kids, n, stop_at);
-            watched = now;
-        }
-        if (poll(pfd, 2 * (nfds_t)n, 50) < 0 && errno != EINTR)
+        /* At every turn, after the results that came in: it sleeps until the nearest deadline,
+         * at most 50 ms (a stop is seen by looking). */
+        uint64_t due = watch(run, kids, n, stop_at);
+        if (poll(pfd, 2 * (nfds_t)n, ms_until(due, 50)) < 0 && errno != EINTR)
             break;
         for (uint32_t i = 0; i < n; i++) {
             struct child *c = &kids[i];
-            if (!c->reaped && (pfd[n + i].revents & (POLLOUT | POLLERR | POLLHUP)))
+            if (!c->w.reaped && (pfd[n + i].revents & (POLLOUT | POLLERR | POLLHUP)))
                 flush_task(c);
-            if (c->reaped || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+            if (c->w.reaped || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
-            int open = take_in(c);
+            int open = cv__pipe_take(c->from_child, &c->rx);
             struct msg_result r;
             while (whole_result(c, &r)) {
                 run->bytes_copied += sizeof r + r.len;
                 if (r.rc == 0 && run->wl->task_done)
-                    run->wl->task_done(run, r.task, c->rx + sizeof r, r.len);
-                drop_result(c, &r);
-                c->task = CV_NONE;
-                c->since = cv_clock_mono_ns();
-                if (!stop_at && next < run->ntasks && c->killed == ALIVE)
+                    run->wl->task_done(run, r.task, c->rx.p + sizeof r, r.len);
+                cv__inbuf_drop(&c->rx, sizeof r + r.len);
+                cv__worker_set_task(&c->w, CV_NONE);
+                if (!stop_at && next < run->ntasks && c->w.killed == CV__ALIVE)
                     send_task(run, c, next++);
                 else
                     cv__close_fd(&c->to_child);
@@ -453,11 +290,12 @@ static int run_pool(struct cv_run *run, struct child *kids, uint32_t n)
                 continue;
             /* End of file: the worker is gone (a piece of a result left over is lost). */
             int status = 0;
-            while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+            while (waitpid(c->w.pid, &status, 0) < 0 && errno == EINTR)
                 ;
             cv__close_fd(&c->from_child);
             cv__close_fd(&c->to_child);
-            if (reaped(run, c, status) != 0 && !run->sc->survive_death && rc == 0) {
+            if (cv__worker_reaped(run, &c->w, status, c->cut) != 0 && !run->sc->survive_death &&
+                rc == 0) {
                 rc = -1;
                 cv_run_stop(run);
             }
@@ -467,7 +305,7 @@ static int run_pool(struct cv_run *run, struct child *kids, uint32_t n)
     for (uint32_t t = next; t < run->ntasks; t++)
         cv_ring_record(run->ctxs[0].ring, CV_EV_TASK_CANCEL, 0, t, CV_NO_OBJ, 0);
     for (uint32_t i = 0; i < n; i++)
-        free(kids[i].rx);
+        free(kids[i].rx.p);
     free(pfd);
     return rc;
 }
@@ -475,21 +313,22 @@ static int run_pool(struct cv_run *run, struct child *kids, uint32_t n)
 static int run_roles(struct cv_run *run, struct child *kids, uint32_t n)
 {
     int rc = 0;
-    uint64_t stop_at = 0, turns = 0;
+    uint64_t stop_at = 0;
     for (uint32_t i = 0; i < n; i++)
-        kids[i].task = i; /* each role is its task until the process exits */
+        kids[i].w.task = i; /* each role is its task until the process exits */
     for (;;) {
         uint32_t live = 0;
         for (uint32_t i = 0; i < n; i++) {
             struct child *c = &kids[i];
-            if (c->reaped)
+            if (c->w.reaped)
                 continue;
             int status;
-            pid_t p = waitpid(c->pid, &status, WNOHANG);
-            if (p == c->pid) {
+            pid_t p = waitpid(c->w.pid, &status, WNOHANG);
+            if (p == c->w.pid) {
                 if (WIFEXITED(status))
-                    c->task = CV_NONE;
-                if (reaped(run, c, status) != 0 && !run->sc->survive_death && rc == 0) {
+                    c->w.task = CV_NONE;
+                if (cv__worker_reaped(run, &c->w, status, false) != 0 && !run->sc->survive_death &&
+                    rc == 0) {
                     rc = -1;
                     cv_run_stop(run);
                 }
@@ -501,10 +340,12 @@ static int run_roles(struct cv_run *run, struct child *kids, uint32_t n)
             break;
         if (cv_stopping(&run->ctxs[0]) && !stop_at)
             stop_at = cv_clock_mono_ns();
-        kill_stragglers(kids, n, stop_at);
-        if (++turns % (WATCH_NS / 5000000) == 0) /* the turns are 5 ms */
-            watch(run, kids, n, stop_at);
-        struct timespec ts = {0, 5000000};
+        /* turns of 5 ms (an exit is seen by looking), shorter to meet the nearest deadline */
+        uint64_t due = watch(run, kids, n, stop_at), now = cv_clock_mono_ns();
+        uint64_t nap = due > now && due - now < ROLE_TURN ? due - now : ROLE_TURN;
+        if (due && due <= now)
+            nap = 0;
+        struct timespec ts = {0, (long)nap};
         nanosleep(&ts, NULL);
     }
     return rc;

@@ -59,9 +59,11 @@ static void give_up_after(struct cv_run *run, struct cv_ctx *main_ctx)
             all_done = atomic_load(&run->task_flags[t]) & CV__TASK_DONE;
         if (all_done || cv_stopping(main_ctx))
             return;
-        if (cv_clock_mono_ns() >= deadline)
+        uint64_t now = cv_clock_mono_ns();
+        if (now >= deadline)
             break;
-        struct timespec ts = {0, 2000000};
+        /* looks every 2 ms, and wakes at the deadline itself */
+        struct timespec ts = {0, (long)(deadline - now < 2000000 ? deadline - now : 2000000)};
         nanosleep(&ts, NULL);
     }
     for (uint32_t t = 0; t < n; t++) {

@@ -181,6 +181,11 @@ static bool file_read_job(struct cv_ctx *ctx, void *arg)
 
 static bool file_op(struct cv_ctx *ctx, bool (*fn)(struct cv_ctx *, void *), struct file_job *j)
 {
+    /* A stopped run starts no more I/O: under epoll it would hold up the loop until done. */
+    if (cv_stopping(ctx)) {
+        j->err = ECANCELED;
+        return false;
+    }
     cv_emit(ctx, CV_EV_IO_BEGIN, CV_NO_OBJ, CV_IO_FILE);
     bool ok;
     if (ctx->wait->offload) {

@@ -118,3 +118,30 @@ wait_for() {
     screen | sed 's/^/# /'
     return 1
 }
+
+# child_named PID NAME: waits (up to 10 s) until PID has a live child process named NAME
+# (cv:worker-1, cv:offload-2, cv:httpd: each worker names itself after its lane once set up) and
+# sets $victim to its pid; returns 1 if none appears. A child picked by name and seen running is
+# one the run still holds, not one that has just exited (a zombie keeps its name).
+child_named() {
+    local p st
+    victim=""
+    for _ in $(seq 200); do
+        p=$(pgrep -P "$1" -x "$2" | head -1 || true)
+        st=""
+        [ -n "$p" ] && st=$(ps -o stat= -p "$p" 2>/dev/null || true)
+        if [ -n "$st" ] && [ "${st:0:1}" != Z ]; then
+            victim=$p
+            return 0
+        fi
+        sleep 0.05
+    done
+    echo "# no child named $2 of $1 appeared"
+    return 1
+}
+
+# signal_victim SIGNAL: sends SIGNAL to $victim (from child_named); a failure is a failed check,
+# not the end of the test
+signal_victim() {
+    kill -"$1" "$victim" 2>/dev/null || bad "could not send SIG$1 to ${victim:-(no process)}"
+}

@@ -59,13 +59,9 @@ check "hybrid procs: bytes copied counted" fcmp "$(jqv .results.bytes_copied) > 
 "$CONCVIZ" run hybrid-offload --model hybrid --set offload=procs --set rounds=20 --json \
     >"$TMP/xk.json" 2>"$TMP/xk.err" &
 pid=$!
-victim=""
-for _ in $(seq 50); do
-    victim=$(pgrep -P $pid -x cv:offload-1) && break
-    sleep 0.1
-done
+child_named $pid cv:offload-1 || true
 sleep 0.5
-kill -9 "$victim"
+signal_victim KILL
 reap $pid
 check "hybrid procs: killed executor: exit 3" test "$rc" = 3
 check "hybrid procs: killed executor: ends within 5 s" fcmp "$took < 5"

@@ -5,16 +5,14 @@
 
 no_children_of() { ! pgrep -P "$1" >/dev/null; }
 
-# kill_a_worker PID WAIT [SIGNAL]: once PID has a child, waits WAIT seconds, sends that child
-# SIGNAL (KILL) and sets $victim to its pid
+# kill_a_worker PID WAIT [SIGNAL]: once PID's worker-1 runs, waits WAIT seconds, sends it SIGNAL
+# (KILL) and sets $victim to its pid. The worker is picked by its name (cv:worker-1) and seen
+# running, and the runs below last well over a second: a signal to a worker that has already
+# left would fail (it did: the first child of a run of 0.4 s, signalled 0.2 s after it was seen).
 kill_a_worker() {
-    victim=""
-    for _ in $(seq 50); do
-        victim=$(pgrep -P "$1" | head -1) && [ -n "$victim" ] && break
-        sleep 0.1
-    done
+    child_named "$1" cv:worker-1 || true
     sleep "$2"
-    kill -"${3:-KILL}" "$victim"
+    signal_victim "${3:-KILL}"
 }
 
 no_zombie_of() { test -z "$(ps -eo stat,ppid | awk -v p="$1" '$1 ~ /^Z/ && $2 == p')"; }
@@ -23,9 +21,12 @@ no_zombie_of() { test -z "$(ps -eo stat,ppid | awk -v p="$1" '$1 ~ /^Z/ && $2 ==
 run_cv 0 run counter-race --model procs --set iterations=300000 --json --check
 check "procs none: loses updates across processes" fcmp "$(jqv .results.lost_updates) > 0"
 check "procs: one process per worker" test "$(jqv .runtime.os_processes)" = 5
+# 40,000 iterations write about 80,000 events per worker (a mutex: two per increment, a few
+# more when contended), under its ring's 131,072: none can be dropped, however slowly a loaded
+# machine or a sanitized build drains them (at 300,000 they were, and --check failed on it)
 for v in mutex atomic; do
-    run_cv 0 run counter-race --model procs --set iterations=300000 --set variant=$v --json --check
-    check "procs $v: exact" test "$(jqv .results.counter_final)" = 1200000
+    run_cv 0 run counter-race --model procs --set iterations=40000 --set variant=$v --json --check
+    check "procs $v: exact" test "$(jqv .results.counter_final)" = 160000
 done
 
 # bytes copied: procs pays for arguments and results, threads do not
@@ -38,16 +39,20 @@ check "many small: every task's argument and result crossed a pipe" fcmp "$(jqv 
 
 # a worker killed mid-run: reported, the run ends within 5 s with a clear error, no child left
 set +e
-"$CONCVIZ" run cpu-primes --model procs --json >"$TMP/kill.json" 2>"$TMP/kill.err" &
+"$CONCVIZ" run cpu-primes --model procs --set repeat=60 --json >"$TMP/kill.json" 2>"$TMP/kill.err" &
 pid=$!
 set -e
 kill_a_worker $pid 0.3
 reap $pid
 check "killed worker: exit 3" test "$rc" = 3
 check "killed worker: run ends within 5 s (${took}s)" fcmp "$took < 5"
-check "killed worker: one clear line" grep -Eq "^concviz: run failed: worker-[0-9] \(pid $victim\) was killed by signal 9 \(SIGKILL\) while running task [0-9]+$" "$TMP/kill.err"
+# The kill can land between two tasks (the worker has sent its result, the parent has not yet
+# sent the next one; on a loaded machine that takes milliseconds): then the line names no task
+# and none failed. held=1 when it names one.
+check "killed worker: one clear line" grep -Eq "^concviz: run failed: worker-1 \(pid $victim\) was killed by signal 9 \(SIGKILL\)( while running task [0-9]+)?$" "$TMP/kill.err"
+held=$(grep -c "while running task" "$TMP/kill.err" || true)
 OUT=$(cat "$TMP/kill.json")
-check "killed worker: its task failed" test "$(jqv .tasks.failed)" = 1
+check "killed worker: its task failed ($held held)" test "$(jqv .tasks.failed)" = "$held"
 check "killed worker: its lane is marked dead" test "$(jqv '[.lanes[] | select(has("dead_s"))] | length')" = 1
 check "killed worker: no process left" no_children_of $pid
 check "killed worker: no zombie" no_zombie_of $pid
@@ -55,16 +60,17 @@ check "killed worker: no zombie" no_zombie_of $pid
 # on_worker_death = continue: the rest of the pool finishes the run
 sed -e 's/^workers = 2$/workers = 2\non_worker_death = continue/' "$CONCVIZ_SCENARIO_DIR/cpu-primes.ini" >"$TMP/survive.ini"
 set +e
-"$CONCVIZ" run "$TMP/survive.ini" --model procs --set repeat=12 --json >"$TMP/survive.json" 2>"$TMP/survive.err" &
+"$CONCVIZ" run "$TMP/survive.ini" --model procs --set repeat=30 --json >"$TMP/survive.json" 2>"$TMP/survive.err" &
 pid=$!
 set -e
 kill_a_worker $pid 0.2
 reap $pid
 OUT=$(cat "$TMP/survive.json")
 check "continue: exit 0" test "$rc" = 0
-check "continue: the death is reported as a warning" grep -q "^concviz: warning: worker-[0-9] (pid $victim) was killed by signal 9" "$TMP/survive.err"
-check "continue: one task failed, every other completed" \
-    test "$(jqv '.tasks.failed + .tasks.completed')" = "$(jqv .tasks.submitted)" -a "$(jqv .tasks.failed)" = 1
+check "continue: the death is reported as a warning" grep -q "^concviz: warning: worker-1 (pid $victim) was killed by signal 9" "$TMP/survive.err"
+held=$(grep -c "while running task" "$TMP/survive.err" || true)
+check "continue: its task failed ($held held), every other completed" \
+    test "$(jqv '.tasks.failed + .tasks.completed')" = "$(jqv .tasks.submitted)" -a "$(jqv .tasks.failed)" = "$held"
 check "continue: state done" test "$(jqv .state)" = done
 
 # a stopped worker (SIGSTOP) under a watchdog (--task-timeout 2): its lane shows it stalled, the
@@ -79,7 +85,7 @@ kill_a_worker $pid 0.3 STOP
 reap $pid
 # the line for a stalled $victim
 stall_line() {
-    echo "worker-[0-9] \(pid $victim\) stalled \(the process was stopped\): task [0-9]+ timed out after 2 s; killed the worker \(SIGKILL\)"
+    echo "worker-1 \(pid $victim\) stalled \(the process was stopped\): task [0-9]+ timed out after 2 s; killed the worker \(SIGKILL\)"
 }
 line=$(stall_line)
 check "stalled worker: exit 3" test "$rc" = 3
@@ -108,7 +114,7 @@ check "stalled worker: the recording replays the same tasks and lanes" \
 # the same under on_worker_death = continue: the rest of the pool finishes; the timeout is a
 # warning
 set +e
-"$CONCVIZ" run "$TMP/survive.ini" --model procs --set repeat=20 --task-timeout 2 --json \
+"$CONCVIZ" run "$TMP/survive.ini" --model procs --set repeat=40 --task-timeout 2 --json \
     >"$TMP/stall2.json" 2>"$TMP/stall2.err" &
 pid=$!
 set -e
@@ -117,12 +123,14 @@ reap $pid
 OUT=$(cat "$TMP/stall2.json")
 check "stalled, continue: exit 0" test "$rc" = 0
 check "stalled, continue: a warning" grep -Eqx "concviz: warning: $(stall_line) \(the run went on\)" "$TMP/stall2.err"
-check "stalled, continue: every other task completed" \
-    test "$(jqc '[.tasks.timed_out, .tasks.cancelled, .tasks.completed + 1 == .tasks.submitted]')" = "[1,1,true]"
+# its task was cancelled, unless it was stopped after ending the task and before sending the
+# result: then the task ended (once) and only its result timed out
+check "stalled, continue: every other task completed, each ended once" \
+    test "$(jqc '[.tasks.timed_out, .tasks.cancelled <= 1, .tasks.failed, .tasks.completed + .tasks.cancelled == .tasks.submitted]')" = "[1,true,0,true]"
 
 # a worker stopped and continued: shown stalled meanwhile, the run completes as usual
 set +e
-"$CONCVIZ" run cpu-primes --model procs --set repeat=20 --json --check >"$TMP/cont.json" 2>/dev/null &
+"$CONCVIZ" run cpu-primes --model procs --set repeat=40 --json --check >"$TMP/cont.json" 2>/dev/null &
 pid=$!
 set -e
 kill_a_worker $pid 0.2 STOP

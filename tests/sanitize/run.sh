@@ -40,11 +40,12 @@ thread)
     SANITIZE=thread
     # threads, processes, the event loop and what they share: primitives, rings, the collector,
     # the HTTP server and client, recording from several threads, cancellation, faults, forked
-    # workers killed and stopped, the server process killed mid-run, `serve`, the live view's
-    # drain thread beside its drawing (terminal). The tests that assert speedups, wall times or
-    # event counts (counter_race, gil_contention, cpu_primes, c10k, openmp, tui) cannot hold at
-    # TSan's speed: their scenarios run in tests/sanitize/scenario_runs.sh instead, after these.
-    SELECT=(-R 'test_(prims|ring|collector|httpd|cancel|deadlock|epoll|gather_sleep|io|pipeline|procs|record|faults|terminal|serve|server_faults)$')
+    # workers and executor processes killed and stopped, the server process killed mid-run,
+    # `serve`, the live view's drain thread beside its drawing (terminal). The tests that assert
+    # speedups, wall times or event counts (counter_race, gil_contention, cpu_primes, c10k, openmp,
+    # tui) cannot hold at TSan's speed: their scenarios run in tests/sanitize/scenario_runs.sh
+    # instead, after these.
+    SELECT=(-R 'test_(prims|ring|collector|httpd|cancel|deadlock|epoll|gather_sleep|io|pipeline|procs|hybrid_faults|record|faults|terminal|serve|server_faults)$')
     ;;
 esac
 [ -n "${SANITIZE_TESTS:-}" ] && SELECT=(-R "$SANITIZE_TESTS")
