@@ -786,7 +786,7 @@ static int co_start(struct loop *L, struct co *c)
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (c->stack == MAP_FAILED) {
         c->stack = NULL;
-        return -1;
+        return -errno;
     }
     mprotect(c->stack, 4096, PROT_NONE); /* guard page: an overflow faults, not corrupts */
     c->stack_id = VALGRIND_STACK_REGISTER(c->stack, (char *)c->stack + STACK_BYTES);
@@ -899,6 +899,10 @@ static int epoll_run(struct cv_run *run)
     L.timers = cv_xcalloc(L.ncos, sizeof *L.timers);
     L.remote = cv_xcalloc(L.ncos, sizeof *L.remote);
     L.epfd = L.evfd = -1;
+    /* the first task whose stack could not be made, and why: reported once the loop has freed
+     * every stack, since short of memory, the message itself could not be allocated before */
+    uint32_t stack_fail = UINT32_MAX;
+    int stack_err = 0;
     bool xprocs = run->ops->id == CV_MODEL_HYBRID && !strcmp(cv_param_str(run, "offload"), "procs");
     if (xprocs) {
         /* a write to a dead executor process's pipe must fail with EPIPE, not end concviz */
@@ -965,9 +969,13 @@ static int epoll_run(struct cv_run *run)
                 done++;
                 continue;
             }
-            if (c->state == CO_NEW && co_start(&L, c) != 0) {
+            int err;
+            if (c->state == CO_NEW && (err = co_start(&L, c)) != 0) {
                 cv_ring_record(loop_ctx->ring, CV_EV_TASK_CANCEL, 0, c->lane - 1, CV_NO_OBJ, 0);
-                cv_run_error(run, "cannot allocate a stack for task %u", c->lane - 1);
+                if (stack_fail == UINT32_MAX) {
+                    stack_fail = c->lane - 1;
+                    stack_err = -err;
+                }
                 c->state = CO_DONE;
                 done++;
                 rc = -1;
@@ -1051,6 +1059,9 @@ out:
     free(L.ready);
     free(L.timers);
     free((void *)L.remote);
+    if (stack_fail != UINT32_MAX)
+        cv_run_error(run, "out of memory: cannot allocate a stack for task %u: %s", stack_fail,
+                     strerror(stack_err));
     return rc;
 }
 

@@ -230,6 +230,23 @@ else
             test -z "$worst" -a "$RC" = 0
         [ -z "$deep" ] || echo "# $c: out of memory deep inside the run (abort) at$deep KB"
     done
+    # The event loop's coroutine stacks running out once the run has started (300 tasks, each a
+    # stack of its own): one line naming the task, exit 3, never an abort while reporting it
+    # (the message was allocated before the stacks were freed, and aborted, 134).
+    stack_seen=0 worst=""
+    for kb in $(seq 400000 40000 680000); do
+        set +e
+        (ulimit -v "$kb" && timeout -k 5 60 "$CONCVIZ" run file-io --model hybrid --set files=300 \
+            --json >"$TMP/out" 2>"$TMP/err")
+        RC=$?
+        set -e
+        if [ "$RC" != 0 ] && { [ "$RC" != 3 ] || ! one_line; }; then
+            worst="$worst; ulimit -v $kb: exit $RC, $(head -c 200 "$TMP/err")"
+        fi
+        grep -q "out of memory: cannot allocate a stack for task" "$TMP/err" && stack_seen=$((stack_seen + 1))
+    done
+    check "ulimit -v 400-680 MB, file-io under hybrid: exit 0 or one line and exit 3$worst" test -z "$worst"
+    check "... the coroutine stacks ran out in $stack_seen of 8 limits, named in one line" test "$stack_seen" -gt 0
 fi
 
 # --- the open-file limit --------------------------------------------------------------------------
