@@ -80,6 +80,17 @@ bool tui_parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned
     return true;
 }
 
+bool tui_parse_number(const char *s, int decimals, double lo, double hi, double *out)
+{
+    if (!cv_number_is_decimal(s, decimals))
+        return false;
+    double v = strtod(s, NULL);
+    if (!(v >= lo && v <= hi))
+        return false;
+    *out = v;
+    return true;
+}
+
 void tui_human(char *buf, size_t n, double x)
 {
     if (x >= 1e9)

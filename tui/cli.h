@@ -23,6 +23,9 @@ int tui_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 
 /* Parses a whole decimal number in [lo, hi] (no sign, nothing after it). */
 bool tui_parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out);
+/* A plain decimal (cv_number_is_decimal: no hex, exponent, inf, nan or '+') with at most
+ * `decimals` after the point, in [lo, hi]: *out and true, or false. */
+bool tui_parse_number(const char *s, int decimals, double lo, double hi, double *out);
 
 /* The directories searched for scenario names, NULL-terminated. */
 const char *const *tui_scenario_dirs(void);

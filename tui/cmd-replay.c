@@ -135,7 +135,6 @@ int tui_replay_parse(int argc, char **argv, struct tui_replay_opts *o)
     };
     static const char shorts[] = ":qh";
     *o = (struct tui_replay_opts){.ui = ui_opts_default(), .speed = 1};
-    char *end;
     tui_getopt_reset();
     int c;
     while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
@@ -150,8 +149,7 @@ int tui_replay_parse(int argc, char **argv, struct tui_replay_opts *o)
             o->check = true;
             break;
         case O_SPEED:
-            o->speed = strtod(optarg, &end);
-            if (end == optarg || *end || !(o->speed >= 0.1 && o->speed <= 100))
+            if (!tui_parse_number(optarg, 3, 0.1, 100, &o->speed))
                 return tui_fail(TUI_EXIT_USAGE,
                                 "--speed must be a number from 0.1 to 100, not '%s'", optarg);
             break;
@@ -297,12 +295,12 @@ int tui_export(const char *path, const char *format, const char *output)
     return export_to(path, format, output, NULL, NULL);
 }
 
-/* A time in seconds for --from/--to: a number, not negative; false otherwise. */
+/* A time in seconds for --from/--to: a plain number to the nanosecond, not negative; false
+ * otherwise. */
 static bool parse_seconds(const char *s, uint64_t *ns)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !isfinite(v) || v < 0)
+    double v;
+    if (!tui_parse_number(s, 9, 0, 1e300, &v))
         return false;
     *ns = v >= 1e9 ? (uint64_t)1e18 : (uint64_t)llround(v * 1e9); /* past any run's end */
     return true;

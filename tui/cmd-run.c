@@ -134,21 +134,21 @@ int tui_run_parse(int argc, char **argv, struct tui_run_opts *o)
             o->gil = 0;
             break;
         case O_SWITCH: {
-            char *end;
-            double ms = strtod(optarg, &end);
-            if (!*optarg || *end || !(ms > 0 && ms <= 10000))
+            double ms;
+            if (!tui_parse_number(optarg, CV_NUMBER_DECIMALS, 0, 10000, &ms) || ms <= 0)
                 return tui_fail(TUI_EXIT_USAGE,
-                                "--switch-interval must be milliseconds in (0, 10000], not '%s'",
-                                optarg);
+                                "--switch-interval must be milliseconds in (0, 10000] with at "
+                                "most %d decimals, not '%s'",
+                                CV_NUMBER_DECIMALS, optarg);
             o->switch_ms = ms;
             break;
         }
         case O_TASK_TIMEOUT: {
-            char *end;
-            double sec = strtod(optarg, &end);
-            if (!*optarg || *end || !(sec >= 0.001 && sec <= 86400))
+            double sec;
+            if (!tui_parse_number(optarg, 3, 0.001, 86400, &sec))
                 return tui_fail(TUI_EXIT_USAGE,
-                                "--task-timeout must be seconds from 0.001 to 86400, not '%s'",
+                                "--task-timeout must be seconds from 0.001 to 86400 (at most 3 "
+                                "decimals), not '%s'",
                                 optarg);
             o->task_timeout_s = sec;
             break;

@@ -9,20 +9,25 @@
 
 bool cv_number_is_plain(const char *s, bool whole)
 {
+    return cv_number_is_decimal(s, whole ? 0 : CV_NUMBER_DECIMALS);
+}
+
+bool cv_number_is_decimal(const char *s, int max_decimals)
+{
     if (*s == '-')
         s++;
     if (*s < '0' || *s > '9')
         return false;
     while (*s >= '0' && *s <= '9')
         s++;
-    if (*s == '.' && !whole) {
+    if (*s == '.' && max_decimals > 0) {
         s++;
         int decimals = 0;
         while (*s >= '0' && *s <= '9') {
             s++;
             decimals++;
         }
-        if (decimals == 0 || decimals > CV_NUMBER_DECIMALS)
+        if (decimals == 0 || decimals > max_decimals)
             return false;
     }
     return *s == 0;

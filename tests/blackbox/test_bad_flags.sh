@@ -14,10 +14,10 @@ run counter-race|--model|fibers 7 <none>
 run counter-race|-m|serialx <none>
 run counter-race|--workers|0 -1 lots 1.5 99999999999 <none>
 run counter-race|-w|0 <none>
-run gil-contention|--switch-interval|0 -5 soon nan <none>
+run gil-contention|--switch-interval|0 -5 soon nan 0x5 1e1 inf +2 <none>
 run counter-race|--set|variant novalue=1 =x iterations=-1 iterations=1e99 <none>
 run counter-race|-s|colour=blue <none>
-run counter-race --model threads|--task-timeout|0 -1 soon nan 86401 <none>
+run counter-race --model threads|--task-timeout|0 -1 soon nan 86401 1e-1 0x1 0.0001 <none>
 run counter-race --model serial|--task-timeout|1
 run retry-backoff|--set|fault=teapot fault=404 fault=500, fault= request_timeout_ms=-1 request_timeout_ms=soon
 run retry-backoff --set request_timeout_ms=0|--set|fault=stall fault=500,stall
@@ -29,13 +29,13 @@ run counter-race --script x|--size|0x0 10 abcx40 5000x40 <none>
 run counter-race|--record|<none>
 run counter-race|--export-chrome|<none>
 run counter-race|--script|<none>
-replay $REC|--speed|0 0.05 101 fast nan <none>
+replay $REC|--speed|0 0.05 101 fast nan 1e0 0x1 <none>
 replay $REC|--fps|0 241 <none>
 replay $REC --script x|--size|0x0 10 <none>
 replay $REC|--script|<none>
 export $REC|--format|svgz pdf <none>
 export $REC|-f|<none>
-export $REC --format svg|--from|-1 soon nan <none>
+export $REC --format svg|--from|-1 soon nan 1e1 0x1 inf <none>
 export $REC --format svg|--to|0 -2 later <none>
 export $REC --format csv|--from|1
 export $REC|-o|<none>

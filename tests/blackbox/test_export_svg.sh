@@ -72,7 +72,7 @@ first=$(tick_seconds "$TMP/narrow.svg" | head -1)
 last=$(tick_seconds "$TMP/narrow.svg" | tail -1)
 check "window of 0.5 ms: ticks $first..$last s, in round steps" \
     fcmp "$first >= 0.25 && $last <= 0.2505 && $(tick_seconds "$TMP/narrow.svg" | wc -l) >= 4"
-run_cv 0 export "$TMP/pipe.cvr" --format svg --from 0.5 --to 1e6 -o "$TMP/clamp.svg"
+run_cv 0 export "$TMP/pipe.cvr" --format svg --from 0.5 --to 1000000 -o "$TMP/clamp.svg"
 last=$(tick_seconds "$TMP/clamp.svg" | tail -1)
 check "window past the end: clamped to the run (last tick $last s)" fcmp "$last <= $wall"
 

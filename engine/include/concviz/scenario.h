@@ -24,6 +24,8 @@ enum cv_param_type {
  * decimals keeps every positive duration in ms at least a microsecond, never rounded to 0. */
 #define CV_NUMBER_DECIMALS 3
 bool cv_number_is_plain(const char *s, bool whole);
+/* The same with at most max_decimals after the point (0: a whole number). */
+bool cv_number_is_decimal(const char *s, int max_decimals);
 
 struct cv_param_def {
     const char *key;
