@@ -39,7 +39,8 @@ static void replay_usage(FILE *out)
           "  -h, --help         this help\n"
           "\n"
           "Exit codes: 0 ok, 1 an expectation failed (with --check), 2 usage error,\n"
-          "3 the file is missing, not a recording, or corrupt.\n",
+          "3 the file is missing, not a recording, or corrupt, or the output could not be\n"
+          "written; 130 interrupted (Ctrl-C, SIGTERM or SIGHUP).\n",
           out);
 }
 
@@ -66,8 +67,9 @@ static void export_usage(FILE *out)
           "  -o, --output OUT   write to OUT instead of stdout\n"
           "  -h, --help         this help\n"
           "\n"
-          "Exit codes: 0 ok, 2 usage error (including an empty --from/--to window),\n"
-          "3 the file is missing, not a recording, or corrupt.\n",
+          "Exit codes: 0 ok, 2 usage error (including an empty --from/--to window or an output\n"
+          "that is the recording), 3 the file is missing, not a recording, or corrupt, or the\n"
+          "output could not be written (the old file is then left whole); 130 interrupted.\n",
           out);
 }
 

@@ -61,8 +61,8 @@ void tui_run_usage(FILE *out)
         "  -h, --help               this help\n"
         "\n"
         "Exit codes: 0 ok, 1 an expectation failed (with --check), 2 usage error,\n"
-        "3 runtime error, 130 interrupted (Ctrl-C, SIGTERM or SIGHUP; the summary is still\n"
-        "printed).\n",
+        "3 runtime error (also: the output could not be written), 130 interrupted (Ctrl-C,\n"
+        "SIGTERM or SIGHUP; the summary is still printed).\n",
         out);
 }
 

@@ -27,7 +27,7 @@ static void serve_usage(FILE *out)
         "Usage: concviz serve [--port P] [--for SECONDS] [--max-requests N]\n"
         "                     [--fault MODE:SHARE[,MODE:SHARE...]] [--stall-ms MS]\n"
         "\n"
-        "Serves on 127.0.0.1 until Ctrl-C (or SIGTERM), or until a bound is reached:\n"
+        "Serves on 127.0.0.1 until Ctrl-C (or SIGTERM, SIGHUP), or until a bound is reached:\n"
         "  GET /get               200, a small JSON body\n"
         "  GET /delay/MS          200 after MS milliseconds (0 to 60000)\n"
         "  GET /bytes/N           N bytes (0 to 16 MiB)\n"

@@ -34,7 +34,8 @@ void tui_usage(FILE *out)
           "the built-in scenarios directory.\n"
           "\n"
           "Exit codes: 0 ok, 1 an expectation failed (--check), 2 usage error,\n"
-          "3 runtime error, 130 interrupted.\n",
+          "3 runtime error (also: the output could not be written), 130 interrupted\n"
+          "(Ctrl-C, SIGTERM or SIGHUP).\n",
           out);
 }
 
