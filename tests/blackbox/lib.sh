@@ -33,11 +33,14 @@ check() {
     if "$@"; then ok "$what"; else bad "$what"; fi
 }
 
-# run_cv EXPECTED_RC ARGS...: runs concviz, keeps stdout in $OUT and stderr in $ERR
+# run_cv EXPECTED_RC ARGS...: runs concviz, keeps stdout in $OUT and stderr in $ERR; with
+# RUN_TIMEOUT=S set, at most S seconds (a hang then shows as exit 124)
 run_cv() {
     local want=$1; shift
+    local bound=()
+    [ -z "${RUN_TIMEOUT:-}" ] || bound=(timeout "$RUN_TIMEOUT")
     set +e
-    "$CONCVIZ" "$@" >"$TMP/out" 2>"$TMP/err"
+    "${bound[@]}" "$CONCVIZ" "$@" >"$TMP/out" 2>"$TMP/err"
     RC=$?
     set -e
     OUT=$(cat "$TMP/out")
