@@ -19,6 +19,8 @@
 #define HELD_MAX         8
 #define GRACE_NS         2000000u /* events younger than this may still be in flight */
 #define TASK_TRACK_LIMIT (1u << 24)
+#define TASK_PAGE        1024u /* task records are kept in pages made on first use */
+#define TASK_PAGES       (TASK_TRACK_LIMIT / TASK_PAGE)
 #define TL_WIDTH0        1000000u /* first timeline bucket width: 1 ms */
 
 static const char *const state_names[] = {
@@ -111,8 +113,8 @@ struct cv_collector {
     struct queue_priv *queuep;
     struct cv_counter_stats *counters;
 
-    size_t ntasks;
-    struct task_rec *tasks;
+    struct task_rec **task_pages; /* TASK_PAGES entries, NULL until a task of the page is seen */
+    size_t npages_top;            /* every page made is below this one */
     uint32_t *order;
     size_t norder, order_cap;
 
@@ -195,7 +197,10 @@ void cv_collector_destroy(struct cv_collector *c)
     free(c->queues);
     free(c->queuep);
     free(c->counters);
-    free(c->tasks);
+    if (c->task_pages)
+        for (size_t i = 0; i < c->npages_top; i++)
+            free(c->task_pages[i]);
+    free(c->task_pages);
     free(c->order);
     munmap(c->store, c->store_bytes);
     free(c->heap);
@@ -368,19 +373,21 @@ static struct cv_queue_stats *queue_of(struct cv_collector *c, uint32_t obj, uin
     return &c->queues[*index];
 }
 
+/* A task's record; tasks are numbered densely by a run, but a damaged recording may name any id,
+ * so the table is paged and a far id costs one page, not the whole range below it. */
 static struct task_rec *task_of(struct cv_collector *c, uint32_t task)
 {
     if (task == CV_NONE || task >= TASK_TRACK_LIMIT)
         return NULL;
-    if (task >= c->ntasks) {
-        size_t n = c->ntasks ? c->ntasks : 64;
-        while (n <= task)
-            n *= 2;
-        c->tasks = cv_xrealloc(c->tasks, n * sizeof *c->tasks);
-        memset(c->tasks + c->ntasks, 0, (n - c->ntasks) * sizeof *c->tasks);
-        c->ntasks = n;
+    if (!c->task_pages)
+        c->task_pages = cv_xcalloc(TASK_PAGES, sizeof *c->task_pages);
+    size_t pg = task / TASK_PAGE;
+    if (!c->task_pages[pg]) {
+        c->task_pages[pg] = cv_xcalloc(TASK_PAGE, sizeof **c->task_pages);
+        if (pg >= c->npages_top)
+            c->npages_top = pg + 1;
     }
-    return &c->tasks[task];
+    return &c->task_pages[pg][task % TASK_PAGE];
 }
 
 /* The state a bucket shows: the one it spent most time in; on a tie, the first in panel order. */
@@ -1253,12 +1260,14 @@ unsigned char *cv_collector_save(const struct cv_collector *c, size_t *len)
     }
     /* tasks: only the ones running matter to what comes after */
     uint32_t nrun = 0;
-    for (size_t i = 0; i < c->ntasks; i++)
-        nrun += c->tasks[i].status == T_STARTED;
+    for (size_t pg = 0; pg < c->npages_top; pg++)
+        for (size_t k = 0; c->task_pages[pg] && k < TASK_PAGE; k++)
+            nrun += c->task_pages[pg][k].status == T_STARTED;
     PUT(&o, nrun);
-    for (size_t i = 0; i < c->ntasks; i++)
-        if (c->tasks[i].status == T_STARTED)
-            PUT(&o, (uint32_t)i);
+    for (size_t pg = 0; pg < c->npages_top; pg++)
+        for (size_t k = 0; c->task_pages[pg] && k < TASK_PAGE; k++)
+            if (c->task_pages[pg][k].status == T_STARTED)
+                PUT(&o, (uint32_t)(pg * TASK_PAGE + k));
     *len = o.n;
     return o.p;
 }
@@ -1438,8 +1447,9 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
     GET(&in, nrun);
     if (in.bad || nrun > (len - in.at) / 4)
         return false;
-    for (size_t i = 0; i < c->ntasks; i++)
-        c->tasks[i].status = T_UNKNOWN;
+    for (size_t pg = 0; pg < c->npages_top; pg++)
+        for (size_t k = 0; c->task_pages[pg] && k < TASK_PAGE; k++)
+            c->task_pages[pg][k].status = T_UNKNOWN;
     for (uint32_t k = 0; k < nrun; k++) {
         uint32_t id;
         GET(&in, id);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "concviz/clock.h"
@@ -774,6 +775,56 @@ static void test_tasks(void **state)
     cv_collector_destroy(c);
 }
 
+/* Task ids far apart (a damaged recording may name any id below the tracking limit): each is
+ * tracked, a checkpoint keeps the one still running, and the table costs pages near the ids
+ * used, not memory for every id below the largest (found by fuzz_recording: 512 MiB cleared per
+ * replay, a timeout). */
+static void test_far_task_ids(void **state)
+{
+    (void)state;
+    struct mallinfo2 m0 = mallinfo2(); /* large blocks are mapped: hblkhd counts them */
+    size_t before = m0.uordblks + m0.hblkhd;
+    struct cv_collector *c = cv_collector_create(0);
+    cv_collector_add_lane(c, 0, "main", CV_ROLE_MAIN);
+    cv_collector_add_lane(c, 1, "w", CV_ROLE_WORKER);
+    const uint32_t far = (1u << 24) - 1;
+    feed1(c, 10, CV_EV_TASK_START, 1, far, NO, 0);
+    feed1(c, 20, CV_EV_TASK_END, 1, far, NO, 0);
+    feed1(c, 30, CV_EV_TASK_START, 1, 3, NO, 0);
+    feed1(c, 40, CV_EV_TASK_END, 1, 3, NO, 0);
+    feed1(c, 50, CV_EV_TASK_START, 1, far - 5000, NO, 0);
+    feed1(c, 55, CV_EV_TASK_START, 1, 1u << 24, NO, 0); /* beyond the limit: counted, not kept */
+    struct mallinfo2 m1 = mallinfo2();
+    size_t grown = m1.uordblks + m1.hblkhd - before;
+    assert_true(grown < 4u << 20);
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 60);
+    assert_int_equal(s->tasks.completed, 2);
+    assert_int_equal(s->ncompleted, 2);
+    assert_int_equal(s->completion_order[0], far);
+    assert_int_equal(s->completion_order[1], 3);
+
+    size_t len;
+    unsigned char *buf = cv_collector_save(c, &len);
+    const uint32_t *order;
+    size_t norder = cv_collector_order(c, &order);
+    struct cv_collector *d = cv_collector_create(0);
+    cv_collector_add_lane(d, 0, "main", CV_ROLE_MAIN);
+    cv_collector_add_lane(d, 1, "w", CV_ROLE_WORKER);
+    assert_true(cv_collector_restore(d, buf, len, order, norder));
+    /* the far task was running when saved: its end counts once in both */
+    feed1(c, 70, CV_EV_TASK_END, 1, far - 5000, NO, 0);
+    feed1(d, 70, CV_EV_TASK_END, 1, far - 5000, NO, 0);
+    struct cv_snapshot sc = *cv_collector_snapshot(c, 80);
+    const struct cv_snapshot *sd = cv_collector_snapshot(d, 80);
+    assert_memory_equal(&sc.tasks, &sd->tasks, sizeof sc.tasks);
+    assert_int_equal(sc.ncompleted, 3);
+    assert_int_equal(sd->ncompleted, 3);
+    assert_int_equal(sd->completion_order[2], far - 5000);
+    free(buf);
+    cv_collector_destroy(c);
+    cv_collector_destroy(d);
+}
+
 static void test_drops_events(void **state)
 {
     (void)state;
@@ -1114,6 +1165,7 @@ int main(void)
         cmocka_unit_test(test_abandoned_waits),
         cmocka_unit_test(test_checkpoint_restore),
         cmocka_unit_test(test_tasks),
+        cmocka_unit_test(test_far_task_ids),
         cmocka_unit_test(test_drops_events),
         cmocka_unit_test(test_store),
         cmocka_unit_test(test_drain_global_order),
