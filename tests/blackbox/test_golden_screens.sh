@@ -119,6 +119,16 @@ s=$(script dl-help "key ]" "key ?" "dump $TMP/replay-deadlock-help-200x60.screen
 run_cv 0 replay "$GOLDEN/deadlock.cvr" --paused --script "$s" --size 200x60 || true
 golden "replay-deadlock-help-200x60"
 
+# a dump step without a file: the script is refused (exit 2, file:line); one that cannot be
+# written fails the script (exit 1) after the screen
+s=$(script no-file "key ]" "dump")
+run_cv 2 replay "$GOLDEN/deadlock.cvr" --paused --script "$s" --size 80x24 &&
+    check "dump without a file: refused naming the line" grep -q "no-file.script:2: dump needs a file name" <<<"$ERR"
+s=$(script no-dir "dump $TMP/no/such/dir/x.screen" "key q")
+run_cv 1 replay "$GOLDEN/deadlock.cvr" --paused --script "$s" --size 80x24 &&
+    check "dump to a directory that is not there: the step fails" \
+        grep -q "no-dir.script:1: cannot write the snapshot to" <<<"$ERR"
+
 # ---- the live view on a fake clock
 # Runs under serial (one lane, so their events come in one order), each event 10 ms after the
 # one before: gather-sleep (running, I/O and idle, task ids in the lane) at 120x40 and
