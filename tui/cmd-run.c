@@ -55,8 +55,8 @@ void tui_run_usage(FILE *out)
         "      --fps N              frames per second (default 30)\n"
         "      --no-color           no colours: states as letters (also when NO_COLOR is set)\n"
         "      --ascii              no glyphs outside ASCII\n"
-        "      --script FILE        drive the UI from FILE: key, type, wait, snapshot, expect,\n"
-        "                           resize (see the README)\n"
+        "      --script FILE        drive the UI from FILE: key, type, wait, snapshot, dump,\n"
+        "                           expect, resize (see the README)\n"
         "      --size WxH           with --script: draw on a virtual WxH screen, no terminal\n"
         "  -h, --help               this help\n"
         "\n"
@@ -597,14 +597,37 @@ static int check_outputs(const struct tui_run_opts *o, const struct cv_scenario 
     return 0;
 }
 
+/* For tests only (the golden screens of the live view): CONCVIZ_FAKE_CLOCK=NS runs on a fake
+ * clock that moves on NS nanoseconds per event recorded and not otherwise, so that a run whose
+ * events come in one fixed order (one lane: the serial model) has the same times, to the
+ * nanosecond, on every machine. 0, or the usage error printed. */
+static int fake_clock(void)
+{
+    const char *v = getenv("CONCVIZ_FAKE_CLOCK");
+    unsigned long step;
+    if (!v)
+        return 0;
+    if (!tui_parse_ulong(v, 1, 1000000000ul, &step))
+        return tui_fail(TUI_EXIT_USAGE,
+                        "CONCVIZ_FAKE_CLOCK (for tests) must be the nanoseconds per event, a whole "
+                        "number from 1 to 1000000000, not '%s'",
+                        v);
+    cv_clock_use_fake(0);
+    cv_clock_fake_step(step);
+    return 0;
+}
+
 int tui_run_exec(struct tui_run_opts *o)
 {
+    int rc = fake_clock();
+    if (rc)
+        return rc;
     struct cv_scenario *s = tui_load_scenario(o->scenario);
     if (!s)
         return TUI_EXIT_USAGE;
     char *cause = NULL;
     bool live = false;
-    int rc = tui_run_prepare(o, s);
+    rc = tui_run_prepare(o, s);
     if (!rc)
         rc = check_outputs(o, s);
     if (rc)

@@ -8,7 +8,8 @@
  * scribbles over the UI.
  *
  * A virtual screen (--size WxH) draws into ncurses' own model with its output sent to /dev/null:
- * the same drawing code, no terminal needed, read back with ui_screen_text.
+ * the same drawing code, no terminal needed, read back with ui_screen_text (the text) or
+ * ui_screen_dump (the text and each cell's colour pair and attributes: the golden screens).
  */
 #include "ui.h"
 
@@ -374,6 +375,110 @@ char *ui_screen_text(void)
     }
     out[len] = 0;
     free(line);
+    return out;
+}
+
+/* A colour's name for the legend of a dump: the eight basic ones by name, -1 the terminal's own. */
+static void color_name(char *buf, size_t n, short c)
+{
+    static const char *const names[8] = {"black", "red",     "green", "yellow",
+                                         "blue",  "magenta", "cyan",  "white"};
+    if (c < 0)
+        snprintf(buf, n, "default");
+    else if (c < 8)
+        snprintf(buf, n, "%s", names[c]);
+    else
+        snprintf(buf, n, "colour %d", c);
+}
+
+char *ui_screen_dump(void)
+{
+    static const char letters[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    enum { NKINDS = sizeof letters - 1 };
+    static const struct {
+        attr_t bit;
+        const char *name;
+    } flags[] = {{A_BOLD, "bold"},
+                 {A_DIM, "dim"},
+                 {A_REVERSE, "reverse"},
+                 {A_STANDOUT, "standout"},
+                 {A_UNDERLINE, "underline"},
+                 {A_BLINK, "blink"},
+                 {A_ITALIC, "italic"},
+                 {A_INVIS, "invisible"},
+                 {A_ALTCHARSET, "altcharset"}};
+    attr_t known = 0;
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+        known |= flags[i].bit;
+    struct kind {
+        short pair;
+        attr_t attrs;
+    } kinds[NKINDS];
+    int nkinds = 0;
+    bool more = false;
+    int rows = LINES, cols = COLS;
+    char *text = ui_screen_text();
+    size_t cap = strlen(text) + (size_t)rows * ((size_t)cols + 1) + (NKINDS + 1) * 160 + 256;
+    char *out = cv_xmalloc(cap);
+    size_t len = (size_t)snprintf(out, cap,
+                                  "concviz screen %dx%d: the text, then a letter per cell for its "
+                                  "colour pair and attributes\n-- text\n%s-- attributes ('.' "
+                                  "plain, each row up to its last other cell)\n",
+                                  cols, rows, text);
+    free(text);
+    for (int y = 0; y < rows; y++) {
+        size_t last = len;
+        for (int x = 0; x < cols; x++) {
+            cchar_t cc;
+            wchar_t wch[CCHARW_MAX + 1];
+            attr_t a = 0;
+            short pair = 0;
+            if (mvin_wch(y, x, &cc) == ERR || getcchar(&cc, wch, &a, &pair, NULL) == ERR)
+                a = 0, pair = 0;
+            a &= known;
+            char ch = '.';
+            if (pair || a) {
+                int k = 0;
+                while (k < nkinds && (kinds[k].pair != pair || kinds[k].attrs != a))
+                    k++;
+                if (k == nkinds && nkinds < NKINDS)
+                    kinds[nkinds++] = (struct kind){pair, a};
+                if (k < nkinds) {
+                    ch = letters[k];
+                } else {
+                    ch = '?';
+                    more = true;
+                }
+            }
+            out[len++] = ch;
+            if (ch != '.')
+                last = len;
+        }
+        len = last;
+        out[len++] = '\n';
+    }
+    len += (size_t)snprintf(out + len, cap - len, "-- legend\n");
+    for (int k = 0; k < nkinds; k++) {
+        len += (size_t)snprintf(out + len, cap - len, "%c ", letters[k]);
+        if (kinds[k].pair) {
+            short fg = -1, bg = -1;
+            char f[16], b[16];
+            pair_content(kinds[k].pair, &fg, &bg);
+            color_name(f, sizeof f, fg);
+            color_name(b, sizeof b, bg);
+            len += (size_t)snprintf(out + len, cap - len, "pair %d: %s on %s", kinds[k].pair, f, b);
+        } else {
+            len += (size_t)snprintf(out + len, cap - len, "no colour");
+        }
+        for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+            if (kinds[k].attrs & flags[i].bit)
+                len += (size_t)snprintf(out + len, cap - len, ", %s", flags[i].name);
+        out[len++] = '\n';
+    }
+    if (more)
+        len +=
+            (size_t)snprintf(out + len, cap - len, "? one of more than %d other kinds\n", NKINDS);
+    out[len] = 0;
     return out;
 }
 

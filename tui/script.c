@@ -9,6 +9,8 @@
  *   wait done           until the run has ended (picker: no run, nothing to wait for)
  *   wait text TEXT [Ns] until the screen shows TEXT (default limit 10 s; a failure after it)
  *   snapshot PATH       write the screen as text to PATH
+ *   dump PATH           write the screen with each cell's colours and attributes to PATH
+ *                       (ui_screen_dump: the golden screens)
  *   expect TEXT         fail unless the screen shows TEXT now
  *   resize WxH          resize a virtual screen (--size)
  */
@@ -178,12 +180,15 @@ static int parse_line(struct ui_script *sc, char *text, unsigned line, char **ca
         push(sc, st);
         return 0;
     }
-    if (!strcmp(s, "snapshot") || !strcmp(s, "expect")) {
+    if (!strcmp(s, "snapshot") || !strcmp(s, "dump") || !strcmp(s, "expect")) {
+        bool file = strcmp(s, "expect") != 0;
         if (!*arg)
             return fail_at(path, line, cause,
                            !strcmp(s, "snapshot") ? "snapshot needs a file name"
+                           : file                 ? "dump needs a file name"
                                                   : "expect needs the text to look for");
-        st.kind = !strcmp(s, "snapshot") ? UI_STEP_SNAPSHOT : UI_STEP_EXPECT;
+        st.kind = file ? UI_STEP_SNAPSHOT : UI_STEP_EXPECT;
+        st.attrs = !strcmp(s, "dump");
         st.text = cv_strdup(arg);
         push(sc, st);
         return 0;
@@ -201,8 +206,8 @@ static int parse_line(struct ui_script *sc, char *text, unsigned line, char **ca
         push(sc, st);
         return 0;
     }
-    char *msg =
-        cv_strdup_printf("unknown step '%s' (steps: key, type, wait, snapshot, expect, resize)", s);
+    char *msg = cv_strdup_printf(
+        "unknown step '%s' (steps: key, type, wait, snapshot, dump, expect, resize)", s);
     fail_at(path, line, cause, msg);
     free(msg);
     return -1;
@@ -344,7 +349,7 @@ bool ui_script_step(struct ui_script *sc, struct ui_script_io *io)
             struct cv_outfile *of = NULL;
             if (cv_outfile_open(st->text, &of, NULL) != CV_OK)
                 return step_fail(sc, st, "cannot write the snapshot to", st->text);
-            char *scr = ui_screen_text();
+            char *scr = st->attrs ? ui_screen_dump() : ui_screen_text();
             fputs(scr, cv_outfile_stream(of));
             free(scr);
             if (cv_outfile_commit(of, NULL) != CV_OK)

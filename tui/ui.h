@@ -64,6 +64,12 @@ bool ui_screen_virtual(void);
 void ui_screen_resize(int w, int h);
 /* The screen as text, one line per row, trailing blanks trimmed; caller frees. */
 char *ui_screen_text(void);
+/* The screen with its attributes, for golden screens (a script's `dump`): a title line, "-- text"
+ * and ui_screen_text, "-- attributes" and one line per row of one letter per cell (each distinct
+ * colour pair and set of attributes its own letter, by first appearance; '.' a plain cell;
+ * trailing plain cells left out), then "-- legend": each letter's pair, its colours and its
+ * attributes. Caller frees. */
+char *ui_screen_dump(void);
 /* A key from the terminal within timeout_ms (-1 = none; a virtual screen has none). */
 int ui_screen_key(int timeout_ms);
 /* The stop signal seen while the screen is open: SIGINT, SIGTERM or SIGHUP (0 = none); any
@@ -108,6 +114,7 @@ struct ui_step {
     int key;        /* KEY */
     double seconds; /* WAIT; WAIT_TEXT's time limit */
     char *text;     /* SNAPSHOT path, EXPECT / WAIT_TEXT text */
+    bool attrs;     /* SNAPSHOT: with the attributes (ui_screen_dump; a script's `dump`) */
     int w, h;       /* RESIZE */
     unsigned line;
 };

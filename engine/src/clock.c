@@ -79,7 +79,13 @@ void cv_clock_use_fake(uint64_t start_ns)
     initialised = 1;
     cv__clock.source = CV_CLOCK_FAKE;
     cv__clock.mult = 1ull << 32;
+    cv__clock.fake_step = 0;
     atomic_store(&cv__clock.fake_ns, start_ns);
+}
+
+void cv_clock_fake_step(uint64_t step_ns)
+{
+    cv__clock.fake_step = cv__clock.source == CV_CLOCK_FAKE ? step_ns : 0;
 }
 
 void cv_clock_fake_advance(uint64_t ns)

@@ -15,6 +15,7 @@ struct cv_clock_state {
     uint64_t mult;  /* ns = ticks * mult >> 32 */
     double tsc_ghz; /* measured TSC frequency, 0 when not in use */
     _Atomic uint64_t fake_ns;
+    uint64_t fake_step; /* the fake clock's advance per event stamped (0 = none) */
 };
 extern struct cv_clock_state cv__clock;
 
@@ -25,6 +26,10 @@ enum cv_clock_source cv_clock_init(void);
  */
 void cv_clock_use_fake(uint64_t start_ns);
 void cv_clock_fake_advance(uint64_t ns);
+/* For tests of whole runs (CONCVIZ_FAKE_CLOCK): every event stamped (cv_clock_stamp) moves the
+ * fake clock on by step_ns first, so a run whose events come in a fixed order (one lane) has the
+ * same times on every machine. Call after cv_clock_use_fake, before any run starts. */
+void cv_clock_fake_step(uint64_t step_ns);
 const char *cv_clock_source_name(enum cv_clock_source source);
 
 static inline uint64_t cv_clock_mono_ns(void)
@@ -44,6 +49,15 @@ static inline uint64_t cv_clock_ticks(void)
     if (cv__clock.source == CV_CLOCK_MONOTONIC)
         return cv_clock_mono_ns();
     return atomic_load_explicit(&cv__clock.fake_ns, memory_order_relaxed);
+}
+
+/* The stamp of an event being recorded: the clock's ticks; a stepped fake clock moves on first. */
+static inline uint64_t cv_clock_stamp(void)
+{
+    uint64_t step = cv__clock.fake_step; /* set only while the clock is fake */
+    if (__builtin_expect(step != 0, 0))
+        return atomic_fetch_add_explicit(&cv__clock.fake_ns, step, memory_order_relaxed) + step;
+    return cv_clock_ticks();
 }
 
 /* Converts a tick difference to ns. */

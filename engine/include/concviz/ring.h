@@ -57,7 +57,7 @@ static inline void cv_ring_record(struct cv_ring *r, unsigned kind, uint16_t lan
         }
     }
     struct cv_event *e = &cv_ring_slots(r)[h & r->mask];
-    e->ts = cv_clock_ticks();
+    e->ts = cv_clock_stamp();
     e->arg = arg;
     e->task = task;
     e->obj = obj;
