@@ -712,7 +712,8 @@ static unsigned connection_limit(void)
 
 /* libmicrohttpd's error log: while it starts, its last message is kept, which says what failed
  * (a socket, a bind, epoll, a thread), for the one line that says why the server did not start. */
-static void log_message(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_message(void *cls, const char *fmt,
+                                                              va_list ap)
 {
     struct cv_httpd *h = cls;
     pthread_mutex_lock(&h->log_mu);

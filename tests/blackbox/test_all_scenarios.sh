@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Every scenario passes --check under every model it supports, at its defaults.
 . "$(dirname "$0")/lib.sh"
+# expectations about wall times and speedups: under a sanitizer, tests/sanitize/scenario_runs.sh
+# runs every scenario instead, small and unchecked
+not_under_sanitizer "every scenario with its expectations of time"
 
 for file in "$CONCVIZ_SCENARIO_DIR"/*.ini; do
     name=$(basename "$file" .ini)

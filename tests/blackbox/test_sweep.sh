@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # pool-size: a sweep of worker counts with its own schema and expectations.
 . "$(dirname "$0")/lib.sh"
+not_under_sanitizer "wall times that fall with workers"
 
 run_cv 0 run pool-size --set tasks=16 --set io_ms=50 --json --check
 check "sweep schema" test "$(jqv .schema)" = concviz.sweep/1

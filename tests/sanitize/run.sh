@@ -135,7 +135,8 @@ fi
 took=$(($(date +%s) - start))
 if [ "$ctest_rc" != 0 ]; then
     say "tests failed in the sanitized build (log: $BUILD/ctest.log):"
-    sed -n '/tests failed out of/,$p' "$BUILD/ctest.log" | grep -E '^\s+[0-9]+ - ' | sed 's/^\s*/  /'
+    sed -n '/tests failed out of/,$p' "$BUILD/ctest.log" | grep -E '^\s+[0-9]+ - ' |
+        grep -v '(Skipped)' | sed 's/^\s*/  /'
 fi
 say "$tests tests in ${took} s, $found sanitizer reports (reports: $REPORTS)"
 [ "$ctest_rc" = 0 ] && [ "$found" = 0 ]

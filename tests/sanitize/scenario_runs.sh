@@ -49,4 +49,17 @@ brief hybrid-offload hybrid
 brief hybrid-offload hybrid --set offload=procs
 brief pool-size threads --set tasks=16 --set io_ms=20
 brief pool-size procs --set tasks=16 --set io_ms=20
+# the other scenarios (test_all_scenarios does not run under a sanitizer): each model at the
+# scenario's defaults
+for pair in block-the-loop:threads,epoll compress:serial,threads,procs \
+    cpu-factorize:serial,threads,procs,openmp cpu-many-small:serial,threads,procs,openmp \
+    deadlock:threads,procs,epoll file-io:serial,threads,epoll,hybrid \
+    gather-sleep:serial,threads,epoll io-fetch:serial,threads,epoll \
+    io-vs-sequential:serial,threads,epoll retry-backoff:serial,threads,procs,epoll,hybrid \
+    taskgroup-fail:threads,epoll timeout-cancel:threads,epoll; do
+    IFS=, read -r -a models <<<"${pair#*:}"
+    for m in "${models[@]}"; do
+        brief "${pair%%:*}" "$m"
+    done
+done
 finish
