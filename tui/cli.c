@@ -103,6 +103,18 @@ void tui_human(char *buf, size_t n, double x)
         snprintf(buf, n, "%.0f", x);
 }
 
+void tui_tasks_text(char *buf, size_t n, const struct cv_task_counts *t, uint64_t total)
+{
+    int k = snprintf(buf, n, "tasks %llu/%llu done", (unsigned long long)t->completed,
+                     (unsigned long long)total);
+    const uint64_t count[] = {t->failed, t->cancelled, t->timed_out};
+    const char *const what[] = {"failed", "cancelled", "timed out"};
+    for (size_t i = 0; i < 3 && k >= 0 && (size_t)k < n; i++)
+        if (count[i])
+            k += snprintf(buf + k, n - (size_t)k, ", %llu %s", (unsigned long long)count[i],
+                          what[i]);
+}
+
 double tui_num(const struct cv_value *o, const char *key)
 {
     const struct cv_value *v = cv_value_get(o, key);

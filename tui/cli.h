@@ -68,6 +68,9 @@ void tui_sighup(const struct sigaction *sa, struct sigaction *old);
 void tui_usage(FILE *out);
 /* A count with a k/M/G suffix ("812", "12.3k", "7.8M"). */
 void tui_human(char *buf, size_t n, double x);
+/* "tasks 3/10 done, 1 failed, 6 cancelled": the tasks that completed of `total`, and those that
+ * ended otherwise apart (failed, cancelled, timed out; each only when there are some). */
+void tui_tasks_text(char *buf, size_t n, const struct cv_task_counts *t, uint64_t total);
 /* A number member of a value object, 0 if absent. */
 double tui_num(const struct cv_value *o, const char *key);
 

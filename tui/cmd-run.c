@@ -321,10 +321,11 @@ static void progress(struct cv_run *run, const char *name, bool final)
         const struct cv_snapshot *s = cv_run_snapshot(run);
         char ev[32];
         tui_human(ev, sizeof ev, (double)s->events_recorded);
-        ADD("%s  %s x%u%s  %.1fs  tasks %llu/%llu  in flight %u  events %s", name,
-            cv_run_model_name(run), cv_run_workers(run), cv_run_gil(run) ? " gil" : "",
-            cv_run_elapsed(run), (unsigned long long)(s->tasks.completed + s->tasks.failed),
-            (unsigned long long)cv_run_task_count(run), s->inflight, ev);
+        char tasks[96];
+        tui_tasks_text(tasks, sizeof tasks, &s->tasks, cv_run_task_count(run));
+        ADD("%s  %s x%u%s  %.1fs  %s  in flight %u  events %s", name, cv_run_model_name(run),
+            cv_run_workers(run), cv_run_gil(run) ? " gil" : "", cv_run_elapsed(run), tasks,
+            s->inflight, ev);
         if (s->events_dropped)
             ADD("  DROPPED %llu", (unsigned long long)s->events_dropped);
         for (size_t i = 0; i < s->nlanes; i++)

@@ -405,6 +405,8 @@ static void finish_run(struct live *L)
     L->state = cv_run_state(L->run);
     L->elapsed = cv_run_elapsed(L->run);
     L->done = true;
+    if (cv_run_record_error(L->run))
+        say(L, "%s", cv_run_record_error(L->run));
     struct compare *c = &L->cmp;
     if (c->on && c->at < c->n) {
         int i = c->at;
@@ -1075,12 +1077,11 @@ static void draw_replay_header(struct live *L, const struct cv_snapshot *s, int 
     tui_human(dr, sizeof dr, (double)s->events_dropped);
     dur(el, sizeof el, L->elapsed);
     dur(end, sizeof end, L->end_t);
-    uint64_t done = s->tasks.completed + s->tasks.failed + s->tasks.cancelled;
-    putf(0, 0, W,
-         " concviz replay  %s  %s x%u  GIL %s  %s  %s / %s  tasks %llu/%llu  events %s  "
-         "drops %s",
-         sc->name, info->model, info->workers, info->gil ? "on" : "off", st, el, end,
-         (unsigned long long)done, (unsigned long long)s->tasks.submitted, ev, dr);
+    char tasks[96];
+    tui_tasks_text(tasks, sizeof tasks, &s->tasks, s->tasks.submitted);
+    putf(0, 0, W, " concviz replay  %s  %s x%u  GIL %s  %s  %s / %s  %s  events %s  drops %s",
+         sc->name, info->model, info->workers, info->gil ? "on" : "off", st, el, end, tasks, ev,
+         dr);
     attroff(ui_attr(UI_C_BAR));
     lost_banner(s, dr, W);
     /* the position: file name, then a bar from the start to the end */
@@ -1119,14 +1120,15 @@ static void draw_header(struct live *L, const struct cv_snapshot *s, int W)
     dur(el, sizeof el, L->elapsed);
     uint64_t total = L->run ? cv_run_task_count(L->run) : 0;
     uint64_t done = s->tasks.completed + s->tasks.failed + s->tasks.cancelled;
-    double tput = L->elapsed > 0 ? (double)done / L->elapsed : 0;
+    double tput = L->elapsed > 0 ? (double)done / L->elapsed : 0; /* tasks that ended, per s */
     bool gil = L->run && cv_run_gil(L->run);
+    char tasks[96];
+    tui_tasks_text(tasks, sizeof tasks, &s->tasks, total);
     putf(0, 0, W,
-         " concviz  %s  %s x%u  GIL %s  %s%s  %s  tasks %llu/%llu  %.1f/s  events %s  drops %s  "
-         "ui %.1f%%",
+         " concviz  %s  %s x%u  GIL %s  %s%s  %s  %s  %.1f/s  events %s  drops %s  ui %.1f%%",
          sc->name, L->run ? cv_run_model_name(L->run) : cv_model_name(sc->model),
          L->run ? cv_run_workers(L->run) : 0, gil ? "on" : "off", st, L->paused ? " (paused)" : "",
-         el, (unsigned long long)done, (unsigned long long)total, tput, ev, dr, L->ui_share * 100);
+         el, tasks, tput, ev, dr, L->ui_share * 100);
     attroff(ui_attr(UI_C_BAR));
     lost_banner(s, dr, W);
     attron(ui_attr(UI_C_DIM));
@@ -1885,6 +1887,13 @@ int ui_live(struct ui_run_req *req, const struct ui_opts *o, struct ui_script *s
                      "stopped with q before the end; the summary covers the run so far");
         else
             rc = tui_verdict(req->check, L->summary, L->state, L->failed);
+        /* a recording that failed: one line after the summary and exit 3, as headless */
+        const char *rec = L->run ? cv_run_record_error(L->run) : NULL;
+        if (rec) {
+            int rrc = tui_fail(TUI_EXIT_RUNTIME, "%s", rec);
+            if (rc == TUI_EXIT_OK || rc == TUI_EXIT_EXPECT)
+                rc = rrc;
+        }
     }
     if (sig)
         rc = tui_fail(TUI_EXIT_INTERRUPTED, "interrupted");

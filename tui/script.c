@@ -1,9 +1,10 @@
 /*
  * Scripted mode: a file of steps drives the UI, for tests and demos. One step per line; blank
- * lines and lines starting with # are skipped.
+ * lines and lines starting with # are skipped, and a # standing alone after a step (a blank
+ * before it, a blank or the line's end after it) starts a comment to the end of the line.
  *
  *   key NAME...         press keys: q, space, Enter, Tab, Esc, Up, Down, Left, Right, PageUp,
- *                       PageDown, Home, End, F1..F12, C-x, or any one character
+ *                       PageDown, Home, End, F1..F12, C-x, Hash (#), or any one character
  *   type TEXT           press each character of TEXT
  *   wait 500ms | 2s     let the UI run for a while
  *   wait done           until the run has ended (picker: no run, nothing to wait for)
@@ -51,6 +52,7 @@ int ui_key_from_name(const char *name)
         {"Backspace", KEY_BACKSPACE},
         {"BSpace", KEY_BACKSPACE},
         {"Delete", KEY_DC},
+        {"Hash", '#'}, /* `key #` would be a comment */
     };
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (!strcmp(name, names[i].name))
@@ -112,6 +114,14 @@ static int parse_line(struct ui_script *sc, char *text, unsigned line, char **ca
     char *s = trim(text);
     if (!*s || *s == '#')
         return 0;
+    /* a comment after a step: a '#' standing alone, a blank before it and a blank or the end
+     * after it (so `expect 50%#` and `type #1` keep theirs; the key '#' is named Hash) */
+    for (char *c = s + 1; *c; c++)
+        if (*c == '#' && isspace((unsigned char)c[-1]) && (!c[1] || isspace((unsigned char)c[1]))) {
+            *c = 0;
+            s = trim(s);
+            break;
+        }
     char *arg = s;
     while (*arg && !isspace((unsigned char)*arg))
         arg++;

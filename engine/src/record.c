@@ -282,20 +282,12 @@ int cv__record_open(struct cv_run *run, const char *path, char **cause)
     /* the text the scenario was loaded from, not the file again: it may have changed */
     w_record(w, R_SCEN, run->sc->text ? run->sc->text : "", run->sc->text_len, NULL, 0);
     w_flush(w);
-    if (w->error) {
-        if (cause)
-            *cause = cv_strdup(w->error);
-        fclose(w->f); /* never unlinked: the path may be a device such as /dev/full */
-        free(w->error);
-        free(w->path);
-        free(w->chunk);
-        free(w->zbuf);
-        ZSTD_freeCCtx(w->z);
-        free(w);
-        return CV_ERR_RUNTIME;
-    }
+    /* A write error already (a full disk, /dev/full): the run goes on all the same, as after
+     * one mid-run; nothing more is written, and the close reports it (the file is never
+     * unlinked: the path may be a device such as /dev/full). */
     run->rec = w;
-    cv_collector_set_tap(run->col, w_tap, w);
+    if (!w->error)
+        cv_collector_set_tap(run->col, w_tap, w);
     return CV_OK;
 }
 
@@ -387,10 +379,13 @@ void cv__record_close(struct cv_run *run, const struct cv_value *summary, uint64
     w->f = NULL;
     run->rec_events = w->total;
     run->rec_bytes = w->offset;
-    if (w->error)
+    if (w->error && w->total)
         run->rec_error =
             cv_strdup_printf("%s; the file holds the run up to %.3f s (%llu events)", w->error,
                              (double)w->last_ns / 1e9, (unsigned long long)w->total);
+    else if (w->error) /* it failed before the first chunk: not even a recording to replay */
+        run->rec_error =
+            cv_strdup_printf("%s; the file holds none of the run (0 events)", w->error);
     free(w->error);
     free(w->path);
     free(w->chunk);

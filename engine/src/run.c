@@ -182,6 +182,13 @@ static int configure(struct cv_run *run, const struct cv_run_config *cfg, char *
         return usage(cause, "--gil applies to the threads model only (model is %s)",
                      cv_model_name(model));
     run->switch_ms = cfg->switch_ms > 0 ? cfg->switch_ms : (s->switch_ms > 0 ? s->switch_ms : 5.0);
+    if (model == CV_MODEL_HYBRID && run->wl->file_io &&
+        !strcmp(cv_param_str(run, "offload"), "procs"))
+        return usage(
+            cause,
+            "offload=procs: scenario %s makes blocking file calls, whose jobs hold "
+            "pointers and cannot be sent to an executor process; use --set offload=threads",
+            s->name);
 
     if (run->wl->shape == CV_SHAPE_ROLES && model == CV_MODEL_HYBRID) {
         /* roles are coroutines; workers sizes the executor */

@@ -152,4 +152,5 @@ const struct cv_workload cv__wl_files = {
     .teardown = files_teardown,
     .holds = files_holds,
     .tasks_param = "files",
+    .file_io = true,
 };

@@ -47,6 +47,9 @@ struct cv_workload {
                   uint64_t *connections, uint64_t *files);
     /* Optional: the parameter that sets how many tasks there are, for advice to use fewer. */
     const char *tasks_param;
+    /* Its tasks make blocking file calls (cv_file_*), whose jobs hold pointers: hybrid's
+     * executor must then be threads, and offload = procs is refused as a usage error. */
+    bool file_io;
 };
 
 const struct cv_workload *cv_workload_find(const char *name);
