@@ -70,7 +70,7 @@ check "hybrid procs: killed executor: one clear line" grep -Eq \
     "$TMP/xk.err"
 check "hybrid procs: killed executor: no child left" bash -c "! pgrep -P $pid"
 # file I/O holds pointers: a process executor refuses it clearly
-run_cv 3 run file-io --model hybrid --set offload=procs --set files=4
+run_cv 2 run file-io --model hybrid --set offload=procs --set files=4
 check "hybrid procs: file I/O refused with a clear line" grep -q \
     "cannot be sent to an executor process; use --set offload=threads" <<<"$ERR"
 run_cv 0 run block-the-loop --model epoll --set ticks=10 --set block_ms=200 --json --check
