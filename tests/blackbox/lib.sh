@@ -70,21 +70,28 @@ run_cv() {
 # value with jq itself.)
 jq_read() {
     local opt=$1 filter=$2 file=${3:-} v err="" errf="$TMP/jq.$BASHPID.err" src why
-    if [ -n "$file" ]; then
+    # (nothing to read is told without starting jq: a binary that prints nothing costs no time)
+    if [ -n "$file" ] && [ ! -s "$file" ]; then
+        src=$file
+        err="missing or empty"
+    elif [ -n "$file" ]; then
         src=$file
         v=$(jq "$opt" "$filter" "$file" 2>"$errf") || err=$(head -c 200 "$errf" | tr '\n' ' ')
+        rm -f "$errf"
+    elif [ -z "$OUT" ]; then
+        src="the output"
+        err="nothing was printed"
     else
         src="the output"
-        [ -n "$OUT" ] || src="the output, which is empty"
         v=$(printf '%s' "$OUT" | jq "$opt" "$filter" 2>"$errf") ||
             err=$(head -c 200 "$errf" | tr '\n' ' ')
+        rm -f "$errf"
     fi
-    rm -f "$errf"
     if [ -n "$err" ]; then
         why=$err
     elif [ -z "$v" ]; then
         why="no value"
-    elif grep -qx null <<<"$v"; then
+    elif [[ $'\n'$v$'\n' == *$'\n'null$'\n'* ]]; then
         why="null"
     else
         printf '%s\n' "$v"
