@@ -5,11 +5,12 @@ The command is the session leader and the pty its controlling terminal, 120x40,
 TERM=xterm-256color.
 
   pty_run.py block RELEASE_FILE -- CMD...
-      Nobody reads the terminal until RELEASE_FILE exists (at most 300 s): once the pty's
-      buffer is full, the command's writes to it block. Then prints `unread N` (the bytes
-      waiting in the pty when it was released), reads everything, types q, and waits.
+      Nobody reads the terminal until RELEASE_FILE exists (at most 300 s) or the command ends:
+      once the pty's buffer is full, the command's writes to it block. Then prints `unread N`
+      (the bytes waiting in the pty when it was released), reads everything, types q, and waits.
   pty_run.py hangup TEXT -- CMD...
-      Reads the terminal until the command has written TEXT (at most 120 s), then closes it:
+      Reads the terminal until the command has written TEXT (at most 120 s; not once the
+      terminal is closed, the command gone), then closes it:
       the kernel hangs it up (SIGHUP to the command, EIO for its writes), as when a terminal
       window or an ssh session closes.
 
@@ -65,17 +66,27 @@ def drain(fd, stop, seen=None, text=b""):
                 seen.set()
 
 
-def wait_exit(pid, seconds):
+def code(status):
+    return str(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+
+
+def ended(pid):
+    """The command's exit code once it has ended (it is then reaped), else None."""
+    done, status = os.waitpid(pid, os.WNOHANG)
+    return code(status) if done else None
+
+
+def wait_exit(pid, seconds, rc=None):
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return str(os.WEXITSTATUS(status) if os.WIFEXITED(status)
-                       else 128 + os.WTERMSIG(status))
-        time.sleep(0.05)
-    os.kill(pid, 9)
-    os.waitpid(pid, 0)
-    return "timeout"
+    while rc is None and time.monotonic() < end:
+        rc = ended(pid)
+        if rc is None:
+            time.sleep(0.05)
+    if rc is None:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        return "timeout"
+    return rc
 
 
 def main(argv):
@@ -85,19 +96,29 @@ def main(argv):
     pid, fd = spawn(cmd)
     stop = threading.Event()
     if mode == "block":
+        # (a command that ends meanwhile ends the wait: there is nothing left to block)
         end = time.monotonic() + 300
-        while not os.path.exists(arg) and time.monotonic() < end:
+        rc = None
+        while not os.path.exists(arg) and time.monotonic() < end and rc is None:
             time.sleep(0.05)
+            rc = ended(pid)
+        if rc is not None:
+            print("ended before the release", flush=True)
         print("unread", unread(fd), flush=True)
         reader = threading.Thread(target=drain, args=(fd, stop), daemon=True)
         reader.start()
-        os.write(fd, b"q")
-        rc = wait_exit(pid, 60)
+        if rc is None:
+            os.write(fd, b"q")
+        rc = wait_exit(pid, 60, rc)
     else:
         seen = threading.Event()
         reader = threading.Thread(target=drain, args=(fd, stop, seen, arg.encode()), daemon=True)
         reader.start()
-        if not seen.wait(120):
+        # until the text shows, or the terminal closes (the command ended without showing it)
+        end = time.monotonic() + 120
+        while not seen.wait(0.1) and reader.is_alive() and time.monotonic() < end:
+            pass
+        if not seen.is_set():
             print("never shown:", arg, flush=True)
         stop.set()
         reader.join()

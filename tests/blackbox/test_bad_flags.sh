@@ -73,6 +73,7 @@ while IFS='|' read -r cmd flag values; do
             ok "concviz $* -> 2: $(cat "$TMP/err")"
         else
             bad "concviz $* -> exit $rc, $lines line(s) on stderr: $(head -c 300 "$TMP/err")"
+            [ "$n" != 1 ] || stop_if_all_failed "the first bad value"
         fi
     done
 done < <(table)

@@ -14,6 +14,7 @@ run_cv 0 show counter-race
 check "show prints the lesson" grep -q "read, a little computing, and a write" "$TMP/out"
 check "show prints parameters with defaults" grep -Eq "variant +none" "$TMP/out"
 check "show prints expectations" grep -q "loses_updates" "$TMP/out"
+stop_if_all_failed "help, version, list and show"
 
 # bad input: exit 2, exactly one line on stderr naming the culprit
 expect_usage() {
@@ -79,16 +80,20 @@ expect_usage "$TMP/missing.ini: No such file" run "$TMP/missing.ini"
 
 # a scenario given as a path runs
 sed -e 's/^name = broken/name = fine/' -e '/^speed/d' "$TMP/broken.ini" >"$TMP/fine.ini"
-run_cv 0 run "$TMP/fine.ini" --check && ok "a scenario file given by path runs"
+run_cv 0 run "$TMP/fine.ini" --check &&
+    check "a scenario file given by path runs" grep -q "^fine  model threads .*(done)$" <<<"$OUT"
 
 # the headless progress line appears on a terminal (script gives a pty), and not in a pipe
 if command -v script >/dev/null; then
     timeout 30 script -qec "$CONCVIZ run gather-sleep --set sleeps_ms=400,200 --headless" /dev/null \
         >"$TMP/pty" 2>&1 || true
     check "progress line on a terminal" grep -q "tasks [0-9]*/2" "$TMP/pty"
+else
+    skip "progress line on a terminal: script (util-linux), which gives the run a terminal, is not installed"
 fi
 run_cv 0 run gather-sleep --set sleeps_ms=200,100
-check "no progress line when stderr is not a terminal" test -z "$ERR"
+check "no progress line when stderr is not a terminal (the summary on stdout, nothing on stderr)" \
+    eval '[ -z "$ERR" ] && grep -q "^gather-sleep  model threads .*(done)$" <<<"$OUT"'
 
 # --repeat / --for: the same run again in this process; the summary printed is the last run's
 run_cv 0 run gather-sleep --set sleeps_ms=20,10 --repeat 5 --json &&

@@ -37,9 +37,14 @@ echo "# open files: soft $(ulimit -Sn), hard $hard"
 total=$((N * ${#PATHS[@]}))
 "$CONCVIZ" serve --port 0 --for 120 --max-requests "$total" >"$TMP/url" 2>"$TMP/serve.err" &
 pid=$!
-for _ in $(seq 100); do [ -s "$TMP/url" ] && break; sleep 0.1; done
-url=$(head -1 "$TMP/url")
-check "serve prints its loopback URL" grep -Eq '^http://127\.0\.0\.1:[0-9]+$' "$TMP/url"
+url=$(url_of "$TMP/url" $pid)
+if grep -Eq '^http://127\.0\.0\.1:[0-9]+$' "$TMP/url"; then
+    ok "serve prints its loopback URL"
+else
+    bad "serve prints no loopback URL: no server to load"
+    reap $pid
+    finish
+fi
 
 # field NAME: the value after "NAME:" in ab's report
 field() { sed -n "s/^$1: *\([0-9.]*\).*/\1/p" "$TMP/ab.out" | head -1; }
@@ -87,6 +92,6 @@ set +e
 wait "$pid"
 rc=$?
 set -e
-check "serve stops by itself after $total requests, exit 0" test "$rc" = 0
-check "serve counted $total requests" grep -q "stopped after $total requests" "$TMP/serve.err"
+check "serve stops by itself after $total requests, exit 0 ($rc), saying it counted them" \
+    eval '[ "$rc" = 0 ] && grep -q "stopped after $total requests" "$TMP/serve.err"'
 finish

@@ -11,8 +11,10 @@ check_pipeline() {
     check "[$*] none lost or doubled" test "$(jqv '.results.missing + .results.duplicates')" = 0
     check "[$*] all roles completed" test "$(jqv .tasks.completed)" = "$(jqv .tasks.submitted)"
 }
-# the scenario's own expectations hold at its defaults
-run_cv 0 run pipeline --check && ok "pipeline --check passes at its defaults"
+# the scenario's own expectations hold at its defaults: the summary says so, none FAIL
+run_cv 0 run pipeline --check &&
+    check "pipeline --check passes at its defaults ($(grep -c '^    ok ' <<<"$OUT") expectations ok)" \
+        eval 'grep -q "^pipeline  model threads .*(done)$" <<<"$OUT" && grep -q "^    ok   all_consumed " <<<"$OUT" && ! grep -q "FAIL" <<<"$OUT"'
 check_pipeline 10 --set items=60 --set consume_ms=10
 check "producers block when the queue is full" fcmp "$(jqv .queues[0].push_blocked) > 0"
 check "producers show queue wait" fcmp "$(jqv '[.lanes[] | select(.name|startswith("producer")) | .queue_wait_s] | add') > 0"

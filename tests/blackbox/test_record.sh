@@ -1,20 +1,10 @@
 #!/usr/bin/env bash
 # Recording, replay and export: record headless, replay headless and get the same summary;
 # recordings cut short (truncated, SIGTERM, SIGKILL, a file-size limit) still replay; bad files
-# get one line and exit 3; Chrome traces pass the checker and hold every lane, task, wait and
-# queue counter of the run; CSV has one row per event.
+# get one line and exit 3; Chrome traces pass trace_check.jq (the Trace Event Format's rules) and
+# hold every lane, task, wait and queue counter of the run; CSV has one row per event.
 . "$(dirname "$0")/lib.sh"
-# An external trace checker may be named with TRACE_CHECK=FILE.jq; the structure is checked here
-# in any case: fields each phase needs, and slices that nest.
-CHECKER="${TRACE_CHECK:-}"
 jqe() { jq -e "$@" >/dev/null; }
-shape='.traceEvents | to_entries[] | .key as $i | .value
-  | select((.ph | type) != "string" or (.pid | type) != "number"
-      or (.ph != "M" and .ph != "C" and (.tid | type) != "number")
-      or (.ph != "M" and (.ts | type) != "number")
-      or (.ph == "X" and ((.dur | type) != "number" or .dur < 0))
-      or ((.ph == "X" or .ph == "i" or .ph == "C" or .ph == "M") and (.name | type) != "string"))
-  | "event \($i): \(tojson)"'
 
 # record then replay: the same summary, byte for byte, over several scenarios and models
 same=0
@@ -27,7 +17,9 @@ for args in "counter-race --set variant=mutex --set iterations=100000" "pipeline
     run_cv 0 run $args --record "$f" --json -q || continue
     printf '%s' "$OUT" >"$TMP/orig.json"
     run_cv 0 replay "$f" --json || continue
-    if cmp -s "$TMP/orig.json" <(printf '%s' "$OUT"); then
+    if [ "$(jqv .schema "$TMP/orig.json")" != concviz.summary/1 ]; then
+        bad "run of '$args' printed no summary"
+    elif cmp -s "$TMP/orig.json" <(printf '%s' "$OUT"); then
         same=$((same + 1))
     else
         bad "replay of '$args' differs: $(diff "$TMP/orig.json" <(printf '%s' "$OUT") | head -5)"
@@ -35,18 +27,29 @@ for args in "counter-race --set variant=mutex --set iterations=100000" "pipeline
 done
 check "record/replay: 9 scenario-model pairs give the same summary" test "$same" = 9
 
-# the recording's cost: bytes per event on disk
+# the recording's cost: bytes per event on disk, 0.72 to 0.79 measured (1.6 M events of
+# counter-race with a mutex, on two busy cores), so twice that is a regression; the run's
+# interleaving decides how well it packs, so a recording over the bound is made again, and the
+# best of 3 decides
 # (rings of 1 Mi events: about half a second of slack for the drain when the host takes a core
 # away; with the default 128 Ki, tens of thousands were dropped on a host at load 5)
-run_cv 0 run counter-race --set variant=mutex --set iterations=200000 --record "$TMP/big.cvr" \
-    --ring-size 1048576 --json -q
-events=$(jqv .events.recorded)
-bytes=$(stat -c %s "$TMP/big.cvr")
-echo "# $events events in $bytes bytes: $(awk "BEGIN{printf \"%.2f\", $bytes/$events}") B/event"
-check "recording: under 4 bytes per event for counter-race (mutex)" fcmp "$bytes / $events < 4"
+BYTES_PER_EVENT=1.5
+for try in 1 2 3; do
+    run_cv 0 run counter-race --set variant=mutex --set iterations=200000 --record "$TMP/big.cvr" \
+        --ring-size 1048576 --json -q
+    events=$(jqv .events.recorded)
+    bytes=$(stat -c %s "$TMP/big.cvr")
+    per=$(awk "BEGIN { printf \"%.3f\", $bytes / $events }")
+    echo "# $events events in $bytes bytes: $per B/event"
+    fcmp "$per < $BYTES_PER_EVENT" && break
+done
+check "recording: under $BYTES_PER_EVENT bytes per event for counter-race (mutex): $per" \
+    fcmp "$per < $BYTES_PER_EVENT"
 # (a sanitized build's collector may fall behind: the file must then still hold what was kept)
 if [ -z "$SANITIZER" ]; then
     check "recording: no events dropped" test "$(jqv .events.dropped)" = 0
+else
+    skip "recording: no events dropped: not at the $SANITIZER sanitizer's speed"
 fi
 printf '%s' "$OUT" >"$TMP/big.json"
 
@@ -161,67 +164,53 @@ run_cv 0 run pipeline --record "$TMP/pipe.cvr" --json -q
 printf '%s' "$OUT" >"$TMP/pipe.json"
 run_cv 0 export "$TMP/pipe.cvr" --format chrome -o "$TMP/pipe.trace.json"
 T="$TMP/pipe.trace.json"
-check "chrome: valid JSON" jqe . "$T"
-check "chrome: every event has the fields its phase needs" test -z "$(jq -r "$shape" "$T")"
-if [ -n "$CHECKER" ]; then
-    problems=$(jq -r -f "$CHECKER" "$T")
-    check "chrome: the trace checker finds nothing" test -z "$problems"
-fi
-lanes=$(jq '.lanes | length' "$TMP/pipe.json")
+# (the fields each phase needs, B/E balanced and X slices nested per thread, flows paired)
+check "chrome: a well-formed trace (trace_check.jq finds nothing)" valid_trace "$T"
 check "chrome: one named thread per lane" \
-    test "$(jq '[.traceEvents[] | select(.name == "thread_name")] | length' "$T")" = "$lanes"
+    test "$(jqv '[.traceEvents[] | select(.name == "thread_name")] | length' "$T")" = "$(jqv '.lanes | length' "$TMP/pipe.json")"
 check "chrome: queue depth counters for every push and pop" \
-    test "$(jq '[.traceEvents[] | select(.ph == "C" and (.name | startswith("queue depth")))] | length' "$T")" \
-    = "$(jq '[.queues[] | .pushed + .popped] | add' "$TMP/pipe.json")"
+    test "$(jqv '[.traceEvents[] | select(.ph == "C" and (.name | startswith("queue depth")))] | length' "$T")" \
+    = "$(jqv '[.queues[] | .pushed + .popped] | add' "$TMP/pipe.json")"
 check "chrome: queue waits as slices" \
     jqe '[.traceEvents[] | select(.ph == "X" and (.name | startswith("queue")))] | length > 0' "$T"
-# X slices on one thread nest: none starts inside another and ends after it
-nest='[.traceEvents[] | select(.ph == "X")] | group_by([.pid, .tid])[] | sort_by(.ts, -.dur)
-  | reduce .[] as $e ({stack: [], bad: 0};
-      .stack |= map(select(.ts + .dur > $e.ts + 0.0005))
-      | if (.stack | length) > 0 and (.stack[-1].ts + .stack[-1].dur < $e.ts + $e.dur - 0.0005)
-        then .bad += 1 else . end
-      | .stack += [$e]) | .bad'
-check "chrome: slices nest on every thread" test "$(jq "$nest" "$T" | sort -u)" = 0
 
 run_cv 0 run counter-race --set variant=mutex --set iterations=20000 --workers 3 \
     --export-chrome "$TMP/mutex.trace.json" --json -q
 M="$TMP/mutex.trace.json"
 tasks=$(jqv .tasks.completed)
 check "chrome: every task is a slice" \
-    test "$(jq '[.traceEvents[] | select(.cat == "task")] | length' "$M")" = "$tasks"
+    test "$(jqv '[.traceEvents[] | select(.cat == "task")] | length' "$M")" = "$tasks"
 contended=$(jqv '.locks[0].contended')
-waits=$(jq '[.traceEvents[] | select(.ph == "X" and (.name | startswith("lock ")))] | length' "$M")
+waits=$(jqv '[.traceEvents[] | select(.ph == "X" and (.name | startswith("lock ")))] | length' "$M")
 check "chrome: every contended acquisition is a lock wait slice ($waits of $contended)" \
     test "$waits" = "$contended"
-flows=$(jq '[.traceEvents[] | select(.ph == "s")] | length' "$M")
+flows=$(jqv '[.traceEvents[] | select(.ph == "s")] | length' "$M")
 check "chrome: hand-overs as flow pairs ($flows)" \
-    test "$flows" -gt 0 -a "$flows" = "$(jq '[.traceEvents[] | select(.ph == "f")] | length' "$M")"
+    test "$flows" -gt 0 -a "$flows" = "$(jqv '[.traceEvents[] | select(.ph == "f")] | length' "$M")"
 check "chrome: tasks in flight as a counter" \
     jqe '[.traceEvents[] | select(.name == "tasks in flight")] | length > 0' "$M"
-check "chrome (--export-chrome): fields per phase" test -z "$(jq -r "$shape" "$M")"
-if [ -n "$CHECKER" ]; then
-    check "chrome (--export-chrome): the checker finds nothing" test -z "$(jq -r -f "$CHECKER" "$M")"
-fi
+check "chrome (--export-chrome): a well-formed trace" valid_trace "$M"
 
 # deadlock: an instant; procs: a process per worker
 run_cv 0 run deadlock --export-chrome "$TMP/dl.trace.json" -q
 check "chrome: the deadlock is an instant" \
     jqe '[.traceEvents[] | select(.name == "deadlock detected")] | length == 1' "$TMP/dl.trace.json"
+check "chrome (deadlock): a well-formed trace" valid_trace "$TMP/dl.trace.json"
 run_cv 0 run cpu-primes --model procs --workers 2 --export-chrome "$TMP/procs.trace.json" -q
 check "chrome: procs gives one process per worker (3 process names)" \
-    test "$(jq '[.traceEvents[] | select(.name == "process_name")] | length' "$TMP/procs.trace.json")" = 3
+    test "$(jqv '[.traceEvents[] | select(.name == "process_name")] | length' "$TMP/procs.trace.json")" = 3
+check "chrome (procs): a well-formed trace" valid_trace "$TMP/procs.trace.json"
 
 # CSV: a header and one row per event, readable kind names; JSON: the summary
 run_cv 0 export "$TMP/pipe.cvr" --format csv
 check "csv: header" test "$(head -1 <<<"$OUT")" = "ts_ns,lane,lane_name,kind,task,obj,obj_name,arg,detail"
-check "csv: one row per event" test "$(($(wc -l <<<"$OUT") - 1))" = "$(jq .events.recorded "$TMP/pipe.json")"
+check "csv: one row per event" test "$(($(wc -l <<<"$OUT") - 1))" = "$(jqv .events.recorded "$TMP/pipe.json")"
 check "csv: readable kinds" grep -q ",queue.push," <<<"$OUT"
 run_cv 0 run io-fetch --record "$TMP/io.cvr" -q
 run_cv 0 export "$TMP/io.cvr" --format csv
 check "csv: io.begin rows name the URL" grep -Eq ',io.begin,.*"http http://127.0.0.1:[0-9]+/delay/' <<<"$OUT"
 run_cv 0 export "$TMP/pipe.cvr" --format json
-check "json: the summary" test "$(jqv .completion_order)" = "$(jq .completion_order "$TMP/pipe.json")"
+check "json: the summary" test "$(jqc .completion_order)" = "$(jqc .completion_order "$TMP/pipe.json")"
 
 # a header naming an object id far beyond any run's: one line, exit 3
 python3 - "$(dirname "$0")/../golden/deadlock.cvr" "$TMP/bigobj.cvr" <<'EOF'

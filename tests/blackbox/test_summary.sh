@@ -20,7 +20,8 @@ sed -e 's/^all_done = .*/all_done = tasks.completed == 99/' "$CONCVIZ_SCENARIO_D
 run_cv 1 run "$TMP/strict.ini" --set sleeps_ms=10,5 --check && ok "failed expectation exits 1 with --check"
 check "the failure is named" grep -q "1 expectation failed" "$TMP/err"
 check "the summary marks it FAIL" grep -q "FAIL all_done" "$TMP/out"
-run_cv 0 run "$TMP/strict.ini" --set sleeps_ms=10,5 && ok "without --check the exit is 0"
+run_cv 0 run "$TMP/strict.ini" --set sleeps_ms=10,5 &&
+    check "without --check the exit is 0, the failure still shown" grep -q "FAIL all_done" "$TMP/out"
 
 # SIGINT: stops waits at once, prints a valid summary, exits 130
 "$CONCVIZ" run gather-sleep --set sleeps_ms=20000,20000 --json >"$TMP/int.json" 2>"$TMP/int.err" &

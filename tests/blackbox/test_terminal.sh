@@ -41,11 +41,12 @@ python3 "$PTY_RUN" block "$TMP/release" -- "$CONCVIZ" run "${RACE[@]}" --record 
     >"$TMP/pty.out" 2>&1 &
 ppid=$!
 state=""
-for _ in $(seq 240); do # up to 120 s
+for _ in $(seq 240); do # up to 120 s, while the run goes on
     sleep 0.5
     state=$("$CONCVIZ" replay "$TMP/pty.cvr" --json -q 2>/dev/null | jq -r .state 2>/dev/null) ||
         true
     [ "$state" = done ] && break
+    alive $ppid || break
 done
 check "unread terminal: the run ends and its recording closes while nobody reads" \
     test "$state" = done
@@ -53,8 +54,10 @@ touch "$TMP/release"
 reap $ppid
 check "unread terminal: it really was not read (bytes waiting in the pty)" \
     fcmp "$(awk '$1 == "unread" {print $2}' "$TMP/pty.out") >= 1024"
-check "unread terminal: read again, q exits 0" grep -qx "exit 0" "$TMP/pty.out"
+check "unread terminal: read again, q exits 0 (not ended before)" \
+    eval 'grep -qx "exit 0" "$TMP/pty.out" && ! grep -q "ended before the release" "$TMP/pty.out"'
 complete "unread terminal" "$TMP/pty.cvr"
+stop_if_all_failed "the unread terminal"
 
 # ---- a hang-up: the terminal closed under a live recorded run ----
 python3 "$PTY_RUN" hangup worker-2 -- "$CONCVIZ" run gather-sleep --set sleeps_ms=30000,20000 \
@@ -67,11 +70,14 @@ stopped "hang-up of the live view's terminal" "$TMP/hup-pty.cvr"
     --record "$TMP/hup-headless.cvr" >"$TMP/hup-headless.json" 2>"$TMP/hup-headless.err" &
 pid=$!
 # its handlers are in place before the run's threads start (main, driver, two workers)
-for _ in $(seq 100); do [ "$(ls /proc/$pid/task 2>/dev/null | wc -l)" -ge 4 ] && break; sleep 0.1; done
-kill -HUP $pid
+for _ in $(seq 100); do
+    [ "$(ls /proc/$pid/task 2>/dev/null | wc -l)" -ge 4 ] && break
+    alive $pid || break
+    sleep 0.1
+done
+kill -HUP $pid 2>/dev/null || true
 reap $pid
-check "SIGHUP, headless: exit 130" test "$rc" = 130
-check "SIGHUP, headless: stopped at once" fcmp "$took < 10"
+check "SIGHUP, headless: exit 130, stopped at once (${took}s)" eval '[ "$rc" = 130 ] && fcmp "$took < 10"'
 check "SIGHUP, headless: the summary says stopped" \
     test "$(jq -r .state "$TMP/hup-headless.json" 2>/dev/null)" = stopped
 stopped "SIGHUP, headless" "$TMP/hup-headless.cvr"
@@ -79,11 +85,11 @@ stopped "SIGHUP, headless" "$TMP/hup-headless.cvr"
 # ---- SIGHUP to serve: as SIGTERM and Ctrl-C (it stops, says what it served, exit 0) ----
 "$CONCVIZ" serve --for 60 >"$TMP/serve.url" 2>"$TMP/serve.err" &
 pid=$!
-for _ in $(seq 50); do [ -s "$TMP/serve.url" ] && break; sleep 0.1; done
-kill -HUP $pid
+url_of "$TMP/serve.url" $pid >/dev/null
+kill -HUP $pid 2>/dev/null || true
 reap $pid
-check "SIGHUP, serve: exit 0 at once" test "$rc" = 0
-check "SIGHUP, serve: says what it served" grep -q "stopped after 0 requests" "$TMP/serve.err"
+check "SIGHUP, serve: exit 0 at once, saying what it served" \
+    eval '[ "$rc" = 0 ] && grep -q "stopped after 0 requests" "$TMP/serve.err"'
 
 # ---- a paused view keeps its own texts ----
 # io-fetch under serial fetches eight URLs one after another on `main`; each new one may move the
@@ -120,38 +126,55 @@ header() { screen | head -1; }
 
 # Ctrl-S (XOFF) for 4 s during a recorded run, then Ctrl-Q: flow control is off while the view
 # owns the terminal, so the view goes on drawing; every event and task is recorded
+# (each case goes on only once its view is up: the seconds of Ctrl-S are not waited out for a
+# view that never came)
 pane cvterm1 "$CONCVIZ run ${RACE[*]} --record $TMP/cs.cvr"
-check "Ctrl-S: the live view is up" wait_for "worker-4"
-T send-keys -t cv C-s
-sleep 0.5
-h1=$(header)
-sleep 3.5
-h2=$(header)
-T send-keys -t cv C-q
-check "Ctrl-S: the view went on drawing (flow control is off)" test "$h1" != "$h2"
-check "Ctrl-S: the run ends" wait_for "threads x4  GIL off  done" 1200
-T send-keys -t cv q
-check "Ctrl-S: q exits 0" wait_for "EXIT=0"
-check "Ctrl-S: the terminal's modes are back, flow control included" wait_for "^echo icanon ixon"
-T kill-server 2>/dev/null || true
-complete "Ctrl-S in the live view" "$TMP/cs.cvr"
+if wait_for "worker-4"; then
+    ok "Ctrl-S: the live view is up"
+    T send-keys -t cv C-s
+    sleep 0.5
+    h1=$(header)
+    sleep 3.5
+    h2=$(header)
+    T send-keys -t cv C-q
+    check "Ctrl-S: the view went on drawing (flow control is off)" test "$h1" != "$h2"
+    check "Ctrl-S: the run ends" wait_for "threads x4  GIL off  done" 1200
+    T send-keys -t cv q
+    check "Ctrl-S: q exits 0" wait_for "EXIT=0"
+    check "Ctrl-S: the terminal's modes are back, flow control included" wait_for "^echo icanon ixon"
+    T kill-server 2>/dev/null || true
+    complete "Ctrl-S in the live view" "$TMP/cs.cvr"
+else
+    bad "Ctrl-S: the live view is not up"
+    T kill-server 2>/dev/null || true
+fi
 
 # Ctrl-S during a headless run whose progress line goes to the terminal: the terminal stops,
 # the drain does not
 pane cvterm2 "$CONCVIZ run ${RACE[*]} --headless --record $TMP/cs-headless.cvr >/dev/null"
-check "Ctrl-S, headless: the progress line is up" wait_for "tasks [0-9]+/4"
-T send-keys -t cv C-s
-sleep 4
-T send-keys -t cv C-q
-check "Ctrl-S, headless: exits 0" wait_for "EXIT=0" 1200
-T kill-server 2>/dev/null || true
-complete "Ctrl-S in a headless run" "$TMP/cs-headless.cvr"
+if wait_for "tasks [0-9]+/4"; then
+    ok "Ctrl-S, headless: the progress line is up"
+    T send-keys -t cv C-s
+    sleep 4
+    T send-keys -t cv C-q
+    check "Ctrl-S, headless: exits 0" wait_for "EXIT=0" 1200
+    T kill-server 2>/dev/null || true
+    complete "Ctrl-S in a headless run" "$TMP/cs-headless.cvr"
+else
+    bad "Ctrl-S, headless: the progress line is not up"
+    T kill-server 2>/dev/null || true
+fi
 
 # hup_pane LABEL SOCKET COMMAND PATTERN READY: SIGHUP to the process matching PATTERN once the
 # pane shows READY; exit 130, the main screen back, the terminal sane
 hup_pane() {
     pane "$2" "$3"
-    check "SIGHUP, $1: up" wait_for "$5"
+    if ! wait_for "$5"; then
+        bad "SIGHUP, $1: not up"
+        T kill-server 2>/dev/null || true
+        return 0
+    fi
+    ok "SIGHUP, $1: up"
     local pid
     pid=$(pgrep -f -n -- "$4" || true)
     [ -n "$pid" ] && kill -HUP "$pid"

@@ -39,14 +39,17 @@ steps=()
 for i in $(seq 8); do steps+=("wait 150ms" "snapshot $TMP/pipe-$i.txt"); done
 s=$(script pipe "${steps[@]}" "wait done" "snapshot $TMP/pipe-end.txt" "key q")
 run_cv 0 run pipeline --no-color --script "$s" --size 120x40
-over=0
-for f in "$TMP"/pipe-*.txt; do
+over=0 gauges=0
+for f in "$TMP"/pipe-[1-8].txt "$TMP/pipe-end.txt"; do
+    [ -f "$f" ] || continue
     while read -r d c; do
+        gauges=$((gauges + 1))
         [ "$d" -le "$c" ] || over=1
     done < <(grep -oE " [0-9]+/[0-9]+ \(max" "$f" | tr '/(' '  ' | awk '{print $1, $2}')
 done
 check "pipeline: a queue gauge was drawn" grep -qE "[0-9]+/[0-9]+ \(max [0-9]+\)" "$TMP/pipe-end.txt"
-check "pipeline: depth never above capacity" test "$over" = 0
+check "pipeline: depth never above capacity ($gauges gauges in 9 snapshots)" \
+    test "$over" = 0 -a "$gauges" -ge 9
 
 # task ids inside the lane cells; lane details name the URL a lane is fetching
 s=$(script fetch "wait text running" "wait 100ms" "key j" "key Enter" "wait text fetching 3s" \
@@ -64,12 +67,17 @@ check "deadlock: header says DEADLOCKED" grep -q "DEADLOCKED" "$TMP/dl.txt"
 check "deadlock: the cycle is named" grep -Eq "cycle: .*(->|→|waits)" "$TMP/dl.txt"
 
 # help, resizing below the minimum and back, the controls bar
+# (the script's expects end the run with exit 1 when they fail; the snapshots show each step)
 s=$(script help "wait text worker-1" "key ?" "expect help: keys and colours" \
-    "expect dead: the worker process died" "key Esc" "resize 40x12" \
-    "expect terminal too small (need 60x16)" "resize 120x40" "expect legend" "expect ? help" \
-    "key q")
+    "expect dead: the worker process died" "snapshot $TMP/help.txt" "key Esc" "resize 40x12" \
+    "expect terminal too small (need 60x16)" "snapshot $TMP/small.txt" "resize 120x40" \
+    "expect legend" "expect ? help" "snapshot $TMP/back.txt" "key q")
 run_cv 0 run gather-sleep --no-color --script "$s" --size 120x40
-check "help, resize to 40x12 and back" true
+check "help: the keys and colours" grep -q "help: keys and colours" "$TMP/help.txt"
+check "resize to 40x12: too small, a screen of 12 lines saying so" \
+    test "$(grep -c -e "terminal too small (need 60x16)" -e "now 40x12" "$TMP/small.txt"):$(wc -l <"$TMP/small.txt")" = 2:12
+check "back to 120x40: the legend and the controls" \
+    eval 'grep -q "legend R running" "$TMP/back.txt" && grep -q "? help" "$TMP/back.txt"'
 
 # compare: every model in turn, then a table with a row per model
 s=$(script cmp "wait text worker-1" "key c" "wait text compare (any key closes) 60s" \
@@ -82,12 +90,14 @@ check "compare: serial is the 1.00x baseline" grep -Eq "^ +serial +[0-9.]+m?s +1
 
 # scripted picker: pick counter-race, run it, come back, quit
 s=$(script pick "wait text pick a scenario" "key j j j" "expect counter-race" "key Enter" \
-    "wait text counter-race  threads" "wait done" "key q" "wait text pick a scenario" "key q")
+    "wait text counter-race  threads" "wait done" "snapshot $TMP/picked.txt" "key q" \
+    "wait text pick a scenario" "snapshot $TMP/picker-back.txt" "key q")
 set +e
 "$CONCVIZ" --no-color --script "$s" --size 120x40 >"$TMP/pick.out" 2>"$TMP/pick.err"
 rc=$?
 set -e
-check "picker: scripted run and back, exit 0" test "$rc" = 0
+check "picker: scripted run and back, exit 0 ($rc)" \
+    eval '[ "$rc" = 0 ] && grep -q "counter-race  threads x4  GIL off  done" "$TMP/picked.txt" && grep -q "pick a scenario" "$TMP/picker-back.txt"'
 
 # golden screens: the picker and its help at 120x40, without colour (deterministic: they show
 # the scenario files, no run)

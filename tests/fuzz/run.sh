@@ -6,7 +6,9 @@
 # fuzz_script (the terminal UI's --script files), fuzz_cli (the command line) and fuzz_httpd (the
 # embedded HTTP server), each with corpus-NAME and crashes-NAME. New inputs go to a scratch
 # directory in the build directory, never to the kept corpus. Fails on any crash, leak, timeout
-# or out-of-memory, and says where the input that caused it was saved.
+# or out-of-memory, and says where the input that caused it was saved. What it leaves out (a
+# target not in FUZZ_TARGETS, the fuzzing with FUZZ_SECONDS=0) is said, and makes the exit 77,
+# which ctest shows as "Skipped".
 #   tests/fuzz/run.sh SOURCE_DIR BUILD_DIR      (ctest passes the source tree and <build>/fuzz)
 # FUZZ_SECONDS=N fuzzes each target N s (0 only replays); FUZZ_TARGETS="script cli" runs only
 # those targets; FUZZ_ARGS adds libFuzzer options (e.g. FUZZ_ARGS=-seed=1).
@@ -62,6 +64,7 @@ if ! cmake --build "$BUILD" --target fuzz_recording fuzz_scenario fuzz_script fu
 fi
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 failed=0
+skipped=0
 
 # report LOG: the target's own complaint (fuzz_NAME: ...), the sanitizer's summary, the top
 # frames of the stack and where the input is
@@ -78,7 +81,14 @@ fuzz_target() {
     local FUZZER=$BUILD/tests/fuzz/fuzz_$1 CORPUS=$2 CRASHES=$3 SECS=${SECONDS_FUZZ:-$5}
     local ART=$BUILD/artifacts-$1 SCRATCH=$BUILD/scratch-$1
     local OPTS=(-max_len="$4" -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$ART/")
-    case " ${FUZZ_TARGETS:-$1} " in *" $1 "*) ;; *) return ;; esac
+    case " ${FUZZ_TARGETS:-$1} " in
+    *" $1 "*) ;;
+    *)
+        say "fuzz_$1: skipped (not in FUZZ_TARGETS=\"$FUZZ_TARGETS\")"
+        skipped=1
+        return
+        ;;
+    esac
     rm -rf "$ART" "$SCRATCH"
     mkdir -p "$ART" "$SCRATCH"
     # 1. the seed corpus, every file once
@@ -91,21 +101,29 @@ fuzz_target() {
     fi
 
     # 2. inputs that crashed it before: each must pass now
+    local replayed=0
     if [ -d "$CRASHES" ]; then
         for f in "$CRASHES"/*; do
             case $f in *.md) continue ;; esac
             [ -f "$f" ] || continue
             name=${f#"$SRC"/}
+            replayed=$((replayed + 1))
             if ! "$FUZZER" "${OPTS[@]}" "$f" >"$BUILD/$1-crash.log" 2>&1; then
                 say "FAILED: $name (a saved crash input) still fails:"
                 report "$BUILD/$1-crash.log"
                 failed=1
             fi
         done
+        say "fuzz_$1: $replayed saved crash input(s) of ${CRASHES#"$SRC"/} replayed"
+    else
+        say "fuzz_$1: no saved crash inputs (no ${CRASHES#"$SRC"/} yet)"
     fi
 
     # 3. a short fuzzing session from the corpus
-    if [ "$SECS" != 0 ]; then
+    if [ "$SECS" = 0 ]; then
+        say "fuzz_$1: not fuzzed (FUZZ_SECONDS=0)"
+        skipped=1
+    else
         # shellcheck disable=SC2086 # FUZZ_ARGS is a list of options
         if "$FUZZER" "${OPTS[@]}" -max_total_time="$SECS" -print_final_stats=1 \
             ${FUZZ_ARGS:-} "$SCRATCH" "$CORPUS" >"$BUILD/$1-fuzz.log" 2>&1; then
@@ -131,4 +149,6 @@ fuzz_target scenario "$HERE/corpus-scenario" "$HERE/crashes-scenario" 8192 5
 fuzz_target script "$HERE/corpus-script" "$HERE/crashes-script" 4096 4
 fuzz_target cli "$HERE/corpus-cli" "$HERE/crashes-cli" 2048 4
 fuzz_target httpd "$HERE/corpus-httpd" "$HERE/crashes-httpd" 4096 4
-exit $failed
+[ "$failed" = 0 ] || exit 1
+[ "$skipped" = 0 ] || exit 77
+exit 0

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,17 @@ static void concurrent(unsigned n, unsigned ms, unsigned *ok, double *wall)
     curl_multi_cleanup(m);
 }
 
+/* Set when a test was skipped: the program then exits 77, which ctest shows as "Skipped" (cmocka
+ * itself counts a skip as a pass). */
+static bool skipped;
+
+/* The 10,000 delays took 2.3 s on two idle cores and 2.5 to 5.6 s on two busy ones (1 s of
+ * delay, the rest setting up 10,000 connections on each side). A bound of 3 times the idle figure
+ * catches a server that holds fewer at once (with 1,000 connections at a time: 11-12 s, which
+ * the former bound of 20 s let pass); a busy host only slows a try down, so a slow try is tried
+ * again, and the best of 3 decides. */
+#define TEN_THOUSAND_BOUND_S 7.0
+
 static void test_ten_thousand_delays(void **unused)
 {
     (void)unused;
@@ -208,20 +220,29 @@ static void test_ten_thousand_delays(void **unused)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    unsigned n = 10000;
+    const unsigned n = 10000;
     if (rl.rlim_cur < 10500) {
-        print_message("fd limit %llu: 10,000 sockets do not fit; testing %llu\n",
-                      (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_cur / 2);
-        n = (unsigned)(rl.rlim_cur / 2);
+        print_message("SKIPPED: the open-file limit is %llu: 10,000 client sockets do not fit\n",
+                      (unsigned long long)rl.rlim_cur);
+        skipped = true;
+        skip();
     }
-    unsigned ok;
-    double wall;
-    concurrent(n, 1000, &ok, &wall);
-    print_message("%u concurrent /delay/1000: %u answered 200 in %.2f s\n", n, ok, wall);
-    assert_int_equal(ok, n);
-    /* all waited concurrently: far less than even 2 batches of 1 s (generous for a busy host) */
-    assert_true(wall < 20.0);
-    assert_true(wall >= 0.99);
+    double best = 0;
+    for (int try = 1; try <= 3; try++) {
+        unsigned ok;
+        double wall;
+        concurrent(n, 1000, &ok, &wall);
+        print_message("%u concurrent /delay/1000: %u answered 200 in %.2f s\n", n, ok, wall);
+        assert_int_equal(ok, n);
+        /* each waited its second: none answered early */
+        assert_true(wall >= 0.99);
+        if (try == 1 || wall < best)
+            best = wall;
+        if (best < TEN_THOUSAND_BOUND_S)
+            break;
+    }
+    /* all waited concurrently: far less than even a few batches of 1 s */
+    assert_true(best < TEN_THOUSAND_BOUND_S);
 }
 
 static void test_fault_routes(void **unused)
@@ -721,5 +742,6 @@ int main(void)
         cmocka_unit_test(test_start_failure),       cmocka_unit_test(test_server_death),
         cmocka_unit_test(test_ten_thousand_delays),
     };
-    return cmocka_run_group_tests(tests, start_server, stop_server);
+    int failed = cmocka_run_group_tests(tests, start_server, stop_server);
+    return failed ? failed : skipped ? 77 : 0;
 }

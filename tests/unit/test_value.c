@@ -71,14 +71,42 @@ static void test_damage_refused(void **state)
     more[len] = 0;
     assert_null(cv_value_decode(more, len + 1));
     free(more);
-    /* every single-byte change either decodes to some value or is refused: never a crash */
+    /* every single-bit change is refused, or decodes to a value that re-encodes to exactly the
+     * changed bytes (the form has one spelling per value, so the damage shows in the value),
+     * but for the bool's byte, where any non-zero byte reads as true: its 7 upper bits give back
+     * the value before the change */
+    size_t refused = 0, changed = 0, same = 0;
+    unsigned char *again = NULL;
+    size_t again_len = 0, again_cap = 0;
     for (size_t i = 0; i < len; i++) {
         for (int bit = 0; bit < 8; bit++) {
             buf[i] ^= (unsigned char)(1u << bit);
-            cv_value_free(cv_value_decode(buf, len));
+            struct cv_value *d = cv_value_decode(buf, len);
+            if (!d) {
+                refused++;
+            } else {
+                again_len = 0;
+                cv_value_encode(d, &again, &again_len, &again_cap);
+                assert_int_equal(again_len, len);
+                if (memcmp(again, buf, len) == 0) {
+                    changed++;
+                } else {
+                    buf[i] ^= (unsigned char)(1u << bit);
+                    assert_memory_equal(again, buf, len); /* the value before the change */
+                    buf[i] ^= (unsigned char)(1u << bit);
+                    same++;
+                }
+                cv_value_free(d);
+            }
             buf[i] ^= (unsigned char)(1u << bit);
         }
     }
+    print_message("%zu single-bit changes: %zu refused, %zu decoded as changed, %zu as before\n",
+                  len * 8, refused, changed, same);
+    assert_int_equal(same, 7);
+    assert_true(refused > 0);
+    assert_true(changed > 0);
+    free(again);
     /* a huge count with nothing behind it */
     unsigned char arr[5] = {4 /* CV_VAL_ARR */, 0xff, 0xff, 0xff, 0x7f};
     assert_null(cv_value_decode(arr, sizeof arr));
