@@ -133,8 +133,9 @@ for mode in colour NO_COLOR; do
     [ $mode = NO_COLOR ] && env=(-e NO_COLOR=1)
     T new-session -d -s cv -x 120 -y 40 -e LANG=C.UTF-8 -e TERM=tmux-256color "${env[@]}" \
         -e CONCVIZ_SCENARIOS="$CONCVIZ_SCENARIOS" \
-        "$CONCVIZ run gather-sleep --set sleeps_ms=3000,2000; sleep 30"
-    if wait_for "worker-2"; then
+        "$CONCVIZ run gather-sleep --set sleeps_ms=3000,2000; echo concviz-ended; sleep 30"
+    # (the marker ends the wait at once if concviz ends without showing the view)
+    if wait_for "worker-2|concviz-ended" && ! screen | grep -q concviz-ended; then
         sleep 0.5
         row=$(lane_row)
         # a background colour: SGR 40-47, 100-107 or 48;5;N
