@@ -86,8 +86,9 @@ struct cv_shm {
     uint64_t lanes_off;
     uint32_t nlanes;
     uint32_t nobjs;
-    _Atomic uint32_t attention;    /* CV_ATTN_* */
-    _Atomic uint64_t file_busy_ns; /* time spent in blocking file operations, on every lane */
+    _Atomic uint32_t attention;       /* CV_ATTN_* */
+    _Atomic uint64_t file_busy_ns;    /* time spent in blocking file operations, on every lane */
+    _Atomic uint64_t offload_busy_ns; /* time executor lanes spent on cv_offload_cpu work */
     struct cv_obj_entry objs[CV_MAX_OBJECTS];
 };
 

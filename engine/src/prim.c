@@ -102,9 +102,23 @@ void cv__checkpoint_slow(struct cv_ctx *ctx)
         cv__gil_yield(ctx);
 }
 
+/* CPU work sent to an executor (copied to it when the executor is a process). */
+struct cpu_req {
+    uint64_t ns;
+    uint64_t lane; /* the task's, which waits (64 bits: no padding to copy to a process) */
+};
+
+/* Runs where the model sends it; the time it takes on another lane than the task's (an
+ * executor's) is added to the run's offload_busy_ns. */
 static bool cpu_job(struct cv_ctx *ctx, void *arg)
 {
-    return cv_cpu(ctx, *(uint64_t *)arg);
+    const struct cpu_req *r = arg;
+    uint64_t t0 = cv_clock_mono_ns();
+    bool ok = cv_cpu(ctx, r->ns);
+    if (ctx->lane != r->lane)
+        atomic_fetch_add_explicit(&ctx->run->shm->offload_busy_ns, cv_clock_mono_ns() - t0,
+                                  memory_order_relaxed);
+    return ok;
 }
 
 bool cv_offload_cpu(struct cv_ctx *ctx, uint64_t ns)
@@ -112,7 +126,8 @@ bool cv_offload_cpu(struct cv_ctx *ctx, uint64_t ns)
     if (!ctx->wait->offload)
         return cv_cpu(ctx, ns);
     cv_emit(ctx, CV_EV_IO_BEGIN, CV_NO_OBJ, CV_IO_OFFLOAD);
-    bool ok = ctx->wait->offload(ctx, cpu_job, &ns, sizeof ns);
+    struct cpu_req r = {.ns = ns, .lane = ctx->lane};
+    bool ok = ctx->wait->offload(ctx, cpu_job, &r, sizeof r);
     cv_emit(ctx, CV_EV_IO_END, CV_NO_OBJ, CV_IO_OFFLOAD);
     return ok;
 }
