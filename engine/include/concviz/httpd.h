@@ -117,16 +117,17 @@ int cv_httpd_flaky_mode(const struct cv_httpd_route *rt, uint32_t attempt);
  * flaky attempt that resets or stalls, get no reply. */
 unsigned cv_httpd_json(const struct cv_httpd_route *rt, uint32_t attempt, char *buf, size_t size);
 
-/*
- * The server in a process of its own, so its sockets do not count against the engine's open-file
- * limit (10,000 client and 10,000 server sockets do not fit in one process here). The child dies
- * with its parent.
- */
 /* The faults a server has served (error statuses, resets, stalls), counted as it serves them
  * in memory its parent shares, so a run can compare what its client saw with what was sent. */
 struct cv_httpd_tally {
     _Atomic uint64_t status, resets, stalls;
 };
+
+/*
+ * The server in a process of its own, so its sockets do not count against the engine's open-file
+ * limit (10,000 client and 10,000 server sockets do not fit in one process here). The child dies
+ * with its parent.
+ */
 struct cv_httpd_proc {
     pid_t pid;     /* -1 once reaped */
     pid_t spawned; /* its pid, kept */
