@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -96,6 +97,7 @@ struct cv_httpd {
     struct cv_httpd_faults faults;
     uint32_t credit[CV_FAULT_MAX_MODES]; /* parts per million */
     _Atomic uint64_t fault_status, fault_resets, fault_stalls;
+    struct cv_httpd_tally *_Atomic tally; /* a copy of the counts for the parent, or NULL */
 
     pthread_mutex_t log_mu; /* protects started and why */
     bool started;           /* libmicrohttpd's messages after its start are not kept */
@@ -299,19 +301,34 @@ static bool park(struct cv_httpd *h, struct MHD_Connection *c, struct req *r, un
     return true;
 }
 
+/* Counts a fault served in `mode`, also in the parent's copy when there is one. */
+static void count_fault(struct cv_httpd *h, int mode)
+{
+    struct cv_httpd_tally *t = atomic_load_explicit(&h->tally, memory_order_acquire);
+    if (mode == CV_FAULT_RESET) {
+        atomic_fetch_add(&h->fault_resets, 1);
+        if (t)
+            atomic_fetch_add(&t->resets, 1);
+    } else if (mode == CV_FAULT_STALL) {
+        atomic_fetch_add(&h->fault_stalls, 1);
+        if (t)
+            atomic_fetch_add(&t->stalls, 1);
+    } else {
+        atomic_fetch_add(&h->fault_status, 1);
+        if (t)
+            atomic_fetch_add(&t->status, 1);
+    }
+}
+
 /* Fails the request in `mode`. */
 static enum MHD_Result fault(struct cv_httpd *h, struct MHD_Connection *c, struct req *r, int mode,
                              unsigned long stall_ms)
 {
-    if (mode == CV_FAULT_RESET) {
-        atomic_fetch_add(&h->fault_resets, 1);
+    count_fault(h, mode);
+    if (mode == CV_FAULT_RESET)
         return MHD_NO; /* closes the connection */
-    }
-    if (mode == CV_FAULT_STALL) {
-        atomic_fetch_add(&h->fault_stalls, 1);
+    if (mode == CV_FAULT_STALL)
         return park(h, c, r, stall_ms, true) ? MHD_YES : MHD_NO;
-    }
-    atomic_fetch_add(&h->fault_status, 1);
     char body[32];
     snprintf(body, sizeof body, "{\"fault\": %d}", mode);
     return reply_json(c, r, (unsigned)mode, body);
@@ -664,7 +681,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (mode < 0)
             return fault(h, c, r, mode, rt.stall_ms);
         if (mode > 0)
-            atomic_fetch_add(&h->fault_status, 1);
+            count_fault(h, mode);
         break;
     }
     default:
@@ -843,6 +860,13 @@ void cv_httpd_stop(struct cv_httpd *h)
 
 /* The server in its own process */
 
+static void unshare_tally(struct cv_httpd_proc *p)
+{
+    if (p->tally)
+        munmap(p->tally, sizeof *p->tally);
+    p->tally = NULL;
+}
+
 int cv_httpd_spawn(uint16_t port, struct cv_httpd_proc *out, char **cause)
 {
     int ready[2], control[2];
@@ -853,6 +877,11 @@ int cv_httpd_spawn(uint16_t port, struct cv_httpd_proc *out, char **cause)
             *cause = cv_strdup_printf("cannot start the HTTP server: %s", strerror(errno));
         return CV_ERR_RUNTIME;
     }
+    /* the fault counts, shared with the child (zeroed by mmap); a run goes on without them */
+    out->tally =
+        mmap(NULL, sizeof *out->tally, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (out->tally == MAP_FAILED)
+        out->tally = NULL;
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -875,8 +904,10 @@ int cv_httpd_spawn(uint16_t port, struct cv_httpd_proc *out, char **cause)
         struct cv_httpd *h = NULL;
         char *why = NULL;
         uint16_t got = 0;
-        if (cv_httpd_start(port, &h, &why) == CV_OK)
+        if (cv_httpd_start(port, &h, &why) == CV_OK) {
             got = cv_httpd_port(h);
+            atomic_store_explicit(&h->tally, out->tally, memory_order_release);
+        }
         if (write(ready[1], &got, sizeof got) != (ssize_t)sizeof got)
             _exit(1);
         if (!h) { /* the reason follows the 0 */
@@ -899,6 +930,7 @@ int cv_httpd_spawn(uint16_t port, struct cv_httpd_proc *out, char **cause)
     if (pid < 0) {
         close(ready[0]);
         close(control[1]);
+        unshare_tally(out);
         if (cause)
             *cause = cv_strdup_printf("cannot start the HTTP server process: %s", strerror(err));
         return CV_ERR_RUNTIME;
@@ -952,6 +984,7 @@ void cv_httpd_reap(struct cv_httpd_proc *p)
         waitpid(p->pid, NULL, 0);
         p->pid = -1;
     }
+    unshare_tally(p);
 }
 
 bool cv_httpd_gone(const struct cv_httpd_proc *p)

@@ -86,7 +86,9 @@ struct cv_shm {
     uint64_t lanes_off;
     uint32_t nlanes;
     uint32_t nobjs;
-    _Atomic uint32_t attention; /* CV_ATTN_* */
+    _Atomic uint32_t attention;       /* CV_ATTN_* */
+    _Atomic uint64_t file_busy_ns;    /* time spent in blocking file operations, on every lane */
+    _Atomic uint64_t offload_busy_ns; /* time executor lanes spent on cv_offload_cpu work */
     struct cv_obj_entry objs[CV_MAX_OBJECTS];
 };
 
@@ -259,6 +261,8 @@ enum cv__http_outcome cv__http_outcome(const struct cv_http_result *res);
 
 /* Helpers shared by workloads (wl-common.c) */
 uint64_t cv__isqrt(uint64_t n);
+/* CPU time of the calling thread, ns (CLOCK_THREAD_CPUTIME_ID): what it computed, not waited. */
+uint64_t cv__thread_cpu_ns(void);
 /* Lists of numbers (numbers.c): items separated by commas and/or blanks, each a plain number
  * (cv_number_is_plain) in the range; an empty item is an error. Whole numbers go to out_u, others
  * to out_d (either may be NULL to only check), at most max of them. Returns how many, or -1 with

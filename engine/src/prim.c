@@ -102,9 +102,23 @@ void cv__checkpoint_slow(struct cv_ctx *ctx)
         cv__gil_yield(ctx);
 }
 
+/* CPU work sent to an executor (copied to it when the executor is a process). */
+struct cpu_req {
+    uint64_t ns;
+    uint64_t lane; /* the task's, which waits (64 bits: no padding to copy to a process) */
+};
+
+/* Runs where the model sends it; the time it takes on another lane than the task's (an
+ * executor's) is added to the run's offload_busy_ns. */
 static bool cpu_job(struct cv_ctx *ctx, void *arg)
 {
-    return cv_cpu(ctx, *(uint64_t *)arg);
+    const struct cpu_req *r = arg;
+    uint64_t t0 = cv_clock_mono_ns();
+    bool ok = cv_cpu(ctx, r->ns);
+    if (ctx->lane != r->lane)
+        atomic_fetch_add_explicit(&ctx->run->shm->offload_busy_ns, cv_clock_mono_ns() - t0,
+                                  memory_order_relaxed);
+    return ok;
 }
 
 bool cv_offload_cpu(struct cv_ctx *ctx, uint64_t ns)
@@ -112,7 +126,8 @@ bool cv_offload_cpu(struct cv_ctx *ctx, uint64_t ns)
     if (!ctx->wait->offload)
         return cv_cpu(ctx, ns);
     cv_emit(ctx, CV_EV_IO_BEGIN, CV_NO_OBJ, CV_IO_OFFLOAD);
-    bool ok = ctx->wait->offload(ctx, cpu_job, &ns, sizeof ns);
+    struct cpu_req r = {.ns = ns, .lane = ctx->lane};
+    bool ok = ctx->wait->offload(ctx, cpu_job, &r, sizeof r);
     cv_emit(ctx, CV_EV_IO_END, CV_NO_OBJ, CV_IO_OFFLOAD);
     return ok;
 }
@@ -121,6 +136,7 @@ bool cv_offload_cpu(struct cv_ctx *ctx, uint64_t ns)
  * I/O, so under hybrid the executor does it (asyncio.to_thread) and under plain epoll it blocks
  * the loop. */
 struct file_job {
+    bool (*fn)(struct cv_ctx *ctx, void *arg); /* the operation */
     const char *path;
     const void *wdata;
     void *rbuf;
@@ -179,6 +195,18 @@ static bool file_read_job(struct cv_ctx *ctx, void *arg)
     return j->err == 0;
 }
 
+/* Runs a file job where it was sent (the executor's lane under hybrid), adding the time it took
+ * there, queueing for the executor not included, to the run's file_busy_ns. */
+static bool timed_file_job(struct cv_ctx *ctx, void *arg)
+{
+    struct file_job *j = arg;
+    uint64_t t0 = cv_clock_mono_ns();
+    bool ok = j->fn(ctx, j);
+    atomic_fetch_add_explicit(&ctx->run->shm->file_busy_ns, cv_clock_mono_ns() - t0,
+                              memory_order_relaxed);
+    return ok;
+}
+
 static bool file_op(struct cv_ctx *ctx, bool (*fn)(struct cv_ctx *, void *), struct file_job *j)
 {
     /* A stopped run starts no more I/O: under epoll it would hold up the loop until done. */
@@ -188,11 +216,12 @@ static bool file_op(struct cv_ctx *ctx, bool (*fn)(struct cv_ctx *, void *), str
     }
     cv_emit(ctx, CV_EV_IO_BEGIN, CV_NO_OBJ, CV_IO_FILE);
     bool ok;
+    j->fn = fn;
     if (ctx->wait->offload) {
-        ok = ctx->wait->offload(ctx, fn, j, 0);
+        ok = ctx->wait->offload(ctx, timed_file_job, j, 0);
     } else {
         cv__wait_begin(ctx);
-        ok = fn(ctx, j);
+        ok = timed_file_job(ctx, j);
     }
     cv_emit(ctx, CV_EV_IO_END, CV_NO_OBJ, CV_IO_FILE);
     if (!ctx->wait->offload)

@@ -1,7 +1,8 @@
 /* fetch: HTTP GETs, one task each, optionally at most `concurrency` at a time (a semaphore, as
  * asyncio.Semaphore around aiohttp). `{ms}` in the URL takes the task's delay from delays_ms, so
  * mixed delays finish out of submission order; the answers are still kept in input order, as
- * Executor.map returns them. */
+ * Executor.map returns them. The order the answers came in is noted as they come, so the delays
+ * of the first and the last one answered show whether the order followed the delays. */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -15,6 +16,8 @@ struct fetch_state {
     uint32_t delays[MAX_DELAYS];
     int32_t *status; /* per task, input order */
     int32_t *answer; /* per task: the delay the server reported, -1 unknown */
+    uint32_t *rank;  /* per task: 1 for the first answer to come, 2 for the next...; 0 none */
+    _Atomic uint32_t answered;
     _Atomic uint64_t bytes;
     _Atomic uint32_t in_flight, in_flight_max; /* requests between sending and the answer */
     _Atomic uint32_t timeouts, resets;         /* requests that got no answer */
@@ -66,7 +69,8 @@ static int fetch_setup(struct cv_run *run, char **cause)
     uint32_t n = (uint32_t)cv_run_task_count(run);
     st->status = cv_shared_alloc(run, n * sizeof *st->status);
     st->answer = cv_shared_alloc(run, n * sizeof *st->answer);
-    if (!st->status || !st->answer)
+    st->rank = cv_shared_alloc(run, n * sizeof *st->rank);
+    if (!st->status || !st->answer || !st->rank)
         return CV_ERR_RUNTIME;
     for (uint32_t i = 0; i < n; i++)
         st->answer[i] = -1;
@@ -104,6 +108,8 @@ static int fetch_task(struct cv_ctx *ctx, uint32_t task)
     while (now > seen && !atomic_compare_exchange_weak(&st->in_flight_max, &seen, now))
         ;
     bool ok = cv_http_get(ctx, url, &res);
+    if (ok)
+        st->rank[task] = atomic_fetch_add(&st->answered, 1) + 1;
     atomic_fetch_sub(&st->in_flight, 1);
     if (st->sem)
         cv_sem_release(ctx, st->sem);
@@ -142,17 +148,25 @@ static void fetch_finish(struct cv_run *run)
     struct cv_value *answers = cv_value_arr();
     for (uint32_t i = 0; i < n; i++) {
         ok += st->status[i] == 200;
-        if (st->answer[i] >= 0 && (uint32_t)st->answer[i] != st->delays[i % st->ndelays])
+        /* a missing answer is not one kept in order */
+        if (st->answer[i] < 0 || (uint32_t)st->answer[i] != st->delays[i % st->ndelays])
             in_order = 0;
         if (i < 64)
             cv_value_push(answers, cv_value_num(st->answer[i]));
     }
     double total_ms = 0;
-    uint32_t longest = 0;
+    uint32_t longest = 0, shortest = UINT32_MAX, first = 0, last = 0, last_rank = 0;
     for (uint32_t i = 0; i < n; i++) {
-        total_ms += st->delays[i % st->ndelays];
-        if (st->delays[i % st->ndelays] > longest)
-            longest = st->delays[i % st->ndelays];
+        uint32_t d = st->delays[i % st->ndelays];
+        total_ms += d;
+        longest = d > longest ? d : longest;
+        shortest = d < shortest ? d : shortest;
+        if (st->rank[i] == 1)
+            first = d;
+        if (st->rank[i] > last_rank) {
+            last_rank = st->rank[i];
+            last = d;
+        }
     }
     cv_result_num(run, "ok", ok);
     cv_result_num(run, "in_flight_max", atomic_load(&st->in_flight_max));
@@ -164,6 +178,11 @@ static void fetch_finish(struct cv_run *run)
     cv_result_value(run, "answers_ms", answers);
     cv_result_num(run, "sum_of_delays_s", total_ms / 1e3);
     cv_result_num(run, "longest_delay_s", longest / 1e3);
+    cv_result_num(run, "shortest_delay_s", shortest / 1e3);
+    if (last_rank) { /* the delays asked of the first and the last request answered */
+        cv_result_num(run, "first_answered_delay_s", first / 1e3);
+        cv_result_num(run, "last_answered_delay_s", last / 1e3);
+    }
 }
 
 /* A connection per request under way, at most `concurrency` of them; a blocking lane keeps its

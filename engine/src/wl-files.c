@@ -120,6 +120,9 @@ static void files_finish(struct cv_run *run)
     cv_result_num(run, "verified", atomic_load(&st->verified));
     cv_result_num(run, "files_on_disk", on_disk);
     cv_result_num(run, "bytes_written", (double)atomic_load(&st->written));
+    /* the time the file operations took where they ran (a queue for the executor not counted):
+     * more than the wall time only when several ran at once */
+    cv_result_num(run, "io_busy_s", (double)atomic_load(&run->shm->file_busy_ns) / 1e9);
 }
 
 /* A run refused after setup, or destroyed before its end, never reaches finish. */

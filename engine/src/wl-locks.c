@@ -1,6 +1,8 @@
 /* locks: every task takes two locks, one after the other, and works while holding both. In
  * "inconsistent" order half the tasks take them the other way round: two tasks can each hold the
- * lock the other wants (the classic deadlock); in "ordered" order every task takes A before B. */
+ * lock the other wants (the classic deadlock); in "ordered" order every task takes A before B.
+ * The lane that last took each lock is noted here, apart from the run's wait-for graph, so a
+ * deadlock's cycle can be checked against who really held what. */
 #include "internal.h"
 
 #include <string.h>
@@ -10,7 +12,8 @@ struct locks_state {
     bool ordered;
     uint32_t rounds;
     uint64_t hold_ns, work_ns;
-    _Atomic uint64_t done; /* rounds completed, all tasks */
+    _Atomic uint64_t done;          /* rounds completed, all tasks */
+    _Atomic uint32_t last_taker[2]; /* lane + 1 that last took lock_a, lock_b; 0 = none */
 };
 
 static const struct cv_param_def params[] = {
@@ -53,13 +56,19 @@ static int locks_task(struct cv_ctx *ctx, uint32_t task)
     struct locks_state *st = cv_run_workload_state(ctx->run);
     bool reverse = !st->ordered && task % 2 == 1;
     struct cv_mutex *first = reverse ? st->b : st->a, *second = reverse ? st->a : st->b;
+    _Atomic uint32_t *took_first = &st->last_taker[reverse],
+                     *took_second = &st->last_taker[!reverse];
     for (uint32_t r = 0; r < st->rounds; r++) {
         if (!cv_mutex_lock(ctx, first))
             return -1;
+        if (!cv_stopping(ctx)) /* a waiter let in as the run stops holds nothing that counts */
+            atomic_store(took_first, ctx->lane + 1);
         if (!cv_sleep(ctx, st->hold_ns) || !cv_mutex_lock(ctx, second)) {
             cv_mutex_unlock(ctx, first);
             return -1;
         }
+        if (!cv_stopping(ctx))
+            atomic_store(took_second, ctx->lane + 1);
         bool ok = cv_cpu(ctx, st->work_ns);
         cv_mutex_unlock(ctx, second);
         cv_mutex_unlock(ctx, first);
@@ -75,6 +84,16 @@ static void locks_finish(struct cv_run *run)
     struct locks_state *st = cv_run_workload_state(run);
     cv_result_num(run, "rounds_done", (double)atomic_load(&st->done));
     cv_result_num(run, "rounds_expected", (double)st->rounds * (double)cv_run_task_count(run));
+    struct cv_value *took = cv_value_obj();
+    static const char *const lock_names[] = {"lock_a", "lock_b"};
+    for (int i = 0; i < 2; i++) {
+        uint32_t lane = atomic_load(&st->last_taker[i]);
+        if (lane)
+            cv_value_set_str(took, lock_names[i], run->lanes[lane - 1].name);
+        else
+            cv_value_set_str(took, lock_names[i], "");
+    }
+    cv_result_value(run, "last_taken_by", took);
     if (!cv_result_has(run, "deadlock")) { /* the run fills it in when it finds one */
         struct cv_value *d = cv_value_obj();
         cv_value_set_bool(d, "detected", false);

@@ -82,6 +82,8 @@ static void offload_finish(struct cv_run *run)
     cv_result_num(run, "processed", atomic_load(&st->processed));
     cv_result_num(run, "expected", (double)st->fetchers * st->rounds);
     cv_result_num(run, "max_lateness_ms", (double)atomic_load(&st->max_late_ns) / 1e6);
+    /* the processing as the executor's lanes ran it (0 when it ran on the loop) */
+    cv_result_num(run, "executor_s", (double)atomic_load(&run->shm->offload_busy_ns) / 1e9);
 }
 
 /* A connection per fetcher under way; tickers hold none. */

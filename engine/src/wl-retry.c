@@ -6,9 +6,11 @@
  * `fault` picks how the endpoint fails: an error status (503 by default), a reset connection, or
  * a stall that never answers, which only the per-request timeout (`request_timeout_ms`) ends. A
  * 5xx, a reset, a timeout or a connection error is retried; a 4xx is final (the request itself
- * is wrong). Each kind of failed attempt is counted. */
+ * is wrong). Each kind of failed attempt is counted, and so are the faults the embedded server
+ * says it served, for comparison. The gaps are measured, from each retry to the next attempt. */
 #include "internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,6 +20,7 @@ enum { K_CLIENT, K_SERVER, K_RESET, K_TIMEOUT, K_ERROR, K__COUNT };
 
 struct retry_state {
     _Atomic uint32_t succeeded, retries, gaps_not_growing;
+    _Atomic uint64_t gap_ratio_min_ppm; /* the shortest measured gap over its nominal backoff */
     _Atomic uint32_t attempts_failed[K__COUNT]; /* every failed attempt, by kind */
     _Atomic uint32_t gave_up[K__COUNT];         /* failed requests, by their last attempt */
     uint64_t salt;                              /* makes the keys unique to this run */
@@ -90,6 +93,7 @@ static int retry_setup(struct cv_run *run, char **cause)
         return CV_ERR_RUNTIME;
     /* the same in every worker, processes included */
     st->salt = (uint64_t)(uintptr_t)st ^ (uint64_t)getpid();
+    atomic_init(&st->gap_ratio_min_ppm, UINT64_MAX);
     cv_run_set_workload_state(run, st);
     return CV_OK;
 }
@@ -129,8 +133,20 @@ static int retry_task(struct cv_ctx *ctx, uint32_t task)
           st->salt, url, sizeof url);
     int64_t total = cv_param_int(run, "total");
     double backoff = cv_param_num(run, "backoff_ms") * 1e6, jitter = cv_param_num(run, "jitter");
-    uint64_t x = 0x9e3779b97f4a7c15ull * (task + 1), last_gap = 0;
+    uint64_t x = 0x9e3779b97f4a7c15ull * (task + 1), last_gap = 0, retry_at = 0;
     for (int64_t attempt = 0;; attempt++) {
+        if (attempt > 0) {
+            /* the gap as it happened, from the retry to this attempt */
+            uint64_t gap = cv_clock_mono_ns() - retry_at;
+            if (attempt > 1 && gap <= last_gap)
+                atomic_fetch_add(&st->gaps_not_growing, 1);
+            last_gap = gap;
+            double nominal = ldexp(backoff, (int)(attempt - 1));
+            uint64_t ppm = nominal > 0 ? (uint64_t)((double)gap / nominal * 1e6) : UINT64_MAX - 1;
+            uint64_t seen = atomic_load(&st->gap_ratio_min_ppm);
+            while (ppm < seen && !atomic_compare_exchange_weak(&st->gap_ratio_min_ppm, &seen, ppm))
+                ;
+        }
         struct cv_http_result res;
         cv_http_get(ctx, url, &res);
         if (cv_stopping(ctx))
@@ -149,9 +165,7 @@ static int retry_task(struct cv_ctx *ctx, uint32_t task)
         x = x * 6364136223846793005ull + 1442695040888963407ull;
         double spread = 1.0 + jitter * ((double)(x >> 11) / 9007199254740992.0 * 2.0 - 1.0);
         uint64_t gap = (uint64_t)(backoff * (double)(1ull << attempt) * spread);
-        if (gap <= last_gap)
-            atomic_fetch_add(&st->gaps_not_growing, 1);
-        last_gap = gap;
+        retry_at = cv_clock_mono_ns();
         cv_emit(ctx, CV_EV_TASK_RETRY, CV_NO_OBJ, (uint64_t)attempt + 1);
         atomic_fetch_add(&st->retries, 1);
         if (!cv_sleep(ctx, gap))
@@ -180,6 +194,17 @@ static void retry_finish(struct cv_run *run)
     cv_result_num(run, "client_errors", atomic_load(&st->attempts_failed[K_CLIENT]));
     cv_result_num(run, "connection_errors", atomic_load(&st->attempts_failed[K_ERROR]));
     cv_result_num(run, "gaps_not_growing", atomic_load(&st->gaps_not_growing));
+    uint64_t ppm = atomic_load(&st->gap_ratio_min_ppm);
+    if (ppm < UINT64_MAX - 1)
+        cv_result_num(run, "gap_ratio_min", (double)ppm / 1e6);
+    /* what the embedded server served, counted on its side */
+    const struct cv_httpd_tally *t = run->httpd ? run->httpd->tally : NULL;
+    cv_result_num(run, "embedded_server", t != NULL);
+    if (t) {
+        cv_result_num(run, "injected_errors", (double)atomic_load(&t->status));
+        cv_result_num(run, "injected_resets", (double)atomic_load(&t->resets));
+        cv_result_num(run, "injected_stalls", (double)atomic_load(&t->stalls));
+    }
     if (failed)
         cv_run_error(run, "%u of %llu requests failed; their last attempts: %s (total = %lld)",
                      failed, (unsigned long long)cv_run_task_count(run), why,

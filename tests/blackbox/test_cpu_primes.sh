@@ -5,7 +5,8 @@ not_under_sanitizer "its checks are speedups and wall times"
 args=(--set repeat=12 --check)
 
 best_wall 3 cpu-primes --model serial "${args[@]}"; serial=$BEST; p1=$(jqc .results.primes)
-speedup_at_least 1.4 "$serial" cpu-primes --model threads --workers 2 "${args[@]}"; threads=$BEST; p2=$(jqc .results.primes)
+# without --check: its `parallel` expectation is this speedup, which is sampled here
+speedup_at_least 1.4 "$serial" cpu-primes --model threads --workers 2 --set repeat=12; threads=$BEST; p2=$(jqc .results.primes)
 best_wall 3 cpu-primes --model threads --workers 2 --gil "${args[@]}"; gil=$BEST; p3=$(jqc .results.primes)
 echo "# best: serial ${serial}s, threads ${threads}s, threads+gil ${gil}s"
 check "threads x2 clearly faster than serial (>= 1.4x)" fcmp "$serial / $threads >= 1.4"

@@ -117,6 +117,12 @@ int cv_httpd_flaky_mode(const struct cv_httpd_route *rt, uint32_t attempt);
  * flaky attempt that resets or stalls, get no reply. */
 unsigned cv_httpd_json(const struct cv_httpd_route *rt, uint32_t attempt, char *buf, size_t size);
 
+/* The faults a server has served (error statuses, resets, stalls), counted as it serves them
+ * in memory its parent shares, so a run can compare what its client saw with what was sent. */
+struct cv_httpd_tally {
+    _Atomic uint64_t status, resets, stalls;
+};
+
 /*
  * The server in a process of its own, so its sockets do not count against the engine's open-file
  * limit (10,000 client and 10,000 server sockets do not fit in one process here). The child dies
@@ -126,7 +132,8 @@ struct cv_httpd_proc {
     pid_t pid;     /* -1 once reaped */
     pid_t spawned; /* its pid, kept */
     uint16_t port;
-    int control; /* closing it stops the child */
+    int control;                  /* closing it stops the child */
+    struct cv_httpd_tally *tally; /* the child's fault counts; NULL if they could not be shared */
 };
 int cv_httpd_spawn(uint16_t port, struct cv_httpd_proc *out, char **cause);
 /* Stops the child and reaps it. */
