@@ -160,6 +160,12 @@ struct cv_run {
     pthread_mutex_t out_mu; /* protects results and errors below */
     struct cv_value *results;
     struct cv_value *errors;
+
+    /* Held by cv_run_poll while it drains (the thread that allocates most beside the driver) and
+     * by the driver around each fork of a worker mid-run: a child must not inherit an allocator
+     * lock that another thread held at the fork. glibc's malloc resets its locks in the child,
+     * but a sanitizer's allocator does not, and a worker forked then waited on it forever. */
+    pthread_mutex_t fork_mu;
 };
 
 #define CV__TASK_CANCEL \
@@ -228,6 +234,8 @@ void cv__close_fd(int *fd); /* closes *fd if open, sets it to -1 */
 /* A child's set-up after fork: named cv:LANE, dies with its parent, leaves Ctrl-C to it,
  * restores the signal mask `old`. */
 void cv__child_setup(struct cv_run *run, uint32_t lane, pid_t parent, const sigset_t *old);
+/* fork() for a worker of the run: no drain allocates while it forks (see fork_mu) */
+pid_t cv__fork_worker(struct cv_run *run);
 const char *cv__signal_name(int sig);
 /* The main lane starts and submits every task (or role) at once, as executor.submit in a loop
  * or create_task for each does. */

@@ -456,7 +456,7 @@ static int xproc_start(struct loop *L)
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, &old);
         pid_t parent = getpid();
-        pid_t pid = fork();
+        pid_t pid = cv__fork_worker(run);
         if (pid == 0) {
             cv__child_setup(run, lane, parent, &old);
             for (uint32_t k = 0; k < i; k++) {

@@ -115,7 +115,7 @@ static int spawn(struct cv_run *run, struct child *c, uint32_t lane, bool pool, 
     sigfillset(&all_sigs);
     pthread_sigmask(SIG_BLOCK, &all_sigs, &old);
     pid_t parent = getpid();
-    pid_t pid = fork();
+    pid_t pid = cv__fork_worker(run);
     if (pid == 0) {
         cv__child_setup(run, lane, parent, &old);
         for (uint32_t i = 0; i < n; i++) { /* other workers' pipe ends */

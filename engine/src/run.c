@@ -468,6 +468,7 @@ int cv_run_create(const struct cv_run_config *cfg, struct cv_run **out, char **c
     run->wl = cfg->scenario->workload;
     run->ring_capacity = cfg->ring_capacity ? cfg->ring_capacity : DEFAULT_RING;
     pthread_mutex_init(&run->out_mu, NULL);
+    pthread_mutex_init(&run->fork_mu, NULL);
     run->results = cv_value_obj();
     run->errors = cv_value_arr();
     run->os_processes = 1;
@@ -768,18 +769,28 @@ static void scan_deadlock(struct cv_run *run)
     run->nprev_cycle = run->ncycle;
 }
 
+pid_t cv__fork_worker(struct cv_run *run)
+{
+    pthread_mutex_lock(&run->fork_mu);
+    pid_t pid = fork();
+    pthread_mutex_unlock(&run->fork_mu); /* in both: the child's copy is held by this thread */
+    return pid;
+}
+
 bool cv_run_poll(struct cv_run *run)
 {
     int st = atomic_load(&run->state);
     if (st != CV_RUN_RUNNING)
         return st != CV_RUN_CREATED;
     if (!atomic_load_explicit(&run->driver_done, memory_order_acquire)) {
+        pthread_mutex_lock(&run->fork_mu);
         cv__strtab_sync(run); /* texts before the events that name them */
         cv_collector_drain(run->col, now_ns(run), false);
         cv__record_poll(run);
         if (++run->polls % DEADLOCK_SCAN_EVERY == 0 && !run->deadlocked)
             scan_deadlock(run);
         cv__http_watch(run, false);
+        pthread_mutex_unlock(&run->fork_mu);
         return false;
     }
     if (run->driver_started)
@@ -875,6 +886,7 @@ void cv_run_destroy(struct cv_run *run)
     cv_value_free(run->results);
     cv_value_free(run->errors);
     pthread_mutex_destroy(&run->out_mu);
+    pthread_mutex_destroy(&run->fork_mu);
     free(run);
 }
 

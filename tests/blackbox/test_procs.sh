@@ -273,7 +273,7 @@ check "stalled, continue: no process of the run left (its 2 workers, any they st
 
 # a worker stopped and continued: shown stalled meanwhile, the run completes as usual
 set +e
-"$CONCVIZ" run cpu-primes --model procs --set repeat=40 --json --check >"$TMP/cont.json" 2>/dev/null &
+"$CONCVIZ" run cpu-primes --model procs --set repeat=40 --json >"$TMP/cont.json" 2>/dev/null &
 pid=$!
 set -e
 kill_a_worker $pid 0.2 STOP

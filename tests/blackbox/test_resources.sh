@@ -71,7 +71,8 @@ for c in "${omp_cases[@]}"; do
     fi
     set +e
     env "${vars[@]}" timeout -k 5 20 "$CONCVIZ" run cpu-primes --model openmp --workers 4 \
-        --set repeat=2 --json --check >"$TMP/out" 2>"$TMP/err"
+        --set repeat=2 --json >"$TMP/out" 2>"$TMP/err" # (no --check: a team bound to one CPU
+    # rightly fails cpu-primes' speedup expectation; the team and the shares are the point here)
     RC=$?
     set -e
     OUT=$(cat "$TMP/out")
