@@ -321,19 +321,6 @@ static void name_lanes(struct cv_run *run)
 
 #define FD_RESERVE 16
 
-static uint64_t open_descriptors(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return 3;
-    uint64_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n > 0 ? n - 1 : 0; /* not the directory's own */
-}
-
 struct fd_need {
     uint64_t own, pipes, connections, files; /* concviz; to worker processes; the tasks' */
 };
@@ -401,7 +388,7 @@ static uint64_t largest_fit(const struct cv_run *run, bool by_workers, uint64_t 
 
 static int check_descriptors(struct cv_run *run, char **cause)
 {
-    uint64_t open_now = open_descriptors();
+    uint64_t open_now = cv_open_descriptors();
     struct fd_need part;
     uint64_t tasks = cv_run_task_count(run);
     uint64_t need = fds_needed(run, run->workers, tasks, open_now, &part);

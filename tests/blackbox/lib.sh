@@ -183,20 +183,28 @@ best_wall() {
     done
 }
 
-# speedup_at_least RATIO BASE_S ARGS...: runs `concviz run ARGS --json` up to 8 times, stopping
-# as soon as BASE_S / (best wall so far) >= RATIO; sets $BEST and $SPEEDUP. The host here takes
-# its second vCPU away for seconds at a time, and noise only ever slows a run down, so the best
-# of several tries measures the code; a model without real parallelism never reaches RATIO.
+# speedup_at_least RATIO BASE_S ARGS...: runs `concviz run ARGS --json` until BASE_S / (best wall
+# so far) >= RATIO: at least 8 times and for at least 30 s before giving up (a pause of half a
+# second between the later tries); sets $BEST and $SPEEDUP. The host here takes its second vCPU
+# away for seconds at a time (in CI, 8 tries in a row over 5 s once all ran on one core), and
+# noise only ever slows a run down, so the best of several tries measures the code; a model
+# without real parallelism never reaches RATIO.
 speedup_at_least() {
-    local ratio=$1 base=$2; shift 2
+    local ratio=$1 base=$2 tries=0 start=$SECONDS; shift 2
     BEST=""
-    for _ in $(seq 8); do
+    while :; do
         run_cv 0 run "$@" --json || return 1
         local w
         w=$(jqv .wall_s)
+        [[ $w =~ ^[0-9.e+-]+$ ]] || return 1 # no wall time: nothing a retry would change
+        tries=$((tries + 1))
         if [ -z "$BEST" ] || fcmp "$w < $BEST"; then BEST=$w; fi
         fcmp "$base / $BEST >= $ratio" && break
+        [ "$tries" -ge 8 ] && [ $((SECONDS - start)) -ge 30 ] && break
+        [ "$tries" -ge 60 ] && break
+        [ "$tries" -ge 8 ] && sleep 0.5
     done
+    [ "$tries" -gt 8 ] && echo "# $*: best of $tries tries"
     SPEEDUP=$(awk "BEGIN { printf \"%.2f\", $base / $BEST }")
 }
 

@@ -27,5 +27,7 @@ char *cv_escape_text(const char *s, size_t max);
 void *cv_xmalloc(unsigned long n);
 void *cv_xcalloc(unsigned long n, unsigned long size);
 void *cv_xrealloc(void *p, unsigned long n);
+/* How many descriptors this process has open (3 when /proc cannot say). */
+unsigned long cv_open_descriptors(void);
 
 #endif
