@@ -269,6 +269,11 @@ enum cv__http_outcome cv__http_outcome(const struct cv_http_result *res);
 
 /* Helpers shared by workloads (wl-common.c) */
 uint64_t cv__isqrt(uint64_t n);
+/* The trial-division workloads' answers by other means (factor.c), to check them: primality by
+ * Miller-Rabin, exact below 2^64; the number of divisors of n >= 2 and its smallest factor
+ * above 1 (n itself for a prime), from Pollard's rho. */
+bool cv__is_prime_fast(uint64_t n);
+void cv__factor_facts(uint64_t n, uint64_t *divisors, uint64_t *smallest);
 /* CPU time of the calling thread, ns (CLOCK_THREAD_CPUTIME_ID): what it computed, not waited. */
 uint64_t cv__thread_cpu_ns(void);
 /* Lists of numbers (numbers.c): items separated by commas and/or blanks, each a plain number

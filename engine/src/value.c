@@ -168,8 +168,10 @@ static void write_num(double x, FILE *out)
 {
     if (!isfinite(x))
         fputs("null", out);
-    else if (x == floor(x) && fabs(x) < 1e15)
+    else if (x == floor(x) && fabs(x) <= 9007199254740992.0) /* 2^53: every integer exact */
         fprintf(out, "%.0f", x);
+    else if (x == floor(x))
+        fprintf(out, "%.17g", x);
     else
         fprintf(out, "%.9g", x);
 }

@@ -23,14 +23,14 @@ static const struct cv_param_def params[] = {
     {"numbers", CV_PARAM_INT_LIST,
      "112272535095293,112582705942171,115280095190773,115797848077099,1099726899285419,"
      "600851475143",
-     "comma-separated numbers to factorize", NULL, 2, 1152921504606846976.0},
+     "comma-separated numbers to factorize", NULL, 2, 9007199254740992.0},
     {"repeat", CV_PARAM_INT, "4", "how many times each number is factorized", NULL, 1, 100000},
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
 static int parse(const char *text, struct factorize_state *st, char **cause)
 {
-    int n = cv__parse_list("numbers", text, 2, 1ull << 60, st->numbers, MAX_NUMBERS, cause);
+    int n = cv__parse_list("numbers", text, 2, 1ull << 53, st->numbers, MAX_NUMBERS, cause);
     st->nnumbers = n > 0 ? (uint32_t)n : 0;
     return n > 0 ? CV_OK : CV_ERR_USAGE;
 }
@@ -100,11 +100,16 @@ static void factorize_finish(struct cv_run *run)
     struct factorize_state *st = cv_run_workload_state(run);
     uint32_t n = (uint32_t)cv_run_task_count(run);
     struct cv_value *per = cv_value_arr();
-    uint64_t done = 0, consistent = 1;
+    uint64_t done = 0, consistent = 1, verified = 0;
+    uint64_t facts[MAX_NUMBERS][2]; /* divisors, smallest factor: by Pollard's rho */
+    for (uint32_t i = 0; i < st->nnumbers; i++)
+        cv__factor_facts(st->numbers[i], &facts[i][0], &facts[i][1]);
     for (uint32_t t = 0; t < n; t++) {
         if (st->results[t].divisors == 0)
             continue;
         done++;
+        verified += st->results[t].divisors == facts[t % st->nnumbers][0] &&
+                    st->results[t].smallest == facts[t % st->nnumbers][1];
         /* every repeat of a number must agree with its first */
         const struct factor_result *first = &st->results[t % st->nnumbers];
         if (first->divisors != st->results[t].divisors ||
@@ -119,6 +124,7 @@ static void factorize_finish(struct cv_run *run)
     }
     cv_result_num(run, "factorized", (double)done);
     cv_result_num(run, "consistent", (double)consistent);
+    cv_result_num(run, "verified", (double)verified);
     cv_result_value(run, "factors", per);
 }
 

@@ -38,6 +38,11 @@ expect_usage "run needs a scenario" run
 expect_usage "unknown model 'fibers'" run counter-race --model fibers
 expect_usage "does not support model serial (supported: threads, procs, epoll)" run pipeline --model serial
 expect_usage "workers must be a whole number" run counter-race --workers 0
+# past 2^53 a number would not survive the JSON and the expressions exactly
+expect_usage "'9007199254740993' is not a whole number from 2 to 9007199254740992" \
+    run cpu-primes --set numbers=9007199254740993
+expect_usage "'9007199254740993' is not a whole number from 2 to 9007199254740992" \
+    run cpu-factorize --set numbers=9007199254740993
 expect_usage "workers must be a whole number" run counter-race --workers lots
 expect_usage "workers must be a whole number" run counter-race -w -3
 expect_usage "needs a value" run counter-race --workers

@@ -9,9 +9,16 @@ check "1 worker: no switches" test "$(jqv .results.gil_switches)" = 0
 best_wall 2 gil-contention --workers 2 "${args[@]}"; two=$BEST
 check "2 workers: GIL switches counted" fcmp "$(jqv .results.gil_switches) > 10"
 check "2 workers: GIL wait visible on the lanes" fcmp "$(jqv '[.lanes[].gil_wait_s] | add') > 0.1"
+# Noise only slows a run down; a slowed 1-worker run made 2 workers look faster (CI: 1.06 s
+# against 0.94 s), so up to 3 more rounds refine both bests before the comparison fails.
+for _ in 1 2 3; do
+    fcmp "$two >= 0.9 * $one" && break
+    best_wall 1 gil-contention --workers 1 "${args[@]}" && fcmp "$BEST < $one" && one=$BEST
+    best_wall 1 gil-contention --workers 2 "${args[@]}" && fcmp "$BEST < $two" && two=$BEST
+done
 # without --check: its `parallel_without_gil` expectation needs the second core, printed below
 best_wall 1 gil-contention --workers 2 --no-gil --set increments=5000000; free=$BEST
-echo "# best of 2 under the GIL: 1 worker ${one}s, 2 workers ${two}s; no GIL, 2 workers: ${free}s"
+echo "# best under the GIL: 1 worker ${one}s, 2 workers ${two}s; no GIL, 2 workers: ${free}s"
 check "with the GIL, 2 workers take no less time than 1 (>= 0.9x)" fcmp "$two >= 0.9 * $one"
 # The contrast without the GIL is printed, not asserted: it needs the second core to be idle.
 if fcmp "$free < 0.75 * $one"; then echo "# without the GIL, 2 workers are faster"; else echo "# note: the no-GIL run was not faster (busy machine?)"; fi

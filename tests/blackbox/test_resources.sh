@@ -269,12 +269,9 @@ done
     check "ulimit -n 1024: file-io under epoll (1000 files, one open at a time) runs" \
         test "$(jqv .state "$TMP/out")" = done
 # advice_runs LIMIT ARGS...: the run is refused with advice naming --set K=N or --workers N; the
-# same run with that advice runs, and meets its scenario's expectations (with ADVICE_CHECK=0, only
-# finishes every task: a lesson about speed-up is not judged on 117 processes for 6 tasks)
+# same run with that advice runs, finishes every task and meets its scenario's expectations
 advice_runs() {
     local limit=$1; shift
-    local judge=(--check)
-    [ "${ADVICE_CHECK:-1}" = 1 ] || judge=()
     (ulimit -Sn "$limit" && ulimit -Hn "$limit" && cv_limited 30 3 run "$@") || return 0
     check "ulimit -n $limit, $*: one line" one_line
     local adv
@@ -285,7 +282,7 @@ advice_runs() {
     fi
     echo "# ulimit -n $limit, $*: $(cat "$TMP/err")"
     read -ra extra <<<"$adv"
-    (ulimit -Sn "$limit" && ulimit -Hn "$limit" && cv_limited 90 0 run "$@" "${extra[@]}" --json "${judge[@]}") &&
+    (ulimit -Sn "$limit" && ulimit -Hn "$limit" && cv_limited 90 0 run "$@" "${extra[@]}" --json --check) &&
         check "ulimit -n $limit, $*: following the advice ($adv) runs" test "$(jqv .state "$TMP/out")" = done &&
         check "ulimit -n $limit, $*: following the advice, every task is done" \
             test "$(jqv .tasks.completed "$TMP/out")" = "$(jqv .tasks.submitted "$TMP/out")"
@@ -294,7 +291,7 @@ advice_runs() {
 advice_runs 512 c10k --model epoll
 advice_runs 512 c10k --model threads --set requests=1000 --set delays_ms=50
 advice_runs 512 file-io --model threads --workers 700 --set size_kb=4 --set files=800
-ADVICE_CHECK=0 advice_runs 256 cpu-primes --model procs --workers 200 --set repeat=1
+advice_runs 256 cpu-primes --model procs --workers 200 --set repeat=1
 (ulimit -Sn 512 && ulimit -Hn 512 && cv_limited 30 3 run c10k --model epoll) &&
     check "c10k under epoll: the requests are named, not 'fewer requests' in general" \
         grep -q "c10k under epoll needs about 10[0-9][0-9][0-9] open files at once (10000 for connections" "$TMP/err"
