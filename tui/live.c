@@ -1018,7 +1018,9 @@ static void draw_results(struct live *L, const struct cv_snapshot *s, int y0, in
         for (size_t i = 0; res && i < res->n; i++) {
             const struct cv_value *v = res->items[i];
             const char *k = res->keys ? res->keys[i] : "?";
-            if (v->type == CV_VAL_NUM)
+            if (v->type == CV_VAL_NUM && v->num == floor(v->num) && fabs(v->num) <= 0x1p53)
+                EMIT(A_NORMAL, "%s %.0f", k, v->num); /* whole numbers exact, all digits */
+            else if (v->type == CV_VAL_NUM)
                 EMIT(A_NORMAL, "%s %.10g", k, v->num);
             else if (v->type == CV_VAL_STR)
                 EMIT(A_NORMAL, "%s %s", k, v->str);

@@ -290,7 +290,7 @@ const char *cv_value_text(const struct cv_value *v, char *buf, size_t n)
         snprintf(buf, n, "%s", v->b ? "true" : "false");
         break;
     case CV_VAL_NUM:
-        if (v->num == floor(v->num) && fabs(v->num) < 1e15)
+        if (v->num == floor(v->num) && fabs(v->num) <= 9007199254740992.0) /* exact to 2^53 */
             snprintf(buf, n, "%.0f", v->num);
         else
             snprintf(buf, n, "%.4g", v->num);

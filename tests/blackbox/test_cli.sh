@@ -43,6 +43,12 @@ expect_usage "'9007199254740993' is not a whole number from 2 to 900719925474099
     run cpu-primes --set numbers=9007199254740993
 expect_usage "'9007199254740993' is not a whole number from 2 to 9007199254740992" \
     run cpu-factorize --set numbers=9007199254740993
+# ... and up to 2^53 every digit is shown (the JSON showed 1152921500000000000 for a larger one)
+run_cv 0 run cpu-primes --set numbers=9007199254740881,49 --set repeat=1 --json &&
+    check "the JSON has every digit of a large prime" test "$(jqv '.results.primes[0]')" = 9007199254740881
+run_cv 0 run cpu-primes --set numbers=9007199254740881,49 --set repeat=1 --headless &&
+    check "the headless table has every digit of a large prime" \
+        grep -Eq "primes +9007199254740881$" <<<"$OUT"
 expect_usage "workers must be a whole number" run counter-race --workers lots
 expect_usage "workers must be a whole number" run counter-race -w -3
 expect_usage "needs a value" run counter-race --workers
