@@ -11,6 +11,8 @@ struct blocker_state {
     uint64_t tick_ns, block_ns;
     _Atomic uint64_t max_late_ns;
     _Atomic uint64_t blocked_ns; /* how long the blocker's computation took */
+    _Atomic uint32_t ticking;    /* tickers not yet done */
+    _Atomic uint32_t at_block;   /* of them, when the computation began */
 };
 
 static const struct cv_param_def params[] = {
@@ -45,6 +47,7 @@ static int blocker_setup(struct cv_run *run, char **cause)
     st->ticks = (uint32_t)cv_param_int(run, "ticks");
     st->tick_ns = (uint64_t)(cv_param_num(run, "tick_ms") * 1e6);
     st->block_ns = (uint64_t)(cv_param_num(run, "block_ms") * 1e6);
+    atomic_init(&st->ticking, st->tickers);
     cv_run_set_workload_state(run, st);
     return CV_OK;
 }
@@ -56,12 +59,15 @@ static int blocker_role(struct cv_ctx *ctx, uint32_t role)
         /* let the tickers get going, then hold the CPU */
         if (!cv_sleep(ctx, st->tick_ns * 3))
             return -1;
+        atomic_store(&st->at_block, atomic_load(&st->ticking));
         uint64_t t0 = cv_clock_mono_ns();
         bool ok = cv_cpu(ctx, st->block_ns);
         atomic_store(&st->blocked_ns, cv_clock_mono_ns() - t0);
         return ok ? 0 : -1;
     }
-    return cv__ticker(ctx, st->ticks, st->tick_ns, &st->max_late_ns) ? 0 : -1;
+    bool ok = cv__ticker(ctx, st->ticks, st->tick_ns, &st->max_late_ns);
+    atomic_fetch_sub(&st->ticking, 1);
+    return ok ? 0 : -1;
 }
 
 static void blocker_finish(struct cv_run *run)
@@ -69,6 +75,8 @@ static void blocker_finish(struct cv_run *run)
     struct blocker_state *st = cv_run_workload_state(run);
     cv_result_num(run, "max_lateness_ms", (double)atomic_load(&st->max_late_ns) / 1e6);
     cv_result_num(run, "loop_blocked_s", (double)atomic_load(&st->blocked_ns) / 1e9);
+    /* tickers asleep when the computation began: on a loop, each of them waits it out */
+    cv_result_num(run, "tickers_at_block", atomic_load(&st->at_block));
 }
 
 const struct cv_workload cv__wl_blocker = {
