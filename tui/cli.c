@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "concviz/concviz.h"
+#include "concviz/record.h"
 
 #ifndef CONCVIZ_SCENARIO_DIR
 #define CONCVIZ_SCENARIO_DIR "scenarios"
@@ -162,4 +163,20 @@ struct cv_scenario *tui_load_scenario(const char *name)
     }
     free(path);
     return s;
+}
+
+/* Opens a recording, printing the error (exit 3) or, unless quiet, the cut-short warning. */
+struct cv_recording *tui_open_recording(const char *path, bool quiet, int *rc)
+{
+    struct cv_recording *r = NULL;
+    char *cause = NULL;
+    if (cv_recording_open(path, &r, &cause) != CV_OK) {
+        *rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cause);
+        free(cause);
+        return NULL;
+    }
+    const struct cv_recording_info *info = cv_recording_info(r);
+    if (info->missing && !quiet)
+        tui_fail(0, "warning: %s", info->missing);
+    return r;
 }

@@ -32,8 +32,10 @@ const char *const *tui_scenario_dirs(void);
 /* Resolves and loads a scenario by name or path; prints the error and returns NULL on failure. */
 struct cv_scenario *tui_load_scenario(const char *name);
 
-/* The exit code a finished run's state and expectations call for (printing why). */
+/* The exit code a finished run's state and expectations call for, printing why (verdict.c). */
 int tui_verdict(bool check, const struct cv_value *sum, enum cv_run_state st, unsigned failed);
+/* Whether an applicable expectation asserts the deadlock the run ended in, and holds. */
+bool tui_deadlock_expected(const struct cv_value *sum);
 
 /* Each command's getopt_long scan starts here: getopt's state reset for argv[1] on (glibc's
  * optind = 0 re-initialises it fully, including what was left of a half-read -abc cluster). */
@@ -44,8 +46,14 @@ void tui_getopt_reset(void);
  * that takes none); tui_missing_value: it returned ':'. */
 int tui_bad_option(char **argv, const char *shorts, const char *cmd);
 int tui_missing_value(char **argv);
-/* Writes recording `path` as chrome, csv or json to `output` (NULL or "-": stdout). */
+/* Writes recording `path` as chrome, csv or json to `output` (NULL or "-": stdout) (cmd-export.c).
+ */
 int tui_export(const char *path, const char *format, const char *output);
+/* Opens a recording, printing the error (*rc = 3) or, unless quiet, the cut-short warning. */
+struct cv_recording;
+struct cv_recording *tui_open_recording(const char *path, bool quiet, int *rc);
+/* The scenario's models, "serial threads procs(later)" (cmd-list.c). */
+void tui_models_text(const struct cv_scenario *s, char *buf, size_t n);
 
 /* stdout: flushed; on a failed write one line on stderr (only the first time) and
  * TUI_EXIT_RUNTIME, else 0. tui_stdout_close also checks the close at the end of main and

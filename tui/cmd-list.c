@@ -1,4 +1,4 @@
-/* concviz list / concviz show */
+/* concviz list: the scenarios, a line each. */
 #include "cmdline.h"
 
 #include <stdio.h>
@@ -7,7 +7,7 @@
 
 #include "concviz/concviz.h"
 
-static void models_text(const struct cv_scenario *s, char *buf, size_t n)
+void tui_models_text(const struct cv_scenario *s, char *buf, size_t n)
 {
     buf[0] = 0;
     for (unsigned m = 0; m < CV_MODEL__COUNT; m++) {
@@ -50,7 +50,7 @@ int tui_list_exec(void)
             continue;
         }
         char models[128];
-        models_text(s, models, sizeof models);
+        tui_models_text(s, models, sizeof models);
         printf("%-18s %-58.58s %s\n", s->name, s->title, models);
         cv_scenario_free(s);
     }
@@ -58,118 +58,16 @@ int tui_list_exec(void)
     return rc;
 }
 
-/* Prints text wrapped at `width` columns with an indent. */
-static void wrap(const char *text, int indent, int width)
+static int list_parse(int argc, char **argv, struct tui_cmdline *cl)
 {
-    int col = 0;
-    const char *p = text;
-    while (*p) {
-        while (*p == ' ')
-            p++;
-        const char *w = p;
-        while (*p && *p != ' ')
-            p++;
-        int len = (int)(p - w);
-        if (!len)
-            break;
-        if (col == 0) {
-            printf("%*s", indent, "");
-            col = indent;
-        } else if (col + 1 + len > width) {
-            printf("\n%*s", indent, "");
-            col = indent;
-        } else {
-            putchar(' ');
-            col++;
-        }
-        printf("%.*s", len, w);
-        col += len;
-    }
-    if (col)
-        putchar('\n');
+    (void)cl;
+    return tui_list_parse(argc, argv);
 }
 
-static void param_range(const struct cv_param_def *d, char *buf, size_t n)
+static int list_exec(struct tui_cmdline *cl)
 {
-    switch (d->type) {
-    case CV_PARAM_INT:
-        snprintf(buf, n, "whole number %.0f..%.0f", d->min, d->max);
-        break;
-    case CV_PARAM_FLOAT:
-        snprintf(buf, n, "number %g..%g", d->min, d->max);
-        break;
-    case CV_PARAM_ENUM:
-        snprintf(buf, n, "one of %s", d->choices);
-        break;
-    case CV_PARAM_STRING:
-        snprintf(buf, n, "text");
-        break;
-    case CV_PARAM_INT_LIST:
-        snprintf(buf, n, "whole numbers %.0f..%.0f, comma-separated", d->min, d->max);
-        break;
-    case CV_PARAM_NUM_LIST:
-        snprintf(buf, n, "numbers %.15g..%.15g, comma-separated", d->min, d->max);
-        break;
-    }
+    (void)cl;
+    return tui_list_exec();
 }
 
-int tui_show_parse(int argc, char **argv, const char **scenario)
-{
-    if (argc < 2)
-        return tui_fail(TUI_EXIT_USAGE, "show needs a scenario (see 'concviz list')");
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        puts("Usage: concviz show SCENARIO\n"
-             "Prints the scenario's lesson, parameters (with defaults and meaning),\n"
-             "supported models and expectations.");
-        return TUI_EXIT_OK;
-    }
-    if (argc > 2)
-        return tui_fail(TUI_EXIT_USAGE, "show takes one scenario ('%s' is extra)", argv[2]);
-    *scenario = argv[1];
-    return TUI_PARSED;
-}
-
-int tui_show_exec(const char *scenario)
-{
-    struct cv_scenario *s = tui_load_scenario(scenario);
-    if (!s)
-        return TUI_EXIT_USAGE;
-    char models[128];
-    models_text(s, models, sizeof models);
-    printf("%s: %s\n\n", s->name, s->title);
-    wrap(s->lesson, 2, 78);
-    printf("\n  workload        %s (%s)\n", s->workload_name, s->workload->summary);
-    printf("  default model   %s\n", cv_model_name(s->model));
-    printf("  models          %s\n", models);
-    if (s->workload->shape == CV_SHAPE_ROLES)
-        printf("  workers         one per role (set by the parameters)\n");
-    else if (s->workers)
-        printf("  workers         %u\n", s->workers);
-    else
-        printf("  workers         one per CPU\n");
-    if (s->gil)
-        printf("  gil             on by default under threads\n");
-    if (s->nsweep) {
-        printf("  sweep           one run per worker count:");
-        for (size_t i = 0; i < s->nsweep; i++)
-            printf(" %u", s->sweep[i]);
-        printf(" (--workers N runs one)\n");
-    }
-    if (s->survive_death)
-        printf("  worker death    the rest of the pool goes on\n");
-    printf("  file            %s\n", s->path);
-    printf("\n  parameters (--set key=value)\n");
-    for (size_t i = 0; i < s->nparams; i++) {
-        const struct cv_param *p = &s->params[i];
-        char range[96];
-        param_range(p->def, range, sizeof range);
-        printf("    %-18s %-12s %s [%s]\n", p->key, p->value, p->def->meaning, range);
-    }
-    if (s->nexpect) {
-        printf("\n  expectations (checked by --check)\n");
-        for (size_t i = 0; i < s->nexpect; i++)
-            printf("    %-18s %s\n", s->expect[i].name, s->expect[i].text);
-    }
-    cv_scenario_free(s);
-    return TUI_EXIT_OK;
-}
+const struct tui_command tui_cmd_list = {"list", TUI_CMD_LIST, list_parse, list_exec, NULL};

@@ -337,20 +337,6 @@ static void progress(struct cv_run *run, const char *name, bool final)
     }
 }
 
-/* A deadlock is a failure unless an applicable expectation of the scenario asserts it (reads
- * results.deadlock) and holds. */
-static bool deadlock_expected(const struct cv_value *sum)
-{
-    const struct cv_value *exp = cv_value_get(sum, "expectations");
-    for (size_t i = 0; exp && i < exp->n; i++) {
-        const struct cv_value *expr = cv_value_get(exp->items[i], "expr");
-        const struct cv_value *ok = cv_value_get(exp->items[i], "ok");
-        if (expr && strstr(expr->str, "results.deadlock") && ok && ok->b)
-            return true;
-    }
-    return false;
-}
-
 static struct cv_run_config run_config(const struct tui_run_opts *o, struct cv_scenario *s,
                                        unsigned workers)
 {
@@ -421,7 +407,7 @@ static int run_once(const struct tui_run_opts *o, struct cv_scenario *s, unsigne
 static bool run_passed(const struct tui_run_opts *o, const struct cv_value *sum,
                        enum cv_run_state st, unsigned failed)
 {
-    bool ended = st == CV_RUN_DONE || (st == CV_RUN_DEADLOCKED && deadlock_expected(sum));
+    bool ended = st == CV_RUN_DONE || (st == CV_RUN_DEADLOCKED && tui_deadlock_expected(sum));
     return ended && !(o->check && failed);
 }
 
@@ -476,29 +462,6 @@ static int run_repeated(const struct tui_run_opts *o, struct cv_scenario *s)
     if (again && g_signals && rc == TUI_EXIT_OK) /* the signal came between two runs */
         rc = tui_fail(TUI_EXIT_INTERRUPTED, "interrupted; the summary is the last whole run's");
     return rc;
-}
-
-int tui_verdict(bool check, const struct cv_value *sum, enum cv_run_state st, unsigned failed)
-{
-    if (st == CV_RUN_FAILED) {
-        const struct cv_value *errs = cv_value_get(sum, "errors");
-        return tui_fail(TUI_EXIT_RUNTIME, "run failed: %s",
-                        errs && errs->n ? errs->items[0]->str : "unknown error");
-    }
-    if (st == CV_RUN_DEADLOCKED && !deadlock_expected(sum)) {
-        const struct cv_value *d = cv_value_child(cv_value_get(sum, "results"), "deadlock");
-        const struct cv_value *text = cv_value_get(d, "text");
-        return tui_fail(TUI_EXIT_EXPECT, "deadlock: %s", text ? text->str : "a wait-for cycle");
-    }
-    if (st == CV_RUN_STOPPED)
-        return tui_fail(TUI_EXIT_INTERRUPTED, "interrupted; the summary covers the run so far");
-    /* Errors the run survived (on_worker_death = continue) are reported, not fatal. */
-    const struct cv_value *errs = cv_value_get(sum, "errors");
-    for (size_t i = 0; st == CV_RUN_DONE && errs && i < errs->n; i++)
-        tui_fail(0, "warning: %s (the run went on)", errs->items[i]->str);
-    if (check && failed)
-        return tui_fail(TUI_EXIT_EXPECT, "%u expectation%s failed", failed, failed == 1 ? "" : "s");
-    return TUI_EXIT_OK;
 }
 
 /* A sweep: the scenario once per worker count, then a table and the sweep's expectations. */
@@ -701,3 +664,20 @@ out:
     cv_scenario_free(s);
     return rc;
 }
+
+static int run_parse(int argc, char **argv, struct tui_cmdline *cl)
+{
+    return tui_run_parse(argc, argv, &cl->run);
+}
+
+static int run_exec(struct tui_cmdline *cl)
+{
+    return tui_run_exec(&cl->run);
+}
+
+static void run_free(struct tui_cmdline *cl)
+{
+    tui_run_opts_free(&cl->run);
+}
+
+const struct tui_command tui_cmd_run = {"run", TUI_CMD_RUN, run_parse, run_exec, run_free};

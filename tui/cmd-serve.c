@@ -157,3 +157,15 @@ int tui_serve_exec(const struct tui_serve_opts *o)
     fputc('\n', stderr);
     return TUI_EXIT_OK;
 }
+
+static int serve_parse(int argc, char **argv, struct tui_cmdline *cl)
+{
+    return tui_serve_parse(argc, argv, &cl->serve);
+}
+
+static int serve_exec(struct tui_cmdline *cl)
+{
+    return tui_serve_exec(&cl->serve);
+}
+
+const struct tui_command tui_cmd_serve = {"serve", TUI_CMD_SERVE, serve_parse, serve_exec, NULL};

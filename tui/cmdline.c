@@ -101,6 +101,11 @@ static bool is_ui_option(const char *a)
            !strcmp(a, "--fps") || !strcmp(a, "--script") || !strcmp(a, "--size");
 }
 
+/* The commands, in the order the help and the errors name them. */
+static const struct tui_command *const commands[] = {
+    &tui_cmd_list, &tui_cmd_show, &tui_cmd_run, &tui_cmd_replay, &tui_cmd_export, &tui_cmd_serve,
+};
+
 int tui_cmdline_parse(int argc, char **argv, struct tui_cmdline *cl)
 {
     memset(cl, 0, sizeof *cl);
@@ -119,59 +124,32 @@ int tui_cmdline_parse(int argc, char **argv, struct tui_cmdline *cl)
         printf("concviz %s\n", CONCVIZ_VERSION);
         return TUI_EXIT_OK;
     }
-    if (!strcmp(cmd, "list")) {
-        cl->cmd = TUI_CMD_LIST;
-        return tui_list_parse(argc - 1, argv + 1);
-    }
-    if (!strcmp(cmd, "show")) {
-        cl->cmd = TUI_CMD_SHOW;
-        return tui_show_parse(argc - 1, argv + 1, &cl->show);
-    }
-    if (!strcmp(cmd, "run")) {
-        cl->cmd = TUI_CMD_RUN;
-        return tui_run_parse(argc - 1, argv + 1, &cl->run);
-    }
-    if (!strcmp(cmd, "serve")) {
-        cl->cmd = TUI_CMD_SERVE;
-        return tui_serve_parse(argc - 1, argv + 1, &cl->serve);
-    }
-    if (!strcmp(cmd, "replay")) {
-        cl->cmd = TUI_CMD_REPLAY;
-        return tui_replay_parse(argc - 1, argv + 1, &cl->replay);
-    }
-    if (!strcmp(cmd, "export")) {
-        cl->cmd = TUI_CMD_EXPORT;
-        return tui_export_parse(argc - 1, argv + 1, &cl->export);
-    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(cmd, commands[i]->name)) {
+            cl->command = commands[i];
+            cl->cmd = commands[i]->id;
+            return commands[i]->parse(argc - 1, argv + 1, cl);
+        }
     if (cmd[0] == '-')
         return tui_fail(TUI_EXIT_USAGE, "unknown option '%s' (see 'concviz --help')", cmd);
-    return tui_fail(TUI_EXIT_USAGE,
-                    "unknown command '%s' (commands: list, show, run, replay, export, serve)", cmd);
+    char names[128] = "";
+    for (size_t i = 0, len = 0; i < sizeof commands / sizeof commands[0]; i++)
+        len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", i ? ", " : "",
+                                commands[i]->name);
+    return tui_fail(TUI_EXIT_USAGE, "unknown command '%s' (commands: %s)", cmd, names);
 }
 
 int tui_cmdline_exec(struct tui_cmdline *cl)
 {
-    switch (cl->cmd) {
-    case TUI_CMD_PICKER:
+    if (cl->cmd == TUI_CMD_PICKER)
         return picker_exec(&cl->picker);
-    case TUI_CMD_LIST:
-        return tui_list_exec();
-    case TUI_CMD_SHOW:
-        return tui_show_exec(cl->show);
-    case TUI_CMD_RUN:
-        return tui_run_exec(&cl->run);
-    case TUI_CMD_REPLAY:
-        return tui_replay_exec(&cl->replay);
-    case TUI_CMD_EXPORT:
-        return tui_export_exec(&cl->export);
-    case TUI_CMD_SERVE:
-        return tui_serve_exec(&cl->serve);
-    }
+    if (cl->command)
+        return cl->command->exec(cl);
     return tui_fail(TUI_EXIT_RUNTIME, "no command to run");
 }
 
 void tui_cmdline_free(struct tui_cmdline *cl)
 {
-    if (cl->cmd == TUI_CMD_RUN)
-        tui_run_opts_free(&cl->run);
+    if (cl->command && cl->command->free)
+        cl->command->free(cl);
 }

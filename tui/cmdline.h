@@ -51,7 +51,7 @@ struct tui_replay_opts {
 int tui_replay_parse(int argc, char **argv, struct tui_replay_opts *o);
 int tui_replay_exec(const struct tui_replay_opts *o);
 
-/* concviz export FILE --format F [options] (cmd-replay.c) */
+/* concviz export FILE --format F [options] (cmd-export.c) */
 struct tui_export_opts {
     const char *path, *format, *output;
     const char *from, *to; /* --from and --to as given, for messages */
@@ -69,14 +69,14 @@ struct tui_serve_opts {
 int tui_serve_parse(int argc, char **argv, struct tui_serve_opts *o);
 int tui_serve_exec(const struct tui_serve_opts *o);
 
-/* concviz list, concviz show SCENARIO (cmd-list.c) */
+/* concviz list (cmd-list.c), concviz show SCENARIO (cmd-show.c) */
 int tui_list_parse(int argc, char **argv);
 int tui_list_exec(void);
 int tui_show_parse(int argc, char **argv, const char **scenario);
 int tui_show_exec(const char *scenario);
 
 /* The whole command line (cmdline.c). */
-enum tui_command {
+enum tui_command_id {
     TUI_CMD_PICKER, /* concviz [UI options] */
     TUI_CMD_LIST,
     TUI_CMD_SHOW,
@@ -85,8 +85,10 @@ enum tui_command {
     TUI_CMD_EXPORT,
     TUI_CMD_SERVE,
 };
+struct tui_command;
 struct tui_cmdline {
-    enum tui_command cmd;
+    enum tui_command_id cmd;
+    const struct tui_command *command; /* NULL for the picker */
     struct ui_opts picker;
     const char *show;
     struct tui_run_opts run;
@@ -94,6 +96,19 @@ struct tui_cmdline {
     struct tui_export_opts export;
     struct tui_serve_opts serve;
 };
+/* A command: its name and how it is read and run (one file each, cmd-NAME.c). parse gets argv
+ * from the command's name on and fills its part of cl; exec runs it; free (may be NULL) releases
+ * what parse kept, whether or not exec ran. */
+struct tui_command {
+    const char *name;
+    enum tui_command_id id;
+    int (*parse)(int argc, char **argv, struct tui_cmdline *cl);
+    int (*exec)(struct tui_cmdline *cl);
+    void (*free)(struct tui_cmdline *cl);
+};
+extern const struct tui_command tui_cmd_list, tui_cmd_show, tui_cmd_run, tui_cmd_replay,
+    tui_cmd_export, tui_cmd_serve;
+
 /* Reads argv (argv[0] is the program) into cl: TUI_PARSED, or an exit code with the error, the
  * help or the version printed. tui_cmdline_free is needed either way. */
 int tui_cmdline_parse(int argc, char **argv, struct tui_cmdline *cl);
