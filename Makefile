@@ -91,7 +91,7 @@ soak: build
 	SOAK_SECONDS=$(SOAK_SECONDS) bash tests/soak/soak.sh ./$(BUILD)/tui/concviz $(BUILD)/soak
 
 format:
-	clang-format -i engine/include/concviz/*.h engine/src/*.[ch] tui/*.[ch] tests/*/*.[ch]
+	clang-format -i engine/include/concviz/*.h engine/src/*.h engine/src/*/*.[ch] tui/*.[ch] tests/*/*.[ch]
 
 clean:
 	rm -rf $(BUILD)

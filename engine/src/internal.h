@@ -267,7 +267,7 @@ enum cv__http_outcome {
 };
 enum cv__http_outcome cv__http_outcome(const struct cv_http_result *res);
 
-/* Helpers shared by workloads (wl-common.c) */
+/* Helpers shared by workloads (workloads/common.c) */
 uint64_t cv__isqrt(uint64_t n);
 /* The trial-division workloads' answers by other means (factor.c), to check them: primality by
  * Miller-Rabin, exact below 2^64; the number of divisors of n >= 2 and its smallest factor

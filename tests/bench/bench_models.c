@@ -456,7 +456,7 @@ static const uint64_t prime_numbers[PRIME_NUMBERS] = {
     115280095190773ull, 115797848077099ull, 1099726899285419ull,
 };
 
-/* wl-primes.c's is_prime without the checkpoint: odd trial division up to isqrt(n). */
+/* workloads/primes.c's is_prime without the checkpoint: odd trial division up to isqrt(n). */
 static int plain_is_prime(uint64_t n)
 {
     if (n < 2)

@@ -1,5 +1,6 @@
 /*
- * libFuzzer target for the embedded HTTP server (engine/src/httpd.c). Each input is a raw request.
+ * libFuzzer target for the embedded HTTP server (engine/src/net/httpd.c). Each input is a raw
+ * request.
  *
  * 1. Its request line (METHOD TARGET ...) is split the way libmicrohttpd does it (the path
  *    %-decoded, the query's fail=, mode= and stall= arguments found and decoded) and handed to

@@ -113,7 +113,7 @@ fi
 
 # A report file is one the sanitizer wrote, except ASan's one-line notice that it does not fully
 # support swapcontext: it is printed once per process that switches stacks, whatever the code
-# does. The epoll model tells ASan and TSan about each switch (engine/src/fiber-san.h), so the
+# does. The epoll model tells ASan and TSan about each switch (engine/src/models/fiber-san.h), so the
 # checks stay on across them.
 found=0
 for f in "$REPORTS"/*; do

@@ -16,7 +16,7 @@ enum cv_shape {
     CV_SHAPE_ROLES, /* each worker runs one role loop (producer/consumer) */
 };
 
-/* A workload: one file each under engine/src/wl-*.c; tests may register their own. */
+/* A workload: one file each under engine/src/workloads/; tests may register their own. */
 struct cv_workload {
     const char *name;
     const char *summary;

@@ -23,7 +23,7 @@
  * nearest deadline, so a timeout of a few milliseconds is kept to the millisecond.
  */
 #include "internal.h"
-#include "watchdog.h"
+#include "run/watchdog.h"
 
 #include <errno.h>
 #include <fcntl.h>

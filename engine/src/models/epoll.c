@@ -22,7 +22,7 @@
  */
 #include "fiber-san.h"
 #include "internal.h"
-#include "watchdog.h"
+#include "run/watchdog.h"
 
 #include <curl/curl.h>
 #include <errno.h>

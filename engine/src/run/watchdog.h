@@ -1,5 +1,5 @@
-/* Watching forked workers: what the procs pool (model-procs.c) and hybrid's executor of
- * processes (model-epoll.c) share. The parent alone touches these records, from one thread.
+/* Watching forked workers: what the procs pool (models/procs.c) and hybrid's executor of
+ * processes (models/epoll.c) share. The parent alone touches these records, from one thread.
  *
  * At every turn of its loop the parent passes each worker to cv__worker_watch: a worker that is
  * stopped (SIGSTOP, a debugger: state T in /proc) is shown stalled until it runs again; one whose
