@@ -563,25 +563,17 @@ static int putf(int y, int x, int w, const char *fmt, ...)
     return put(y, x, w, buf);
 }
 
+/* From the lane-state table (concviz/collector.h). */
 static const char state_letter[CV_LANE__COUNT] = {
-    [CV_LANE_RUNNING] = 'R',    [CV_LANE_IO] = 'I',       [CV_LANE_LOCK_WAIT] = 'L',
-    [CV_LANE_QUEUE_WAIT] = 'Q', [CV_LANE_SEM_WAIT] = 'S', [CV_LANE_GIL_WAIT] = 'G',
-    [CV_LANE_BARRIER] = 'B',    [CV_LANE_IDLE] = '.',     [CV_LANE_STALLED] = 'T',
-    [CV_LANE_DEAD] = 'X',       [CV_LANE_OFF] = ' ',
+#define CV_X_LETTER(id, name, letter, ...) [CV_LANE_##id] = letter,
+    CV_LANE_STATES(CV_X_LETTER)
+#undef CV_X_LETTER
 };
 
 static const char *const state_label[CV_LANE__COUNT] = {
-    [CV_LANE_RUNNING] = "running",
-    [CV_LANE_IO] = "I/O",
-    [CV_LANE_LOCK_WAIT] = "lock",
-    [CV_LANE_QUEUE_WAIT] = "queue",
-    [CV_LANE_SEM_WAIT] = "semaphore",
-    [CV_LANE_GIL_WAIT] = "GIL",
-    [CV_LANE_BARRIER] = "barrier",
-    [CV_LANE_IDLE] = "idle",
-    [CV_LANE_STALLED] = "stalled",
-    [CV_LANE_DEAD] = "dead",
-    [CV_LANE_OFF] = "off",
+#define CV_X_LABEL(id, name, letter, label, ...) [CV_LANE_##id] = label,
+    CV_LANE_STATES(CV_X_LABEL)
+#undef CV_X_LABEL
 };
 
 /* One cell of a lane-state run: coloured blanks, or letters without colour. */
@@ -1231,16 +1223,10 @@ static void draw_help(const struct live *L)
         put(oy + i, ox + 18, COLS - ox - 20, keys[i][1]);
     }
     static const char *const meaning[CV_LANE__COUNT] = {
-        [CV_LANE_RUNNING] = "running: on a CPU doing the task's work",
-        [CV_LANE_IO] = "I/O: sleeping, waiting for HTTP, a file or an executor",
-        [CV_LANE_LOCK_WAIT] = "lock: waiting to acquire a mutex",
-        [CV_LANE_QUEUE_WAIT] = "queue: waiting to put into a full / take from an empty queue",
-        [CV_LANE_SEM_WAIT] = "semaphore: waiting for a permit",
-        [CV_LANE_GIL_WAIT] = "GIL: waiting for the (emulated) interpreter lock",
-        [CV_LANE_BARRIER] = "barrier: waiting for the others to arrive",
-        [CV_LANE_IDLE] = "idle: no task (pool worker waiting for work)",
-        [CV_LANE_STALLED] = "stalled: the worker process is stopped (SIGSTOP, a debugger)",
-        [CV_LANE_DEAD] = "dead: the worker process died (or the task timeout killed it)",
+#define CV_X_MEANING(id, name, letter, label, svg_label, fg, bg, bg256, fill, text, meaning) \
+    [CV_LANE_##id] = meaning,
+        CV_LANE_STATES(CV_X_MEANING)
+#undef CV_X_MEANING
     };
     int y = oy + nkeys + 1;
     put(y++, ox, 40, "colours (letters without colour):");

@@ -149,17 +149,12 @@ static void init_colors(void)
     static const struct {
         short fg, bg, bg256;
     } state[CV_LANE__COUNT] = {
-        [CV_LANE_RUNNING] = {COLOR_BLACK, COLOR_GREEN, 40},
-        [CV_LANE_IO] = {COLOR_WHITE, COLOR_BLUE, 33},
-        [CV_LANE_LOCK_WAIT] = {COLOR_WHITE, COLOR_RED, 160},
-        [CV_LANE_QUEUE_WAIT] = {COLOR_BLACK, COLOR_YELLOW, 220},
-        [CV_LANE_SEM_WAIT] = {COLOR_WHITE, COLOR_MAGENTA, 127},
-        [CV_LANE_GIL_WAIT] = {COLOR_BLACK, COLOR_YELLOW, 208},
-        [CV_LANE_BARRIER] = {COLOR_BLACK, COLOR_CYAN, 44},
-        [CV_LANE_IDLE] = {COLOR_WHITE, COLOR_BLACK, 238},
-        [CV_LANE_STALLED] = {COLOR_BLACK, COLOR_WHITE, 250},
-        [CV_LANE_DEAD] = {COLOR_WHITE, COLOR_RED, 88},
-        [CV_LANE_OFF] = {-1, -1, -1},
+#define COLOR_NONE (-1)
+#define CV_X_COLOURS(id, name, letter, label, svg_label, fg, bg, bg256, ...) \
+    [CV_LANE_##id] = {COLOR_##fg, COLOR_##bg, bg256},
+        CV_LANE_STATES(CV_X_COLOURS)
+#undef CV_X_COLOURS
+#undef COLOR_NONE
     };
     for (unsigned s = 0; s < CV_LANE__COUNT; s++)
         init_pair((short)(s + 1), state[s].fg, many ? state[s].bg256 : state[s].bg);

@@ -12,22 +12,39 @@
 #include "concviz/event.h"
 #include "concviz/ring.h"
 
-/* Lane states, in the order panels show them. */
-#define CV_LANE_STATES(X)       \
-    X(RUNNING, "running")       \
-    X(IO, "io")                 \
-    X(LOCK_WAIT, "lock_wait")   \
-    X(QUEUE_WAIT, "queue_wait") \
-    X(SEM_WAIT, "sem_wait")     \
-    X(GIL_WAIT, "gil_wait")     \
-    X(BARRIER, "barrier")       \
-    X(IDLE, "idle")             \
-    X(STALLED, "stalled")       \
-    X(DEAD, "dead")             \
-    X(OFF, "off")
+/* Lane states, in the order panels show them, with everything that shows them (the one table;
+ * the collector, the live view, its help, the terminal's colours and the SVG read it):
+ *   X(ID, name, letter, label, svg_label, fg, bg, bg256, fill, text, meaning)
+ * name: in JSON, CSV and recordings; letter: drawn without colour; label: the live view's
+ * legend and lane details; svg_label: the SVG's legend; fg, bg: the terminal's basic colours
+ * (curses COLOR_ names without the prefix) where it has 8; bg256: the xterm-256 background where
+ * it has 256; fill, text: that background and the text on it as RGB (the SVG); meaning: the help
+ * screen's line. OFF (a lane not yet or no longer there) is never drawn. */
+#define CV_LANE_STATES(X)                                                                       \
+    X(RUNNING, "running", 'R', "running", "running", BLACK, GREEN, 40, "#00d700", "#000000",    \
+      "running: on a CPU doing the task's work")                                                \
+    X(IO, "io", 'I', "I/O", "I/O", WHITE, BLUE, 33, "#0087ff", "#ffffff",                       \
+      "I/O: sleeping, waiting for HTTP, a file or an executor")                                 \
+    X(LOCK_WAIT, "lock_wait", 'L', "lock", "lock wait", WHITE, RED, 160, "#d70000", "#ffffff",  \
+      "lock: waiting to acquire a mutex")                                                       \
+    X(QUEUE_WAIT, "queue_wait", 'Q', "queue", "queue wait", BLACK, YELLOW, 220, "#ffd700",      \
+      "#000000", "queue: waiting to put into a full / take from an empty queue")                \
+    X(SEM_WAIT, "sem_wait", 'S', "semaphore", "semaphore wait", WHITE, MAGENTA, 127, "#af00af", \
+      "#ffffff", "semaphore: waiting for a permit")                                             \
+    X(GIL_WAIT, "gil_wait", 'G', "GIL", "GIL wait", BLACK, YELLOW, 208, "#ff8700", "#000000",   \
+      "GIL: waiting for the (emulated) interpreter lock")                                       \
+    X(BARRIER, "barrier", 'B', "barrier", "barrier", BLACK, CYAN, 44, "#00d7d7", "#000000",     \
+      "barrier: waiting for the others to arrive")                                              \
+    X(IDLE, "idle", '.', "idle", "idle", WHITE, BLACK, 238, "#444444", "#ffffff",               \
+      "idle: no task (pool worker waiting for work)")                                           \
+    X(STALLED, "stalled", 'T', "stalled", "stalled", BLACK, WHITE, 250, "#bcbcbc", "#000000",   \
+      "stalled: the worker process is stopped (SIGSTOP, a debugger)")                           \
+    X(DEAD, "dead", 'X', "dead", "dead", WHITE, RED, 88, "#870000", "#ffffff",                  \
+      "dead: the worker process died (or the task timeout killed it)")                          \
+    X(OFF, "off", ' ', "off", "off", NONE, NONE, -1, NULL, NULL, "off")
 
 enum cv_lane_state {
-#define CV_X_ENUM(name, str) CV_LANE_##name,
+#define CV_X_ENUM(id, ...) CV_LANE_##id,
     CV_LANE_STATES(CV_X_ENUM)
 #undef CV_X_ENUM
         CV_LANE__COUNT

@@ -24,7 +24,7 @@
 #define TL_WIDTH0        1000000u /* first timeline bucket width: 1 ms */
 
 static const char *const state_names[] = {
-#define CV_X_NAME(name, str) str,
+#define CV_X_NAME(id, name, ...) name,
     CV_LANE_STATES(CV_X_NAME)
 #undef CV_X_NAME
 };

@@ -28,24 +28,18 @@
 #define NO_STATE      0xff /* a column where the lane did not exist */
 #define MAX_QUEUES    8    /* curves drawn; more queues are named in the legend only */
 
-/* The terminal UI's colours (tui/screen.c): each state's 256-colour background as RGB, and its
- * foreground (for task ids). With 8 colours the UI shows the nearest basic colour of these. */
+/* Each state's legend label, its fill (the terminal UI's 256-colour background as RGB) and the
+ * colour of task ids on it: from the lane-state table (concviz/collector.h). With 8 colours the
+ * UI shows the nearest basic colour of these. */
 static const struct {
     const char *label; /* in the legend */
-    const char *fill;  /* xterm-256 colour of tui/screen.c */
+    const char *fill;  /* NULL: not drawn */
     const char *text;
 } style[CV_LANE__COUNT] = {
-    [CV_LANE_RUNNING] = {"running", "#00d700", "#000000"},         /* 40, on green */
-    [CV_LANE_IO] = {"I/O", "#0087ff", "#ffffff"},                  /* 33, on blue */
-    [CV_LANE_LOCK_WAIT] = {"lock wait", "#d70000", "#ffffff"},     /* 160, on red */
-    [CV_LANE_QUEUE_WAIT] = {"queue wait", "#ffd700", "#000000"},   /* 220, on yellow */
-    [CV_LANE_SEM_WAIT] = {"semaphore wait", "#af00af", "#ffffff"}, /* 127, on magenta */
-    [CV_LANE_GIL_WAIT] = {"GIL wait", "#ff8700", "#000000"},       /* 208, on yellow */
-    [CV_LANE_BARRIER] = {"barrier", "#00d7d7", "#000000"},         /* 44, on cyan */
-    [CV_LANE_IDLE] = {"idle", "#444444", "#ffffff"},               /* 238, on black */
-    [CV_LANE_STALLED] = {"stalled", "#bcbcbc", "#000000"},         /* 250, on white */
-    [CV_LANE_DEAD] = {"dead", "#870000", "#ffffff"},               /* 88, on red */
-    [CV_LANE_OFF] = {"off", NULL, NULL},                           /* not drawn */
+#define CV_X_STYLE(id, name, letter, label, svg_label, fg, bg, bg256, fill, text, ...) \
+    [CV_LANE_##id] = {svg_label, fill, text},
+    CV_LANE_STATES(CV_X_STYLE)
+#undef CV_X_STYLE
 };
 #define BACKGROUND  "#1c1c1c" /* a dark terminal */
 #define FOREGROUND  "#d0d0d0"
