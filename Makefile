@@ -63,13 +63,14 @@ sanitize: build
 
 # Every benchmark prints a table and one "json: {...}" line; those lines are gathered into
 # $(BUILD)/bench-results.json (an array, one object per benchmark). BENCHES picks some.
-BENCHES ?= bench_record bench_models bench_io bench_ui bench_seek bench_distortion bench_scale bench_lttng
+BENCHES ?= bench_record bench_models bench_io bench_ui bench_seek bench_distortion bench_scale bench_lttng scenario_figures
 bench: build
 	cmake --build $(BUILD) --target benchmarks
 	@rm -f $(BUILD)/bench-results.jsonl
 	@set -e; for b in $(BENCHES); do \
 	  echo "== $$b"; \
-	  ./$(BUILD)/tests/bench/$$b | tee $(BUILD)/$$b.out; \
+	  if [ -f tests/bench/$$b.sh ]; then bash tests/bench/$$b.sh ./$(BUILD)/tui/concviz; \
+	  else ./$(BUILD)/tests/bench/$$b; fi | tee $(BUILD)/$$b.out; \
 	  sed -n 's/^json: //p' $(BUILD)/$$b.out >> $(BUILD)/bench-results.jsonl; \
 	done
 	@jq -s . $(BUILD)/bench-results.jsonl > $(BUILD)/bench-results.json
