@@ -274,6 +274,21 @@ uint64_t cv__isqrt(uint64_t n);
  * above 1 (n itself for a prime), from Pollard's rho. */
 bool cv__is_prime_fast(uint64_t n);
 void cv__factor_facts(uint64_t n, uint64_t *divisors, uint64_t *smallest);
+/* The trial-division workloads' "numbers" parameter (workloads/common.c): up to 64 whole numbers
+ * from 2 to 2^53 (every one exact in a double, and so in the JSON and the expressions). A task
+ * per number and repeat; task t works on v[t % n], handed over as its argument (under procs it
+ * travels to the worker, as ProcessPoolExecutor pickles it). */
+#define CV__NUMBERS_MAX 64
+struct cv__numbers {
+    uint32_t n;
+    uint64_t v[CV__NUMBERS_MAX];
+};
+int cv__numbers_parse(struct cv_run *run, struct cv__numbers *out, char **cause);
+/* A workload's plan: the numbers checked, n x repeat tasks. */
+int cv__numbers_plan(struct cv_run *run, char **cause);
+size_t cv__numbers_arg(const struct cv__numbers *nums, uint32_t task, const void **data);
+/* The number a task was handed (false if its argument is not one). */
+bool cv__task_number(struct cv_ctx *ctx, uint64_t *v);
 /* CPU time of the calling thread, ns (CLOCK_THREAD_CPUTIME_ID): what it computed, not waited. */
 uint64_t cv__thread_cpu_ns(void);
 /* Lists of numbers (numbers.c): items separated by commas and/or blanks, each a plain number

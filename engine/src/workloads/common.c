@@ -37,3 +37,37 @@ bool cv__ticker(struct cv_ctx *ctx, uint32_t ticks, uint64_t tick_ns, _Atomic ui
     }
     return true;
 }
+
+/* Up to 2^53: 2^60 was allowed once, and 1152921504606846883 came out as 1152921500000000000. */
+int cv__numbers_parse(struct cv_run *run, struct cv__numbers *out, char **cause)
+{
+    int n = cv__parse_list("numbers", cv_param_str(run, "numbers"), 2, 1ull << 53, out->v,
+                           CV__NUMBERS_MAX, cause);
+    out->n = n > 0 ? (uint32_t)n : 0;
+    return n > 0 ? CV_OK : CV_ERR_USAGE;
+}
+
+int cv__numbers_plan(struct cv_run *run, char **cause)
+{
+    struct cv__numbers probe;
+    int rc = cv__numbers_parse(run, &probe, cause);
+    if (rc == CV_OK)
+        cv_run_set_tasks(run, probe.n * (uint32_t)cv_param_int(run, "repeat"));
+    return rc;
+}
+
+size_t cv__numbers_arg(const struct cv__numbers *nums, uint32_t task, const void **data)
+{
+    *data = &nums->v[task % nums->n];
+    return sizeof(uint64_t);
+}
+
+bool cv__task_number(struct cv_ctx *ctx, uint64_t *v)
+{
+    size_t len;
+    const void *arg = cv_task_arg(ctx, &len);
+    if (len != sizeof *v)
+        return false;
+    memcpy(v, arg, sizeof *v);
+    return true;
+}

@@ -6,16 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_NUMBERS 64
-
 struct factor_result {
     uint64_t divisors; /* all divisors of n */
     uint64_t smallest; /* its smallest divisor above 1 */
 };
 
 struct factorize_state {
-    uint32_t nnumbers;
-    uint64_t numbers[MAX_NUMBERS];
+    struct cv__numbers nums;
     struct factor_result *results; /* per task */
 };
 
@@ -28,28 +25,12 @@ static const struct cv_param_def params[] = {
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
-static int parse(const char *text, struct factorize_state *st, char **cause)
-{
-    int n = cv__parse_list("numbers", text, 2, 1ull << 53, st->numbers, MAX_NUMBERS, cause);
-    st->nnumbers = n > 0 ? (uint32_t)n : 0;
-    return n > 0 ? CV_OK : CV_ERR_USAGE;
-}
-
-static int factorize_plan(struct cv_run *run, char **cause)
-{
-    struct factorize_state probe;
-    int rc = parse(cv_param_str(run, "numbers"), &probe, cause);
-    if (rc == CV_OK)
-        cv_run_set_tasks(run, probe.nnumbers * (uint32_t)cv_param_int(run, "repeat"));
-    return rc;
-}
-
 static int factorize_setup(struct cv_run *run, char **cause)
 {
     struct factorize_state *st = cv_shared_alloc(run, sizeof *st);
     if (!st)
         return CV_ERR_RUNTIME;
-    int rc = parse(cv_param_str(run, "numbers"), st, cause);
+    int rc = cv__numbers_parse(run, &st->nums, cause);
     st->results = cv_shared_alloc(run, cv_run_task_count(run) * sizeof *st->results);
     if (!st->results)
         return CV_ERR_RUNTIME;
@@ -60,19 +41,15 @@ static int factorize_setup(struct cv_run *run, char **cause)
 static size_t factorize_arg(struct cv_run *run, uint32_t task, const void **data)
 {
     struct factorize_state *st = cv_run_workload_state(run);
-    *data = &st->numbers[task % st->nnumbers];
-    return sizeof(uint64_t);
+    return cv__numbers_arg(&st->nums, task, data);
 }
 
 static int factorize_task(struct cv_ctx *ctx, uint32_t task)
 {
     (void)task;
-    size_t len;
-    const void *arg = cv_task_arg(ctx, &len);
     uint64_t n;
-    if (len != sizeof n)
+    if (!cv__task_number(ctx, &n))
         return -1;
-    memcpy(&n, arg, sizeof n);
     uint64_t limit = cv__isqrt(n);
     struct factor_result r = {0, n};
     for (uint64_t d = 1; d <= limit; d++) {
@@ -101,24 +78,24 @@ static void factorize_finish(struct cv_run *run)
     uint32_t n = (uint32_t)cv_run_task_count(run);
     struct cv_value *per = cv_value_arr();
     uint64_t done = 0, consistent = 1, verified = 0;
-    uint64_t facts[MAX_NUMBERS][2]; /* divisors, smallest factor: by Pollard's rho */
-    for (uint32_t i = 0; i < st->nnumbers; i++)
-        cv__factor_facts(st->numbers[i], &facts[i][0], &facts[i][1]);
+    uint64_t facts[CV__NUMBERS_MAX][2]; /* divisors, smallest factor: by Pollard's rho */
+    for (uint32_t i = 0; i < st->nums.n; i++)
+        cv__factor_facts(st->nums.v[i], &facts[i][0], &facts[i][1]);
     for (uint32_t t = 0; t < n; t++) {
         if (st->results[t].divisors == 0)
             continue;
         done++;
-        verified += st->results[t].divisors == facts[t % st->nnumbers][0] &&
-                    st->results[t].smallest == facts[t % st->nnumbers][1];
+        verified += st->results[t].divisors == facts[t % st->nums.n][0] &&
+                    st->results[t].smallest == facts[t % st->nums.n][1];
         /* every repeat of a number must agree with its first */
-        const struct factor_result *first = &st->results[t % st->nnumbers];
+        const struct factor_result *first = &st->results[t % st->nums.n];
         if (first->divisors != st->results[t].divisors ||
             first->smallest != st->results[t].smallest)
             consistent = 0;
     }
-    for (uint32_t i = 0; i < st->nnumbers && i < n; i++) {
+    for (uint32_t i = 0; i < st->nums.n && i < n; i++) {
         struct cv_value *o = cv_value_push(per, cv_value_obj());
-        cv_value_set_num(o, "n", (double)st->numbers[i]);
+        cv_value_set_num(o, "n", (double)st->nums.v[i]);
         cv_value_set_num(o, "divisors", (double)st->results[i].divisors);
         cv_value_set_num(o, "smallest_factor", (double)st->results[i].smallest);
     }
@@ -133,7 +110,7 @@ const struct cv_workload cv__wl_factorize = {
     .summary = "all divisors of large numbers by trial division",
     .params = params,
     .shape = CV_SHAPE_TASKS,
-    .plan = factorize_plan,
+    .plan = cv__numbers_plan,
     .setup = factorize_setup,
     .task = factorize_task,
     .finish = factorize_finish,

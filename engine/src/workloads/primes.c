@@ -8,11 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_NUMBERS 64
-
 struct primes_state {
-    uint32_t nnumbers;
-    uint64_t numbers[MAX_NUMBERS];
+    struct cv__numbers nums;
     uint8_t *is_prime; /* per task, shared */
     _Atomic uint64_t compute_ns;
     _Atomic uint64_t longest_ns; /* the CPU time of the longest task */
@@ -28,32 +25,12 @@ static const struct cv_param_def params[] = {
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
-/* Up to 2^53: every whole number to there is exact in a double, and so in the JSON, the
- * expressions and on screen (2^60 was allowed, and 1152921504606846883 came out as
- * 1152921500000000000). */
-static int parse_numbers(const char *text, struct primes_state *st, char **cause)
-{
-    int n = cv__parse_list("numbers", text, 2, 1ull << 53, st->numbers, MAX_NUMBERS, cause);
-    st->nnumbers = n > 0 ? (uint32_t)n : 0;
-    return n > 0 ? CV_OK : CV_ERR_USAGE;
-}
-
-static int primes_plan(struct cv_run *run, char **cause)
-{
-    struct primes_state probe;
-    int rc = parse_numbers(cv_param_str(run, "numbers"), &probe, cause);
-    if (rc)
-        return rc;
-    cv_run_set_tasks(run, probe.nnumbers * (uint32_t)cv_param_int(run, "repeat"));
-    return CV_OK;
-}
-
 static int primes_setup(struct cv_run *run, char **cause)
 {
     struct primes_state *st = cv_shared_alloc(run, sizeof *st);
     if (!st)
         return CV_ERR_RUNTIME;
-    int rc = parse_numbers(cv_param_str(run, "numbers"), st, cause);
+    int rc = cv__numbers_parse(run, &st->nums, cause);
     if (rc)
         return rc;
     st->is_prime = cv_shared_alloc(run, cv_run_task_count(run));
@@ -86,19 +63,15 @@ static int is_prime(struct cv_ctx *ctx, uint64_t n)
 static size_t primes_arg(struct cv_run *run, uint32_t task, const void **data)
 {
     struct primes_state *st = cv_run_workload_state(run);
-    *data = &st->numbers[task % st->nnumbers];
-    return sizeof(uint64_t);
+    return cv__numbers_arg(&st->nums, task, data);
 }
 
 static int primes_task(struct cv_ctx *ctx, uint32_t task)
 {
     (void)task;
-    size_t len;
-    const void *arg = cv_task_arg(ctx, &len);
     uint64_t n;
-    if (len != sizeof n)
+    if (!cv__task_number(ctx, &n))
         return -1;
-    memcpy(&n, arg, sizeof n);
     uint64_t t0 = cv__thread_cpu_ns();
     int r = is_prime(ctx, n);
     struct primes_state *st = cv_run_workload_state(ctx->run);
@@ -130,7 +103,7 @@ static int cmp_u64(const void *a, const void *b)
 static void primes_finish(struct cv_run *run)
 {
     struct primes_state *st = cv_run_workload_state(run);
-    uint64_t found[MAX_NUMBERS];
+    uint64_t found[CV__NUMBERS_MAX];
     size_t nfound = 0, checked = 0, prime_tasks = 0;
     uint64_t n = cv_run_task_count(run);
     for (uint64_t t = 0; t < n; t++) {
@@ -140,7 +113,7 @@ static void primes_finish(struct cv_run *run)
         if (st->is_prime[t] != 2)
             continue;
         prime_tasks++;
-        uint64_t v = st->numbers[t % st->nnumbers];
+        uint64_t v = st->nums.v[t % st->nums.n];
         bool seen = false;
         for (size_t i = 0; i < nfound; i++)
             seen |= found[i] == v;
@@ -152,7 +125,7 @@ static void primes_finish(struct cv_run *run)
     size_t agreeing = 0;
     for (uint64_t t = 0; t < n; t++)
         agreeing += st->is_prime[t] &&
-                    (st->is_prime[t] == 2) == cv__is_prime_fast(st->numbers[t % st->nnumbers]);
+                    (st->is_prime[t] == 2) == cv__is_prime_fast(st->nums.v[t % st->nums.n]);
     struct cv_value *arr = cv_value_arr();
     for (size_t i = 0; i < nfound; i++)
         cv_value_push(arr, cv_value_num((double)found[i]));
@@ -170,7 +143,7 @@ const struct cv_workload cv__wl_primes = {
     .summary = "trial division of large numbers, one task per number",
     .params = params,
     .shape = CV_SHAPE_TASKS,
-    .plan = primes_plan,
+    .plan = cv__numbers_plan,
     .setup = primes_setup,
     .task = primes_task,
     .finish = primes_finish,
