@@ -22,6 +22,7 @@
  */
 #include "fiber-san.h"
 #include "internal.h"
+#include "core/heap.h"
 #include "run/watchdog.h"
 
 #include <curl/curl.h>
@@ -181,39 +182,20 @@ static size_t epoll_ring_size(const struct cv_run *run, uint32_t lane)
     return task_count(run) <= 256 ? run->ring_capacity : TASK_RING_MANY;
 }
 
-/* Timer heap */
+/* Timer heap: earliest deadline first; each coroutine knows its place (heap_at) */
 
-static void heap_set(struct loop *L, size_t i, struct co *c)
-{
-    L->timers[i] = c;
-    c->heap_at = i + 1;
-}
+#define CO_DEADLINE(L, c) ((c)->deadline)
+#define CO_MOVED(L, c, i) ((c)->heap_at = (i) + 1)
+CV_HEAP_DEFINE(timer_heap, struct co *, struct loop *, CO_DEADLINE, CO_MOVED)
 
 static void heap_up(struct loop *L, size_t i)
 {
-    struct co *c = L->timers[i];
-    while (i > 0 && L->timers[(i - 1) / 2]->deadline > c->deadline) {
-        heap_set(L, i, L->timers[(i - 1) / 2]);
-        i = (i - 1) / 2;
-    }
-    heap_set(L, i, c);
+    timer_heap_up(L->timers, i, L);
 }
 
 static void heap_down(struct loop *L, size_t i)
 {
-    struct co *c = L->timers[i];
-    for (;;) {
-        size_t ch = 2 * i + 1;
-        if (ch >= L->ntimers)
-            break;
-        if (ch + 1 < L->ntimers && L->timers[ch + 1]->deadline < L->timers[ch]->deadline)
-            ch++;
-        if (L->timers[ch]->deadline >= c->deadline)
-            break;
-        heap_set(L, i, L->timers[ch]);
-        i = ch;
-    }
-    heap_set(L, i, c);
+    timer_heap_down(L->timers, L->ntimers, i, L);
 }
 
 static void timer_add(struct loop *L, struct co *c)
@@ -231,7 +213,7 @@ static void timer_remove(struct loop *L, struct co *c)
     struct co *last = L->timers[--L->ntimers];
     if (i == L->ntimers)
         return;
-    heap_set(L, i, last);
+    L->timers[i] = last;
     heap_up(L, i);
     heap_down(L, last->heap_at - 1);
 }

@@ -18,6 +18,7 @@
 #include "concviz/httpd.h"
 #include "concviz/clock.h"
 #include "concviz/concviz.h"
+#include "core/heap.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -104,7 +105,10 @@ struct cv_httpd {
     char why[160];          /* its last message while starting: why it could not */
 };
 
-/* Heap of parked requests (mu held) */
+/* Heap of parked requests, earliest due first (mu held) */
+
+#define REQ_DUE(ctx, r) ((r)->due_ns)
+CV_HEAP_DEFINE(parked, struct req *, void *, REQ_DUE, CV_HEAP_UNTRACKED)
 
 static void heap_push(struct cv_httpd *h, struct req *r)
 {
@@ -112,31 +116,18 @@ static void heap_push(struct cv_httpd *h, struct req *r)
         h->cap = h->cap ? h->cap * 2 : 256;
         h->heap = cv_xrealloc(h->heap, h->cap * sizeof *h->heap);
     }
-    size_t k = h->n++;
-    while (k > 0 && h->heap[(k - 1) / 2]->due_ns > r->due_ns) {
-        h->heap[k] = h->heap[(k - 1) / 2];
-        k = (k - 1) / 2;
-    }
-    h->heap[k] = r;
+    h->heap[h->n] = r;
+    parked_up(h->heap, h->n, NULL);
+    h->n++;
 }
 
 static struct req *heap_pop(struct cv_httpd *h)
 {
-    struct req *top = h->heap[0], *last = h->heap[--h->n];
-    size_t k = 0;
-    for (;;) {
-        size_t c = 2 * k + 1;
-        if (c >= h->n)
-            break;
-        if (c + 1 < h->n && h->heap[c + 1]->due_ns < h->heap[c]->due_ns)
-            c++;
-        if (h->heap[c]->due_ns >= last->due_ns)
-            break;
-        h->heap[k] = h->heap[c];
-        k = c;
+    struct req *top = h->heap[0];
+    if (--h->n) {
+        h->heap[0] = h->heap[h->n];
+        parked_down(h->heap, h->n, 0, NULL);
     }
-    if (h->n)
-        h->heap[k] = last;
     return top;
 }
 

@@ -5,6 +5,7 @@
  */
 #include "concviz/collector.h"
 #include "concviz/concviz.h"
+#include "core/heap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,10 @@
 #define TASK_PAGE        1024u /* task records are kept in pages made on first use */
 #define TASK_PAGES       (TASK_TRACK_LIMIT / TASK_PAGE)
 #define TL_WIDTH0        1000000u /* first timeline bucket width: 1 ms */
+
+/* The drain's merge: lane numbers, by the time of each lane's next event (key[lane]). */
+#define LANE_KEY(key, lane) ((key)[lane])
+CV_HEAP_DEFINE(merge, uint32_t, const uint64_t *, LANE_KEY, CV_HEAP_UNTRACKED)
 
 static const char *const state_names[] = {
 #define CV_X_NAME(id, name, ...) name,
@@ -968,13 +973,9 @@ size_t cv_collector_drain(struct cv_collector *c, uint64_t now_ns, bool final)
         if (cur[i].pos < cur[i].end) {
             key[i] = slot_ns(c, r, cur[i].pos);
             if (key[i] <= limit) {
-                /* sift up */
-                size_t k = nh++;
-                while (k > 0 && key[heap[(k - 1) / 2]] > key[i]) {
-                    heap[k] = heap[(k - 1) / 2];
-                    k = (k - 1) / 2;
-                }
-                heap[k] = (uint32_t)i;
+                heap[nh] = (uint32_t)i;
+                merge_up(heap, nh, key);
+                nh++;
             }
         }
     }
@@ -1008,28 +1009,14 @@ size_t cv_collector_drain(struct cv_collector *c, uint64_t now_ns, bool final)
             ts = slot_ns(c, r, cur[i].pos);
         } while (ts <= next);
         /* Re-key or remove the root, then sift down. */
-        uint32_t moving;
         if (cur[i].pos < cur[i].end && ts <= limit) {
             key[i] = ts;
-            moving = i;
         } else {
-            moving = heap[--nh];
-            if (nh == 0)
+            if (--nh == 0)
                 break;
+            heap[0] = heap[nh];
         }
-        size_t k = 0;
-        for (;;) {
-            size_t ch = 2 * k + 1;
-            if (ch >= nh)
-                break;
-            if (ch + 1 < nh && key[heap[ch + 1]] < key[heap[ch]])
-                ch++;
-            if (key[heap[ch]] >= key[moving])
-                break;
-            heap[k] = heap[ch];
-            k = ch;
-        }
-        heap[k] = moving;
+        merge_down(heap, nh, 0, key);
     }
 
     /* Losses are placed at the merge frontier, keeping the store in time order. */
