@@ -339,6 +339,39 @@ static bool park_on(struct cv_ctx *ctx, pthread_mutex_t *mu, struct cv__waitq *q
     return true;
 }
 
+/*
+ * The blocking half of every acquire (mutex, semaphore, queue put and get), entered with `mu`
+ * held, the wait event emitted and `blocked(o)` true: the lane is marked as waiting on `obj`
+ * (for the deadlock detector), then parks until `blocked(o)` is false. Returns with `mu` held
+ * and the lane out of the queue and no longer waiting: true, or false if the run is stopping.
+ * A lane woken but beaten to the prize keeps its place at the front. `woken` (may be NULL) is
+ * cleared when this lane was the one woken (the mutex's "a waiter is on its way" flag), so that
+ * the next release wakes another.
+ */
+static bool wait_until(struct cv_ctx *ctx, pthread_mutex_t *mu, struct cv__waitq *q, uint32_t obj,
+                       bool (*blocked)(const void *o), const void *o, uint32_t *woken)
+{
+    struct cv_lane_shared *me = cv__lane(ctx->run, ctx->lane);
+    __atomic_store_n(&me->waiting_on, obj, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(mu);
+    cv__wait_begin(ctx);
+    cv__mu_lock(mu);
+    bool ok = true, front = false;
+    while (blocked(o)) {
+        if (!park_on(ctx, mu, q, front)) {
+            ok = false;
+            break;
+        }
+        if (!me->in_queue && woken)
+            *woken = 0;
+        front = !me->in_queue;
+    }
+    if (ok && me->in_queue)
+        cv__waitq_remove(ctx->run, q, ctx->lane);
+    __atomic_store_n(&me->waiting_on, CV_NONE, __ATOMIC_RELAXED);
+    return ok;
+}
+
 /* Mutex */
 
 struct cv_mutex {
@@ -374,6 +407,11 @@ bool cv_mutex_trylock(struct cv_ctx *ctx, struct cv_mutex *m)
     return got;
 }
 
+static bool mutex_locked(const void *o)
+{
+    return ((const struct cv_mutex *)o)->locked;
+}
+
 bool cv_mutex_lock(struct cv_ctx *ctx, struct cv_mutex *m)
 {
     cv__mu_lock(&m->mu);
@@ -385,32 +423,12 @@ bool cv_mutex_lock(struct cv_ctx *ctx, struct cv_mutex *m)
         return true;
     }
     cv_emit(ctx, CV_EV_LOCK_WAIT, m->obj, m->owner);
-    struct cv_lane_shared *me = cv__lane(ctx->run, ctx->lane);
-    __atomic_store_n(&me->waiting_on, m->obj, __ATOMIC_RELAXED);
-    pthread_mutex_unlock(&m->mu);
-    cv__wait_begin(ctx);
-    cv__mu_lock(&m->mu);
-    bool ok = true;
-    bool front = false;
-    while (m->locked) {
-        if (!park_on(ctx, &m->mu, &m->q, front)) {
-            ok = false;
-            break;
-        }
-        if (!me->in_queue) {
-            /* We were the woken one: let the next release wake someone else. */
-            m->woken = 0;
-            front = true;
-        }
-    }
+    bool ok = wait_until(ctx, &m->mu, &m->q, m->obj, mutex_locked, m, &m->woken);
     if (ok) {
-        if (me->in_queue)
-            cv__waitq_remove(ctx->run, &m->q, ctx->lane);
         m->locked = 1;
         __atomic_store_n(&m->owner, ctx->lane, __ATOMIC_RELAXED);
         cv_emit(ctx, CV_EV_LOCK_ACQUIRE, m->obj, 0);
     }
-    __atomic_store_n(&me->waiting_on, CV_NONE, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&m->mu);
     if (ok)
         cv__wait_end(ctx);
@@ -463,6 +481,11 @@ struct cv_sem *cv_sem_create(struct cv_run *run, const char *name, uint32_t init
     return s;
 }
 
+static bool sem_empty(const void *o)
+{
+    return ((const struct cv_sem *)o)->count == 0;
+}
+
 bool cv_sem_acquire(struct cv_ctx *ctx, struct cv_sem *s)
 {
     cv__mu_lock(&s->mu);
@@ -473,26 +496,11 @@ bool cv_sem_acquire(struct cv_ctx *ctx, struct cv_sem *s)
         return true;
     }
     cv_emit(ctx, CV_EV_SEM_WAIT, s->obj, 0);
-    struct cv_lane_shared *me = cv__lane(ctx->run, ctx->lane);
-    __atomic_store_n(&me->waiting_on, s->obj, __ATOMIC_RELAXED);
-    pthread_mutex_unlock(&s->mu);
-    cv__wait_begin(ctx);
-    cv__mu_lock(&s->mu);
-    bool ok = true, front = false;
-    while (s->count == 0) {
-        if (!park_on(ctx, &s->mu, &s->q, front)) {
-            ok = false;
-            break;
-        }
-        front = !me->in_queue; /* woken but beaten to the permit: keep our place */
-    }
+    bool ok = wait_until(ctx, &s->mu, &s->q, s->obj, sem_empty, s, NULL);
     if (ok) {
-        if (me->in_queue)
-            cv__waitq_remove(ctx->run, &s->q, ctx->lane);
         s->count--;
         cv_emit(ctx, CV_EV_SEM_ACQUIRE, s->obj, s->count);
     }
-    __atomic_store_n(&me->waiting_on, CV_NONE, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&s->mu);
     if (ok)
         cv__wait_end(ctx);
@@ -545,28 +553,23 @@ struct cv_queue *cv_queue_create(struct cv_run *run, const char *name, uint32_t 
     return q;
 }
 
-/* Waits (mu held) until `ready` holds; emits the wait event once. */
+static bool queue_full(const void *o)
+{
+    const struct cv_queue *q = o;
+    return q->count == q->cap;
+}
+
+static bool queue_empty(const void *o)
+{
+    return ((const struct cv_queue *)o)->count == 0;
+}
+
+/* Waits (mu held) until there is room (push) or an item (pop); emits the wait event once. */
 static bool queue_wait(struct cv_ctx *ctx, struct cv_queue *q, bool push)
 {
-    struct cv__waitq *wq = push ? &q->not_full : &q->not_empty;
-    struct cv_lane_shared *me = cv__lane(ctx->run, ctx->lane);
     cv_emit(ctx, push ? CV_EV_QUEUE_PUSH_WAIT : CV_EV_QUEUE_POP_WAIT, q->obj, q->count);
-    __atomic_store_n(&me->waiting_on, q->obj, __ATOMIC_RELAXED);
-    pthread_mutex_unlock(&q->mu);
-    cv__wait_begin(ctx);
-    cv__mu_lock(&q->mu);
-    bool ok = true, front = false;
-    while (push ? q->count == q->cap : q->count == 0) {
-        if (!park_on(ctx, &q->mu, wq, front)) {
-            ok = false;
-            break;
-        }
-        front = !me->in_queue;
-    }
-    if (ok && me->in_queue)
-        cv__waitq_remove(ctx->run, wq, ctx->lane);
-    __atomic_store_n(&me->waiting_on, CV_NONE, __ATOMIC_RELAXED);
-    return ok;
+    return wait_until(ctx, &q->mu, push ? &q->not_full : &q->not_empty, q->obj,
+                      push ? queue_full : queue_empty, q, NULL);
 }
 
 bool cv_queue_push(struct cv_ctx *ctx, struct cv_queue *q, uint64_t item)
