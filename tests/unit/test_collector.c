@@ -31,6 +31,44 @@ static void feed1(struct cv_collector *c, uint64_t ts, unsigned kind, uint16_t l
     cv_collector_feed(c, &e, 1);
 }
 
+/* A collector for a hand-built stream (store as for cv_collector_create): lanes 0, 1, ...
+ * named by `lanes`, blank-separated ("main" is the main lane, every other a worker), and objects
+ * 0, 1, ... from `objects`, each KIND:NAME or KIND:NAME:CAPACITY ("mutex:m queue:q:2"). */
+static struct cv_collector *fixture(size_t store, const char *lanes, const char *objects)
+{
+    static const char *const kinds[] = {
+#define CV_X_KIND(id, name) [CV_OBJ_##id] = name,
+        CV_OBJECT_KINDS(CV_X_KIND)
+#undef CV_X_KIND
+    };
+    struct cv_collector *c = cv_collector_create(store);
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", lanes);
+    uint16_t lane = 0;
+    for (char *save = NULL, *name = strtok_r(buf, " ", &save); name;
+         name = strtok_r(NULL, " ", &save))
+        cv_collector_add_lane(c, lane++, name,
+                              strcmp(name, "main") == 0 ? CV_ROLE_MAIN : CV_ROLE_WORKER);
+    snprintf(buf, sizeof buf, "%s", objects);
+    uint32_t obj = 0;
+    for (char *save = NULL, *spec = strtok_r(buf, " ", &save); spec;
+         spec = strtok_r(NULL, " ", &save)) {
+        char *name = strchr(spec, ':');
+        assert_non_null(name);
+        *name++ = 0;
+        char *cap = strchr(name, ':');
+        if (cap)
+            *cap++ = 0;
+        unsigned kind = 0;
+        while (kind < sizeof kinds / sizeof kinds[0] && strcmp(kinds[kind], spec) != 0)
+            kind++;
+        assert_true(kind < sizeof kinds / sizeof kinds[0]);
+        cv_collector_add_object(c, obj++, (enum cv_object_kind)kind, name,
+                                cap ? (uint32_t)strtoul(cap, NULL, 10) : 0);
+    }
+    return c;
+}
+
 #define NT CV_NO_TASK
 #define NO CV_NONE
 
@@ -57,10 +95,7 @@ static const struct cv_queue_stats *find_queue(const struct cv_snapshot *s, uint
 static void test_lane_state_accounting(void **state)
 {
     (void)state;
-    struct cv_collector *c = cv_collector_create(0);
-    cv_collector_add_lane(c, 0, "main", CV_ROLE_MAIN);
-    cv_collector_add_lane(c, 1, "worker-1", CV_ROLE_WORKER);
-    cv_collector_add_object(c, 0, CV_OBJ_MUTEX, "m", 0);
+    struct cv_collector *c = fixture(0, "main worker-1", "mutex:m");
 
     const struct cv_event evs[] = {
         mk(0, CV_EV_WORKER_START, 1, NT, 0, 0),     mk(10, CV_EV_TASK_START, 1, 5, 0, 0),
@@ -140,10 +175,7 @@ static void test_timeline(void **state)
 {
     (void)state;
     const uint64_t ms = 1000000;
-    struct cv_collector *c = cv_collector_create(0);
-    cv_collector_add_lane(c, 0, "main", CV_ROLE_MAIN);
-    cv_collector_add_lane(c, 1, "worker-1", CV_ROLE_WORKER);
-    cv_collector_add_object(c, 0, CV_OBJ_MUTEX, "m", 0);
+    struct cv_collector *c = fixture(0, "main worker-1", "mutex:m");
     /* worker: starts at 2 ms, runs to 3.4 ms, waits for the lock to 5.2 ms, runs to 8 ms */
     feed1(c, 2 * ms, CV_EV_WORKER_START, 1, NT, NO, 0);
     feed1(c, 2 * ms, CV_EV_TASK_START, 1, 0, NO, 0);
@@ -180,8 +212,7 @@ static void test_timeline(void **state)
 static void test_spans_and_io_text(void **state)
 {
     (void)state;
-    struct cv_collector *c = cv_collector_create(0);
-    cv_collector_add_lane(c, 0, "worker-1", CV_ROLE_WORKER);
+    struct cv_collector *c = fixture(0, "worker-1", "");
     cv_collector_add_string(c, 3, "http://127.0.0.1:1/delay/5");
     feed1(c, 10, CV_EV_WORKER_START, 0, NT, NO, 0);
     feed1(c, 20, CV_EV_TASK_START, 0, 7, NO, 0);
@@ -222,11 +253,7 @@ static void test_spans_and_io_text(void **state)
 static void test_lock_stats(void **state)
 {
     (void)state;
-    struct cv_collector *c = cv_collector_create(0);
-    cv_collector_add_lane(c, 0, "a", CV_ROLE_WORKER);
-    cv_collector_add_lane(c, 1, "b", CV_ROLE_WORKER);
-    cv_collector_add_object(c, 0, CV_OBJ_MUTEX, "m", 0);
-    cv_collector_add_object(c, 1, CV_OBJ_MUTEX, "other", 0);
+    struct cv_collector *c = fixture(0, "a b", "mutex:m mutex:other");
 
     feed1(c, 0, CV_EV_WORKER_START, 0, NT, 0, 0);
     feed1(c, 0, CV_EV_WORKER_START, 1, NT, 0, 0);
@@ -321,10 +348,7 @@ static void test_lock_stats(void **state)
 static void test_gil(void **state)
 {
     (void)state;
-    struct cv_collector *c = cv_collector_create(0);
-    cv_collector_add_lane(c, 0, "t0", CV_ROLE_WORKER);
-    cv_collector_add_lane(c, 1, "t1", CV_ROLE_WORKER);
-    cv_collector_add_object(c, 0, CV_OBJ_GIL, "gil", 0);
+    struct cv_collector *c = fixture(0, "t0 t1", "gil:gil");
 
     feed1(c, 0, CV_EV_TASK_START, 0, 0, NO, 0);
     feed1(c, 0, CV_EV_TASK_START, 1, 1, NO, 0);
@@ -445,11 +469,7 @@ static void test_semaphore_and_barrier(void **state)
 static void test_queue(void **state)
 {
     (void)state;
-    struct cv_collector *c = cv_collector_create(0);
-    cv_collector_add_lane(c, 0, "producer", CV_ROLE_WORKER);
-    cv_collector_add_lane(c, 1, "consumer", CV_ROLE_WORKER);
-    cv_collector_add_object(c, 0, CV_OBJ_MUTEX, "unrelated", 0);
-    cv_collector_add_object(c, 1, CV_OBJ_QUEUE, "q", 2);
+    struct cv_collector *c = fixture(0, "producer consumer", "mutex:unrelated queue:q:2");
     feed1(c, 0, CV_EV_WORKER_START, 0, NT, 0, 0);
     feed1(c, 0, CV_EV_WORKER_START, 1, NT, 0, 0);
 
@@ -517,13 +537,8 @@ static void test_queue(void **state)
 static void test_abandoned_waits(void **state)
 {
     (void)state;
-    struct cv_collector *c = cv_collector_create(0);
-    cv_collector_add_lane(c, 0, "worker-1", CV_ROLE_WORKER);
-    cv_collector_add_lane(c, 1, "worker-2", CV_ROLE_WORKER);
-    cv_collector_add_lane(c, 2, "consumer", CV_ROLE_WORKER);
-    cv_collector_add_object(c, 0, CV_OBJ_MUTEX, "lock_a", 0);
-    cv_collector_add_object(c, 1, CV_OBJ_MUTEX, "lock_b", 0);
-    cv_collector_add_object(c, 2, CV_OBJ_QUEUE, "q", 4);
+    struct cv_collector *c =
+        fixture(0, "worker-1 worker-2 consumer", "mutex:lock_a mutex:lock_b queue:q:4");
     for (uint16_t l = 0; l < 3; l++)
         feed1(c, 0, CV_EV_WORKER_START, l, NT, 0, 0);
     feed1(c, 1, CV_EV_TASK_START, 0, 0, 0, 0);
@@ -580,8 +595,7 @@ static void checkpoint_run(struct cv_collector *c, uint32_t from, uint32_t to)
 
 static struct cv_collector *checkpoint_collector(void)
 {
-    struct cv_collector *c = cv_collector_create(4096);
-    cv_collector_add_lane(c, 0, "main", CV_ROLE_MAIN);
+    struct cv_collector *c = fixture(4096, "main", "");
     for (uint32_t l = 1; l <= 4; l++) {
         char name[16];
         snprintf(name, sizeof name, "worker-%u", l);
@@ -682,9 +696,7 @@ static void test_checkpoint_restore(void **state)
 static void test_queue_series_bounded(void **state)
 {
     (void)state;
-    struct cv_collector *c = cv_collector_create(1000);
-    cv_collector_add_lane(c, 0, "p", CV_ROLE_WORKER);
-    cv_collector_add_object(c, 0, CV_OBJ_QUEUE, "q", 0);
+    struct cv_collector *c = fixture(1000, "p", "queue:q");
     const uint32_t npoints = 9001, spike_at = 3001, spike = 999;
     for (uint32_t i = 0; i < npoints; i++) {
         uint32_t depth = i == spike_at ? spike : i % 17;
@@ -716,8 +728,7 @@ static void test_queue_series_bounded(void **state)
 static void test_tasks(void **state)
 {
     (void)state;
-    struct cv_collector *c = cv_collector_create(0);
-    cv_collector_add_lane(c, 0, "main", CV_ROLE_MAIN);
+    struct cv_collector *c = fixture(0, "main", "");
     for (uint32_t i = 1; i <= 3; i++)
         cv_collector_add_lane(c, i, "w", CV_ROLE_WORKER);
 
@@ -784,9 +795,7 @@ static void test_far_task_ids(void **state)
     (void)state;
     struct mallinfo2 m0 = mallinfo2(); /* large blocks are mapped: hblkhd counts them */
     size_t before = m0.uordblks + m0.hblkhd;
-    struct cv_collector *c = cv_collector_create(0);
-    cv_collector_add_lane(c, 0, "main", CV_ROLE_MAIN);
-    cv_collector_add_lane(c, 1, "w", CV_ROLE_WORKER);
+    struct cv_collector *c = fixture(0, "main w", "");
     const uint32_t far = (1u << 24) - 1;
     feed1(c, 10, CV_EV_TASK_START, 1, far, NO, 0);
     feed1(c, 20, CV_EV_TASK_END, 1, far, NO, 0);
@@ -807,9 +816,7 @@ static void test_far_task_ids(void **state)
     unsigned char *buf = cv_collector_save(c, &len);
     const uint32_t *order;
     size_t norder = cv_collector_order(c, &order);
-    struct cv_collector *d = cv_collector_create(0);
-    cv_collector_add_lane(d, 0, "main", CV_ROLE_MAIN);
-    cv_collector_add_lane(d, 1, "w", CV_ROLE_WORKER);
+    struct cv_collector *d = fixture(0, "main w", "");
     assert_true(cv_collector_restore(d, buf, len, order, norder));
     /* the far task was running when saved: its end counts once in both */
     feed1(c, 70, CV_EV_TASK_END, 1, far - 5000, NO, 0);
@@ -828,10 +835,7 @@ static void test_far_task_ids(void **state)
 static void test_drops_events(void **state)
 {
     (void)state;
-    struct cv_collector *c = cv_collector_create(0);
-    cv_collector_add_lane(c, 0, "a", CV_ROLE_WORKER);
-    cv_collector_add_lane(c, 1, "b", CV_ROLE_WORKER);
-    cv_collector_add_lane(c, 2, "c", CV_ROLE_WORKER);
+    struct cv_collector *c = fixture(0, "a b c", "");
     feed1(c, 10, CV_EV_DROPS, 1, NT, NO, 7);
     feed1(c, 20, CV_EV_DROPS, 2, NT, NO, 3);
     feed1(c, 30, CV_EV_DROPS, 1, NT, NO, 5);
@@ -847,8 +851,7 @@ static void test_drops_events(void **state)
 static void test_store(void **state)
 {
     (void)state;
-    struct cv_collector *c = cv_collector_create(4);
-    cv_collector_add_lane(c, 0, "a", CV_ROLE_WORKER);
+    struct cv_collector *c = fixture(4, "a", "");
     assert_int_equal(cv_collector_store_count(c), 0);
     assert_null(cv_collector_store_at(c, 0));
 
