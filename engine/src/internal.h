@@ -256,58 +256,9 @@ void cv__http_easy_options(void *easy, struct cv_ctx *ctx);
 void cv__http_one_shot(void *easy);
 /* Fills a result from a finished transfer (code: its CURLcode). */
 void cv__http_fill(struct cv_http_result *res, void *easy, int code);
-/* What became of a request. */
-enum cv__http_outcome {
-    CV__HTTP_OK,           /* an answer below 400 */
-    CV__HTTP_CLIENT_ERROR, /* 4xx */
-    CV__HTTP_SERVER_ERROR, /* 5xx */
-    CV__HTTP_RESET,        /* the connection closed (or was reset) without a whole answer */
-    CV__HTTP_TIMEOUT,      /* no answer within the request timeout */
-    CV__HTTP_ERROR,        /* anything else: refused, bad URL, stopped, ... */
-};
-enum cv__http_outcome cv__http_outcome(const struct cv_http_result *res);
 
-/* Helpers shared by workloads (workloads/common.c) */
-uint64_t cv__isqrt(uint64_t n);
-/* The trial-division workloads' answers by other means (factor.c), to check them: primality by
- * Miller-Rabin, exact below 2^64; the number of divisors of n >= 2 and its smallest factor
- * above 1 (n itself for a prime), from Pollard's rho. */
-bool cv__is_prime_fast(uint64_t n);
-void cv__factor_facts(uint64_t n, uint64_t *divisors, uint64_t *smallest);
-/* The trial-division workloads' "numbers" parameter (workloads/common.c): up to 64 whole numbers
- * from 2 to 2^53 (every one exact in a double, and so in the JSON and the expressions). A task
- * per number and repeat; task t works on v[t % n], handed over as its argument (under procs it
- * travels to the worker, as ProcessPoolExecutor pickles it). */
-#define CV__NUMBERS_MAX 64
-struct cv__numbers {
-    uint32_t n;
-    uint64_t v[CV__NUMBERS_MAX];
-};
-int cv__numbers_parse(struct cv_run *run, struct cv__numbers *out, char **cause);
-/* A workload's plan: the numbers checked, n x repeat tasks. */
-int cv__numbers_plan(struct cv_run *run, char **cause);
-size_t cv__numbers_arg(const struct cv__numbers *nums, uint32_t task, const void **data);
-/* The number a task was handed (false if its argument is not one). */
-bool cv__task_number(struct cv_ctx *ctx, uint64_t *v);
-/* CPU time of the calling thread, ns (CLOCK_THREAD_CPUTIME_ID): what it computed, not waited. */
-uint64_t cv__thread_cpu_ns(void);
-/* Lists of numbers (numbers.c): items separated by commas and/or blanks, each a plain number
- * (cv_number_is_plain) in the range; an empty item is an error. Whole numbers go to out_u, others
- * to out_d (either may be NULL to only check), at most max of them. Returns how many, or -1 with
- * *cause "KEY: ..." (caller frees). */
-struct cv__number_range {
-    bool whole;
-    uint64_t lo_u, hi_u; /* whole numbers */
-    double lo, hi;       /* the others */
-};
-int cv__parse_numbers(const char *key, const char *text, const struct cv__number_range *r,
-                      uint64_t *out_u, double *out_d, uint32_t max, char **cause);
-/* The same for whole numbers in [lo, hi]. */
-int cv__parse_list(const char *key, const char *text, uint64_t lo, uint64_t hi, uint64_t *out,
-                   uint32_t max, char **cause);
-/* Sleeps `ticks` times for tick_ns, keeping in *max_late the latest a wake-up came. Returns false
- * if stopped. */
-bool cv__ticker(struct cv_ctx *ctx, uint32_t ticks, uint64_t tick_ns, _Atomic uint64_t *max_late);
+#include "core/numbers.h"
+#include "workloads/wl.h"
 
 /* Summary building (summary.c) */
 struct cv_value *cv__summary_build(struct cv_run *run);

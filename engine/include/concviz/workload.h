@@ -149,6 +149,16 @@ struct cv_http_result {
 };
 /* Returns true when a response arrived (whatever its status). */
 bool cv_http_get(struct cv_ctx *ctx, const char *url, struct cv_http_result *res);
+enum cv_http_outcome {
+    CV_HTTP_OK,           /* an answer below 400 */
+    CV_HTTP_CLIENT_ERROR, /* 4xx */
+    CV_HTTP_SERVER_ERROR, /* 5xx */
+    CV_HTTP_RESET,        /* the connection closed (or was reset) without a whole answer */
+    CV_HTTP_TIMEOUT,      /* no answer within the request timeout */
+    CV_HTTP_ERROR,        /* anything else: refused, bad URL, stopped, ... */
+};
+/* What became of a request (a workload's retries and counts go by it). */
+enum cv_http_outcome cv_http_outcome(const struct cv_http_result *res);
 
 /* A task's input and output. Under procs both cross a pipe and count as bytes copied (the cost
  * of pickling); under serial, threads and openmp they are handed over by pointer. */

@@ -156,24 +156,24 @@ void cv__http_fill(struct cv_http_result *res, void *easy, int code)
              code == CURLE_OK ? "ok" : curl_easy_strerror((CURLcode)code));
 }
 
-enum cv__http_outcome cv__http_outcome(const struct cv_http_result *res)
+enum cv_http_outcome cv_http_outcome(const struct cv_http_result *res)
 {
     if (res->server_gone)
-        return CV__HTTP_ERROR; /* not a reset, a timeout or a server error: a dead server */
+        return CV_HTTP_ERROR; /* not a reset, a timeout or a server error: a dead server */
     switch (res->error) {
     case CURLE_OK:
-        return res->status >= 500   ? CV__HTTP_SERVER_ERROR
-               : res->status >= 400 ? CV__HTTP_CLIENT_ERROR
-                                    : CV__HTTP_OK;
+        return res->status >= 500   ? CV_HTTP_SERVER_ERROR
+               : res->status >= 400 ? CV_HTTP_CLIENT_ERROR
+                                    : CV_HTTP_OK;
     case CURLE_OPERATION_TIMEDOUT:
-        return CV__HTTP_TIMEOUT;
+        return CV_HTTP_TIMEOUT;
     case CURLE_GOT_NOTHING:
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
     case CURLE_PARTIAL_FILE:
-        return CV__HTTP_RESET;
+        return CV_HTTP_RESET;
     default:
-        return CV__HTTP_ERROR;
+        return CV_HTTP_ERROR;
     }
 }
 

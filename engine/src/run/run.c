@@ -994,6 +994,26 @@ const char *cv_param_str(const struct cv_run *run, const char *key)
     return v ? v : "";
 }
 
+double cv__run_file_busy_s(const struct cv_run *run)
+{
+    return (double)atomic_load(&run->shm->file_busy_ns) / 1e9;
+}
+
+double cv__run_offload_busy_s(const struct cv_run *run)
+{
+    return (double)atomic_load(&run->shm->offload_busy_ns) / 1e9;
+}
+
+const char *cv__run_lane_name(const struct cv_run *run, uint32_t lane)
+{
+    return lane < run->nlanes ? run->lanes[lane].name : "";
+}
+
+const struct cv_httpd_tally *cv__run_httpd_tally(const struct cv_run *run)
+{
+    return run->httpd ? run->httpd->tally : NULL;
+}
+
 void *cv_run_workload_state(struct cv_run *run)
 {
     return run->wl_state;

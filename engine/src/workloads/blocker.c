@@ -2,7 +2,7 @@
  * one blocker role computes for `block_ms` without a single wait. On an event loop the
  * computation holds the only thread, so every ticker is late by about that long; with a thread
  * each, the tickers do not notice. */
-#include "internal.h"
+#include "wl.h"
 
 #include <stdio.h>
 

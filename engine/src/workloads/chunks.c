@@ -2,7 +2,7 @@
  * almost nothing). Handed out in contiguous blocks (OpenMP's static schedule), one worker gets
  * the cheap half and idles while the other works; handed out one by one (dynamic, a pool), the
  * work evens out. */
-#include "internal.h"
+#include "wl.h"
 
 static const struct cv_param_def params[] = {
     {"tasks", CV_PARAM_INT, "64", "number of tasks", NULL, 1, 100000},

@@ -1,5 +1,5 @@
 /* Small helpers shared by several workloads. */
-#include "internal.h"
+#include "wl.h"
 
 #include <math.h>
 #include <stdlib.h>

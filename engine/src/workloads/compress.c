@@ -1,6 +1,6 @@
 /* compress: zlib.compress(level 9) of generated text-like buffers. Under procs each buffer is
  * copied to a worker and its compressed form copied back (pickling); threads share them. */
-#include "internal.h"
+#include "wl.h"
 
 #include <stdlib.h>
 #include <string.h>

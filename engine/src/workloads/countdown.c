@@ -2,7 +2,7 @@
  * article's cpu_bound_increment with one thread, then two). The CPU time of the increments is
  * measured on each worker (its thread's CPU clock), to set against the wall time: under the GIL
  * the workers take turns, so the run lasts at least as long as all of their computing. */
-#include "internal.h"
+#include "wl.h"
 
 struct countdown_state {
     _Atomic uint64_t compute_ns;

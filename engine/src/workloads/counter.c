@@ -2,7 +2,7 @@
  * some computing (Python's bytecodes between LOAD and STORE), and a write. Each task also counts
  * the increments it made in a count of its own, which no other task touches, so the updates
  * lost are the increments made less the counter's final value. */
-#include "internal.h"
+#include "wl.h"
 
 #include <string.h>
 

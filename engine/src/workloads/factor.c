@@ -2,7 +2,7 @@
  * Miller-Rabin with the bases that are exact below 2^64, and Pollard's rho (Brent's variant)
  * for the factors. It takes microseconds where trial division takes seconds, so a run can check
  * its own results for any numbers the user gives, not only the article's. */
-#include "internal.h"
+#include "wl.h"
 
 static uint64_t mul_mod(uint64_t a, uint64_t b, uint64_t m)
 {

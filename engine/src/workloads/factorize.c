@@ -1,6 +1,6 @@
 /* factorize: every divisor of each number up to its square root (the article's factorize()),
  * each number tested `repeat` times. Unlike is_prime it never stops early. */
-#include "internal.h"
+#include "wl.h"
 
 #include <math.h>
 #include <stdlib.h>

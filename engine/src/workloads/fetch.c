@@ -3,7 +3,7 @@
  * mixed delays finish out of submission order; the answers are still kept in input order, as
  * Executor.map returns them. The order the answers came in is noted as they come, so the delays
  * of the first and the last one answered show whether the order followed the delays. */
-#include "internal.h"
+#include "wl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -114,10 +114,10 @@ static int fetch_task(struct cv_ctx *ctx, uint32_t task)
     if (st->sem)
         cv_sem_release(ctx, st->sem);
     atomic_fetch_add(&st->bytes, res.bytes);
-    enum cv__http_outcome o = cv__http_outcome(&res);
-    if (o == CV__HTTP_TIMEOUT)
+    enum cv_http_outcome o = cv_http_outcome(&res);
+    if (o == CV_HTTP_TIMEOUT)
         atomic_fetch_add(&st->timeouts, 1);
-    else if (o == CV__HTTP_RESET)
+    else if (o == CV_HTTP_RESET)
         atomic_fetch_add(&st->resets, 1);
     struct answer a = {(int32_t)res.status, -1};
     const char *d = strstr(res.head, "\"delay_ms\": ");

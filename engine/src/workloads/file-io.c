@@ -1,7 +1,7 @@
 /* files: every task writes its own file (fsync'd, so the disk really waits), reads it back and
  * checks it. Files go to a fresh directory under $TMPDIR (or /tmp), removed afterwards: at the
  * end of the run, when the run is refused after setup, or by a signal (cv_tmp_sweep). */
-#include "internal.h"
+#include "wl.h"
 
 #include "concviz/files.h"
 
@@ -122,7 +122,7 @@ static void files_finish(struct cv_run *run)
     cv_result_num(run, "bytes_written", (double)atomic_load(&st->written));
     /* the time the file operations took where they ran (a queue for the executor not counted):
      * more than the wall time only when several ran at once */
-    cv_result_num(run, "io_busy_s", (double)atomic_load(&run->shm->file_busy_ns) / 1e9);
+    cv_result_num(run, "io_busy_s", cv__run_file_busy_s(run));
 }
 
 /* A run refused after setup, or destroyed before its end, never reaches finish. */

@@ -1,7 +1,7 @@
 /* group: tasks that wait, one of which fails part-way. As a TaskGroup (mode=taskgroup) the
  * failure cancels the others; as gather(return_exceptions=True) (mode=gather) they all run on
  * and the one error is reported with the results. */
-#include "internal.h"
+#include "wl.h"
 
 #include <string.h>
 

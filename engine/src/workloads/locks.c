@@ -3,7 +3,7 @@
  * lock the other wants (the classic deadlock); in "ordered" order every task takes A before B.
  * The lane that last took each lock is noted here, apart from the run's wait-for graph, so a
  * deadlock's cycle can be checked against who really held what. */
-#include "internal.h"
+#include "wl.h"
 
 #include <string.h>
 
@@ -89,7 +89,7 @@ static void locks_finish(struct cv_run *run)
     for (int i = 0; i < 2; i++) {
         uint32_t lane = atomic_load(&st->last_taker[i]);
         if (lane)
-            cv_value_set_str(took, lock_names[i], run->lanes[lane - 1].name);
+            cv_value_set_str(took, lock_names[i], cv__run_lane_name(run, lane - 1));
         else
             cv_value_set_str(took, lock_names[i], "");
     }

@@ -1,6 +1,6 @@
 /* mixed: tasks that either wait (I/O-like) or compute, to size a pool: more workers help waits
  * until every task waits at once, and help computing only up to the core count. */
-#include "internal.h"
+#include "wl.h"
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * executor (cv_offload_cpu: run_in_executor); ticker roles measure how late their wake-ups are.
  * With an executor (hybrid) the loop stays responsive; without one (epoll) the work runs on the
  * loop and every ticker waits for it. */
-#include "internal.h"
+#include "wl.h"
 
 #include <stdio.h>
 
@@ -92,7 +92,7 @@ static void offload_finish(struct cv_run *run)
     /* on a plain loop, each of these held every ticker that was asleep */
     cv_result_num(run, "work_beside_tickers", atomic_load(&st->beside_ticker));
     /* the processing as the executor's lanes ran it (0 when it ran on the loop) */
-    cv_result_num(run, "executor_s", (double)atomic_load(&run->shm->offload_busy_ns) / 1e9);
+    cv_result_num(run, "executor_s", cv__run_offload_busy_s(run));
 }
 
 /* A connection per fetcher under way; tickers hold none. */

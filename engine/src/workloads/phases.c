@@ -1,6 +1,6 @@
 /* phases: every worker does uneven work, then waits at a barrier, phase after phase; the last to
  * arrive releases the others (threading.Barrier). */
-#include "internal.h"
+#include "wl.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* pipeline: producers put numbered items into a bounded queue, consumers take them out and
  * process them; when every producer is done, the last one puts one poison pill per consumer.
  * A shared tally checks that every item was consumed exactly once. */
-#include "internal.h"
+#include "wl.h"
 
 #include <stdio.h>
 

@@ -2,7 +2,7 @@
  * example, each number repeated `repeat` times so the run lasts long enough to watch. The CPU
  * time of the trial divisions is measured on each worker (its thread's CPU clock): that much
  * computing in less wall time than it took means workers computed at the same time. */
-#include "internal.h"
+#include "wl.h"
 
 #include <math.h>
 #include <stdlib.h>

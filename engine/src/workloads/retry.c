@@ -8,14 +8,14 @@
  * 5xx, a reset, a timeout or a connection error is retried; a 4xx is final (the request itself
  * is wrong). Each kind of failed attempt is counted, and so are the faults the embedded server
  * says it served, for comparison. The gaps are measured, from each retry to the next attempt. */
-#include "internal.h"
+#include "wl.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-/* What a failed attempt was, in the order of enum cv__http_outcome. */
+/* What a failed attempt was, in the order of enum cv_http_outcome. */
 enum { K_CLIENT, K_SERVER, K_RESET, K_TIMEOUT, K_ERROR, K__COUNT };
 
 struct retry_state {
@@ -151,12 +151,12 @@ static int retry_task(struct cv_ctx *ctx, uint32_t task)
         cv_http_get(ctx, url, &res);
         if (cv_stopping(ctx))
             return -1;
-        enum cv__http_outcome o = cv__http_outcome(&res);
-        if (o == CV__HTTP_OK) {
+        enum cv_http_outcome o = cv_http_outcome(&res);
+        if (o == CV_HTTP_OK) {
             atomic_fetch_add(&st->succeeded, 1);
             return 0;
         }
-        unsigned k = (unsigned)o - 1; /* CV__HTTP_CLIENT_ERROR is K_CLIENT, and so on */
+        unsigned k = (unsigned)o - 1; /* CV_HTTP_CLIENT_ERROR is K_CLIENT, and so on */
         atomic_fetch_add(&st->attempts_failed[k], 1);
         if (attempt >= total || k == K_CLIENT) {
             atomic_fetch_add(&st->gave_up[k], 1);
@@ -198,7 +198,7 @@ static void retry_finish(struct cv_run *run)
     if (ppm < UINT64_MAX - 1)
         cv_result_num(run, "gap_ratio_min", (double)ppm / 1e6);
     /* what the embedded server served, counted on its side */
-    const struct cv_httpd_tally *t = run->httpd ? run->httpd->tally : NULL;
+    const struct cv_httpd_tally *t = cv__run_httpd_tally(run);
     cv_result_num(run, "embedded_server", t != NULL);
     if (t) {
         cv_result_num(run, "injected_errors", (double)atomic_load(&t->status));

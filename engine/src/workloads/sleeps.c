@@ -1,5 +1,5 @@
 /* sleeps: one task per listed duration, each just waits (asyncio.sleep / time.sleep). */
-#include "internal.h"
+#include "wl.h"
 
 #include <stdlib.h>
 #include <string.h>

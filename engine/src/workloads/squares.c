@@ -1,7 +1,7 @@
 /* squares: heavy_computation(n) = sum(i*i for i in range(n)) over n in range(100, 10100, 100),
  * repeated: a hundred tiny tasks of a few microseconds each. Sending them to processes one by
  * one costs far more than computing them; chunksize packs several into one task. */
-#include "internal.h"
+#include "wl.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
-/* The workload registry: the built-in workloads (wl-*.c) plus any registered at run time. */
-#include "internal.h"
+/* The workload registry: the built-in workloads (one file each) plus any registered at run time. */
+#include "wl.h"
 
 #include <string.h>
 
