@@ -180,11 +180,19 @@ void cv__limits_hint(char *buf, size_t n);
 /* Cancels every task but `except` (see cv_run_set_fail_fast). */
 void cv__cancel_tasks(struct cv_run *run, uint32_t except);
 
+/* Puts msg first in the run's errors, so that its one line names the cause (results.c). */
+void cv__run_error_first(struct cv_run *run, const char *msg);
+
 /* Lane and object helpers */
 static inline struct cv_lane_shared *cv__lane(struct cv_run *run, uint32_t lane)
 {
     return &run->lanes[lane];
 }
+static inline size_t cv__align64(size_t n)
+{
+    return (n + 63) & ~(size_t)63;
+}
+/* The shared arena (arena.c): objects are made in it during set-up; errors name the run. */
 void *cv__shm_alloc(struct cv_run *run, uint64_t bytes);
 uint64_t cv__shm_off(struct cv_run *run, const void *p);
 void *cv__shm_ptr(struct cv_run *run, uint64_t off);
@@ -246,8 +254,9 @@ int cv__http_setup(struct cv_run *run, char **cause);
 void cv__http_teardown(struct cv_run *run);
 /* Notices that the embedded server ended (polled by cv_run_poll; `final` once the run has ended,
  * waiting for a server that is exiting): puts one line naming it, its pid and its signal first in
- * the errors, sets httpd_died (the run fails, exit 3) and stops the run. */
-void cv__http_watch(struct cv_run *run, bool final);
+ * the errors, sets httpd_died (the run fails, exit 3) and returns true: the caller stops the run,
+ * as every request left would fail the same way. */
+bool cv__http_watch(struct cv_run *run, bool final);
 /* Rewrites a `local` host to the embedded server into buf; returns buf or url. */
 const char *cv__http_resolve(struct cv_run *run, const char *url, char *buf, size_t n);
 void cv__http_easy_options(void *easy, struct cv_ctx *ctx);
@@ -261,7 +270,22 @@ void cv__http_fill(struct cv_http_result *res, void *easy, int code);
 #include "workloads/wl.h"
 
 /* Summary building (summary.c) */
-struct cv_value *cv__summary_build(struct cv_run *run);
+/* What a run hands the summary: its facts, read by the run under its own locks. */
+struct cv__run_facts {
+    const struct cv_scenario *sc;
+    const char *model;
+    unsigned workers;
+    bool gil;
+    double switch_ms;
+    enum cv_run_state state;
+    double wall_s, cpu_s;
+    uint32_t os_threads, os_processes;
+    double rss_start_kb, peak_rss_kb; /* peak 0: not measured yet (the process's now) */
+    const struct cv_snapshot *snap;
+    const struct cv_value *results, *errors;
+    uint64_t bytes_copied;
+};
+struct cv_value *cv__summary_build(const struct cv__run_facts *f);
 struct cv_value *cv__summary_head(const char *scenario, const char *model, unsigned workers,
                                   bool gil, double switch_ms, const char *state);
 void cv__summary_set_tasks(struct cv_value *root, const struct cv_snapshot *s);
@@ -269,9 +293,27 @@ void cv__summary_set_counts(struct cv_value *root, const struct cv_snapshot *s, 
 struct cv_value *cv__summary_params(const struct cv_scenario *s);
 /* Recording (record.c): opened before the run starts, fed by the collector's tap, closed with
  * the summary once the run has ended. */
-int cv__record_open(struct cv_run *run, const char *path, char **cause);
-void cv__record_poll(struct cv_run *run);
-void cv__record_close(struct cv_run *run, const struct cv_value *summary, uint64_t end_ns);
+/* What the recording's head says of the run; the collector is the one the run feeds. */
+struct cv__record_head {
+    const struct cv_scenario *sc;
+    const char *model;
+    unsigned workers;
+    bool gil;
+    double switch_ms;
+    struct cv_collector *col;
+};
+/* What became of a recording once closed: its events and bytes, and why it stopped short
+ * (NULL when complete; the caller frees it). */
+struct cv__record_result {
+    uint64_t events, bytes;
+    char *error;
+};
+/* NULL with *rc and *cause set when the file cannot be recorded to. */
+struct cv__recorder *cv__record_open(const struct cv__record_head *h, const char *path,
+                                     char **cause, int *rc);
+void cv__record_poll(struct cv__recorder *w);
+void cv__record_close(struct cv__recorder *w, const struct cv_value *summary, uint64_t end_ns,
+                      struct cv__record_result *out);
 void cv__summary_finish(struct cv_value *root, const struct cv_scenario *sc, bool check,
                         unsigned *failed);
 
@@ -281,6 +323,8 @@ void cv__summary_finish(struct cv_value *root, const struct cv_scenario *sc, boo
 #define CV__STRTAB_SLOTS 512
 #define CV__STRTAB_TEXT  116
 uint32_t cv__intern(struct cv_run *run, const char *text);
+/* Makes the table in the arena (once, at set-up; without it cv__intern returns CV_NONE). */
+void cv__strtab_make(struct cv_run *run);
 /* Gives the collector the texts that became ready since the last call (front end only). */
 void cv__strtab_sync(struct cv_run *run);
 

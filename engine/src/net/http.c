@@ -58,13 +58,13 @@ void cv__http_teardown(struct cv_run *run)
     }
 }
 
-void cv__http_watch(struct cv_run *run, bool final)
+bool cv__http_watch(struct cv_run *run, bool final)
 {
     struct cv_httpd_proc *p = run->httpd;
     pid_t pid;
     int status = 0;
     if (!p || !cv_httpd_exited(p, final, &pid, &status))
-        return;
+        return false;
     char what[96];
     if (WIFSIGNALED(status))
         snprintf(what, sizeof what, "was killed by signal %d (SIG%s)", WTERMSIG(status),
@@ -76,17 +76,10 @@ void cv__http_watch(struct cv_run *run, bool final)
                          "after that failed",
                          (int)pid, what);
     /* first in the errors, so the run's one line names the cause, not the requests it failed */
-    pthread_mutex_lock(&run->out_mu);
-    cv_value_push(run->errors, cv_value_str(msg));
-    struct cv_value **items = run->errors->items;
-    struct cv_value *last = items[run->errors->n - 1];
-    memmove(items + 1, items, (run->errors->n - 1) * sizeof *items);
-    items[0] = last;
-    pthread_mutex_unlock(&run->out_mu);
+    cv__run_error_first(run, msg);
     free(msg);
     run->httpd_died = true;
-    if (!final)
-        cv_run_stop(run); /* every request left would fail the same way */
+    return true;
 }
 
 const char *cv__http_resolve(struct cv_run *run, const char *url, char *buf, size_t n)

@@ -202,7 +202,8 @@ static void head_line(char **buf, size_t *len, const char *fmt, ...)
     (*buf)[*len] = 0;
 }
 
-int cv__record_open(struct cv_run *run, const char *path, char **cause)
+struct cv__recorder *cv__record_open(const struct cv__record_head *rh, const char *path,
+                                     char **cause, int *rc)
 {
     /* A whole chunk's buffers first, before the file is touched: short of memory (ulimit -v),
      * the run does not start, with one line, rather than aborting at its first chunk. */
@@ -210,14 +211,15 @@ int cv__record_open(struct cv_run *run, const char *path, char **cause)
     size_t zcap = ZSTD_compressBound(CHUNK_EVENTS * sizeof *chunk);
     unsigned char *zbuf = malloc(zcap);
     ZSTD_CCtx *z = ZSTD_createCCtx();
-    if (!chunk || !zbuf || !z || !cv_collector_tap_reserve(run->col)) {
+    if (!chunk || !zbuf || !z || !cv_collector_tap_reserve(rh->col)) {
         if (cause)
             *cause =
                 cv_strdup_printf("out of memory: cannot make the buffers to record to %s", path);
         free(chunk);
         free(zbuf);
         ZSTD_freeCCtx(z);
-        return CV_ERR_RUNTIME;
+        *rc = CV_ERR_RUNTIME;
+        return NULL;
     }
     /* In place, not through a temporary file: a crashed run must leave its chunks readable
      * under the name asked for. Locked, so a second run cannot interleave its chunks; an
@@ -232,12 +234,13 @@ int cv__record_open(struct cv_run *run, const char *path, char **cause)
         free(chunk);
         free(zbuf);
         ZSTD_freeCCtx(z);
-        return orc;
+        *rc = orc;
+        return NULL;
     }
     struct cv__recorder *w = cv_xcalloc(1, sizeof *w);
     w->f = f;
     w->path = cv_strdup(path);
-    w->col = run->col;
+    w->col = rh->col;
     w->chunk = chunk;
     w->zbuf = zbuf;
     w->zcap = zcap;
@@ -259,36 +262,36 @@ int cv__record_open(struct cv_run *run, const char *path, char **cause)
     struct utsname u;
     uname(&u);
     head_line(&h, &hl, "concviz %s", CONCVIZ_VERSION);
-    head_line(&h, &hl, "scenario %s", run->sc->name);
-    head_line(&h, &hl, "model %s", cv_run_model_name(run));
-    head_line(&h, &hl, "workers %u", run->workers);
-    head_line(&h, &hl, "gil %d", run->gil_on ? 1 : 0);
-    head_line(&h, &hl, "switch_ms %.17g", run->switch_ms);
+    head_line(&h, &hl, "scenario %s", rh->sc->name);
+    head_line(&h, &hl, "model %s", rh->model);
+    head_line(&h, &hl, "workers %u", rh->workers);
+    head_line(&h, &hl, "gil %d", rh->gil ? 1 : 0);
+    head_line(&h, &hl, "switch_ms %.17g", rh->switch_ms);
     head_line(&h, &hl, "host %ld cores, %s %s, clock %s", sysconf(_SC_NPROCESSORS_ONLN), u.sysname,
               u.release, cv_clock_source_name(cv__clock.source));
-    const struct cv_snapshot *s = cv_collector_snapshot(run->col, 0);
+    const struct cv_snapshot *s = cv_collector_snapshot(rh->col, 0);
     for (size_t i = 0; i < s->nlanes; i++)
         head_line(&h, &hl, "lane %zu %s %s", i,
                   s->lanes[i].role == CV_ROLE_MAIN ? "main" : "worker", s->lanes[i].name);
     struct cv_object_decl d;
-    for (size_t i = 0; i < cv_collector_nobjects(run->col); i++)
-        if (cv_collector_object(run->col, (uint32_t)i, &d))
+    for (size_t i = 0; i < cv_collector_nobjects(rh->col); i++)
+        if (cv_collector_object(rh->col, (uint32_t)i, &d))
             head_line(&h, &hl, "object %u %s %u %s", d.id, cv_object_kind_name(d.kind), d.capacity,
                       d.name);
-    for (size_t i = 0; i < run->sc->nparams; i++)
-        head_line(&h, &hl, "param %s %s", run->sc->params[i].key, run->sc->params[i].value);
+    for (size_t i = 0; i < rh->sc->nparams; i++)
+        head_line(&h, &hl, "param %s %s", rh->sc->params[i].key, rh->sc->params[i].value);
     w_record(w, R_HEAD, h, hl, NULL, 0);
     free(h);
     /* the text the scenario was loaded from, not the file again: it may have changed */
-    w_record(w, R_SCEN, run->sc->text ? run->sc->text : "", run->sc->text_len, NULL, 0);
+    w_record(w, R_SCEN, rh->sc->text ? rh->sc->text : "", rh->sc->text_len, NULL, 0);
     w_flush(w);
     /* A write error already (a full disk, /dev/full): the run goes on all the same, as after
      * one mid-run; nothing more is written, and the close reports it (the file is never
      * unlinked: the path may be a device such as /dev/full). */
-    run->rec = w;
     if (!w->error)
-        cv_collector_set_tap(run->col, w_tap, w);
-    return CV_OK;
+        cv_collector_set_tap(w->col, w_tap, w);
+    *rc = CV_OK;
+    return w;
 }
 
 /* A checkpoint of the collector, which has taken in exactly the events written so far: the
@@ -334,12 +337,11 @@ static void w_checkpoint(struct cv__recorder *w)
     w->ckpt_last = w->total;
 }
 
-void cv__record_poll(struct cv_run *run)
+void cv__record_poll(struct cv__recorder *w)
 {
-    struct cv__recorder *w = run->rec;
     if (!w)
         return;
-    cv_collector_tap_flush(run->col); /* now the collector has taken in every event tapped */
+    cv_collector_tap_flush(w->col); /* now the collector has taken in every event tapped */
     if (w->n && cv_clock_mono_ns() - w->chunk_started >= CHUNK_AGE_NS)
         w_chunk(w);
     if (w->total + w->n - w->ckpt_last >= w->ckpt_every && !w->error) {
@@ -348,13 +350,13 @@ void cv__record_poll(struct cv_run *run)
     }
 }
 
-void cv__record_close(struct cv_run *run, const struct cv_value *summary, uint64_t end_ns)
+void cv__record_close(struct cv__recorder *w, const struct cv_value *summary, uint64_t end_ns,
+                      struct cv__record_result *out)
 {
-    struct cv__recorder *w = run->rec;
     if (!w)
         return;
-    cv_collector_tap_flush(run->col);
-    cv_collector_set_tap(run->col, NULL, NULL);
+    cv_collector_tap_flush(w->col);
+    cv_collector_set_tap(w->col, NULL, NULL);
     w_chunk(w);
     /* every text once more, after the last chunk: a reader with the index finds them all there
      * without reading the chunks (earlier copies serve a file cut short) */
@@ -377,15 +379,14 @@ void cv__record_close(struct cv_run *run, const struct cv_value *summary, uint64
     if (fclose(w->f) != 0 && !w->error)
         w->error = cv_strdup_printf("recording %s: %s", w->path, strerror(errno));
     w->f = NULL;
-    run->rec_events = w->total;
-    run->rec_bytes = w->offset;
+    out->events = w->total;
+    out->bytes = w->offset;
     if (w->error && w->total)
-        run->rec_error =
+        out->error =
             cv_strdup_printf("%s; the file holds the run up to %.3f s (%llu events)", w->error,
                              (double)w->last_ns / 1e9, (unsigned long long)w->total);
     else if (w->error) /* it failed before the first chunk: not even a recording to replay */
-        run->rec_error =
-            cv_strdup_printf("%s; the file holds none of the run (0 events)", w->error);
+        out->error = cv_strdup_printf("%s; the file holds none of the run (0 events)", w->error);
     free(w->error);
     free(w->path);
     free(w->chunk);
@@ -395,7 +396,6 @@ void cv__record_close(struct cv_run *run, const struct cv_value *summary, uint64
     free(w->cbuf);
     ZSTD_freeCCtx(w->z);
     free(w);
-    run->rec = NULL;
 }
 
 /* ------------------------------------------------------------------ reading */

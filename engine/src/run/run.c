@@ -18,122 +18,6 @@
 #define ARENA_BYTES  (64u << 20) /* virtual; pages are only touched as objects are made */
 #define MAX_WORKERS  4096
 
-static size_t align64(size_t n)
-{
-    return (n + 63) & ~(size_t)63;
-}
-
-void cv__pshared_mutex_init(pthread_mutex_t *m)
-{
-    pthread_mutexattr_t a;
-    pthread_mutexattr_init(&a);
-    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-    /* A worker process killed inside a primitive's short critical section must not wedge the
-     * others: the next locker gets EOWNERDEAD and carries on (cv__mu_lock). */
-    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-    pthread_mutex_init(m, &a);
-    pthread_mutexattr_destroy(&a);
-}
-
-void cv__mu_lock(pthread_mutex_t *m)
-{
-    if (pthread_mutex_lock(m) == EOWNERDEAD)
-        pthread_mutex_consistent(m);
-}
-
-void *cv__shm_alloc(struct cv_run *run, uint64_t bytes)
-{
-    struct cv_shm *h = run->shm;
-    uint64_t n = align64(bytes);
-    if (h->arena_used + n > h->arena_size) {
-        cv_run_error(run, "shared memory arena full (%llu bytes asked)", (unsigned long long)bytes);
-        return NULL;
-    }
-    void *p = run->shm_base + h->arena_off + h->arena_used;
-    h->arena_used += n;
-    memset(p, 0, n);
-    return p;
-}
-
-uint64_t cv__shm_off(struct cv_run *run, const void *p)
-{
-    return (uint64_t)((const char *)p - run->shm_base);
-}
-
-void *cv__shm_ptr(struct cv_run *run, uint64_t off)
-{
-    return run->shm_base + off;
-}
-
-struct cv__strtab {
-    struct {
-        _Atomic uint64_t hash; /* 0 = free */
-        _Atomic uint32_t ready;
-        char text[CV__STRTAB_TEXT];
-    } slot[CV__STRTAB_SLOTS];
-};
-
-uint32_t cv__intern(struct cv_run *run, const char *text)
-{
-    struct cv__strtab *t = run->strtab;
-    if (!t)
-        return CV_NONE;
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (const char *p = text; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    h |= 1;
-    for (uint32_t k = 0; k < 16; k++) {
-        uint32_t i = (uint32_t)((h + k) % CV__STRTAB_SLOTS);
-        uint64_t cur = atomic_load_explicit(&t->slot[i].hash, memory_order_acquire);
-        if (cur == h)
-            return i;
-        if (cur == 0 && atomic_compare_exchange_strong(&t->slot[i].hash, &cur, h)) {
-            snprintf(t->slot[i].text, sizeof t->slot[i].text, "%s", text);
-            atomic_store_explicit(&t->slot[i].ready, 1, memory_order_release);
-            return i;
-        }
-        if (cur == h)
-            return i; /* another worker claimed it for the same text meanwhile */
-    }
-    return CV_NONE;
-}
-
-void cv__strtab_sync(struct cv_run *run)
-{
-    struct cv__strtab *t = run->strtab;
-    if (!t)
-        return;
-    for (uint32_t i = 0; i < CV__STRTAB_SLOTS; i++)
-        if (!run->strtab_synced[i] &&
-            atomic_load_explicit(&t->slot[i].ready, memory_order_acquire)) {
-            cv_collector_add_string(run->col, i, t->slot[i].text);
-            run->strtab_synced[i] = 1;
-        }
-}
-
-void *cv_shared_alloc(struct cv_run *run, unsigned long bytes)
-{
-    return cv__shm_alloc(run, bytes);
-}
-
-uint32_t cv__obj_register(struct cv_run *run, enum cv_object_kind kind, const char *name,
-                          uint32_t capacity, const void *obj)
-{
-    struct cv_shm *h = run->shm;
-    if (h->nobjs >= CV_MAX_OBJECTS) {
-        cv_run_error(run, "too many objects (at most %d)", CV_MAX_OBJECTS);
-        return CV_NONE;
-    }
-    uint32_t id = h->nobjs++;
-    struct cv_obj_entry *e = &h->objs[id];
-    e->kind = kind;
-    e->capacity = capacity;
-    e->off = obj ? cv__shm_off(run, obj) : 0;
-    snprintf(e->name, sizeof e->name, "%s", name);
-    cv_collector_add_object(run->col, id, kind, e->name, capacity);
-    return id;
-}
-
 /* Configuration */
 
 static int usage(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -259,13 +143,13 @@ static int no_memory(char **cause, const char *what, size_t bytes, int err)
 
 static int map_shared(struct cv_run *run, char **cause)
 {
-    size_t lanes_bytes = align64(run->nlanes * sizeof(struct cv_lane_shared));
-    size_t off_lanes = align64(sizeof(struct cv_shm));
+    size_t lanes_bytes = cv__align64(run->nlanes * sizeof(struct cv_lane_shared));
+    size_t off_lanes = cv__align64(sizeof(struct cv_shm));
     size_t off_arena = off_lanes + lanes_bytes;
-    size_t off_rings = align64(off_arena + ARENA_BYTES);
+    size_t off_rings = cv__align64(off_arena + ARENA_BYTES);
     size_t total = off_rings;
     for (uint32_t i = 0; i < run->nlanes; i++)
-        total += align64(cv_ring_bytes(lane_ring(run, i)));
+        total += cv__align64(cv_ring_bytes(lane_ring(run, i)));
     void *base = mmap(NULL, total, PROT_READ | PROT_WRITE,
                       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED)
@@ -292,7 +176,7 @@ static int map_shared(struct cv_run *run, char **cause)
         l->ring_off = at;
         size_t cap = lane_ring(run, i);
         run->rings[i] = cv_ring_init(run->shm_base + at, cap);
-        at += align64(cv_ring_bytes(cap));
+        at += cv__align64(cv_ring_bytes(cap));
     }
     return CV_OK;
 }
@@ -505,7 +389,7 @@ int cv_run_create(const struct cv_run_config *cfg, struct cv_run **out, char **c
         goto fail;
     name_lanes(run);
     run->task_flags = cv__shm_alloc(run, cv_run_task_count(run) + 1);
-    run->strtab = cv__shm_alloc(run, sizeof(struct cv__strtab));
+    cv__strtab_make(run);
     run->strtab_synced = cv_xcalloc(CV__STRTAB_SLOTS, 1);
     if (!run->task_flags || !run->strtab) {
         rc = CV_ERR_RUNTIME;
@@ -679,8 +563,11 @@ int cv_run_start(struct cv_run *run, char **cause)
     run->t0_ticks = cv_clock_ticks();
     cv_collector_attach_rings(run->col, run->rings, run->nlanes, run->t0_ticks);
     if (run->record_path) {
-        int rc = cv__record_open(run, run->record_path, cause);
-        if (rc != CV_OK)
+        const struct cv__record_head h = {run->sc,     cv_run_model_name(run), run->workers,
+                                          run->gil_on, run->switch_ms,         run->col};
+        int rc;
+        run->rec = cv__record_open(&h, run->record_path, cause, &rc);
+        if (!run->rec)
             return rc;
     }
     atomic_store(&run->state, CV_RUN_RUNNING);
@@ -702,6 +589,50 @@ int cv_run_start(struct cv_run *run, char **cause)
     }
     run->driver_started = true;
     return CV_OK;
+}
+
+/* The summary of the run as it stands (its results and errors read under their lock). */
+static struct cv_value *summary_of(struct cv_run *run)
+{
+    struct cv__run_facts f = {
+        .sc = run->sc,
+        .model = cv_run_model_name(run),
+        .workers = run->workers,
+        .gil = run->gil_on,
+        .switch_ms = run->switch_ms,
+        .state = cv_run_state(run),
+        .wall_s = cv_run_elapsed(run),
+        .cpu_s = run->cpu_s,
+        .os_threads = run->os_threads,
+        .os_processes = run->os_processes,
+        .rss_start_kb = run->rss_start_kb,
+        .peak_rss_kb = run->peak_rss_kb,
+        .snap = cv_run_snapshot(run),
+        .bytes_copied = run->bytes_copied,
+    };
+    pthread_mutex_lock(&run->out_mu);
+    f.results = run->results;
+    f.errors = run->errors;
+    struct cv_value *root = cv__summary_build(&f);
+    pthread_mutex_unlock(&run->out_mu);
+    return root;
+}
+
+struct cv_value *cv_run_summary(struct cv_run *run, bool check, unsigned *failed)
+{
+    struct cv_value *root = summary_of(run);
+    cv__summary_finish(root, run->sc, check, failed);
+    return root;
+}
+
+static void record_close(struct cv_run *run, const struct cv_value *sum, uint64_t end_ns)
+{
+    struct cv__record_result r = {0};
+    cv__record_close(run->rec, sum, end_ns, &r);
+    run->rec = NULL;
+    run->rec_events = r.events;
+    run->rec_bytes = r.bytes;
+    run->rec_error = r.error;
 }
 
 static uint64_t now_ns(const struct cv_run *run)
@@ -773,10 +704,11 @@ bool cv_run_poll(struct cv_run *run)
         pthread_mutex_lock(&run->fork_mu);
         cv__strtab_sync(run); /* texts before the events that name them */
         cv_collector_drain(run->col, now_ns(run), false);
-        cv__record_poll(run);
+        cv__record_poll(run->rec);
         if (++run->polls % DEADLOCK_SCAN_EVERY == 0 && !run->deadlocked)
             scan_deadlock(run);
-        cv__http_watch(run, false);
+        if (cv__http_watch(run, false))
+            cv_run_stop(run);
         pthread_mutex_unlock(&run->fork_mu);
         return false;
     }
@@ -806,8 +738,8 @@ bool cv_run_poll(struct cv_run *run)
         final = CV_RUN_STOPPED;
     atomic_store(&run->state, final);
     if (run->rec) {
-        struct cv_value *sum = cv__summary_build(run);
-        cv__record_close(run, sum, end);
+        struct cv_value *sum = summary_of(run);
+        record_close(run, sum, end);
         cv_value_free(sum);
     }
     return true;
@@ -864,8 +796,8 @@ void cv_run_destroy(struct cv_run *run)
     free(run->role_names);
     free(run->strtab_synced);
     if (run->rec) { /* never started, or destroyed mid-run: close the file as it stands */
-        struct cv_value *sum = cv__summary_build(run);
-        cv__record_close(run, sum, now_ns(run));
+        struct cv_value *sum = summary_of(run);
+        record_close(run, sum, now_ns(run));
         cv_value_free(sum);
     }
     free(run->record_path);
@@ -1022,43 +954,4 @@ void *cv_run_workload_state(struct cv_run *run)
 void cv_run_set_workload_state(struct cv_run *run, void *state)
 {
     run->wl_state = state;
-}
-
-void cv_result_value(struct cv_run *run, const char *key, struct cv_value *value)
-{
-    pthread_mutex_lock(&run->out_mu);
-    cv_value_set(run->results, key, value);
-    pthread_mutex_unlock(&run->out_mu);
-}
-
-bool cv_result_has(struct cv_run *run, const char *key)
-{
-    pthread_mutex_lock(&run->out_mu);
-    bool has = cv_value_get(run->results, key) != NULL;
-    pthread_mutex_unlock(&run->out_mu);
-    return has;
-}
-
-void cv_result_num(struct cv_run *run, const char *key, double value)
-{
-    cv_result_value(run, key, cv_value_num(value));
-}
-
-void cv_result_str(struct cv_run *run, const char *key, const char *value)
-{
-    cv_result_value(run, key, cv_value_str(value));
-}
-
-void cv_run_error(struct cv_run *run, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
-    va_end(ap);
-    pthread_mutex_lock(&run->out_mu);
-    cv_value_push(run->errors, cv_value_str(msg ? msg : "error"));
-    pthread_mutex_unlock(&run->out_mu);
-    free(msg);
 }

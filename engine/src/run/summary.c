@@ -195,26 +195,27 @@ struct cv_value *cv__summary_head(const char *scenario, const char *model, unsig
     return root;
 }
 
-struct cv_value *cv__summary_build(struct cv_run *run)
+struct cv_value *cv__summary_build(const struct cv__run_facts *f)
 {
-    const struct cv_snapshot *s = cv_run_snapshot(run);
-    struct cv_value *root =
-        cv__summary_head(run->sc->name, cv_run_model_name(run), run->workers, run->gil_on,
-                         run->switch_ms, state_text(cv_run_state(run)));
-    cv_value_set(root, "params", cv__summary_params(run->sc));
-    cv_value_set_num(root, "wall_s", cv_run_elapsed(run));
-    cv_value_set_num(root, "cpu_s", run->cpu_s);
+    const struct cv_snapshot *s = f->snap;
+    struct cv_value *root = cv__summary_head(f->sc->name, f->model, f->workers, f->gil,
+                                             f->switch_ms, state_text(f->state));
+    cv_value_set(root, "params", cv__summary_params(f->sc));
+    cv_value_set_num(root, "wall_s", f->wall_s);
+    cv_value_set_num(root, "cpu_s", f->cpu_s);
 
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    if (run->peak_rss_kb > 0) /* as measured when the run ended */
-        ru.ru_maxrss = (long)run->peak_rss_kb;
+    double peak_kb = f->peak_rss_kb;
+    if (peak_kb <= 0) { /* not yet measured at the run's end: the process's peak now */
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        peak_kb = (double)ru.ru_maxrss;
+    }
     struct cv_value *rt = cv_value_set(root, "runtime", cv_value_obj());
-    cv_value_set_num(rt, "os_threads", run->os_threads);
-    cv_value_set_num(rt, "os_processes", run->os_processes);
-    cv_value_set_num(rt, "peak_rss_kb", (double)ru.ru_maxrss);
+    cv_value_set_num(rt, "os_threads", f->os_threads);
+    cv_value_set_num(rt, "os_processes", f->os_processes);
+    cv_value_set_num(rt, "peak_rss_kb", peak_kb);
     /* what the run added at its peak, per task (a connection, for the I/O scenarios) */
-    double added = (double)ru.ru_maxrss - run->rss_start_kb;
+    double added = peak_kb - f->rss_start_kb;
     cv_value_set_num(rt, "memory_per_task_kb",
                      s->tasks.submitted && added > 0 ? added / (double)s->tasks.submitted : 0);
     cv_value_set_num(rt, "memory_per_inflight_kb",
@@ -223,13 +224,10 @@ struct cv_value *cv__summary_build(struct cv_run *run)
 
     cv__summary_set_tasks(root, s);
 
-    pthread_mutex_lock(&run->out_mu);
-    struct cv_value *res = cv_value_set(root, "results", cv_value_copy(run->results));
-    struct cv_value *errs = cv_value_set(root, "errors", cv_value_copy(run->errors));
-    pthread_mutex_unlock(&run->out_mu);
-    (void)errs;
-    cv_value_set_num(res, "bytes_copied", (double)run->bytes_copied);
-    cv__summary_set_counts(root, s, run->gil_on);
+    struct cv_value *res = cv_value_set(root, "results", cv_value_copy(f->results));
+    cv_value_set(root, "errors", cv_value_copy(f->errors));
+    cv_value_set_num(res, "bytes_copied", (double)f->bytes_copied);
+    cv__summary_set_counts(root, s, f->gil);
     return root;
 }
 
@@ -284,13 +282,6 @@ void cv__summary_finish(struct cv_value *root, const struct cv_scenario *sc, boo
     }
     if (failed)
         *failed = nfail;
-}
-
-struct cv_value *cv_run_summary(struct cv_run *run, bool check, unsigned *failed)
-{
-    struct cv_value *root = cv__summary_build(run);
-    cv__summary_finish(root, run->sc, check, failed);
-    return root;
 }
 
 /* Text form */
