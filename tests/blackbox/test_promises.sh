@@ -120,12 +120,13 @@ run_cv 0 run "$TMP/slow.ini" --model threads --task-timeout 0.1 --json &&
 run_cv 0 run "$TMP/slow.ini" --model epoll --task-timeout 0.1 --json &&
     check "epoll, --task-timeout: both timed out and cancelled at their wait ($(jqv .wall_s) s)" \
         test "$(jqv '.tasks.timed_out == 2 and .tasks.cancelled == 2 and .wall_s < 0.9')" = true
-# hybrid, executor threads: the job runs on past the timeout, and its task waits for it
+# hybrid, executor threads: the job runs on past the timeout, and its task waits for it; the job
+# is 0.3 s of calibrated work, measured as 0.297 s once in CI, so the bound is 0.2 s (past 0.15)
 run_cv 0 run hybrid-offload --model hybrid --set url=http://local/get --set fetchers=1 \
     --set rounds=1 --set work_ms=300 --set tickers=1 --set ticks=2 --task-timeout 0.15 --json &&
     check "hybrid, --task-timeout: the task timed out, its executor job ran on ($(jqv '[.lanes[] | select(.name | startswith("offload")) | .running_s] | add') s)" \
         test "$(jqv '.tasks.timed_out == 1 and .tasks.completed == 2 and
-            ([.lanes[] | select(.name | startswith("offload")) | .running_s] | add) > 0.3')" = true
+            ([.lanes[] | select(.name | startswith("offload")) | .running_s] | add) > 0.2')" = true
 
 # ---------------------------------------------------------------- a recording's write error
 # before anything was written (/dev/full): the run goes on, the summary, one line, exit 3
