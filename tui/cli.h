@@ -12,9 +12,10 @@
 /* Exit codes: what they mean is part of the interface. */
 enum tui_exit {
     TUI_EXIT_OK = 0,
-    TUI_EXIT_EXPECT = 1,  /* an expectation failed (--check) */
-    TUI_EXIT_USAGE = 2,   /* bad flag, value, scenario or model */
-    TUI_EXIT_RUNTIME = 3, /* the system failed the run */
+    TUI_EXIT_EXPECT = 1,        /* an expectation failed (--check) */
+    TUI_EXIT_USAGE = 2,         /* bad flag, value, scenario or model */
+    TUI_EXIT_RUNTIME = 3,       /* the system failed the run */
+    TUI_EXIT_NOT_STARTED = 127, /* trace: the program could not be run */
     TUI_EXIT_INTERRUPTED = 130,
 };
 

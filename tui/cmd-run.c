@@ -349,6 +349,7 @@ static struct cv_run_config run_config(const struct tui_run_opts *o, struct cv_s
         .ring_capacity = o->ring,
         .record_path = o->record ? o->record : o->tmp_record,
         .task_timeout_ns = (uint64_t)(o->task_timeout_s * 1e9),
+        .trace = o->trace,
     };
 }
 
@@ -586,7 +587,7 @@ int tui_run_exec(struct tui_run_opts *o)
     int rc = fake_clock();
     if (rc)
         return rc;
-    struct cv_scenario *s = tui_load_scenario(o->scenario);
+    struct cv_scenario *s = o->scenario_obj ? o->scenario_obj : tui_load_scenario(o->scenario);
     if (!s)
         return TUI_EXIT_USAGE;
     char *cause = NULL;
@@ -661,7 +662,8 @@ out:
         }
     }
     free(cause);
-    cv_scenario_free(s);
+    if (s != o->scenario_obj)
+        cv_scenario_free(s);
     return rc;
 }
 

@@ -24,6 +24,9 @@ void tui_usage(FILE *out)
           "  concviz export FILE --format chrome|csv|json [-o OUT]\n"
           "                                    a recording for Perfetto/DevTools, or as CSV\n"
           "  concviz serve [--port P]          run the loopback HTTP test server alone\n"
+          "  concviz trace [options] -- PROGRAM [ARGS...]\n"
+          "                                    watch a program's own threads and locks\n"
+          "                                    (see 'concviz trace --help')\n"
           "  concviz --help | --version\n"
           "\n"
           "UI options: --no-color, --ascii, --fps N, --script FILE [--size WxH]\n"
@@ -103,7 +106,8 @@ static bool is_ui_option(const char *a)
 
 /* The commands, in the order the help and the errors name them. */
 static const struct tui_command *const commands[] = {
-    &tui_cmd_list, &tui_cmd_show, &tui_cmd_run, &tui_cmd_replay, &tui_cmd_export, &tui_cmd_serve,
+    &tui_cmd_list,   &tui_cmd_show,  &tui_cmd_run,   &tui_cmd_replay,
+    &tui_cmd_export, &tui_cmd_serve, &tui_cmd_trace,
 };
 
 int tui_cmdline_parse(int argc, char **argv, struct tui_cmdline *cl)
@@ -116,6 +120,8 @@ int tui_cmdline_parse(int argc, char **argv, struct tui_cmdline *cl)
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         if (argc > 2 && !strcmp(cmd, "help") && !strcmp(argv[2], "run"))
             tui_run_usage(stdout);
+        else if (argc > 2 && !strcmp(cmd, "help") && !strcmp(argv[2], "trace"))
+            tui_trace_usage(stdout);
         else
             tui_usage(stdout);
         return TUI_EXIT_OK;

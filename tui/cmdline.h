@@ -32,6 +32,8 @@ struct tui_run_opts {
     size_t nsets;
     char **sets; /* KEY=VALUE, each pointing into argv */
     struct ui_opts ui;
+    struct cv_scenario *scenario_obj;    /* instead of loading `scenario` (borrowed) */
+    const struct cv_trace_config *trace; /* model trace: the program (borrowed) */
 };
 /* argv[0] is "run". */
 int tui_run_parse(int argc, char **argv, struct tui_run_opts *o);
@@ -40,6 +42,20 @@ int tui_run_parse(int argc, char **argv, struct tui_run_opts *o);
 int tui_run_prepare(const struct tui_run_opts *o, struct cv_scenario *s);
 int tui_run_exec(struct tui_run_opts *o);
 void tui_run_opts_free(struct tui_run_opts *o);
+
+/* concviz trace [options] -- PROGRAM [ARGS...] (cmd-trace.c): a run of model trace */
+struct tui_trace_opts {
+    struct tui_run_opts run;
+    char *const *argv; /* the program and its arguments, in argv */
+    size_t nexpects;
+    char **expects; /* --expect EXPR, pointing into argv */
+    uint32_t max_threads;
+    char *outfile[2]; /* the view's: the program's stdout and stderr, kept till it closes */
+};
+void tui_trace_usage(FILE *out);
+int tui_trace_parse(int argc, char **argv, struct tui_trace_opts *t);
+int tui_trace_exec(struct tui_trace_opts *t);
+void tui_trace_opts_free(struct tui_trace_opts *t);
 
 /* concviz replay FILE [options] (cmd-replay.c) */
 struct tui_replay_opts {
@@ -84,6 +100,7 @@ enum tui_command_id {
     TUI_CMD_REPLAY,
     TUI_CMD_EXPORT,
     TUI_CMD_SERVE,
+    TUI_CMD_TRACE,
 };
 struct tui_command;
 struct tui_cmdline {
@@ -95,6 +112,7 @@ struct tui_cmdline {
     struct tui_replay_opts replay;
     struct tui_export_opts export;
     struct tui_serve_opts serve;
+    struct tui_trace_opts trace;
 };
 /* A command: its name and how it is read and run (one file each, cmd-NAME.c). parse gets argv
  * from the command's name on and fills its part of cl; exec runs it; free (may be NULL) releases
@@ -107,7 +125,7 @@ struct tui_command {
     void (*free)(struct tui_cmdline *cl);
 };
 extern const struct tui_command tui_cmd_list, tui_cmd_show, tui_cmd_run, tui_cmd_replay,
-    tui_cmd_export, tui_cmd_serve;
+    tui_cmd_export, tui_cmd_serve, tui_cmd_trace;
 
 /* Reads argv (argv[0] is the program) into cl: TUI_PARSED, or an exit code with the error, the
  * help or the version printed. tui_cmdline_free is needed either way. */

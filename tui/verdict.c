@@ -21,6 +21,10 @@ int tui_verdict(bool check, const struct cv_value *sum, enum cv_run_state st, un
 {
     if (st == CV_RUN_FAILED) {
         const struct cv_value *errs = cv_value_get(sum, "errors");
+        const struct cv_value *status = cv_value_child(cv_value_get(sum, "results"), "exit_status");
+        if (status && status->num == TUI_EXIT_NOT_STARTED) /* a trace's program did not start */
+            return tui_fail(TUI_EXIT_NOT_STARTED, "%s",
+                            errs && errs->n ? errs->items[0]->str : "the program did not start");
         return tui_fail(TUI_EXIT_RUNTIME, "run failed: %s",
                         errs && errs->n ? errs->items[0]->str : "unknown error");
     }
@@ -37,5 +41,10 @@ int tui_verdict(bool check, const struct cv_value *sum, enum cv_run_state st, un
         tui_fail(0, "warning: %s (the run went on)", errs->items[i]->str);
     if (check && failed)
         return tui_fail(TUI_EXIT_EXPECT, "%u expectation%s failed", failed, failed == 1 ? "" : "s");
+    /* a trace ends as its program did */
+    const struct cv_value *model = cv_value_get(sum, "model");
+    const struct cv_value *status = cv_value_child(cv_value_get(sum, "results"), "exit_status");
+    if (model && model->str && !strcmp(model->str, "trace") && status)
+        return (int)status->num;
     return TUI_EXIT_OK;
 }

@@ -52,6 +52,12 @@ struct cv_model_ops {
     /* Optional: refuses (CV_ERR_USAGE, one line in *cause) a run this process's environment
      * would not let the model run as asked; called once the run is sized, before any set-up. */
     int (*check)(const struct cv_run *run, char **cause);
+    /* Optional: set-up once the run's shared memory exists, and its undoing (destroy). */
+    int (*prepare)(struct cv_run *run, char **cause);
+    void (*release)(struct cv_run *run);
+    /* Optional: before each drain (final: the last one, the driver has ended), declares to the
+     * collector the lanes and objects that appeared meanwhile (a traced program's). */
+    void (*sync)(struct cv_run *run, bool final);
 };
 const struct cv_model_ops *cv__model_ops(unsigned id);
 extern const struct cv_model_ops cv__model_serial;
@@ -60,6 +66,7 @@ extern const struct cv_model_ops cv__model_procs;
 extern const struct cv_model_ops cv__model_openmp;
 extern const struct cv_model_ops cv__model_epoll;
 extern const struct cv_model_ops cv__model_hybrid;
+extern const struct cv_model_ops cv__model_trace;
 extern const struct cv_wait_ops cv__wait_block;
 
 /* Per-lane state in shared memory. */
@@ -125,6 +132,7 @@ struct cv_run {
 
     struct cv_gil *gil;
     void *wl_state;
+    void *model_state;         /* the model's own (model trace: its mapping) */
     struct cv__strtab *strtab; /* shared: texts events refer to (URLs being fetched) */
     char *record_path;         /* --record FILE */
     struct cv__recorder *rec;  /* while recording */

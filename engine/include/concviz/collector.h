@@ -194,6 +194,10 @@ struct cv_object_decl {
     const char *name;
     uint32_t capacity;
 };
+/* Lanes so far (declared, or named by an event), and a lane's name and role. */
+size_t cv_collector_nlanes(const struct cv_collector *c);
+bool cv_collector_lane(const struct cv_collector *c, uint32_t lane, const char **name,
+                       enum cv_lane_role *role);
 /* Ids run from 0 to cv_collector_nobjects() - 1; false for an id never declared. */
 size_t cv_collector_nobjects(const struct cv_collector *c);
 bool cv_collector_object(const struct cv_collector *c, uint32_t id, struct cv_object_decl *out);
@@ -231,8 +235,9 @@ const struct cv_snapshot *cv_collector_snapshot(struct cv_collector *c, uint64_t
  * timelines, each lane's latest 1024 task spans, objects, the tasks running; not the texts, the
  * store or the completion order, which the caller keeps (cv_collector_order) and gives back. */
 unsigned char *cv_collector_save(const struct cv_collector *c, size_t *len); /* caller frees */
-/* Into a fresh collector with the same lanes and objects declared; false when buf is not a
- * checkpoint of a collector of that shape (the collector is then unusable: destroy it). */
+/* Into a fresh collector with the same lanes and objects declared, or more (declared later in the
+ * run, as a traced program's are: they stay fresh); false when buf is not a checkpoint of a
+ * collector of that shape (the collector is then unusable: destroy it). */
 bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size_t len,
                           const uint32_t *order, size_t norder);
 /* The completion order so far. */

@@ -16,6 +16,8 @@
  *   job.start/end   an executor lane runs work for task `task` (hybrid's offload pool)
  *   worker.stall/resume  recorded by the parent on the main lane: worker lane `obj` (running task
  *                   `task`) is stopped (SIGSTOP, a debugger), or runs again
+ *   wait.timeout    obj = the object waited for: the wait ended without it (a timed lock or
+ *                   semaphore wait that timed out, a lock call that failed)
  * New kinds go at the end: recordings store kinds by number.
  */
 #define CV_EVENT_KINDS(X)                   \
@@ -55,7 +57,8 @@
     X(JOB_END, "job.end")                   \
     X(DROPS, "drops")                       \
     X(WORKER_STALL, "worker.stall")         \
-    X(WORKER_RESUME, "worker.resume")
+    X(WORKER_RESUME, "worker.resume")       \
+    X(WAIT_TIMEOUT, "wait.timeout")
 
 enum cv_event_kind {
 #define CV_X_ENUM(name, str) CV_EV_##name,
@@ -64,11 +67,13 @@ enum cv_event_kind {
         CV_EV__COUNT
 };
 
-#define CV_IO_KINDS(X) \
-    X(SLEEP, "sleep")  \
-    X(HTTP, "http")    \
-    X(FILE, "file")    \
-    X(OFFLOAD, "offload")
+#define CV_IO_KINDS(X)    \
+    X(SLEEP, "sleep")     \
+    X(HTTP, "http")       \
+    X(FILE, "file")       \
+    X(OFFLOAD, "offload") \
+    X(FD, "fd")           \
+    X(WAIT, "wait")
 
 enum cv_io_kind {
 #define CV_X_ENUM(name, str) CV_IO_##name,

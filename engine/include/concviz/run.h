@@ -58,6 +58,17 @@ const struct cv_workload *cv_workload_at(size_t i);
 /* Adds a workload to the registry (not thread-safe; call before loading scenarios). */
 int cv_workload_register(const struct cv_workload *w);
 
+/* What a trace runs (model trace): a program, with the library that records its threads. */
+struct cv_trace_config {
+    char *const *argv;      /* the program (looked up in PATH) and its arguments */
+    const char *lib;        /* the library to preload (libconcviz-trace.so) */
+    const char *pythonpath; /* a directory put first on PYTHONPATH (the start-up hook), or NULL */
+    int in, out, err;       /* the program's stdin, stdout and stderr; -1: concviz's own */
+    uint32_t max_lanes;     /* threads traced at most (0: 4096) */
+    uint32_t max_objects;   /* objects traced at most (0: 4096) */
+    const char *const *env; /* NAME=value added to its environment, NULL-terminated, or NULL */
+};
+
 struct cv_run_config {
     const struct cv_scenario *scenario; /* borrowed; must outlive the run */
     int model;                          /* -1 = the scenario's default */
@@ -69,6 +80,7 @@ struct cv_run_config {
     const char *record_path;            /* record the run to this file, or NULL */
     uint64_t task_timeout_ns; /* a watchdog for every task, as cv_run_set_task_timeout; it wins
                                * over the workload's. 0 = the workload's */
+    const struct cv_trace_config *trace; /* model trace: the program (borrowed) */
 };
 
 enum cv_run_state {

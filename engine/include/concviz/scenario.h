@@ -51,8 +51,11 @@ enum cv_model_id {
 #undef CV_X_ENUM
         CV_MODEL__COUNT
 };
+/* `concviz trace`: a program's own threads, not a model a scenario can name (so outside the
+ * table the pickers and lists go through). */
+#define CV_MODEL_TRACE ((unsigned)CV_MODEL__COUNT)
 const char *cv_model_name(unsigned model);
-/* Returns the model id or -1. */
+/* Returns the model id or -1 (for "trace" too: no scenario names it). */
 int cv_model_from_name(const char *name);
 /* True when this build implements the model. */
 bool cv_model_available(unsigned model);

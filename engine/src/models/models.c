@@ -12,6 +12,8 @@ static const char *const model_names[] = {
 
 const char *cv_model_name(unsigned model)
 {
+    if (model == CV_MODEL_TRACE)
+        return "trace";
     return model < CV_MODEL__COUNT ? model_names[model] : "unknown";
 }
 
@@ -38,6 +40,8 @@ const struct cv_model_ops *cv__model_ops(unsigned id)
         return &cv__model_epoll;
     case CV_MODEL_HYBRID:
         return &cv__model_hybrid;
+    case CV_MODEL_TRACE:
+        return &cv__model_trace;
     default:
         return NULL;
     }

@@ -920,6 +920,12 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
         }
         break;
     }
+    case CV_EV_WAIT_TIMEOUT:
+        if (l->waiting_on == e->obj) {
+            wait_abandoned(c, l, p);
+            set_state(c, l, base_state(p), e->ts);
+        }
+        break;
     case CV_EV__COUNT:
         break;
     }
@@ -1305,8 +1311,10 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
     GET(&in, nc);
     bool v1 = magic == CKPT_MAGIC_V1;
     unsigned nstates = v1 ? V1_STATES : CV_LANE__COUNT;
-    if (in.bad || (magic != CKPT_MAGIC && !v1) || nl != c->nlanes || nk != c->nlocks ||
-        nq != c->nqueues || nc != c->ncounters)
+    /* fewer lanes and objects than declared: a traced program's appear as it runs, and the
+     * recording declares them all (the ones not there yet stay as declared, fresh) */
+    if (in.bad || (magic != CKPT_MAGIC && !v1) || nl > c->nlanes || nk > c->nlocks ||
+        nq > c->nqueues || nc > c->ncounters)
         return false;
     struct cv_snapshot *s = &c->snap;
     uint8_t u8;
@@ -1322,7 +1330,7 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
     GET(&in, s->gil_drop_requests);
     GET(&in, u8);
     s->deadlock = u8;
-    for (size_t i = 0; i < c->nlanes && !in.bad; i++) {
+    for (size_t i = 0; i < nl && !in.bad; i++) {
         struct cv_lane_stats *l = &c->lanes[i];
         struct lane_priv *p = &c->lp[i];
         struct lane_tl *t = &c->tl[i];
@@ -1388,7 +1396,7 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
             GET(&in, t->spans[k].task);
         }
     }
-    for (size_t i = 0; i < c->nlocks && !in.bad; i++) {
+    for (size_t i = 0; i < nk && !in.bad; i++) {
         struct cv_lock_stats *k = &c->locks[i];
         GET(&in, k->acquisitions);
         GET(&in, k->contended);
@@ -1406,7 +1414,7 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
             !lane_or_none(c, k->handoff_to) || !lane_or_none(c, c->lockp[i].last_holder))
             return false;
     }
-    for (size_t i = 0; i < c->nqueues && !in.bad; i++) {
+    for (size_t i = 0; i < nq && !in.bad; i++) {
         struct cv_queue_stats *q = &c->queues[i];
         GET(&in, q->depth);
         GET(&in, q->max_depth);
@@ -1426,7 +1434,7 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
             GET(&in, c->queuep[i].series[k].depth);
         }
     }
-    for (size_t i = 0; i < c->ncounters; i++) {
+    for (size_t i = 0; i < nc; i++) {
         GET(&in, c->counters[i].value);
         GET(&in, c->counters[i].samples);
     }
@@ -1449,6 +1457,21 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
     c->norder = 0;
     for (size_t i = 0; i < norder; i++)
         order_push(c, order[i]);
+    return true;
+}
+
+size_t cv_collector_nlanes(const struct cv_collector *c)
+{
+    return c->nlanes;
+}
+
+bool cv_collector_lane(const struct cv_collector *c, uint32_t lane, const char **name,
+                       enum cv_lane_role *role)
+{
+    if (lane >= c->nlanes)
+        return false;
+    *name = c->lanes[lane].name;
+    *role = c->lanes[lane].role;
     return true;
 }
 

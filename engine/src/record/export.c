@@ -276,6 +276,10 @@ static void chrome_event(struct chrome *x, const struct cv_event *e)
         if (l->wait.open)
             emit_wait(x, lane, e->ts);
         break;
+    case CV_EV_WAIT_TIMEOUT:
+        if (l->wait.open && l->wait.obj == e->obj)
+            emit_wait(x, lane, e->ts);
+        break;
     case CV_EV_WORKER_DEAD:
     case CV_EV_WORKER_EXIT:
         emit_task(x, lane, e->ts, e->kind == CV_EV_WORKER_DEAD ? "worker died" : "interrupted");

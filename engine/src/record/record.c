@@ -26,7 +26,10 @@
 #define ZSTD_LEVEL    1
 #define MAX_RECORD    (64u << 20) /* no record is larger: a length beyond it is corruption */
 
-enum rec_type { R_HEAD = 1, R_SCEN, R_TEXT, R_EVTS, R_INDX, R_FOOT, R_CKPT, R_CKIX };
+/* R_DECL: lanes and objects declared (or lanes renamed) after the header, as header lines; a
+ * traced program's appear as it runs. Written before the chunk whose events name them, and all
+ * once more after the last chunk. */
+enum rec_type { R_HEAD = 1, R_SCEN, R_TEXT, R_EVTS, R_INDX, R_FOOT, R_CKPT, R_CKIX, R_DECL };
 
 /* Events between checkpoints (CONCVIZ_CHECKPOINT_EVENTS); a checkpoint's head (events, ts,
  * order from, order to, raw size, zero); no run completes more tasks than TASK_ORDER_MAX, so a
@@ -72,6 +75,11 @@ struct cv__recorder {
     size_t nckpts, ckpt_cap;
     unsigned char *cbuf; /* a compressed checkpoint */
     size_t ccap;
+    char (*lane_w)[CV_NAME_MAX]; /* lanes declared in the file so far, by the names given */
+    size_t nlane_w;
+    uint8_t *obj_w; /* objects declared in the file so far, by id */
+    size_t nobj_w;
+    bool decls; /* an R_DECL was written: all of them once more at the end */
 };
 
 static bool w_bytes(struct cv__recorder *w, const void *p, size_t n)
@@ -122,11 +130,57 @@ static void w_texts(struct cv__recorder *w)
     }
 }
 
+static void head_line(char **buf, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The lanes and objects the collector has that the file does not (all of them: all), as an
+ * R_DECL record of header lines. */
+static void w_decls(struct cv__recorder *w, bool all)
+{
+    char *h = NULL;
+    size_t hl = 0;
+    size_t nl = cv_collector_nlanes(w->col), no = cv_collector_nobjects(w->col);
+    if (nl > w->nlane_w) {
+        w->lane_w = cv_xrealloc(w->lane_w, nl * sizeof *w->lane_w);
+        memset(w->lane_w + w->nlane_w, 0, (nl - w->nlane_w) * sizeof *w->lane_w);
+    }
+    for (size_t i = 0; i < nl; i++) {
+        const char *name;
+        enum cv_lane_role role;
+        if (!cv_collector_lane(w->col, (uint32_t)i, &name, &role) || !*name)
+            break; /* lanes are declared in order: the rest later */
+        if (!all && i < w->nlane_w && !strcmp(w->lane_w[i], name))
+            continue;
+        head_line(&h, &hl, "lane %zu %s %s", i, role == CV_ROLE_MAIN ? "main" : "worker", name);
+        snprintf(w->lane_w[i], CV_NAME_MAX, "%s", name);
+        if (i >= w->nlane_w)
+            w->nlane_w = i + 1;
+    }
+    if (no > w->nobj_w) {
+        w->obj_w = cv_xrealloc(w->obj_w, no);
+        memset(w->obj_w + w->nobj_w, 0, no - w->nobj_w);
+        w->nobj_w = no;
+    }
+    struct cv_object_decl d;
+    for (size_t i = 0; i < no; i++)
+        if ((all || !w->obj_w[i]) && cv_collector_object(w->col, (uint32_t)i, &d)) {
+            head_line(&h, &hl, "object %u %s %u %s", d.id, cv_object_kind_name(d.kind), d.capacity,
+                      d.name);
+            w->obj_w[i] = 1;
+        }
+    if (hl) {
+        w_record(w, R_DECL, h, hl, NULL, 0);
+        w->decls = true;
+    }
+    free(h);
+}
+
 static void w_chunk(struct cv__recorder *w)
 {
     if (!w->n || w->error)
         return;
-    w_texts(w); /* texts before the events that name them */
+    w_decls(w, false); /* lanes and objects before the events that name them */
+    w_texts(w);        /* and texts */
     /* ts as deltas: small numbers that compress well */
     uint64_t prev = 0;
     for (size_t i = 0; i < w->n; i++) {
@@ -270,14 +324,22 @@ struct cv__recorder *cv__record_open(const struct cv__record_head *rh, const cha
     head_line(&h, &hl, "host %ld cores, %s %s, clock %s", sysconf(_SC_NPROCESSORS_ONLN), u.sysname,
               u.release, cv_clock_source_name(cv__clock.source));
     const struct cv_snapshot *s = cv_collector_snapshot(rh->col, 0);
-    for (size_t i = 0; i < s->nlanes; i++)
+    w->nlane_w = s->nlanes;
+    w->lane_w = cv_xcalloc(s->nlanes ? s->nlanes : 1, sizeof *w->lane_w);
+    for (size_t i = 0; i < s->nlanes; i++) {
         head_line(&h, &hl, "lane %zu %s %s", i,
                   s->lanes[i].role == CV_ROLE_MAIN ? "main" : "worker", s->lanes[i].name);
+        snprintf(w->lane_w[i], CV_NAME_MAX, "%s", s->lanes[i].name);
+    }
     struct cv_object_decl d;
-    for (size_t i = 0; i < cv_collector_nobjects(rh->col); i++)
-        if (cv_collector_object(rh->col, (uint32_t)i, &d))
+    w->nobj_w = cv_collector_nobjects(rh->col);
+    w->obj_w = cv_xcalloc(w->nobj_w ? w->nobj_w : 1, 1);
+    for (size_t i = 0; i < w->nobj_w; i++)
+        if (cv_collector_object(rh->col, (uint32_t)i, &d)) {
             head_line(&h, &hl, "object %u %s %u %s", d.id, cv_object_kind_name(d.kind), d.capacity,
                       d.name);
+            w->obj_w[i] = 1;
+        }
     for (size_t i = 0; i < rh->sc->nparams; i++)
         head_line(&h, &hl, "param %s %s", rh->sc->params[i].key, rh->sc->params[i].value);
     w_record(w, R_HEAD, h, hl, NULL, 0);
@@ -362,6 +424,8 @@ void cv__record_close(struct cv__recorder *w, const struct cv_value *summary, ui
      * without reading the chunks (earlier copies serve a file cut short) */
     w->texts_written = 0;
     w_texts(w);
+    if (w->decls)
+        w_decls(w, true);
     uint64_t idx_off = w->offset;
     w_record(w, R_INDX, w->index, w->nidx * sizeof *w->index, NULL, 0);
     w_record(w, R_CKIX, w->ckpts, w->nckpts * sizeof *w->ckpts, NULL, 0);
@@ -394,6 +458,8 @@ void cv__record_close(struct cv__recorder *w, const struct cv_value *summary, ui
     free(w->zbuf);
     free(w->ckpts);
     free(w->cbuf);
+    free(w->lane_w);
+    free(w->obj_w);
     ZSTD_freeCCtx(w->z);
     free(w);
 }
@@ -475,7 +541,7 @@ static int read_record(FILE *f, uint32_t *type, unsigned char **buf, uint32_t *l
         *why = NULL;
         return 0; /* the trailer */
     }
-    if (head[0] < R_HEAD || head[0] > R_CKIX || head[1] > MAX_RECORD) {
+    if (head[0] < R_HEAD || head[0] > R_DECL || head[1] > MAX_RECORD) {
         *why = "a corrupt record header";
         return -1;
     }
@@ -495,8 +561,10 @@ static int read_record(FILE *f, uint32_t *type, unsigned char **buf, uint32_t *l
     return 1;
 }
 
-static int parse_head(struct cv_recording *r, char *text, char **cause)
+/* The header's lines, or (decl) an R_DECL record's, which may rename lanes. */
+static int parse_head(struct cv_recording *r, char *text, bool decl, char **cause)
 {
+    const char *what = decl ? "declaration" : "header";
     int line = 0;
     for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
         line++;
@@ -505,6 +573,8 @@ static int parse_head(struct cv_recording *r, char *text, char **cause)
             return bad(cause, r->path, "header line %d is malformed", line);
         *sp = 0;
         const char *key = l, *val = sp + 1;
+        if (decl && strcmp(key, "lane") && strcmp(key, "object"))
+            continue; /* a declaration says nothing else */
         if (!strcmp(key, "concviz")) {
             free(r->version); /* a repeated line: the last one counts */
             r->version = cv_strdup(val);
@@ -526,10 +596,16 @@ static int parse_head(struct cv_recording *r, char *text, char **cause)
         } else if (!strcmp(key, "lane")) {
             char role[16], name[CV_NAME_MAX];
             unsigned id;
-            if (sscanf(val, "%u %15s %31s", &id, role, name) != 3 || id != r->nlanes || id >= 65535)
-                return bad(cause, r->path, "header line %d: a malformed lane", line);
-            r->lanes = cv_xrealloc(r->lanes, (r->nlanes + 1) * sizeof *r->lanes);
-            r->lanes[r->nlanes++] = (struct rlane){cv_strdup(name), !strcmp(role, "main")};
+            if (sscanf(val, "%u %15s %31s", &id, role, name) != 3 || id > r->nlanes ||
+                (id < r->nlanes && !decl) || id >= 65535)
+                return bad(cause, r->path, "%s line %d: a malformed lane", what, line);
+            if (id < r->nlanes) { /* a lane renamed */
+                free(r->lanes[id].name);
+                r->lanes[id] = (struct rlane){cv_strdup(name), !strcmp(role, "main")};
+            } else {
+                r->lanes = cv_xrealloc(r->lanes, (r->nlanes + 1) * sizeof *r->lanes);
+                r->lanes[r->nlanes++] = (struct rlane){cv_strdup(name), !strcmp(role, "main")};
+            }
         } else if (!strcmp(key, "object")) {
             char kind[16], name[CV_NAME_MAX];
             unsigned id, capacity;
@@ -560,7 +636,7 @@ static int parse_head(struct cv_recording *r, char *text, char **cause)
         }
         /* unknown keys: written by a newer concviz of the same format version; skipped */
     }
-    if (!r->scenario || !r->model || !r->nlanes)
+    if (!decl && (!r->scenario || !r->model || !r->nlanes))
         return bad(cause, r->path, "the header lacks the scenario, model or lanes");
     return CV_OK;
 }
@@ -694,7 +770,7 @@ int cv_recording_open(const char *path, struct cv_recording **out, char **cause)
         rc = bad(cause, path, "the header is missing or corrupt");
         goto out;
     }
-    if ((rc = parse_head(r, (char *)buf, cause)) != CV_OK)
+    if ((rc = parse_head(r, (char *)buf, false, cause)) != CV_OK)
         goto out;
     if (read_record(f, &type, &buf, &len, &why) != 1 || type != R_SCEN) {
         rc = bad(cause, path, "the scenario text is missing or corrupt");
@@ -720,6 +796,9 @@ int cv_recording_open(const char *path, struct cv_recording **out, char **cause)
     while ((k = read_record(f, &type, &buf, &len, &why)) == 1) {
         if (type == R_TEXT) {
             add_text(r, buf, len);
+        } else if (type == R_DECL) {
+            if ((rc = parse_head(r, (char *)buf, true, cause)) != CV_OK)
+                goto out;
         } else if (type == R_EVTS && !complete) {
             struct idx_entry e = {.offset = pos};
             if (!chunk_head(buf, len, &e) ||

@@ -388,6 +388,8 @@ int cv_run_create(const struct cv_run_config *cfg, struct cv_run **out, char **c
     if ((rc = map_shared(run, cause)) != CV_OK)
         goto fail;
     name_lanes(run);
+    if (run->ops->prepare && (rc = run->ops->prepare(run, cause)) != CV_OK)
+        goto fail;
     run->task_flags = cv__shm_alloc(run, cv_run_task_count(run) + 1);
     cv__strtab_make(run);
     run->strtab_synced = cv_xcalloc(CV__STRTAB_SLOTS, 1);
@@ -703,6 +705,8 @@ bool cv_run_poll(struct cv_run *run)
     if (!atomic_load_explicit(&run->driver_done, memory_order_acquire)) {
         pthread_mutex_lock(&run->fork_mu);
         cv__strtab_sync(run); /* texts before the events that name them */
+        if (run->ops->sync)
+            run->ops->sync(run, false);
         cv_collector_drain(run->col, now_ns(run), false);
         cv__record_poll(run->rec);
         if (++run->polls % DEADLOCK_SCAN_EVERY == 0 && !run->deadlocked)
@@ -717,6 +721,8 @@ bool cv_run_poll(struct cv_run *run)
     run->driver_started = false;
     cv__http_watch(run, true); /* a server that died as the run ended is still named */
     cv__strtab_sync(run);
+    if (run->ops->sync)
+        run->ops->sync(run, true);
     cv_collector_drain(run->col, 0, true);
     /* On the events' clock, not the monotonic one: the two are calibrated against each other, and
      * an end a few microseconds before the last events would leave them out of a replay. */
@@ -790,6 +796,8 @@ void cv_run_destroy(struct cv_run *run)
         munmap(run->shm_base, run->shm->size);
     }
     cv__gil_destroy(run->gil);
+    if (run->ops && run->ops->release)
+        run->ops->release(run);
     cv_collector_destroy(run->col);
     free(run->rings);
     free(run->ctxs);

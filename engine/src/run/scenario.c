@@ -334,6 +334,8 @@ static char *scenario_key(struct cv_scenario *s, const struct entry *e, int *mod
             char list[512] = "";
             for (size_t i = 0; cv_workload_at(i); i++) {
                 size_t len = strlen(list);
+                if (!strcmp(cv_workload_at(i)->name, "trace"))
+                    continue; /* concviz trace's, which no scenario can run */
                 snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "",
                          cv_workload_at(i)->name);
             }

@@ -1,0 +1,141 @@
+/* A small threaded program for the trace tests: its counts are known exactly.
+ *   trace_prog race N ITERS   N threads each lock counter_lock ITERS times
+ *   trace_prog timed          one thread holds a lock 300 ms; another's timedlock gives up
+ *   trace_prog cond N         a producer signals N items to a consumer through a condition
+ *                             (prints the consumer's waits: qmu is acquired 2N + waits times)
+ *   trace_prog fork           a child process locks its own copy of counter_lock 1000 times
+ *   trace_prog sem N          two threads pass a semaphore N times
+ *   trace_prog exit C         exits with status C */
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
+static long counter, iters;
+
+static void *racer(void *arg)
+{
+    (void)arg;
+    for (long i = 0; i < iters; i++) {
+        pthread_mutex_lock(&counter_lock);
+        counter++;
+        pthread_mutex_unlock(&counter_lock);
+    }
+    return NULL;
+}
+
+static void *holder(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&counter_lock);
+    usleep(300000);
+    pthread_mutex_unlock(&counter_lock);
+    return NULL;
+}
+
+static pthread_mutex_t qmu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t qcv = PTHREAD_COND_INITIALIZER;
+static long items, nitems, waits;
+
+static void *consumer(void *arg)
+{
+    (void)arg;
+    for (long got = 0; got < nitems; got++) {
+        pthread_mutex_lock(&qmu);
+        while (items == 0) {
+            pthread_cond_wait(&qcv, &qmu);
+            waits++;
+        }
+        items--;
+        pthread_mutex_unlock(&qmu);
+    }
+    return NULL;
+}
+
+static sem_t ping, pong;
+static void *ponger(void *arg)
+{
+    for (long i = 0; i < (long)arg; i++) {
+        sem_wait(&ping);
+        sem_post(&pong);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "race";
+    if (!strcmp(mode, "race")) {
+        int n = argc > 2 ? atoi(argv[2]) : 4;
+        iters = argc > 3 ? atol(argv[3]) : 100000;
+        pthread_t t[64];
+        for (int i = 0; i < n && i < 64; i++)
+            pthread_create(&t[i], NULL, racer, NULL);
+        for (int i = 0; i < n && i < 64; i++)
+            pthread_join(t[i], NULL);
+        printf("counter %ld\n", counter);
+    } else if (!strcmp(mode, "timed")) {
+        pthread_t t;
+        pthread_create(&t, NULL, holder, NULL);
+        usleep(50000);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        int rc = pthread_mutex_timedlock(&counter_lock, &ts);
+        printf("timedlock %s\n", rc == ETIMEDOUT ? "timed out" : "acquired");
+        if (rc == 0)
+            pthread_mutex_unlock(&counter_lock);
+        pthread_join(t, NULL);
+    } else if (!strcmp(mode, "cond")) {
+        nitems = argc > 2 ? atol(argv[2]) : 1000;
+        pthread_t t;
+        pthread_create(&t, NULL, consumer, NULL);
+        for (long i = 0; i < nitems; i++) {
+            pthread_mutex_lock(&qmu);
+            items++;
+            pthread_cond_signal(&qcv);
+            pthread_mutex_unlock(&qmu);
+            if (i % 100 == 0)
+                usleep(100);
+        }
+        pthread_join(t, NULL);
+        printf("items %ld waits %ld\n", nitems, waits);
+    } else if (!strcmp(mode, "fork")) {
+        pid_t pid = fork();
+        for (int i = 0; i < 1000; i++) {
+            pthread_mutex_lock(&counter_lock);
+            counter++;
+            pthread_mutex_unlock(&counter_lock);
+        }
+        if (pid == 0)
+            _exit(0);
+        int st;
+        waitpid(pid, &st, 0);
+        printf("counter %ld\n", counter);
+    } else if (!strcmp(mode, "sem")) {
+        long n = argc > 2 ? atol(argv[2]) : 1000;
+        sem_init(&ping, 0, 0);
+        sem_init(&pong, 0, 0);
+        pthread_t t;
+        pthread_create(&t, NULL, ponger, (void *)n);
+        for (long i = 0; i < n; i++) {
+            sem_post(&ping);
+            sem_wait(&pong);
+        }
+        pthread_join(t, NULL);
+        printf("passes %ld\n", n);
+    } else if (!strcmp(mode, "exit")) {
+        return argc > 2 ? atoi(argv[2]) : 0;
+    }
+    return 0;
+}

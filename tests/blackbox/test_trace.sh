@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# concviz trace -- PROGRAM: a real threaded C program (progs/trace_prog.c, built here) traced
+# through the preloaded library. Its counts are known exactly: each lock's acquisitions, the
+# threads, the processes; the program's exit status is concviz's; a program that cannot be run
+# is exit 127 in one line; --json keeps stdout for the JSON; --expect/--check judge the summary;
+# a Chrome export is valid; the live view (virtual screen) shows the program's lock by its name.
+. "$(dirname "$0")/lib.sh"
+RUN_TIMEOUT=120
+
+PROG="$TMP/trace_prog"
+cc -O2 -pthread -o "$PROG" "$BLACKBOX_DIR/progs/trace_prog.c" || {
+    bad "the test program does not build"
+    finish
+}
+
+# ---------------------------------------------------------------- a lock, four threads
+run_cv 0 trace --json -q -- "$PROG" race 4 50000 &&
+    check "race: a summary of model trace, done" \
+        test "$(jqv '.model + " " + .state')" = "trace done"
+check "race: the program's output went to stderr, stdout is the JSON" \
+    test "$ERR" = "counter 200000"
+check "race: counter_lock named by its symbol, acquired exactly 200000 times ($(jqc '[.locks[] | [.name, .acquisitions]]'))" \
+    test "$(jqc '[.locks[] | select(.name == "counter_lock") | .acquisitions]')" = "[200000]"
+check "race: five threads traced, each a lane that ran and ended" \
+    test "$(jqv '[.results.threads_traced, (.lanes | length), .tasks.completed] | map(tostring) | join(" ")')" = "5 5 5"
+check "race: no event lost" test "$(jqv '.events.dropped')" = 0
+stop_if_all_failed "race"
+
+# ---------------------------------------------------------------- exit status, bad programs
+run_cv 7 trace --headless -q -- "$PROG" exit 7 &&
+    check "exit status: the program's (7)" true
+run_cv 127 trace --json -- no-such-program-here &&
+    check "a program not in PATH: exit 127, one line naming it" \
+        test "$ERR" = "concviz: cannot run 'no-such-program-here': not found in PATH"
+run_cv 127 trace --json -- "$TMP/nothing" &&
+    check "a path that is not there: exit 127, one line" \
+        eval '[[ "$ERR" == "concviz: cannot run '"'$TMP/nothing'"': No such file or directory" ]]'
+run_cv 2 trace --json &&
+    check "no program: a usage error" eval '[[ "$ERR" == *"trace needs a program"* ]]'
+run_cv 2 trace --bogus -- true &&
+    check "an unknown option: a usage error naming it" eval '[[ "$ERR" == *"--bogus"* ]]'
+
+# ---------------------------------------------------------------- timed lock, condition, semaphore
+run_cv 0 trace --json -q -- "$PROG" timed &&
+    check "timedlock that times out: one acquisition, no waiter left, the lock free at the end" \
+        test "$(jqc '[.locks[] | select(.name == "counter_lock") | .acquisitions, .contended]')" = "[1,0]"
+check "timedlock: the program saw the timeout" test "$ERR" = "timedlock timed out"
+
+run_cv 0 trace --json -q -- "$PROG" cond 2000 &&
+    waits=$(sed -n 's/^items 2000 waits \([0-9]*\)$/\1/p' <<<"$ERR") &&
+    check "condition: qmu acquired 2 x 2000 + waits ($waits) times, each wait giving it back" \
+        test "$(jqv '[.locks[] | select(.name == "qmu") | .acquisitions] | .[0]')" = $((4000 + waits))
+
+run_cv 0 trace --json -q -- "$PROG" sem 3000 &&
+    check "semaphores: ping and pong each acquired 3000 times, kind semaphore" \
+        test "$(jqc '[.locks[] | select(.name == "ping" or .name == "pong") | [.kind, .acquisitions]] | unique')" = '[["semaphore",3000]]'
+
+# ---------------------------------------------------------------- processes
+run_cv 0 trace --json -q -- "$PROG" fork &&
+    check "fork: two processes, each its own counter_lock (1000 each), the child's named with its pid" \
+        test "$(jqv '[.results.processes, ([.locks[] | select(.name | startswith("counter_lock")) | .acquisitions] | add), ([.locks[] | select(.name | test("^counter_lock:[0-9]+$"))] | length)] | map(tostring) | join(" ")')" = "2 2000 1"
+
+# ---------------------------------------------------------------- expectations
+run_cv 0 trace --json --check -q --expect 'locks.counter_lock.acquisitions == 4000' \
+    --expect 'results.exit_status == 0' -- "$PROG" race 2 2000 &&
+    check "--expect, --check: both hold, exit 0" \
+        test "$(jqc '[.expectations[] | .ok]')" = "[true,true]"
+run_cv 1 trace --json --check -q --expect 'locks.counter_lock.acquisitions == 1' -- "$PROG" race 2 2000 &&
+    check "--check: a failed expectation is exit 1" test "$(jqc '[.expectations[] | .ok]')" = "[false]"
+run_cv 2 trace --json --expect 'locks.x ==' -- "$PROG" exit 0 &&
+    check "--expect that does not parse: a usage error naming --expect" \
+        eval '[[ "$ERR" == "concviz: --expect: "* ]]'
+
+# ---------------------------------------------------------------- recording, replay
+# threads appear after the recording's header: they are declared as they come (and checkpoints
+# taken before some existed still restore)
+CONCVIZ_CHECKPOINT_EVENTS=2000 run_cv 0 trace --json -q --record "$TMP/t.cvr" -- "$PROG" race 3 5000 &&
+    live=$(jqc '[(.lanes | length), ([.locks[] | [.name, .acquisitions]])]')
+run_cv 0 replay "$TMP/t.cvr" --json &&
+    check "replay: the same lanes and lock counts as the live summary ($live)" \
+        test "$(jqc '[(.lanes | length), ([.locks[] | [.name, .acquisitions]])]')" = "$live"
+check "replay: the lanes carry the program's thread names" \
+    test "$(jqv '[.lanes[] | select(.name | startswith("trace_prog:"))] | length')" = 4
+printf '%s\n' "key End" "key Home" "key l" "key l" "snapshot $TMP/replay.txt" "key q" >"$TMP/replay.script"
+run_cv 0 replay "$TMP/t.cvr" --no-color --script "$TMP/replay.script" --size 120x40 &&
+    check "replay view: seeks over checkpoints from before the threads existed" \
+        grep -q "counter_lock" "$TMP/replay.txt"
+
+# ---------------------------------------------------------------- export, live view
+run_cv 0 trace --headless -q --export-chrome "$TMP/t.json" -- "$PROG" race 2 1000 &&
+    check "--export-chrome: a valid Chrome trace" valid_trace "$TMP/t.json"
+printf '%s\n' "wait done" "snapshot $TMP/live.txt" "key q" >"$TMP/live.script"
+run_cv 0 trace --no-color --script "$TMP/live.script" --size 120x40 -- "$PROG" race 3 1000 &&
+    check "live view: the lock panel names counter_lock, the lanes the program's threads" \
+        eval 'grep -q "^counter_lock" "$TMP/live.txt" && grep -q "trace_prog:" "$TMP/live.txt"'
+check "live view: the program's output printed once the view closed" \
+    eval '[[ "$OUT" == *"counter 3000"* ]]'
+
+finish
