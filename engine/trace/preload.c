@@ -10,8 +10,11 @@
  *
  * CPython 3.11's GIL is a mutex and a condition variable inside _PyRuntime: taking it locks the
  * mutex, waits on the condition (timed: the switch interval) while another thread holds it, and
- * unlocks; dropping it locks the mutex, signals the condition and unlocks. The wrappers see those
- * calls on the two known addresses and record GIL events instead of a lock.
+ * unlocks; dropping it locks the mutex, signals the condition and unlocks. A thread made to drop
+ * it (the switch interval passed) then waits on a second condition (switch_cond, with its own
+ * mutex) until another thread has taken it, and asks for it again. The wrappers see those calls
+ * on the four known addresses and record GIL events instead of locks: the GIL is waited for from
+ * the first wait on either condition to the unlock that ends take_gil.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -51,9 +54,12 @@ struct cv_clock_state cv__clock;
 static struct cv_trace_shm *g_shm;
 static pid_t g_pid;
 static pthread_key_t g_exit_key;
+/* Objects retired in this process (destroyed, or made again at the same address): every thread's
+ * cache of addresses is then stale. */
+static _Atomic uint32_t g_retired;
 
 /* The CPython GIL's parts, when this process is CPython 3.11 (0 otherwise). */
-static uintptr_t g_gil_cond, g_gil_mutex;
+static uintptr_t g_gil_cond, g_gil_mutex, g_switch_cond, g_switch_mutex;
 static uint32_t g_gil_obj = CV_NONE;
 
 enum { T_NEW, T_ON, T_OFF, T_DONE };
@@ -69,6 +75,7 @@ struct tstate {
     uint8_t pad;
     uintptr_t cache_addr[8];
     uint32_t cache_id[8];
+    uint32_t cache_gen; /* g_retired when the cache was last valid */
 };
 static TLS struct tstate T;
 
@@ -99,6 +106,10 @@ REAL(int, sem_trywait, (sem_t *));
 REAL(int, sem_timedwait, (sem_t *, const struct timespec *));
 REAL(int, sem_clockwait, (sem_t *, clockid_t, const struct timespec *));
 REAL(int, sem_post, (sem_t *));
+REAL(int, sem_init, (sem_t *, int, unsigned));
+REAL(int, sem_destroy, (sem_t *));
+REAL(int, pthread_mutex_init, (pthread_mutex_t *, const pthread_mutexattr_t *));
+REAL(int, pthread_mutex_destroy, (pthread_mutex_t *));
 REAL(int, nanosleep, (const struct timespec *, struct timespec *));
 REAL(int, clock_nanosleep, (clockid_t, int, const struct timespec *, struct timespec *));
 REAL(int, usleep, (useconds_t));
@@ -137,6 +148,7 @@ static void find_all(void)
     FIND(pthread_rwlock_rdlock), FIND(pthread_rwlock_wrlock), FIND(pthread_rwlock_tryrdlock);
     FIND(pthread_rwlock_trywrlock), FIND(pthread_rwlock_unlock), FIND(pthread_barrier_wait);
     FIND(sem_wait), FIND(sem_trywait), FIND(sem_timedwait), FIND(sem_clockwait), FIND(sem_post);
+    FIND(sem_init), FIND(sem_destroy), FIND(pthread_mutex_init), FIND(pthread_mutex_destroy);
     FIND(nanosleep), FIND(clock_nanosleep), FIND(usleep), FIND(sleep);
     FIND(read), FIND(write), FIND(recv), FIND(send), FIND(recvfrom), FIND(sendto);
     FIND(accept), FIND(accept4), FIND(connect), FIND(poll), FIND(select), FIND(epoll_wait);
@@ -338,6 +350,11 @@ static uint32_t obj_id(const void *p, unsigned kind)
 {
     uintptr_t addr = (uintptr_t)p;
     unsigned c = (unsigned)(addr >> 4) & 7;
+    uint32_t gen = atomic_load_explicit(&g_retired, memory_order_acquire);
+    if (__builtin_expect(gen != T.cache_gen, 0)) {
+        memset(T.cache_addr, 0, sizeof T.cache_addr);
+        T.cache_gen = gen;
+    }
     if (T.cache_addr[c] == addr)
         return T.cache_id[c];
     struct cv_trace_obj *tab = cv_trace_objs(g_shm);
@@ -377,6 +394,29 @@ static uint32_t obj_id(const void *p, unsigned kind)
     return CV_NONE;
 }
 
+/* The object at addr is gone (destroyed, or made anew): the next one there is another object.
+ * Python's locks are malloc'd sem_t, freed and their memory reused. */
+static void obj_retire(const void *p)
+{
+    if (!g_shm)
+        return;
+    uintptr_t addr = (uintptr_t)p;
+    struct cv_trace_obj *tab = cv_trace_objs(g_shm);
+    uint32_t mask = g_shm->obj_slots - 1;
+    uint32_t i = (uint32_t)mix(addr ^ ((uint64_t)g_pid << 48)) & mask;
+    for (uint32_t n = 0; n <= mask; n++, i = (i + 1) & mask) {
+        struct cv_trace_obj *o = &tab[i];
+        uint32_t st = atomic_load_explicit(&o->state, memory_order_acquire);
+        if (st == CV_TRACE_FREE)
+            return;
+        if (st == CV_TRACE_READY && o->addr == addr && o->pid == g_pid) {
+            o->addr = addr | 1ull << 63; /* no user address: lookups pass it by */
+            atomic_fetch_add_explicit(&g_retired, 1, memory_order_release);
+            return;
+        }
+    }
+}
+
 /* ------------------------------------------------------------------ set-up */
 
 static void gil_find(void)
@@ -394,6 +434,8 @@ static void gil_find(void)
     if (rt && (v >> 16) == 0x030b) {
         g_gil_cond = (uintptr_t)(rt + 392);
         g_gil_mutex = (uintptr_t)(rt + 440);
+        g_switch_cond = (uintptr_t)(rt + 480);
+        g_switch_mutex = (uintptr_t)(rt + 528);
         T.busy = 1;
         g_gil_obj = obj_id((void *)g_gil_mutex, CV_OBJ_GIL);
         T.busy = 0;
@@ -534,6 +576,12 @@ static void gil_unlock_event(void)
     T.gil_held = T.gil_signalled = T.gil_waited = 0;
 }
 
+/* The GIL's parts that are not the GIL itself: passed through untraced. */
+static inline bool gil_internal(const void *p)
+{
+    return g_gil_mutex && ((uintptr_t)p == g_switch_mutex || (uintptr_t)p == g_switch_cond);
+}
+
 /* ------------------------------------------------------------------ mutexes */
 
 EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
@@ -544,9 +592,11 @@ EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     if ((uintptr_t)m == g_gil_mutex) {
         int rc = real_pthread_mutex_lock(m);
         T.gil_held = rc == 0;
-        T.gil_signalled = T.gil_waited = 0;
+        T.gil_signalled = 0;
         return rc;
     }
+    if (gil_internal(m))
+        return real_pthread_mutex_lock(m);
     uint32_t obj = obj_id(m, CV_OBJ_MUTEX);
     if (obj == CV_NONE)
         return real_pthread_mutex_lock(m);
@@ -569,9 +619,11 @@ EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
     if (rc == 0 && on()) {
         if ((uintptr_t)m == g_gil_mutex) {
             T.gil_held = 1;
-            T.gil_signalled = T.gil_waited = 0;
+            T.gil_signalled = 0;
             return rc;
         }
+        if (gil_internal(m))
+            return rc;
         uint32_t obj = obj_id(m, CV_OBJ_MUTEX);
         if (obj != CV_NONE)
             emit(CV_EV_LOCK_ACQUIRE, obj, 0);
@@ -606,7 +658,7 @@ EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
         if ((uintptr_t)m == g_gil_mutex) {
             if (T.gil_held)
                 gil_unlock_event();
-        } else {
+        } else if (!gil_internal(m)) {
             uint32_t obj = obj_id(m, CV_OBJ_MUTEX);
             if (obj != CV_NONE)
                 emit(CV_EV_LOCK_RELEASE, obj, 0);
@@ -621,7 +673,8 @@ EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
  * released and acquired again, and the lane waits in between (shown as I/O of kind wait). */
 static uint32_t cond_begin(pthread_cond_t *c, pthread_mutex_t *m)
 {
-    if ((uintptr_t)c == g_gil_cond && (uintptr_t)m == g_gil_mutex) {
+    if (((uintptr_t)c == g_gil_cond && (uintptr_t)m == g_gil_mutex) ||
+        ((uintptr_t)c == g_switch_cond && (uintptr_t)m == g_switch_mutex)) {
         if (!T.gil_waited)
             emit(CV_EV_GIL_WAIT, g_gil_obj, 0);
         T.gil_waited = 1;
@@ -641,6 +694,8 @@ static void cond_end(pthread_cond_t *c, pthread_mutex_t *m, uint32_t obj, int rc
             emit(CV_EV_GIL_DROP_REQUEST, g_gil_obj, 0);
         return;
     }
+    if ((uintptr_t)c == g_switch_cond && (uintptr_t)m == g_switch_mutex)
+        return;
     emit(CV_EV_IO_END, CV_NONE, 0);
     if (obj != CV_NONE)
         emit(CV_EV_LOCK_ACQUIRE, obj, 0);
@@ -850,6 +905,34 @@ EXPORT int sem_trywait(sem_t *s)
             emit(CV_EV_SEM_ACQUIRE, obj, 0);
     }
     return rc;
+}
+
+EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
+{
+    ENSURE(sem_init);
+    obj_retire(s);
+    return real_sem_init(s, pshared, value);
+}
+
+EXPORT int sem_destroy(sem_t *s)
+{
+    ENSURE(sem_destroy);
+    obj_retire(s);
+    return real_sem_destroy(s);
+}
+
+EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
+{
+    ENSURE(pthread_mutex_init);
+    obj_retire(m);
+    return real_pthread_mutex_init(m, a);
+}
+
+EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
+{
+    ENSURE(pthread_mutex_destroy);
+    obj_retire(m);
+    return real_pthread_mutex_destroy(m);
 }
 
 EXPORT int sem_post(sem_t *s)

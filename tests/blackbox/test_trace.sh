@@ -10,7 +10,26 @@ RUN_TIMEOUT=120
 PROG="$TMP/trace_prog"
 cc -O2 -pthread -o "$PROG" "$BLACKBOX_DIR/progs/trace_prog.c" || {
     bad "the test program does not build"
-    finish
+    # ---------------------------------------------------------------- real CPython 3.11 (Debian's)
+PY=$(command -v /usr/bin/python3 || command -v python3 || true)
+SCEN_PY="$(cd "$BLACKBOX_DIR/../.." && pwd)/scenarios/python"
+if [ -z "$PY" ] || ! "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+    skip "CPython's GIL: no python3 3.11 here (Debian 12's is; make deps installs it)"
+else
+    run_cv 0 trace --json -q -- "$PY" "$SCEN_PY/cpu_threads.py" 2 &&
+        check "python: the GIL is an object of kind gil, handed over between the threads ($(jqc '[.locks[] | select(.kind == "gil") | .name, .handoffs]'))" \
+            test "$(jqv '[.locks[] | select(.kind == "gil" and .name == "GIL" and .handoffs > 0)] | length')" = 1
+    check "python: lanes carry Python's thread names, each spinning thread waited for the GIL" \
+        test "$(jqc '[.lanes[] | select(.name | test("^(MainThread|spin-[12])$")) | [.name, .gil_wait_s > 0]]')" = '[["MainThread",true],["spin-1",true],["spin-2",true]]'
+    check "python: the version is in the results, the GIL seen" \
+        test "$(jqv '.results.python[0:5] + " " + .results.gil + " " + (.gil | tostring)')" = "3.11. seen true"
+    run_cv 0 trace --json -q -- "$PY" "$SCEN_PY/counter_race.py" --lock --iterations 20000 &&
+        check "python: a threading.Lock is one object, acquired exactly 4 x 20000 times" \
+            test "$(jqc '[.locks[] | select(.acquisitions == 80000) | .kind]')" = '["semaphore"]'
+    check "python: the program counted every increment" test "$ERR" = "counter 80000 of 80000"
+fi
+
+finish
 }
 
 # ---------------------------------------------------------------- a lock, four threads
@@ -95,5 +114,24 @@ run_cv 0 trace --no-color --script "$TMP/live.script" --size 120x40 -- "$PROG" r
         eval 'grep -q "^counter_lock" "$TMP/live.txt" && grep -q "trace_prog:" "$TMP/live.txt"'
 check "live view: the program's output printed once the view closed" \
     eval '[[ "$OUT" == *"counter 3000"* ]]'
+
+# ---------------------------------------------------------------- real CPython 3.11 (Debian's)
+PY=$(command -v /usr/bin/python3 || command -v python3 || true)
+SCEN_PY="$(cd "$BLACKBOX_DIR/../.." && pwd)/scenarios/python"
+if [ -z "$PY" ] || ! "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+    skip "CPython's GIL: no python3 3.11 here (Debian 12's is; make deps installs it)"
+else
+    run_cv 0 trace --json -q -- "$PY" "$SCEN_PY/cpu_threads.py" 2 &&
+        check "python: the GIL is an object of kind gil, handed over between the threads ($(jqc '[.locks[] | select(.kind == "gil") | .name, .handoffs]'))" \
+            test "$(jqv '[.locks[] | select(.kind == "gil" and .name == "GIL" and .handoffs > 0)] | length')" = 1
+    check "python: lanes carry Python's thread names, each spinning thread waited for the GIL" \
+        test "$(jqc '[.lanes[] | select(.name | test("^(MainThread|spin-[12])$")) | [.name, .gil_wait_s > 0]]')" = '[["MainThread",true],["spin-1",true],["spin-2",true]]'
+    check "python: the version is in the results, the GIL seen" \
+        test "$(jqv '.results.python[0:5] + " " + .results.gil + " " + (.gil | tostring)')" = "3.11. seen true"
+    run_cv 0 trace --json -q -- "$PY" "$SCEN_PY/counter_race.py" --lock --iterations 20000 &&
+        check "python: a threading.Lock is one object, acquired exactly 4 x 20000 times" \
+            test "$(jqc '[.locks[] | select(.acquisitions == 80000) | .kind]')" = '["semaphore"]'
+    check "python: the program counted every increment" test "$ERR" = "counter 80000 of 80000"
+fi
 
 finish

@@ -194,6 +194,10 @@ struct cv_object_decl {
     const char *name;
     uint32_t capacity;
 };
+/* Called when an event names a lock object not declared yet (a traced program's, made as it
+ * runs): declares it (cv_collector_add_object), if it can, before the event is taken in. */
+typedef void (*cv_resolve_fn)(void *ctx, struct cv_collector *c, uint32_t obj);
+void cv_collector_set_resolver(struct cv_collector *c, cv_resolve_fn fn, void *ctx);
 /* Lanes so far (declared, or named by an event), and a lane's name and role. */
 size_t cv_collector_nlanes(const struct cv_collector *c);
 bool cv_collector_lane(const struct cv_collector *c, uint32_t lane, const char **name,

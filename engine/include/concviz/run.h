@@ -65,7 +65,7 @@ struct cv_trace_config {
     const char *pythonpath; /* a directory put first on PYTHONPATH (the start-up hook), or NULL */
     int in, out, err;       /* the program's stdin, stdout and stderr; -1: concviz's own */
     uint32_t max_lanes;     /* threads traced at most (0: 4096) */
-    uint32_t max_objects;   /* objects traced at most (0: 4096) */
+    uint32_t max_objects;   /* objects traced at most (0: 16384) */
     const char *const *env; /* NAME=value added to its environment, NULL-terminated, or NULL */
 };
 

@@ -22,7 +22,7 @@
 #include "../../trace/shm.h"
 
 #define DEFAULT_LANES   4096u
-#define DEFAULT_OBJECTS 4096u
+#define DEFAULT_OBJECTS 16384u
 #define DEFAULT_EVENTS  (512u * 1024u) /* per lane: the program is not paced to the drain */
 #define KILL_AFTER_NS   2000000000ull
 
@@ -38,6 +38,8 @@ struct trace_state {
                         * lock panel and checkpoints list them in declaration order) */
     char **envp;
 };
+
+static void resolve(void *ctx, struct cv_collector *col, uint32_t obj);
 
 static struct trace_state *state_of(const struct cv_run *run)
 {
@@ -106,6 +108,7 @@ static int trace_prepare(struct cv_run *run, char **cause)
     ts->rings = cv_xcalloc(lanes, sizeof *ts->rings);
     ts->slot_of = cv_xcalloc(objs, sizeof *ts->slot_of);
     cv_collector_add_lane(run->col, 0, "main", CV_ROLE_MAIN);
+    cv_collector_set_resolver(run->col, resolve, ts);
     return CV_OK;
 }
 
@@ -144,37 +147,59 @@ static bool lane_name(struct cv_trace_lane *l, char *out, uint32_t *gen)
     return true;
 }
 
-static void sync_objects(struct cv_run *run, struct trace_state *ts)
+/* Declares the objects with ids below `upto` in id order (a recording's lock panel and its
+ * checkpoints list them in declaration order); one still being filled in holds back those after
+ * it, unless `wait`: an event names one of them, so its claim is all but done. */
+static void declare_objects(struct cv_collector *col, struct trace_state *ts, uint32_t upto,
+                            bool wait)
 {
     struct cv_trace_shm *t = ts->shm;
-    uint32_t handed = atomic_load_explicit(&t->nobjs, memory_order_acquire);
-    if (handed > t->max_objs)
-        handed = t->max_objs;
-    if (handed == ts->next_obj)
-        return;
     struct cv_trace_obj *tab = cv_trace_objs(t);
-    for (uint32_t i = 0; i < t->obj_slots; i++) {
-        struct cv_trace_obj *o = &tab[i];
-        if (atomic_load_explicit(&o->state, memory_order_acquire) == CV_TRACE_READY &&
-            o->id < t->max_objs)
-            ts->slot_of[o->id] = i + 1;
+    for (int tries = 0; ts->next_obj < upto; tries++) {
+        for (uint32_t i = 0; i < t->obj_slots; i++) {
+            struct cv_trace_obj *o = &tab[i];
+            if (atomic_load_explicit(&o->state, memory_order_acquire) == CV_TRACE_READY &&
+                o->id < t->max_objs)
+                ts->slot_of[o->id] = i + 1;
+        }
+        while (ts->next_obj < upto && ts->slot_of[ts->next_obj]) {
+            struct cv_trace_obj *o = &tab[ts->slot_of[ts->next_obj] - 1];
+            char name[CV_NAME_MAX];
+            memcpy(name, o->name, sizeof name);
+            name[CV_NAME_MAX - 1] = 0;
+            cv_collector_add_object(col, o->id, (enum cv_object_kind)o->kind, name, 1);
+            ts->next_obj++;
+        }
+        if (!wait || ts->next_obj >= upto || tries == 1000)
+            break;
+        struct timespec pause = {0, 10000};
+        nanosleep(&pause, NULL);
     }
-    /* in id order; one still being filled in holds back those after it till the next time */
-    while (ts->next_obj < handed && ts->slot_of[ts->next_obj]) {
-        struct cv_trace_obj *o = &tab[ts->slot_of[ts->next_obj] - 1];
-        char name[CV_NAME_MAX];
-        memcpy(name, o->name, sizeof name);
-        name[CV_NAME_MAX - 1] = 0;
-        cv_collector_add_object(run->col, o->id, (enum cv_object_kind)o->kind, name, 1);
-        ts->next_obj++;
-    }
+}
+
+static void sync_objects(struct cv_run *run, struct trace_state *ts)
+{
+    uint32_t handed = atomic_load_explicit(&ts->shm->nobjs, memory_order_acquire);
+    if (handed > ts->shm->max_objs)
+        handed = ts->shm->max_objs;
+    if (handed != ts->next_obj)
+        declare_objects(run->col, ts, handed, false);
+}
+
+/* An event names an object the last sync did not see yet (it was made since). */
+static void resolve(void *ctx, struct cv_collector *col, uint32_t obj)
+{
+    struct trace_state *ts = ctx;
+    if (obj < ts->shm->max_objs && obj >= ts->next_obj)
+        declare_objects(col, ts, obj + 1, true);
 }
 
 static void trace_sync(struct cv_run *run, bool final)
 {
-    (void) final;
     struct trace_state *ts = state_of(run);
     struct cv_trace_shm *t = ts->shm;
+    if (final) /* the summary says whether there was a GIL (the driver has ended) */
+        run->gil_on = atomic_load(&t->gil_found) != 0;
     sync_objects(run, ts);
     struct cv_trace_lane *lanes = cv_trace_lanes(t);
     uint32_t claimed = atomic_load_explicit(&t->nlanes, memory_order_acquire);

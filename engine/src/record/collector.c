@@ -139,6 +139,8 @@ struct cv_collector {
 
     cv_tap_fn tap; /* every event fed also goes here, in batches */
     void *tap_ctx;
+    cv_resolve_fn resolve; /* declares an object an event names before it was declared */
+    void *resolve_ctx;
     struct cv_event *tapbuf;
     size_t ntap;
 
@@ -359,8 +361,17 @@ void cv_collector_add_object(struct cv_collector *c, uint32_t obj, enum cv_objec
     }
 }
 
+void cv_collector_set_resolver(struct cv_collector *c, cv_resolve_fn fn, void *ctx)
+{
+    c->resolve = fn;
+    c->resolve_ctx = ctx;
+}
+
 static struct cv_lock_stats *lock_of(struct cv_collector *c, uint32_t obj, uint32_t *index)
 {
+    if (__builtin_expect(obj >= c->nobjs || c->objs[obj].kind < 0, 0) && obj != CV_NONE &&
+        c->resolve)
+        c->resolve(c->resolve_ctx, c, obj);
     if (obj >= c->nobjs)
         return NULL;
     struct objref *r = &c->objs[obj];
