@@ -1,6 +1,7 @@
 /* concviz list: the scenarios, a line each. */
 #include "cmdline.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +20,76 @@ void tui_models_text(const struct cv_scenario *s, char *buf, size_t n)
     }
 }
 
+/* The first line of a Python program's docstring, or "". */
+static void py_title(const char *path, char *out, size_t n)
+{
+    out[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char line[256];
+    while (fgets(line, sizeof line, f)) {
+        char *q = strstr(line, "\"\"\"");
+        if (!q)
+            continue;
+        q += 3;
+        q[strcspn(q, "\n")] = 0;
+        char *end = strstr(q, "\"\"\"");
+        if (end)
+            *end = 0;
+        snprintf(out, n, "%s", q);
+        break;
+    }
+    fclose(f);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The articles' Python programs (scenarios/python), for concviz trace. */
+static void list_python(void)
+{
+    bool header = false;
+    for (const char *const *d = tui_scenario_dirs(); *d; d++) {
+        char *dir = cv_strdup_printf("%s/python", *d);
+        DIR *dh = opendir(dir);
+        char **names = NULL;
+        size_t n = 0;
+        for (struct dirent *e; dh && (e = readdir(dh));) {
+            size_t len = strlen(e->d_name);
+            if (len > 3 && !strcmp(e->d_name + len - 3, ".py")) {
+                names = cv_xrealloc(names, (n + 1) * sizeof *names);
+                names[n++] = cv_strdup(e->d_name);
+            }
+        }
+        if (dh)
+            closedir(dh);
+        qsort(names, n, sizeof *names, by_name);
+        for (size_t i = 0; i < n; i++) {
+            if (!header) {
+                printf("\nPYTHON PROGRAM     WHAT (concviz trace -- python3 %s/NAME)\n", dir);
+                header = true;
+            }
+            char *path = cv_strdup_printf("%s/%s", dir, names[i]);
+            char title[128];
+            py_title(path, title, sizeof title);
+            printf("%-18s %.100s\n", names[i], title);
+            free(path);
+            free(names[i]);
+        }
+        free(names);
+        free(dir);
+    }
+}
+
 int tui_list_parse(int argc, char **argv)
 {
     if (argc > 1) {
         if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-            puts("Usage: concviz list\nLists the scenarios: name, title and supported models.");
+            puts("Usage: concviz list\nLists the scenarios: name, title and supported models; then "
+                 "the Python programs\nof the articles, to run with 'concviz trace'.");
             return TUI_EXIT_OK;
         }
         return tui_fail(TUI_EXIT_USAGE, "list takes no arguments ('%s')", argv[1]);
@@ -55,6 +121,7 @@ int tui_list_exec(void)
         cv_scenario_free(s);
     }
     cv_strv_free(paths);
+    list_python();
     return rc;
 }
 

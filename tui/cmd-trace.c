@@ -1,6 +1,7 @@
 /* concviz trace [options] -- PROGRAM [ARGS...]: a program's own threads, live (cmd-run.c runs it
  * as a run of model trace, so the view, --headless, --json, --check, --record and the exports are
  * the run's). */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -14,6 +15,7 @@
 #include "cli.h"
 #include "cmdline.h"
 #include "concviz/files.h"
+#include "concviz/httpd.h"
 #include "ui.h"
 
 #define TRACE_LIB "libconcviz-trace.so"
@@ -38,6 +40,8 @@ void tui_trace_usage(FILE *out)
           "  -q, --quiet              no progress line on stderr\n"
           "      --ring-size N        events per thread's ring (default 524288)\n"
           "      --max-threads N      threads traced at most (default 4096; more are counted)\n"
+          "      --serve              start the loopback HTTP test server for the program; its\n"
+          "                           address is in CONCVIZ_HTTP (e.g. $CONCVIZ_HTTP/delay/200)\n"
           "      --record FILE        record the trace ('concviz replay FILE')\n"
           "      --export-chrome OUT  write the trace as a Chrome trace (Perfetto, DevTools)\n"
           "\n"
@@ -51,11 +55,13 @@ void tui_trace_usage(FILE *out)
           out);
 }
 
-/* PROGRAM as execvp would find it: true when it names an executable file. */
-static bool findable(const char *prog)
+/* PROGRAM as execvp would find it: true when it names an executable file (its path in found). */
+static bool findable(const char *prog, char *found, size_t n)
 {
-    if (strchr(prog, '/'))
+    if (strchr(prog, '/')) {
+        snprintf(found, n, "%s", prog);
         return access(prog, X_OK) == 0;
+    }
     const char *path = getenv("PATH");
     if (!path || !*path)
         path = "/usr/local/bin:/usr/bin:/bin";
@@ -65,17 +71,61 @@ static bool findable(const char *prog)
         char buf[PATH_MAX];
         struct stat st;
         if (snprintf(buf, sizeof buf, "%.*s/%s", (int)len, len ? p : ".", prog) < (int)sizeof buf &&
-            stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0)
+            stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0) {
+            snprintf(found, n, "%s", buf);
             return true;
+        }
         if (!colon)
             return false;
         p = colon + 1;
     }
 }
 
+/* Why the loader will not preload the library into the program at path, or NULL: a statically
+ * linked program has no loader, a set-user-ID or set-group-ID one ignores LD_PRELOAD. (A script
+ * is its interpreter's business.) */
+static const char *untraceable(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return NULL;
+    if (st.st_mode & (S_ISUID | S_ISGID))
+        return st.st_mode & S_ISUID ? "set-user-ID" : "set-group-ID";
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    Elf64_Ehdr eh;
+    const char *why = NULL;
+    if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
+        !memcmp(eh.e_ident, ELFMAG, SELFMAG) && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+        eh.e_phentsize == sizeof(Elf64_Phdr)) {
+        bool interp = false;
+        for (unsigned i = 0; i < eh.e_phnum && !interp; i++) {
+            Elf64_Phdr ph;
+            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) !=
+                (ssize_t)sizeof ph)
+                break;
+            interp = ph.p_type == PT_INTERP;
+        }
+        if (!interp)
+            why = "statically linked";
+    }
+    close(fd);
+    return why;
+}
+
 int tui_trace_parse(int argc, char **argv, struct tui_trace_opts *t)
 {
-    enum { O_HEADLESS = 256, O_JSON, O_CHECK, O_RING, O_RECORD, O_EXPORT_CHROME, O_THREADS };
+    enum {
+        O_HEADLESS = 256,
+        O_JSON,
+        O_CHECK,
+        O_RING,
+        O_RECORD,
+        O_EXPORT_CHROME,
+        O_THREADS,
+        O_SERVE
+    };
     static const struct option longs[] = {
         {"headless", no_argument, NULL, O_HEADLESS},
         {"json", no_argument, NULL, O_JSON},
@@ -84,6 +134,7 @@ int tui_trace_parse(int argc, char **argv, struct tui_trace_opts *t)
         {"quiet", no_argument, NULL, 'q'},
         {"ring-size", required_argument, NULL, O_RING},
         {"max-threads", required_argument, NULL, O_THREADS},
+        {"serve", no_argument, NULL, O_SERVE},
         {"record", required_argument, NULL, O_RECORD},
         {"export-chrome", required_argument, NULL, O_EXPORT_CHROME},
         UI_LONG_OPTIONS,
@@ -128,6 +179,9 @@ int tui_trace_parse(int argc, char **argv, struct tui_trace_opts *t)
                                 "--max-threads must be a whole number from 1 to 65535, not '%s'",
                                 optarg);
             t->max_threads = (uint32_t)v;
+            break;
+        case O_SERVE:
+            t->serve = true;
             break;
         case O_RECORD:
             o->record = optarg;
@@ -255,9 +309,16 @@ static void replay_output(const char *path, FILE *to)
 
 int tui_trace_exec(struct tui_trace_opts *t)
 {
-    if (!findable(t->argv[0]))
+    char found[PATH_MAX];
+    if (!findable(t->argv[0], found, sizeof found))
         return tui_fail(TUI_EXIT_NOT_STARTED, "cannot run '%s': %s", t->argv[0],
                         strchr(t->argv[0], '/') ? strerror(errno) : "not found in PATH");
+    const char *why = untraceable(found);
+    if (why)
+        tui_fail(0,
+                 "warning: %s is %s: the loader does not preload concviz's library into it, so "
+                 "its threads are not traced (it runs all the same)",
+                 t->argv[0], why);
     char *dir = self_dir();
     const char *env_lib = getenv("CONCVIZ_TRACE_LIB");
     char *lib = env_lib && *env_lib ? cv_strdup(env_lib)
@@ -308,9 +369,29 @@ int tui_trace_exec(struct tui_trace_opts *t)
     } else if (t->run.json) {
         tc.out = STDERR_FILENO; /* stdout is the JSON's */
     }
+    struct cv_httpd *httpd = NULL;
+    char *http_env[2] = {NULL, NULL};
+    if (t->serve) {
+        char *cause = NULL;
+        if (cv_httpd_start(0, &httpd, &cause) != CV_OK) {
+            int rc = tui_fail(TUI_EXIT_RUNTIME, "--serve: %s", cause);
+            free(cause);
+            for (int i = 0; i < 3; i++)
+                if (fds[i] >= 0)
+                    close(fds[i]);
+            cv_scenario_free(s);
+            free(lib);
+            free(pyhook);
+            return rc;
+        }
+        http_env[0] = cv_strdup_printf("CONCVIZ_HTTP=http://127.0.0.1:%u", cv_httpd_port(httpd));
+        tc.env = (const char *const *)http_env;
+    }
     t->run.scenario_obj = s;
     t->run.trace = &tc;
     int rc = tui_run_exec(&t->run);
+    cv_httpd_stop(httpd);
+    free(http_env[0]);
     for (int i = 0; i < 3; i++)
         if (fds[i] >= 0)
             close(fds[i]);

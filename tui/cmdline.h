@@ -50,6 +50,7 @@ struct tui_trace_opts {
     size_t nexpects;
     char **expects; /* --expect EXPR, pointing into argv */
     uint32_t max_threads;
+    bool serve;       /* --serve: the loopback HTTP server, its address in CONCVIZ_HTTP */
     char *outfile[2]; /* the view's: the program's stdout and stderr, kept till it closes */
 };
 void tui_trace_usage(FILE *out);

@@ -1,4 +1,6 @@
-"""The articles' race: four threads each add one to a shared counter a million times.
+"""The articles' race: four threads add one to a shared counter.
+
+The articles' race: four threads each add one to a shared counter a million times.
 
 Run it under concviz to see the GIL handed between the threads:
     concviz trace -- python3 scenarios/python/counter_race.py

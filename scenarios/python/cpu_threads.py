@@ -1,4 +1,6 @@
-"""One CPU-bound thread against two: under the GIL two threads take as long as one does the
+"""One CPU-bound thread against two: the GIL makes them take turns.
+
+One CPU-bound thread against two: under the GIL two threads take as long as one does the
 same work twice, as they take turns (the switch interval, 5 ms, is the turn).
     concviz trace -- python3 scenarios/python/cpu_threads.py [THREADS]
 """

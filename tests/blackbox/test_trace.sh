@@ -27,6 +27,51 @@ else
         check "python: a threading.Lock is one object, acquired exactly 4 x 20000 times" \
             test "$(jqc '[.locks[] | select(.acquisitions == 80000) | .kind]')" = '["semaphore"]'
     check "python: the program counted every increment" test "$ERR" = "counter 80000 of 80000"
+    # every program shipped for the articles runs traced, and computes what it computes untraced
+    run_cv 0 trace --json -q --serve -- "$PY" "$SCEN_PY/io_threads.py" &&
+        check "io_threads.py with --serve: 20 of 20 answered, 21 threads, each request waited on ($ERR)" \
+            eval '[[ "$ERR" == "20 of 20 requests answered 200 in "* ]] &&
+                test "$(jqv ".results.threads_traced")" = 21'
+    run_cv 0 trace --json -q -- "$PY" "$SCEN_PY/process_primes.py" &&
+        check "process_primes.py: three processes (two workers), a GIL each, the same primes" \
+            eval 'test "$ERR" = "$("$PY" "$SCEN_PY/process_primes.py")" &&
+                test "$(jqv "[.results.processes, ([.locks[] | select(.kind == \"gil\")] | length)] | map(tostring) | join(\" \")")" = "3 3"'
+    run_cv 0 trace --json -q -- "$PY" "$SCEN_PY/asyncio_gather.py" &&
+        check "asyncio_gather.py: ten tasks, one thread (tasks are not lanes)" \
+            eval '[[ "$ERR" == "10 tasks in "* ]] && test "$(jqv ".results.threads_traced")" = 1'
+    run_cv 0 trace --json -q -- "$PY" "$SCEN_PY/queue_pipeline.py" &&
+        check "queue_pipeline.py: every item consumed, the lanes named producer, consumer-1, consumer-2" \
+            eval 'test "$ERR" = "200 of 200 items consumed" &&
+                test "$(jqc "[.lanes[].name] | sort")" = "[\"MainThread\",\"consumer-1\",\"consumer-2\",\"producer\"]"'
+    run_cv 0 trace --json -q -- "$PY" "$SCEN_PY/counter_race.py" --iterations 100000 &&
+        check "counter_race.py: CPython 3.11 loses no update of a bare counter += 1 ($ERR)" \
+            test "$ERR" = "counter 400000 of 400000"
+fi
+run_cv 0 list &&
+    check "list: the Python programs too" eval '[[ "$OUT" == *"io_threads.py "*"--serve"* ]]'
+
+# ---------------------------------------------------------------- limits
+run_cv 0 trace --json -q --max-threads 2 -- "$PROG" race 4 1000 &&
+    check "--max-threads 2: two threads traced, three counted as not traced" \
+        test "$(jqv '[.results.threads_traced, .results.threads_untraced, (.lanes | length)] | map(tostring) | join(" ")')" = "2 3 2"
+if cc -static -O2 -pthread -o "$TMP/static_prog" "$BLACKBOX_DIR/progs/trace_prog.c" 2>/dev/null; then
+    run_cv 0 trace --json -q -- "$TMP/static_prog" race 2 1000 &&
+        check "a static program: one warning saying why it is not traced, and it runs" \
+            eval '[[ "$ERR" == *"is statically linked: the loader does not preload"*"counter 2000" ]] &&
+                test "$(jqv ".results.threads_traced")" = 0'
+else
+    skip "a static program: no static C library to build one"
+fi
+# Ctrl-C: the program gets SIGINT (a Python program its KeyboardInterrupt), concviz exits 130
+printf 'import time\nwhile True:\n    time.sleep(0.05)\n' >"$TMP/forever.py"
+if [ -n "$PY" ]; then
+    "$CONCVIZ" trace --headless -q -- "$PY" "$TMP/forever.py" >"$TMP/int.out" 2>"$TMP/int.err" &
+    pid=$!
+    sleep 1
+    kill -INT "$pid"
+    reap "$pid"
+    check "SIGINT: exit 130, the program got it (KeyboardInterrupt), its status reported ($(grep -c KeyboardInterrupt "$TMP/int.err"))" \
+        eval 'test "$rc" = 130 && grep -q KeyboardInterrupt "$TMP/int.err" && grep -q "exit_signal *INT" "$TMP/int.out"'
 fi
 
 finish
@@ -132,6 +177,51 @@ else
         check "python: a threading.Lock is one object, acquired exactly 4 x 20000 times" \
             test "$(jqc '[.locks[] | select(.acquisitions == 80000) | .kind]')" = '["semaphore"]'
     check "python: the program counted every increment" test "$ERR" = "counter 80000 of 80000"
+    # every program shipped for the articles runs traced, and computes what it computes untraced
+    run_cv 0 trace --json -q --serve -- "$PY" "$SCEN_PY/io_threads.py" &&
+        check "io_threads.py with --serve: 20 of 20 answered, 21 threads, each request waited on ($ERR)" \
+            eval '[[ "$ERR" == "20 of 20 requests answered 200 in "* ]] &&
+                test "$(jqv ".results.threads_traced")" = 21'
+    run_cv 0 trace --json -q -- "$PY" "$SCEN_PY/process_primes.py" &&
+        check "process_primes.py: three processes (two workers), a GIL each, the same primes" \
+            eval 'test "$ERR" = "$("$PY" "$SCEN_PY/process_primes.py")" &&
+                test "$(jqv "[.results.processes, ([.locks[] | select(.kind == \"gil\")] | length)] | map(tostring) | join(\" \")")" = "3 3"'
+    run_cv 0 trace --json -q -- "$PY" "$SCEN_PY/asyncio_gather.py" &&
+        check "asyncio_gather.py: ten tasks, one thread (tasks are not lanes)" \
+            eval '[[ "$ERR" == "10 tasks in "* ]] && test "$(jqv ".results.threads_traced")" = 1'
+    run_cv 0 trace --json -q -- "$PY" "$SCEN_PY/queue_pipeline.py" &&
+        check "queue_pipeline.py: every item consumed, the lanes named producer, consumer-1, consumer-2" \
+            eval 'test "$ERR" = "200 of 200 items consumed" &&
+                test "$(jqc "[.lanes[].name] | sort")" = "[\"MainThread\",\"consumer-1\",\"consumer-2\",\"producer\"]"'
+    run_cv 0 trace --json -q -- "$PY" "$SCEN_PY/counter_race.py" --iterations 100000 &&
+        check "counter_race.py: CPython 3.11 loses no update of a bare counter += 1 ($ERR)" \
+            test "$ERR" = "counter 400000 of 400000"
+fi
+run_cv 0 list &&
+    check "list: the Python programs too" eval '[[ "$OUT" == *"io_threads.py "*"--serve"* ]]'
+
+# ---------------------------------------------------------------- limits
+run_cv 0 trace --json -q --max-threads 2 -- "$PROG" race 4 1000 &&
+    check "--max-threads 2: two threads traced, three counted as not traced" \
+        test "$(jqv '[.results.threads_traced, .results.threads_untraced, (.lanes | length)] | map(tostring) | join(" ")')" = "2 3 2"
+if cc -static -O2 -pthread -o "$TMP/static_prog" "$BLACKBOX_DIR/progs/trace_prog.c" 2>/dev/null; then
+    run_cv 0 trace --json -q -- "$TMP/static_prog" race 2 1000 &&
+        check "a static program: one warning saying why it is not traced, and it runs" \
+            eval '[[ "$ERR" == *"is statically linked: the loader does not preload"*"counter 2000" ]] &&
+                test "$(jqv ".results.threads_traced")" = 0'
+else
+    skip "a static program: no static C library to build one"
+fi
+# Ctrl-C: the program gets SIGINT (a Python program its KeyboardInterrupt), concviz exits 130
+printf 'import time\nwhile True:\n    time.sleep(0.05)\n' >"$TMP/forever.py"
+if [ -n "$PY" ]; then
+    "$CONCVIZ" trace --headless -q -- "$PY" "$TMP/forever.py" >"$TMP/int.out" 2>"$TMP/int.err" &
+    pid=$!
+    sleep 1
+    kill -INT "$pid"
+    reap "$pid"
+    check "SIGINT: exit 130, the program got it (KeyboardInterrupt), its status reported ($(grep -c KeyboardInterrupt "$TMP/int.err"))" \
+        eval 'test "$rc" = 130 && grep -q KeyboardInterrupt "$TMP/int.err" && grep -q "exit_signal *INT" "$TMP/int.out"'
 fi
 
 finish

@@ -4,7 +4,7 @@
  * which each of its threads claims a lane and a ring; before each drain, sync hands the collector
  * the lanes and objects that appeared since, so the rest of the run (drain, snapshot, summary,
  * recording) is the same as for any model. The driver waits for the program and reports how it
- * ended; stopping the run stops the program (SIGTERM to its process group, SIGKILL 2 s later).
+ * ended; stopping the run stops the program (SIGINT to its process group, then SIGTERM, SIGKILL).
  */
 #include "internal.h"
 
@@ -24,7 +24,8 @@
 #define DEFAULT_LANES   4096u
 #define DEFAULT_OBJECTS 16384u
 #define DEFAULT_EVENTS  (512u * 1024u) /* per lane: the program is not paced to the drain */
-#define KILL_AFTER_NS   2000000000ull
+#define TERM_AFTER_NS   1000000000ull
+#define KILL_AFTER_NS   3000000000ull
 
 struct trace_state {
     int fd;
@@ -351,8 +352,10 @@ static int trace_run(struct cv_run *run)
         cv_result_num(run, "exit_status", 127);
         return -1;
     }
+    /* stopping (q, Ctrl-C, SIGTERM): SIGINT to the program's process group, as a Ctrl-C in its
+     * terminal would; SIGTERM a second later, SIGKILL two after that */
     uint64_t stop_at = 0;
-    bool killed = false;
+    int sent = 0;
     for (;;) {
         pid_t w = waitpid(pid, &status, WNOHANG);
         if (w == pid)
@@ -363,10 +366,14 @@ static int trace_run(struct cv_run *run)
         }
         if (!stop_at && (atomic_load(&run->shm->attention) & CV_ATTN_STOP)) {
             stop_at = cv_clock_mono_ns();
+            kill(-pid, SIGINT);
+            sent = 1;
+        } else if (stop_at && sent == 1 && cv_clock_mono_ns() - stop_at > TERM_AFTER_NS) {
             kill(-pid, SIGTERM);
-        } else if (stop_at && !killed && cv_clock_mono_ns() - stop_at > KILL_AFTER_NS) {
+            sent = 2;
+        } else if (stop_at && sent == 2 && cv_clock_mono_ns() - stop_at > KILL_AFTER_NS) {
             kill(-pid, SIGKILL);
-            killed = true;
+            sent = 3;
         }
         sleep_ms(5);
     }
