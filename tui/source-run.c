@@ -325,7 +325,8 @@ static void run_info(struct ui_source *src, struct ui_source_info *out)
         .state = R->state,
         .error = R->error,
         .rc = R->rc,
-        .record_error = R->run ? cv_run_record_error(R->run) : NULL,
+        /* set by the drain's polls: read once the drain has been joined */
+        .record_error = R->run && R->done ? cv_run_record_error(R->run) : NULL,
     };
     snprintf(out->status, sizeof out->status, "%s%s", st, R->paused ? " (paused)" : "");
 }
