@@ -1,0 +1,263 @@
+/* The lanes panel: each lane's state over time, a column per slice of time, and the time axis
+ * that scrolls and zooms. */
+#include "view.h"
+
+#include <curses.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "concviz/concviz.h"
+#include "paint.h"
+
+#define LABEL_W 20 /* lane name and task, left of the timeline */
+
+/* Columns of the timeline. */
+static int lanes_width(const struct view *V)
+{
+    return V->panels.layout.panel[P_LANES].w - LABEL_W - 1;
+}
+
+/* Lanes shown: those whose name contains the filter. */
+size_t lanes_visible(const struct view *V, const struct cv_snapshot *s, uint32_t *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->nlanes; i++)
+        if (!V->panels.filter[0] || strstr(s->lanes[i].name, V->panels.filter))
+            out[n++] = (uint32_t)i;
+    return n;
+}
+
+/* The state a column shows: the most frequent among the buckets it covers (a wait or a run
+ * wins a tie against idle). */
+static unsigned column_state(const struct cv_lane_stats *l, uint64_t bw, uint64_t a, uint64_t b,
+                             uint64_t now)
+{
+    if (a >= now)
+        return CV_LANE_OFF;
+    uint64_t first = l->timeline_first, end = first + l->timeline_n;
+    uint64_t ba = a / bw, bb = (b + bw - 1) / bw;
+    if (bb <= ba)
+        bb = ba + 1;
+    if (!l->timeline_n && l->state == CV_LANE_OFF)
+        return CV_LANE_OFF;
+    if (bb - ba == 1 && ba >= first && ba < end)
+        return l->timeline[ba - first]; /* zoomed in: one bucket per column */
+    unsigned count[CV_LANE__COUNT] = {0};
+    for (uint64_t k = ba; k < bb; k++) {
+        if (k < first)
+            count[CV_LANE_OFF]++;
+        else if (k < end)
+            count[l->timeline[k - first]]++;
+        else
+            count[l->state]++;
+        if (bb - ba > 512 && k - ba > 512)
+            break; /* never more than this per cell */
+    }
+    unsigned best = CV_LANE_OFF;
+    for (unsigned st = 0; st < CV_LANE__COUNT; st++)
+        if (count[st] > count[best] || (count[st] == count[best] && count[st] && st < best))
+            best = st;
+    if (best == CV_LANE_OFF && (count[CV_LANE_IDLE] || count[CV_LANE_RUNNING])) {
+        /* a lane starting part-way through the cell: show what it did */
+        unsigned alt = CV_LANE_IDLE;
+        for (unsigned st = 0; st < CV_LANE_OFF; st++)
+            if (count[st] > count[alt])
+                alt = st;
+        best = alt;
+    }
+    return best;
+}
+
+/* Task ids inside a lane's cells, where a task spans enough columns for its id and a margin. */
+static void task_labels(int y, int x0, const struct cv_lane_stats *l, const uint8_t *colst, int tw,
+                        uint64_t left, uint64_t col, uint64_t now)
+{
+    uint64_t right = left + col * (uint64_t)tw;
+    /* the first span that ends after the left edge (spans are in start order, end after start) */
+    uint32_t lo = 0, hi = l->nspans;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (l->spans[mid].end_ns <= left)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (uint32_t i = lo; i < l->nspans && l->spans[i].start_ns < right; i++) {
+        const struct cv_task_span *sp = &l->spans[i];
+        uint64_t a = sp->start_ns > left ? sp->start_ns : left;
+        uint64_t b = sp->end_ns < now ? sp->end_ns : now;
+        if (b > right)
+            b = right;
+        if (b <= a)
+            continue;
+        int c0 = (int)((a - left + col - 1) / col), c1 = (int)((b - left) / col);
+        char id[16];
+        int len = snprintf(id, sizeof id, "%u", sp->task);
+        if (c1 - c0 < len + 2)
+            continue;
+        for (int j = 0; j < len; j++) {
+            int c = c0 + 1 + j;
+            if (colst[c] == CV_LANE_OFF)
+                break;
+            mvaddch(y, x0 + c, (chtype)(unsigned char)id[j] | (chtype)ui_attr_state(colst[c]));
+        }
+    }
+}
+
+void lanes_draw(struct view *V, const struct cv_snapshot *s, struct rect area, bool focused)
+{
+    struct view_time *T = &V->time;
+    struct view_panels *P = &V->panels;
+    int y0 = area.y, x0 = area.x, h = area.h, W = area.w;
+    int tw = W - LABEL_W - 1;
+    uint64_t now = (uint64_t)(T->view_t * 1e9);
+    uint64_t bw = s->timeline_bucket_ns ? s->timeline_bucket_ns : 1000000;
+    uint64_t col = T->col_ns;
+    if (!col) { /* fit: the whole run so far */
+        col = (now + (uint64_t)tw - 1) / (uint64_t)(tw > 0 ? tw : 1);
+        if (col < 1000000)
+            col = 1000000;
+    }
+    uint64_t left;
+    if (T->follow || !T->col_ns) {
+        uint64_t span = col * (uint64_t)tw;
+        left = now > span ? now - span : 0;
+        if (T->col_ns && now > span)
+            left = ((now - span) / col + 1) * col; /* whole columns, the last one is now */
+    } else {
+        left = (uint64_t)(T->left_t * 1e9);
+    }
+    /* the axis */
+    paint_title(y0, x0, LABEL_W, "lanes", focused);
+    attron(ui_attr(UI_C_DIM));
+    for (int c = 0; c + 8 <= tw; c += 14) {
+        char t[24];
+        paint_dur(t, sizeof t, (double)(left + (uint64_t)c * col) / 1e9);
+        paint_putf(y0, x0 + LABEL_W + 1 + c, 12, "|%s", t);
+    }
+    char per[24];
+    paint_dur(per, sizeof per, (double)col / 1e9);
+    attroff(ui_attr(UI_C_DIM));
+
+    uint32_t *vis = cv_xmalloc((s->nlanes + 1) * sizeof *vis);
+    uint8_t *colst = cv_xmalloc(tw > 0 ? (size_t)tw : 1);
+    size_t nv = lanes_visible(V, s, vis);
+    int rows = h - 1;
+    if (P->sel >= (int)nv)
+        P->sel = nv ? (int)nv - 1 : 0;
+    if (P->sel < P->lane_top)
+        P->lane_top = P->sel;
+    if (P->sel >= P->lane_top + rows)
+        P->lane_top = P->sel - rows + 1;
+    if (P->lane_top > (int)nv - rows)
+        P->lane_top = (int)nv - rows > 0 ? (int)nv - rows : 0;
+    for (int r = 0; r < rows; r++) {
+        int y = y0 + 1 + r;
+        size_t vi = (size_t)(P->lane_top + r);
+        if (vi >= nv)
+            break;
+        const struct cv_lane_stats *l = &s->lanes[vis[vi]];
+        bool sel = focused && (int)vi == P->sel;
+        if (sel)
+            attron(A_REVERSE);
+        char task[16] = "";
+        if (l->current_task != CV_NONE && l->state != CV_LANE_OFF)
+            snprintf(task, sizeof task, "t%u", l->current_task);
+        paint_putf(y, x0, LABEL_W, "%-13.13s %-6.6s", l->name, task);
+        if (sel)
+            attroff(A_REVERSE);
+        /* each column's state once, then drawn as runs of one state */
+        for (int c = 0; c < tw; c++) {
+            uint64_t a = left + (uint64_t)c * col;
+            colst[c] = (uint8_t)column_state(l, bw, a, a + col, now);
+        }
+        for (int c = 0, c2; c < tw; c = c2) {
+            for (c2 = c + 1; c2 < tw && colst[c2] == colst[c]; c2++)
+                ;
+            paint_cells(y, x0 + LABEL_W + 1 + c, c2 - c, colst[c]);
+        }
+        if (l->nspans)
+            task_labels(y, x0 + LABEL_W + 1, l, colst, tw, left, col, now);
+    }
+    if (nv > (size_t)rows) {
+        attron(ui_attr(UI_C_DIM));
+        paint_putf(y0, x0 + W - 24, 24, " %d-%d of %zu lanes ", P->lane_top + 1,
+                   P->lane_top + rows < (int)nv ? P->lane_top + rows : (int)nv, nv);
+        attroff(ui_attr(UI_C_DIM));
+    } else if (P->filter[0]) {
+        paint_putf(y0, x0 + W - 24, 24, " filter: %s ", P->filter);
+    }
+    if (!nv)
+        paint_putf(y0 + 1, x0 + LABEL_W + 1, tw, "no lane matches '%s' (/ to change the filter)",
+                   P->filter);
+    attron(ui_attr(UI_C_DIM));
+    paint_putf(y0, x0 + (LABEL_W - 8 > 0 ? 8 : 0), 12, "%s/col", per);
+    attroff(ui_attr(UI_C_DIM));
+    free(colst);
+    free(vis);
+}
+
+void lanes_legend(struct rect r)
+{
+    int y = r.y, x = r.x, W = r.x + r.w;
+    attron(ui_attr(UI_C_DIM));
+    x += paint_put(y, x, W - x, "legend ");
+    attroff(ui_attr(UI_C_DIM));
+    for (unsigned st = 0; st < CV_LANE_OFF && x < W; st++) {
+        if (ui_has_color()) {
+            paint_cells(y, x, 2, st);
+            x += 2;
+            x += paint_putf(y, x, W - x, " %s  ", paint_state_label[st]);
+        } else {
+            x += paint_putf(y, x, W - x, "%c %s  ", paint_state_letter[st], paint_state_label[st]);
+        }
+    }
+}
+
+void lanes_scroll_time(struct view *V, int dir)
+{
+    struct view_time *T = &V->time;
+    int tw = lanes_width(V);
+    double now = T->view_t;
+    double col = T->col_ns ? (double)T->col_ns / 1e9 : (now / (tw > 0 ? tw : 1));
+    if (!T->col_ns) {
+        /* leave fit: fix the current scale */
+        T->col_ns = (uint64_t)(col * 1e9) > 1000000 ? (uint64_t)(col * 1e9) : 1000000;
+        col = (double)T->col_ns / 1e9;
+    }
+    double left = T->follow ? now - col * tw : T->left_t;
+    if (left < 0)
+        left = 0;
+    left += dir * col * tw / 4;
+    if (left < 0)
+        left = 0;
+    if (left + col * tw >= now) {
+        T->follow = true;
+    } else {
+        T->follow = false;
+        T->left_t = left;
+    }
+}
+
+void lanes_zoom(struct view *V, bool in)
+{
+    struct view_time *T = &V->time;
+    int tw = lanes_width(V);
+    uint64_t col = T->col_ns;
+    if (!col) {
+        col = (uint64_t)(T->view_t * 1e9 / (tw > 0 ? tw : 1));
+        if (col < 1000000)
+            col = 1000000;
+    }
+    double centre = T->follow ? T->view_t : T->left_t + (double)col * tw / 2e9;
+    if (in)
+        col = col / 2 > 1000 ? col / 2 : 1000; /* down to 1 us a column */
+    else
+        col *= 2;
+    T->col_ns = col;
+    if (!T->follow) {
+        T->left_t = centre - (double)col * tw / 2e9;
+        if (T->left_t < 0)
+            T->left_t = 0;
+    }
+}
