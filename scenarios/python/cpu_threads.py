@@ -9,7 +9,7 @@ import threading
 import time
 
 THREADS = int(sys.argv[1]) if len(sys.argv) > 1 else 2
-WORK = 4_000_000 // THREADS
+WORK = 10_000_000 // THREADS
 
 
 def spin(n):
