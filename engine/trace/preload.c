@@ -206,7 +206,9 @@ static bool lane_claim(void)
     T.state = T_ON;
     atomic_store_explicit(&l->state, CV_TRACE_READY, memory_order_release);
     pthread_setspecific(g_exit_key, (void *)1);
+    /* the thread is the lane's one task: submitted, started and, at its end, completed */
     emit(CV_EV_WORKER_START, 0, 0);
+    emit(CV_EV_TASK_SUBMIT, 0, 0);
     emit(CV_EV_TASK_START, 0, 0);
     return true;
 }

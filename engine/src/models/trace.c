@@ -110,6 +110,7 @@ static int trace_prepare(struct cv_run *run, char **cause)
     ts->slot_of = cv_xcalloc(objs, sizeof *ts->slot_of);
     cv_collector_add_lane(run->col, 0, "main", CV_ROLE_MAIN);
     cv_collector_set_resolver(run->col, resolve, ts);
+    run->workers = 0; /* the threads, once known */
     return CV_OK;
 }
 
@@ -226,6 +227,8 @@ static void trace_sync(struct cv_run *run, bool final)
     }
     if (ts->known != before)
         cv_collector_attach_rings(run->col, ts->rings, ts->known, run->t0_ticks);
+    if (final) /* a trace's workers, in its summary, are the program's threads */
+        run->workers = ts->known;
 }
 
 /* The program's environment: concviz's, with the library preloaded (after any the user
@@ -307,6 +310,8 @@ static void report_counts(struct cv_run *run, struct trace_state *ts)
     cv_result_num(run, "objects_traced", objs < t->max_objs ? objs : t->max_objs);
     cv_result_num(run, "objects_untraced", atomic_load(&t->objs_untraced));
     cv_result_num(run, "processes", atomic_load(&t->processes));
+    run->os_threads = claimed; /* the program's, for the summary */
+    run->os_processes = atomic_load(&t->processes);
     if (atomic_load(&t->python_seen)) {
         char v[sizeof t->python];
         memcpy(v, t->python, sizeof v);
