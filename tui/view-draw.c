@@ -68,17 +68,25 @@ static void draw_header(struct view *V, const struct cv_snapshot *s, struct rect
     tui_human(ev, sizeof ev, (double)s->events_recorded);
     tui_human(dr, sizeof dr, (double)s->events_dropped);
     paint_dur(el, sizeof el, i->elapsed);
-    tui_tasks_text(tasks, sizeof tasks, &s->tasks, i->tasks);
+    /* a trace's tasks are the program's threads, known as they start: no total, no workers */
+    bool trace = !strcmp(i->model, "trace");
+    char workers[24] = "";
+    if (trace)
+        snprintf(tasks, sizeof tasks, "threads %llu, %llu ended",
+                 (unsigned long long)s->tasks.started, (unsigned long long)s->tasks.completed);
+    else
+        tui_tasks_text(tasks, sizeof tasks, &s->tasks, i->tasks);
+    if (!trace)
+        snprintf(workers, sizeof workers, " x%u", i->workers);
     size_t len = 0;
-    append(line, sizeof line, &len, " concviz%s%s  %s  %s x%u  GIL %s  %s  %s",
-           i->kind[0] ? " " : "", i->kind, sc->name, i->model, i->workers, i->gil ? "on" : "off",
-           i->status, el);
+    append(line, sizeof line, &len, " concviz%s%s  %s  %s%s  GIL %s  %s  %s", i->kind[0] ? " " : "",
+           i->kind, sc->name, i->model, workers, i->gil ? "on" : "off", i->status, el);
     if (i->seekable) {
         paint_dur(end, sizeof end, i->end);
         append(line, sizeof line, &len, " / %s", end);
     }
     append(line, sizeof line, &len, "  %s", tasks);
-    if (i->live) { /* tasks that ended, per second */
+    if (i->live && !trace) { /* tasks that ended, per second */
         uint64_t done = s->tasks.completed + s->tasks.failed + s->tasks.cancelled;
         append(line, sizeof line, &len, "  %.1f/s", i->elapsed > 0 ? (double)done / i->elapsed : 0);
     }
