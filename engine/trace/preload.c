@@ -155,7 +155,9 @@ static void find_all(void)
     FIND(execve);
 }
 
-/* A wrapper called before the constructor ran (another library's constructor) */
+/* A wrapper called before the constructor ran (another library's constructor). dlsym does not
+ * call back into a wrapped function in glibc 2.36 (its locks are the loader's own), so finding
+ * the real functions cannot recurse. */
 #define ENSURE(name)      \
     do {                  \
         if (!real_##name) \
@@ -298,9 +300,12 @@ static void syms_read(void)
             continue;
         const Elf64_Sym *sy = (const Elf64_Sym *)(const void *)(f + sh[i].sh_offset);
         size_t n = sh[i].sh_size / sizeof *sy;
-        g_syms = malloc(n * sizeof *g_syms);
-        if (!g_syms)
+        /* mmap, not malloc: a program's own allocator may take a wrapped mutex */
+        void *mem = mmap(NULL, n * sizeof *g_syms + 1, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (mem == MAP_FAILED)
             return;
+        g_syms = mem;
         for (size_t k = 0; k < n; k++)
             if (ELF64_ST_TYPE(sy[k].st_info) == STT_OBJECT && sy[k].st_size &&
                 sy[k].st_shndx != SHN_UNDEF && sy[k].st_name < strs->sh_size)
@@ -381,7 +386,10 @@ static uint32_t obj_id(const void *p, unsigned kind)
                     o->id = id;
                 }
                 o->kind = kind;
+                uint8_t busy = T.busy;
+                T.busy = 1; /* what naming calls is not traced */
                 obj_name(o, addr, kind);
+                T.busy = busy;
                 atomic_store_explicit(&o->state, CV_TRACE_READY, memory_order_release);
                 st = CV_TRACE_READY;
             }
@@ -512,15 +520,36 @@ EXPORT void concviz_trace_name_thread(const char *name)
 
 /* ------------------------------------------------------------------ threads */
 
+/* A new thread's routine and argument, passed to it through a fixed pool (the wrappers allocate
+ * nothing); with every slot in use the thread starts unwrapped and claims its lane at its first
+ * traced call instead. */
 struct start {
     void *(*fn)(void *);
     void *arg;
 };
+#define START_SLOTS 256
+static struct start g_starts[START_SLOTS];
+static _Atomic uint8_t g_start_used[START_SLOTS];
+
+static struct start *start_get(void)
+{
+    for (unsigned i = 0; i < START_SLOTS; i++) {
+        uint8_t free_slot = 0;
+        if (atomic_compare_exchange_strong(&g_start_used[i], &free_slot, 1))
+            return &g_starts[i];
+    }
+    return NULL;
+}
+
+static void start_put(struct start *s)
+{
+    atomic_store(&g_start_used[s - g_starts], 0);
+}
 
 static void *thread_main(void *p)
 {
     struct start s = *(struct start *)p;
-    free(p);
+    start_put(p);
     on();
     return s.fn(s.arg);
 }
@@ -528,14 +557,14 @@ static void *thread_main(void *p)
 EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     ENSURE(pthread_create);
-    struct start *s = g_shm ? malloc(sizeof *s) : NULL;
+    struct start *s = g_shm ? start_get() : NULL;
     if (!s)
         return real_pthread_create(t, attr, fn, arg);
     s->fn = fn;
     s->arg = arg;
     int rc = real_pthread_create(t, attr, thread_main, s);
     if (rc)
-        free(s);
+        start_put(s);
     return rc;
 }
 

@@ -62,6 +62,22 @@ if cc -static -O2 -pthread -o "$TMP/static_prog" "$BLACKBOX_DIR/progs/trace_prog
 else
     skip "a static program: no static C library to build one"
 fi
+# programs that make tracing hard: they must run as they do untraced, and the trace go on
+run_cv 0 trace --json -q -- "$PROG" closefds &&
+    check "a program that closes every descriptor: traced all the same (counter_lock 2000)" \
+        eval 'test "$ERR" = "counter 2000" &&
+            test "$(jqv "[.locks[] | select(.name == \"counter_lock\") | .acquisitions] | .[0]")" = 2000'
+run_cv 0 trace --json -q -- "$PROG" forkthreads &&
+    check "fork while four threads race: the child runs (its own lock, 100 times), nothing hangs" \
+        eval 'test "$ERR" = "counter 800000 child 0" &&
+            test "$(jqv "[.locks[] | select(.name | startswith(\"child_lock:\")) | .acquisitions] | .[0]")" = 100'
+run_cv 0 trace --json -q -- "$PROG" unpreload &&
+    check "a program that clears LD_PRELOAD and execs: what it execs runs untraced" \
+        eval 'test "$ERR" = "counter 2000" && test "$(jqv ".results.threads_traced")" = 1'
+run_cv 0 trace --json -q --ring-size 64 -- "$PROG" race 2 20000 &&
+    check "a ring too small: the events lost are counted ($(jqv '.events.dropped')), the program unharmed" \
+        eval 'test "$ERR" = "counter 40000" && test "$(jqv ".events.dropped > 0")" = true'
+
 # Ctrl-C: the program gets SIGINT (a Python program its KeyboardInterrupt), concviz exits 130
 printf 'import time\nwhile True:\n    time.sleep(0.05)\n' >"$TMP/forever.py"
 if [ -n "$PY" ]; then
@@ -212,6 +228,22 @@ if cc -static -O2 -pthread -o "$TMP/static_prog" "$BLACKBOX_DIR/progs/trace_prog
 else
     skip "a static program: no static C library to build one"
 fi
+# programs that make tracing hard: they must run as they do untraced, and the trace go on
+run_cv 0 trace --json -q -- "$PROG" closefds &&
+    check "a program that closes every descriptor: traced all the same (counter_lock 2000)" \
+        eval 'test "$ERR" = "counter 2000" &&
+            test "$(jqv "[.locks[] | select(.name == \"counter_lock\") | .acquisitions] | .[0]")" = 2000'
+run_cv 0 trace --json -q -- "$PROG" forkthreads &&
+    check "fork while four threads race: the child runs (its own lock, 100 times), nothing hangs" \
+        eval 'test "$ERR" = "counter 800000 child 0" &&
+            test "$(jqv "[.locks[] | select(.name | startswith(\"child_lock:\")) | .acquisitions] | .[0]")" = 100'
+run_cv 0 trace --json -q -- "$PROG" unpreload &&
+    check "a program that clears LD_PRELOAD and execs: what it execs runs untraced" \
+        eval 'test "$ERR" = "counter 2000" && test "$(jqv ".results.threads_traced")" = 1'
+run_cv 0 trace --json -q --ring-size 64 -- "$PROG" race 2 20000 &&
+    check "a ring too small: the events lost are counted ($(jqv '.events.dropped')), the program unharmed" \
+        eval 'test "$ERR" = "counter 40000" && test "$(jqv ".events.dropped > 0")" = true'
+
 # Ctrl-C: the program gets SIGINT (a Python program its KeyboardInterrupt), concviz exits 130
 printf 'import time\nwhile True:\n    time.sleep(0.05)\n' >"$TMP/forever.py"
 if [ -n "$PY" ]; then

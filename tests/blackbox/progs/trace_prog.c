@@ -5,13 +5,18 @@
  *                             (prints the consumer's waits: qmu is acquired 2N + waits times)
  *   trace_prog fork           a child process locks its own copy of counter_lock 1000 times
  *   trace_prog sem N          two threads pass a semaphore N times
- *   trace_prog exit C         exits with status C */
+ *   trace_prog exit C         exits with status C
+ *   trace_prog closefds       closes every descriptor above stderr, then races 2 threads x 1000
+ *   trace_prog forkthreads    forks while 4 threads race; the child takes a lock of its own 100
+ *                             times (not counter_lock, which a racing thread may hold at the fork)
+ *   trace_prog unpreload      clears LD_PRELOAD and runs itself again (race 2 1000): untraced */
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +42,17 @@ static void *holder(void *arg)
     usleep(300000);
     pthread_mutex_unlock(&counter_lock);
     return NULL;
+}
+
+static pthread_mutex_t child_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void race(int n)
+{
+    pthread_t t[64];
+    for (int i = 0; i < n && i < 64; i++)
+        pthread_create(&t[i], NULL, racer, NULL);
+    for (int i = 0; i < n && i < 64; i++)
+        pthread_join(t[i], NULL);
 }
 
 static pthread_mutex_t qmu = PTHREAD_MUTEX_INITIALIZER;
@@ -134,6 +150,35 @@ int main(int argc, char **argv)
         }
         pthread_join(t, NULL);
         printf("passes %ld\n", n);
+    } else if (!strcmp(mode, "closefds")) {
+        for (int fd = 3; fd < 4096; fd++)
+            close(fd);
+        iters = 1000;
+        race(2);
+        printf("counter %ld\n", counter);
+    } else if (!strcmp(mode, "forkthreads")) {
+        iters = 200000;
+        pthread_t t[4];
+        for (int i = 0; i < 4; i++)
+            pthread_create(&t[i], NULL, racer, NULL);
+        usleep(1000);
+        pid_t pid = fork();
+        if (pid == 0) {
+            for (int i = 0; i < 100; i++) {
+                pthread_mutex_lock(&child_lock);
+                pthread_mutex_unlock(&child_lock);
+            }
+            _exit(0);
+        }
+        int st;
+        waitpid(pid, &st, 0);
+        for (int i = 0; i < 4; i++)
+            pthread_join(t[i], NULL);
+        printf("counter %ld child %d\n", counter, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    } else if (!strcmp(mode, "unpreload")) {
+        unsetenv("LD_PRELOAD");
+        execl("/proc/self/exe", argv[0], "race", "2", "1000", (char *)NULL);
+        return 126;
     } else if (!strcmp(mode, "exit")) {
         return argc > 2 ? atoi(argv[2]) : 0;
     }
