@@ -214,6 +214,32 @@ void lanes_legend(struct rect r)
     }
 }
 
+/* The selection may run past the last lane shown: lanes_draw brings it back. */
+int lanes_key(struct view *V, int k)
+{
+    int *sel = &V->panels.sel;
+    switch (k) {
+    case 'j':
+    case KEY_DOWN:
+        (*sel)++;
+        break;
+    case 'k':
+    case KEY_UP:
+        if (*sel > 0)
+            (*sel)--;
+        break;
+    case KEY_NPAGE:
+        *sel += 10;
+        break;
+    case KEY_PPAGE:
+        *sel = *sel > 10 ? *sel - 10 : 0;
+        break;
+    default:
+        return 0;
+    }
+    return VIEW_REDRAW;
+}
+
 void lanes_scroll_time(struct view *V, int dir)
 {
     struct view_time *T = &V->time;

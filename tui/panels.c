@@ -234,12 +234,52 @@ static void draw_results(struct view *V, const struct cv_snapshot *s, struct rec
 #undef EMIT
 }
 
+/* The panels under the lanes scroll their lines with j k, Down Up. */
+static int scroll_key(struct view *V, enum view_panel_id p, int k)
+{
+    int *top = &V->panels.scroll[p];
+    switch (k) {
+    case 'j':
+    case KEY_DOWN:
+        (*top)++;
+        break;
+    case 'k':
+    case KEY_UP:
+        if (*top > 0)
+            (*top)--;
+        break;
+    default:
+        return 0;
+    }
+    return VIEW_REDRAW;
+}
+
+static int key_locks(struct view *V, int k)
+{
+    return scroll_key(V, P_LOCKS, k);
+}
+
+static int key_queue(struct view *V, int k)
+{
+    return scroll_key(V, P_QUEUE, k);
+}
+
+static int key_order(struct view *V, int k)
+{
+    return scroll_key(V, P_ORDER, k);
+}
+
+static int key_results(struct view *V, int k)
+{
+    return scroll_key(V, P_RESULTS, k);
+}
+
 const struct view_panel view_panels[NPANELS] = {
-    [P_LANES] = {"lanes", lanes_draw, 0, 0, 0, 0},
-    [P_LOCKS] = {"locks", draw_locks, 3, 7, 12, 38},
-    [P_QUEUE] = {"queue", draw_queue, 3, 7, 12, 20},
-    [P_ORDER] = {"completion", draw_order, 3, 7, 12, 18},
-    [P_RESULTS] = {"results", draw_results, 3, 7, 12, 0},
+    [P_LANES] = {"lanes", lanes_draw, lanes_key, 0, 0, 0, 0},
+    [P_LOCKS] = {"locks", draw_locks, key_locks, 3, 7, 12, 38},
+    [P_QUEUE] = {"queue", draw_queue, key_queue, 3, 7, 12, 20},
+    [P_ORDER] = {"completion", draw_order, key_order, 3, 7, 12, 18},
+    [P_RESULTS] = {"results", draw_results, key_results, 3, 7, 12, 0},
 };
 
 /* Rows a panel wants on a screen H rows high (0: what the others leave). */

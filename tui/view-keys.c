@@ -1,7 +1,8 @@
 /*
- * Keys: a table for each kind of source, one binding a line of the help. An action gets the key
- * (a binding may name several) and returns what the loop should redo (view.h). The help popup
- * and the key bar are drawn from the table the source calls for.
+ * Keys: the focused panel's own first (struct view_panel), then a table for each kind of source,
+ * one binding a line of the help. An action gets the key (a binding may name several) and
+ * returns what the loop should redo (view.h). The help popup and the key bar are drawn from the
+ * table the source calls for.
  */
 #include "view.h"
 
@@ -15,7 +16,7 @@ struct binding {
     int keys[7];      /* 0 ends the list */
     const char *name; /* the keys as the help names them; NULL: not in the help */
     const char *help;
-    int (*action)(struct view *V, int k);
+    int (*action)(struct view *V, int k); /* NULL: the panels' keys, here for the help */
 };
 
 struct keymap {
@@ -58,29 +59,6 @@ static int act_zoom(struct view *V, int k)
     } else {
         lanes_zoom(V, k == 'z');
     }
-    return VIEW_REDRAW;
-}
-
-/* Down or up through the lanes, or the focused panel's lines. */
-static int act_step(struct view *V, int k)
-{
-    struct view_panels *P = &V->panels;
-    bool down = k == 'j' || k == KEY_DOWN;
-    int *at = P->focus == P_LANES ? &P->sel : &P->scroll[P->focus];
-    if (down)
-        (*at)++;
-    else if (*at > 0)
-        (*at)--;
-    return VIEW_REDRAW;
-}
-
-static int act_page(struct view *V, int k)
-{
-    struct view_panels *P = &V->panels;
-    if (k == KEY_NPAGE)
-        P->sel += 10;
-    else
-        P->sel = P->sel > 10 ? P->sel - 10 : 0;
     return VIEW_REDRAW;
 }
 
@@ -260,7 +238,7 @@ static const struct binding live_keys[] = {
     {{' '}, "space", "pause / resume the view (the run goes on)", act_pause},
     {{'+', '=', '-', '_'}, "+ / -", "animation speed (slow motion lags behind the run)", act_slow},
     {TIME_KEYS, "h l, Left Right", "scroll time; Home start, End follow now", act_time},
-    {STEP_KEYS, "j k, Up Down", "move through lanes (or the focused panel)", act_step},
+    {STEP_KEYS, "j k, Up Down", "move through lanes (or the focused panel)", NULL},
     {ZOOM_KEYS, "z / Z", "zoom in / out; 0 fits the whole run", act_zoom},
     {{'/'}, "/", "filter lanes by name (Enter keeps, Esc clears)", act_filter},
     {{'\t', KEY_BTAB}, "Tab", "next panel: lanes, locks, queue, completion, results", act_focus},
@@ -273,7 +251,7 @@ static const struct binding live_keys[] = {
      act_compare},
     {HELP_KEYS, "?", "this help; any key closes it", act_help},
     {{'q', 'Q'}, "q", "quit (the summary is printed)", act_quit},
-    {{KEY_NPAGE, KEY_PPAGE}, NULL, NULL, act_page},
+    {{KEY_NPAGE, KEY_PPAGE}, NULL, NULL, lanes_key}, /* whichever panel has the focus */
     {{27}, NULL, NULL, act_esc},
 };
 
@@ -285,7 +263,7 @@ static const struct binding replay_keys[] = {
     {{'<', '>'}, "< / >", "skip back / forward a tenth of the recording", act_skip},
     {{'g'}, "g", "go to a time: seconds (1.5) or a share (40%)", act_goto},
     {TIME_KEYS, "h l, Left Right", "scroll time; Home start, End follow", act_time},
-    {STEP_KEYS, "j k, Up Down", "move through lanes (or the focused panel)", act_step},
+    {STEP_KEYS, "j k, Up Down", "move through lanes (or the focused panel)", NULL},
     {ZOOM_KEYS, "z / Z", "zoom in / out; 0 fits the whole run", act_zoom},
     {{'/'}, "/", "filter lanes by name (Enter keeps, Esc clears)", act_filter},
     {{'\t', KEY_BTAB}, "Tab", "next panel: lanes, locks, queue, completion, results", act_focus},
@@ -294,7 +272,7 @@ static const struct binding replay_keys[] = {
     {{'q', 'Q'}, "q", "quit", act_quit},
     {{'r'}, NULL, NULL, act_from_start},
     {{'m', 'w', 'c'}, NULL, NULL, act_recorded},
-    {{KEY_NPAGE, KEY_PPAGE}, NULL, NULL, act_page},
+    {{KEY_NPAGE, KEY_PPAGE}, NULL, NULL, lanes_key}, /* whichever panel has the focus */
     {{27}, NULL, NULL, act_esc},
 };
 
@@ -337,11 +315,15 @@ int view_key(struct view *V, int k)
         V->pop.details = false;
         return VIEW_REDRAW;
     }
+    const struct view_panel *p = &view_panels[V->panels.focus];
+    int redo = p->key ? p->key(V, k) : 0;
+    if (redo)
+        return redo;
     const struct keymap *m = keymap(V);
     for (size_t i = 0; i < m->n; i++)
         for (const int *key = m->b[i].keys; *key; key++)
             if (*key == k)
-                return m->b[i].action(V, k);
+                return m->b[i].action ? m->b[i].action(V, k) : VIEW_REDRAW;
     return VIEW_REDRAW;
 }
 

@@ -48,11 +48,14 @@ struct view_layout {
 
 /* A panel: drawn into its rectangle from a snapshot. It wants rows = clamp(H / per, min, max)
  * of a screen H rows high, or with per 0 all that the others leave; width: its share of the
- * screen's width in percent among the panels side by side, 0 for what they leave. */
+ * screen's width in percent among the panels side by side, 0 for what they leave. key, if any,
+ * gets the keys first while the panel has the focus, and returns what the loop should redo
+ * (enum view_redo), 0 for a key it leaves to the key table. */
 struct view;
 struct view_panel {
     const char *name;
     void (*draw)(struct view *V, const struct cv_snapshot *s, struct rect r, bool focused);
+    int (*key)(struct view *V, int k);
     int per, min, max;
     int width;
 };
@@ -136,6 +139,8 @@ const char *panel_lane_name(const struct cv_snapshot *s, uint32_t lane);
  * room), and how many. */
 size_t lanes_visible(const struct view *V, const struct cv_snapshot *s, uint32_t *out);
 void lanes_draw(struct view *V, const struct cv_snapshot *s, struct rect r, bool focused);
+/* The lanes' keys: the selection down or up a lane (j k, Down Up) or ten (PageDown PageUp). */
+int lanes_key(struct view *V, int k);
 void lanes_legend(struct rect r);
 /* Scrolls time a quarter of the lanes' width (dir -1 or 1; 0 fixes the scale only). */
 void lanes_scroll_time(struct view *V, int dir);
