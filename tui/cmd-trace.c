@@ -400,6 +400,7 @@ int tui_trace_exec(struct tui_trace_opts *t)
         replay_output(t->outfile[1], stderr);
     }
     t->run.scenario_obj = NULL;
+    cv_scenario_free(s);
     t->run.trace = NULL;
     free(lib);
     free(pyhook);
