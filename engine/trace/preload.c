@@ -174,8 +174,8 @@ static void lane_name(struct cv_trace_lane *l, const char *name)
     char buf[CV_NAME_MAX];
     snprintf(buf, sizeof buf, "%s", name);
     for (char *c = buf; *c; c++)
-        if (*c == ' ' || (unsigned char)*c < 0x20)
-            *c = '_';
+        if ((unsigned char)*c < 0x20)
+            *c = ' ';
     memcpy(l->name, buf, sizeof buf);
     atomic_store_explicit(&l->name_gen, g + 2, memory_order_release);
 }

@@ -27,6 +27,11 @@ else
         check "python: a threading.Lock is one object, acquired exactly 4 x 20000 times" \
             test "$(jqc '[.locks[] | select(.acquisitions == 80000) | .kind]')" = '["semaphore"]'
     check "python: the program counted every increment" test "$ERR" = "counter 80000 of 80000"
+    printf 'import threading\nt = threading.Thread(target=print)\nt.start()\nt.join()\n' >"$TMP/named.py"
+    run_cv 0 trace --json -q --record "$TMP/py.cvr" -- "$PY" "$TMP/named.py" &&
+        run_cv 0 replay "$TMP/py.cvr" --json &&
+        check "python: a thread's own name, spaces and all, live and replayed ($(jqc '[.lanes[].name]'))" \
+            test "$(jqc '[.lanes[].name]')" = '["MainThread","Thread-1 (print)"]'
     # every program shipped for the articles runs traced, and computes what it computes untraced
     run_cv 0 trace --json -q --serve -- "$PY" "$SCEN_PY/io_threads.py" &&
         check "io_threads.py with --serve: 20 of 20 answered, 21 threads, each request waited on ($ERR)" \
@@ -193,6 +198,11 @@ else
         check "python: a threading.Lock is one object, acquired exactly 4 x 20000 times" \
             test "$(jqc '[.locks[] | select(.acquisitions == 80000) | .kind]')" = '["semaphore"]'
     check "python: the program counted every increment" test "$ERR" = "counter 80000 of 80000"
+    printf 'import threading\nt = threading.Thread(target=print)\nt.start()\nt.join()\n' >"$TMP/named.py"
+    run_cv 0 trace --json -q --record "$TMP/py.cvr" -- "$PY" "$TMP/named.py" &&
+        run_cv 0 replay "$TMP/py.cvr" --json &&
+        check "python: a thread's own name, spaces and all, live and replayed ($(jqc '[.lanes[].name]'))" \
+            test "$(jqc '[.lanes[].name]')" = '["MainThread","Thread-1 (print)"]'
     # every program shipped for the articles runs traced, and computes what it computes untraced
     run_cv 0 trace --json -q --serve -- "$PY" "$SCEN_PY/io_threads.py" &&
         check "io_threads.py with --serve: 20 of 20 answered, 21 threads, each request waited on ($ERR)" \

@@ -10,6 +10,7 @@
 #include "concviz/files.h"
 #include "concviz/record.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -133,6 +134,37 @@ static void w_texts(struct cv__recorder *w)
 static void head_line(char **buf, size_t *len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A lane's or an object's name as one word of a header line: '%', spaces and control characters
+ * as %XX (a Python thread is "Thread-1 (spin)"); name_unword reads it back. */
+#define NAME_WORD (3 * CV_NAME_MAX)
+static const char *name_word(const char *name, char *buf)
+{
+    size_t k = 0;
+    for (const unsigned char *c = (const unsigned char *)name; *c && k + 4 < NAME_WORD; c++)
+        if (*c <= ' ' || *c == '%' || *c == 127)
+            k += (size_t)snprintf(buf + k, NAME_WORD - k, "%%%02X", *c);
+        else
+            buf[k++] = (char)*c;
+    buf[k] = 0;
+    return buf;
+}
+
+static void name_unword(const char *word, char *out)
+{
+    size_t k = 0;
+    for (const char *c = word; *c && k + 1 < CV_NAME_MAX; c++) {
+        unsigned v;
+        if (c[0] == '%' && isxdigit((unsigned char)c[1]) && isxdigit((unsigned char)c[2]) &&
+            sscanf(c + 1, "%2x", &v) == 1) {
+            out[k++] = v ? (char)v : '?';
+            c += 2;
+        } else {
+            out[k++] = *c;
+        }
+    }
+    out[k] = 0;
+}
+
 /* The lanes and objects the collector has that the file does not (all of them: all), as an
  * R_DECL record of header lines. */
 static void w_decls(struct cv__recorder *w, bool all)
@@ -151,7 +183,9 @@ static void w_decls(struct cv__recorder *w, bool all)
             break; /* lanes are declared in order: the rest later */
         if (!all && i < w->nlane_w && !strcmp(w->lane_w[i], name))
             continue;
-        head_line(&h, &hl, "lane %zu %s %s", i, role == CV_ROLE_MAIN ? "main" : "worker", name);
+        char word[NAME_WORD];
+        head_line(&h, &hl, "lane %zu %s %s", i, role == CV_ROLE_MAIN ? "main" : "worker",
+                  name_word(name, word));
         snprintf(w->lane_w[i], CV_NAME_MAX, "%s", name);
         if (i >= w->nlane_w)
             w->nlane_w = i + 1;
@@ -164,8 +198,9 @@ static void w_decls(struct cv__recorder *w, bool all)
     struct cv_object_decl d;
     for (size_t i = 0; i < no; i++)
         if ((all || !w->obj_w[i]) && cv_collector_object(w->col, (uint32_t)i, &d)) {
+            char word[NAME_WORD];
             head_line(&h, &hl, "object %u %s %u %s", d.id, cv_object_kind_name(d.kind), d.capacity,
-                      d.name);
+                      name_word(d.name, word));
             w->obj_w[i] = 1;
         }
     if (hl) {
@@ -327,8 +362,10 @@ struct cv__recorder *cv__record_open(const struct cv__record_head *rh, const cha
     w->nlane_w = s->nlanes;
     w->lane_w = cv_xcalloc(s->nlanes ? s->nlanes : 1, sizeof *w->lane_w);
     for (size_t i = 0; i < s->nlanes; i++) {
+        char word[NAME_WORD];
         head_line(&h, &hl, "lane %zu %s %s", i,
-                  s->lanes[i].role == CV_ROLE_MAIN ? "main" : "worker", s->lanes[i].name);
+                  s->lanes[i].role == CV_ROLE_MAIN ? "main" : "worker",
+                  name_word(s->lanes[i].name, word));
         snprintf(w->lane_w[i], CV_NAME_MAX, "%s", s->lanes[i].name);
     }
     struct cv_object_decl d;
@@ -336,8 +373,9 @@ struct cv__recorder *cv__record_open(const struct cv__record_head *rh, const cha
     w->obj_w = cv_xcalloc(w->nobj_w ? w->nobj_w : 1, 1);
     for (size_t i = 0; i < w->nobj_w; i++)
         if (cv_collector_object(rh->col, (uint32_t)i, &d)) {
+            char word[NAME_WORD];
             head_line(&h, &hl, "object %u %s %u %s", d.id, cv_object_kind_name(d.kind), d.capacity,
-                      d.name);
+                      name_word(d.name, word));
             w->obj_w[i] = 1;
         }
     for (size_t i = 0; i < rh->sc->nparams; i++)
@@ -594,11 +632,12 @@ static int parse_head(struct cv_recording *r, char *text, bool decl, char **caus
             free(r->host);
             r->host = cv_strdup(val);
         } else if (!strcmp(key, "lane")) {
-            char role[16], name[CV_NAME_MAX];
+            char role[16], word[NAME_WORD], name[CV_NAME_MAX];
             unsigned id;
-            if (sscanf(val, "%u %15s %31s", &id, role, name) != 3 || id > r->nlanes ||
+            if (sscanf(val, "%u %15s %95s", &id, role, word) != 3 || id > r->nlanes ||
                 (id < r->nlanes && !decl) || id >= 65535)
                 return bad(cause, r->path, "%s line %d: a malformed lane", what, line);
+            name_unword(word, name);
             if (id < r->nlanes) { /* a lane renamed */
                 free(r->lanes[id].name);
                 r->lanes[id] = (struct rlane){cv_strdup(name), !strcmp(role, "main")};
@@ -607,10 +646,11 @@ static int parse_head(struct cv_recording *r, char *text, bool decl, char **caus
                 r->lanes[r->nlanes++] = (struct rlane){cv_strdup(name), !strcmp(role, "main")};
             }
         } else if (!strcmp(key, "object")) {
-            char kind[16], name[CV_NAME_MAX];
+            char kind[16], word[NAME_WORD], name[CV_NAME_MAX];
             unsigned id, capacity;
-            if (sscanf(val, "%u %15s %u %31s", &id, kind, &capacity, name) != 4 || id > 1000000)
+            if (sscanf(val, "%u %15s %u %95s", &id, kind, &capacity, word) != 4 || id > 1000000)
                 return bad(cause, r->path, "header line %d: a malformed object", line);
+            name_unword(word, name);
             int k = -1;
             for (unsigned i = 0; i < CV_OBJ__COUNT; i++)
                 if (!strcmp(kind, cv_object_kind_name(i)))
