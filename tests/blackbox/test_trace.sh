@@ -166,6 +166,12 @@ run_cv 0 replay "$TMP/t.cvr" --json &&
         test "$(jqc '[(.lanes | length), ([.locks[] | [.name, .acquisitions]])]')" = "$live"
 check "replay: the lanes carry the program's thread names" \
     test "$(jqv '[.lanes[] | select(.name | startswith("trace_prog:"))] | length')" = 4
+run_cv 0 export "$TMP/t.cvr" --format svg -o "$TMP/t.svg" &&
+    check "export: the trace as SVG, well-formed, a row for each thread" \
+        eval 'xmllint --noout "$TMP/t.svg" && test "$(grep -o "trace_prog:[0-9]*" "$TMP/t.svg" | sort -u | wc -l)" = 4'
+run_cv 0 export "$TMP/t.cvr" --format csv &&
+    check "export: the trace as CSV, every acquisition a row" \
+        test "$(grep -c ",lock.acquire," <<<"$OUT")" = 15000
 printf '%s\n' "key End" "key Home" "key l" "key l" "snapshot $TMP/replay.txt" "key q" >"$TMP/replay.script"
 run_cv 0 replay "$TMP/t.cvr" --no-color --script "$TMP/replay.script" --size 120x40 &&
     check "replay view: seeks over checkpoints from before the threads existed" \
