@@ -79,7 +79,8 @@ void popups_details(struct view *V, const struct cv_snapshot *s)
             paint_putf(y++, ox, 60, "waits on %s", object_name(s, l->waiting_on));
     } else if (l->state == CV_LANE_IO && l->io_text != CV_NONE && l->io_text < s->nstrings &&
                s->strings[l->io_text]) {
-        paint_putf(y++, ox, 60, "fetching %s", s->strings[l->io_text]);
+        const char *what = s->strings[l->io_text]; /* a URL, or a traced call ("read on fd 3") */
+        paint_putf(y++, ox, 60, "%s%s", strncmp(what, "http", 4) ? "in " : "fetching ", what);
     } else {
         y++;
     }

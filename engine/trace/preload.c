@@ -428,6 +428,40 @@ static void obj_retire(const void *p)
     }
 }
 
+/* The id of a text (what a lane waits in), claimed on first sight; CV_NONE when the table is
+ * full. Formatting and hashing cost less than the system call the text is about. */
+static uint32_t text_id(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static uint32_t text_id(const char *fmt, ...)
+{
+    char buf[CV_TRACE_TEXT_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    uint64_t h = 1469598103934665603ull;
+    for (const char *c = buf; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    struct cv_trace_text *tx = cv_trace_texts(g_shm);
+    for (uint32_t n = 0, i = (uint32_t)h % CV_TRACE_TEXTS; n < CV_TRACE_TEXTS;
+         n++, i = (i + 1) % CV_TRACE_TEXTS) {
+        uint32_t st = atomic_load_explicit(&tx[i].state, memory_order_acquire);
+        if (st == CV_TRACE_FREE) {
+            uint32_t expect = CV_TRACE_FREE;
+            if (atomic_compare_exchange_strong(&tx[i].state, &expect, CV_TRACE_CLAIMED)) {
+                memcpy(tx[i].text, buf, sizeof buf);
+                atomic_store_explicit(&tx[i].state, CV_TRACE_READY, memory_order_release);
+                return i;
+            }
+            st = expect;
+        }
+        while (st == CV_TRACE_CLAIMED)
+            st = atomic_load_explicit(&tx[i].state, memory_order_acquire);
+        if (!strncmp(tx[i].text, buf, sizeof buf))
+            return i;
+    }
+    return CV_NONE;
+}
+
 /* ------------------------------------------------------------------ set-up */
 
 static void gil_find(void)
@@ -579,7 +613,9 @@ EXPORT int pthread_setname_np(pthread_t t, const char *name)
 
 /* ------------------------------------------------------------------ I/O, sleeps, joins */
 
-#define IO_BEGIN(kind) bool traced_ = on() && (T.busy = 1, emit(CV_EV_IO_BEGIN, CV_NONE, kind), 1)
+/* An I/O wait of this kind, named by a text (its id is only made when the call is traced) */
+#define IO_BEGIN(kind, text) \
+    bool traced_ = on() && (T.busy = 1, emit(CV_EV_IO_BEGIN, (text), kind), 1)
 #define IO_END()                            \
     do {                                    \
         if (traced_) {                      \
@@ -593,7 +629,7 @@ EXPORT int pthread_setname_np(pthread_t t, const char *name)
 EXPORT int pthread_join(pthread_t t, void **ret)
 {
     ENSURE(pthread_join);
-    IO_BEGIN(CV_IO_WAIT);
+    IO_BEGIN(CV_IO_WAIT, text_id("pthread_join"));
     int rc = real_pthread_join(t, ret);
     IO_END();
     return rc;
@@ -715,7 +751,8 @@ static uint32_t cond_begin(pthread_cond_t *c, pthread_mutex_t *m)
     uint32_t obj = obj_id(m, CV_OBJ_MUTEX);
     if (obj != CV_NONE)
         emit(CV_EV_LOCK_RELEASE, obj, 0);
-    emit(CV_EV_IO_BEGIN, CV_NONE, CV_IO_WAIT);
+    emit(CV_EV_IO_BEGIN, text_id("pthread_cond_wait on 0x%lx", (unsigned long)(uintptr_t)c),
+         CV_IO_WAIT);
     return obj;
 }
 
@@ -983,7 +1020,7 @@ EXPORT int sem_post(sem_t *s)
 EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 {
     ENSURE(nanosleep);
-    IO_BEGIN(CV_IO_SLEEP);
+    IO_BEGIN(CV_IO_SLEEP, text_id("sleep"));
     int rc = real_nanosleep(req, rem);
     IO_END();
     return rc;
@@ -993,7 +1030,7 @@ EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
                            struct timespec *rem)
 {
     ENSURE(clock_nanosleep);
-    IO_BEGIN(CV_IO_SLEEP);
+    IO_BEGIN(CV_IO_SLEEP, text_id("sleep"));
     int rc = real_clock_nanosleep(clk, flags, req, rem);
     IO_END();
     return rc;
@@ -1002,7 +1039,7 @@ EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
 EXPORT int usleep(useconds_t us)
 {
     ENSURE(usleep);
-    IO_BEGIN(CV_IO_SLEEP);
+    IO_BEGIN(CV_IO_SLEEP, text_id("sleep"));
     int rc = real_usleep(us);
     IO_END();
     return rc;
@@ -1011,7 +1048,7 @@ EXPORT int usleep(useconds_t us)
 EXPORT unsigned sleep(unsigned s)
 {
     ENSURE(sleep);
-    IO_BEGIN(CV_IO_SLEEP);
+    IO_BEGIN(CV_IO_SLEEP, text_id("sleep"));
     unsigned rc = real_sleep(s);
     IO_END();
     return rc;
@@ -1020,7 +1057,7 @@ EXPORT unsigned sleep(unsigned s)
 EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
     ENSURE(read);
-    IO_BEGIN(CV_IO_FD);
+    IO_BEGIN(CV_IO_FD, text_id("read on fd %d", fd));
     ssize_t rc = real_read(fd, buf, n);
     IO_END();
     return rc;
@@ -1029,7 +1066,7 @@ EXPORT ssize_t read(int fd, void *buf, size_t n)
 EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
     ENSURE(write);
-    IO_BEGIN(CV_IO_FD);
+    IO_BEGIN(CV_IO_FD, text_id("write on fd %d", fd));
     ssize_t rc = real_write(fd, buf, n);
     IO_END();
     return rc;
@@ -1038,7 +1075,7 @@ EXPORT ssize_t write(int fd, const void *buf, size_t n)
 EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
     ENSURE(recv);
-    IO_BEGIN(CV_IO_FD);
+    IO_BEGIN(CV_IO_FD, text_id("recv on fd %d", fd));
     ssize_t rc = real_recv(fd, buf, n, flags);
     IO_END();
     return rc;
@@ -1047,7 +1084,7 @@ EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
     ENSURE(send);
-    IO_BEGIN(CV_IO_FD);
+    IO_BEGIN(CV_IO_FD, text_id("send on fd %d", fd));
     ssize_t rc = real_send(fd, buf, n, flags);
     IO_END();
     return rc;
@@ -1056,7 +1093,7 @@ EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a, socklen_t *al)
 {
     ENSURE(recvfrom);
-    IO_BEGIN(CV_IO_FD);
+    IO_BEGIN(CV_IO_FD, text_id("recvfrom on fd %d", fd));
     ssize_t rc = real_recvfrom(fd, buf, n, flags, a, al);
     IO_END();
     return rc;
@@ -1066,7 +1103,7 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct
                       socklen_t al)
 {
     ENSURE(sendto);
-    IO_BEGIN(CV_IO_FD);
+    IO_BEGIN(CV_IO_FD, text_id("sendto on fd %d", fd));
     ssize_t rc = real_sendto(fd, buf, n, flags, a, al);
     IO_END();
     return rc;
@@ -1075,7 +1112,7 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct
 EXPORT int accept(int fd, struct sockaddr *a, socklen_t *al)
 {
     ENSURE(accept);
-    IO_BEGIN(CV_IO_FD);
+    IO_BEGIN(CV_IO_FD, text_id("accept on fd %d", fd));
     int rc = real_accept(fd, a, al);
     IO_END();
     return rc;
@@ -1084,7 +1121,7 @@ EXPORT int accept(int fd, struct sockaddr *a, socklen_t *al)
 EXPORT int accept4(int fd, struct sockaddr *a, socklen_t *al, int flags)
 {
     ENSURE(accept4);
-    IO_BEGIN(CV_IO_FD);
+    IO_BEGIN(CV_IO_FD, text_id("accept on fd %d", fd));
     int rc = real_accept4(fd, a, al, flags);
     IO_END();
     return rc;
@@ -1093,7 +1130,7 @@ EXPORT int accept4(int fd, struct sockaddr *a, socklen_t *al, int flags)
 EXPORT int connect(int fd, const struct sockaddr *a, socklen_t al)
 {
     ENSURE(connect);
-    IO_BEGIN(CV_IO_FD);
+    IO_BEGIN(CV_IO_FD, text_id("connect on fd %d", fd));
     int rc = real_connect(fd, a, al);
     IO_END();
     return rc;
@@ -1102,7 +1139,7 @@ EXPORT int connect(int fd, const struct sockaddr *a, socklen_t al)
 EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     ENSURE(poll);
-    IO_BEGIN(CV_IO_FD);
+    IO_BEGIN(CV_IO_FD, text_id("poll on %lu fds", (unsigned long)n));
     int rc = real_poll(fds, n, timeout);
     IO_END();
     return rc;
@@ -1111,7 +1148,7 @@ EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t)
 {
     ENSURE(select);
-    IO_BEGIN(CV_IO_FD);
+    IO_BEGIN(CV_IO_FD, text_id("select on %d fds", n));
     int rc = real_select(n, r, w, e, t);
     IO_END();
     return rc;
@@ -1120,7 +1157,7 @@ EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t)
 EXPORT int epoll_wait(int fd, struct epoll_event *ev, int n, int timeout)
 {
     ENSURE(epoll_wait);
-    IO_BEGIN(CV_IO_FD);
+    IO_BEGIN(CV_IO_FD, text_id("epoll_wait on fd %d", fd));
     int rc = real_epoll_wait(fd, ev, n, timeout);
     IO_END();
     return rc;

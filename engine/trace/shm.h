@@ -43,6 +43,14 @@ struct cv_trace_obj {
     char name[CV_NAME_MAX];
 };
 
+/* What a lane waits in ("read on fd 3"), named by io.begin's obj: written once, by any thread. */
+#define CV_TRACE_TEXTS    1024
+#define CV_TRACE_TEXT_MAX 44
+struct cv_trace_text {
+    _Atomic uint32_t state; /* enum cv_trace_slot_state */
+    char text[CV_TRACE_TEXT_MAX];
+};
+
 struct cv_trace_shm {
     uint64_t magic;
     uint32_t version;
@@ -54,7 +62,7 @@ struct cv_trace_shm {
     uint32_t pad0;
     uint64_t ring_capacity; /* events per lane */
     uint64_t ring_stride;   /* bytes from one lane's ring to the next */
-    uint64_t lanes_off, objs_off, rings_off;
+    uint64_t lanes_off, objs_off, rings_off, texts_off;
 
     _Atomic uint32_t nlanes;        /* lanes claimed (ids 0 .. nlanes-1; may exceed max) */
     _Atomic uint32_t nobjs;         /* object ids handed out (may exceed max_objs) */
@@ -74,6 +82,10 @@ static inline struct cv_trace_lane *cv_trace_lanes(struct cv_trace_shm *t)
 static inline struct cv_trace_obj *cv_trace_objs(struct cv_trace_shm *t)
 {
     return (struct cv_trace_obj *)((char *)t + t->objs_off);
+}
+static inline struct cv_trace_text *cv_trace_texts(struct cv_trace_shm *t)
+{
+    return (struct cv_trace_text *)((char *)t + t->texts_off);
 }
 static inline void *cv_trace_ring_mem(struct cv_trace_shm *t, uint32_t lane)
 {

@@ -131,6 +131,18 @@ run_cv 0 trace --json -q -- "$PROG" timed &&
         test "$(jqc '[.locks[] | select(.name == "counter_lock") | .acquisitions, .contended]')" = "[1,0]"
 check "timedlock: the program saw the timeout" test "$ERR" = "timedlock timed out"
 
+# what a lane waits in: the thread holding the lock sleeps, the main thread joins it (its
+# timed lock gave up at 0.15 s): a replay's lane details at 0.2 s name both calls
+run_cv 0 trace --headless -q --record "$TMP/timed.cvr" -- "$PROG" timed
+for lane in 0 1; do
+    keys=("key g" "type 0.2" "key Enter")
+    [ "$lane" = 1 ] && keys+=("key j")
+    printf '%s\n' "${keys[@]}" "key Enter" "snapshot $TMP/timed-$lane.txt" "key q" "key q" >"$TMP/timed.script"
+    run_cv 0 replay "$TMP/timed.cvr" --no-color --script "$TMP/timed.script" --size 120x40
+done
+check "lane details: the main thread is in pthread_join, the other in sleep" \
+    eval 'grep -q "^ *in pthread_join" "$TMP/timed-0.txt" && grep -q "^ *in sleep" "$TMP/timed-1.txt"'
+
 run_cv 0 trace --json -q -- "$PROG" cond 2000 &&
     waits=$(sed -n 's/^items 2000 waits \([0-9]*\)$/\1/p' <<<"$ERR") &&
     check "condition: qmu acquired 2 x 2000 + waits ($waits) times, each wait giving it back" \

@@ -34,7 +34,8 @@ struct trace_state {
     uint32_t known;     /* lanes handed to the collector: 0 .. known-1 */
     uint32_t *name_gen; /* per lane: the name generation the collector has */
     struct cv_ring **rings;
-    uint32_t *slot_of; /* per object id: its slot in the table + 1, once ready */
+    uint32_t *slot_of;             /* per object id: its slot in the table + 1, once ready */
+    uint8_t texts[CV_TRACE_TEXTS]; /* texts given to the collector */
     uint32_t next_obj; /* objects declared: ids 0 .. next_obj-1, in id order (a recording's
                         * lock panel and checkpoints list them in declaration order) */
     char **envp;
@@ -77,7 +78,9 @@ static int trace_prepare(struct cv_run *run, char **cause)
     size_t stride = (cv_ring_bytes(events) + 4095) & ~(size_t)4095;
     size_t lanes_off = cv__align64(sizeof(struct cv_trace_shm));
     size_t objs_off = cv__align64(lanes_off + lanes * sizeof(struct cv_trace_lane));
-    size_t rings_off = (objs_off + slots * sizeof(struct cv_trace_obj) + 4095) & ~(size_t)4095;
+    size_t texts_off = cv__align64(objs_off + slots * sizeof(struct cv_trace_obj));
+    size_t rings_off =
+        (texts_off + CV_TRACE_TEXTS * sizeof(struct cv_trace_text) + 4095) & ~(size_t)4095;
     ts->size = rings_off + (size_t)lanes * stride;
 
     ts->fd = memfd_create("concviz-trace", MFD_CLOEXEC);
@@ -105,6 +108,7 @@ static int trace_prepare(struct cv_run *run, char **cause)
     t->lanes_off = lanes_off;
     t->objs_off = objs_off;
     t->rings_off = rings_off;
+    t->texts_off = texts_off;
     ts->name_gen = cv_xcalloc(lanes, sizeof *ts->name_gen);
     ts->rings = cv_xcalloc(lanes, sizeof *ts->rings);
     ts->slot_of = cv_xcalloc(objs, sizeof *ts->slot_of);
@@ -196,6 +200,21 @@ static void resolve(void *ctx, struct cv_collector *col, uint32_t obj)
         declare_objects(col, ts, obj + 1, true);
 }
 
+/* The texts lanes wait in, to the collector (an event naming one not there yet shows none). */
+static void sync_texts(struct cv_run *run, struct trace_state *ts)
+{
+    struct cv_trace_text *tx = cv_trace_texts(ts->shm);
+    for (uint32_t i = 0; i < CV_TRACE_TEXTS; i++)
+        if (!ts->texts[i] &&
+            atomic_load_explicit(&tx[i].state, memory_order_acquire) == CV_TRACE_READY) {
+            char text[CV_TRACE_TEXT_MAX];
+            memcpy(text, tx[i].text, sizeof text);
+            text[CV_TRACE_TEXT_MAX - 1] = 0;
+            cv_collector_add_string(run->col, i, text);
+            ts->texts[i] = 1;
+        }
+}
+
 static void trace_sync(struct cv_run *run, bool final)
 {
     struct trace_state *ts = state_of(run);
@@ -203,6 +222,7 @@ static void trace_sync(struct cv_run *run, bool final)
     if (final) /* the summary says whether there was a GIL (the driver has ended) */
         run->gil_on = atomic_load(&t->gil_found) != 0;
     sync_objects(run, ts);
+    sync_texts(run, ts);
     struct cv_trace_lane *lanes = cv_trace_lanes(t);
     uint32_t claimed = atomic_load_explicit(&t->nlanes, memory_order_acquire);
     if (claimed > t->max_lanes)
