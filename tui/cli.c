@@ -37,8 +37,10 @@ int tui_bad_option(char **argv, const char *shorts, const char *cmd)
 {
     /* A short option: getopt_long sets optopt to its character, and optind does not move on while
      * the rest of a cluster (-xq) is unread, so argv[optind - 1] may be another argument. The
-     * characters of `shorts` only come back with '?' from a long option given a value. */
-    if (optopt != 0 && optopt < 256 && (optopt == ':' || !strchr(shorts, optopt))) {
+     * characters of `shorts` (not its leading '+' or ':', which set how it scans) only come back
+     * with '?' from a long option given a value. */
+    const char *opts = shorts + strspn(shorts, "+-:"); /* past the scan's mode characters */
+    if (optopt != 0 && optopt < 256 && (optopt == ':' || !strchr(opts, optopt))) {
         unsigned char ch = (unsigned char)optopt;
         if (isalnum(ch))
             return tui_fail(TUI_EXIT_USAGE, "unknown option '-%c' (see 'concviz %s --help')", ch,

@@ -122,6 +122,9 @@ run_cv 127 trace --json -- "$TMP/nothing" &&
         eval '[[ "$ERR" == "concviz: cannot run '"'$TMP/nothing'"': No such file or directory" ]]'
 run_cv 2 trace --json &&
     check "no program: a usage error" eval '[[ "$ERR" == *"trace needs a program"* ]]'
+run_cv 2 trace '-+^' &&
+    check "an option character that is the scan's mode ('+'): named, one line" \
+        test "$ERR" = "concviz: unknown option character '+' (see 'concviz trace --help')"
 run_cv 2 trace --bogus -- true &&
     check "an unknown option: a usage error naming it" eval '[[ "$ERR" == *"--bogus"* ]]'
 
