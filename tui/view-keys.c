@@ -9,6 +9,7 @@
 #include <curses.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "paint.h"
 
@@ -211,6 +212,13 @@ static int act_recorded(struct view *V, int k)
     return VIEW_REDRAW;
 }
 
+static int act_traced(struct view *V, int k)
+{
+    (void)k;
+    view_say(V, "%s", "a trace shows the program as it runs: it has no model or workers to change");
+    return VIEW_REDRAW;
+}
+
 /* ---------------------------------------------------------------- the tables */
 
 #define TIME_KEYS                                        \
@@ -255,6 +263,24 @@ static const struct binding live_keys[] = {
     {{27}, NULL, NULL, act_esc},
 };
 
+/* A traced program's: what runs is the program, with no model, workers or compare */
+static const struct binding trace_keys[] = {
+    {{' '}, "space", "pause / resume the view (the program goes on)", act_pause},
+    {{'+', '=', '-', '_'}, "+ / -", "animation speed (slow motion lags behind the run)", act_slow},
+    {TIME_KEYS, "h l, Left Right", "scroll time; Home start, End follow now", act_time},
+    {STEP_KEYS, "j k, Up Down", "move through lanes (or the focused panel)", NULL},
+    {ZOOM_KEYS, "z / Z", "zoom in / out; 0 fits the whole run", act_zoom},
+    {{'/'}, "/", "filter lanes by name (Enter keeps, Esc clears)", act_filter},
+    {{'\t', KEY_BTAB}, "Tab", "next panel: lanes, locks, queue, completion, results", act_focus},
+    {ENTER_KEYS, "Enter", "details of the selected lane", act_details},
+    {{'r'}, "r", "run the program again", act_rerun},
+    {HELP_KEYS, "?", "this help; any key closes it", act_help},
+    {{'q', 'Q'}, "q", "quit (the program is stopped; the summary is printed)", act_quit},
+    {{'m', 'w', 'c'}, NULL, NULL, act_traced},
+    {{KEY_NPAGE, KEY_PPAGE}, NULL, NULL, lanes_key}, /* whichever panel has the focus */
+    {{27}, NULL, NULL, act_esc},
+};
+
 static const struct binding replay_keys[] = {
     {{' '}, "space", "play / pause (at the end: play again)", act_play},
     {{'+', '=', '-', '_'}, "+ / -", "speed: 0.1x 0.25x 0.5x 1x 2x 5x 10x 25x 50x 100x", act_speed},
@@ -281,14 +307,20 @@ static const struct keymap live_map = {
     " q quit  spc pause  +- speed  hl time  jk lanes  zZ zoom  / filter  r rerun  m model  w "
     "workers  c compare"};
 
+static const struct keymap trace_map = {
+    trace_keys, sizeof trace_keys / sizeof *trace_keys,
+    " q quit  spc pause  +- speed  hl time  jk lanes  zZ zoom  / filter  Enter details  r rerun"};
+
 static const struct keymap replay_map = {
     replay_keys, sizeof replay_keys / sizeof *replay_keys,
     " q quit  spc play  +- speed  ,. step  [] start/end  <> skip  g go to  hl time  zZ zoom"};
 
-/* A source that can seek is played back; any other runs now. */
+/* A source that can seek is played back; any other runs now: a run, or a traced program. */
 static const struct keymap *keymap(const struct view *V)
 {
-    return V->info.seekable ? &replay_map : &live_map;
+    if (V->info.seekable)
+        return &replay_map;
+    return V->info.model && !strcmp(V->info.model, "trace") ? &trace_map : &live_map;
 }
 
 const char *view_controls(const struct view *V)

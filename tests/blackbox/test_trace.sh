@@ -201,6 +201,12 @@ run_cv 0 trace --no-color --script "$TMP/live.script" --size 120x40 -- "$PROG" r
         eval 'grep -q "^counter_lock" "$TMP/live.txt" && grep -q "trace_prog:" "$TMP/live.txt"'
 check "live view: the program's output printed once the view closed" \
     eval '[[ "$OUT" == *"counter 3000"* ]]'
+printf '%s\n' "wait done" "key m" "snapshot $TMP/keys-m.txt" "key ?" "snapshot $TMP/keys-help.txt" \
+    "key q" "key q" >"$TMP/keys.script"
+run_cv 0 trace --no-color --script "$TMP/keys.script" --size 120x40 -- "$PROG" race 2 100 &&
+    check "live view: a trace's keys (no model, workers or compare: m says why; the help and bar fit a program)" \
+        eval 'grep -q "a trace shows the program as it runs: it has no model or workers" "$TMP/keys-m.txt" &&
+            grep -q "run the program again" "$TMP/keys-help.txt" && ! grep -q "compare" "$TMP/keys-help.txt"'
 
 # ---------------------------------------------------------------- real CPython 3.11 (Debian's)
 PY=$(command -v /usr/bin/python3 || command -v python3 || true)
