@@ -347,7 +347,7 @@ static void obj_name(struct cv_trace_obj *o, uintptr_t addr, unsigned kind)
         snprintf(o->name, sizeof o->name, "0x%lx", (unsigned long)addr);
     /* in another process (a forked child's copy, another interpreter's GIL) it is another
      * object: the first process's keep their plain names */
-    if (g_pid != (pid_t)atomic_load(&cv_trace_lanes(g_shm)[0].pid)) {
+    if (g_pid != (pid_t)cv_trace_lanes(g_shm)[0].pid) {
         size_t n = strlen(o->name);
         snprintf(o->name + n, sizeof o->name - n, ":%d", (int)g_pid);
     }
