@@ -652,6 +652,59 @@ static inline bool gil_internal(const void *p)
 
 /* ------------------------------------------------------------------ mutexes */
 
+/* The lock calls in one shape: the lock, and a deadline where the call takes one. */
+static int t_mutex(void *m)
+{
+    return real_pthread_mutex_trylock(m);
+}
+static int w_mutex(void *m, const void *t)
+{
+    (void)t;
+    return real_pthread_mutex_lock(m);
+}
+static int w_mutex_timed(void *m, const void *t)
+{
+    return real_pthread_mutex_timedlock(m, t);
+}
+static int t_rdlock(void *rw)
+{
+    return real_pthread_rwlock_tryrdlock(rw);
+}
+static int w_rdlock(void *rw, const void *t)
+{
+    (void)t;
+    return real_pthread_rwlock_rdlock(rw);
+}
+static int t_wrlock(void *rw)
+{
+    return real_pthread_rwlock_trywrlock(rw);
+}
+static int w_wrlock(void *rw, const void *t)
+{
+    (void)t;
+    return real_pthread_rwlock_wrlock(rw);
+}
+
+/* One acquisition of a mutex or rwlock: the try first, so an uncontended one records no wait;
+ * else the wait, then the acquisition or the wait given up (a timeout, an error). */
+static int lock_traced(void *lock, int (*try)(void *), int (*wait)(void *, const void *),
+                       const void *deadline)
+{
+    uint32_t obj = obj_id(lock, CV_OBJ_MUTEX);
+    if (obj == CV_NONE)
+        return wait(lock, deadline);
+    int rc = try(lock);
+    if (rc == EBUSY) {
+        emit(CV_EV_LOCK_WAIT, obj, 0);
+        rc = wait(lock, deadline);
+        if (rc)
+            emit(CV_EV_WAIT_TIMEOUT, obj, 0);
+    }
+    if (rc == 0)
+        emit(CV_EV_LOCK_ACQUIRE, obj, 0);
+    return rc;
+}
+
 EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     ENSURE(pthread_mutex_lock);
@@ -665,19 +718,7 @@ EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     }
     if (gil_internal(m))
         return real_pthread_mutex_lock(m);
-    uint32_t obj = obj_id(m, CV_OBJ_MUTEX);
-    if (obj == CV_NONE)
-        return real_pthread_mutex_lock(m);
-    int rc = real_pthread_mutex_trylock(m);
-    if (rc == EBUSY) {
-        emit(CV_EV_LOCK_WAIT, obj, 0);
-        rc = real_pthread_mutex_lock(m);
-        if (rc)
-            emit(CV_EV_WAIT_TIMEOUT, obj, 0);
-    }
-    if (rc == 0)
-        emit(CV_EV_LOCK_ACQUIRE, obj, 0);
-    return rc;
+    return lock_traced(m, t_mutex, w_mutex, NULL);
 }
 
 EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -702,21 +743,9 @@ EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs)
 {
     ENSURE(pthread_mutex_timedlock);
-    if (!on() || (uintptr_t)m == g_gil_mutex)
+    if (!on() || (uintptr_t)m == g_gil_mutex || gil_internal(m))
         return real_pthread_mutex_timedlock(m, abs);
-    uint32_t obj = obj_id(m, CV_OBJ_MUTEX);
-    if (obj == CV_NONE)
-        return real_pthread_mutex_timedlock(m, abs);
-    int rc = real_pthread_mutex_trylock(m);
-    if (rc == EBUSY) {
-        emit(CV_EV_LOCK_WAIT, obj, 0);
-        rc = real_pthread_mutex_timedlock(m, abs);
-        if (rc)
-            emit(CV_EV_WAIT_TIMEOUT, obj, 0);
-    }
-    if (rc == 0)
-        emit(CV_EV_LOCK_ACQUIRE, obj, 0);
-    return rc;
+    return lock_traced(m, t_mutex, w_mutex_timed, abs);
 }
 
 EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
@@ -820,36 +849,16 @@ EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 
 /* ------------------------------------------------------------------ rwlocks, barriers */
 
-static int rw_lock(pthread_rwlock_t *rw, int (*try)(pthread_rwlock_t *),
-                   int (*lock)(pthread_rwlock_t *))
-{
-    if (!on())
-        return lock(rw);
-    uint32_t obj = obj_id(rw, CV_OBJ_MUTEX);
-    if (obj == CV_NONE)
-        return lock(rw);
-    int rc = try(rw);
-    if (rc == EBUSY) {
-        emit(CV_EV_LOCK_WAIT, obj, 0);
-        rc = lock(rw);
-        if (rc)
-            emit(CV_EV_WAIT_TIMEOUT, obj, 0);
-    }
-    if (rc == 0)
-        emit(CV_EV_LOCK_ACQUIRE, obj, 0);
-    return rc;
-}
-
 EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
 {
     ENSURE(pthread_rwlock_rdlock);
-    return rw_lock(rw, real_pthread_rwlock_tryrdlock, real_pthread_rwlock_rdlock);
+    return on() ? lock_traced(rw, t_rdlock, w_rdlock, NULL) : real_pthread_rwlock_rdlock(rw);
 }
 
 EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rw)
 {
     ENSURE(pthread_rwlock_wrlock);
-    return rw_lock(rw, real_pthread_rwlock_trywrlock, real_pthread_rwlock_wrlock);
+    return on() ? lock_traced(rw, t_wrlock, w_wrlock, NULL) : real_pthread_rwlock_wrlock(rw);
 }
 
 static int rw_try(pthread_rwlock_t *rw, int (*try)(pthread_rwlock_t *))
