@@ -66,22 +66,43 @@ void tui_run_usage(FILE *out)
         out);
 }
 
+int tui_run_output_opt(int c, const char *arg, struct tui_run_opts *o)
+{
+    unsigned long v;
+    switch (c) {
+    case TUI_OPT_HEADLESS:
+        o->headless = true;
+        return 0;
+    case TUI_OPT_JSON:
+        o->json = true;
+        return 0;
+    case TUI_OPT_CHECK:
+        o->check = true;
+        return 0;
+    case 'q':
+        o->quiet = true;
+        return 0;
+    case TUI_OPT_RING:
+        if (!tui_parse_ulong(arg, 64, 1ul << 24, &v))
+            return tui_fail(TUI_EXIT_USAGE,
+                            "--ring-size must be a whole number from 64 to 16777216, not '%s'",
+                            arg);
+        o->ring = v;
+        return 0;
+    case TUI_OPT_RECORD:
+        o->record = arg;
+        return 0;
+    case TUI_OPT_EXPORT_CHROME:
+        o->export_chrome = arg;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
 int tui_run_parse(int argc, char **argv, struct tui_run_opts *o)
 {
-    enum {
-        O_GIL = 256,
-        O_NOGIL,
-        O_SWITCH,
-        O_HEADLESS,
-        O_JSON,
-        O_CHECK,
-        O_RING,
-        O_RECORD,
-        O_EXPORT_CHROME,
-        O_REPEAT,
-        O_FOR,
-        O_TASK_TIMEOUT
-    };
+    enum { O_GIL = 256, O_NOGIL, O_SWITCH, O_REPEAT, O_FOR, O_TASK_TIMEOUT };
     static const struct option longs[] = {
         {"model", required_argument, NULL, 'm'},
         {"workers", required_argument, NULL, 'w'},
@@ -90,14 +111,8 @@ int tui_run_parse(int argc, char **argv, struct tui_run_opts *o)
         {"switch-interval", required_argument, NULL, O_SWITCH},
         {"set", required_argument, NULL, 's'},
         {"task-timeout", required_argument, NULL, O_TASK_TIMEOUT},
-        {"headless", no_argument, NULL, O_HEADLESS},
-        {"json", no_argument, NULL, O_JSON},
-        {"check", no_argument, NULL, O_CHECK},
-        {"quiet", no_argument, NULL, 'q'},
-        {"ring-size", required_argument, NULL, O_RING},
+        TUI_RUN_OUTPUT_OPTIONS,
         UI_LONG_OPTIONS,
-        {"record", required_argument, NULL, O_RECORD},
-        {"export-chrome", required_argument, NULL, O_EXPORT_CHROME},
         {"repeat", required_argument, NULL, O_REPEAT},
         {"for", required_argument, NULL, O_FOR},
         {"help", no_argument, NULL, 'h'},
@@ -159,25 +174,6 @@ int tui_run_parse(int argc, char **argv, struct tui_run_opts *o)
             o->sets = cv_xrealloc(o->sets, (o->nsets + 1) * sizeof *o->sets);
             o->sets[o->nsets++] = optarg;
             break;
-        case O_HEADLESS:
-            o->headless = true;
-            break;
-        case O_JSON:
-            o->json = true;
-            break;
-        case O_CHECK:
-            o->check = true;
-            break;
-        case 'q':
-            o->quiet = true;
-            break;
-        case O_RING:
-            if (!tui_parse_ulong(optarg, 64, 1ul << 24, &v))
-                return tui_fail(TUI_EXIT_USAGE,
-                                "--ring-size must be a whole number from 64 to 16777216, not '%s'",
-                                optarg);
-            o->ring = v;
-            break;
         case O_REPEAT:
             if (!tui_parse_ulong(optarg, 1, 1000000000ul, &v))
                 return tui_fail(TUI_EXIT_USAGE,
@@ -190,19 +186,15 @@ int tui_run_parse(int argc, char **argv, struct tui_run_opts *o)
                 return tui_fail(TUI_EXIT_USAGE, "--for must be a whole number of seconds, not '%s'",
                                 optarg);
             break;
-        case O_RECORD:
-            o->record = optarg;
-            break;
-        case O_EXPORT_CHROME:
-            o->export_chrome = optarg;
-            break;
         case 'h':
             tui_run_usage(stdout);
             return TUI_EXIT_OK;
         case ':':
             return tui_missing_value(argv);
         default: {
-            int r = ui_opt_or_bad(c, optarg, argv, shorts, "run", &o->ui);
+            int r = tui_run_output_opt(c, optarg, o);
+            if (r < 0)
+                r = ui_opt_or_bad(c, optarg, argv, shorts, "run", &o->ui);
             if (r)
                 return r;
             break;

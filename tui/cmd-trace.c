@@ -116,27 +116,12 @@ static const char *untraceable(const char *path)
 
 int tui_trace_parse(int argc, char **argv, struct tui_trace_opts *t)
 {
-    enum {
-        O_HEADLESS = 256,
-        O_JSON,
-        O_CHECK,
-        O_RING,
-        O_RECORD,
-        O_EXPORT_CHROME,
-        O_THREADS,
-        O_SERVE
-    };
+    enum { O_THREADS = 256, O_SERVE };
     static const struct option longs[] = {
-        {"headless", no_argument, NULL, O_HEADLESS},
-        {"json", no_argument, NULL, O_JSON},
-        {"check", no_argument, NULL, O_CHECK},
         {"expect", required_argument, NULL, 'e'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"ring-size", required_argument, NULL, O_RING},
+        TUI_RUN_OUTPUT_OPTIONS,
         {"max-threads", required_argument, NULL, O_THREADS},
         {"serve", no_argument, NULL, O_SERVE},
-        {"record", required_argument, NULL, O_RECORD},
-        {"export-chrome", required_argument, NULL, O_EXPORT_CHROME},
         UI_LONG_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -150,28 +135,9 @@ int tui_trace_parse(int argc, char **argv, struct tui_trace_opts *t)
     unsigned long v;
     while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
         switch (c) {
-        case O_HEADLESS:
-            o->headless = true;
-            break;
-        case O_JSON:
-            o->json = true;
-            break;
-        case O_CHECK:
-            o->check = true;
-            break;
         case 'e':
             t->expects = cv_xrealloc(t->expects, (t->nexpects + 1) * sizeof *t->expects);
             t->expects[t->nexpects++] = optarg;
-            break;
-        case 'q':
-            o->quiet = true;
-            break;
-        case O_RING:
-            if (!tui_parse_ulong(optarg, 64, 1ul << 24, &v))
-                return tui_fail(TUI_EXIT_USAGE,
-                                "--ring-size must be a whole number from 64 to 16777216, not '%s'",
-                                optarg);
-            o->ring = v;
             break;
         case O_THREADS:
             if (!tui_parse_ulong(optarg, 1, 65535, &v))
@@ -183,19 +149,15 @@ int tui_trace_parse(int argc, char **argv, struct tui_trace_opts *t)
         case O_SERVE:
             t->serve = true;
             break;
-        case O_RECORD:
-            o->record = optarg;
-            break;
-        case O_EXPORT_CHROME:
-            o->export_chrome = optarg;
-            break;
         case 'h':
             tui_trace_usage(stdout);
             return TUI_EXIT_OK;
         case ':':
             return tui_missing_value(argv);
         default: {
-            int r = ui_opt_or_bad(c, optarg, argv, shorts, "trace", &o->ui);
+            int r = tui_run_output_opt(c, optarg, o);
+            if (r < 0)
+                r = ui_opt_or_bad(c, optarg, argv, shorts, "trace", &o->ui);
             if (r)
                 return r;
             break;
@@ -326,18 +288,21 @@ int tui_trace_exec(struct tui_trace_opts *t)
                                     : NULL;
     char *pyhook = dir ? cv_strdup_printf("%s/%s", dir, PYHOOK) : NULL;
     free(dir);
+    struct cv_scenario *s = NULL;
+    struct cv_httpd *httpd = NULL;
+    char *http_env[2] = {NULL, NULL};
+    int fds[3] = {-1, -1, -1};
+    bool tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
+    bool live = t->run.ui.script || (!t->run.headless && !t->run.json && tty);
+    int rc;
     if (!lib || access(lib, R_OK) != 0) {
-        int rc = tui_fail(TUI_EXIT_RUNTIME, "cannot find the trace library %s (build it: make)",
-                          lib ? lib : TRACE_LIB);
-        free(lib);
-        free(pyhook);
-        return rc;
+        rc = tui_fail(TUI_EXIT_RUNTIME, "cannot find the trace library %s (build it: make)",
+                      lib ? lib : TRACE_LIB);
+        goto out;
     }
-    struct cv_scenario *s = trace_scenario(t);
-    if (!s) {
-        free(lib);
-        free(pyhook);
-        return TUI_EXIT_USAGE;
+    if (!(s = trace_scenario(t))) {
+        rc = TUI_EXIT_USAGE;
+        goto out;
     }
     struct cv_trace_config tc = {
         .argv = t->argv,
@@ -348,60 +313,44 @@ int tui_trace_exec(struct tui_trace_opts *t)
         .err = -1,
         .max_lanes = t->max_threads,
     };
-    bool tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
-    bool live = t->run.ui.script || (!t->run.headless && !t->run.json && tty);
-    int fds[3] = {-1, -1, -1};
     if (live) { /* the terminal is the view's: the program reads nothing, its output is kept */
         fds[0] = tc.in = open("/dev/null", O_RDONLY | O_CLOEXEC);
         fds[1] = tc.out = temp_output(t, 0);
         fds[2] = tc.err = temp_output(t, 1);
         if (tc.in < 0 || tc.out < 0 || tc.err < 0) {
-            int rc = tui_fail(TUI_EXIT_RUNTIME, "cannot keep the program's output in %s: %s",
-                              cv_tmpdir(), strerror(errno));
-            for (int i = 0; i < 3; i++)
-                if (fds[i] >= 0)
-                    close(fds[i]);
-            cv_scenario_free(s);
-            free(lib);
-            free(pyhook);
-            return rc;
+            rc = tui_fail(TUI_EXIT_RUNTIME, "cannot keep the program's output in %s: %s",
+                          cv_tmpdir(), strerror(errno));
+            goto out;
         }
     } else if (t->run.json) {
         tc.out = STDERR_FILENO; /* stdout is the JSON's */
     }
-    struct cv_httpd *httpd = NULL;
-    char *http_env[2] = {NULL, NULL};
     if (t->serve) {
         char *cause = NULL;
         if (cv_httpd_start(0, &httpd, &cause) != CV_OK) {
-            int rc = tui_fail(TUI_EXIT_RUNTIME, "--serve: %s", cause);
+            rc = tui_fail(TUI_EXIT_RUNTIME, "--serve: %s", cause);
             free(cause);
-            for (int i = 0; i < 3; i++)
-                if (fds[i] >= 0)
-                    close(fds[i]);
-            cv_scenario_free(s);
-            free(lib);
-            free(pyhook);
-            return rc;
+            goto out;
         }
         http_env[0] = cv_strdup_printf("CONCVIZ_HTTP=http://127.0.0.1:%u", cv_httpd_port(httpd));
         tc.env = (const char *const *)http_env;
     }
     t->run.scenario_obj = s;
     t->run.trace = &tc;
-    int rc = tui_run_exec(&t->run);
+    rc = tui_run_exec(&t->run);
+    t->run.scenario_obj = NULL;
+    t->run.trace = NULL;
+    if (live) {
+        replay_output(t->outfile[0], stdout);
+        replay_output(t->outfile[1], stderr);
+    }
+out:
     cv_httpd_stop(httpd);
     free(http_env[0]);
     for (int i = 0; i < 3; i++)
         if (fds[i] >= 0)
             close(fds[i]);
-    if (live) {
-        replay_output(t->outfile[0], stdout);
-        replay_output(t->outfile[1], stderr);
-    }
-    t->run.scenario_obj = NULL;
     cv_scenario_free(s);
-    t->run.trace = NULL;
     free(lib);
     free(pyhook);
     return rc;

@@ -35,6 +35,26 @@ struct tui_run_opts {
     struct cv_scenario *scenario_obj;    /* instead of loading `scenario` (borrowed) */
     const struct cv_trace_config *trace; /* model trace: the program (borrowed) */
 };
+/* The options run and trace share: what is shown and what is kept of the run. */
+enum {
+    TUI_OPT_HEADLESS = 768, /* past the UI options (UI_OPT_FIRST, 512) */
+    TUI_OPT_JSON,
+    TUI_OPT_CHECK,
+    TUI_OPT_RING,
+    TUI_OPT_RECORD,
+    TUI_OPT_EXPORT_CHROME,
+};
+#define TUI_RUN_OUTPUT_OPTIONS                                                                    \
+    {"headless", no_argument, NULL, TUI_OPT_HEADLESS}, {"json", no_argument, NULL, TUI_OPT_JSON}, \
+        {"check", no_argument, NULL, TUI_OPT_CHECK}, {"quiet", no_argument, NULL, 'q'},           \
+        {"ring-size", required_argument, NULL, TUI_OPT_RING},                                     \
+        {"record", required_argument, NULL, TUI_OPT_RECORD},                                      \
+    {                                                                                             \
+        "export-chrome", required_argument, NULL, TUI_OPT_EXPORT_CHROME                           \
+    }
+/* Handles getopt code c when it is one of TUI_RUN_OUTPUT_OPTIONS (or -q): 0, or an exit code with
+ * the error printed; -1 when c is not one of them. */
+int tui_run_output_opt(int c, const char *arg, struct tui_run_opts *o);
 /* argv[0] is "run". */
 int tui_run_parse(int argc, char **argv, struct tui_run_opts *o);
 /* The --set values applied to the scenario s (loaded from o->scenario), and the checks that need
