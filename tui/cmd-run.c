@@ -1,5 +1,6 @@
 /* concviz run: parse the options, run the scenario, print the summary, exit with its verdict. */
 #include "cmdline.h"
+#include "ui.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -262,7 +263,7 @@ int tui_run_prepare(const struct tui_run_opts *o, struct cv_scenario *s)
  * the runs are over (g_output: the summary is being written, maybe to a pipe nobody reads) one
  * signal ends the process. Exiting removes the temporary files. */
 static struct cv_run *volatile g_run;
-static volatile sig_atomic_t g_signals, g_output;
+static volatile sig_atomic_t g_signals, g_output, g_stop_sig;
 static bool g_recorded; /* a headless run opened its recording (it is ours to export) */
 
 static void on_signal(int sig)
@@ -273,9 +274,15 @@ static void on_signal(int sig)
         errno = saved;
         return;
     }
+    g_stop_sig = sig;
     if (g_run)
         cv_run_stop(g_run);
     errno = saved;
+}
+
+int tui_run_stop_signal(void)
+{
+    return g_stop_sig ? g_stop_sig : ui_screen_signal();
 }
 
 /* The progress line goes to stderr's terminal opened again without blocking: the loop that

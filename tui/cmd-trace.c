@@ -312,6 +312,7 @@ int tui_trace_exec(struct tui_trace_opts *t)
         .out = -1,
         .err = -1,
         .max_lanes = t->max_threads,
+        .stop_signal = tui_run_stop_signal,
     };
     if (live) { /* the terminal is the view's: the program reads nothing, its output is kept */
         fds[0] = tc.in = open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -61,6 +61,8 @@ int tui_run_parse(int argc, char **argv, struct tui_run_opts *o);
  * the scenario: 0, or an exit code with the error printed. */
 int tui_run_prepare(const struct tui_run_opts *o, struct cv_scenario *s);
 int tui_run_exec(struct tui_run_opts *o);
+/* The signal that asked the current run to stop (SIGINT, SIGTERM, SIGHUP), 0 if none did. */
+int tui_run_stop_signal(void);
 void tui_run_opts_free(struct tui_run_opts *o);
 
 /* concviz trace [options] -- PROGRAM [ARGS...] (cmd-trace.c): a run of model trace */

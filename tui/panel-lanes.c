@@ -17,13 +17,60 @@ static int lanes_width(const struct view *V)
     return V->panels.layout.panel[P_LANES].w - LABEL_W - 1;
 }
 
-/* Lanes shown: those whose name contains the filter. */
+/* Lanes of a traced program's processes: each process a group, in the order the processes
+ * appeared, its threads in the order they did. */
+struct by_proc {
+    int32_t pid;
+    uint32_t lane, first; /* first: the process's first lane */
+};
+
+static int cmp_pid(const void *a, const void *b)
+{
+    const struct by_proc *x = a, *y = b;
+    return x->pid != y->pid ? (x->pid < y->pid ? -1 : 1)
+                            : (x->lane > y->lane) - (x->lane < y->lane);
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+    const struct by_proc *x = a, *y = b;
+    return x->first != y->first ? (x->first < y->first ? -1 : 1)
+                                : (x->lane > y->lane) - (x->lane < y->lane);
+}
+
+static void group_by_process(const struct cv_snapshot *s, uint32_t *lanes, size_t n)
+{
+    struct by_proc *b = cv_xmalloc((n + 1) * sizeof *b);
+    for (size_t i = 0; i < n; i++)
+        b[i] = (struct by_proc){s->lanes[lanes[i]].pid, lanes[i], 0};
+    qsort(b, n, sizeof *b, cmp_pid);
+    for (size_t i = 0; i < n; i++)
+        b[i].first = i && b[i].pid == b[i - 1].pid ? b[i - 1].first : b[i].lane;
+    qsort(b, n, sizeof *b, cmp_group);
+    for (size_t i = 0; i < n; i++)
+        lanes[i] = b[i].lane;
+    free(b);
+}
+
+/* More than one process among the lanes (a trace of a program that forked). */
+bool lanes_processes(const struct cv_snapshot *s)
+{
+    for (size_t i = 1; i < s->nlanes; i++)
+        if (s->lanes[i].pid != s->lanes[0].pid)
+            return true;
+    return false;
+}
+
+/* Lanes shown: those whose name contains the filter, grouped by process where there are
+ * several. */
 size_t lanes_visible(const struct view *V, const struct cv_snapshot *s, uint32_t *out)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->nlanes; i++)
         if (!V->panels.filter[0] || strstr(s->lanes[i].name, V->panels.filter))
             out[n++] = (uint32_t)i;
+    if (n > 1 && lanes_processes(s))
+        group_by_process(s, out, n);
     return n;
 }
 
@@ -142,6 +189,7 @@ void lanes_draw(struct view *V, const struct cv_snapshot *s, struct rect area, b
     uint32_t *vis = cv_xmalloc((s->nlanes + 1) * sizeof *vis);
     uint8_t *colst = cv_xmalloc(tw > 0 ? (size_t)tw : 1);
     size_t nv = lanes_visible(V, s, vis);
+    bool procs = lanes_processes(s);
     int rows = h - 1;
     if (P->sel >= (int)nv)
         P->sel = nv ? (int)nv - 1 : 0;
@@ -161,9 +209,12 @@ void lanes_draw(struct view *V, const struct cv_snapshot *s, struct rect area, b
         if (sel)
             attron(A_REVERSE);
         char task[16] = "";
-        if (l->current_task != CV_NONE && l->state != CV_LANE_OFF)
+        if (procs) /* a thread of one of several processes: which one */
+            paint_putf(y, x0, LABEL_W, "%-12.12s %7d", l->name, (int)l->pid);
+        else if (l->current_task != CV_NONE && l->state != CV_LANE_OFF)
             snprintf(task, sizeof task, "t%u", l->current_task);
-        paint_putf(y, x0, LABEL_W, "%-13.13s %-6.6s", l->name, task);
+        if (!procs)
+            paint_putf(y, x0, LABEL_W, "%-13.13s %-6.6s", l->name, task);
         if (sel)
             attroff(A_REVERSE);
         /* each column's state once, then drawn as runs of one state */

@@ -84,7 +84,9 @@ void popups_details(struct view *V, const struct cv_snapshot *s)
     } else {
         y++;
     }
-    if (l->current_task != CV_NONE)
+    if (l->pid > 0) /* a traced program's thread: the lane is the thread, its one task */
+        paint_putf(y++, ox, 60, "a thread of process %d", (int)l->pid);
+    else if (l->current_task != CV_NONE)
         paint_putf(y++, ox, 60, "task %u; %u tasks started here", l->current_task, l->tasks);
     else
         paint_putf(y++, ox, 60, "between tasks; %u tasks started here", l->tasks);

@@ -138,6 +138,7 @@ const char *panel_lane_name(const struct cv_snapshot *s, uint32_t lane);
 /* The lanes shown, those whose name contains the filter: their indices in out (s->nlanes
  * room), and how many. */
 size_t lanes_visible(const struct view *V, const struct cv_snapshot *s, uint32_t *out);
+bool lanes_processes(const struct cv_snapshot *s);
 void lanes_draw(struct view *V, const struct cv_snapshot *s, struct rect r, bool focused);
 /* The lanes' keys: the selection down or up a lane (j k, Down Up) or ten (PageDown PageUp). */
 int lanes_key(struct view *V, int k);

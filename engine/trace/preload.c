@@ -39,6 +39,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,7 +73,7 @@ struct tstate {
     uint8_t gil_held; /* holds the GIL's mutex */
     uint8_t gil_signalled;
     uint8_t gil_waited;
-    uint8_t pad;
+    uint8_t named; /* its lane's name is the one the thread gave itself */
     uintptr_t cache_addr[8];
     uint32_t cache_id[8];
     uint32_t cache_gen; /* g_retired when the cache was last valid */
@@ -127,6 +128,10 @@ REAL(int, poll, (struct pollfd *, nfds_t, int));
 REAL(int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *));
 REAL(int, epoll_wait, (int, struct epoll_event *, int, int));
 REAL(int, execve, (const char *, char *const[], char *const[]));
+REAL(void, _exit, (int)) __attribute__((noreturn));
+REAL(pid_t, waitpid, (pid_t, int *, int));
+REAL(pid_t, wait4, (pid_t, int *, int, struct rusage *));
+REAL(int, waitid, (idtype_t, id_t, siginfo_t *, int));
 
 static void *find(const char *name, const char *version)
 {
@@ -152,7 +157,7 @@ static void find_all(void)
     FIND(nanosleep), FIND(clock_nanosleep), FIND(usleep), FIND(sleep);
     FIND(read), FIND(write), FIND(recv), FIND(send), FIND(recvfrom), FIND(sendto);
     FIND(accept), FIND(accept4), FIND(connect), FIND(poll), FIND(select), FIND(epoll_wait);
-    FIND(execve);
+    FIND(execve), FIND(_exit), FIND(waitpid), FIND(wait4), FIND(waitid);
 }
 
 /* A wrapper called before the constructor ran (another library's constructor). dlsym does not
@@ -233,6 +238,30 @@ static inline bool on(void)
     if (T.state == T_NEW && !T.busy)
         return lane_claim();
     return false;
+}
+
+/* This process is leaving (exit, _exit) or has left an image behind (exec): each of its lanes
+ * still open is stamped with when, which concviz gives them as their end once the threads are
+ * gone (a thread that is killed with its process records nothing). `gone`: they are already. */
+static void process_leaving(bool gone)
+{
+    if (!g_shm)
+        return;
+    uint64_t now = cv_clock_stamp();
+    uint32_t n = atomic_load_explicit(&g_shm->nlanes, memory_order_acquire);
+    if (n > g_shm->max_lanes)
+        n = g_shm->max_lanes;
+    struct cv_trace_lane *lanes = cv_trace_lanes(g_shm);
+    for (uint32_t i = 0; i < n; i++) {
+        struct cv_trace_lane *l = &lanes[i];
+        if (atomic_load_explicit(&l->state, memory_order_acquire) != CV_TRACE_READY ||
+            l->pid != g_pid || atomic_load_explicit(&l->ended, memory_order_relaxed))
+            continue;
+        uint64_t none = 0;
+        atomic_compare_exchange_strong(&l->exit_ts, &none, now);
+        if (gone)
+            atomic_store_explicit(&l->gone, 1, memory_order_release);
+    }
 }
 
 static void on_thread_exit(void *arg)
@@ -495,7 +524,12 @@ static void after_fork_child(void)
     g_pid = getpid();
     atomic_fetch_add(&g_shm->processes, 1);
     memset(T.cache_addr, 0, sizeof T.cache_addr);
-    /* the forking thread's lane stays the parent's: the child's thread gets a lane of its own */
+    /* the forking thread's lane stays the parent's: the child's thread gets a lane of its own,
+     * with the name the thread gave itself, which it keeps in the child (Python's MainThread) */
+    char name[CV_NAME_MAX] = "";
+    if (T.named && T.state == T_ON)
+        memcpy(name, cv_trace_lanes(g_shm)[T.lane].name, sizeof name);
+    name[CV_NAME_MAX - 1] = 0;
     T.state = T_NEW;
     T.busy = 0;
     T.gil_held = 0;
@@ -505,7 +539,10 @@ static void after_fork_child(void)
         g_gil_obj = obj_id((void *)g_gil_mutex, CV_OBJ_GIL);
         T.busy = 0;
     }
-    lane_claim();
+    if (lane_claim() && name[0])
+        lane_name(&cv_trace_lanes(g_shm)[T.lane], name);
+    else
+        T.named = 0;
 }
 
 __attribute__((constructor)) static void trace_init(void)
@@ -533,6 +570,9 @@ __attribute__((constructor)) static void trace_init(void)
     pthread_key_create(&g_exit_key, on_thread_exit);
     pthread_atfork(NULL, NULL, after_fork_child);
     atomic_fetch_add(&g_shm->processes, 1);
+    /* a lane of this pid still open is a thread of the image this one replaced (execve,
+     * execvp, posix_spawn's child): all of them ended at the exec */
+    process_leaving(true);
     lane_claim();
     gil_find();
 }
@@ -540,7 +580,21 @@ __attribute__((constructor)) static void trace_init(void)
 __attribute__((destructor)) static void trace_fini(void)
 {
     lane_end();
+    process_leaving(false);
 }
+
+/* _exit (os._exit in Python, a forked child's usual way out) runs no destructor. */
+EXPORT void _exit(int status) __attribute__((noreturn));
+EXPORT void _exit(int status)
+{
+    ENSURE(_exit);
+    if (getpid() == g_pid) { /* not a vfork child, which shares the parent's memory and TLS */
+        lane_end();
+        process_leaving(false);
+    }
+    real__exit(status);
+}
+EXPORT void _Exit(int status) __attribute__((noreturn, alias("_exit")));
 
 /* Python's threads name themselves through this (the start-up hook concviz puts on the
  * interpreter's path); any program may call it. */
@@ -550,6 +604,7 @@ EXPORT void concviz_trace_name_thread(const char *name)
     if (!name || !on())
         return;
     lane_name(&cv_trace_lanes(g_shm)[T.lane], name);
+    T.named = 1;
 }
 
 /* ------------------------------------------------------------------ threads */
@@ -1054,6 +1109,46 @@ EXPORT int usleep(useconds_t us)
     return rc;
 }
 
+/* Waiting for a child process (a shell running a command, a pool reaping a worker); a poll
+ * (WNOHANG) is no wait. wait() is waitpid(-1, st, 0) in the C library itself. */
+EXPORT pid_t waitpid(pid_t pid, int *st, int opt)
+{
+    ENSURE(waitpid);
+    if (opt & WNOHANG)
+        return real_waitpid(pid, st, opt);
+    IO_BEGIN(CV_IO_WAIT, pid > 0 ? text_id("waitpid %d", (int)pid) : text_id("waitpid"));
+    pid_t rc = real_waitpid(pid, st, opt);
+    IO_END();
+    return rc;
+}
+
+EXPORT pid_t wait(int *st)
+{
+    return waitpid(-1, st, 0);
+}
+
+EXPORT pid_t wait4(pid_t pid, int *st, int opt, struct rusage *ru)
+{
+    ENSURE(wait4);
+    if (opt & WNOHANG)
+        return real_wait4(pid, st, opt, ru);
+    IO_BEGIN(CV_IO_WAIT, pid > 0 ? text_id("waitpid %d", (int)pid) : text_id("waitpid"));
+    pid_t rc = real_wait4(pid, st, opt, ru);
+    IO_END();
+    return rc;
+}
+
+EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int opt)
+{
+    ENSURE(waitid);
+    if (opt & WNOHANG)
+        return real_waitid(type, id, info, opt);
+    IO_BEGIN(CV_IO_WAIT, text_id("waitid"));
+    int rc = real_waitid(type, id, info, opt);
+    IO_END();
+    return rc;
+}
+
 EXPORT unsigned sleep(unsigned s)
 {
     ENSURE(sleep);
@@ -1177,8 +1272,9 @@ EXPORT int epoll_wait(int fd, struct epoll_event *ev, int n, int timeout)
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
     ENSURE(execve);
-    /* the program image ends here for this thread: the new one claims a lane of its own */
-    bool traced = T.state == T_ON;
+    /* the program image ends here for this thread: the new one claims a lane of its own (a
+     * vfork child shares the parent's memory and TLS: the lane is the parent's, left alone) */
+    bool traced = T.state == T_ON && getpid() == g_pid;
     if (traced)
         lane_end();
     int rc = real_execve(path, argv, envp);

@@ -19,7 +19,7 @@
 #include "concviz/collector.h"
 
 #define CV_TRACE_MAGIC   0x6563617274766351ull /* "Qcvtrace" */
-#define CV_TRACE_VERSION 1u
+#define CV_TRACE_VERSION 2u
 #define CV_TRACE_ENV     "CONCVIZ_TRACE"
 
 enum cv_trace_slot_state { CV_TRACE_FREE, CV_TRACE_CLAIMED, CV_TRACE_READY };
@@ -30,7 +30,12 @@ struct cv_trace_lane {
     _Atomic uint32_t name_gen;
     int32_t pid, tid;
     _Atomic uint32_t ended; /* the thread ended (its last event is worker.exit) */
-    uint32_t pad;
+    /* Its process exec'd another program (the new image says so: the thread is gone, though the
+     * pid lives on). A thread of a process that died is known gone from the pid (concviz). */
+    _Atomic uint32_t gone;
+    /* When its process began to exit (exit, _exit) or exec'd, stamped by the process: the end
+     * concviz gives a thread that could not record its own; 0 when unknown. */
+    _Atomic uint64_t exit_ts;
     char name[CV_NAME_MAX];
 };
 

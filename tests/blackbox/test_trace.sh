@@ -75,6 +75,39 @@ run_cv 0 trace --json -q -- "$PROG" fork &&
     check "fork: two processes, each its own counter_lock (1000 each), the child's named with its pid" \
         test "$(jqv '[.results.processes, ([.locks[] | select(.name | startswith("counter_lock")) | .acquisitions] | add), ([.locks[] | select(.name | test("^counter_lock:[0-9]+$"))] | length)] | map(tostring) | join(" ")')" = "2 2000 1"
 
+# each process a group of lanes: the lanes carry their pid (JSON, replay, Chrome export, view)
+run_cv 0 trace --json -q --record "$TMP/fork.cvr" -- "$PROG" fork &&
+    check "fork: each lane carries its process's pid, two pids, the first the program's" \
+        test "$(jqv '[.lanes[].pid] | unique | length')" = 2
+live_pids=$(jqc '[.lanes[] | [.name, .pid]]')
+run_cv 0 replay "$TMP/fork.cvr" --json &&
+    check "fork: the replay's lanes carry the same pids ($live_pids)" \
+        test "$(jqc '[.lanes[] | [.name, .pid]]')" = "$live_pids"
+run_cv 0 export "$TMP/fork.cvr" --format chrome -o "$TMP/fork.json" &&
+    check "fork: the Chrome trace puts each thread in its real process, each process named" \
+        eval 'valid_trace "$TMP/fork.json" &&
+            pids=$(jq -c "[.[][1]] | unique" <<<"$live_pids") &&
+            test "$(jq -c "[.traceEvents[] | select(.name == \"thread_name\") | .pid] | unique" "$TMP/fork.json")" = "$pids" &&
+            test "$(jq -c "[.traceEvents[] | select(.name == \"process_name\") | .pid] | sort" "$TMP/fork.json")" = "$pids"'
+printf '%s\n' "key g" "type 0" "key Enter" "snapshot $TMP/fork-view.txt" "key q" "key q" >"$TMP/fork.script"
+run_cv 0 replay "$TMP/fork.cvr" --no-color --script "$TMP/fork.script" --size 120x30 &&
+    check "fork: the lanes panel shows each thread's pid" \
+        eval 'for p in $(jq -r ".[][1]" <<<"$live_pids"); do grep -q "^trace_prog:[0-9]* *$p\$" "$TMP/fork-view.txt" || exit 1; done'
+
+# threads that cannot record their own end: they end with their process
+run_cv 0 trace --json -q -- "$PROG" killed &&
+    check "a child killed with two threads: its lanes end with it (3 of 3 done, 2 given their end)" \
+        test "$(jqv '[.tasks.submitted, .tasks.completed, .results.threads_ended_with_process, ([.lanes[].pid] | unique | length)] | map(tostring) | join(" ")')" = "3 3 2 2"
+run_cv 0 trace --json -q -- "$PROG" exitthreads &&
+    check "exit() while two threads sleep: they end with the process (3 of 3 done)" \
+        test "$(jqv '[.tasks.completed, .results.threads_ended_with_process] | map(tostring) | join(" ")')" = "3 2"
+run_cv 0 trace --json -q -- "$PROG" execthreads &&
+    check "execvp while a thread sleeps: both threads of the old image end, the new image is a lane of the same pid" \
+        test "$(jqv '[.tasks.submitted, .tasks.completed, .results.threads_ended_with_process, ([.lanes[].pid] | unique | length)] | map(tostring) | join(" ")')" = "3 3 2 1"
+run_cv 0 trace --json -q -- bash -c 'sleep 0.3; true' &&
+    check "a shell waiting for its command: the wait is a wait (waitpid), not running ($(jqc '[.lanes[0] | .io_s, .running_s]'))" \
+        test "$(jqv '.lanes[0] | .io_s > 0.2 and .running_s < 0.2')" = true
+
 # ---------------------------------------------------------------- expectations
 run_cv 0 trace --json --check -q --expect 'locks.counter_lock.acquisitions == 4000' \
     --expect 'results.exit_status == 0' -- "$PROG" race 2 2000 &&
@@ -154,6 +187,8 @@ else
         check "process_primes.py: three processes (two workers), a GIL each, the same primes" \
             eval 'test "$ERR" = "$("$PY" "$SCEN_PY/process_primes.py")" &&
                 test "$(jqv "[.results.processes, ([.locks[] | select(.kind == \"gil\")] | length)] | map(tostring) | join(\" \")")" = "3 3"'
+    check "process_primes.py: each worker's lane keeps the forking thread's Python name, with its own pid ($(jqc '[.lanes[] | [.name, .pid]]'))" \
+        test "$(jqv '[.lanes[] | select(.name == "MainThread") | .pid] | unique | length')" = 3
     run_cv 0 trace --json -q -- "$PY" "$SCEN_PY/asyncio_gather.py" &&
         check "asyncio_gather.py: ten tasks, one thread (tasks are not lanes)" \
             eval '[[ "$ERR" == "10 tasks in "* ]] && test "$(jqv ".results.threads_traced")" = 1'
@@ -207,5 +242,18 @@ if [ -n "$PY" ]; then
     check "SIGINT: exit 130, the program got it (KeyboardInterrupt), its status reported ($(grep -c KeyboardInterrupt "$TMP/int.err"))" \
         eval 'test "$rc" = 130 && grep -q KeyboardInterrupt "$TMP/int.err" && grep -q "exit_signal *INT" "$TMP/int.out"'
 fi
+
+# SIGTERM to concviz: the program gets SIGTERM (not a SIGINT first), its status reported
+printf 'trap "exit 3" TERM\ntrap "exit 4" INT\nwhile :; do sleep 0.05; done\n' >"$TMP/traps.sh"
+for sig in TERM INT; do
+    "$CONCVIZ" trace --json -q -- bash "$TMP/traps.sh" >"$TMP/sig.out" 2>"$TMP/sig.err" &
+    pid=$!
+    sleep 1
+    kill -"$sig" "$pid"
+    reap "$pid"
+    want=$([ "$sig" = TERM ] && echo 3 || echo 4)
+    check "SIG$sig to concviz: the program got SIG$sig (exit status $want), concviz exits 130" \
+        eval 'test "$rc" = 130 && test "$(jq -r .results.exit_status "$TMP/sig.out")" = "$want"'
+done
 
 finish

@@ -83,6 +83,7 @@ struct cv_task_span {
 struct cv_lane_stats {
     char name[CV_NAME_MAX];
     enum cv_lane_role role;
+    int32_t pid; /* the process it is a thread of, where the run knows it (a trace); else 0 */
     enum cv_lane_state state; /* now */
     uint64_t since_ns;        /* in this state since */
     uint64_t state_ns[CV_LANE__COUNT];
@@ -202,6 +203,9 @@ void cv_collector_set_resolver(struct cv_collector *c, cv_resolve_fn fn, void *c
 size_t cv_collector_nlanes(const struct cv_collector *c);
 bool cv_collector_lane(const struct cv_collector *c, uint32_t lane, const char **name,
                        enum cv_lane_role *role);
+/* A lane's process (a traced program's: each process a group of lanes); 0 when not known. */
+void cv_collector_set_lane_pid(struct cv_collector *c, uint32_t lane, int32_t pid);
+int32_t cv_collector_lane_pid(const struct cv_collector *c, uint32_t lane);
 /* Ids run from 0 to cv_collector_nobjects() - 1; false for an id never declared. */
 size_t cv_collector_nobjects(const struct cv_collector *c);
 bool cv_collector_object(const struct cv_collector *c, uint32_t id, struct cv_object_decl *out);

@@ -75,6 +75,7 @@ uint64_t cv_recording_chunk_first_ns(const struct cv_recording *r, size_t i);
 /* Lane and object declarations, for exporters. */
 size_t cv_recording_nlanes(const struct cv_recording *r);
 const char *cv_recording_lane_name(const struct cv_recording *r, uint32_t lane);
+int32_t cv_recording_lane_pid(const struct cv_recording *r, uint32_t lane); /* 0: not known */
 const char *cv_recording_object_name(const struct cv_recording *r, uint32_t obj);
 int cv_recording_object_kind(const struct cv_recording *r, uint32_t obj); /* -1 = none */
 /* A text events refer to (io.begin's obj: the URL), or NULL. */

@@ -40,6 +40,33 @@ static inline uint64_t cv_ring_capacity(const struct cv_ring *r)
     return r->mask + 1;
 }
 
+/* The next free slot, or NULL (a drop, counted) when the ring is full. Producer side. */
+static inline struct cv_event *cv_ring_reserve(struct cv_ring *r, uint64_t *h_out)
+{
+    uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+    if (__builtin_expect(h - r->cached_tail > r->mask, 0)) {
+        r->cached_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (h - r->cached_tail > r->mask) {
+            atomic_fetch_add_explicit(&r->drops, 1, memory_order_relaxed);
+            return NULL;
+        }
+    }
+    *h_out = h;
+    return &cv_ring_slots(r)[h & r->mask];
+}
+
+static inline void cv_ring_fill(struct cv_event *e, uint64_t ts, unsigned kind, uint16_t lane,
+                                uint32_t task, uint32_t obj, uint64_t arg)
+{
+    e->ts = ts;
+    e->arg = arg;
+    e->task = task;
+    e->obj = obj;
+    e->lane = lane;
+    e->kind = (uint16_t)kind;
+    e->reserved = 0;
+}
+
 /* Records one event, stamped now. Producer side; one producer per ring. */
 static inline void cv_ring_record(struct cv_ring *r, unsigned kind, uint16_t lane, uint32_t task,
                                   uint32_t obj, uint64_t arg)
@@ -48,23 +75,32 @@ static inline void cv_ring_record(struct cv_ring *r, unsigned kind, uint16_t lan
     (void)r, (void)kind, (void)lane, (void)task, (void)obj, (void)arg;
     return;
 #endif
-    uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
-    if (__builtin_expect(h - r->cached_tail > r->mask, 0)) {
-        r->cached_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-        if (h - r->cached_tail > r->mask) {
-            atomic_fetch_add_explicit(&r->drops, 1, memory_order_relaxed);
-            return;
-        }
-    }
-    struct cv_event *e = &cv_ring_slots(r)[h & r->mask];
-    e->ts = cv_clock_stamp();
-    e->arg = arg;
-    e->task = task;
-    e->obj = obj;
-    e->lane = lane;
-    e->kind = (uint16_t)kind;
-    e->reserved = 0;
+    uint64_t h;
+    struct cv_event *e = cv_ring_reserve(r, &h);
+    if (!e)
+        return;
+    cv_ring_fill(e, cv_clock_stamp(), kind, lane, task, obj, arg);
     atomic_store_explicit(&r->head, h + 1, memory_order_release);
+}
+
+/* Records one event stamped `ts` (raw ticks), for a producer that takes over a ring whose own
+ * producer is gone (a traced process that died): ts must not be before the ring's last event. */
+static inline void cv_ring_record_at(struct cv_ring *r, uint64_t ts, unsigned kind, uint16_t lane,
+                                     uint32_t task, uint32_t obj, uint64_t arg)
+{
+    uint64_t h;
+    struct cv_event *e = cv_ring_reserve(r, &h);
+    if (!e)
+        return;
+    cv_ring_fill(e, ts, kind, lane, task, obj, arg);
+    atomic_store_explicit(&r->head, h + 1, memory_order_release);
+}
+
+/* The stamp of the latest event recorded (0 when none was). */
+static inline uint64_t cv_ring_last_ts(struct cv_ring *r)
+{
+    uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+    return h ? cv_ring_slots(r)[(h - 1) & r->mask].ts : 0;
 }
 
 /* Copies up to `max` events out (consumer side) and frees their slots. Returns the count. */

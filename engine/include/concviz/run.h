@@ -67,6 +67,9 @@ struct cv_trace_config {
     uint32_t max_lanes;     /* threads traced at most (0: 4096) */
     uint32_t max_objects;   /* objects traced at most (0: 16384) */
     const char *const *env; /* NAME=value added to its environment, NULL-terminated, or NULL */
+    /* The signal that stopped concviz (SIGTERM, SIGHUP: passed on to the program as they are;
+     * anything else, q or Ctrl-C, is a SIGINT), or NULL. */
+    int (*stop_signal)(void);
 };
 
 struct cv_run_config {

@@ -4,17 +4,20 @@
  * which each of its threads claims a lane and a ring; before each drain, sync hands the collector
  * the lanes and objects that appeared since, so the rest of the run (drain, snapshot, summary,
  * recording) is the same as for any model. The driver waits for the program and reports how it
- * ended; stopping the run stops the program (SIGINT to its process group, then SIGTERM, SIGKILL).
+ * ended; stopping the run stops the program (SIGINT, or the SIGTERM or SIGHUP concviz got, to
+ * its process group; then SIGTERM, SIGKILL).
  */
 #include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +42,18 @@ struct trace_state {
     uint32_t next_obj; /* objects declared: ids 0 .. next_obj-1, in id order (a recording's
                         * lock panel and checkpoints list them in declaration order) */
     char **envp;
+    uint8_t *closed;   /* per lane: its end is in its ring (its own, or one given it here) */
+    uint32_t *proc_of; /* per lane: its process, an index into procs */
+    struct trace_proc *procs;
+    size_t nprocs, procs_cap;
+    uint32_t ends_given; /* lanes whose end was given here (their thread could not record it) */
+};
+
+/* A process of the program, watched through a pidfd until it is gone. */
+struct trace_proc {
+    int32_t pid;
+    int fd;    /* -1 once gone, or when the kernel has no pidfds (then kill(pid, 0)) */
+    bool dead; /* its threads have all ended */
 };
 
 static void resolve(void *ctx, struct cv_collector *col, uint32_t obj);
@@ -112,6 +127,8 @@ static int trace_prepare(struct cv_run *run, char **cause)
     ts->name_gen = cv_xcalloc(lanes, sizeof *ts->name_gen);
     ts->rings = cv_xcalloc(lanes, sizeof *ts->rings);
     ts->slot_of = cv_xcalloc(objs, sizeof *ts->slot_of);
+    ts->closed = cv_xcalloc(lanes, 1);
+    ts->proc_of = cv_xcalloc(lanes, sizeof *ts->proc_of);
     cv_collector_add_lane(run->col, 0, "main", CV_ROLE_MAIN);
     cv_collector_set_resolver(run->col, resolve, ts);
     run->workers = 0; /* the threads, once known */
@@ -130,6 +147,12 @@ static void trace_release(struct cv_run *run)
     free(ts->name_gen);
     free(ts->rings);
     free(ts->slot_of);
+    free(ts->closed);
+    free(ts->proc_of);
+    for (size_t i = 0; i < ts->nprocs; i++)
+        if (ts->procs[i].fd >= 0)
+            close(ts->procs[i].fd);
+    free(ts->procs);
     if (ts->envp)
         cv_strv_free(ts->envp);
     free(ts);
@@ -215,6 +238,96 @@ static void sync_texts(struct cv_run *run, struct trace_state *ts)
         }
 }
 
+/* The process a new lane belongs to, watched from now on. */
+static uint32_t proc_of_pid(struct trace_state *ts, int32_t pid)
+{
+    for (size_t i = ts->nprocs; i-- > 0;)
+        if (ts->procs[i].pid == pid && !ts->procs[i].dead)
+            return (uint32_t)i;
+    if (ts->nprocs == ts->procs_cap) {
+        ts->procs_cap = ts->procs_cap ? 2 * ts->procs_cap : 16;
+        ts->procs = cv_xrealloc(ts->procs, ts->procs_cap * sizeof *ts->procs);
+    }
+    struct trace_proc *p = &ts->procs[ts->nprocs];
+    *p = (struct trace_proc){.pid = pid, .fd = (int)syscall(SYS_pidfd_open, pid, 0)};
+    if (p->fd < 0)
+        p->dead = errno == ESRCH;
+    else
+        fcntl(p->fd, F_SETFD, FD_CLOEXEC);
+    return (uint32_t)ts->nprocs++;
+}
+
+/* Processes that have ended since the last look (a pidfd becomes readable at the exit, before
+ * the parent reaps it). */
+static void procs_poll(struct trace_state *ts)
+{
+    struct pollfd pf[64];
+    size_t idx[64];
+    for (size_t i = 0; i < ts->nprocs;) {
+        nfds_t n = 0;
+        for (; i < ts->nprocs && n < 64; i++) {
+            struct trace_proc *p = &ts->procs[i];
+            if (p->dead)
+                continue;
+            if (p->fd < 0) { /* no pidfd: a process that cannot be signalled is gone */
+                p->dead = kill(p->pid, 0) != 0 && errno == ESRCH;
+                continue;
+            }
+            pf[n] = (struct pollfd){.fd = p->fd, .events = POLLIN};
+            idx[n++] = i;
+        }
+        if (n && poll(pf, n, 0) > 0)
+            for (nfds_t k = 0; k < n; k++)
+                if (pf[k].revents) {
+                    struct trace_proc *p = &ts->procs[idx[k]];
+                    close(p->fd);
+                    p->fd = -1;
+                    p->dead = true;
+                }
+    }
+}
+
+/* Threads that ended without recording it (killed with their process, or left behind by an
+ * exec) are given their end in their own ring, now that no one else writes to it: when the
+ * process began to leave, if it said, else when it was found gone (`cap`: no later than the
+ * end of the run), and never before the thread's last event. */
+static void close_gone_lanes(struct trace_state *ts, uint64_t cap)
+{
+    struct cv_trace_lane *lanes = cv_trace_lanes(ts->shm);
+    procs_poll(ts);
+    uint64_t now = cv_clock_stamp();
+    if (cap && now > cap)
+        now = cap;
+    for (uint32_t i = 0; i < ts->known; i++) {
+        struct cv_trace_lane *l = &lanes[i];
+        if (ts->closed[i])
+            continue;
+        if (atomic_load_explicit(&l->ended, memory_order_acquire)) {
+            ts->closed[i] = 1;
+            continue;
+        }
+        if (!atomic_load_explicit(&l->gone, memory_order_acquire) &&
+            !ts->procs[ts->proc_of[i]].dead)
+            continue;
+        struct cv_ring *r = ts->rings[i];
+        uint64_t last = cv_ring_last_ts(r);
+        uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+        /* a thread killed between its last two events: its end is there already */
+        if (!h || cv_ring_slots(r)[(h - 1) & r->mask].kind != CV_EV_WORKER_EXIT) {
+            uint64_t at = atomic_load_explicit(&l->exit_ts, memory_order_acquire);
+            if (!at || at > now)
+                at = now;
+            if (at < last)
+                at = last;
+            cv_ring_record_at(r, at, CV_EV_TASK_END, (uint16_t)i, i, 0, 0);
+            cv_ring_record_at(r, at, CV_EV_WORKER_EXIT, (uint16_t)i, i, 0, 0);
+        }
+        atomic_store_explicit(&l->ended, 1, memory_order_release);
+        ts->closed[i] = 1;
+        ts->ends_given++;
+    }
+}
+
 static void trace_sync(struct cv_run *run, bool final)
 {
     struct trace_state *ts = state_of(run);
@@ -234,6 +347,7 @@ static void trace_sync(struct cv_run *run, bool final)
             break; /* its thread is setting it up: the lanes after it wait */
         ts->rings[ts->known] = (struct cv_ring *)cv_trace_ring_mem(t, ts->known);
         ts->name_gen[ts->known] = UINT32_MAX;
+        ts->proc_of[ts->known] = proc_of_pid(ts, l->pid);
         ts->known++;
     }
     for (uint32_t i = 0; i < ts->known; i++) {
@@ -243,12 +357,16 @@ static void trace_sync(struct cv_run *run, bool final)
             !lane_name(&lanes[i], name, &g))
             continue;
         cv_collector_add_lane(run->col, i, name, i == 0 ? CV_ROLE_MAIN : CV_ROLE_WORKER);
+        cv_collector_set_lane_pid(run->col, i, lanes[i].pid);
         ts->name_gen[i] = g;
     }
     if (ts->known != before)
         cv_collector_attach_rings(run->col, ts->rings, ts->known, run->t0_ticks);
-    if (final) /* a trace's workers, in its summary, are the program's threads */
+    close_gone_lanes(ts, final ? run->t_end_ticks : 0);
+    if (final) { /* a trace's workers, in its summary, are the program's threads */
         run->workers = ts->known;
+        cv_result_num(run, "threads_ended_with_process", ts->ends_given);
+    }
 }
 
 /* The program's environment: concviz's, with the library preloaded (after any the user
@@ -377,8 +495,9 @@ static int trace_run(struct cv_run *run)
         cv_result_num(run, "exit_status", 127);
         return -1;
     }
-    /* stopping (q, Ctrl-C, SIGTERM): SIGINT to the program's process group, as a Ctrl-C in its
-     * terminal would; SIGTERM a second later, SIGKILL two after that */
+    /* stopping: to the program's process group, the SIGTERM or SIGHUP that stopped concviz, or
+     * else (q, Ctrl-C) a SIGINT, as a Ctrl-C in its terminal would; SIGTERM a second later,
+     * SIGKILL two after that */
     uint64_t stop_at = 0;
     int sent = 0;
     for (;;) {
@@ -391,7 +510,8 @@ static int trace_run(struct cv_run *run)
         }
         if (!stop_at && (atomic_load(&run->shm->attention) & CV_ATTN_STOP)) {
             stop_at = cv_clock_mono_ns();
-            kill(-pid, SIGINT);
+            int sig = tc->stop_signal ? tc->stop_signal() : 0;
+            kill(-pid, sig == SIGTERM || sig == SIGHUP ? sig : SIGINT);
             sent = 1;
         } else if (stop_at && sent == 1 && cv_clock_mono_ns() - stop_at > TERM_AFTER_NS) {
             kill(-pid, SIGTERM);

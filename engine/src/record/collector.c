@@ -1486,6 +1486,17 @@ bool cv_collector_lane(const struct cv_collector *c, uint32_t lane, const char *
     return true;
 }
 
+void cv_collector_set_lane_pid(struct cv_collector *c, uint32_t lane, int32_t pid)
+{
+    ensure_lane(c, lane);
+    c->lanes[lane].pid = pid;
+}
+
+int32_t cv_collector_lane_pid(const struct cv_collector *c, uint32_t lane)
+{
+    return lane < c->nlanes ? c->lanes[lane].pid : 0;
+}
+
 size_t cv_collector_order(const struct cv_collector *c, const uint32_t **order)
 {
     *order = c->order;

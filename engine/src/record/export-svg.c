@@ -574,6 +574,8 @@ static void draw(struct svg *x)
         fprintf(f, "\">\n<text class=\"lane-name\" x=\"10\" y=\"%u\" font-size=\"%u\" fill=\"%s\">",
                 y + bar - (bar - font * 3 / 4) / 2, font, FOREGROUND);
         xml(f, name);
+        if (cv_recording_lane_pid(x->r, (uint32_t)i) > 0) /* a traced program's thread */
+            fprintf(f, " [%d]", (int)cv_recording_lane_pid(x->r, (uint32_t)i));
         fputs("</text>\n", f);
         for (unsigned s = 0; s < CV_LANE_OFF; s++) {
             if (!memchr(l->cols, (int)s, x->pw))
@@ -715,7 +717,8 @@ int cv_export_svg(struct cv_recording *r, FILE *out, const struct cv_svg_opts *o
     x.mark = x.pitch >= 20 ? 2 : x.pitch >= 6 ? 1 : 0;
     x.font = x.pitch >= 20 ? 12 : x.pitch >= 12 ? 10 : x.pitch;
     for (size_t i = 0; i < nl; i++) {
-        size_t len = strlen(cv_recording_lane_name(r, (uint32_t)i));
+        size_t len = strlen(cv_recording_lane_name(r, (uint32_t)i)) +
+                     (cv_recording_lane_pid(r, (uint32_t)i) > 0 ? 10 : 0); /* " [pid]" */
         name_w = len > name_w ? len : name_w;
     }
     x.x0 = 20 + (unsigned)(name_w * x.font * 62 + 99) / 100; /* a monospace glyph: 0.62 em */

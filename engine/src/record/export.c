@@ -38,6 +38,8 @@ struct chrome {
     FILE *out;
     struct cv_recording *r;
     bool procs;
+    bool pids;     /* lanes carry their process (a trace): Chrome's pids are the real ones */
+    unsigned root; /* the run's own process: counters and run-wide events */
     struct lane_x *lanes;
     size_t nlanes;
     struct obj_x *objs;
@@ -76,6 +78,10 @@ static void sep(struct chrome *x)
 
 static unsigned pid_of(const struct chrome *x, uint32_t lane)
 {
+    if (x->pids) {
+        int32_t pid = cv_recording_lane_pid(x->r, lane);
+        return pid > 0 ? (unsigned)pid : x->root;
+    }
     return x->procs && lane > 0 ? 1 + lane : 1;
 }
 
@@ -153,7 +159,7 @@ static void counter(struct chrome *x, const char *name, const char *key, uint64_
     sep(x);
     fprintf(x->out, "{\"name\":\"");
     jstr(x->out, name);
-    fprintf(x->out, "\",\"ph\":\"C\",\"pid\":1,\"ts\":");
+    fprintf(x->out, "\",\"ph\":\"C\",\"pid\":%u,\"ts\":", x->root);
     us(x->out, ts);
     fprintf(x->out, ",\"args\":{\"%s\":%.17g}}", key, v);
 }
@@ -301,7 +307,7 @@ static void chrome_event(struct chrome *x, const struct cv_event *e)
         sep(x);
         fprintf(x->out, "{\"name\":\"deadlock detected\",\"ph\":\"i\",\"s\":\"g\",\"ts\":");
         us(x->out, e->ts);
-        fprintf(x->out, ",\"pid\":1,\"tid\":%u}", lane + 1);
+        fprintf(x->out, ",\"pid\":%u,\"tid\":%u}", x->root, lane + 1);
         break;
     case CV_EV_WORKER_STALL:
     case CV_EV_WORKER_RESUME: /* about the worker's lane, obj */
@@ -335,6 +341,12 @@ int cv_export_chrome(struct cv_recording *r, FILE *out, char **cause)
     struct chrome x = {.out = out, .r = r, .first = true};
     x.procs = !strcmp(info->model, "procs");
     x.nlanes = cv_recording_nlanes(r);
+    x.root = 1;
+    for (size_t i = 0; i < x.nlanes && !x.pids; i++)
+        if (cv_recording_lane_pid(r, (uint32_t)i) > 0) {
+            x.pids = true;
+            x.root = (unsigned)cv_recording_lane_pid(r, (uint32_t)i);
+        }
     x.lanes = cv_xcalloc(x.nlanes, sizeof *x.lanes);
     fprintf(out, "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"scenario\":\"");
     jstr(out, info->scenario);
@@ -344,17 +356,28 @@ int cv_export_chrome(struct cv_recording *r, FILE *out, char **cause)
     jstr(out, info->concviz_version);
     fprintf(out, "\"},\"traceEvents\":[");
     sep(&x);
-    fprintf(out, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":\"");
+    fprintf(out, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%u,\"args\":{\"name\":\"",
+            x.root);
     jstr(out, info->scenario);
-    fprintf(out, " (%s)\"}}", info->model);
+    if (x.pids)
+        fprintf(out, " (%s, process %u)\"}}", info->model, x.root);
+    else
+        fprintf(out, " (%s)\"}}", info->model);
     for (size_t i = 0; i < x.nlanes; i++) {
         const char *name = cv_recording_lane_name(r, (uint32_t)i);
-        if (pid_of(&x, (uint32_t)i) != 1) {
+        unsigned pid = pid_of(&x, (uint32_t)i);
+        bool first = pid != x.root; /* the first lane of another process names it */
+        for (size_t k = 0; k < i && first; k++)
+            first = pid_of(&x, (uint32_t)k) != pid;
+        if (first) {
             sep(&x);
             fprintf(out, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%u,\"args\":{\"name\":\"",
-                    pid_of(&x, (uint32_t)i));
+                    pid);
             jstr(out, name);
-            fputs(" (process)\"}}", out);
+            if (x.pids)
+                fprintf(out, " (process %u)\"}}", pid);
+            else
+                fputs(" (process)\"}}", out);
         }
         sep(&x);
         fprintf(out,

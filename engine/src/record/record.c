@@ -77,6 +77,7 @@ struct cv__recorder {
     unsigned char *cbuf; /* a compressed checkpoint */
     size_t ccap;
     char (*lane_w)[CV_NAME_MAX]; /* lanes declared in the file so far, by the names given */
+    int32_t *lane_pid_w;         /* and the processes */
     size_t nlane_w;
     uint8_t *obj_w; /* objects declared in the file so far, by id */
     size_t nobj_w;
@@ -165,6 +166,19 @@ static void name_unword(const char *word, char *out)
     out[k] = 0;
 }
 
+/* A lane's header line: its id, role and name, and its process where known (a reader from
+ * before processes were recorded reads the first three and ignores the rest). */
+static void lane_line(char **h, size_t *hl, size_t id, enum cv_lane_role role, const char *name,
+                      int32_t pid)
+{
+    char word[NAME_WORD];
+    const char *r = role == CV_ROLE_MAIN ? "main" : "worker";
+    if (pid > 0)
+        head_line(h, hl, "lane %zu %s %s %d", id, r, name_word(name, word), (int)pid);
+    else
+        head_line(h, hl, "lane %zu %s %s", id, r, name_word(name, word));
+}
+
 /* The lanes and objects the collector has that the file does not (all of them: all), as an
  * R_DECL record of header lines. */
 static void w_decls(struct cv__recorder *w, bool all)
@@ -175,18 +189,20 @@ static void w_decls(struct cv__recorder *w, bool all)
     if (nl > w->nlane_w) {
         w->lane_w = cv_xrealloc(w->lane_w, nl * sizeof *w->lane_w);
         memset(w->lane_w + w->nlane_w, 0, (nl - w->nlane_w) * sizeof *w->lane_w);
+        w->lane_pid_w = cv_xrealloc(w->lane_pid_w, nl * sizeof *w->lane_pid_w);
+        memset(w->lane_pid_w + w->nlane_w, 0, (nl - w->nlane_w) * sizeof *w->lane_pid_w);
     }
     for (size_t i = 0; i < nl; i++) {
         const char *name;
         enum cv_lane_role role;
         if (!cv_collector_lane(w->col, (uint32_t)i, &name, &role) || !*name)
             break; /* lanes are declared in order: the rest later */
-        if (!all && i < w->nlane_w && !strcmp(w->lane_w[i], name))
+        int32_t pid = cv_collector_lane_pid(w->col, (uint32_t)i);
+        if (!all && i < w->nlane_w && !strcmp(w->lane_w[i], name) && w->lane_pid_w[i] == pid)
             continue;
-        char word[NAME_WORD];
-        head_line(&h, &hl, "lane %zu %s %s", i, role == CV_ROLE_MAIN ? "main" : "worker",
-                  name_word(name, word));
+        lane_line(&h, &hl, i, role, name, pid);
         snprintf(w->lane_w[i], CV_NAME_MAX, "%s", name);
+        w->lane_pid_w[i] = pid;
         if (i >= w->nlane_w)
             w->nlane_w = i + 1;
     }
@@ -361,12 +377,11 @@ struct cv__recorder *cv__record_open(const struct cv__record_head *rh, const cha
     const struct cv_snapshot *s = cv_collector_snapshot(rh->col, 0);
     w->nlane_w = s->nlanes;
     w->lane_w = cv_xcalloc(s->nlanes ? s->nlanes : 1, sizeof *w->lane_w);
+    w->lane_pid_w = cv_xcalloc(s->nlanes ? s->nlanes : 1, sizeof *w->lane_pid_w);
     for (size_t i = 0; i < s->nlanes; i++) {
-        char word[NAME_WORD];
-        head_line(&h, &hl, "lane %zu %s %s", i,
-                  s->lanes[i].role == CV_ROLE_MAIN ? "main" : "worker",
-                  name_word(s->lanes[i].name, word));
+        lane_line(&h, &hl, i, s->lanes[i].role, s->lanes[i].name, s->lanes[i].pid);
         snprintf(w->lane_w[i], CV_NAME_MAX, "%s", s->lanes[i].name);
+        w->lane_pid_w[i] = s->lanes[i].pid;
     }
     struct cv_object_decl d;
     w->nobj_w = cv_collector_nobjects(rh->col);
@@ -497,6 +512,7 @@ void cv__record_close(struct cv__recorder *w, const struct cv_value *summary, ui
     free(w->ckpts);
     free(w->cbuf);
     free(w->lane_w);
+    free(w->lane_pid_w);
     free(w->obj_w);
     ZSTD_freeCCtx(w->z);
     free(w);
@@ -507,6 +523,7 @@ void cv__record_close(struct cv__recorder *w, const struct cv_value *summary, ui
 struct rlane {
     char *name;
     bool main;
+    int32_t pid; /* 0: not recorded */
 };
 
 struct robj {
@@ -634,16 +651,17 @@ static int parse_head(struct cv_recording *r, char *text, bool decl, char **caus
         } else if (!strcmp(key, "lane")) {
             char role[16], word[NAME_WORD], name[CV_NAME_MAX];
             unsigned id;
-            if (sscanf(val, "%u %15s %95s", &id, role, word) != 3 || id > r->nlanes ||
-                (id < r->nlanes && !decl) || id >= 65535)
+            int pid = 0, nf = sscanf(val, "%u %15s %95s %d", &id, role, word, &pid);
+            if (nf < 3 || id > r->nlanes || (id < r->nlanes && !decl) || id >= 65535 || pid < 0)
                 return bad(cause, r->path, "%s line %d: a malformed lane", what, line);
             name_unword(word, name);
+            struct rlane nl = {cv_strdup(name), !strcmp(role, "main"), nf == 4 ? pid : 0};
             if (id < r->nlanes) { /* a lane renamed */
                 free(r->lanes[id].name);
-                r->lanes[id] = (struct rlane){cv_strdup(name), !strcmp(role, "main")};
+                r->lanes[id] = nl;
             } else {
                 r->lanes = cv_xrealloc(r->lanes, (r->nlanes + 1) * sizeof *r->lanes);
-                r->lanes[r->nlanes++] = (struct rlane){cv_strdup(name), !strcmp(role, "main")};
+                r->lanes[r->nlanes++] = nl;
             }
         } else if (!strcmp(key, "object")) {
             char kind[16], word[NAME_WORD], name[CV_NAME_MAX];
@@ -962,6 +980,11 @@ const char *cv_recording_lane_name(const struct cv_recording *r, uint32_t lane)
     return lane < r->nlanes ? r->lanes[lane].name : "?";
 }
 
+int32_t cv_recording_lane_pid(const struct cv_recording *r, uint32_t lane)
+{
+    return lane < r->nlanes ? r->lanes[lane].pid : 0;
+}
+
 const char *cv_recording_object_name(const struct cv_recording *r, uint32_t obj)
 {
     return obj < r->nobjs && r->objs[obj].name ? r->objs[obj].name : "";
@@ -983,9 +1006,11 @@ int cv_recording_object_kind(const struct cv_recording *r, uint32_t obj)
 struct cv_collector *cv_recording_collector(const struct cv_recording *r)
 {
     struct cv_collector *c = cv_collector_create(REPLAY_STORE);
-    for (size_t i = 0; i < r->nlanes; i++)
+    for (size_t i = 0; i < r->nlanes; i++) {
         cv_collector_add_lane(c, (uint32_t)i, r->lanes[i].name,
                               r->lanes[i].main ? CV_ROLE_MAIN : CV_ROLE_WORKER);
+        cv_collector_set_lane_pid(c, (uint32_t)i, r->lanes[i].pid);
+    }
     for (size_t i = 0; i < r->nobjs; i++)
         if (r->objs[i].kind >= 0)
             cv_collector_add_object(c, (uint32_t)i, (enum cv_object_kind)r->objs[i].kind,

@@ -63,6 +63,8 @@ static struct cv_value *lanes_value(const struct cv_snapshot *s)
         struct cv_value *o = cv_value_push(arr, cv_value_obj());
         cv_value_set_str(o, "name", l->name);
         cv_value_set_str(o, "role", l->role == CV_ROLE_MAIN ? "main" : "worker");
+        if (l->pid > 0) /* a traced program's thread: its process */
+            cv_value_set_num(o, "pid", l->pid);
         cv_value_set_num(o, "tasks", l->tasks);
         for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
             cv_value_set_num(o, cols[c].key, secs(l->state_ns[cols[c].st]));
@@ -340,13 +342,23 @@ void cv_summary_write_text(const struct cv_value *sum, FILE *out)
     static const char *const heads[] = {"running", "io",  "lock",    "queue",
                                         "sem",     "gil", "barrier", "idle"};
     const struct cv_value *lanes = cv_value_get(sum, "lanes");
-    fprintf(out, "\n  %-14s %6s", "lane", "tasks");
+    int nw = 14; /* the names' column: as wide as the longest */
+    bool pids = false;
+    for (size_t i = 0; lanes && i < lanes->n; i++) {
+        int len = (int)strlen(str(lanes->items[i], "name"));
+        nw = len > nw ? len : nw;
+        pids = pids || cv_value_get(lanes->items[i], "pid");
+    }
+    fprintf(out, "\n  %-*s %*s%6s", nw, "lane", pids ? 8 : 0, pids ? "pid " : "", "tasks");
     for (size_t c = 0; c < 8; c++)
         fprintf(out, " %9s", heads[c]);
     fputc('\n', out);
     for (size_t i = 0; lanes && i < lanes->n; i++) {
         const struct cv_value *l = lanes->items[i];
-        fprintf(out, "  %-14s %6.0f", str(l, "name"), num(l, "tasks"));
+        fprintf(out, "  %-*s", nw, str(l, "name"));
+        if (pids)
+            fprintf(out, " %7.0f", num(l, "pid"));
+        fprintf(out, " %6.0f", num(l, "tasks"));
         for (size_t c = 0; c < 8; c++) {
             fmt_secs(b, sizeof b, num(l, cols[c]));
             fprintf(out, " %9s", b);
@@ -356,7 +368,12 @@ void cv_summary_write_text(const struct cv_value *sum, FILE *out)
 
     const struct cv_value *locks = cv_value_get(sum, "locks");
     if (locks && locks->n) {
-        fprintf(out, "\n  %-14s %-9s %12s %12s %10s %10s %10s\n", "lock", "kind", "acquired",
+        int kw = 14;
+        for (size_t i = 0; i < locks->n; i++) {
+            int len = (int)strlen(str(locks->items[i], "name"));
+            kw = len > kw ? len : kw;
+        }
+        fprintf(out, "\n  %-*s %-9s %12s %12s %10s %10s %10s\n", kw, "lock", "kind", "acquired",
                 "contended", "wait", "max wait", "held");
         for (size_t i = 0; i < locks->n; i++) {
             const struct cv_value *k = locks->items[i];
@@ -364,7 +381,7 @@ void cv_summary_write_text(const struct cv_value *sum, FILE *out)
             fmt_secs(w, sizeof w, num(k, "wait_s_total"));
             fmt_secs(m, sizeof m, num(k, "wait_s_max"));
             fmt_secs(h, sizeof h, num(k, "hold_s_total"));
-            fprintf(out, "  %-14s %-9s %12.0f %12.0f %10s %10s %10s\n", str(k, "name"),
+            fprintf(out, "  %-*s %-9s %12.0f %12.0f %10s %10s %10s\n", kw, str(k, "name"),
                     str(k, "kind"), num(k, "acquisitions"), num(k, "contended"), w, m, h);
         }
     }

@@ -9,9 +9,13 @@
  *   trace_prog closefds       closes every descriptor above stderr, then races 2 threads x 1000
  *   trace_prog forkthreads    forks while 4 threads race; the child takes a lock of its own 100
  *                             times (not counter_lock, which a racing thread may hold at the fork)
- *   trace_prog unpreload      clears LD_PRELOAD and runs itself again (race 2 1000): untraced */
+ *   trace_prog unpreload      clears LD_PRELOAD and runs itself again (race 2 1000): untraced
+ *   trace_prog killed         a child with two threads that never end is killed (SIGKILL)
+ *   trace_prog exitthreads    exit() while two threads sleep
+ *   trace_prog execthreads    execvp of itself (exit 0) while a thread sleeps */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +27,15 @@
 
 pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
 static long counter, iters;
+
+/* Sleeps until its process ends. */
+static void *sleeper(void *arg)
+{
+    (void)arg;
+    for (;;)
+        sleep(10);
+    return NULL;
+}
 
 static void *racer(void *arg)
 {
@@ -178,6 +191,31 @@ int main(int argc, char **argv)
     } else if (!strcmp(mode, "unpreload")) {
         unsetenv("LD_PRELOAD");
         execl("/proc/self/exe", argv[0], "race", "2", "1000", (char *)NULL);
+        return 126;
+    } else if (!strcmp(mode, "killed")) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            pthread_t t;
+            pthread_create(&t, NULL, sleeper, NULL);
+            for (;;)
+                pause();
+        }
+        usleep(100000);
+        kill(pid, SIGKILL);
+        int st;
+        waitpid(pid, &st, 0);
+        printf("child %s\n", WIFSIGNALED(st) ? "killed" : "?");
+    } else if (!strcmp(mode, "exitthreads")) {
+        pthread_t t[2];
+        for (int i = 0; i < 2; i++)
+            pthread_create(&t[i], NULL, sleeper, NULL);
+        usleep(50000);
+        exit(0);
+    } else if (!strcmp(mode, "execthreads")) {
+        pthread_t t;
+        pthread_create(&t, NULL, sleeper, NULL);
+        usleep(50000);
+        execlp(argv[0], argv[0], "exit", "0", (char *)NULL);
         return 126;
     } else if (!strcmp(mode, "exit")) {
         return argc > 2 ? atoi(argv[2]) : 0;
