@@ -517,8 +517,7 @@ static int run_sweep(const struct tui_run_opts *o, struct cv_scenario *s)
             printf("\n  expectations\n");
             for (size_t i = 0; i < exp->n; i++) {
                 const struct cv_value *x = exp->items[i];
-                const struct cv_value *ok = cv_value_get(x, "ok");
-                printf("    %s %-18s %s   [%s]\n", ok && ok->b ? "ok  " : "FAIL",
+                printf("    %s %-18s %s   [%s]\n", cv_expectation_mark(x),
                        cv_value_get(x, "name")->str, cv_value_get(x, "expr")->str,
                        cv_value_get(x, "actual")->str);
             }

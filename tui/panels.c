@@ -225,10 +225,11 @@ static void draw_results(struct view *V, const struct cv_snapshot *s, struct rec
         }
         const struct cv_value *exp = cv_value_get(V->summary, "expectations");
         for (size_t i = 0; exp && i < exp->n; i++) {
-            const struct cv_value *ok = cv_value_get(exp->items[i], "ok");
-            bool good = ok && ok->b;
-            EMIT(ui_attr(good ? UI_C_GOOD : UI_C_BAD), "%s %s", good ? "ok  " : "FAIL",
-                 cv_value_get(exp->items[i], "name")->str);
+            const char *mark = cv_expectation_mark(exp->items[i]);
+            EMIT(ui_attr(!strcmp(mark, "ok  ")   ? UI_C_GOOD
+                         : !strcmp(mark, "FAIL") ? UI_C_BAD
+                                                 : UI_C_DIM),
+                 "%s %s", mark, cv_value_get(exp->items[i], "name")->str);
         }
     }
 #undef EMIT

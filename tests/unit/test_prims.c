@@ -150,7 +150,7 @@ static int counter_task(struct cv_ctx *ctx, uint32_t task)
     (void)task;
     struct tstate *st = state_of(ctx);
     for (int i = 0; i < 50000; i++)
-        if (!cv_counter_add(ctx, st->counter, 0))
+        if (!cv_counter_add(ctx, st->counter, 0, NULL))
             return -1;
     return 0;
 }

@@ -131,9 +131,12 @@ void cv_run_record_stats(const struct cv_run *run, uint64_t *events, uint64_t *b
  * scenario's expectations are evaluated into it and *failed counts the ones that failed. */
 struct cv_value *cv_run_summary(struct cv_run *run, bool check, unsigned *failed);
 /* Evaluates a scenario's expectations against `root` (a run summary, or a sweep); returns the
- * list of applicable ones ({name, expr, ok, actual}) and counts the failures. */
+ * list of applicable ones ({name, expr, ok, actual}) and counts the failures. A run stopped
+ * before its end (state "stopped") is not judged: each has "ok": null and a "reason". */
 struct cv_value *cv_expectations_eval(const struct cv_scenario *s, const struct cv_value *root,
                                       unsigned *failed);
+/* An evaluated expectation's four-character mark: "ok  ", "FAIL", or "n/j " (not judged). */
+const char *cv_expectation_mark(const struct cv_value *expectation);
 /* Readable text form of a summary. */
 void cv_summary_write_text(const struct cv_value *summary, FILE *out);
 

@@ -130,8 +130,9 @@ int cv_counter_variant_from_name(const char *name);
 
 struct cv_counter *cv_counter_create(struct cv_run *run, const char *name,
                                      enum cv_counter_variant variant);
-/* Returns false when the run is stopping. */
-bool cv_counter_add(struct cv_ctx *ctx, struct cv_counter *c, uint64_t work_ns);
+/* Returns false when the run is stopping; *made (unless NULL) says whether the increment was
+ * made (a stop that comes while waiting for the counter's mutex leaves it unmade). */
+bool cv_counter_add(struct cv_ctx *ctx, struct cv_counter *c, uint64_t work_ns, bool *made);
 uint64_t cv_counter_value(struct cv_counter *c);
 /* Emits a counter.value event now (workloads call this at milestones). */
 void cv_counter_sample(struct cv_ctx *ctx, struct cv_counter *c);

@@ -768,9 +768,11 @@ __attribute__((noinline)) static bool counter_omp_critical(struct cv_ctx *ctx, s
     return ok;
 }
 
-bool cv_counter_add(struct cv_ctx *ctx, struct cv_counter *c, uint64_t work_ns)
+bool cv_counter_add(struct cv_ctx *ctx, struct cv_counter *c, uint64_t work_ns, bool *made)
 {
     bool ok = true;
+    if (made)
+        *made = true;
     switch ((enum cv_counter_variant)c->variant) {
     case CV_COUNTER_NONE: {
         /* Half the work is the loop around the increment; the other half sits between the read
@@ -784,8 +786,11 @@ bool cv_counter_add(struct cv_ctx *ctx, struct cv_counter *c, uint64_t work_ns)
     case CV_COUNTER_MUTEX: {
         struct cv_mutex *m = cv__shm_ptr(ctx->run, c->mutex_off);
         ok = cv_cpu(ctx, work_ns / 2);
-        if (!cv_mutex_lock(ctx, m))
+        if (!cv_mutex_lock(ctx, m)) {
+            if (made)
+                *made = false;
             return false;
+        }
         uint64_t v = atomic_load_explicit(&c->value, memory_order_relaxed);
         ok = cv_cpu(ctx, work_ns - work_ns / 2) && ok;
         atomic_store_explicit(&c->value, v + 1, memory_order_relaxed);

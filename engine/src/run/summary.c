@@ -233,11 +233,23 @@ struct cv_value *cv__summary_build(const struct cv__run_facts *f)
     return root;
 }
 
+const char *cv_expectation_mark(const struct cv_value *x)
+{
+    const struct cv_value *ok = cv_value_get(x, "ok");
+    if (!ok || ok->type == CV_VAL_NULL)
+        return "n/j "; /* not judged */
+    return ok->b ? "ok  " : "FAIL";
+}
+
 struct cv_value *cv_expectations_eval(const struct cv_scenario *s, const struct cv_value *root,
                                       unsigned *failed)
 {
     struct cv_value *list = cv_value_arr();
     unsigned nfail = 0;
+    /* a run stopped before its end (q, Ctrl-C) did not do what the lesson is about: its
+     * expectations are listed, not judged ("ok": null and the reason) */
+    const struct cv_value *state = cv_value_get(root, "state");
+    bool stopped = state && state->type == CV_VAL_STR && !strcmp(state->str, "stopped");
     for (size_t i = 0; i < s->nexpect; i++) {
         const struct cv_expectation *x = &s->expect[i];
         char *actual = NULL;
@@ -249,10 +261,15 @@ struct cv_value *cv_expectations_eval(const struct cv_scenario *s, const struct 
         struct cv_value *o = cv_value_push(list, cv_value_obj());
         cv_value_set_str(o, "name", x->name);
         cv_value_set_str(o, "expr", x->text);
-        cv_value_set_bool(o, "ok", r == 1);
+        if (stopped) {
+            cv_value_set(o, "ok", cv_value_null());
+            cv_value_set_str(o, "reason", "not judged: the run was stopped before its end");
+        } else {
+            cv_value_set_bool(o, "ok", r == 1);
+        }
         cv_value_set_str(o, "actual", actual ? actual : "");
         free(actual);
-        if (r != 1)
+        if (r != 1 && !stopped)
             nfail++;
     }
     if (failed)
@@ -424,11 +441,14 @@ void cv_summary_write_text(const struct cv_value *sum, FILE *out)
             num(ev, "dropped") > 0 ? "  (rings were full: figures are partial)" : "");
     const struct cv_value *exp = cv_value_get(sum, "expectations");
     if (exp && exp->n) {
-        fprintf(out, "\n  expectations\n");
+        const struct cv_value *ok0 = cv_value_get(exp->items[0], "ok");
+        fprintf(out, "\n  expectations%s\n",
+                ok0 && ok0->type == CV_VAL_NULL
+                    ? " (n/j: not judged, the run was stopped before its end)"
+                    : "");
         for (size_t i = 0; i < exp->n; i++) {
             const struct cv_value *x = exp->items[i];
-            const struct cv_value *ok = cv_value_get(x, "ok");
-            fprintf(out, "    %s %-18s %s   [%s]\n", ok && ok->b ? "ok  " : "FAIL", str(x, "name"),
+            fprintf(out, "    %s %-18s %s   [%s]\n", cv_expectation_mark(x), str(x, "name"),
                     str(x, "expr"), str(x, "actual"));
         }
     }

@@ -60,9 +60,12 @@ static int counter_task(struct cv_ctx *ctx, uint32_t task)
     struct counter_state *st = cv_run_workload_state(ctx->run);
     uint64_t made = 0;
     int rc = 0;
-    for (uint64_t i = 0; i < st->iterations && rc == 0; i++, made++)
-        if (!cv_counter_add(ctx, st->counter, st->work_ns))
+    for (uint64_t i = 0; i < st->iterations && rc == 0; i++) {
+        bool one;
+        if (!cv_counter_add(ctx, st->counter, st->work_ns, &one))
             rc = -1;
+        made += one; /* a stop can leave the last increment unmade */
+    }
     atomic_fetch_add(&st->made, made);
     cv_counter_sample(ctx, st->counter);
     return rc;
