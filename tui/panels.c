@@ -16,6 +16,23 @@ const char *panel_lane_name(const struct cv_snapshot *s, uint32_t lane)
     return lane < s->nlanes ? s->lanes[lane].name : "-";
 }
 
+/* A share as a percentage with the digits it needs: never "0%" for a share that is not nothing
+ * (8,292 of 4,000,000 is 0.21%, not 0%). */
+static void pct(char *buf, size_t n, double part, double whole)
+{
+    double f = whole > 0 ? 100.0 * part / whole : 0;
+    if (part <= 0 || whole <= 0)
+        snprintf(buf, n, "0%%");
+    else if (f >= 9.95)
+        snprintf(buf, n, "%.0f%%", f);
+    else if (f >= 0.995)
+        snprintf(buf, n, "%.1f%%", f);
+    else if (f >= 0.01)
+        snprintf(buf, n, "%.2f%%", f);
+    else
+        snprintf(buf, n, "<0.01%%");
+}
+
 static void draw_locks(struct view *V, const struct cv_snapshot *s, struct rect area, bool focused)
 {
     int y0 = area.y, x0 = area.x, w = area.w, h = area.h;
@@ -30,6 +47,7 @@ static void draw_locks(struct view *V, const struct cv_snapshot *s, struct rect 
      * hand-over */
     int rows = (h - 1) / 2;
     int top = V->panels.scroll[P_LOCKS];
+    uint64_t worker_ns = cv_snapshot_worker_ns(s);
     if (top > (int)s->nlocks - 1)
         top = V->panels.scroll[P_LOCKS] = (int)s->nlocks - 1;
     for (int r = 0; r < rows && top + r < (int)s->nlocks; r++) {
@@ -46,17 +64,22 @@ static void draw_locks(struct view *V, const struct cv_snapshot *s, struct rect 
         if (k->handoff_from != CV_NONE && k->handoff_to != CV_NONE)
             snprintf(hand, sizeof hand, "%s%s%s", panel_lane_name(s, k->handoff_from),
                      ui_ascii() ? "->" : "→", panel_lane_name(s, k->handoff_to));
-        double cont = k->acquisitions ? 100.0 * (double)k->contended / (double)k->acquisitions : 0;
+        char cont[16], share[16];
+        pct(cont, sizeof cont, (double)k->contended, (double)k->acquisitions);
+        pct(share, sizeof share, (double)k->wait_ns_total, (double)worker_ns);
         int y = y0 + 1 + 2 * r;
         int a = k->waiters ? ui_attr(UI_C_WARN) : (int)A_NORMAL;
         attron(a | A_BOLD);
         int x = x0 + paint_put(y, x0, w, k->name);
         attroff(a | A_BOLD);
         attron(a);
-        paint_putf(y, x, w - (x - x0), " %s, %u waiting, %.0f%% contended", holder, k->waiters,
-                   cont);
+        paint_putf(y, x, w - (x - x0), " %s, %u waiting, %s contended", holder, k->waiters, cont);
         attroff(a);
-        paint_putf(y + 1, x0, w, "  wait %s max %s  %s", tot, mx, hand);
+        if (k->wait_ns_total)
+            paint_putf(y + 1, x0, w, "  wait %s of worker time  %s  total %s max %s", share, hand,
+                       tot, mx);
+        else
+            paint_putf(y + 1, x0, w, "  no wait  %s", hand);
     }
 }
 

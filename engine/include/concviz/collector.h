@@ -238,6 +238,9 @@ void cv_collector_finish(struct cv_collector *c, uint64_t end_ns);
 
 /* Valid until the next call into the collector. Open states are counted up to now_ns. */
 const struct cv_snapshot *cv_collector_snapshot(struct cv_collector *c, uint64_t now_ns);
+/* The worker lanes' time so far (every state but off, summed over them): what a lock's waits
+ * are a share of ("17% of worker time"). */
+uint64_t cv_snapshot_worker_ns(const struct cv_snapshot *s);
 
 /* Checkpoints, for seeking in recordings. A checkpoint is the collector's state as bytes: lanes,
  * timelines, each lane's latest 1024 task spans, objects, the tasks running; not the texts, the

@@ -40,6 +40,16 @@ static const char *const object_names[] = {
 #undef CV_X_NAME
 };
 
+uint64_t cv_snapshot_worker_ns(const struct cv_snapshot *s)
+{
+    uint64_t t = 0;
+    for (size_t i = 0; i < s->nlanes; i++)
+        if (s->lanes[i].role == CV_ROLE_WORKER)
+            for (unsigned st = 0; st < CV_LANE_OFF; st++)
+                t += s->lanes[i].state_ns[st];
+    return t;
+}
+
 const char *cv_lane_state_name(unsigned state)
 {
     return state < CV_LANE__COUNT ? state_names[state] : "unknown";

@@ -113,6 +113,7 @@ static struct cv_value *balance_value(const struct cv_snapshot *s)
 static struct cv_value *locks_value(const struct cv_snapshot *s)
 {
     struct cv_value *arr = cv_value_arr();
+    uint64_t worker_ns = cv_snapshot_worker_ns(s);
     for (size_t i = 0; i < s->nlocks; i++) {
         const struct cv_lock_stats *k = &s->locks[i];
         struct cv_value *o = cv_value_push(arr, cv_value_obj());
@@ -121,6 +122,9 @@ static struct cv_value *locks_value(const struct cv_snapshot *s)
         cv_value_set_num(o, "acquisitions", (double)k->acquisitions);
         cv_value_set_num(o, "contended", (double)k->contended);
         cv_value_set_num(o, "wait_s_total", secs(k->wait_ns_total));
+        /* the share of the workers' time spent waiting for it */
+        cv_value_set_num(o, "wait_share",
+                         worker_ns ? (double)k->wait_ns_total / (double)worker_ns : 0);
         cv_value_set_num(o, "wait_s_max", secs(k->wait_ns_max));
         cv_value_set_num(o, "hold_s_total", secs(k->hold_ns_total));
         cv_value_set_num(o, "handoffs", (double)k->handoffs);
