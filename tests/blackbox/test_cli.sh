@@ -10,6 +10,45 @@ run_cv 0 list
 for s in cpu-primes counter-race gil-contention pipeline gather-sleep; do
     check "list shows $s" grep -q "^$s " "$TMP/out"
 done
+# list's titles: whole in a pipe; on a terminal, as wide as it leaves room for, cut after a whole
+# word with "..." (a title's first words, as they are in the whole one)
+check "list in a pipe: whole titles, none cut" eval 'grep -Eq "^c10k +Ten thousand connections: an event loop vs a thread per request +threads epoll$" "$TMP/out" && ! grep -q "[.][.][.]" "$TMP/out"'
+cp "$TMP/out" "$TMP/list-pipe"
+# the whole title of scenario or Python program $1, from the pipe's listing (at column 20 in both
+# parts; the scenarios' title column ends where MODELS starts)
+whole_title() {
+    awk -v n="$1" 'NR == 1 { w = index($0, "MODELS") - 21 } $1 == n { t = substr($0, 20, w); sub(/ +$/, "", t); print t; exit }' "$TMP/list-pipe"
+}
+PTY_RUN="$(cd "$(dirname "$0")" && pwd)/pty_run.py"
+list_on() { # list_on COLS: list on a terminal that wide, into $TMP/list-COLS (no \r)
+    python3 "$PTY_RUN" output "$1x40" -- "$CONCVIZ" list | tr -d '\r' >"$TMP/list-$1"
+}
+list_on 200
+check "list on a 200-column terminal: whole titles, none cut" eval 'grep -q "^exit 0$" "$TMP/list-200" && grep -Eq "^c10k +Ten thousand connections: an event loop vs a thread per request +threads epoll$" "$TMP/list-200" && ! grep -q "[.][.][.]" "$TMP/list-200"'
+for cols in 80 50; do
+    list_on $cols
+    # (but for the Python programs' heading, which names their directory: a path is not cut)
+    long=$(sed '$d' "$TMP/list-$cols" | grep -v "concviz trace -- python3 " |
+        awk -v w=$cols 'length($0) > w' | head -3)
+    check "list on a $cols-column terminal: no line wider than it${long:+ ($long)}" \
+        eval 'grep -q "^exit 0$" "$TMP/list-$cols" && [ -z "$long" ]'
+    cuts=0 wrong=""
+    while read -r name; do
+        shown=$(grep "^$name " "$TMP/list-$cols" | head -1 | cut -c20- | sed 's/[.][.][.].*//')
+        whole=$(whole_title "$name")
+        rest=${whole#"$shown"}
+        cuts=$((cuts + 1))
+        # the shown part starts the title and ends a word: the title goes on with a blank, or
+        # with the punctuation the cut leaves out (", " ": " "; ")
+        case "$rest" in
+        "$whole" | "" | [!\ ,:\;]*) wrong="$wrong $name('$shown')" ;;
+        esac
+    done < <(grep '[.][.][.]' "$TMP/list-$cols" | grep -v '^ ' | awk '{ print $1 }')
+    check "list on a $cols-column terminal: $cuts titles cut, each after a whole word${wrong:+; wrong:$wrong}" \
+        test "$cuts" -gt 0 -a -z "$wrong"
+done
+check "list on a 50-column terminal: the models on a line of their own" \
+    grep -Eq "^ +threads epoll$" "$TMP/list-50"
 run_cv 0 show counter-race
 check "show prints the lesson" grep -q "read, a little computing, and a write" "$TMP/out"
 check "show prints parameters with defaults" grep -Eq "variant +none" "$TMP/out"
