@@ -6,6 +6,14 @@
 run_cv 0 --help && check "--help prints usage" grep -q "Usage:" "$TMP/out"
 run_cv 0 --version && check "--version prints the version" grep -Eq '^concviz [0-9]+\.[0-9]+\.[0-9]+$' "$TMP/out"
 run_cv 0 run --help && check "run --help lists options" grep -q -- "--switch-interval" "$TMP/out"
+# every help that lists export's formats lists all four, and each of them exports
+formats() { sed -n 's/.*concviz export FILE --format \([a-z|]*\).*/\1/p' "$TMP/out"; }
+run_cv 0 --help && check "--help lists every export format ($(formats))" test "$(formats)" = "chrome|csv|json|svg"
+run_cv 0 export --help && check "export --help lists every export format ($(formats))" test "$(formats)" = "chrome|csv|json|svg"
+for f in chrome csv json svg; do
+    run_cv 0 export "$(dirname "$0")/../golden/deadlock.cvr" --format $f -o "$TMP/export.$f" &&
+        check "export --format $f, as the help says, writes the file" test -s "$TMP/export.$f"
+done
 run_cv 0 list
 for s in cpu-primes counter-race gil-contention pipeline gather-sleep; do
     check "list shows $s" grep -q "^$s " "$TMP/out"
