@@ -79,8 +79,20 @@ expect_usage() {
 expect_usage "unknown command 'frobnicate'" frobnicate
 expect_usage "unknown option '--frob'" --frob
 expect_usage "unknown option '--frob'" run counter-race --frob
-expect_usage "unknown scenario 'nope'" run nope
-expect_usage "unknown scenario 'nope'" show nope
+expect_usage "unknown scenario 'nope' (see 'concviz list')$" run nope
+expect_usage "unknown scenario 'nope' (see 'concviz list')$" show nope
+# a mistyped name: the nearest names in the same line (letters swapped, missing, wrong, in any
+# case), or those it begins; none when nothing is near
+expect_usage "unknown scenario 'counter-rcae'; did you mean 'counter-race'? (see 'concviz list')$" run counter-rcae
+expect_usage "unknown scenario 'counter-rcae'; did you mean 'counter-race'?" show counter-rcae
+expect_usage "unknown scenario 'pipline'; did you mean 'pipeline'?" run pipline --headless
+expect_usage "unknown scenario 'Deadlock'; did you mean 'deadlock'?" run Deadlock
+expect_usage "unknown scenario 'gil-contetnion'; did you mean 'gil-contention'?" show gil-contetnion
+expect_usage "unknown scenario 'cpu'; did you mean 'cpu-chunks', 'cpu-factorize', 'cpu-many-small' or 'cpu-primes'?" run cpu
+mkdir "$TMP/more" && cp "$CONCVIZ_SCENARIO_DIR/counter-race.ini" "$TMP/more/counter-rack.ini"
+CONCVIZ_SCENARIOS="$TMP/more:$CONCVIZ_SCENARIO_DIR" expect_usage \
+    "unknown scenario 'counter-rac'; did you mean 'counter-race' or 'counter-rack'?" run counter-rac
+expect_usage "unknown scenario 'queue' (see 'concviz list')$" run queue
 expect_usage "run needs a scenario" run
 expect_usage "unknown model 'fibers'" run counter-race --model fibers
 expect_usage "does not support model serial (supported: threads, procs, epoll)" run pipeline --model serial
