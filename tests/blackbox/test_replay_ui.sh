@@ -45,6 +45,15 @@ s=$(script nostart "key j" "key Enter" "snapshot $TMP/nostart.txt" "key q")
 run_cv 0 replay "$GOLDEN/pipeline.cvr" --paused --no-color --script "$s" --size 120x40
 check "details of a lane not started yet say so" eval 'grep -q "── lane producer-1 " "$TMP/nostart.txt" &&
     grep -q "now: not started yet" "$TMP/nostart.txt" && grep -q " 0 tasks started here" "$TMP/nostart.txt"'
+# Esc clears a kept lane filter in a replay too
+s=$(script refilter "key /" "type consumer" "key Enter" "snapshot $TMP/rf1.txt" "key Esc" \
+    "snapshot $TMP/rf2.txt" "key q")
+run_cv 0 replay "$GOLDEN/pipeline.cvr" --paused --no-color --script "$s" --size 120x40
+check "replay, / consumer: the consumers only" test "$(sed -n '/^ lanes /,/^legend/p' "$TMP/rf1.txt" |
+    grep -oE '^[a-z]+(-[0-9]+)?' | tr '\n' ' ')" = "consumer-1 consumer-2 consumer-3 legend "
+check "replay, then Esc: the filter cleared, every lane again" eval 'test "$(sed -n "/^ lanes /,/^legend/p" "$TMP/rf2.txt" |
+    grep -oE "^[a-z]+(-[0-9]+)?" | tr "\n" " ")" = "main producer-1 producer-2 consumer-1 consumer-2 consumer-3 legend " &&
+    grep -q "lane filter cleared" "$TMP/rf2.txt"'
 # half way, a lane at work: its state and for how long, the task it runs (the plural of
 # "tasks started here": the live view's golden gather-sleep details)
 s=$(script working "key g" "type 50%" "key Enter" "key j j j" "key Enter" "snapshot $TMP/working.txt" "key q")
