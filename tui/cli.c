@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,12 +151,109 @@ const char *const *tui_scenario_dirs(void)
     return dirs;
 }
 
+/* The edit distance of a and b, ignoring case: insertions, deletions, substitutions and swaps
+ * of two neighbours (Damerau-Levenshtein, each substring edited once); SIZE_MAX past 63 bytes. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    enum { MAXLEN = 63 };
+    size_t n = strlen(a), m = strlen(b);
+    if (n > MAXLEN || m > MAXLEN)
+        return SIZE_MAX;
+    size_t rows[3][MAXLEN + 1]; /* for a's prefixes of i - 2, i - 1 and i letters */
+    size_t *two = rows[0], *prev = rows[1], *cur = rows[2];
+    for (size_t j = 0; j <= m; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        int ca = tolower((unsigned char)a[i - 1]);
+        cur[0] = i;
+        for (size_t j = 1; j <= m; j++) {
+            int cb = tolower((unsigned char)b[j - 1]);
+            size_t d = prev[j - 1] + (ca != cb);
+            if (prev[j] + 1 < d)
+                d = prev[j] + 1;
+            if (cur[j - 1] + 1 < d)
+                d = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == cb && two[j - 2] + 1 < d)
+                d = two[j - 2] + 1;
+            cur[j] = d;
+        }
+        size_t *t = two;
+        two = prev;
+        prev = cur;
+        cur = t;
+    }
+    return prev[m];
+}
+
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "; did you mean 'a'?" or "; did you mean 'a' or 'b'?": the scenario names nearest to `name`
+ * (at most a third of its letters edited, at least one, at most three), else those it begins
+ * (from three letters on); at most four, in order; "" when none is near. */
+static char *scenario_suggestion(const char *name)
+{
+    char **paths = cv_scenario_list(tui_scenario_dirs());
+    size_t len = strlen(name), limit = len / 3 < 1 ? 1 : len / 3 > 3 ? 3 : len / 3;
+    size_t best = SIZE_MAX, nnames = 0;
+    char *names[4];
+    for (int pass = 0; pass < 2 && !nnames; pass++) {
+        for (char **p = paths; *p; p++) {
+            const char *base = strrchr(*p, '/') ? strrchr(*p, '/') + 1 : *p;
+            size_t blen = strlen(base) - 4; /* less ".ini" */
+            char *cand = cv_strdup_printf("%.*s", (int)blen, base);
+            bool near;
+            if (pass == 0) {
+                size_t d = edit_distance(name, cand);
+                if (d <= limit && d < best) { /* nearer than those so far: they go */
+                    for (size_t i = 0; i < nnames; i++)
+                        free(names[i]);
+                    nnames = 0;
+                    best = d;
+                }
+                near = d <= limit && d == best;
+            } else {
+                near = len >= 3 && !strncmp(cand, name, len);
+            }
+            if (near && nnames < 4)
+                names[nnames++] = cand;
+            else
+                free(cand);
+        }
+    }
+    cv_strv_free(paths);
+    if (!nnames)
+        return cv_strdup("");
+    qsort(names, nnames, sizeof *names, by_text);
+    char *out = cv_strdup("; did you mean");
+    for (size_t i = 0; i < nnames; i++) {
+        char *more = cv_strdup_printf("%s%s '%s'%s", out,
+                                      !i               ? ""
+                                      : i + 1 < nnames ? ","
+                                                       : " or",
+                                      names[i], i + 1 == nnames ? "?" : "");
+        free(out);
+        free(names[i]);
+        out = more;
+    }
+    return out;
+}
+
 struct cv_scenario *tui_load_scenario(const char *name)
 {
     char *cause = NULL;
     char *path = cv_scenario_resolve(name, tui_scenario_dirs(), &cause);
     if (!path) {
-        tui_fail(TUI_EXIT_USAGE, "%s", cause);
+        if (!strchr(name, '/') && !strncmp(cause, "unknown scenario ", 17)) {
+            char *hint = scenario_suggestion(name);
+            tui_fail(TUI_EXIT_USAGE, "unknown scenario '%s'%s (see 'concviz list')", name, hint);
+            free(hint);
+        } else {
+            tui_fail(TUI_EXIT_USAGE, "%s", cause);
+        }
         free(cause);
         return NULL;
     }

@@ -47,8 +47,8 @@ void tui_getopt_reset(void);
  * that takes none); tui_missing_value: it returned ':'. */
 int tui_bad_option(char **argv, const char *shorts, const char *cmd);
 int tui_missing_value(char **argv);
-/* Writes recording `path` as chrome, csv or json to `output` (NULL or "-": stdout) (cmd-export.c).
- */
+/* Writes recording `path` as chrome, csv, json or svg to `output` (NULL or "-": stdout)
+ * (cmd-export.c). */
 int tui_export(const char *path, const char *format, const char *output);
 /* Opens a recording, printing the error (*rc = 3) or, unless quiet, the cut-short warning. */
 struct cv_recording;

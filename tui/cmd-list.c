@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "concviz/concviz.h"
 
@@ -43,13 +45,46 @@ static void py_title(const char *path, char *out, size_t n)
     fclose(f);
 }
 
+/* The terminal's width when stdout is one, else 0 (nothing is cut). */
+static int out_width(void)
+{
+    if (!isatty(STDOUT_FILENO))
+        return 0;
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    unsigned long cols;
+    const char *env = getenv("COLUMNS");
+    return env && tui_parse_ulong(env, 1, 10000, &cols) ? (int)cols : 80;
+}
+
+/* Prints text in at most `w` columns (w <= 0: all of it), padded to `pad` columns: a text too
+ * long is cut after its last whole word that leaves room for "...". */
+static void print_fit(const char *text, int w, int pad)
+{
+    int len = (int)strlen(text);
+    if (w > 0 && len > w) {
+        int keep = w - 3;
+        while (keep > 0 && text[keep] != ' ')
+            keep--;
+        while (keep > 0 && (text[keep - 1] == ' ' || text[keep - 1] == ',' ||
+                            text[keep - 1] == ':' || text[keep - 1] == ';'))
+            keep--;
+        if (keep <= 0) /* one word longer than the room: cut in it, there is no better place */
+            keep = w > 3 ? w - 3 : 0;
+        printf("%.*s...%*s", keep, text, pad > keep + 3 ? pad - keep - 3 : 0, "");
+        return;
+    }
+    printf("%s%*s", text, pad > len ? pad - len : 0, "");
+}
+
 static int by_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* The articles' Python programs (scenarios/python), for concviz trace. */
-static void list_python(void)
+static void list_python(int width)
 {
     bool header = false;
     for (const char *const *d = tui_scenario_dirs(); *d; d++) {
@@ -75,7 +110,9 @@ static void list_python(void)
             char *path = cv_strdup_printf("%s/%s", dir, names[i]);
             char title[128];
             py_title(path, title, sizeof title);
-            printf("%-18s %.100s\n", names[i], title);
+            printf("%-18s ", names[i]);
+            print_fit(title, width ? (width > 43 ? width - 19 : 24) : 0, 0);
+            putchar('\n');
             free(path);
             free(names[i]);
         }
@@ -105,23 +142,59 @@ int tui_list_exec(void)
         cv_strv_free(paths);
         return tui_fail(TUI_EXIT_RUNTIME, "no scenarios found (set CONCVIZ_SCENARIOS?)");
     }
-    printf("%-18s %-58s %s\n", "SCENARIO", "TITLE", "MODELS");
-    for (char **p = paths; *p; p++) {
-        struct cv_scenario *s = NULL;
+    size_t n = 0;
+    while (paths[n])
+        n++;
+    struct cv_scenario **sc = cv_xcalloc(n, sizeof *sc);
+    int title_w = 5, models_w = 6; /* the widest title and models, at least their headings' */
+    for (size_t i = 0; i < n; i++) {
         char *cause = NULL;
-        if (cv_scenario_load(*p, &s, &cause) != CV_OK) {
+        if (cv_scenario_load(paths[i], &sc[i], &cause) != CV_OK) {
             tui_fail(TUI_EXIT_USAGE, "%s", cause);
             free(cause);
             rc = TUI_EXIT_USAGE;
+            sc[i] = NULL;
             continue;
         }
         char models[128];
-        tui_models_text(s, models, sizeof models);
-        printf("%-18s %-58.58s %s\n", s->name, s->title, models);
-        cv_scenario_free(s);
+        tui_models_text(sc[i], models, sizeof models);
+        if ((int)strlen(sc[i]->title) > title_w)
+            title_w = (int)strlen(sc[i]->title);
+        if ((int)strlen(models) > models_w)
+            models_w = (int)strlen(models);
     }
+    /* On a terminal the titles get what its width leaves beside the names and models; one too
+     * narrow for 24 columns of title puts the models on a line of their own, under the title.
+     * Elsewhere the titles are whole. */
+    int width = out_width(), cut = 0;
+    bool below = false;
+    if (width && 19 + title_w + 1 + models_w > width) {
+        cut = width - 19 - 1 - models_w;
+        below = cut < 24;
+        title_w = cut = below ? (width - 19 > 12 ? width - 19 : 12) : cut;
+    }
+    if (below)
+        printf("%-18s %s\n", "SCENARIO", "TITLE, then MODELS");
+    else
+        printf("%-18s %-*s %s\n", "SCENARIO", title_w, "TITLE", "MODELS");
+    for (size_t i = 0; i < n; i++) {
+        if (!sc[i])
+            continue;
+        char models[128];
+        tui_models_text(sc[i], models, sizeof models);
+        printf("%-18s ", sc[i]->name);
+        print_fit(sc[i]->title, cut, below ? 0 : title_w);
+        if (below) { /* under the title, or further left when that leaves too little room */
+            int room = width - (int)strlen(models);
+            printf("\n%*s%s\n", room < 19 ? (room > 0 ? room : 0) : 19, "", models);
+        } else {
+            printf(" %s\n", models);
+        }
+        cv_scenario_free(sc[i]);
+    }
+    free(sc);
     cv_strv_free(paths);
-    list_python();
+    list_python(width);
     return rc;
 }
 

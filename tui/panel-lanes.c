@@ -239,8 +239,8 @@ void lanes_draw(struct view *V, const struct cv_snapshot *s, struct rect area, b
         paint_putf(y0, x0 + W - 24, 24, " filter: %s ", P->filter);
     }
     if (!nv)
-        paint_putf(y0 + 1, x0 + LABEL_W + 1, tw, "no lane matches '%s' (/ to change the filter)",
-                   P->filter);
+        paint_putf(y0 + 1, x0 + LABEL_W + 1, tw,
+                   "no lane matches '%s' (/ changes the filter, Esc clears it)", P->filter);
     attron(ui_attr(UI_C_DIM));
     paint_putf(y0, x0 + (LABEL_W - 8 > 0 ? 8 : 0), 12, "%s/col", per);
     attroff(ui_attr(UI_C_DIM));

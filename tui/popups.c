@@ -62,11 +62,22 @@ void popups_details(struct view *V, const struct cv_snapshot *s)
     char title[64];
     snprintf(title, sizeof title, "lane %s", l->name);
     paint_popup(64, CV_LANE_OFF + 8, &oy, &ox, title);
-    char since[16];
-    double now = (double)s->now_ns / 1e9;
-    paint_dur(since, sizeof since, now - (double)l->since_ns / 1e9);
+    char since[16], at[16];
+    double now = (double)s->now_ns / 1e9, t0 = (double)l->since_ns / 1e9;
+    paint_dur(since, sizeof since, now - t0);
+    paint_dur(at, sizeof at, t0);
     int y = oy;
-    paint_putf(y++, ox, 60, "now: %s for %s", paint_state_label[l->state], since);
+    /* Off: not there. The collector starts every lane off, before its first event, and puts it
+     * off again when its worker exits or the run ends. */
+    bool off = l->state == CV_LANE_OFF;
+    if (off && !l->events && !l->tasks)
+        paint_putf(y++, ox, 60, "now: not started yet");
+    else if (off && now > t0)
+        paint_putf(y++, ox, 60, "now: ended %s ago (at %s)", since, at);
+    else if (off)
+        paint_putf(y++, ox, 60, "now: ended (at %s)", at);
+    else
+        paint_putf(y++, ox, 60, "now: %s for %s", paint_state_label[l->state], since);
     if (l->waiting_on != CV_NONE) {
         const struct cv_lock_stats *k = lock_by_obj(s, l->waiting_on);
         if (k && k->holders == 1 && k->holder != CV_NONE)
@@ -87,9 +98,11 @@ void popups_details(struct view *V, const struct cv_snapshot *s)
     if (l->pid > 0) /* a traced program's thread: the lane is the thread, its one task */
         paint_putf(y++, ox, 60, "a thread of process %d", (int)l->pid);
     else if (l->current_task != CV_NONE)
-        paint_putf(y++, ox, 60, "task %u; %u tasks started here", l->current_task, l->tasks);
+        paint_putf(y++, ox, 60, "task %u; %u task%s started here", l->current_task, l->tasks,
+                   l->tasks == 1 ? "" : "s");
     else
-        paint_putf(y++, ox, 60, "between tasks; %u tasks started here", l->tasks);
+        paint_putf(y++, ox, 60, "%s%u task%s started here", off ? "" : "between tasks; ", l->tasks,
+                   l->tasks == 1 ? "" : "s");
     y++;
     double total = 0;
     for (unsigned st = 0; st < CV_LANE_OFF; st++)

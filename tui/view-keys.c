@@ -93,10 +93,18 @@ static int act_filter(struct view *V, int k)
     return VIEW_REDRAW;
 }
 
+/* Esc: closes the details; else clears the lane filter, if there is one (all the lanes again,
+ * from the first). */
 static int act_esc(struct view *V, int k)
 {
     (void)k;
-    V->pop.details = false;
+    if (V->pop.details) {
+        V->pop.details = false;
+    } else if (V->panels.filter[0]) {
+        V->panels.filter[0] = 0;
+        V->panels.sel = V->panels.lane_top = 0;
+        view_say(V, "%s", "lane filter cleared: every lane again");
+    }
     return VIEW_REDRAW;
 }
 
@@ -248,7 +256,7 @@ static const struct binding live_keys[] = {
     {TIME_KEYS, "h l, Left Right", "scroll time; Home start, End follow now", act_time},
     {STEP_KEYS, "j k, Up Down", "move through lanes (or the focused panel)", NULL},
     {ZOOM_KEYS, "z / Z", "zoom in / out; 0 fits the whole run", act_zoom},
-    {{'/'}, "/", "filter lanes by name (Enter keeps, Esc clears)", act_filter},
+    {{'/'}, "/", "filter lanes by name (Esc clears it, also later)", act_filter},
     {{'\t', KEY_BTAB}, "Tab", "next panel: lanes, locks, queue, completion, results", act_focus},
     {ENTER_KEYS, "Enter", "details of the selected lane", act_details},
     {{'r'}, "r", "run again", act_rerun},
@@ -270,7 +278,7 @@ static const struct binding trace_keys[] = {
     {TIME_KEYS, "h l, Left Right", "scroll time; Home start, End follow now", act_time},
     {STEP_KEYS, "j k, Up Down", "move through lanes (or the focused panel)", NULL},
     {ZOOM_KEYS, "z / Z", "zoom in / out; 0 fits the whole run", act_zoom},
-    {{'/'}, "/", "filter lanes by name (Enter keeps, Esc clears)", act_filter},
+    {{'/'}, "/", "filter lanes by name (Esc clears it, also later)", act_filter},
     {{'\t', KEY_BTAB}, "Tab", "next panel: lanes, locks, queue, completion, results", act_focus},
     {ENTER_KEYS, "Enter", "details of the selected lane", act_details},
     {{'r'}, "r", "run the program again", act_rerun},
@@ -291,7 +299,7 @@ static const struct binding replay_keys[] = {
     {TIME_KEYS, "h l, Left Right", "scroll time; Home start, End follow", act_time},
     {STEP_KEYS, "j k, Up Down", "move through lanes (or the focused panel)", NULL},
     {ZOOM_KEYS, "z / Z", "zoom in / out; 0 fits the whole run", act_zoom},
-    {{'/'}, "/", "filter lanes by name (Enter keeps, Esc clears)", act_filter},
+    {{'/'}, "/", "filter lanes by name (Esc clears it, also later)", act_filter},
     {{'\t', KEY_BTAB}, "Tab", "next panel: lanes, locks, queue, completion, results", act_focus},
     {ENTER_KEYS, "Enter", "details of the selected lane", act_details},
     {HELP_KEYS, "?", "this help; any key closes it", act_help},

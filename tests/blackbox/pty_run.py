@@ -13,6 +13,9 @@ TERM=xterm-256color.
       terminal is closed, the command gone), then closes it:
       the kernel hangs it up (SIGHUP to the command, EIO for its writes), as when a terminal
       window or an ssh session closes.
+  pty_run.py output COLSxROWS -- CMD...
+      Runs the command on a terminal of that size and prints what it wrote there (line ends as
+      the terminal has them, \r\n), until it closes the terminal (at most 60 s).
 
 The last line printed is `exit N` (128 + the signal when a signal ended it). A command still
 running 60 s after that point is killed (`exit timeout`).
@@ -28,11 +31,11 @@ import threading
 import time
 
 
-def spawn(cmd):
+def spawn(cmd, cols=120, rows=40):
     pid, fd = pty.fork()
     if pid == 0:
         try:
-            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
             os.environ["TERM"] = "xterm-256color"
             os.execvp(cmd[0], cmd)
         finally:
@@ -90,9 +93,30 @@ def wait_exit(pid, seconds, rc=None):
 
 
 def main(argv):
-    if len(argv) < 4 or argv[2] != "--" or argv[0] not in ("block", "hangup"):
+    if len(argv) < 4 or argv[2] != "--" or argv[0] not in ("block", "hangup", "output"):
         sys.exit(__doc__)
     mode, arg, cmd = argv[0], argv[1], argv[3:]
+    if mode == "output":
+        cols, rows = (int(v) for v in arg.split("x"))
+        pid, fd = spawn(cmd, cols, rows)
+        out = bytearray()
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if not ready:
+                continue
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            out += data
+        sys.stdout.buffer.write(bytes(out))
+        sys.stdout.flush()
+        os.close(fd)
+        print("exit", wait_exit(pid, 60), flush=True)
+        return
     pid, fd = spawn(cmd)
     stop = threading.Event()
     if mode == "block":

@@ -6,10 +6,57 @@
 run_cv 0 --help && check "--help prints usage" grep -q "Usage:" "$TMP/out"
 run_cv 0 --version && check "--version prints the version" grep -Eq '^concviz [0-9]+\.[0-9]+\.[0-9]+$' "$TMP/out"
 run_cv 0 run --help && check "run --help lists options" grep -q -- "--switch-interval" "$TMP/out"
+# every help that lists export's formats lists all four, and each of them exports
+formats() { sed -n 's/.*concviz export FILE --format \([a-z|]*\).*/\1/p' "$TMP/out"; }
+run_cv 0 --help && check "--help lists every export format ($(formats))" test "$(formats)" = "chrome|csv|json|svg"
+run_cv 0 export --help && check "export --help lists every export format ($(formats))" test "$(formats)" = "chrome|csv|json|svg"
+for f in chrome csv json svg; do
+    run_cv 0 export "$(dirname "$0")/../golden/deadlock.cvr" --format $f -o "$TMP/export.$f" &&
+        check "export --format $f, as the help says, writes the file" test -s "$TMP/export.$f"
+done
 run_cv 0 list
 for s in cpu-primes counter-race gil-contention pipeline gather-sleep; do
     check "list shows $s" grep -q "^$s " "$TMP/out"
 done
+# list's titles: whole in a pipe; on a terminal, as wide as it leaves room for, cut after a whole
+# word with "..." (a title's first words, as they are in the whole one)
+check "list in a pipe: whole titles, none cut" eval 'grep -Eq "^c10k +Ten thousand connections: an event loop vs a thread per request +threads epoll$" "$TMP/out" && ! grep -q "[.][.][.]" "$TMP/out"'
+cp "$TMP/out" "$TMP/list-pipe"
+# the whole title of scenario or Python program $1, from the pipe's listing (at column 20 in both
+# parts; the scenarios' title column ends where MODELS starts)
+whole_title() {
+    awk -v n="$1" 'NR == 1 { w = index($0, "MODELS") - 21 } $1 == n { t = substr($0, 20, w); sub(/ +$/, "", t); print t; exit }' "$TMP/list-pipe"
+}
+PTY_RUN="$(cd "$(dirname "$0")" && pwd)/pty_run.py"
+list_on() { # list_on COLS: list on a terminal that wide, into $TMP/list-COLS (no \r)
+    python3 "$PTY_RUN" output "$1x40" -- "$CONCVIZ" list | tr -d '\r' >"$TMP/list-$1"
+}
+list_on 200
+check "list on a 200-column terminal: whole titles, none cut" eval 'grep -q "^exit 0$" "$TMP/list-200" && grep -Eq "^c10k +Ten thousand connections: an event loop vs a thread per request +threads epoll$" "$TMP/list-200" && ! grep -q "[.][.][.]" "$TMP/list-200"'
+for cols in 80 50; do
+    list_on $cols
+    # (but for the Python programs' heading, which names their directory: a path is not cut)
+    long=$(sed '$d' "$TMP/list-$cols" | grep -v "concviz trace -- python3 " |
+        awk -v w=$cols 'length($0) > w' | head -3)
+    check "list on a $cols-column terminal: no line wider than it${long:+ ($long)}" \
+        eval 'grep -q "^exit 0$" "$TMP/list-$cols" && [ -z "$long" ]'
+    cuts=0 wrong=""
+    while read -r name; do
+        shown=$(grep "^$name " "$TMP/list-$cols" | head -1 | cut -c20- | sed 's/[.][.][.].*//')
+        whole=$(whole_title "$name")
+        rest=${whole#"$shown"}
+        cuts=$((cuts + 1))
+        # the shown part starts the title and ends a word: the title goes on with a blank, or
+        # with the punctuation the cut leaves out (", " ": " "; ")
+        case "$rest" in
+        "$whole" | "" | [!\ ,:\;]*) wrong="$wrong $name('$shown')" ;;
+        esac
+    done < <(grep '[.][.][.]' "$TMP/list-$cols" | grep -v '^ ' | awk '{ print $1 }')
+    check "list on a $cols-column terminal: $cuts titles cut, each after a whole word${wrong:+; wrong:$wrong}" \
+        test "$cuts" -gt 0 -a -z "$wrong"
+done
+check "list on a 50-column terminal: the models on a line of their own" \
+    grep -Eq "^ +threads epoll$" "$TMP/list-50"
 run_cv 0 show counter-race
 check "show prints the lesson" grep -q "read, a little computing, and a write" "$TMP/out"
 check "show prints parameters with defaults" grep -Eq "variant +none" "$TMP/out"
@@ -32,8 +79,20 @@ expect_usage() {
 expect_usage "unknown command 'frobnicate'" frobnicate
 expect_usage "unknown option '--frob'" --frob
 expect_usage "unknown option '--frob'" run counter-race --frob
-expect_usage "unknown scenario 'nope'" run nope
-expect_usage "unknown scenario 'nope'" show nope
+expect_usage "unknown scenario 'nope' (see 'concviz list')$" run nope
+expect_usage "unknown scenario 'nope' (see 'concviz list')$" show nope
+# a mistyped name: the nearest names in the same line (letters swapped, missing, wrong, in any
+# case), or those it begins; none when nothing is near
+expect_usage "unknown scenario 'counter-rcae'; did you mean 'counter-race'? (see 'concviz list')$" run counter-rcae
+expect_usage "unknown scenario 'counter-rcae'; did you mean 'counter-race'?" show counter-rcae
+expect_usage "unknown scenario 'pipline'; did you mean 'pipeline'?" run pipline --headless
+expect_usage "unknown scenario 'Deadlock'; did you mean 'deadlock'?" run Deadlock
+expect_usage "unknown scenario 'gil-contetnion'; did you mean 'gil-contention'?" show gil-contetnion
+expect_usage "unknown scenario 'cpu'; did you mean 'cpu-chunks', 'cpu-factorize', 'cpu-many-small' or 'cpu-primes'?" run cpu
+mkdir "$TMP/more" && cp "$CONCVIZ_SCENARIO_DIR/counter-race.ini" "$TMP/more/counter-rack.ini"
+CONCVIZ_SCENARIOS="$TMP/more:$CONCVIZ_SCENARIO_DIR" expect_usage \
+    "unknown scenario 'counter-rac'; did you mean 'counter-race' or 'counter-rack'?" run counter-rac
+expect_usage "unknown scenario 'queue' (see 'concviz list')$" run queue
 expect_usage "run needs a scenario" run
 expect_usage "unknown model 'fibers'" run counter-race --model fibers
 expect_usage "does not support model serial (supported: threads, procs, epoll)" run pipeline --model serial

@@ -151,6 +151,9 @@ live() { # live NAME SIZE FPS ARGS...: dumps $TMP/NAME-end-SIZE.screen, $TMP/NAM
 live live-gather-sleep-serial 120x40 5 gather-sleep --set sleeps_ms=30,10,20
 golden live-gather-sleep-serial-end-120x40
 golden live-gather-sleep-serial-details-120x40
+check "live details at the end: the serial lane ended with the run, its 3 tasks in the plural" \
+    eval 'grep -q "now: ended (at 170.0ms)" "$TMP/live-gather-sleep-serial-details-120x40.screen" &&
+        grep -q " 3 tasks started here" "$TMP/live-gather-sleep-serial-details-120x40.screen"'
 live live-counter-race-serial 100x30 5 counter-race --set variant=mutex --set iterations=3
 golden live-counter-race-serial-end-100x30
 golden live-counter-race-serial-details-100x30

@@ -83,7 +83,7 @@ check "zoomed in: the view shows the end of the run (first tick $t0 s)" fcmp "${
 check "h: scrolled back in time ($t0 -> $t1 s)" fcmp "${t1:-9} < ${t0:-0}"
 check "l: scrolled forward again, back to now ($t1 -> $t2 s)" test -n "$t0" -a "$t2" = "$t0"
 
-# ---- / filters the lanes by name; Esc in the popup clears the filter
+# ---- / filters the lanes by name; Esc in the popup clears the filter, and so does Esc later
 s=$(script filter "wait text worker-4" "key /" "expect filter lanes" "type worker-3" "key Enter" \
     "snapshot $TMP/f1.txt" "key /" "key Esc" "snapshot $TMP/f2.txt" "key q")
 run_cv 0 run counter-race --set iterations=3000000 --no-color --script "$s" --size 120x40
@@ -92,6 +92,25 @@ check "/: only the matching lane is shown" \
 check "/: the filter is named" grep -q "filter: worker-3" "$TMP/f1.txt"
 check "/ then Esc: every lane again" \
     test "$(lanes_rows "$TMP/f2.txt" | grep -cE '^(main|worker-[0-9])')" = 5
+# Esc clears a filter kept with Enter, too (after first closing the details it had opened); a
+# filter that matches nothing says Esc clears it
+s=$(script filter-esc "wait text worker-4" "key /" "type worker-3" "key Enter" "key Enter" \
+    "snapshot $TMP/e1.txt" "key Esc" "snapshot $TMP/e2.txt" "key Esc" "snapshot $TMP/e3.txt" \
+    "key /" "type zzz" "key Enter" "snapshot $TMP/e4.txt" "key Esc" "snapshot $TMP/e5.txt" \
+    "key ?" "snapshot $TMP/e6.txt" "key q")
+run_cv 0 run counter-race --set iterations=3000000 --no-color --script "$s" --size 120x40
+check "Enter on the filtered lane: its details" grep -q "── lane worker-3 " "$TMP/e1.txt"
+check "Esc: the details close, the filter stays" eval '! grep -q "── lane worker-3 " "$TMP/e2.txt" &&
+    grep -q "filter: worker-3" "$TMP/e2.txt" &&
+    test "$(lanes_rows "$TMP/e2.txt" | grep -oE "^[a-z]+-[0-9]+" | tr "\n" " ")" = "worker-3 "'
+check "Esc again: the kept filter is cleared, every lane again, and the message bar says so" \
+    eval 'test "$(lanes_rows "$TMP/e3.txt" | grep -cE "^(main|worker-[0-9])")" = 5 &&
+        ! grep -q "filter: " "$TMP/e3.txt" && grep -q "lane filter cleared" "$TMP/e3.txt"'
+check "a filter that matches nothing says / changes it and Esc clears it" \
+    grep -q "no lane matches 'zzz' (/ changes the filter, Esc clears it)" "$TMP/e4.txt"
+check "Esc: that filter cleared, every lane again" \
+    test "$(lanes_rows "$TMP/e5.txt" | grep -cE '^(main|worker-[0-9])')" = 5
+check "the help says Esc clears the filter" grep -q "/ .*filter lanes by name (Esc clears it, also later)" "$TMP/e6.txt"
 
 # ---- r runs again: a fresh run from 0, then done again
 s=$(script rerun "wait done" "snapshot $TMP/r0.txt" "key r" "wait 100ms" "snapshot $TMP/r1.txt" \

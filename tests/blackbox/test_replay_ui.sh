@@ -36,6 +36,32 @@ s=$(script dl "key ]" "snapshot $TMP/replay-deadlock-end-100x30.txt" "key j" "ke
     "snapshot $TMP/replay-deadlock-help-100x30.txt" "key q" "key q")
 run_cv 0 replay "$GOLDEN/deadlock.cvr" --paused --no-color --script "$s" --size 100x30
 for g in end details help; do golden "replay-deadlock-$g-100x30"; done
+check "details of a lane that has ended: when, in words, and its one task in the singular" \
+    eval 'grep -q "now: ended 100us ago (at 158.9ms)" "$TMP/replay-deadlock-details-100x30.txt" &&
+        grep -q " 1 task started here" "$TMP/replay-deadlock-details-100x30.txt" &&
+        ! grep -q "off for" "$TMP/replay-deadlock-details-100x30.txt"'
+# at the start no lane has begun: its details say so (not "off"), and count its tasks
+s=$(script nostart "key j" "key Enter" "snapshot $TMP/nostart.txt" "key q")
+run_cv 0 replay "$GOLDEN/pipeline.cvr" --paused --no-color --script "$s" --size 120x40
+check "details of a lane not started yet say so" eval 'grep -q "── lane producer-1 " "$TMP/nostart.txt" &&
+    grep -q "now: not started yet" "$TMP/nostart.txt" && grep -q " 0 tasks started here" "$TMP/nostart.txt"'
+# Esc clears a kept lane filter in a replay too
+s=$(script refilter "key /" "type consumer" "key Enter" "snapshot $TMP/rf1.txt" "key Esc" \
+    "snapshot $TMP/rf2.txt" "key q")
+run_cv 0 replay "$GOLDEN/pipeline.cvr" --paused --no-color --script "$s" --size 120x40
+check "replay, / consumer: the consumers only" test "$(sed -n '/^ lanes /,/^legend/p' "$TMP/rf1.txt" |
+    grep -oE '^[a-z]+(-[0-9]+)?' | tr '\n' ' ')" = "consumer-1 consumer-2 consumer-3 legend "
+check "replay, then Esc: the filter cleared, every lane again" eval 'test "$(sed -n "/^ lanes /,/^legend/p" "$TMP/rf2.txt" |
+    grep -oE "^[a-z]+(-[0-9]+)?" | tr "\n" " ")" = "main producer-1 producer-2 consumer-1 consumer-2 consumer-3 legend " &&
+    grep -q "lane filter cleared" "$TMP/rf2.txt"'
+# half way, a lane at work: its state and for how long, the task it runs (the plural of
+# "tasks started here": the live view's golden gather-sleep details)
+s=$(script working "key g" "type 50%" "key Enter" "key j j j" "key Enter" "snapshot $TMP/working.txt" "key q")
+run_cv 0 replay "$GOLDEN/pipeline.cvr" --paused --no-color --script "$s" --size 120x40
+check "details of a lane at work: its state for a time, its task" \
+    eval 'grep -q "── lane consumer-1 " "$TMP/working.txt" &&
+        grep -q "now: I/O for 10.3ms" "$TMP/working.txt" &&
+        grep -q "task 2; 1 task started here" "$TMP/working.txt"'
 
 # a fresh recording: plays to the end at 100x, then the keys
 run_cv 0 run counter-race --set iterations=200000 --set variant=mutex --headless -q \
