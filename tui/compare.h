@@ -1,28 +1,36 @@
-/* The compare view: the scenario under each model in turn, then a table of how each did. The
- * table is compare's own: the loop hands it each finished run's summary (compare_record). */
+/* The compare view: the scenario under each model, each several times (runs, 3 at first),
+ * then a table of how each did: the median wall time, the spread of the runs, the speed-up of
+ * the medians, and a warning when the figures are noisy. The table is compare's own: the loop
+ * hands it each finished run's summary (compare_record). */
 #ifndef CONCVIZ_TUI_COMPARE_H
 #define CONCVIZ_TUI_COMPARE_H
 
 #include <stdbool.h>
 
+#include "compare-stats.h"
 #include "ui.h"
 
-#define CMP_MAX 8
+#define CMP_MAX 8 /* models (rows) */
+
 struct compare {
     bool on;    /* running the models in turn */
     bool table; /* the table stays in view until a key */
-    int n, at;
-    int model[CMP_MAX], gil[CMP_MAX];
-    double wall[CMP_MAX], cpu[CMP_MAX], inflight[CMP_MAX];
-    unsigned failed[CMP_MAX], nexp[CMP_MAX];
-    char state[CMP_MAX][16];
+    int runs;   /* runs of each model for the next comparison: 1, 3, 5 or 7 (0: 3) */
+    int want;   /* this comparison's */
+    int n;
+    int round, at; /* the run under way: round `round` of row `at` */
+    struct compare_row row[CMP_MAX];
     int saved_model, saved_gil;
     double next_at; /* when the next run starts (the finished one stays in view a moment) */
+    struct cmp_sample before, after;
+    struct cmp_noise noise; /* once the last run has ended */
 };
 
 /* Starts a comparison of req's scenario: req->cfg is set for its first run, which the caller
- * starts when this returns true. */
+ * starts when this returns true. The models take turns: each once, then each again. */
 bool compare_start(struct compare *c, struct ui_run_req *req);
+/* The next count of runs for each model (1, 3, 5, 7, then 1 again); it is returned. */
+int compare_cycle_runs(struct compare *c);
 /* A run of the comparison has ended with this summary. */
 void compare_record(struct compare *c, const struct cv_value *sum, enum cv_run_state st,
                     unsigned failed);

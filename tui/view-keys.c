@@ -153,6 +153,16 @@ static int act_compare(struct view *V, int k)
     return compare_start(&V->cmp, V->req) ? VIEW_RESTART : VIEW_REDRAW;
 }
 
+/* Runs of each model in a comparison: 1, 3, 5, 7; the one under way keeps its own. */
+static int act_runs(struct view *V, int k)
+{
+    (void)k;
+    int n = compare_cycle_runs(&V->cmp);
+    view_say(V, "compare: %d run%s of each model%s", n, n == 1 ? "" : "s",
+             V->cmp.on ? " from the next comparison (this one goes on)" : "");
+    return VIEW_REDRAW;
+}
+
 /* ---------------------------------------------------------------- a source that can seek */
 
 static int act_play(struct view *V, int k)
@@ -265,6 +275,10 @@ static const struct binding live_keys[] = {
      "c",
      "compare: every model in turn (threads also under the GIL), then a table",
      act_compare},
+    {{'n'},
+     "n",
+     "compare: runs of each model, 1 3 5 or 7 (3 at first); the median is shown",
+     act_runs},
     {HELP_KEYS, "?", "this help; any key closes it", act_help},
     {{'q', 'Q'}, "q", "quit (the summary is printed)", act_quit},
     {{KEY_NPAGE, KEY_PPAGE}, NULL, NULL, lanes_key}, /* whichever panel has the focus */
@@ -284,7 +298,7 @@ static const struct binding trace_keys[] = {
     {{'r'}, "r", "run the program again", act_rerun},
     {HELP_KEYS, "?", "this help; any key closes it", act_help},
     {{'q', 'Q'}, "q", "quit (the program is stopped; the summary is printed)", act_quit},
-    {{'m', 'w', 'c'}, NULL, NULL, act_traced},
+    {{'m', 'w', 'c', 'n'}, NULL, NULL, act_traced},
     {{KEY_NPAGE, KEY_PPAGE}, NULL, NULL, lanes_key}, /* whichever panel has the focus */
     {{27}, NULL, NULL, act_esc},
 };
@@ -305,7 +319,7 @@ static const struct binding replay_keys[] = {
     {HELP_KEYS, "?", "this help; any key closes it", act_help},
     {{'q', 'Q'}, "q", "quit", act_quit},
     {{'r'}, NULL, NULL, act_from_start},
-    {{'m', 'w', 'c'}, NULL, NULL, act_recorded},
+    {{'m', 'w', 'c', 'n'}, NULL, NULL, act_recorded},
     {{KEY_NPAGE, KEY_PPAGE}, NULL, NULL, lanes_key}, /* whichever panel has the focus */
     {{27}, NULL, NULL, act_esc},
 };
@@ -313,7 +327,7 @@ static const struct binding replay_keys[] = {
 static const struct keymap live_map = {
     live_keys, sizeof live_keys / sizeof *live_keys,
     " q quit  spc pause  +- speed  hl time  jk lanes  zZ zoom  / filter  r rerun  m model  w "
-    "workers  c compare"};
+    "workers  cn compare"};
 
 static const struct keymap trace_map = {
     trace_keys, sizeof trace_keys / sizeof *trace_keys,

@@ -7,7 +7,7 @@
  *   view-keys.c    the key tables, and the help drawn from them
  *   panels.c       the panels and layout(); panel-lanes.c the lanes and their time axis
  *   popups.c       the lane details, and the small windows that ask for a value
- *   compare.c      the compare view
+ *   compare.c      the compare view; compare-stats.c its figures (medians, spread, noise)
  */
 #ifndef CONCVIZ_TUI_VIEW_H
 #define CONCVIZ_TUI_VIEW_H

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The live view's keys, each seen to do what the README says: space pauses the view while the
 # run goes on, - and + slow the animation down and back, z/Z zoom, 0 fits, h/l scroll time,
-# / filters lanes, r runs again, m picks another model, w another worker count (scripted on a
-# virtual screen); then colour in a real terminal (tmux): lanes drawn as coloured cells, and as
-# letters without any colour under NO_COLOR.
+# / filters lanes, r runs again, m picks another model, w another worker count, n the runs of
+# each model a comparison makes (scripted on a virtual screen); then colour in a real terminal
+# (tmux): lanes drawn as coloured cells, and as letters without any colour under NO_COLOR.
 . "$(dirname "$0")/lib.sh"
 RUN_TIMEOUT=60
 
@@ -135,6 +135,18 @@ check "w: the worker count popup" grep -q "workers (Enter runs, Esc closes)" "$T
 check "w: 3 workers ran" grep -q "counter-race  procs x3  GIL off  done" "$TMP/w1.txt"
 check "w: ... with three worker lanes" \
     test "$(lanes_rows "$TMP/w1.txt" | grep -cE '^worker-[0-9]')" = 3
+
+# ---- n: the runs of each model a comparison (c) makes: 1 3 5 7, 3 at first; in the help and bar
+s=$(script runs "wait text worker-1" "key ?" "snapshot $TMP/n-help.txt" "key Esc" "key n" \
+    "snapshot $TMP/n1.txt" "key n" "snapshot $TMP/n2.txt" "key n" "snapshot $TMP/n3.txt" "key n" \
+    "snapshot $TMP/n4.txt" "key q")
+run_cv 0 run counter-race --set iterations=200000 --no-color --script "$s" --size 120x40
+check "n: in the help, from the key table" \
+    grep -Eq "^ +n +compare: runs of each model, 1 3 5 or 7 \(3 at first\)" "$TMP/n-help.txt"
+check "n: in the key bar, beside c" grep -q " cn compare " "$TMP/n-help.txt"
+check "n n n n: 5, 7, 1, then 3 runs of each model again" \
+    test "$(cat "$TMP"/n[1-4].txt | grep -oE "compare: [0-9] runs? of each model" | tr '\n' ,)" = \
+    "compare: 5 runs of each model,compare: 7 runs of each model,compare: 1 run of each model,compare: 3 runs of each model,"
 
 # ---- colour in a real terminal: coloured cells, and letters under NO_COLOR
 if ! command -v tmux >/dev/null; then

@@ -83,14 +83,83 @@ check "resize to 40x12: too small, a screen of 12 lines saying so" \
 check "back to 120x40: the legend and the controls" \
     eval 'grep -q "legend R running" "$TMP/back.txt" && grep -q "? help" "$TMP/back.txt"'
 
-# compare: every model in turn, then a table with a row per model
-s=$(script cmp "wait text worker-1" "key c" "wait text compare (any key closes) 60s" \
-    "snapshot $TMP/cmp.txt" "key q")
+# compare: every model in turn, each 3 times (the default), then a table of the medians
+s=$(script cmp "wait text worker-1" "key c" "wait text compare: each model 3 times" \
+    "snapshot $TMP/cmp-running.txt" "wait text compare: 3 runs of each model (any key closes) 90s" \
+    "snapshot $TMP/cmp.txt" "key Esc" "key n n n" "expect compare: 1 run of each model" "key c" \
+    "wait text compare: 1 run of each model (any key closes) 60s" "snapshot $TMP/cmp1.txt" "key q")
 run_cv 0 run counter-race --set iterations=20000 --no-color --script "$s" --size 120x40
+# the popup's text at 120 columns (the panels behind it cut off), its lines joined
+popup() { sed -n '/── compare/,/^ *[a-z ]*──────/p' "$1" | cut -c7-114 | sed 's/ *$//'; }
+joined() { popup "$1" | tr '\n' ' ' | tr -s ' '; }
+check "compare: while running, the round and each row's runs so far" \
+    eval 'grep -Eq "compare: each model 3 times, in turn \(round [1-3] of 3\)" "$TMP/cmp-running.txt" &&
+          grep -Eq "^ +serial +.* [0-3]/3( |\$)" "$TMP/cmp-running.txt"'
 for m in serial threads "threads \\+GIL" procs openmp epoll; do
-    check "compare: a row for $m" grep -Eq "^ +$m +[0-9.]+m?s +[0-9.]+x" "$TMP/cmp.txt"
+    check "compare: a row for $m: median wall, speedup, 3 of 3 runs, spread, min-max" \
+        grep -Eq "^ +$m +[0-9.]+m?s +[0-9.]+x +3/3 +[0-9.]+% +[0-9.]+m?s-[0-9.]+m?s " "$TMP/cmp.txt"
 done
 check "compare: serial is the 1.00x baseline" grep -Eq "^ +serial +[0-9.]+m?s +1.00x" "$TMP/cmp.txt"
+# The figures agree with each other, whatever they are: each median lies within its min-max, each
+# spread is (max - min) / median, each speedup serial's median / the row's, and every spread over
+# 10% is named in the warning (none under it is); each figure with the error its rounding allows.
+popup "$TMP/cmp.txt" >"$TMP/cmp-popup.txt"
+joined "$TMP/cmp.txt" >"$TMP/cmp-joined.txt"
+bad_figures=$(awk -v warn="$(grep -o 'warning: .*figures are noisy' "$TMP/cmp-joined.txt")" '
+    function val(t) { v = t; sub(/(us|ms|s)$/, "", v); return v * (t ~ /us$/ ? 1e-6 : t ~ /ms$/ ? 1e-3 : 1) }
+    function half(t,   d, v) { v = t; sub(/(us|ms|s)$/, "", v); d = index(v, ".") ? length(v) - index(v, ".") : 0
+                               return 0.5 * 10 ^ -d * (t ~ /us$/ ? 1e-6 : t ~ /ms$/ ? 1e-3 : 1) }
+    /^(serial|threads|threads \+GIL|procs|openmp|epoll) +[0-9.]+(us|ms|s) / {
+        name = substr($0, 1, 14); sub(/ +$/, "", name); $0 = substr($0, 15)
+        med = val($1); em = half($1); sp = $2; sub(/x$/, "", sp); sp += 0; pcs = $4; sub(/%$/, "", pcs); pc = pcs + 0
+        split($5, r, "-"); lo = val(r[1]); el = half(r[1]); hi = val(r[2]); eh = half(r[2])
+        rows++
+        if (med < lo - el - em || med > hi + eh + em) print name ": median " $1 " outside " $5
+        smin = (hi - eh - lo - el) / (med + em); smax = (hi + eh - lo + el) / (med - em)
+        if (pc < 100 * (smin < 0 ? 0 : smin) - 0.05 || pc > 100 * smax + 0.05)
+            print name ": spread " pc "% is not (max - min) / median of " $5 " and " $1
+        if (name == "serial") { base = med; eb = em }
+        speed[name] = sp; m[name] = med; e[name] = em
+        if (pc >= 10.1 && index(warn, pcs "% for " name) == 0) print name ": spread " pcs "% not in the warning"
+        if (pc <= 9.9 && (index(warn, "% for " name ",") || index(warn, "% for " name " (")))
+            print name ": spread " pc "% named in the warning"
+    }
+    END {
+        if (rows != 6) print "rows: " rows " of 6"
+        for (n in speed)
+            if (speed[n] < (base - eb) / (m[n] + e[n]) - 0.005 || speed[n] > (base + eb) / (m[n] - e[n]) + 0.005)
+                print n ": speedup " speed[n] "x is not serial/" n
+    }' "$TMP/cmp-popup.txt")
+check "compare: medians, spreads, speedups and the warning agree${bad_figures:+: $bad_figures}" \
+    test -z "$bad_figures"
+# the machine: CPUs and load as the runs began, steal and other programs over them; a load over
+# the CPUs, steal over 2% or others over 10% is in the warning; the thresholds are on screen
+machine=$(grep -oE "machine: [0-9]+ CPUs?, load [0-9.]+ as the runs began; during the runs: steal [0-9.]+%, other programs [0-9.]+% of CPU time" "$TMP/cmp-joined.txt" || true)
+check "compare: the machine line (${machine:-none})" test -n "$machine"
+read -r ncpu load steal others < <(sed -E 's/machine: ([0-9]+) CPUs?, load ([0-9.]+) .* steal ([0-9.]+)%, other programs ([0-9.]+)%.*/\1 \2 \3 \4/' <<<"$machine")
+noisy_ok=1
+if fcmp "${load:-0} > ${ncpu:-1}"; then grep -q "load $load on $ncpu CPU" "$TMP/cmp-joined.txt" || noisy_ok=0; fi
+if fcmp "${steal:-0} > 2.05"; then grep -q "the host stole $steal%" "$TMP/cmp-joined.txt" || noisy_ok=0; fi
+if fcmp "${others:-0} > 10.05"; then grep -q "other programs took $others%" "$TMP/cmp-joined.txt" || noisy_ok=0; fi
+if fcmp "${load:-0} <= ${ncpu:-1} && ${steal:-0} < 1.95 && ${others:-0} < 9.95"; then
+    ! grep -Eq "load [0-9.]+ on [0-9]+ CPUs? as|host stole|programs took" "$TMP/cmp-joined.txt" || noisy_ok=0
+fi
+check "compare: the warning names the busy machine exactly when the machine line says so" \
+    test "$noisy_ok" = 1
+check "compare: the thresholds on screen" \
+    grep -q "warns at: a spread over 10%, a load over the CPU count, steal over 2%, other programs over 10% of CPU time" "$TMP/cmp-joined.txt"
+check "compare: n n n makes it one run of each model: 1/1, no spread" \
+    eval 'test "$(grep -Ec "^ +(serial|threads|threads \+GIL|procs|openmp|epoll) +[0-9.]+m?s +[0-9.]+x +1/1 +- +- " "$TMP/cmp1.txt")" = 6'
+
+# compare where every run deadlocks: no median, and the table says why and that it has fewer runs
+s=$(script cmpdl "wait text worker-1" "key n n n" "key c" \
+    "wait text compare: 1 run of each model (any key closes) 60s" "snapshot $TMP/cmpdl.txt" "key q")
+run_cv 0 run deadlock --no-color --script "$s" --size 120x40
+check "compare, deadlock: each row has no median, 0 of 1 runs, and says deadlock" \
+    eval 'test "$(grep -Ec "^ +(threads|threads \+GIL|procs|epoll) +- +- +0/1 .* deadlock" "$TMP/cmpdl.txt")" = 4'
+check "compare, deadlock: fewer runs than asked, said" \
+    grep -q "runs that ended done, fewer than asked: threads 0 of 1, threads +GIL 0 of 1, procs 0 of 1, epoll 0 of 1" \
+    <(joined "$TMP/cmpdl.txt")
 
 # scripted picker: pick counter-race, run it, come back, quit
 s=$(script pick "wait text pick a scenario" "key j j j" "expect counter-race" "key Enter" \
