@@ -14,7 +14,22 @@ for m in threads procs; do
         test "$(jqc '[.results.deadlock.cycle[] | .lane, .waits_for] | sort')" = '["lock_a","lock_b","worker-1","worker-2"]'
     check "$m: the timeline marks it (one deadlock instant in the trace)" \
         test "$(jqv '[.traceEvents[] | select(.ph == "i" and .name == "deadlock detected")] | length' "$TMP/$m.trace.json")" = 1
+    # the evidence is kept: each lock of the cycle was waited for (a contended wait, its time
+    # counted) and held to the end, not "free, 0 contended" after the clean-up
+    check "$m: each lock of the cycle shows its open wait as contention, and its hold ($(jqc '[.locks[] | [.name, .contended, .wait_s_total, .hold_s_total]]'))" \
+        test "$(jqc '[.locks[] | select(.contended == 1 and .wait_s_total > 0.01 and .hold_s_total > 0.01) | .name] | sort')" = '["lock_a","lock_b"]'
 done
+
+# the live view at the end, and lane details, show the deadlock as found
+printf '%s\n' "wait done" "snapshot $TMP/dl-end.txt" "key j" "key Enter" "snapshot $TMP/dl-details.txt" \
+    "key q" "key q" >"$TMP/dl.script"
+run_cv 0 run deadlock --no-color --script "$TMP/dl.script" --size 160x40
+check "view: each lock of the cycle held by one worker, the other waiting for it" \
+    eval 'grep -Eq "^lock_a held by worker-[12], 1 waiting" "$TMP/dl-end.txt" &&
+        grep -Eq "^lock_b held by worker-[12], 1 waiting" "$TMP/dl-end.txt"'
+check "view: a worker's details name the lock it waits on and its holder, and its task" \
+    eval 'grep -Eq "waits on lock_[ab], held by worker-[12]" "$TMP/dl-details.txt" &&
+        grep -Eq "task [01]; 1 task started here" "$TMP/dl-details.txt"'
 
 # not expected: a failure (exit 1) naming the cycle
 grep -v '^deadlock_found\|^cycle_named' "$CONCVIZ_SCENARIO_DIR/deadlock.ini" >"$TMP/unexpected.ini"

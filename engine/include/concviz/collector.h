@@ -110,7 +110,7 @@ struct cv_lock_stats {
     enum cv_object_kind kind;
     char name[CV_NAME_MAX];
     uint64_t acquisitions;
-    uint64_t contended; /* acquisitions that had to wait */
+    uint64_t contended; /* acquisitions that had to wait, and waits a deadlock left open */
     uint64_t wait_ns_total;
     uint64_t wait_ns_max;
     uint64_t hold_ns_total;

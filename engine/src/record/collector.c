@@ -112,6 +112,10 @@ struct queue_priv {
 };
 
 struct cv_collector {
+    /* A deadlock was found at frozen_ns: what comes after is the run being stopped, not the
+     * program, and leaves the state as it was found (see deadlock_freeze). */
+    bool frozen;
+    uint64_t frozen_ns;
     size_t nlanes, lanes_cap; /* the lane arrays below hold lanes_cap */
     struct cv_lane_stats *lanes;
     struct lane_priv *lp;
@@ -639,6 +643,36 @@ static void wait_abandoned(struct cv_collector *c, struct cv_lane_stats *l, stru
     l->waiting_on = CV_NONE;
 }
 
+/* A deadlock was found: each wait still open is counted as a contended one (its time so far in
+ * the lock's totals), each hold still open adds its time so far, and from here the state stays as
+ * found: the locks held, the lanes waiting for them, so that the panels and the summary show the
+ * cycle, not the clean-up after it. */
+static void deadlock_freeze(struct cv_collector *c, uint64_t ts)
+{
+    uint32_t idx;
+    for (size_t i = 0; i < c->nlanes; i++) {
+        struct cv_lane_stats *l = &c->lanes[i];
+        struct lane_priv *p = &c->lp[i];
+        for (unsigned h = 0; h < p->nheld; h++) { /* held until the end: held so far */
+            struct cv_lock_stats *k = lock_of(c, p->held[h].obj, &idx);
+            if (k && ts > p->held[h].since)
+                k->hold_ns_total += ts - p->held[h].since;
+        }
+        if (l->waiting_on == CV_NONE || l->state == CV_LANE_QUEUE_WAIT)
+            continue;
+        struct cv_lock_stats *k = lock_of(c, l->waiting_on, &idx);
+        if (!k)
+            continue;
+        uint64_t w = ts > p->wait_since ? ts - p->wait_since : 0;
+        k->contended++;
+        k->wait_ns_total += w;
+        if (w > k->wait_ns_max)
+            k->wait_ns_max = w;
+    }
+    c->frozen = true;
+    c->frozen_ns = ts;
+}
+
 static void acquired(struct cv_collector *c, struct cv_lane_stats *l, struct lane_priv *p,
                      const struct cv_event *e)
 {
@@ -758,6 +792,13 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
             cv_collector_tap_flush(c);
     }
 
+    if (__builtin_expect(c->frozen, 0) && e->ts >= c->frozen_ns && e->kind != CV_EV_DROPS) {
+        /* after a deadlock's detection: kept in the store and the recording, and tasks the stop
+         * cancels are counted, but the locks, waits and lanes stay as the deadlock left them */
+        if (e->kind == CV_EV_TASK_CANCEL)
+            s->tasks.cancelled++;
+        return;
+    }
     switch ((enum cv_event_kind)e->kind) {
     case CV_EV_WORKER_START:
         set_state(c, l, base_state(p), e->ts);
@@ -914,6 +955,7 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
         break;
     case CV_EV_DEADLOCK:
         s->deadlock = true;
+        deadlock_freeze(c, e->ts);
         break;
     case CV_EV_JOB_START:
         set_state(c, l, CV_LANE_RUNNING, e->ts);
@@ -1351,6 +1393,10 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
     GET(&in, s->gil_drop_requests);
     GET(&in, u8);
     s->deadlock = u8;
+    /* restored after a deadlock: every event from here came after it (recordings are in time
+     * order) */
+    c->frozen = s->deadlock;
+    c->frozen_ns = 0;
     for (size_t i = 0; i < nl && !in.bad; i++) {
         struct cv_lane_stats *l = &c->lanes[i];
         struct lane_priv *p = &c->lp[i];
