@@ -70,6 +70,13 @@ static bool may_cut(const char *s, size_t i, bool groups)
     return true;
 }
 
+/* A blank before the ellipsis after a number (s[0, end) ends with a digit), so that "max 10 …"
+ * does not read as a number cut short. */
+static int gap(const char *s, size_t end)
+{
+    return end > 0 && s[end - 1] >= '0' && s[end - 1] <= '9';
+}
+
 const char *paint_ellipsis(void)
 {
     return ui_ascii() ? "..." : "…";
@@ -106,7 +113,7 @@ int paint_fit(char *out, size_t n, const char *s, int w, bool groups)
         end -= comma;
         if (!end)
             continue;
-        if (columns(s, end) + ew > w)
+        if (columns(s, end) + gap(s, end) + ew > w)
             break;
         keep = end;
         after_comma = comma ? end : after_comma;
@@ -117,15 +124,14 @@ int paint_fit(char *out, size_t n, const char *s, int w, bool groups)
         return paint_fit(out, n, s, w, false);
     if (!keep) {
         /* no field fits whole: a word is cut with the ellipsis, a number never */
-        size_t lead = strspn(s, " ");
-        if (numeric_at(s, lead))
-            keep = 0;
-        else
-            keep = bytes_for(s, w - ew);
+        size_t lead = strspn(s, " "), word = lead + strcspn(s + lead, " ");
+        keep = numeric_at(s, lead) ? 0 : bytes_for(s, w - ew);
+        if (keep > word)
+            keep = word;
         while (keep > 0 && s[keep - 1] == ' ')
             keep--;
     }
-    snprintf(out, n, "%.*s%s", (int)keep, s, ell);
+    snprintf(out, n, "%.*s%s%s", (int)keep, s, gap(s, keep) ? " " : "", ell);
     return columns(out, strlen(out));
 }
 

@@ -293,7 +293,8 @@ void lanes_legend(struct rect r)
     attroff(ui_attr(UI_C_DIM));
     for (unsigned st = 0; st < CV_LANE_OFF; st++) {
         int iw = 2 + (int)strlen(paint_state_label[st]) + (ui_has_color() ? 1 : 0);
-        if (x + iw + (st + 1 < CV_LANE_OFF) > W) { /* room left for the ellipsis */
+        bool last = st + 1 == CV_LANE_OFF; /* else room for two blanks and the ellipsis */
+        if (x + iw + (last ? 0 : 2 + (int)strlen(paint_ellipsis())) > W) {
             paint_put(y, x, W - x, paint_ellipsis());
             break;
         }

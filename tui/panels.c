@@ -302,11 +302,20 @@ void layout(struct view_layout *out, const struct view *V, const struct cv_snaps
     *out = (struct view_layout){.W = W, .H = H, .small = W < VIEW_MIN_W || H < VIEW_MIN_H};
     out->header = (struct rect){0, 0, W, 2};
     out->controls = (struct rect){H - 1, 0, W, 1};
-    int shared = 0, width[NPANELS];
+    /* shares of the width; locks or queue with nothing to show give theirs to the others, in
+     * proportion to their shares (that of the panel that takes what is left: what they leave) */
+    int width[NPANELS], freed = 0, kept = 100, shared = 0;
     for (int i = P_LANES + 1; i < NPANELS; i++) {
         width[i] = W * view_panels[i].width / 100;
-        if (s && empty(i, s) && width[i] > EMPTY_W)
-            width[i] = EMPTY_W; /* the rest to the panel that takes what is left */
+        if (s && empty(i, s) && width[i] > EMPTY_W) {
+            freed += width[i] - EMPTY_W;
+            kept -= view_panels[i].width;
+            width[i] = EMPTY_W;
+        }
+    }
+    for (int i = P_LANES + 1; i < NPANELS; i++) {
+        if (freed && view_panels[i].width && !empty(i, s))
+            width[i] += freed * view_panels[i].width / kept;
         shared += width[i];
     }
     int x = 0;
