@@ -283,9 +283,10 @@ const struct view_panel view_panels[NPANELS] = {
 
 /* From the top: the header (two rows), the lanes, the legend, the band of the others side by
  * side, a column apart (the one without a share takes what is left, and what locks or queue
- * leave when the scenario has none), the key bar. The lanes take
- * the rows they need up to VIEW_LANES_SHARE percent of those under the header, or more when the
- * band needs less; the band, at least BAND_MIN rows, the rest. */
+ * leave when the scenario has none), the key bar. The lanes take the rows they need up to
+ * VIEW_LANES_SHARE percent of those under the header; the band, at least BAND_MIN rows, the
+ * rest. When everything fits, the band gets the rows it needs and the lanes the rows to spare
+ * (room for lanes yet to come; the band stays at the bottom of the screen). */
 #define LANES_MIN 3  /* the axis and two lanes */
 #define EMPTY_W   10 /* a panel with nothing to show: its title and "none" */
 
@@ -334,9 +335,9 @@ void layout(struct view_layout *out, const struct view *V, const struct cv_snaps
             band = r > band ? r : band;
         }
         int cap = avail * VIEW_LANES_SHARE / 100;
-        if (cap < avail - band)
-            cap = avail - band;
         lanes = need < cap ? need : cap;
+        if (lanes < avail - band)
+            lanes = avail - band; /* all fits: rows to spare go to the lanes, the band stays low */
         if (lanes < LANES_MIN)
             lanes = LANES_MIN;
         if (lanes > avail - BAND_MIN)

@@ -60,8 +60,8 @@ struct view_panel {
     int width;
 };
 extern const struct view_panel view_panels[NPANELS];
-/* The lanes take the rows they need up to this share of the rows under the header (more when
- * the panels under them need less); the panels under them share the rest. */
+/* The lanes take the rows they need up to this share of the rows under the header; the panels
+ * under them share the rest (and when all fits, the lanes take the rows those leave). */
 #define VIEW_LANES_SHARE 60
 /* Lays the panels out on a screen of W x H for what snapshot s has to show (NULL: the frame
  * only, for a screen too small). */
