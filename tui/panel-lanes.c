@@ -151,6 +151,55 @@ static void task_labels(int y, int x0, const struct cv_lane_stats *l, const uint
     }
 }
 
+int lanes_rows(const struct view *V, const struct cv_snapshot *s, int w)
+{
+    (void)w;
+    size_t n = 0;
+    for (size_t i = 0; i < s->nlanes; i++)
+        n += !V->panels.filter[0] || strstr(s->lanes[i].name, V->panels.filter);
+    return 1 + (int)(n ? n : 1);
+}
+
+/* The title row: the panel's name, the time a column stands for, the times along the axis,
+ * and at the right which lanes are shown of how many (or the filter); the axis's labels stop a
+ * column before that. */
+static void lanes_axis(const struct view *V, const struct cv_snapshot *s, struct rect r,
+                       bool focused, size_t nv, int rows, uint64_t left, uint64_t col, int tw)
+{
+    (void)s;
+    const struct view_panels *P = &V->panels;
+    int y0 = r.y, x0 = r.x, W = r.w;
+    char right[96] = "";
+    if (nv > (size_t)rows)
+        snprintf(right, sizeof right, " %d-%d of %zu lanes ", P->lane_top + 1,
+                 P->lane_top + rows < (int)nv ? P->lane_top + rows : (int)nv, nv);
+    else if (P->filter[0])
+        snprintf(right, sizeof right, " filter: %s ", P->filter);
+    int rw = (int)strlen(right), rx = x0 + W - rw;
+    if (rx < x0 + LABEL_W + 1) {
+        rx = x0 + LABEL_W + 1;
+        rw = W - LABEL_W - 1;
+    }
+    paint_title(y0, x0, LABEL_W, "lanes", focused);
+    attron(ui_attr(UI_C_DIM));
+    for (int c = 0; c + 8 <= tw; c += 14) {
+        char t[24];
+        paint_dur(t, sizeof t, (double)(left + (uint64_t)c * col) / 1e9);
+        int x = x0 + LABEL_W + 1 + c;
+        if (rw && x + 1 + (int)strlen(t) >= rx)
+            break;
+        paint_putf(y0, x, 12, "|%s", t);
+    }
+    char per[24];
+    paint_dur(per, sizeof per, (double)col / 1e9);
+    paint_putf(y0, x0 + (LABEL_W - 8 > 0 ? 8 : 0), 12, "%s/col", per);
+    if (nv > (size_t)rows)
+        paint_put(y0, rx, rw, right);
+    attroff(ui_attr(UI_C_DIM));
+    if (!(nv > (size_t)rows) && rw)
+        paint_put(y0, rx, rw, right);
+}
+
 void lanes_draw(struct view *V, const struct cv_snapshot *s, struct rect area, bool focused)
 {
     struct view_time *T = &V->time;
@@ -174,23 +223,13 @@ void lanes_draw(struct view *V, const struct cv_snapshot *s, struct rect area, b
     } else {
         left = (uint64_t)(T->left_t * 1e9);
     }
-    /* the axis */
-    paint_title(y0, x0, LABEL_W, "lanes", focused);
-    attron(ui_attr(UI_C_DIM));
-    for (int c = 0; c + 8 <= tw; c += 14) {
-        char t[24];
-        paint_dur(t, sizeof t, (double)(left + (uint64_t)c * col) / 1e9);
-        paint_putf(y0, x0 + LABEL_W + 1 + c, 12, "|%s", t);
-    }
-    char per[24];
-    paint_dur(per, sizeof per, (double)col / 1e9);
-    attroff(ui_attr(UI_C_DIM));
-
     uint32_t *vis = cv_xmalloc((s->nlanes + 1) * sizeof *vis);
     uint8_t *colst = cv_xmalloc(tw > 0 ? (size_t)tw : 1);
     size_t nv = lanes_visible(V, s, vis);
     bool procs = lanes_processes(s);
     int rows = h - 1;
+    if (nv > (size_t)rows && rows > 1)
+        rows--; /* the last row says how many lanes are hidden */
     if (P->sel >= (int)nv)
         P->sel = nv ? (int)nv - 1 : 0;
     if (P->sel < P->lane_top)
@@ -199,6 +238,7 @@ void lanes_draw(struct view *V, const struct cv_snapshot *s, struct rect area, b
         P->lane_top = P->sel - rows + 1;
     if (P->lane_top > (int)nv - rows)
         P->lane_top = (int)nv - rows > 0 ? (int)nv - rows : 0;
+    lanes_axis(V, s, (struct rect){y0, x0, W, h}, focused, nv, rows, left, col, tw);
     for (int r = 0; r < rows; r++) {
         int y = y0 + 1 + r;
         size_t vi = (size_t)(P->lane_top + r);
@@ -231,30 +271,33 @@ void lanes_draw(struct view *V, const struct cv_snapshot *s, struct rect area, b
             task_labels(y, x0 + LABEL_W + 1, l, colst, tw, left, col, now);
     }
     if (nv > (size_t)rows) {
-        attron(ui_attr(UI_C_DIM));
-        paint_putf(y0, x0 + W - 24, 24, " %d-%d of %zu lanes ", P->lane_top + 1,
-                   P->lane_top + rows < (int)nv ? P->lane_top + rows : (int)nv, nv);
-        attroff(ui_attr(UI_C_DIM));
-    } else if (P->filter[0]) {
-        paint_putf(y0, x0 + W - 24, 24, " filter: %s ", P->filter);
+        int below = (int)nv - P->lane_top - rows;
+        if (below > 0)
+            panel_more(V, P_LANES, y0 + 1 + rows, x0, W, below, true);
+        else
+            panel_more(V, P_LANES, y0 + 1 + rows, x0, W, P->lane_top, false);
     }
     if (!nv)
         paint_putf(y0 + 1, x0 + LABEL_W + 1, tw,
                    "no lane matches '%s' (/ changes the filter, Esc clears it)", P->filter);
-    attron(ui_attr(UI_C_DIM));
-    paint_putf(y0, x0 + (LABEL_W - 8 > 0 ? 8 : 0), 12, "%s/col", per);
-    attroff(ui_attr(UI_C_DIM));
     free(colst);
     free(vis);
 }
 
+/* The legend: each state's colour (or letter) and label, as many whole as fit. */
 void lanes_legend(struct rect r)
 {
     int y = r.y, x = r.x, W = r.x + r.w;
     attron(ui_attr(UI_C_DIM));
     x += paint_put(y, x, W - x, "legend ");
     attroff(ui_attr(UI_C_DIM));
-    for (unsigned st = 0; st < CV_LANE_OFF && x < W; st++) {
+    for (unsigned st = 0; st < CV_LANE_OFF; st++) {
+        int iw = 2 + (int)strlen(paint_state_label[st]) + (ui_has_color() ? 1 : 0);
+        bool last = st + 1 == CV_LANE_OFF; /* else room for two blanks and the ellipsis */
+        if (x + iw + (last ? 0 : 2 + (int)strlen(paint_ellipsis())) > W) {
+            paint_put(y, x, W - x, paint_ellipsis());
+            break;
+        }
         if (ui_has_color()) {
             paint_cells(y, x, 2, st);
             x += 2;

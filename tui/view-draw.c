@@ -93,7 +93,7 @@ static void draw_header(struct view *V, const struct cv_snapshot *s, struct rect
     append(line, sizeof line, &len, "  events %s  drops %s", ev, dr);
     if (i->live)
         append(line, sizeof line, &len, "  ui %.1f%%", V->cost.share * 100);
-    paint_put(r.y, r.x, W, line);
+    paint_put_groups(r.y, r.x, W, line);
     attroff(ui_attr(UI_C_BAR));
     lost_banner(s, dr, r);
     if (i->seekable) {
@@ -118,7 +118,7 @@ static void draw_controls(struct view *V, struct rect r)
     if (V->pop.message[0] && ui_now() < V->pop.message_until)
         paint_putf(r.y, r.x, W, " %s", V->pop.message);
     else
-        paint_put(r.y, r.x, W - 8, view_controls(V));
+        paint_put_groups(r.y, r.x, W - 8, view_controls(V));
     paint_put(r.y, r.x + W - 8, 8, "  ? help"); /* always in view */
     attroff(ui_attr(UI_C_BAR));
 }
@@ -146,7 +146,7 @@ void view_draw(struct view *V)
     struct timespec c0, c1;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
     struct view_layout *lo = &V->panels.layout;
-    layout(lo, COLS, LINES);
+    layout(lo, V, NULL, COLS, LINES);
     int W = lo->W, H = lo->H;
     bool taken = false;
     erase();
@@ -168,6 +168,7 @@ void view_draw(struct view *V)
         }
         view_info(V, &V->info);
         V->summary = V->src ? V->src->ops->summary(V->src, &V->failed) : NULL;
+        layout(lo, V, s, W, H); /* the rows each panel needs for what it shows now */
         draw_header(V, s, lo->header);
         draw_panels(V, s);
         draw_controls(V, lo->controls);

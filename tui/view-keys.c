@@ -350,6 +350,34 @@ const char *view_controls(const struct view *V)
     return keymap(V)->controls;
 }
 
+/* The name the key table gives to the binding of key k, up to its first blank and then the
+ * word'th word (0: the first). */
+static void binding_word(const struct keymap *m, int k, int word, char *buf, size_t n)
+{
+    buf[0] = 0;
+    for (size_t i = 0; i < m->n; i++)
+        for (const int *key = m->b[i].keys; *key && m->b[i].name; key++)
+            if (*key == k) {
+                const char *p = m->b[i].name;
+                for (; word > 0 && strchr(p, ' '); word--)
+                    p = strchr(p, ' ') + 1;
+                snprintf(buf, n, "%.*s", (int)strcspn(p, " ,"), p);
+                return;
+            }
+}
+
+void view_more_keys(const struct view *V, enum view_panel_id p, bool down, char *buf, size_t n)
+{
+    const struct keymap *m = keymap(V);
+    char focus[16], step[16];
+    binding_word(m, '\t', 0, focus, sizeof focus);
+    binding_word(m, down ? 'j' : 'k', down ? 0 : 1, step, sizeof step);
+    if (V->panels.focus == (int)p || !focus[0])
+        snprintf(buf, n, "%s", step);
+    else
+        snprintf(buf, n, "%s, %s", focus, step);
+}
+
 int view_key(struct view *V, int k)
 {
     view_info(V, &V->info);

@@ -46,8 +46,8 @@ struct view_layout {
     struct rect panel[NPANELS];
 };
 
-/* A panel: drawn into its rectangle from a snapshot. It wants rows = clamp(H / per, min, max)
- * of a screen H rows high, or with per 0 all that the others leave; width: its share of the
+/* A panel: drawn into its rectangle from a snapshot. rows: the rows it needs to show all it has
+ * (its title included) at a width; layout() gives it those it can. width: its share of the
  * screen's width in percent among the panels side by side, 0 for what they leave. key, if any,
  * gets the keys first while the panel has the focus, and returns what the loop should redo
  * (enum view_redo), 0 for a key it leaves to the key table. */
@@ -56,11 +56,34 @@ struct view_panel {
     const char *name;
     void (*draw)(struct view *V, const struct cv_snapshot *s, struct rect r, bool focused);
     int (*key)(struct view *V, int k);
-    int per, min, max;
+    int (*rows)(const struct view *V, const struct cv_snapshot *s, int w);
     int width;
 };
 extern const struct view_panel view_panels[NPANELS];
-void layout(struct view_layout *out, int W, int H);
+/* The lanes take the rows they need up to this share of the rows under the header; the panels
+ * under them share the rest (and when all fits, the lanes take the rows those leave). */
+#define VIEW_LANES_SHARE 60
+/* Lays the panels out on a screen of W x H for what snapshot s has to show (NULL: the frame
+ * only, for a screen too small). */
+void layout(struct view_layout *out, const struct view *V, const struct cv_snapshot *s, int W,
+            int H);
+
+/* What of a panel's n lines (or rows) it shows in `rows` rows from line *top (kept in range):
+ * count lines from top, a row above them saying how many are hidden above when there are, and
+ * one under them for those below. */
+struct view_span {
+    int top, count, above, below;
+};
+struct view_span panel_span(int n, int rows, int *top);
+/* Draws at (y, x), in w columns, that n lines (lanes, tasks) of panel p are hidden below (down)
+ * or above: "↓ 4 more: Tab, j", the keys to see them from the key table. */
+void panel_more(const struct view *V, enum view_panel_id p, int y, int x, int w, int n, bool down);
+/* Draws n lines in the rows of panel p under its title (r), from line *top: line() draws line
+ * i in a rectangle a row high, with ctx; what is hidden is said above and below them. */
+void panel_lines(const struct view *V, enum view_panel_id p, struct rect r, int n, int *top,
+                 void (*line)(const struct view *V, const struct cv_snapshot *s, void *ctx, int i,
+                              struct rect row),
+                 const struct cv_snapshot *s, void *ctx);
 
 /* The lanes' time axis. */
 struct view_time {
@@ -131,6 +154,9 @@ int view_key(struct view *V, int k);
 void view_help_draw(const struct view *V);
 /* The key bar at the bottom. */
 const char *view_controls(const struct view *V);
+/* The keys that show what panel p hides below (down) or above, from the key table: "Tab, j" or,
+ * when it has the focus, "j". */
+void view_more_keys(const struct view *V, enum view_panel_id p, bool down, char *buf, size_t n);
 
 /* ---- panels.c, panel-lanes.c ---- */
 /* A lane's name, "-" when there is no such lane. */
@@ -140,6 +166,8 @@ const char *panel_lane_name(const struct cv_snapshot *s, uint32_t lane);
 size_t lanes_visible(const struct view *V, const struct cv_snapshot *s, uint32_t *out);
 bool lanes_processes(const struct cv_snapshot *s);
 void lanes_draw(struct view *V, const struct cv_snapshot *s, struct rect r, bool focused);
+/* The rows the lanes need: the axis and a row per lane shown. */
+int lanes_rows(const struct view *V, const struct cv_snapshot *s, int w);
 /* The lanes' keys: the selection down or up a lane (j k, Down Up) or ten (PageDown PageUp). */
 int lanes_key(struct view *V, int k);
 void lanes_legend(struct rect r);
@@ -147,6 +175,11 @@ void lanes_legend(struct rect r);
 void lanes_scroll_time(struct view *V, int dir);
 void lanes_zoom(struct view *V, bool in);
 
+/* ---- panel-results.c ---- */
+int panel_order_rows(const struct view *V, const struct cv_snapshot *s, int w);
+void panel_order_draw(struct view *V, const struct cv_snapshot *s, struct rect r, bool focused);
+int panel_results_rows(const struct view *V, const struct cv_snapshot *s, int w);
+void panel_results_draw(struct view *V, const struct cv_snapshot *s, struct rect r, bool focused);
 /* ---- popups.c ---- */
 /* The details of the selected lane (closed when no lane is selected). */
 void popups_details(struct view *V, const struct cv_snapshot *s);

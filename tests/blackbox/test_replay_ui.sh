@@ -138,6 +138,67 @@ run_cv 3 replay "$TMP/bad.cvr" --no-color --script "$s" --size 80x24
 check "a file that is not a recording: exit 3 before any screen" \
     grep -q "bad.cvr: not a concviz recording" <<<"$ERR"
 
+# Layout (issue 19): the end of both recordings at 80x24, 120x40 and 200x60 (the pipeline's at
+# 120x40 is above). The lanes take the rows they need, the panels under them the rest; a panel
+# that cannot show all it has says how much more there is; text is cut by whole fields.
+ends() { # ends NAME SIZE...: the end of NAME.cvr at each size, in $TMP/replay-NAME-end-SIZE.txt
+    local name=$1 size; shift
+    for size in "$@"; do
+        s=$(script "end-$name-$size" "key ]" "snapshot $TMP/replay-$name-end-$size.txt" "key q")
+        run_cv 0 replay "$GOLDEN/$name.cvr" --paused --no-color --script "$s" --size "$size"
+    done
+}
+ends pipeline 80x24 160x48 200x60 220x60
+ends deadlock 80x24 120x40 160x48 200x60
+for g in pipeline-end-80x24 pipeline-end-200x60 deadlock-end-80x24 deadlock-end-120x40 \
+    deadlock-end-200x60; do golden "replay-$g"; done
+# numbers whole or not at all: KEY VALUE FILE: every "KEY <number>" on screen is "KEY VALUE"
+whole() { ! grep -oE "$1 [0-9][0-9./]*" "$3" | grep -vxqF "$1 $2"; }
+# no "(max N" cut before its ")"
+no_cut_max() { ! grep -Eq '\(max [0-9]+([^0-9)]|$)' "$1"; }
+# a blank column left of each band panel's title on the rows under it (nothing runs into it)
+gap_kept() {
+    LC_ALL=C.UTF-8 sed 's/[^ -~]/#/g' "$1" | awk 'found && /^ q quit/ { exit }
+         found { for (i in col) if (substr($0, col[i], 1) != "" && substr($0, col[i], 1) != " ") bad++ }
+         !found && /^ locks / { found = 1; n = 0
+             for (c = 2; c <= length($0); c++)
+                 if (substr($0, c, 1) == " " && substr($0, c - 1, 1) == " " && substr($0, c + 1, 1) != " ")
+                     col[n++] = c - 1 }
+         END { exit !(found && !bad) }'
+}
+D80=$TMP/replay-deadlock-end-80x24.txt P80=$TMP/replay-pipeline-end-80x24.txt
+check "80x24: rounds_expected 20 whole or not at all" whole rounds_expected 20 "$D80"
+# the results column from "cycle:" on, its lines joined, up to rounds_done
+cycle_text() {
+    LC_ALL=C.UTF-8 sed 's/[^ -~]/#/g' "$1" | awk '
+        !col && (c = index($0, "cycle: ")) { col = c }
+        col { t = substr($0, col); if (t ~ /^rounds_done/) exit
+              gsub(/^ +| +$/, "", t); out = out (out == "" ? "" : " ") t }
+        END { print out }'
+}
+check "80x24: the deadlock's cycle shown whole, wrapped between words" test "$(cycle_text "$D80")" = \
+    "cycle: worker-1 waits for lock_a held by worker-2 worker-2 waits for lock_b held by worker-1"
+check "80x24: jobs 0/10 (max 10) whole, or cut before the (max" no_cut_max "$P80"
+check "80x24: the pipeline's results say how many lines they hide, and the keys" \
+    grep -qE '↓ [0-9]+ more: Tab, j' "$P80"
+for f in "$P80" "$D80" "$TMP"/replay-*-end-1[26]0x*.txt "$TMP"/replay-*-end-2[02]0x60.txt; do
+    check "$(basename "$f" .txt): a column between the panels under the lanes" gap_kept "$f"
+    check "$(basename "$f" .txt): no number cut" whole items_expected 200 "$f"
+done
+for size in 160x48 220x60; do
+    f=$TMP/replay-pipeline-end-$size.txt
+    check "pipeline $size: all seven expectations shown, nothing hidden" \
+        test "$(grep -c ' ok   ' "$f")" = 7 -a "$(grep -c 'more' "$f")" = 0
+    check "pipeline $size: '0 consumers' whole" grep -q 'blocked: 0 producers, 0 consumers' "$f"
+done
+check "80x24: the lanes take the rows they need (six lanes and the axis), the legend right under" \
+    test "$(grep -n '^legend' "$P80" | cut -d: -f1)" = 10
+# --ascii: the markers in ASCII
+s=$(script asc "key ]" "snapshot $TMP/asc.txt" "key q")
+run_cv 0 replay "$GOLDEN/deadlock.cvr" --paused --no-color --ascii --script "$s" --size 60x16
+check "--ascii at 60x16: what is hidden said in ASCII ('v N more'), no glyph outside ASCII" \
+    eval "grep -qE '^ *.*v [0-9]+ more' '$TMP/asc.txt' && ! LC_ALL=C grep -q '[^ -~]' '$TMP/asc.txt'"
+
 # the real binary in a tmux pane: a replay plays at 0.5x, pauses, goes to the end, q leaves a
 # sane terminal with exit 0
 if command -v tmux >/dev/null; then

@@ -202,6 +202,22 @@ s=$(script fails "wait done" "expect no such text anywhere" "key q")
 run_cv 1 run counter-race --set iterations=1000 --script "$s" --size 80x24
 check "failed expect: exit 1 with the screen" grep -q "not on the screen: 'no such text anywhere'" <<<"$ERR"
 
+# many lanes (issue 19): the lanes take their share of the rows and say how many are hidden; the
+# time axis stops a column before the lane count; Tab then j scroll the results, whose marker
+# names the keys from the key table
+s=$(script many "wait done" "snapshot $TMP/many-160.txt" "resize 80x24" "snapshot $TMP/many-80.txt" \
+    "key Tab Tab Tab Tab" "key j" "snapshot $TMP/many-80-results.txt" "key q")
+run_cv 0 run c10k --model epoll --set requests=1000 --no-color --script "$s" --size 160x48
+for f in many-160 many-80; do
+    check "$f: the lane count stands apart from the time axis" \
+        grep -qE '[^ ]  +1-[0-9]+ of 1001 lanes$' "$TMP/$f.txt"
+    check "$f: the lanes say how many more there are, and the key" grep -qE '^↓ [0-9]+ more: j' "$TMP/$f.txt"
+done
+check "160x48: the lanes take 60% of the rows under the header (26), the legend under them" \
+    test "$(grep -n '^legend' "$TMP/many-160.txt" | cut -d: -f1)" = 29
+check "80x24, results focused: j scrolled them, what is above is said with its key" \
+    grep -qE '↑ 1 more: k' "$TMP/many-80-results.txt"
+
 # stdout not a terminal: headless, as before
 run_cv 0 run counter-race --set iterations=1000
 check "no terminal: headless summary" grep -q "^counter-race  model threads" <<<"$OUT"
