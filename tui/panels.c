@@ -112,8 +112,8 @@ static void lock_line(const struct view *V, const struct cv_snapshot *s, void *c
             snprintf(hand, sizeof hand, "%s%s%s", panel_lane_name(s, k->handoff_from),
                      ui_ascii() ? "->" : "→", panel_lane_name(s, k->handoff_to));
         if (k->wait_ns_total)
-            paint_putf(r.y, r.x, r.w, "  wait %s of worker time  %s  total %s max %s", share,
-                       hand, tot, mx);
+            paint_putf(r.y, r.x, r.w, "  wait %s of worker time  %s  total %s max %s", share, hand,
+                       tot, mx);
         else
             paint_putf(r.y, r.x, r.w, "  no wait  %s", hand);
         return;
