@@ -84,7 +84,11 @@ void panel_order_draw(struct view *V, const struct cv_snapshot *s, struct rect a
 {
     int y0 = area.y, x0 = area.x, w = area.w, h = area.h;
     paint_title(y0, x0, w, w >= 26 ? "completion (* overtook)" : "completion", focused);
-    paint_putf(y0 + 1, x0, w, "in flight %u (max %u)", s->inflight, s->inflight_max);
+    if (s->completed_unseen) /* ended, the run says, their end events lost */
+        paint_putf(y0 + 1, x0, w, "in flight %u (max %u), %u ended unseen (events lost)",
+                   s->inflight, s->inflight_max, s->completed_unseen);
+    else
+        paint_putf(y0 + 1, x0, w, "in flight %u (max %u)", s->inflight, s->inflight_max);
     struct order o;
     order_make(&o, s, w);
     int rows = h - 2, *back = &V->panels.scroll[P_ORDER];

@@ -131,6 +131,8 @@ struct cv_run {
     CV_TASK_CANCELLED /* do not start it; an epoll task stops at its next wait */
 #define CV__TASK_STARTED 2u
 #define CV__TASK_DONE    4u
+#define CV__TASK_OK      8u  /* it ended done (with DONE) */
+#define CV__TASK_FAILED  16u /* it failed (with DONE); DONE alone: cancelled */
 
 /* The limits a failed pthread_create or fork may have met (ulimit -u, -v), as " (limits: ...)"
  * for its message, or "" when none is set. */

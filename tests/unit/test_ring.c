@@ -181,11 +181,19 @@ static void test_drops_counted(void **state)
     }
     assert_int_equal(cv_ring_pending(r), 0);
 
-    /* Space again: recording works and drops only count new overflows. */
+    /* Space again: recording works, the first event after the drops is preceded by a gap event
+     * saying how many were lost there, and drops only count new overflows. */
     cv_ring_record(r, CV_EV_QUEUE_POP, 2, 0, 4, 999);
-    assert_int_equal(cv_ring_drain(r, out, cap), 1);
-    assert_int_equal(out[0].arg, 999);
+    assert_int_equal(cv_ring_drain(r, out, cap), 2);
+    assert_int_equal(out[0].kind, CV_EV_GAP);
+    assert_int_equal(out[0].arg, 77);
+    assert_int_equal(out[1].kind, CV_EV_QUEUE_POP);
+    assert_int_equal(out[1].arg, 999);
+    assert_true(out[0].ts <= out[1].ts);
     assert_int_equal(cv_ring_take_drops(r), 0);
+    cv_ring_record(r, CV_EV_QUEUE_POP, 2, 0, 4, 1000); /* no gap: no marker */
+    assert_int_equal(cv_ring_drain(r, out, cap), 1);
+    assert_int_equal(out[0].arg, 1000);
 
     for (uint64_t i = 0; i < cap + 3; i++)
         cv_ring_record(r, CV_EV_QUEUE_PUSH, 2, 0, 4, i);
@@ -250,7 +258,7 @@ static uint64_t run_spsc(size_t capacity, uint64_t count, uint64_t *drops_out)
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, producer_main, &a), 0);
 
-    uint64_t drained = 0, drops = 0;
+    uint64_t drained = 0, drops = 0, gaps = 0;
     uint64_t last = 0;
     bool any = false;
     bool ordered = true, fields_ok = true;
@@ -258,6 +266,11 @@ static uint64_t run_spsc(size_t capacity, uint64_t count, uint64_t *drops_out)
         bool done = atomic_load_explicit(&a.done, memory_order_acquire);
         size_t n = cv_ring_drain(r, out, CHUNK);
         for (size_t i = 0; i < n; i++) {
+            if (out[i].kind == CV_EV_GAP) { /* drops said by the producer as it went on */
+                gaps += out[i].arg;
+                drained--;
+                continue;
+            }
             uint64_t s = out[i].arg;
             if (any && s <= last)
                 ordered = false;
@@ -279,6 +292,7 @@ static uint64_t run_spsc(size_t capacity, uint64_t count, uint64_t *drops_out)
     assert_true(ordered);
     assert_true(fields_ok);
     assert_int_equal(drained + drops, count);
+    assert_true(gaps <= drops); /* the drops after the last event recorded have no gap event */
     if (drained == count)
         assert_int_equal(last, count - 1);
     /* A drop means the ring was full then, and those events are drained later. */

@@ -41,6 +41,8 @@
       "stalled: the worker process is stopped (SIGSTOP, a debugger)")                           \
     X(DEAD, "dead", 'X', "dead", "dead", WHITE, RED, 88, "#870000", "#ffffff",                  \
       "dead: the worker process died (or the task timeout killed it)")                          \
+    X(LOST, "lost", '?', "lost", "events lost", BLACK, MAGENTA, 201, "#ff00ff", "#000000",      \
+      "lost: events were lost here (a full ring): what the lane did is not known")              \
     X(OFF, "off", ' ', "off", "off", NONE, NONE, -1, NULL, NULL, "off")
 
 enum cv_lane_state {
@@ -164,9 +166,10 @@ struct cv_snapshot {
     uint32_t inflight, inflight_max;
     const uint32_t *completion_order;
     size_t ncompleted;
-    uint64_t events_recorded; /* events the collector has processed */
-    uint64_t events_dropped;  /* events lost to full rings */
-    uint64_t store_evicted;   /* oldest events the bounded store let go */
+    uint32_t completed_unseen; /* tasks whose end was in events lost: not in the order above */
+    uint64_t events_recorded;  /* events the collector has processed */
+    uint64_t events_dropped;   /* events lost to full rings */
+    uint64_t store_evicted;    /* oldest events the bounded store let go */
     uint64_t gil_switches, gil_drop_requests;
     bool deadlock;
     uint64_t timeline_bucket_ns; /* starts at 1 ms, doubles as the run grows */
@@ -203,6 +206,10 @@ void cv_collector_set_resolver(struct cv_collector *c, cv_resolve_fn fn, void *c
 size_t cv_collector_nlanes(const struct cv_collector *c);
 bool cv_collector_lane(const struct cv_collector *c, uint32_t lane, const char **name,
                        enum cv_lane_role *role);
+/* Whether the collector saw task `task` end (done, failed or cancelled); true for a task it
+ * cannot track. The run asks at its end, when events were lost, and records task.fact for the
+ * others. */
+bool cv_collector_task_ended(struct cv_collector *c, uint32_t task);
 /* A lane's process (a traced program's: each process a group of lanes); 0 when not known. */
 void cv_collector_set_lane_pid(struct cv_collector *c, uint32_t lane, int32_t pid);
 int32_t cv_collector_lane_pid(const struct cv_collector *c, uint32_t lane);

@@ -18,6 +18,10 @@
  *                   `task`) is stopped (SIGSTOP, a debugger), or runs again
  *   wait.timeout    obj = the object waited for: the wait ended without it (a timed lock or
  *                   semaphore wait that timed out, a lock call that failed)
+ *   gap             written by a ring's producer when it records again after its ring was full:
+ *                   arg = the events it lost; what the lane did in between is not known
+ *   task.fact       recorded by the run at its end, on the main lane, for a task whose own end
+ *                   event was lost: task `task` ended, obj = 0 done, 1 failed, 2 cancelled
  * New kinds go at the end: recordings store kinds by number.
  */
 #define CV_EVENT_KINDS(X)                   \
@@ -58,7 +62,9 @@
     X(DROPS, "drops")                       \
     X(WORKER_STALL, "worker.stall")         \
     X(WORKER_RESUME, "worker.resume")       \
-    X(WAIT_TIMEOUT, "wait.timeout")
+    X(WAIT_TIMEOUT, "wait.timeout")         \
+    X(GAP, "gap")                           \
+    X(TASK_FACT, "task.fact")
 
 enum cv_event_kind {
 #define CV_X_ENUM(name, str) CV_EV_##name,

@@ -17,6 +17,7 @@
 struct cv_ring {
     _Alignas(64) _Atomic uint64_t head; /* written by the producer only */
     uint64_t cached_tail;               /* producer's last view of tail */
+    uint64_t gap;                       /* producer's: events lost since it last recorded one */
     _Atomic uint64_t drops;             /* events refused because the ring was full */
     _Alignas(64) _Atomic uint64_t tail; /* written by the consumer only */
     uint64_t drops_seen;                /* consumer's view of drops */
@@ -40,15 +41,31 @@ static inline uint64_t cv_ring_capacity(const struct cv_ring *r)
     return r->mask + 1;
 }
 
-/* The next free slot, or NULL (a drop, counted) when the ring is full. Producer side. */
+/* The next free slot, or NULL (a drop, counted) when the ring is full. Producer side. The first
+ * event recorded after drops is preceded by a gap event saying how many were lost, so that the
+ * consumer knows where the lane's record resumes (it needs two free slots then). */
 static inline struct cv_event *cv_ring_reserve(struct cv_ring *r, uint64_t *h_out)
 {
     uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
-    if (__builtin_expect(h - r->cached_tail > r->mask, 0)) {
+    if (__builtin_expect(h - r->cached_tail > r->mask, 0)) { /* full, or after drops */
         r->cached_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-        if (h - r->cached_tail > r->mask) {
+        if (h - r->cached_tail + (r->gap != 0) > r->mask) {
             atomic_fetch_add_explicit(&r->drops, 1, memory_order_relaxed);
+            r->gap++;
+            r->cached_tail = h - r->mask - 1; /* the next call comes back here, for the gap */
             return NULL;
+        }
+        if (r->gap) {
+            struct cv_event *g = &cv_ring_slots(r)[h & r->mask];
+            g->ts = cv_clock_stamp();
+            g->arg = r->gap;
+            g->task = UINT32_MAX;
+            g->obj = UINT32_MAX;
+            g->lane = 0; /* the consumer knows the ring's lane */
+            g->kind = CV_EV_GAP;
+            g->reserved = 0;
+            r->gap = 0;
+            h++;
         }
     }
     *h_out = h;

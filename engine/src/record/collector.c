@@ -60,7 +60,8 @@ const char *cv_object_kind_name(unsigned kind)
     return kind < CV_OBJ__COUNT ? object_names[kind] : "unknown";
 }
 
-enum task_status { T_UNKNOWN, T_SUBMITTED, T_STARTED, T_DONE, T_FAILED, T_CANCELLED };
+/* T_LOST: its lane started another task while its end was in events lost (ended, how unknown) */
+enum task_status { T_UNKNOWN, T_SUBMITTED, T_STARTED, T_DONE, T_FAILED, T_CANCELLED, T_LOST };
 
 struct task_rec {
     uint64_t submit_ns, start_ns, end_ns;
@@ -78,6 +79,10 @@ struct lane_priv {
     bool in_task;
     bool push_wait;     /* its queue wait is a push (else a pop) */
     uint8_t stall_prev; /* while stalled: the state it goes back to */
+    /* Events lost on the lane that the consumer counted (drops) less those its producer said it
+     * lost when it recorded again (gap): above 0, the lane's record has a hole not yet closed. */
+    int64_t lost_pending;
+    uint64_t last_ts; /* its latest event's time */
     uint64_t wait_since;
     unsigned nheld;
     struct held held[HELD_MAX];
@@ -643,6 +648,27 @@ static void wait_abandoned(struct cv_collector *c, struct cv_lane_stats *l, stru
     l->waiting_on = CV_NONE;
 }
 
+/* Events of the lane were lost (its ring was full) after its latest one: from then on what it
+ * did is not known. Its waits and holds end there in the collector's view (a lock it held is not
+ * shown held by it, nor a lane waiting), and it shows lost until its producer records again. */
+static void lost_begin(struct cv_collector *c, struct cv_lane_stats *l, struct lane_priv *p)
+{
+    uint32_t idx;
+    uint64_t ts = p->last_ts > l->since_ns ? p->last_ts : l->since_ns;
+    wait_abandoned(c, l, p);
+    for (unsigned h = 0; h < p->nheld; h++) {
+        struct cv_lock_stats *k = lock_of(c, p->held[h].obj, &idx);
+        if (!k)
+            continue;
+        if (k->holders)
+            k->holders--;
+        if (k->holder == (uint32_t)(l - c->lanes))
+            k->holder = CV_NONE;
+    }
+    p->nheld = 0;
+    set_state(c, l, CV_LANE_LOST, ts);
+}
+
 /* A deadlock was found: each wait still open is counted as a contended one (its time so far in
  * the lock's totals), each hold still open adds its time so far, and from here the state stays as
  * found: the locks held, the lanes waiting for them, so that the panels and the summary show the
@@ -700,6 +726,13 @@ static void acquired(struct cv_collector *c, struct cv_lane_stats *l, struct lan
             if (k->kind == CV_OBJ_GIL)
                 c->snap.gil_switches++;
         }
+        if (k->kind != CV_OBJ_SEMAPHORE && k->holders && k->holder != e->lane &&
+            k->holder < c->nlanes) {
+            /* a mutex has one holder: the previous one's release was in events lost */
+            uint64_t since;
+            held_pop(&c->lp[k->holder], e->obj, &since);
+            k->holders = 0;
+        }
         k->holder = e->lane;
         k->holders++;
     }
@@ -719,6 +752,8 @@ static void released(struct cv_collector *c, struct lane_priv *p, const struct c
         return;
     if (had)
         k->hold_ns_total += e->ts > since ? e->ts - since : 0;
+    else if (k->kind != CV_OBJ_SEMAPHORE)
+        return; /* a release whose acquisition was lost (a semaphore is posted by anyone) */
     if (k->holders)
         k->holders--;
     if (k->holders == 0)
@@ -799,6 +834,8 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
             s->tasks.cancelled++;
         return;
     }
+    if (e->kind != CV_EV_DROPS) /* placed at the frontier, not at the lane's time */
+        p->last_ts = e->ts;
     switch ((enum cv_event_kind)e->kind) {
     case CV_EV_WORKER_START:
         set_state(c, l, base_state(p), e->ts);
@@ -821,6 +858,16 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
         break;
     }
     case CV_EV_TASK_START: {
+        if (p->in_task && l->current_task != e->task) {
+            /* the previous task's end was in events lost: it ended, how is not known */
+            struct task_rec *prev = task_of(c, l->current_task);
+            if (prev && prev->status == T_STARTED) {
+                prev->status = T_LOST;
+                if (s->inflight)
+                    s->inflight--;
+            }
+            p->in_task = false;
+        }
         struct task_rec *t = task_of(c, e->task);
         if (t) {
             t->status = T_STARTED;
@@ -966,7 +1013,33 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
     case CV_EV_DROPS:
         l->drops += e->arg;
         s->events_dropped += e->arg;
+        p->lost_pending += (int64_t)e->arg;
+        if (p->lost_pending > 0 && l->state != CV_LANE_LOST && l->state != CV_LANE_DEAD)
+            lost_begin(c, l, p);
         break;
+    case CV_EV_GAP: /* the producer records again: what comes now is known */
+        p->lost_pending -= (int64_t)e->arg;
+        if (l->state == CV_LANE_LOST)
+            set_state(c, l, base_state(p), e->ts);
+        break;
+    case CV_EV_TASK_FACT: {
+        /* the run's word, at its end, for a task whose end event was lost */
+        struct task_rec *t = task_of(c, e->task);
+        if (!t || t->status == T_DONE || t->status == T_FAILED || t->status == T_CANCELLED)
+            break;
+        if (t->status == T_STARTED && s->inflight)
+            s->inflight--;
+        if (e->obj == 0)
+            s->tasks.completed++;
+        else if (e->obj == 1)
+            s->tasks.failed++;
+        else
+            s->tasks.cancelled++;
+        t->status = e->obj == 0 ? T_DONE : e->obj == 1 ? T_FAILED : T_CANCELLED;
+        t->end_ns = e->ts;
+        s->completed_unseen++;
+        break;
+    }
     case CV_EV_WORKER_STALL:
     case CV_EV_WORKER_RESUME: {
         /* About another lane (obj), from the main lane: the worker cannot say it is stopped. */
@@ -1179,9 +1252,11 @@ const struct cv_event *cv_collector_store_at(const struct cv_collector *c, size_
 
 /* ------------------------------------------------------------------ checkpoints */
 
-#define CKPT_MAGIC     0x32504b43u  /* "CKP2" */
+#define CKPT_MAGIC     0x33504b43u  /* "CKP3" */
+#define CKPT_MAGIC_V2  0x32504b43u  /* "CKP2": before the lost state; still read */
 #define CKPT_MAGIC_V1  0x31504b43u  /* "CKP1": before the stalled state; still read */
 #define V1_STATES      10           /* lane states then; stalled came in before dead */
+#define V2_STATES      11           /* lane states then; lost came in before off */
 #define CKPT_SPANS_MAX 1024         /* the latest task spans kept per lane */
 #define MAX_TS         (1ull << 58) /* times in a checkpoint beyond this are corruption */
 
@@ -1243,6 +1318,7 @@ unsigned char *cv_collector_save(const struct cv_collector *c, size_t *len)
     PUT(&o, s->gil_switches);
     PUT(&o, s->gil_drop_requests);
     PUT(&o, (uint8_t)s->deadlock);
+    PUT(&o, s->completed_unseen);
     for (size_t i = 0; i < c->nlanes; i++) {
         const struct cv_lane_stats *l = &c->lanes[i];
         const struct lane_priv *p = &c->lp[i];
@@ -1259,6 +1335,7 @@ unsigned char *cv_collector_save(const struct cv_collector *c, size_t *len)
         PUT(&o, (uint8_t)p->in_task);
         PUT(&o, (uint8_t)p->push_wait);
         PUT(&o, p->stall_prev);
+        PUT(&o, p->lost_pending);
         PUT(&o, p->wait_since);
         PUT(&o, (uint8_t)p->nheld);
         for (unsigned k = 0; k < p->nheld; k++) {
@@ -1336,24 +1413,33 @@ static uint32_t pow2_at_least(uint32_t n, uint32_t lo)
     return c;
 }
 
-/* A lane state of a CKP1 checkpoint as it is numbered now. */
-static uint8_t v1_state(uint8_t st)
+/* A lane state of a checkpoint of version `ver` as it is numbered now. */
+static uint8_t old_state(unsigned ver, uint8_t st)
 {
-    return st >= CV_LANE_STALLED ? (uint8_t)(st + 1) : st;
+    if (ver == 1 && st >= CV_LANE_STALLED) /* stalled came in before dead */
+        st++;
+    if (ver <= 2 && st >= CV_LANE_LOST) /* lost came in before off */
+        st++;
+    return st;
 }
 
-/* Time per lane state: CV_LANE__COUNT of them, or V1_STATES renumbered. */
-static void get_state_times(struct ibuf *in, uint64_t *out, bool v1)
+static unsigned states_of(unsigned ver)
 {
-    if (!v1) {
+    return ver == 1 ? V1_STATES : ver == 2 ? V2_STATES : CV_LANE__COUNT;
+}
+
+/* Time per lane state, as many as version `ver` had, renumbered. */
+static void get_state_times(struct ibuf *in, uint64_t *out, unsigned ver)
+{
+    if (ver == 3) {
         get(in, out, CV_LANE__COUNT * sizeof *out);
         return;
     }
-    uint64_t old[V1_STATES];
-    get(in, old, sizeof old);
+    uint64_t old[CV_LANE__COUNT];
+    get(in, old, states_of(ver) * sizeof *old);
     memset(out, 0, CV_LANE__COUNT * sizeof *out);
-    for (uint8_t k = 0; k < V1_STATES; k++)
-        out[v1_state(k)] = old[k];
+    for (uint8_t k = 0; k < states_of(ver); k++)
+        out[old_state(ver, k)] = old[k];
 }
 
 /* An id that is a lane, or none. */
@@ -1372,11 +1458,11 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
     GET(&in, nk);
     GET(&in, nq);
     GET(&in, nc);
-    bool v1 = magic == CKPT_MAGIC_V1;
-    unsigned nstates = v1 ? V1_STATES : CV_LANE__COUNT;
+    unsigned ver = magic == CKPT_MAGIC_V1 ? 1 : magic == CKPT_MAGIC_V2 ? 2 : 3;
+    unsigned nstates = states_of(ver);
     /* fewer lanes and objects than declared: a traced program's appear as it runs, and the
      * recording declares them all (the ones not there yet stay as declared, fresh) */
-    if (in.bad || (magic != CKPT_MAGIC && !v1) || nl > c->nlanes || nk > c->nlocks ||
+    if (in.bad || (magic != CKPT_MAGIC && ver == 3) || nl > c->nlanes || nk > c->nlocks ||
         nq > c->nqueues || nc > c->ncounters)
         return false;
     struct cv_snapshot *s = &c->snap;
@@ -1393,6 +1479,9 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
     GET(&in, s->gil_drop_requests);
     GET(&in, u8);
     s->deadlock = u8;
+    s->completed_unseen = 0;
+    if (ver > 2)
+        GET(&in, s->completed_unseen);
     /* restored after a deadlock: every event from here came after it (recordings are in time
      * order) */
     c->frozen = s->deadlock;
@@ -1403,9 +1492,9 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
         struct lane_tl *t = &c->tl[i];
         GET(&in, u8);
         in.bad |= u8 >= nstates;
-        l->state = u8 < nstates ? (v1 ? v1_state(u8) : u8) : CV_LANE_OFF;
+        l->state = u8 < nstates ? old_state(ver, u8) : CV_LANE_OFF;
         GET(&in, l->since_ns);
-        get_state_times(&in, l->state_ns, v1);
+        get_state_times(&in, l->state_ns, ver);
         GET(&in, l->tasks);
         GET(&in, l->current_task);
         GET(&in, l->waiting_on);
@@ -1417,10 +1506,14 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
         GET(&in, u8);
         p->push_wait = u8;
         p->stall_prev = CV_LANE_RUNNING;
-        if (!v1) {
+        if (ver > 1) {
             GET(&in, p->stall_prev);
-            in.bad |= p->stall_prev >= CV_LANE__COUNT;
+            in.bad |= p->stall_prev >= nstates;
+            p->stall_prev = old_state(ver, p->stall_prev);
         }
+        p->lost_pending = 0;
+        if (ver > 2)
+            GET(&in, p->lost_pending);
         GET(&in, p->wait_since);
         GET(&in, u8);
         if (u8 > HELD_MAX)
@@ -1436,7 +1529,7 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
         GET(&in, t->open_end);
         if (t->first > MAX_TS / c->tl_width || t->open_end > MAX_TS)
             return false;
-        get_state_times(&in, t->acc, v1);
+        get_state_times(&in, t->acc, ver);
         uint32_t n;
         GET(&in, n);
         if (in.bad || n > CV_TIMELINE_MAX || n > len - in.at)
@@ -1448,8 +1541,7 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
         for (uint32_t k = 0; k < n; k++) {
             if (t->b[k] >= nstates)
                 return false;
-            if (v1)
-                t->b[k] = v1_state(t->b[k]);
+            t->b[k] = old_state(ver, t->b[k]);
         }
         GET(&in, n);
         if (in.bad || n > CKPT_SPANS_MAX || (size_t)n * 20 > len - in.at)
@@ -1540,6 +1632,12 @@ bool cv_collector_lane(const struct cv_collector *c, uint32_t lane, const char *
     *name = c->lanes[lane].name;
     *role = c->lanes[lane].role;
     return true;
+}
+
+bool cv_collector_task_ended(struct cv_collector *c, uint32_t task)
+{
+    struct task_rec *t = task_of(c, task);
+    return !t || t->status == T_DONE || t->status == T_FAILED || t->status == T_CANCELLED;
 }
 
 void cv_collector_set_lane_pid(struct cv_collector *c, uint32_t lane, int32_t pid)

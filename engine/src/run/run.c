@@ -468,16 +468,19 @@ int cv__run_task_arg(struct cv_ctx *ctx, uint32_t task, const void *arg, size_t 
     int rc = wl->shape == CV_SHAPE_ROLES ? wl->role(ctx, task) : wl->task(ctx, task);
     if (ctx->gil && ctx->gil_held)
         cv__gil_drop(ctx);
+    uint8_t outcome = 0; /* how it ended, for the run's word at its end if the event is lost */
     if (rc == 0) {
         cv_emit(ctx, CV_EV_TASK_END, CV_NO_OBJ, 0);
+        outcome = CV__TASK_OK;
     } else if (cv_stopping(ctx)) {
         cv_emit(ctx, CV_EV_TASK_CANCEL, CV_NO_OBJ, 0);
     } else {
         cv_emit(ctx, CV_EV_TASK_FAIL, CV_NO_OBJ, (uint64_t)(-(int64_t)rc));
+        outcome = CV__TASK_FAILED;
         if (run->fail_fast)
             cv__cancel_tasks(run, task);
     }
-    atomic_fetch_or(&run->task_flags[task], CV__TASK_DONE);
+    atomic_fetch_or(&run->task_flags[task], CV__TASK_DONE | outcome);
     ctx->cancel = NULL;
     ctx->task = CV_NO_TASK;
     ctx->arg = NULL;
@@ -697,6 +700,31 @@ pid_t cv__fork_worker(struct cv_run *run)
     return pid;
 }
 
+/* When events were lost, some tasks' ends may be among them: the run knows how each of its tasks
+ * ended, and says it (task.fact, recorded too) for those the collector did not see end, so that
+ * the tasks done are never fewer than were done. */
+static void task_facts(struct cv_run *run)
+{
+    if (!run->task_flags || !cv_collector_snapshot(run->col, 0)->events_dropped)
+        return;
+    uint64_t ts = run->t_end_ticks > run->t0_ticks
+                      ? cv_clock_ticks_to_ns(run->t_end_ticks - run->t0_ticks)
+                      : 0;
+    for (uint32_t t = 0; t < run->ntasks; t++) {
+        uint8_t f = atomic_load(&run->task_flags[t]);
+        if (!(f & CV__TASK_DONE) || cv_collector_task_ended(run->col, t))
+            continue;
+        struct cv_event e = {.ts = ts,
+                             .task = t,
+                             .obj = f & CV__TASK_OK       ? 0u
+                                    : f & CV__TASK_FAILED ? 1u
+                                                          : 2u,
+                             .lane = 0,
+                             .kind = CV_EV_TASK_FACT};
+        cv_collector_feed(run->col, &e, 1);
+    }
+}
+
 bool cv_run_poll(struct cv_run *run)
 {
     int st = atomic_load(&run->state);
@@ -724,6 +752,7 @@ bool cv_run_poll(struct cv_run *run)
     if (run->ops->sync)
         run->ops->sync(run, true);
     cv_collector_drain(run->col, 0, true);
+    task_facts(run);
     /* On the events' clock, not the monotonic one: the two are calibrated against each other, and
      * an end a few microseconds before the last events would leave them out of a replay. */
     uint64_t end = run->t_end_ticks > run->t0_ticks

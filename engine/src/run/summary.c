@@ -72,6 +72,8 @@ static struct cv_value *lanes_value(const struct cv_snapshot *s)
             cv_value_set_num(o, "stalled_s", secs(l->state_ns[CV_LANE_STALLED]));
         if (l->state_ns[CV_LANE_DEAD] || l->state == CV_LANE_DEAD)
             cv_value_set_num(o, "dead_s", secs(l->state_ns[CV_LANE_DEAD]));
+        if (l->state_ns[CV_LANE_LOST] || l->state == CV_LANE_LOST)
+            cv_value_set_num(o, "lost_s", secs(l->state_ns[CV_LANE_LOST]));
         cv_value_set_num(o, "events", (double)l->events);
         cv_value_set_num(o, "dropped", (double)l->drops);
     }
@@ -163,6 +165,8 @@ void cv__summary_set_tasks(struct cv_value *root, const struct cv_snapshot *s)
     struct cv_value *order = cv_value_set(root, "completion_order", cv_value_arr());
     for (size_t i = 0; i < s->ncompleted; i++)
         cv_value_push(order, cv_value_num(s->completion_order[i]));
+    if (s->completed_unseen) /* ended, the run says, but their end events were lost */
+        cv_value_set_num(root, "completion_unseen", s->completed_unseen);
     cv_value_set_num(root, "inflight_max", s->inflight_max);
     cv_value_set(root, "lanes", lanes_value(s));
     cv_value_set(root, "balance", balance_value(s));
@@ -351,11 +355,17 @@ void cv_summary_write_text(const struct cv_value *sum, FILE *out)
             num(t, "submitted"), num(t, "completed"), num(t, "failed"), num(t, "cancelled"),
             num(t, "timed_out"), num(t, "retried"), num(sum, "inflight_max"));
     const struct cv_value *order = cv_value_get(sum, "completion_order");
-    if (order && order->n) {
+    const struct cv_value *unseen = cv_value_get(sum, "completion_unseen");
+    if ((order && order->n) || unseen) {
         fprintf(out, "  completion order ");
-        for (size_t i = 0; i < order->n && i < 24; i++)
+        for (size_t i = 0; order && i < order->n && i < 24; i++)
             fprintf(out, "%s%.0f", i ? " " : "", order->items[i]->num);
-        fprintf(out, order->n > 24 ? " ... (%zu)\n" : "\n", order->n);
+        if (order && order->n > 24)
+            fprintf(out, " ... (%zu)", order->n);
+        if (unseen)
+            fprintf(out, "%s(and %.0f whose end was in events lost)", order && order->n ? " " : "",
+                    unseen->num);
+        fputc('\n', out);
     }
 
     static const char *const cols[] = {"running_s",  "io_s",       "lock_wait_s", "queue_wait_s",

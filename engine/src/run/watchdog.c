@@ -170,6 +170,8 @@ int cv__worker_reaped(struct cv_run *run, struct cv__worker *w, int status, bool
     if (w->runs_tasks && w->task != CV_NONE) {
         ctx->task = w->task;
         cv_emit(ctx, CV_EV_TASK_FAIL, CV_NO_OBJ, code);
+        if (w->task < run->ntasks)
+            atomic_fetch_or(&run->task_flags[w->task], CV__TASK_DONE | CV__TASK_FAILED);
         ctx->task = CV_NO_TASK;
     }
     cv_emit(ctx, CV_EV_WORKER_DEAD, CV_NO_OBJ, (uint64_t)sig);
