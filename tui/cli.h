@@ -53,6 +53,9 @@ int tui_export(const char *path, const char *format, const char *output);
 /* Opens a recording, printing the error (*rc = 3) or, unless quiet, the cut-short warning. */
 struct cv_recording;
 struct cv_recording *tui_open_recording(const char *path, bool quiet, int *rc);
+/* What values a parameter takes: "whole number 1..256", "one of none|mutex|atomic" (cmd-show.c,
+ * the picker). */
+void tui_param_range(const struct cv_param_def *d, char *buf, size_t n);
 /* The scenario's models, "serial threads procs(later)" (cmd-list.c). */
 void tui_models_text(const struct cv_scenario *s, char *buf, size_t n);
 

@@ -38,7 +38,7 @@ static void wrap(const char *text, int indent, int width)
         putchar('\n');
 }
 
-static void param_range(const struct cv_param_def *d, char *buf, size_t n)
+void tui_param_range(const struct cv_param_def *d, char *buf, size_t n)
 {
     switch (d->type) {
     case CV_PARAM_INT:
@@ -111,7 +111,7 @@ int tui_show_exec(const char *scenario)
     for (size_t i = 0; i < s->nparams; i++) {
         const struct cv_param *p = &s->params[i];
         char range[96];
-        param_range(p->def, range, sizeof range);
+        tui_param_range(p->def, range, sizeof range);
         printf("    %-18s %-12s %s [%s]\n", p->key, p->value, p->def->meaning, range);
     }
     if (s->nexpect) {

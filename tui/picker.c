@@ -1,29 +1,17 @@
 /*
  * The scenario picker, the start screen of `concviz` on a terminal: scenarios on the left, the
- * selected one's lesson, models and parameters on the right; choose the model (m or Left/Right),
- * the worker count (w) and parameters (p, then Enter on one to edit it); Enter runs it in the
- * live view, and q there comes back here.
+ * selected one's lesson, models, workers and parameters on the right; choose the model (m or
+ * Left/Right), the workers (w: a count, or each role's count for a scenario whose workers are
+ * roles) and parameters (p, then Enter on one to edit it, its range checked); J/K scroll the
+ * lesson; Enter runs it in the live view, and q there comes back here. Drawing: picker-draw.c.
  */
-#include "ui.h"
+#include "picker.h"
 
 #include <curses.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct pick {
-    struct cv_scenario **all;
-    size_t n;
-    int sel, top;
-    int model[256];   /* chosen model per scenario (index into CV_MODELS) */
-    unsigned workers; /* 0 = the scenario's */
-    bool params;      /* the parameter list has the focus */
-    int psel;
-    bool editing; /* typing a value (a parameter, or the worker count when wsel) */
-    bool wedit;
-    char input[128];
-    char message[200];
-    bool help;
-};
+#define WORKERS_MAX 4096 /* what a run accepts (--workers) */
 
 static void load_all(struct pick *P)
 {
@@ -36,7 +24,7 @@ static void load_all(struct pick *P)
             free(cause);
             continue;
         }
-        if (P->n < 256) {
+        if (P->n < PICK_SCENARIOS_MAX) {
             P->model[P->n] = (int)s->model;
             P->all = cv_xrealloc(P->all, (P->n + 1) * sizeof *P->all);
             P->all[P->n++] = s;
@@ -47,144 +35,53 @@ static void load_all(struct pick *P)
     cv_strv_free(paths);
 }
 
-/* Prints `text` wrapped into the box (x, y, w, h); returns the rows used. */
-static int wrap(int y, int x, int w, int h, const char *text)
+bool pick_has_roles(const struct cv_scenario *s)
 {
-    int rows = 0;
-    const char *p = text;
-    while (*p && rows < h) {
-        while (*p == ' ')
-            p++;
-        int len = (int)strlen(p);
-        int take = len;
-        if (take > w) {
-            take = w;
-            while (take > 0 && p[take] != ' ')
-                take--;
-            if (take == 0)
-                take = w;
-        }
-        const char *nl = memchr(p, '\n', (size_t)take);
-        if (nl)
-            take = (int)(nl - p);
-        mvaddnstr(y + rows, x, p, take);
-        rows++;
-        p += take;
-        if (*p == '\n')
-            p++;
-    }
-    return rows;
+    return s->workload->shape == CV_SHAPE_ROLES && s->workload->roles;
 }
 
-static void draw(struct pick *P)
+long pick_role_count(const struct cv_scenario *s, const struct cv_role_def *r)
 {
-    int W = COLS, H = LINES;
-    erase();
-    if (W < 60 || H < 16) {
-        mvprintw(H / 2, 0, "terminal too small (need 60x16)");
-        refresh();
-        return;
-    }
-    attron(ui_attr(UI_C_BAR));
-    mvhline(0, 0, ' ', W);
-    mvprintw(0, 1, "concviz %s - pick a scenario", CONCVIZ_VERSION);
-    attroff(ui_attr(UI_C_BAR));
-    int lw = W * 2 / 5 > 48 ? 48 : W * 2 / 5;
-    int rows = H - 3;
-    if (P->sel < P->top)
-        P->top = P->sel;
-    if (P->sel >= P->top + rows)
-        P->top = P->sel - rows + 1;
-    for (int r = 0; r < rows && P->top + r < (int)P->n; r++) {
-        const struct cv_scenario *s = P->all[P->top + r];
-        bool sel = P->top + r == P->sel;
-        if (sel)
-            attron(P->params ? A_BOLD : A_REVERSE);
-        mvprintw(2 + r, 0, " %-18.18s", s->name);
-        if (sel)
-            attroff(P->params ? A_BOLD : A_REVERSE);
-        attron(ui_attr(UI_C_DIM));
-        mvaddnstr(2 + r, 20, s->title, lw - 21);
-        attroff(ui_attr(UI_C_DIM));
-    }
-    if (!P->n)
-        mvprintw(2, 1, "no scenarios found (set CONCVIZ_SCENARIOS?)");
-    /* the right side: the selected scenario */
-    int x = lw + 1, w = W - x - 1, y = 2;
-    if (P->n) {
-        struct cv_scenario *s = P->all[P->sel];
-        attron(ui_attr(UI_C_TITLE));
-        mvaddnstr(y++, x, s->title, w);
-        attroff(ui_attr(UI_C_TITLE));
-        y++;
-        y += wrap(y, x, w, 6, s->lesson);
-        y++;
-        mvprintw(y, x, "model   ");
-        for (unsigned m = 0; m < CV_MODEL__COUNT; m++) {
-            if (!(s->models & (1u << m)))
-                continue;
-            bool on = (int)m == P->model[P->sel];
-            if (on)
-                attron(A_REVERSE);
-            printw(" %s ", cv_model_name(m));
-            if (on)
-                attroff(A_REVERSE);
+    if (!r->param)
+        return (long)r->count;
+    const struct cv_param *p = cv_scenario_param(s, r->param);
+    return p ? strtol(p->value, NULL, 10) : 0;
+}
+
+static bool counts_role(const struct cv_scenario *s, const char *key)
+{
+    if (!pick_has_roles(s))
+        return false;
+    for (const struct cv_role_def *r = s->workload->roles; r->name; r++)
+        if (r->param && !strcmp(r->param, key))
+            return true;
+    return false;
+}
+
+size_t pick_rows(const struct pick *P, enum pick_focus which, struct pick_row *rows)
+{
+    struct cv_scenario *s = P->all[P->sel];
+    size_t n = 0;
+    if (which == PICK_WORKERS) {
+        if (pick_has_roles(s)) {
+            for (const struct cv_role_def *r = s->workload->roles; r->name && n < PICK_ROWS_MAX;
+                 r++) {
+                rows[n] = (struct pick_row){.kind = PICK_ROW_ROLE, .role = r};
+                if (r->param)
+                    rows[n].param = (struct cv_param *)cv_scenario_param(s, r->param);
+                n++;
+            }
+            if (P->model[P->sel] == CV_MODEL_HYBRID && n < PICK_ROWS_MAX)
+                rows[n++] = (struct pick_row){.kind = PICK_ROW_WORKERS};
+        } else if (s->workload->shape != CV_SHAPE_ROLES) {
+            rows[n++] = (struct pick_row){.kind = PICK_ROW_WORKERS};
         }
-        y++;
-        if (P->editing && P->wedit)
-            mvprintw(y++, x, "workers  %s_", P->input);
-        else if (P->workers)
-            mvprintw(y++, x, "workers  %u", P->workers);
-        else if (s->workers)
-            mvprintw(y++, x, "workers  %u (the scenario's)", s->workers);
-        else
-            mvprintw(y++, x, "workers  the workload's");
-        y++;
-        attron(ui_attr(UI_C_DIM));
-        mvprintw(y++, x, "parameters%s", P->params ? " (Enter edits, Esc leaves)" : " (p)");
-        attroff(ui_attr(UI_C_DIM));
-        for (size_t i = 0; i < s->nparams && y < H - 2; i++, y++) {
-            bool sel = P->params && (int)i == P->psel;
-            if (sel)
-                attron(A_REVERSE);
-            if (sel && P->editing && !P->wedit)
-                mvprintw(y, x, " %-16.16s %s_", s->params[i].key, P->input);
-            else
-                mvprintw(y, x, " %-16.16s %-.*s", s->params[i].key, w - 19, s->params[i].value);
-            if (sel)
-                attroff(A_REVERSE);
-        }
+        return n;
     }
-    attron(ui_attr(UI_C_BAR));
-    mvhline(H - 1, 0, ' ', W);
-    if (P->message[0])
-        mvaddnstr(H - 1, 1, P->message, W - 2);
-    else
-        mvaddnstr(H - 1, 0,
-                  " enter run  jk scenario  hl/m model  w workers  p parameters  q quit  ? help",
-                  W);
-    attroff(ui_attr(UI_C_BAR));
-    if (P->help) {
-        static const char *const lines[] = {
-            "j k, Up Down    choose a scenario (or a parameter)",
-            "h l, m          choose the model",
-            "w               type a worker count (Enter keeps it, Esc the default)",
-            "p               edit parameters: Enter on one, type, Enter",
-            "Enter           run the scenario in the live view (q there comes back)",
-            "q               quit",
-            "?               this help; any key closes it",
-        };
-        int n = (int)(sizeof lines / sizeof *lines);
-        int by = (H - n - 2) / 2, bx = (W - 72) / 2 > 0 ? (W - 72) / 2 : 0;
-        for (int i = -1; i <= n; i++)
-            mvhline(by + 1 + i, bx, ' ', 72 < W ? 72 : W);
-        attron(ui_attr(UI_C_TITLE));
-        mvprintw(by, bx + 2, " help: picker keys ");
-        attroff(ui_attr(UI_C_TITLE));
-        for (int i = 0; i < n; i++)
-            mvaddnstr(by + 1 + i, bx + 2, lines[i], 70);
-    }
-    refresh();
+    for (size_t i = 0; i < s->nparams && n < PICK_ROWS_MAX; i++)
+        if (!counts_role(s, s->params[i].key))
+            rows[n++] = (struct pick_row){.kind = PICK_ROW_PARAM, .param = &s->params[i]};
+    return n;
 }
 
 static void model_step(struct pick *P, int dir)
@@ -199,6 +96,156 @@ static void model_step(struct pick *P, int dir)
     P->model[P->sel] = m;
 }
 
+static void lesson_scroll(struct pick *P, int by)
+{
+    int last = P->lesson_lines - P->lesson_rows;
+    P->lesson_top += by;
+    if (P->lesson_top > last)
+        P->lesson_top = last;
+    if (P->lesson_top < 0)
+        P->lesson_top = 0;
+}
+
+static void say(struct pick *P, const char *text)
+{
+    snprintf(P->message, sizeof P->message, "%s", text);
+}
+
+/* Enter while typing: sets the row's value, or says why not (and the typing goes on). */
+static void edit_done(struct pick *P, const struct pick_row *r)
+{
+    struct cv_scenario *s = P->all[P->sel];
+    if (r->kind == PICK_ROW_WORKERS) {
+        unsigned long v;
+        if (!P->input[0])
+            P->workers = 0;
+        else if (tui_parse_ulong(P->input, 1, WORKERS_MAX, &v))
+            P->workers = (unsigned)v;
+        else {
+            snprintf(P->message, sizeof P->message,
+                     "workers must be a whole number from 1 to %d, not '%s'", WORKERS_MAX,
+                     P->input);
+            return;
+        }
+    } else {
+        char *cause = NULL;
+        if (cv_scenario_set(s, r->param->key, P->input, &cause) != CV_OK) {
+            say(P, cause ? cause : "refused");
+            free(cause);
+            return;
+        }
+    }
+    P->editing = false;
+}
+
+static int edit_key(struct pick *P, const struct pick_row *r, int k, size_t nrows)
+{
+    size_t len = strlen(P->input);
+    if (k == 27) {
+        P->editing = false;
+        if (r->kind == PICK_ROW_WORKERS)
+            P->workers = 0; /* Esc: the default */
+    } else if (k == '\n' || k == '\r' || k == KEY_ENTER) {
+        edit_done(P, r);
+    } else if ((k == KEY_BACKSPACE || k == 127 || k == 8) && len) {
+        P->input[len - 1] = 0;
+    } else if (k >= 32 && k < 127 && len + 1 < sizeof P->input) {
+        P->input[len] = (char)k;
+        P->input[len + 1] = 0;
+    }
+    if (!P->editing && P->focus == PICK_WORKERS && nrows == 1)
+        P->focus = PICK_LIST; /* a single count: back to the scenarios */
+    return 0;
+}
+
+static void edit_start(struct pick *P, const struct pick_row *r)
+{
+    if (r->kind == PICK_ROW_ROLE && !r->param) {
+        snprintf(P->message, sizeof P->message, "there is always %u %s: no parameter counts it",
+                 r->role->count, r->role->name);
+        return;
+    }
+    P->editing = true;
+    if (r->kind == PICK_ROW_WORKERS)
+        P->input[0] = 0;
+    else
+        snprintf(P->input, sizeof P->input, "%s", r->param->value);
+}
+
+/* w: the worker count (typed at once), or the roles' list. */
+static void workers_key(struct pick *P)
+{
+    struct cv_scenario *s = P->all[P->sel];
+    struct pick_row rows[PICK_ROWS_MAX];
+    size_t n = pick_rows(P, PICK_WORKERS, rows);
+    if (!n) {
+        snprintf(P->message, sizeof P->message,
+                 "%s sizes its workers by role, with its parameters (p)", s->name);
+        return;
+    }
+    if (!pick_has_roles(s) && P->model[P->sel] == CV_MODEL_SERIAL) {
+        say(P, "the serial model runs one worker; choose another model (h l) for more");
+        return;
+    }
+    P->focus = PICK_WORKERS;
+    P->row = 0;
+    if (n == 1)
+        edit_start(P, &rows[0]);
+}
+
+static bool common_key(struct pick *P, int k)
+{
+    switch (k) {
+    case 'J':
+        lesson_scroll(P, 1);
+        return true;
+    case 'K':
+        lesson_scroll(P, -1);
+        return true;
+    case KEY_NPAGE:
+        lesson_scroll(P, P->lesson_rows > 1 ? P->lesson_rows - 1 : 1);
+        return true;
+    case KEY_PPAGE:
+        lesson_scroll(P, P->lesson_rows > 1 ? 1 - P->lesson_rows : -1);
+        return true;
+    case '?':
+        P->help = true;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* In the workers' or the parameters' list. */
+static int list_key(struct pick *P, int k)
+{
+    struct pick_row rows[PICK_ROWS_MAX];
+    size_t n = pick_rows(P, P->focus, rows);
+    if (P->row >= (int)n)
+        P->row = n ? (int)n - 1 : 0;
+    if (P->editing)
+        return n ? edit_key(P, &rows[P->row], k, n) : 0;
+    if ((k == 'j' || k == KEY_DOWN) && P->row + 1 < (int)n)
+        P->row++;
+    else if ((k == 'k' || k == KEY_UP) && P->row > 0)
+        P->row--;
+    else if ((k == '\n' || k == '\r' || k == KEY_ENTER) && n)
+        edit_start(P, &rows[P->row]);
+    else if (k == 27 || (k == 'w' && P->focus == PICK_WORKERS) ||
+             (k == 'p' && P->focus == PICK_PARAMS))
+        P->focus = PICK_LIST;
+    else if (k == 'w')
+        workers_key(P);
+    else if (k == 'p' && pick_rows(P, PICK_PARAMS, rows)) {
+        P->focus = PICK_PARAMS;
+        P->row = 0;
+    } else if (k == 'q')
+        return -1;
+    else
+        common_key(P, k);
+    return 0;
+}
+
 /* Returns 1 to run the selected scenario, -1 to quit, 0 otherwise. */
 static int key(struct pick *P, int k)
 {
@@ -209,69 +256,26 @@ static int key(struct pick *P, int k)
     }
     if (!P->n)
         return k == 'q' ? -1 : 0;
-    struct cv_scenario *s = P->all[P->sel];
-    bool enter = k == '\n' || k == '\r' || k == KEY_ENTER;
-    if (P->editing) {
-        size_t len = strlen(P->input);
-        if (k == 27) {
-            P->editing = false;
-            if (P->wedit)
-                P->workers = 0;
-        } else if (enter) {
-            char *cause = NULL;
-            if (P->wedit) {
-                unsigned long v;
-                if (!P->input[0])
-                    P->workers = 0;
-                else if (tui_parse_ulong(P->input, 1, 4096, &v))
-                    P->workers = (unsigned)v;
-                else
-                    snprintf(P->message, sizeof P->message,
-                             "workers must be a whole number from 1 to 4096");
-            } else if (cv_scenario_set(s, s->params[P->psel].key, P->input, &cause) != CV_OK) {
-                snprintf(P->message, sizeof P->message, "%s: %s", s->params[P->psel].key, cause);
-            }
-            free(cause);
-            P->editing = false;
-        } else if ((k == KEY_BACKSPACE || k == 127 || k == 8) && len) {
-            P->input[len - 1] = 0;
-        } else if (k >= 32 && k < 127 && len + 1 < sizeof P->input) {
-            P->input[len] = (char)k;
-            P->input[len + 1] = 0;
-        }
-        return 0;
-    }
-    if (P->params) {
-        if ((k == 'j' || k == KEY_DOWN) && P->psel + 1 < (int)s->nparams)
-            P->psel++;
-        else if ((k == 'k' || k == KEY_UP) && P->psel > 0)
-            P->psel--;
-        else if (k == 27 || k == 'p')
-            P->params = false;
-        else if (enter && s->nparams) {
-            P->editing = true;
-            P->wedit = false;
-            snprintf(P->input, sizeof P->input, "%s", s->params[P->psel].value);
-        } else if (k == 'q')
-            return -1;
-        return 0;
-    }
+    if (P->focus != PICK_LIST)
+        return list_key(P, k);
+    struct pick_row rows[PICK_ROWS_MAX];
     switch (k) {
     case 'q':
     case 'Q':
         return -1;
     case 'j':
     case KEY_DOWN:
-        if (P->sel + 1 < (int)P->n)
-            P->sel++;
-        P->workers = 0;
-        break;
     case 'k':
-    case KEY_UP:
-        if (P->sel > 0)
-            P->sel--;
-        P->workers = 0;
+    case KEY_UP: {
+        int to = P->sel + (k == 'j' || k == KEY_DOWN ? 1 : -1);
+        if (to >= 0 && to < (int)P->n && to != P->sel) {
+            P->sel = to;
+            P->workers = 0;
+            P->lesson_top = 0;
+            P->ptop = 0;
+        }
         break;
+    }
     case 'h':
     case KEY_LEFT:
         model_step(P, -1);
@@ -282,25 +286,34 @@ static int key(struct pick *P, int k)
         model_step(P, 1);
         break;
     case 'w':
-        P->editing = true;
-        P->wedit = true;
-        P->input[0] = 0;
+        workers_key(P);
         break;
     case 'p':
-        P->params = s->nparams > 0;
-        P->psel = 0;
-        break;
-    case '?':
-        P->help = true;
+        if (pick_rows(P, PICK_PARAMS, rows)) {
+            P->focus = PICK_PARAMS;
+            P->row = 0;
+        } else {
+            say(P, "this scenario has no other parameters");
+        }
         break;
     case '\n':
     case '\r':
     case KEY_ENTER:
         return 1;
     default:
+        common_key(P, k);
         break;
     }
     return 0;
+}
+
+/* The run the picker asks for: roles under any model but hybrid take no worker count. */
+static unsigned run_workers(const struct pick *P)
+{
+    const struct cv_scenario *s = P->all[P->sel];
+    if (s->workload->shape == CV_SHAPE_ROLES && P->model[P->sel] != CV_MODEL_HYBRID)
+        return 0;
+    return P->workers;
 }
 
 int ui_picker(const struct ui_opts *o, struct ui_script *sc)
@@ -322,7 +335,7 @@ int ui_picker(const struct ui_opts *o, struct ui_script *sc)
             break;
         }
         if (dirty)
-            draw(P);
+            pick_draw(P);
         dirty = false;
         int k = -1;
         if (sc) {
@@ -352,7 +365,10 @@ int ui_picker(const struct ui_opts *o, struct ui_script *sc)
             struct cv_scenario *s = P->all[P->sel];
             struct ui_run_req req = {
                 .scenario = s,
-                .cfg = {.scenario = s, .model = P->model[P->sel], .workers = P->workers, .gil = -1},
+                .cfg = {.scenario = s,
+                        .model = P->model[P->sel],
+                        .workers = run_workers(P),
+                        .gil = -1},
                 .from_picker = true,
             };
             rc = ui_live(&req, o, sc);

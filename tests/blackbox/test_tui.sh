@@ -172,6 +172,112 @@ set -e
 check "picker: scripted run and back, exit 0 ($rc)" \
     eval '[ "$rc" = 0 ] && grep -q "counter-race  threads x4  GIL off  done" "$TMP/picked.txt" && grep -q "pick a scenario" "$TMP/picker-back.txt"'
 
+# the picker at 80x24 on pipeline, whose workers are roles: each role's count shown and edited
+# (no single worker count, which the run would refuse), a count out of range refused with the
+# reason, a parameter's meaning, default and range, and the run made with the counts set (with
+# --ascii, so that a screen's columns are its characters)
+# pane_joined FILE: the picker's right side (from column 34 at 80x24) as one line; bar_joined
+# FILE: its last rows (a message takes as many as it needs) as one line
+pane_joined() { cut -c34- "$1" | tr '\n' ' ' | tr -s ' '; }
+bar_joined() { tail -n 3 "$1" | tr '\n' ' ' | tr -s ' '; }
+pick_at() { # pick_at NAME: the keys that select scenario NAME in the picker's sorted list
+    local LC_ALL=C f keys="" # the picker's order: the file names' bytes
+    for f in "$CONCVIZ_SCENARIOS"/*.ini; do
+        [ "$(basename "$f" .ini)" = "$1" ] && break
+        keys="$keys j"
+    done
+    echo "key${keys:- Home}"
+}
+s=$(script pickpipe "wait text pick a scenario" "$(pick_at pipeline)" \
+    "expect Producer/consumer pipeline" "snapshot $TMP/pp-top.txt" \
+    "key w" "snapshot $TMP/pp-roles.txt" \
+    "key j Enter Backspace" "type 999" "key Enter" "snapshot $TMP/pp-refused.txt" \
+    "key Esc" "snapshot $TMP/pp-kept.txt" \
+    "key Enter Backspace" "type 4" "key Enter" "snapshot $TMP/pp-set.txt" "key Esc" \
+    "key p j j j Enter Backspace Backspace" "type 1" "key Enter" "snapshot $TMP/pp-param.txt" \
+    "key Esc Enter" "wait text pipeline  threads" "wait done" "snapshot $TMP/pp-run.txt" "key q" \
+    "wait text pick a scenario" "key q")
+run_cv 0 --no-color --ascii --script "$s" --size 80x24
+check "picker, pipeline: its roles with their counts, no worker count" \
+    eval 'grep -q "  roles    5 in all (w edits)" "$TMP/pp-top.txt" &&
+          grep -Eq "  producers  2 +producer threads" "$TMP/pp-top.txt" &&
+          grep -Eq "  consumers  3 +consumer threads" "$TMP/pp-top.txt" &&
+          ! grep -q "workers  " "$TMP/pp-top.txt"'
+check "picker, pipeline: w focuses the roles; the role's meaning, default and range" \
+    eval 'grep -q "producers: producer threads; default 2; whole number 1..256" <(pane_joined "$TMP/pp-roles.txt") &&
+          grep -q " jk choose  Enter edit  Esc back" "$TMP/pp-roles.txt"'
+check "picker, pipeline: a count out of range is refused, saying why" \
+    eval 'grep -q "^ consumers must be between 1 and 256, not 999$" "$TMP/pp-refused.txt" &&
+          grep -Eq "  consumers  3 +consumer threads" "$TMP/pp-kept.txt" &&
+          grep -q "  roles    5 in all" "$TMP/pp-kept.txt"'
+check "picker, pipeline: a count in range is set" \
+    eval 'grep -Eq "  consumers  4 +consumer threads" "$TMP/pp-set.txt" &&
+          grep -q "  roles    6 in all" "$TMP/pp-set.txt"'
+check "picker, pipeline: a parameter set, its meaning, default and range shown" \
+    eval 'grep -Eq "  consume_ms  1 " "$TMP/pp-param.txt" &&
+          grep -q "consume_ms: time to process one item (I/O-like wait), ms; default 30; number 0..10000" <(pane_joined "$TMP/pp-param.txt")'
+check "picker, pipeline: the run uses the counts: 2 producers and 4 consumers, done" \
+    eval 'grep -q "^ concviz  pipeline  threads x6  GIL off  done" "$TMP/pp-run.txt" &&
+          grep -q "^consumer-4 " "$TMP/pp-run.txt" && ! grep -q "^consumer-5 " "$TMP/pp-run.txt" &&
+          grep -q "^producer-2 " "$TMP/pp-run.txt" && ! grep -q "could not start" "$TMP/pp-run.txt"'
+
+# the lesson at 80x24: wrapped at word boundaries and scrolled, a marker saying how many lines are
+# out of sight (with --ascii, so the screen's columns are its characters)
+s=$(script picklesson "wait text pick a scenario" "$(pick_at pipeline)" \
+    "snapshot $TMP/pl-top.txt" "key J" "snapshot $TMP/pl-one.txt" "key PageDown" \
+    "snapshot $TMP/pl-end.txt" "key K K K K K K K K K K" "snapshot $TMP/pl-back.txt" "key q")
+run_cv 0 --no-color --ascii --script "$s" --size 80x24
+# lesson_rows FILE: the lesson's rows on the right (from column 34), between the row under the
+# title (blank, or the marker of lines above) and the row after it (blank, or the marker below)
+lesson_rows() {
+    cut -c34- "$1" | awk 'NR < 3 { next }
+        !on { if ($0 == "" || $0 ~ /^\^ /) on = 1; next }
+        $0 == "" || $0 ~ /^v / { exit }
+        { print }'
+}
+lesson=$("$CONCVIZ" show pipeline | awk 'NR > 2 && /^$/ { exit } NR > 2' | tr -s ' \n' '  ' |
+    sed 's/^ //; s/ $//')
+top_n=$(lesson_rows "$TMP/pl-top.txt" | wc -l)
+more=$(sed -n 's/.*  v \([0-9]*\) more lines\{0,1\} (J or PgDn)$/\1/p' "$TMP/pl-top.txt")
+above=$(sed -n 's/.*  ^ \([0-9]*\) lines\{0,1\} above (K or PgUp)$/\1/p' "$TMP/pl-end.txt")
+# the whole lesson: the first screen's rows before the last one's, then the last one's
+whole=$( { lesson_rows "$TMP/pl-top.txt" | head -n "${above:-0}"; lesson_rows "$TMP/pl-end.txt"; } |
+    tr '\n' ' ' | sed 's/ $//')
+check "picker lesson 80x24: longer than its rows, the rest counted (v $more more)" \
+    eval '[ -n "$more" ] && [ "$more" -gt 0 ] && [ "$top_n" -ge 3 ] &&
+          [ "$(( above + $(lesson_rows "$TMP/pl-end.txt" | wc -l) ))" = "$(( top_n + more ))" ]'
+check "picker lesson 80x24: no row wider than the pane, no word cut at its edge" \
+    eval '[ "$(lesson_rows "$TMP/pl-top.txt" | awk "length > 46" | wc -l)" = 0 ] &&
+          [ "$whole" = "$lesson" ]'
+check "picker lesson 80x24: J scrolls a line, the marker above says so; K back to the top" \
+    eval 'grep -q "  ^ 1 line above (K or PgUp)$" "$TMP/pl-one.txt" &&
+          [ "$(lesson_rows "$TMP/pl-one.txt" | head -1)" = "$(lesson_rows "$TMP/pl-top.txt" | sed -n 2p)" ] &&
+          ! grep -q "^ .*  v [0-9]* more line" "$TMP/pl-end.txt" &&
+          [ "$(lesson_rows "$TMP/pl-end.txt" | tail -1 | grep -o "[^ ]*$")" = "once." ] &&
+          cmp -s "$TMP/pl-top.txt" "$TMP/pl-back.txt"'
+s=$(script picklessonu "wait text pick a scenario" "$(pick_at pipeline)" \
+    "snapshot $TMP/plu.txt" "key q")
+run_cv 0 --no-color --script "$s" --size 80x24
+check "picker lesson 80x24: the marker with an arrow outside --ascii" \
+    grep -Eq "  ↓ [0-9]+ more lines? \(J or PgDn\)$" "$TMP/plu.txt"
+
+# a scenario with a worker count (counter-race): an enum parameter's choices, a value not among
+# them refused, and w's count used by the run
+s=$(script pickrace "wait text pick a scenario" "$(pick_at counter-race)" \
+    "key p Enter Backspace Backspace Backspace Backspace" "type spinlock" "key Enter" \
+    "snapshot $TMP/pr-refused.txt" "key Esc j Enter" \
+    "key Backspace Backspace Backspace Backspace Backspace Backspace Backspace" "type 20000" \
+    "key Enter Esc w" "type 3" "key Enter" "snapshot $TMP/pr-set.txt" "key Enter" \
+    "wait text counter-race  threads" "wait done" "snapshot $TMP/pr-run.txt" "key q" \
+    "wait text pick a scenario" "key q")
+run_cv 0 --no-color --ascii --script "$s" --size 80x24
+check "picker, counter-race: an enum's choices shown, a value not among them refused" \
+    eval 'grep -q "variant: how the increment is protected; default none; one of none|mutex|atomic|omp_atomic|omp_critical" <(pane_joined "$TMP/pr-refused.txt") &&
+          grep -q "variant must be one of none|mutex|atomic|omp_atomic|omp_critical, not .spinlock." <(bar_joined "$TMP/pr-refused.txt")'
+check "picker, counter-race: w sets the worker count, and the run uses it" \
+    eval 'grep -q "workers  3$" "$TMP/pr-set.txt" && grep -Eq "  iterations  20000 " "$TMP/pr-set.txt" &&
+          grep -q "^ concviz  counter-race  threads x3  GIL off  done" "$TMP/pr-run.txt"'
+
 # golden screens: the picker and its help at 120x40, without colour (deterministic: they show
 # the scenario files, no run)
 GOLDEN="$(dirname "$0")/../golden"

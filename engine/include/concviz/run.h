@@ -16,12 +16,23 @@ enum cv_shape {
     CV_SHAPE_ROLES, /* each worker runs one role loop (producer/consumer) */
 };
 
+/* One role of a role-shaped workload: how many of its lanes there are, the value of a parameter
+ * or a fixed count. The picker shows and edits the counts; a run checks that plan added as many
+ * roles as they add up to. */
+struct cv_role_def {
+    const char *name;  /* what one of them is: "producer" */
+    const char *param; /* the parameter that counts them, or NULL */
+    unsigned count;    /* without a parameter: how many there always are */
+};
+
 /* A workload: one file each under engine/src/workloads/; tests may register their own. */
 struct cv_workload {
     const char *name;
     const char *summary;
     const struct cv_param_def *params; /* terminated by a NULL key */
     enum cv_shape shape;
+    /* CV_SHAPE_ROLES: its roles, terminated by a NULL name (NULL: not declared). */
+    const struct cv_role_def *roles;
     /* Reads parameters and sizes the run: cv_run_set_tasks or cv_run_add_role. No objects yet. */
     int (*plan)(struct cv_run *run, char **cause);
     /* Creates objects and shared state (shared memory exists now); workers have not started. */

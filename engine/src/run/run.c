@@ -46,6 +46,20 @@ static char *supported_models(const struct cv_scenario *s)
     return out;
 }
 
+/* The roles plan added are the ones the workload declares (what the picker showed). */
+static int check_roles(const struct cv_run *run, char **cause)
+{
+    int64_t declared = 0;
+    for (const struct cv_role_def *r = run->wl->roles; r->name; r++)
+        declared += r->param ? cv_param_int(run, r->param) : (int64_t)r->count;
+    if (declared == (int64_t)run->nroles)
+        return CV_OK;
+    if (cause)
+        *cause = cv_strdup_printf("workload %s planned %u roles but declares %lld", run->wl->name,
+                                  (unsigned)run->nroles, (long long)declared);
+    return CV_ERR_RUNTIME;
+}
+
 static int configure(struct cv_run *run, const struct cv_run_config *cfg, char **cause)
 {
     const struct cv_scenario *s = cfg->scenario;
@@ -349,6 +363,9 @@ int cv_run_create(const struct cv_run_config *cfg, struct cv_run **out, char **c
     if (rc != CV_OK)
         goto fail;
     if (run->wl->plan && (rc = run->wl->plan(run, cause)) != CV_OK)
+        goto fail;
+    if (run->wl->shape == CV_SHAPE_ROLES && run->wl->roles &&
+        (rc = check_roles(run, cause)) != CV_OK)
         goto fail;
     if (cfg->task_timeout_ns) {
         if (run->ops->id == CV_MODEL_SERIAL || run->ops->id == CV_MODEL_OPENMP) {

@@ -25,6 +25,12 @@ static const struct cv_param_def params[] = {
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
+static const struct cv_role_def roles[] = {
+    {"ticker", "tickers", 0},
+    {"blocker", NULL, 1},
+    {NULL, NULL, 0},
+};
+
 static int blocker_plan(struct cv_run *run, char **cause)
 {
     (void)cause;
@@ -84,6 +90,7 @@ const struct cv_workload cv__wl_blocker = {
     .summary = "tickers measuring their lateness next to a task that computes without waiting",
     .params = params,
     .shape = CV_SHAPE_ROLES,
+    .roles = roles,
     .plan = blocker_plan,
     .setup = blocker_setup,
     .role = blocker_role,

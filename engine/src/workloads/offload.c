@@ -27,6 +27,12 @@ static const struct cv_param_def params[] = {
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
+static const struct cv_role_def roles[] = {
+    {"fetcher", "fetchers", 0},
+    {"ticker", "tickers", 0},
+    {NULL, NULL, 0},
+};
+
 static int offload_plan(struct cv_run *run, char **cause)
 {
     (void)cause;
@@ -110,6 +116,7 @@ const struct cv_workload cv__wl_offload = {
     .summary = "fetch, then CPU work handed to an executor, next to tickers measuring lateness",
     .params = params,
     .shape = CV_SHAPE_ROLES,
+    .roles = roles,
     .plan = offload_plan,
     .setup = offload_setup,
     .role = offload_role,

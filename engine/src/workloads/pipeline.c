@@ -25,6 +25,12 @@ static const struct cv_param_def params[] = {
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
+static const struct cv_role_def roles[] = {
+    {"producer", "producers", 0},
+    {"consumer", "consumers", 0},
+    {NULL, NULL, 0},
+};
+
 static int pipeline_plan(struct cv_run *run, char **cause)
 {
     (void)cause;
@@ -122,6 +128,7 @@ const struct cv_workload cv__wl_pipeline = {
     .summary = "producers and consumers around a bounded queue, shut down with poison pills",
     .params = params,
     .shape = CV_SHAPE_ROLES,
+    .roles = roles,
     .plan = pipeline_plan,
     .setup = pipeline_setup,
     .role = pipeline_role,
