@@ -88,22 +88,11 @@ static int wrap_draw(int y, int x, int w, int skip, int h, const char *text)
     return rows;
 }
 
-/* Text cut to w columns, its end marked when cut. */
+/* Text cut to w columns, its end marked when cut (paint_put cuts whole words, with an
+ * ellipsis). */
 static void put_cut(int y, int x, int w, const char *s)
 {
-    int len = 0;
-    for (const char *p = s; *p; p++)
-        len += (*p & 0xC0) != 0x80;
-    if (len <= w) {
-        paint_put(y, x, w, s);
-        return;
-    }
-    const char *more = ui_ascii() ? "..." : "…";
-    int mw = ui_ascii() ? 3 : 1;
-    if (w <= mw)
-        return;
-    paint_put(y, x, w - mw, s);
-    paint_put(y, x + w - mw, mw, more);
+    paint_put(y, x, w, s);
 }
 
 /* Text wrapped at w on at most h rows from row y, the last row's end marked when more is left;
