@@ -322,9 +322,16 @@ static void progress(struct cv_run *run, const char *name, bool final)
         tui_human(ev, sizeof ev, (double)s->events_recorded);
         char tasks[96];
         tui_tasks_text(tasks, sizeof tasks, &s->tasks, cv_run_task_count(run));
-        ADD("%s  %s x%u%s  %.1fs  %s  in flight %u  events %s", name, cv_run_model_name(run),
-            cv_run_workers(run), cv_run_gil(run) ? " gil" : "", cv_run_elapsed(run), tasks,
-            s->inflight, ev);
+        const char *model = cv_run_model_name(run);
+        char workers[48]; /* an event loop is one thread, whatever its tasks (as in the view) */
+        if (!strcmp(model, "epoll"))
+            snprintf(workers, sizeof workers, "1 thread");
+        else if (!strcmp(model, "hybrid"))
+            snprintf(workers, sizeof workers, "1 thread + %u in its executor", cv_run_workers(run));
+        else
+            snprintf(workers, sizeof workers, "x%u", cv_run_workers(run));
+        ADD("%s  %s %s%s  %.1fs  %s  in flight %u  events %s", name, model, workers,
+            cv_run_gil(run) ? " gil" : "", cv_run_elapsed(run), tasks, s->inflight, ev);
         if (s->events_dropped)
             ADD("  DROPPED %llu", (unsigned long long)s->events_dropped);
         for (size_t i = 0; i < s->nlanes; i++)

@@ -70,13 +70,19 @@ static void draw_header(struct view *V, const struct cv_snapshot *s, struct rect
     paint_dur(el, sizeof el, i->elapsed);
     /* a trace's tasks are the program's threads, known as they start: no total, no workers */
     bool trace = !strcmp(i->model, "trace");
-    char workers[24] = "";
+    char workers[48] = "";
     if (trace)
         snprintf(tasks, sizeof tasks, "threads %llu, %llu ended",
                  (unsigned long long)s->tasks.started, (unsigned long long)s->tasks.completed);
     else
         tui_tasks_text(tasks, sizeof tasks, &s->tasks, i->tasks);
-    if (!trace)
+    /* an event loop is one thread whatever its task count (the tasks are in "tasks"); hybrid's
+     * workers are its executor's */
+    if (!strcmp(i->model, "epoll"))
+        snprintf(workers, sizeof workers, " 1 thread");
+    else if (!strcmp(i->model, "hybrid"))
+        snprintf(workers, sizeof workers, " 1 thread + %u in its executor", i->workers);
+    else if (!trace)
         snprintf(workers, sizeof workers, " x%u", i->workers);
     size_t len = 0;
     append(line, sizeof line, &len, " concviz%s%s  %s  %s%s  GIL %s  %s  %s", i->kind[0] ? " " : "",

@@ -323,6 +323,9 @@ check "160x48: the lanes take 60% of the rows under the header (26), the legend 
     test "$(grep -n '^legend' "$TMP/many-160.txt" | cut -d: -f1)" = 29
 check "80x24, results focused: j scrolled them, what is above is said with its key" \
     grep -qE '↑ 1 more: k' "$TMP/many-80-results.txt"
+check "epoll's header: one thread, the thousand are tasks (not 'epoll x1000')" \
+    eval 'grep -q "  epoll 1 thread  GIL off .* tasks 1000/1000 done" "$TMP/many-160.txt" &&
+        ! grep -q "epoll x" "$TMP/many-160.txt"'
 
 # stdout not a terminal: headless, as before
 run_cv 0 run counter-race --set iterations=1000
