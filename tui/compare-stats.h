@@ -22,11 +22,12 @@ struct compare_row {
     int ended; /* runs that ended, any way */
     int good;  /* of them, those that ended done: wall[] and cpu[] */
     double wall[CMP_RUNS_MAX], cpu[CMP_RUNS_MAX];
-    double inflight;    /* the most of any run */
-    unsigned nexp;      /* the scenario's expectations */
-    int checks_failed;  /* good runs in which one failed */
-    int bad;            /* runs that did not end done */
-    char bad_state[16]; /* how the latest of them ended: deadlock, stopped, failed, error */
+    double mem[CMP_RUNS_MAX]; /* memory per task, KB (runtime.memory_per_task_kb) */
+    double inflight;          /* the most of any run */
+    unsigned nexp;            /* the scenario's expectations */
+    int checks_failed;        /* good runs in which one failed */
+    int bad;                  /* runs that did not end done */
+    char bad_state[16];       /* how the latest of them ended: deadlock, stopped, failed, error */
 };
 /* The checks column of a row: its runs that did not end done ("1 of 3 deadlock", or "deadlock"
  * when none did), then the runs in which an expectation failed ("FAILED in 1 of 3 runs", "1 of 3

@@ -9,9 +9,9 @@
 
 #define RUNS_DEFAULT  3
 #define PAUSE_S       0.5 /* the finished run stays in view this long */
-#define TABLE_W       112 /* the popup, at most */
-#define CHECKS_WIDE   87  /* where the checks column starts with every column */
-#define CHECKS_NARROW 49  /* and without min-max, cpu and in flight (a narrower screen) */
+#define TABLE_W       122 /* the popup, at most */
+#define CHECKS_WIDE   97  /* where the checks column starts with every column */
+#define CHECKS_NARROW 49  /* and without min-max, cpu, in flight, mem/task (a narrower screen) */
 #define CHECKS_ROOM   16  /* the room the checks want, else the narrow table */
 
 /* The comparison is over: the table, the machine's share of the blame, the request back. */
@@ -99,6 +99,7 @@ void compare_record(struct compare *c, const struct cv_value *sum, enum cv_run_s
     r->nexp = exp ? (unsigned)exp->n : 0;
     if (st == CV_RUN_DONE) {
         r->wall[r->good] = tui_num(sum, "wall_s");
+        r->mem[r->good] = tui_num(cv_value_get(sum, "runtime"), "memory_per_task_kb");
         r->cpu[r->good++] = tui_num(sum, "cpu_s");
         r->checks_failed += failed > 0;
     } else {
@@ -161,7 +162,8 @@ static void draw_row(const struct compare *c, int i, int y, int x, int w, double
         attroff(ui_attr(UI_C_DIM));
         return;
     }
-    char wall[16] = "-", speedup[16] = "-", spread[16] = "-", range[40] = "-", cpu[16] = "-";
+    char wall[16] = "-", speedup[16] = "-", spread[16] = "-", range[40] = "-", cpu[16] = "-",
+         mem[16] = "-";
     if (r->good) {
         double med = cmp_median(r->wall, r->good), lo, hi;
         double sp = cmp_spread(r->wall, r->good, &lo, &hi);
@@ -177,10 +179,13 @@ static void draw_row(const struct compare *c, int i, int y, int x, int w, double
             snprintf(range, sizeof range, "%s-%s", a, b);
         }
         paint_dur(cpu, sizeof cpu, cmp_median(r->cpu, r->good));
+        double m = cmp_median(r->mem, r->good); /* what the run added at its peak, per task */
+        if (m > 0)
+            snprintf(mem, sizeof mem, "%.1f KB", m);
     }
     if (at == CHECKS_WIDE)
-        paint_putf(y, x, w, "%-14s %9s %8s %5s %7s %-17s %9s %9.0f  ", name, wall, speedup, runs,
-                   spread, range, cpu, r->inflight);
+        paint_putf(y, x, w, "%-14s %9s %8s %5s %7s %-17s %9s %9.0f %9s  ", name, wall, speedup,
+                   runs, spread, range, cpu, r->inflight, mem);
     else
         paint_putf(y, x, w, "%-14s %9s %8s %5s %7s  ", name, wall, speedup, runs, spread);
     char checks[64];
@@ -281,8 +286,9 @@ void compare_draw(const struct compare *c, const char *lesson)
     snprintf(lines[1], sizeof lines[1], "%s%s",
              "wall, cpu: medians of the runs that ended done (runs: how many of those asked); "
              "spread: (max-min)/median",
-             cw >= CHECKS_WIDE + CHECKS_ROOM ? ""
-                                             : "; a wider screen adds min-max, cpu, in flight");
+             cw >= CHECKS_WIDE + CHECKS_ROOM
+                 ? "; mem/task: the memory a run added at its peak, per task (median)"
+                 : "; a wider screen adds min-max, cpu, in flight, mem/task");
     snprintf(lines[2], sizeof lines[2], "%s",
              "speedup: of the medians, against serial (or the first row); checks: the "
              "expectations, in every run");
@@ -303,8 +309,9 @@ void compare_draw(const struct compare *c, const char *lesson)
     int last = oy + (h < LINES - 2 ? h : LINES - 2) - 3; /* a short screen cuts the notes */
     attron(A_BOLD);
     if (cw >= CHECKS_WIDE + CHECKS_ROOM)
-        paint_putf(oy, ox, cw, "%-14s %9s %8s %5s %7s %-17s %9s %9s  %s", "model", "wall",
-                   "speedup", "runs", "spread", "min-max", "cpu", "in flight", "checks");
+        paint_putf(oy, ox, cw, "%-14s %9s %8s %5s %7s %-17s %9s %9s %9s  %s", "model", "wall",
+                   "speedup", "runs", "spread", "min-max", "cpu", "in flight", "mem/task",
+                   "checks");
     else
         paint_putf(oy, ox, cw, "%-14s %9s %8s %5s %7s  %s", "model", "wall", "speedup", "runs",
                    "spread", "checks");

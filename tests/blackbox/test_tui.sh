@@ -90,7 +90,7 @@ s=$(script cmp "wait text worker-1" "key c" "wait text compare: each model 3 tim
     "wait text compare: 1 run of each model (any key closes) 60s" "snapshot $TMP/cmp1.txt" "key q")
 run_cv 0 run counter-race --set iterations=20000 --no-color --script "$s" --size 120x40
 # the popup's text at 120 columns (the panels behind it cut off), its lines joined
-popup() { sed -n '/── compare/,/^ *[a-z ]*──────/p' "$1" | cut -c7-114 | sed 's/ *$//'; }
+popup() { sed -n '/── compare/,/^ *[a-z ]*──────/p' "$1" | cut -c4-118 | sed 's/ *$//'; }
 joined() { popup "$1" | tr '\n' ' ' | tr -s ' '; }
 check "compare: while running, the round and each row's runs so far" \
     eval 'grep -Eq "compare: each model 3 times, in turn \(round [1-3] of 3\)" "$TMP/cmp-running.txt" &&
@@ -100,6 +100,9 @@ for m in serial threads "threads \\+GIL" procs openmp epoll; do
         grep -Eq "^ +$m +[0-9.]+m?s +[0-9.]+x +3/3 +[0-9.]+% +[0-9.]+m?s-[0-9.]+m?s " "$TMP/cmp.txt"
 done
 check "compare: serial is the 1.00x baseline" grep -Eq "^ +serial +[0-9.]+m?s +1.00x" "$TMP/cmp.txt"
+check "compare: a mem/task column, the memory a run added per task (median; - when none)" \
+    eval 'grep -Eq "in flight +mem/task +checks" "$TMP/cmp.txt" &&
+        grep -Eq "^ +serial .* ([0-9.]+ KB|-) +ok \(3\)" "$TMP/cmp.txt"'
 # The figures agree with each other, whatever they are: each median lies within its min-max, each
 # spread is (max - min) / median, each speedup serial's median / the row's, and every spread over
 # 10% is named in the warning (none under it is); each figure with the error its rounding allows.
@@ -323,6 +326,8 @@ check "160x48: the lanes take 60% of the rows under the header (26), the legend 
     test "$(grep -n '^legend' "$TMP/many-160.txt" | cut -d: -f1)" = 29
 check "80x24, results focused: j scrolled them, what is above is said with its key" \
     grep -qE '↑ 1 more: k' "$TMP/many-80-results.txt"
+check "c10k's results: the memory per task, the lesson's figure ($(grep -o 'memory per task [0-9.]* KB' "$TMP/many-160.txt"))" \
+    grep -Eq "memory per task [0-9]+\.[0-9] KB, peak [0-9.]+ MB" "$TMP/many-160.txt"
 check "epoll's header: one thread, the thousand are tasks (not 'epoll x1000')" \
     eval 'grep -q "  epoll 1 thread  GIL off .* tasks 1000/1000 done" "$TMP/many-160.txt" &&
         ! grep -q "epoll x" "$TMP/many-160.txt"'
