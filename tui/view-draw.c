@@ -92,8 +92,17 @@ static void draw_header(struct view *V, const struct cv_snapshot *s, struct rect
         append(line, sizeof line, &len, " / %s", end);
     }
     append(line, sizeof line, &len, "  %s", tasks);
-    if (i->live && !trace) { /* tasks that ended, per second */
-        uint64_t done = s->tasks.completed + s->tasks.failed + s->tasks.cancelled;
+    /* role-based scenarios (a pipeline's producers and consumers) run one task per role for the
+     * whole run: what flows is the items taken from their queues (poison pills too) */
+    const struct cv_workload *wl = sc->workload;
+    uint64_t items = 0;
+    for (size_t q = 0; q < s->nqueues; q++)
+        items += s->queues[q].popped;
+    bool roles = wl && wl->shape == CV_SHAPE_ROLES && s->nqueues;
+    if (roles)
+        append(line, sizeof line, &len, "  queue gets %llu", (unsigned long long)items);
+    if (i->live && !trace) { /* tasks (or items) that ended, per second */
+        uint64_t done = roles ? items : s->tasks.completed + s->tasks.failed + s->tasks.cancelled;
         append(line, sizeof line, &len, "  %.1f/s", i->elapsed > 0 ? (double)done / i->elapsed : 0);
     }
     append(line, sizeof line, &len, "  events %s  drops %s", ev, dr);

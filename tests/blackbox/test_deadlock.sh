@@ -20,6 +20,16 @@ for m in threads procs; do
         test "$(jqc '[.locks[] | select(.contended == 1 and .wait_s_total > 0.01 and .hold_s_total > 0.01) | .name] | sort')" = '["lock_a","lock_b"]'
 done
 
+# one length: the replay ends where the summary's wall time does
+run_cv 0 run deadlock --json --record "$TMP/dl.cvr"
+wall_ms=$(jqv '.wall_s * 1000')
+printf '%s\n' "key ]" "snapshot $TMP/dl-replay-end.txt" "key q" >"$TMP/dl-end.script"
+run_cv 0 replay "$TMP/dl.cvr" --paused --no-color --script "$TMP/dl-end.script" --size 120x40
+ends=$(grep -o '[0-9.]*ms / [0-9.]*ms' "$TMP/dl-replay-end.txt" | head -1)
+check "a deadlock's replay is as long as its summary's wall time (${wall_ms}ms): $ends" \
+    awk -v e="$ends" -v w="$wall_ms" 'BEGIN { split(e, t, "ms / "); sub(/ms$/, "", t[2])
+        exit !(e != "" && t[1] == t[2] && t[1] - w < 0.051 && w - t[1] < 0.051) }'
+
 # the live view at the end, and lane details, show the deadlock as found
 printf '%s\n' "wait done" "snapshot $TMP/dl-end.txt" "key j" "key Enter" "snapshot $TMP/dl-details.txt" \
     "key q" "key q" >"$TMP/dl.script"

@@ -54,6 +54,13 @@ done
 check "pipeline: a queue gauge was drawn" grep -qE "[0-9]+/[0-9]+ \(max [0-9]+\)" "$TMP/pipe-end.txt"
 check "pipeline: depth never above capacity ($gauges gauges in 9 snapshots)" \
     test "$over" = 0 -a "$gauges" -ge 9
+# role-based: the header counts what flows (the queue's gets), not only the five role tasks,
+# which end with the run
+gets=$(for f in "$TMP"/pipe-[1-8].txt "$TMP/pipe-end.txt"; do
+    [ -f "$f" ] && sed -n '1s/.* queue gets \([0-9]*\) .*/\1/p' "$f"; done | tr '\n' ' ')
+check "pipeline: the header counts the queue's gets as the run goes ($gets), 203 at the end (200 items, 3 pills)" \
+    eval 'grep -q "tasks 0/5 done  queue gets [1-9][0-9]*  " "$TMP/pipe-4.txt" &&
+        grep -q "tasks 5/5 done  queue gets 203 " "$TMP/pipe-end.txt"'
 
 # task ids inside the lane cells; lane details name the URL a lane is fetching
 s=$(script fetch "wait text running" "wait 100ms" "key j" "key Enter" "wait text fetching 3s" \
