@@ -848,6 +848,51 @@ static void test_drops_events(void **state)
     cv_collector_destroy(c);
 }
 
+/* Events lost: the lane is lost from its last event to its producer's gap event, its hold on the
+ * mutex ends there, another lane's acquisition keeps the mutex to one holder, a release whose
+ * acquisition was lost changes nothing, and task.fact ends a task whose end was lost. */
+static void test_lost_events(void **state)
+{
+    (void)state;
+    struct cv_collector *c = fixture(0, "main a b", "mutex:m");
+    feed1(c, 0, CV_EV_TASK_SUBMIT, 0, 0, NO, 0);
+    feed1(c, 0, CV_EV_TASK_SUBMIT, 0, 1, NO, 0);
+    feed1(c, 10, CV_EV_TASK_START, 1, 0, NO, 0);
+    feed1(c, 10, CV_EV_TASK_START, 2, 1, NO, 0);
+    feed1(c, 20, CV_EV_LOCK_ACQUIRE, 1, 0, 0, 0);
+    /* a's release and more were lost; the consumer learns of it at 50 */
+    feed1(c, 50, CV_EV_DROPS, 1, NT, NO, 4);
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 50);
+    assert_int_equal(s->lanes[1].state, CV_LANE_LOST);
+    assert_int_equal(s->lanes[1].since_ns, 20); /* from its last event */
+    assert_int_equal(s->locks[0].holders, 0);   /* its hold ended there, in our view */
+    /* b takes the mutex: one holder */
+    feed1(c, 60, CV_EV_LOCK_ACQUIRE, 2, 1, 0, 0);
+    /* a records again: a gap of 4, then a release of a lock it is not known to hold */
+    feed1(c, 70, CV_EV_GAP, 1, NT, NO, 4);
+    feed1(c, 71, CV_EV_LOCK_RELEASE, 1, 0, 0, 0);
+    s = cv_collector_snapshot(c, 80);
+    assert_int_equal(s->lanes[1].state, CV_LANE_RUNNING);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_LOST], 50);
+    assert_int_equal(s->locks[0].holders, 1);
+    assert_int_equal(s->locks[0].holder, 2);
+    /* a second drops event for the same gap (counted after the gap event): not lost again */
+    feed1(c, 90, CV_EV_DROPS, 1, NT, NO, 0);
+    s = cv_collector_snapshot(c, 90);
+    assert_int_equal(s->lanes[1].state, CV_LANE_RUNNING);
+    /* b's end is seen, a's is not: the run says a's task ended done */
+    feed1(c, 100, CV_EV_LOCK_RELEASE, 2, 1, 0, 0);
+    feed1(c, 100, CV_EV_TASK_END, 2, 1, NO, 0);
+    feed1(c, 110, CV_EV_TASK_FACT, 0, 0, 0, 0);
+    s = cv_collector_snapshot(c, 120);
+    assert_int_equal(s->tasks.completed, 2);
+    assert_int_equal(s->inflight, 0);
+    assert_int_equal(s->ncompleted, 1);
+    assert_int_equal(s->completed_unseen, 1);
+    assert_int_equal(s->locks[0].holders, 0);
+    cv_collector_destroy(c);
+}
+
 static void test_store(void **state)
 {
     (void)state;
@@ -1170,6 +1215,7 @@ int main(void)
         cmocka_unit_test(test_tasks),
         cmocka_unit_test(test_far_task_ids),
         cmocka_unit_test(test_drops_events),
+        cmocka_unit_test(test_lost_events),
         cmocka_unit_test(test_store),
         cmocka_unit_test(test_drain_global_order),
         cmocka_unit_test(test_drain_grace),

@@ -598,13 +598,14 @@ static void task_finished(struct cv_collector *c, struct cv_lane_stats *l, struc
                           const struct cv_event *e, uint8_t status)
 {
     struct task_rec *t = task_of(c, e->task);
-    bool was_started = t ? t->status == T_STARTED : p->in_task;
+    bool was_started = t ? t->status == T_STARTED || t->status == T_LOST : p->in_task;
+    bool counted = t && t->status == T_LOST; /* taken out of the tasks in flight already */
     if (t) {
         t->status = status;
         t->end_ns = e->ts;
     }
     if (was_started) {
-        if (c->snap.inflight)
+        if (c->snap.inflight && !counted)
             c->snap.inflight--;
         if (status != T_CANCELLED)
             order_push(c, e->task);
@@ -858,7 +859,7 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
         break;
     }
     case CV_EV_TASK_START: {
-        if (p->in_task && l->current_task != e->task) {
+        if (p->in_task && l->current_task != e->task && l->drops) {
             /* the previous task's end was in events lost: it ended, how is not known */
             struct task_rec *prev = task_of(c, l->current_task);
             if (prev && prev->status == T_STARTED) {
