@@ -137,6 +137,22 @@ static int act_rerun(struct view *V, int k)
 
 static int act_pick(struct view *V, int k)
 {
+    const struct cv_workload *wl = V->req->scenario->workload;
+    if (k == 'w' && wl && wl->shape == CV_SHAPE_ROLES) {
+        /* its workers are its roles, counted by parameters: one number cannot say them */
+        char names[96] = "", sets[128] = "";
+        size_t ln = 0, ls = 0;
+        for (const struct cv_role_def *r = wl->roles; r && r->name; r++) {
+            if (ln < sizeof names)
+                ln += (size_t)snprintf(names + ln, sizeof names - ln, "%s%s", ln ? ", " : "",
+                                       r->name);
+            if (r->param && ls < sizeof sets)
+                ls += (size_t)snprintf(sets + ls, sizeof sets - ls, " --set %s=N", r->param);
+        }
+        view_say(V, "%s runs one worker per role (%s): set their counts in the picker%s%s",
+                 V->req->scenario->name, names, ls ? ", or with" : "", sets);
+        return VIEW_REDRAW;
+    }
     if (k == 'm') {
         V->pop.popup = POP_MODEL;
         V->pop.sel = 0;

@@ -187,4 +187,12 @@ for mode in colour NO_COLOR; do
     T kill-server 2>/dev/null || true
     sleep 0.2
 done
+
+# w on a scenario of roles: no single worker count to ask for (a rerun with one was refused);
+# the message names the roles and how to set them
+printf '%s\n' "wait done" "key w" "snapshot $TMP/roles-w.txt" "key q" >"$TMP/roles-w.script"
+run_cv 0 run pipeline --set items=5 --no-color --script "$TMP/roles-w.script" --size 160x40
+check "w on pipeline: says its workers are its roles and how to set them, asks for no count" \
+    eval 'grep -q "pipeline runs one worker per role (producer, consumer): set their counts in the picker, or with --set producers=N --set consumers=N" "$TMP/roles-w.txt" &&
+        ! grep -q "workers:" "$TMP/roles-w.txt"'
 finish
