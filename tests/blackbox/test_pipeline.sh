@@ -20,4 +20,12 @@ check "producers block when the queue is full" fcmp "$(jqv .queues[0].push_block
 check "producers show queue wait" fcmp "$(jqv '[.lanes[] | select(.name|startswith("producer")) | .queue_wait_s] | add') > 0"
 check_pipeline 3 --set capacity=3 --set producers=4 --set consumers=2 --set items=40 --set consume_ms=2
 check_pipeline 50 --set capacity=50 --set producers=1 --set consumers=6 --set items=200 --set consume_ms=1 --set produce_ms=0.2
+# under procs the items cross processes with no byte copied: the results say how many crossed
+# and why nothing was copied, rather than a bare bytes_copied 0
+run_cv 0 run pipeline --model procs --set items=20 --set consume_ms=1 --json &&
+    check "procs: items_between_processes is every item consumed, and queue_transport says why bytes_copied is 0" \
+        test "$(jqv '[.results.items_between_processes == .results.consumed, .results.consumed > 0, .results.bytes_copied, (.results.queue_transport | test("shared memory.*nothing is copied"))] | map(tostring) | join(" ")')" = "true true 0 true"
+run_cv 0 run pipeline --set items=20 --set consume_ms=1 --json &&
+    check "threads: no such figures (the items never leave the process)" \
+        test "$(jqv '.results | has("items_between_processes") or has("queue_transport")')" = false
 finish
