@@ -169,10 +169,11 @@ static void lanes_axis(const struct view *V, const struct cv_snapshot *s, struct
     (void)s;
     const struct view_panels *P = &V->panels;
     int y0 = r.y, x0 = r.x, W = r.w;
-    char right[96] = "";
+    char right[160] = "";
     if (nv > (size_t)rows)
-        snprintf(right, sizeof right, " %d-%d of %zu lanes ", P->lane_top + 1,
-                 P->lane_top + rows < (int)nv ? P->lane_top + rows : (int)nv, nv);
+        snprintf(right, sizeof right, " %d-%d of %zu lanes%s%.40s%s ", P->lane_top + 1,
+                 P->lane_top + rows < (int)nv ? P->lane_top + rows : (int)nv, nv,
+                 P->filter[0] ? " matching '" : "", P->filter, P->filter[0] ? "'" : "");
     else if (P->filter[0])
         snprintf(right, sizeof right, " filter: %s ", P->filter);
     int rw = (int)strlen(right), rx = x0 + W - rw;

@@ -195,4 +195,10 @@ run_cv 0 run pipeline --set items=5 --no-color --script "$TMP/roles-w.script" --
 check "w on pipeline: says its workers are its roles and how to set them, asks for no count" \
     eval 'grep -q "pipeline runs one worker per role (producer, consumer): set their counts in the picker, or with --set producers=N --set consumers=N" "$TMP/roles-w.txt" &&
         ! grep -q "workers:" "$TMP/roles-w.txt"'
+
+# a filter kept while more lanes match than fit: the lane count says the filter too
+printf '%s\n' "wait done" "key /" "type 1" "key Enter" "snapshot $TMP/filter-many.txt" "key q" >"$TMP/filter-many.script"
+run_cv 0 run c10k --model epoll --set requests=300 --no-color --script "$TMP/filter-many.script" --size 120x40
+check "filter with more lanes than rows: '1-N of M lanes matching' the filter" \
+    grep -Eq " 1-[0-9]+ of [0-9]+ lanes matching '1'\$" "$TMP/filter-many.txt"
 finish
