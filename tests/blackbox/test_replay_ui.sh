@@ -152,6 +152,23 @@ ends pipeline 80x24 160x48 200x60 220x60
 ends deadlock 80x24 120x40 160x48 200x60
 for g in pipeline-end-80x24 pipeline-end-200x60 deadlock-end-80x24 deadlock-end-120x40 \
     deadlock-end-200x60; do golden "replay-$g"; done
+# and the other runs the issue names: a lock-heavy run (counter-race with a mutex), c10k (100
+# requests on epoll) and a run with drops (the same race through a 256-event ring), made with
+# 'concviz run counter-race --set variant=mutex --set iterations=5000 --record lock-heavy.cvr',
+# 'concviz run c10k --set requests=100 --set delays_ms=100 --record c10k.cvr' and
+# 'concviz run counter-race --set variant=mutex --set iterations=50000 --ring-size 256
+# --record drops.cvr'
+for name in lock-heavy c10k drops; do
+    ends "$name" 80x24 120x40 200x60
+    for size in 80x24 120x40 200x60; do golden "replay-$name-end-$size"; done
+done
+check "drops: the lanes show their lost stretches, the lock one holder at most, 4 of 4 tasks done" \
+    eval 'grep -Eq "^worker-[1-4] .*\?" "$TMP/replay-drops-end-200x60.txt" &&
+        ! grep -Eq "counter [0-9]+ holders" "$TMP/replay-drops-end-200x60.txt" &&
+        grep -q "tasks 4/4 done" "$TMP/replay-drops-end-200x60.txt"'
+check "c10k: one thread, the memory per task in the results" \
+    eval 'grep -q "c10k  epoll 1 thread" "$TMP/replay-c10k-end-200x60.txt" &&
+        grep -Eq "memory per task [0-9.]+ KB" "$TMP/replay-c10k-end-200x60.txt"'
 # numbers whole or not at all: KEY VALUE FILE: every "KEY <number>" on screen is "KEY VALUE"
 whole() { ! grep -oE "$1 [0-9][0-9./]*" "$3" | grep -vxqF "$1 $2"; }
 # no "(max N" cut before its ")"

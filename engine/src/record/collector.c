@@ -835,7 +835,7 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
             s->tasks.cancelled++;
         return;
     }
-    if (e->kind != CV_EV_DROPS) /* placed at the frontier, not at the lane's time */
+    if (e->kind != CV_EV_DROPS && e->kind != CV_EV_GAP) /* drops: at the frontier */
         p->last_ts = e->ts;
     switch ((enum cv_event_kind)e->kind) {
     case CV_EV_WORKER_START:
@@ -1020,8 +1020,10 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
         break;
     case CV_EV_GAP: /* the producer records again: what comes now is known */
         p->lost_pending -= (int64_t)e->arg;
-        if (l->state == CV_LANE_LOST)
-            set_state(c, l, base_state(p), e->ts);
+        if (l->state != CV_LANE_LOST) /* the hole, not announced yet: from the last event */
+            lost_begin(c, l, p);
+        set_state(c, l, base_state(p), e->ts);
+        p->last_ts = e->ts;
         break;
     case CV_EV_TASK_FACT: {
         /* the run's word, at its end, for a task whose end event was lost */
@@ -1162,8 +1164,11 @@ size_t cv_collector_drain(struct cv_collector *c, uint64_t now_ns, bool final)
         merge_down(heap, nh, 0, key);
     }
 
-    /* Losses are placed at the merge frontier, keeping the store in time order. */
+    /* Losses are placed at the merge frontier, keeping the store in time order, once the ring's
+     * events from before them are all in (else the lane's hole would begin too early). */
     for (size_t i = 0; i < nr; i++) {
+        if (cur[i].pos != cur[i].end)
+            continue;
         uint64_t drops = cv_ring_take_drops(c->rings[i]);
         if (drops) {
             struct cv_event d = {.ts = c->frontier,
