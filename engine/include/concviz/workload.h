@@ -73,6 +73,12 @@ static inline bool cv_checkpoint(struct cv_ctx *ctx)
 /* CPU work: burns `ns` nanoseconds of CPU (calibrated work units, so a preempted thread does not
  * count time it did not compute), with GIL checkpoints. Returns false if stopped early. */
 bool cv_cpu(struct cv_ctx *ctx, uint64_t ns);
+/* C code that releases the GIL, as CPython's zlib, hashlib, and file and socket I/O do around
+ * their work (Py_BEGIN_ALLOW_THREADS .. Py_END_ALLOW_THREADS): under the emulated GIL it is
+ * dropped at begin, so other threads run Python meanwhile, and taken again at end; without a
+ * GIL, nothing. cv_cpu stays the stand-in for bytecode, which holds the GIL. */
+void cv_nogil_begin(struct cv_ctx *ctx);
+void cv_nogil_end(struct cv_ctx *ctx);
 /* CPU work handed to the model's executor when it has one (hybrid: run_in_executor / to_thread),
  * the task waiting meanwhile; elsewhere the same as cv_cpu, in place. */
 bool cv_offload_cpu(struct cv_ctx *ctx, uint64_t ns);

@@ -95,6 +95,16 @@ void cv__wait_end(struct cv_ctx *ctx)
         cv__gil_take(ctx);
 }
 
+void cv_nogil_begin(struct cv_ctx *ctx)
+{
+    cv__wait_begin(ctx);
+}
+
+void cv_nogil_end(struct cv_ctx *ctx)
+{
+    cv__wait_end(ctx);
+}
+
 void cv__checkpoint_slow(struct cv_ctx *ctx)
 {
     uint32_t a = atomic_load_explicit(ctx->attention, memory_order_relaxed);

@@ -91,7 +91,10 @@ static int compress_task(struct cv_ctx *ctx, uint32_t task)
     uint8_t *out = malloc(cap);
     if (!out)
         return -1;
+    /* zlib.compress releases the GIL while it works (CPython's zlibmodule.c) */
+    cv_nogil_begin(ctx);
     int z = compress2(out, &cap, in, (uLong)len, st->level);
+    cv_nogil_end(ctx);
     if (z == Z_OK)
         cv_task_result(ctx, out, cap);
     free(out);
