@@ -268,6 +268,18 @@ child_named() {
     return 1
 }
 
+# catches_int PID: waits (up to 5 s) until PID has a handler for SIGINT (the SigCgt mask of
+# /proc/PID/status); 1 if it never does or is gone
+catches_int() {
+    local line
+    for _ in $(seq 100); do
+        line=$(grep '^SigCgt:' "/proc/$1/status" 2>/dev/null) || return 1
+        (((0x${line##*[[:space:]]} & 2) != 0)) && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 # signal_victim SIGNAL: sends SIGNAL to $victim (from child_named); a failure is a failed check,
 # not the end of the test
 signal_victim() {

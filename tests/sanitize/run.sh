@@ -95,7 +95,7 @@ if [ "$KIND" = thread ]; then
 fi
 
 start=$(date +%s)
-(cd "$BUILD" && ctest --timeout 600 "${SELECT[@]}" >"$BUILD/ctest.log" 2>&1)
+(cd "$BUILD" && ctest --timeout 600 --output-on-failure "${SELECT[@]}" >"$BUILD/ctest.log" 2>&1)
 ctest_rc=$?
 grep -E '^ *[0-9]+/[0-9]+ Test' "$BUILD/ctest.log" | sed 's/^ */  /'
 tests=$(grep -cE '^ *[0-9]+/[0-9]+ Test' "$BUILD/ctest.log")
@@ -138,6 +138,8 @@ if [ "$ctest_rc" != 0 ]; then
     say "tests failed in the sanitized build (log: $BUILD/ctest.log):"
     sed -n '/tests failed out of/,$p' "$BUILD/ctest.log" | grep -E '^\s+[0-9]+ - ' |
         grep -v '(Skipped)' | sed 's/^\s*/  /'
+    # what failed in them, so that a log that shows only this summary still says why
+    grep -E '^(not ok|# )' "$BUILD/ctest.log" | grep -v '^# Test' | head -40 | sed 's/^/    /'
 fi
 say "$tests tests in ${took} s, $found sanitizer reports (reports: $REPORTS)"
 [ "$ctest_rc" = 0 ] && [ "$found" = 0 ]
