@@ -29,8 +29,12 @@ void tui_run_usage(FILE *out)
         "  -m, --model M            serial, threads, procs, openmp, epoll or hybrid\n"
         "                           (default: the scenario's; see 'concviz show')\n"
         "  -w, --workers N          worker count (default: the scenario's)\n"
-        "      --gil                emulate CPython's GIL (threads model)\n"
+        "      --gil                emulate CPython's GIL (threads model), as CPython 3.11\n"
         "      --no-gil             no GIL, even if the scenario turns it on\n"
+        "      --python VERSION     the CPython to emulate (threads model): 3.9, 3.10, 3.11,\n"
+        "                           3.12, 3.13 (a GIL; up to 3.9 it changes hands between any\n"
+        "                           two bytecodes, from 3.10 only at calls and backward\n"
+        "                           jumps) or 3.13t (free-threaded: no GIL)\n"
         "      --switch-interval MS GIL switch interval in ms (default 5, as CPython)\n"
         "  -s, --set KEY=VALUE      set a scenario parameter (repeatable)\n"
         "      --task-timeout S     give up on a task after S seconds (a watchdog; wins over\n"
@@ -103,12 +107,13 @@ int tui_run_output_opt(int c, const char *arg, struct tui_run_opts *o)
 
 int tui_run_parse(int argc, char **argv, struct tui_run_opts *o)
 {
-    enum { O_GIL = 256, O_NOGIL, O_SWITCH, O_REPEAT, O_FOR, O_TASK_TIMEOUT };
+    enum { O_GIL = 256, O_NOGIL, O_SWITCH, O_REPEAT, O_FOR, O_TASK_TIMEOUT, O_PYTHON };
     static const struct option longs[] = {
         {"model", required_argument, NULL, 'm'},
         {"workers", required_argument, NULL, 'w'},
         {"gil", no_argument, NULL, O_GIL},
         {"no-gil", no_argument, NULL, O_NOGIL},
+        {"python", required_argument, NULL, O_PYTHON},
         {"switch-interval", required_argument, NULL, O_SWITCH},
         {"set", required_argument, NULL, 's'},
         {"task-timeout", required_argument, NULL, O_TASK_TIMEOUT},
@@ -148,6 +153,13 @@ int tui_run_parse(int argc, char **argv, struct tui_run_opts *o)
             break;
         case O_NOGIL:
             o->gil = 0;
+            break;
+        case O_PYTHON:
+            if (!cv_python_known(optarg))
+                return tui_fail(TUI_EXIT_USAGE,
+                                "unknown CPython version '%s' for --python (one of: %s)", optarg,
+                                cv_python_versions());
+            o->python = optarg;
             break;
         case O_SWITCH: {
             double ms;
@@ -330,8 +342,12 @@ static void progress(struct cv_run *run, const char *name, bool final)
             snprintf(workers, sizeof workers, "1 thread + %u in its executor", cv_run_workers(run));
         else
             snprintf(workers, sizeof workers, "x%u", cv_run_workers(run));
-        ADD("%s  %s %s%s  %.1fs  %s  in flight %u  events %s", name, model, workers,
-            cv_run_gil(run) ? " gil" : "", cv_run_elapsed(run), tasks, s->inflight, ev);
+        const char *py = cv_run_python(run);
+        char gil[32] = "";
+        if (py)
+            snprintf(gil, sizeof gil, cv_run_gil(run) ? " GIL (CPython %s)" : " CPython %s", py);
+        ADD("%s  %s %s%s  %.1fs  %s  in flight %u  events %s", name, model, workers, gil,
+            cv_run_elapsed(run), tasks, s->inflight, ev);
         if (s->events_dropped)
             ADD("  DROPPED %llu", (unsigned long long)s->events_dropped);
         for (size_t i = 0; i < s->nlanes; i++)
@@ -351,6 +367,7 @@ static struct cv_run_config run_config(const struct tui_run_opts *o, struct cv_s
         .model = o->model,
         .workers = workers,
         .gil = o->gil,
+        .python = o->python,
         .switch_ms = o->switch_ms,
         .ring_capacity = o->ring,
         .record_path = o->record ? o->record : o->tmp_record,
@@ -498,7 +515,7 @@ static int run_sweep(const struct tui_run_opts *o, struct cv_scenario *s)
     if (rc == TUI_EXIT_OK) {
         if (runs->n) {
             /* what the runs share, so expectations can read params.x and model */
-            static const char *const shared[] = {"model", "gil", "params"};
+            static const char *const shared[] = {"model", "gil", "python", "params"};
             for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++)
                 cv_value_set(root, shared[i],
                              cv_value_copy(cv_value_get(runs->items[0], shared[i])));

@@ -21,7 +21,8 @@ struct tui_run_opts {
     const char *scenario;
     int model; /* -1: the scenario's */
     unsigned workers;
-    int gil; /* -1: the scenario's */
+    int gil;            /* -1: the scenario's */
+    const char *python; /* --python VERSION, or NULL */
     double switch_ms;
     double task_timeout_s;
     unsigned long ring;

@@ -9,9 +9,9 @@
 
 #define RUNS_DEFAULT  3
 #define PAUSE_S       0.5 /* the finished run stays in view this long */
-#define TABLE_W       122 /* the popup, at most */
-#define CHECKS_WIDE   97  /* where the checks column starts with every column */
-#define CHECKS_NARROW 49  /* and without min-max, cpu, in flight, mem/task (a narrower screen) */
+#define TABLE_W       123 /* the popup, at most */
+#define CHECKS_WIDE   98  /* where the checks column starts with every column */
+#define CHECKS_NARROW 52  /* and without min-max, cpu, in flight, mem/task (a narrower screen) */
 #define CHECKS_ROOM   16  /* the room the checks want, else the narrow table */
 
 /* The comparison is over: the table, the machine's share of the blame, the request back. */
@@ -23,6 +23,7 @@ static void compare_end(struct compare *c, struct ui_run_req *req)
     cmp_shares(&c->before, &c->after, &c->noise.steal, &c->noise.others);
     req->cfg.model = c->saved_model;
     req->cfg.gil = c->saved_gil;
+    req->cfg.python = c->saved_python;
 }
 
 /* Sets req->cfg for the next run, or ends the comparison: true when a run is to start. */
@@ -34,6 +35,7 @@ static bool compare_next(struct compare *c, struct ui_run_req *req)
     }
     req->cfg.model = c->row[c->at].model;
     req->cfg.gil = c->row[c->at].gil;
+    req->cfg.python = c->row[c->at].gil ? c->gil_python : NULL;
     c->next_at = ui_now();
     return true;
 }
@@ -55,6 +57,8 @@ bool compare_start(struct compare *c, struct ui_run_req *req)
     c->runs = c->want = runs;
     c->saved_model = req->cfg.model;
     c->saved_gil = req->cfg.gil;
+    c->saved_python = req->cfg.python;
+    c->gil_python = req->cfg.python && strcmp(req->cfg.python, "3.13t") ? req->cfg.python : "3.11";
     for (unsigned m = 0; m < CV_MODEL__COUNT && c->n < CMP_MAX; m++) {
         if (!(sc->models & (1u << m)))
             continue;
@@ -130,9 +134,12 @@ void compare_close(struct compare *c)
 
 /* ---------------------------------------------------------------- the table */
 
-static void row_name(const struct compare_row *r, char *buf, size_t cap)
+static void row_name(const struct compare *c, const struct compare_row *r, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%s%s", cv_model_name((unsigned)r->model), r->gil ? " +GIL" : "");
+    if (r->gil)
+        snprintf(buf, cap, "%s +GIL %s", cv_model_name((unsigned)r->model), c->gil_python);
+    else
+        snprintf(buf, cap, "%s", cv_model_name((unsigned)r->model));
 }
 
 /* The median wall time of the row the speed-ups are against: serial's, else the first row's
@@ -153,12 +160,12 @@ static void draw_row(const struct compare *c, int i, int y, int x, int w, double
     int at = w >= CHECKS_WIDE + CHECKS_ROOM ? CHECKS_WIDE : CHECKS_NARROW;
     const struct compare_row *r = &c->row[i];
     char name[32], runs[16];
-    row_name(r, name, sizeof name);
+    row_name(c, r, name, sizeof name);
     snprintf(runs, sizeof runs, "%d/%d", r->good, c->want);
     bool now = c->on && i == c->at;
     if (!r->ended) {
         attron(ui_attr(UI_C_DIM));
-        paint_putf(y, x, w, "%-14s %9s %8s %5s", name, now ? "running" : "-", "", runs);
+        paint_putf(y, x, w, "%-17s %9s %8s %5s", name, now ? "running" : "-", "", runs);
         attroff(ui_attr(UI_C_DIM));
         return;
     }
@@ -184,10 +191,10 @@ static void draw_row(const struct compare *c, int i, int y, int x, int w, double
             snprintf(mem, sizeof mem, "%.1f KB", m);
     }
     if (at == CHECKS_WIDE)
-        paint_putf(y, x, w, "%-14s %9s %8s %5s %7s %-17s %9s %9.0f %9s  ", name, wall, speedup,
+        paint_putf(y, x, w, "%-17s %9s %8s %5s %7s %-15s %9s %9.0f %9s  ", name, wall, speedup,
                    runs, spread, range, cpu, r->inflight, mem);
     else
-        paint_putf(y, x, w, "%-14s %9s %8s %5s %7s  ", name, wall, speedup, runs, spread);
+        paint_putf(y, x, w, "%-17s %9s %8s %5s %7s  ", name, wall, speedup, runs, spread);
     char checks[64];
     bool bad = cmp_row_checks(r, checks, sizeof checks);
     int a = bad ? ui_attr(UI_C_BAD) : r->good && r->nexp ? ui_attr(UI_C_GOOD) : 0;
@@ -217,7 +224,7 @@ static void notes_make(const struct compare *c, struct notes *t)
     t->fewer[0] = 0;
     for (int i = 0; i < c->n; i++) {
         const struct compare_row *r = &c->row[i];
-        row_name(r, names[i], sizeof names[i]);
+        row_name(c, r, names[i], sizeof names[i]);
         np[i] = names[i];
         spread[i] = cmp_spread(r->wall, r->good, NULL, NULL);
         if (c->on || r->good >= c->want || len >= sizeof t->fewer)
@@ -309,11 +316,11 @@ void compare_draw(const struct compare *c, const char *lesson)
     int last = oy + (h < LINES - 2 ? h : LINES - 2) - 3; /* a short screen cuts the notes */
     attron(A_BOLD);
     if (cw >= CHECKS_WIDE + CHECKS_ROOM)
-        paint_putf(oy, ox, cw, "%-14s %9s %8s %5s %7s %-17s %9s %9s %9s  %s", "model", "wall",
+        paint_putf(oy, ox, cw, "%-17s %9s %8s %5s %7s %-15s %9s %9s %9s  %s", "model", "wall",
                    "speedup", "runs", "spread", "min-max", "cpu", "in flight", "mem/task",
                    "checks");
     else
-        paint_putf(oy, ox, cw, "%-14s %9s %8s %5s %7s  %s", "model", "wall", "speedup", "runs",
+        paint_putf(oy, ox, cw, "%-17s %9s %8s %5s %7s  %s", "model", "wall", "speedup", "runs",
                    "spread", "checks");
     attroff(A_BOLD);
     double base = baseline(c);

@@ -113,6 +113,7 @@ static void replay_info(struct ui_source *src, struct ui_source_info *out)
         .model = info->model,
         .workers = info->workers,
         .gil = info->gil,
+        .python = info->python,
         .tasks = cv_replay_snapshot(P->rp)->tasks.submitted,
         .file = P->req->replay_name ? P->req->replay_name : "",
         .seekable = true,

@@ -315,6 +315,7 @@ static void run_info(struct ui_source *src, struct ui_source_info *out)
         .model = R->run ? cv_run_model_name(R->run) : cv_model_name(sc->model),
         .workers = R->run ? cv_run_workers(R->run) : 0,
         .gil = R->run && cv_run_gil(R->run),
+        .python = R->run ? cv_run_python(R->run) : NULL,
         .tasks = R->run ? cv_run_task_count(R->run) : 0,
         .live = true,
         .running = R->run && !R->done,

@@ -23,14 +23,15 @@ struct ui_source_info {
     const char *model; /* the model's name */
     unsigned workers;
     bool gil;
-    uint64_t tasks;   /* tasks in all, for "tasks 3/10 done" */
-    const char *file; /* the recording played ("" when it has no name), or NULL */
-    bool live;        /* it happens now: its rate and the UI's share of the CPU mean something,
-                         and its summary is printed when the view closes */
-    bool seekable;    /* it has an end and can go to any time before it */
-    char status[32];  /* "running", "end (done)", "paused 2x", ... */
-    bool running;     /* started and not yet ended */
-    bool done;        /* ended (or could not start): the summary is in, if it could be made */
+    const char *python; /* the CPython modelled ("3.11"), or NULL */
+    uint64_t tasks;     /* tasks in all, for "tasks 3/10 done" */
+    const char *file;   /* the recording played ("" when it has no name), or NULL */
+    bool live;          /* it happens now: its rate and the UI's share of the CPU mean something,
+                           and its summary is printed when the view closes */
+    bool seekable;      /* it has an end and can go to any time before it */
+    char status[32];    /* "running", "end (done)", "paused 2x", ... */
+    bool running;       /* started and not yet ended */
+    bool done;          /* ended (or could not start): the summary is in, if it could be made */
     bool paused;
     double elapsed;           /* seconds the run has got to (seekable: its position) */
     double end;               /* seekable: the last time, seconds */

@@ -84,9 +84,13 @@ static void draw_header(struct view *V, const struct cv_snapshot *s, struct rect
         snprintf(workers, sizeof workers, " 1 thread + %u in its executor", i->workers);
     else if (!trace)
         snprintf(workers, sizeof workers, " x%u", i->workers);
+    char py[32] = ""; /* which CPython the GIL (or its absence) models */
+    if (i->python)
+        snprintf(py, sizeof py, " (CPython %s)", i->python);
     size_t len = 0;
-    append(line, sizeof line, &len, " concviz%s%s  %s  %s%s  GIL %s  %s  %s", i->kind[0] ? " " : "",
-           i->kind, sc->name, i->model, workers, i->gil ? "on" : "off", i->status, el);
+    append(line, sizeof line, &len, " concviz%s%s  %s  %s%s  GIL %s%s  %s  %s",
+           i->kind[0] ? " " : "", i->kind, sc->name, i->model, workers, i->gil ? "on" : "off", py,
+           i->status, el);
     if (i->seekable) {
         paint_dur(end, sizeof end, i->end);
         append(line, sizeof line, &len, " / %s", end);

@@ -63,6 +63,8 @@ struct cv_run {
     unsigned workers;
     bool gil_on;
     double switch_ms;
+    const char *python; /* the modelled CPython (a static string), or NULL */
+    bool gil_at_calls;  /* 3.10 on: the GIL changes hands only at calls and backward jumps */
 
     uint32_t ntasks;
     uint32_t nroles;
@@ -237,6 +239,7 @@ struct cv__run_facts {
     const char *model;
     unsigned workers;
     bool gil;
+    const char *python;
     double switch_ms;
     enum cv_run_state state;
     double wall_s, cpu_s;
@@ -248,7 +251,8 @@ struct cv__run_facts {
 };
 struct cv_value *cv__summary_build(const struct cv__run_facts *f);
 struct cv_value *cv__summary_head(const char *scenario, const char *model, unsigned workers,
-                                  bool gil, double switch_ms, const char *state);
+                                  bool gil, const char *python, double switch_ms,
+                                  const char *state);
 void cv__summary_set_tasks(struct cv_value *root, const struct cv_snapshot *s);
 void cv__summary_set_counts(struct cv_value *root, const struct cv_snapshot *s, bool gil);
 struct cv_value *cv__summary_params(const struct cv_scenario *s);
@@ -260,6 +264,7 @@ struct cv__record_head {
     const char *model;
     unsigned workers;
     bool gil;
+    const char *python;
     double switch_ms;
     struct cv_collector *col;
 };

@@ -111,7 +111,7 @@ run_cv 0 run cpu-primes --set numbers=9007199254740881,49 --set repeat=1 --headl
 expect_usage "workers must be a whole number" run counter-race --workers lots
 expect_usage "workers must be a whole number" run counter-race -w -3
 expect_usage "needs a value" run counter-race --workers
-expect_usage "unknown parameter 'colour'.*(valid: variant, iterations, work_ns, schedule, chunk)" run counter-race --set colour=blue
+expect_usage "unknown parameter 'colour'.*(valid: variant, iterations, increment, work_ns, schedule, chunk)" run counter-race --set colour=blue
 expect_usage "variant must be one of none|mutex|atomic|omp_atomic|omp_critical, not 'maybe'" run counter-race --set variant=maybe
 expect_usage "schedule must be one of static|dynamic|guided, not 'fair'" run cpu-chunks --set schedule=fair
 expect_usage "variant omp_critical needs the openmp model (model is procs; use mutex or atomic)" run counter-race --model procs --set variant=omp_critical
@@ -121,6 +121,10 @@ expect_usage "iterations must be a whole number" run counter-race --set iteratio
 expect_usage "iterations must be between" run counter-race --set iterations=0
 expect_usage "--set needs KEY=VALUE" run counter-race --set variant
 expect_usage "--gil applies to the threads model only" run counter-race --model serial --gil
+expect_usage "unknown CPython version '3.8' for --python (one of: 3.9 3.10 3.11 3.12 3.13 3.13t)" run counter-race --python 3.8
+expect_usage "--python applies to the threads model only (model is procs)" run counter-race --model procs --python 3.11
+expect_usage "--python 3.13t is the free-threaded build, which has no GIL" run counter-race --python 3.13t --gil
+expect_usage "--python 3.12 has a GIL: drop --no-gil" run counter-race --python 3.12 --no-gil
 expect_usage "switch-interval must be milliseconds" run gil-contention --switch-interval 0
 expect_usage "sizes its workers by role" run pipeline --workers 4
 expect_usage "takes one scenario" run counter-race gather-sleep

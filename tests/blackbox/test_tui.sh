@@ -102,7 +102,7 @@ joined() { popup "$1" | tr '\n' ' ' | tr -s ' '; }
 check "compare: while running, the round and each row's runs so far" \
     eval 'grep -Eq "compare: each model 3 times, in turn \(round [1-3] of 3\)" "$TMP/cmp-running.txt" &&
           grep -Eq "^ +serial +.* [0-3]/3( |\$)" "$TMP/cmp-running.txt"'
-for m in serial threads "threads \\+GIL" procs openmp epoll; do
+for m in serial threads "threads \\+GIL 3\\.11" procs openmp epoll; do
     check "compare: a row for $m: median wall, speedup, 3 of 3 runs, spread, min-max" \
         grep -Eq "^ +$m +[0-9.]+m?s +[0-9.]+x +3/3 +[0-9.]+% +[0-9.]+m?s-[0-9.]+m?s " "$TMP/cmp.txt"
 done
@@ -119,8 +119,8 @@ bad_figures=$(awk -v warn="$(grep -o 'warning: .*figures are noisy' "$TMP/cmp-jo
     function val(t) { v = t; sub(/(us|ms|s)$/, "", v); return v * (t ~ /us$/ ? 1e-6 : t ~ /ms$/ ? 1e-3 : 1) }
     function half(t,   d, v) { v = t; sub(/(us|ms|s)$/, "", v); d = index(v, ".") ? length(v) - index(v, ".") : 0
                                return 0.5 * 10 ^ -d * (t ~ /us$/ ? 1e-6 : t ~ /ms$/ ? 1e-3 : 1) }
-    /^(serial|threads|threads \+GIL|procs|openmp|epoll) +[0-9.]+(us|ms|s) / {
-        name = substr($0, 1, 14); sub(/ +$/, "", name); $0 = substr($0, 15)
+    /^(serial|threads|threads \+GIL 3\.11|procs|openmp|epoll) +[0-9.]+(us|ms|s) / {
+        name = substr($0, 1, 17); sub(/ +$/, "", name); $0 = substr($0, 18)
         med = val($1); em = half($1); sp = $2; sub(/x$/, "", sp); sp += 0; pcs = $4; sub(/%$/, "", pcs); pc = pcs + 0
         split($5, r, "-"); lo = val(r[1]); el = half(r[1]); hi = val(r[2]); eh = half(r[2])
         rows++
@@ -159,16 +159,16 @@ check "compare: the warning names the busy machine exactly when the machine line
 check "compare: the thresholds on screen" \
     grep -q "warns at: a spread over 10%, a load over the CPU count, steal over 2%, other programs over 10% of CPU time" "$TMP/cmp-joined.txt"
 check "compare: n n n makes it one run of each model: 1/1, no spread" \
-    eval 'test "$(grep -Ec "^ +(serial|threads|threads \+GIL|procs|openmp|epoll) +[0-9.]+m?s +[0-9.]+x +1/1 +- +- " "$TMP/cmp1.txt")" = 6'
+    eval 'test "$(grep -Ec "^ +(serial|threads|threads \+GIL 3\.11|procs|openmp|epoll) +[0-9.]+m?s +[0-9.]+x +1/1 +- +- " "$TMP/cmp1.txt")" = 6'
 
 # compare where every run deadlocks: no median, and the table says why and that it has fewer runs
 s=$(script cmpdl "wait text worker-1" "key n n n" "key c" \
     "wait text compare: 1 run of each model (any key closes) 60s" "snapshot $TMP/cmpdl.txt" "key q")
 run_cv 0 run deadlock --no-color --script "$s" --size 120x40
 check "compare, deadlock: each row has no median, 0 of 1 runs, and says deadlock" \
-    eval 'test "$(grep -Ec "^ +(threads|threads \+GIL|procs|epoll) +- +- +0/1 .* deadlock" "$TMP/cmpdl.txt")" = 4'
+    eval 'test "$(grep -Ec "^ +(threads|threads \+GIL 3\.11|procs|epoll) +- +- +0/1 .* deadlock" "$TMP/cmpdl.txt")" = 4'
 check "compare, deadlock: fewer runs than asked, said" \
-    grep -q "runs that ended done, fewer than asked: threads 0 of 1, threads +GIL 0 of 1, procs 0 of 1, epoll 0 of 1" \
+    grep -q "runs that ended done, fewer than asked: threads 0 of 1, threads +GIL 3.11 0 of 1, procs 0 of 1, epoll 0 of 1" \
     <(joined "$TMP/cmpdl.txt")
 
 # scripted picker: pick counter-race, run it, come back, quit

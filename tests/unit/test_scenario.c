@@ -197,7 +197,7 @@ static void test_bad_files(void **state)
         /* [params] */
         {"unknown parameter", HEAD "\n[params]\nthreads = 4\n", 8,
          "unknown parameter 'threads' for workload 'counter' (parameters: variant, "
-         "iterations, work_ns)"},
+         "iterations, increment, work_ns)"},
         {"unknown parameter (primes)",
          "[scenario]\nname = t\ntitle = T\nlesson = L\nworkload = primes\n[params]\nn = 1\n", 7,
          "unknown parameter 'n' for workload 'primes' (parameters: numbers, repeat)"},
@@ -347,10 +347,10 @@ static void test_good_file(void **state)
     assert_true(s->switch_ms == 2.5);
 
     /* Every workload parameter, in the workload's order, defaults resolved. */
-    assert_int_equal(s->nparams, 3);
-    static const char *const keys[] = {"variant", "iterations", "work_ns"};
-    static const char *const values[] = {"mutex", "1000000", "0"};
-    for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(s->nparams, 4);
+    static const char *const keys[] = {"variant", "iterations", "increment", "work_ns"};
+    static const char *const values[] = {"mutex", "1000000", "bare", "0"};
+    for (size_t i = 0; i < 4; i++) {
         assert_string_equal(s->params[i].key, keys[i]);
         assert_string_equal(s->params[i].value, values[i]);
         assert_non_null(s->params[i].def);
@@ -430,7 +430,7 @@ static void test_set(void **state)
     assert_int_equal(cv_scenario_set(s, "threads", "4", &cause), CV_ERR_USAGE);
     assert_non_null(cause);
     assert_string_equal(cause, "unknown parameter 'threads' for scenario good-one_2 "
-                               "(valid: variant, iterations, work_ns)");
+                               "(valid: variant, iterations, increment, work_ns)");
     free(cause);
     cause = NULL;
 

@@ -45,6 +45,7 @@ struct cv_recording_info {
     const char *model;
     unsigned workers;
     bool gil;
+    const char *python; /* the CPython modelled, or NULL (none, or an older recording) */
     double switch_ms;
     const char *host; /* "2 cores, Linux 6.1.0, clock tsc" */
     uint64_t events;  /* in the chunks that could be read */

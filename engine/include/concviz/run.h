@@ -88,10 +88,14 @@ struct cv_run_config {
     int model;                          /* -1 = the scenario's default */
     unsigned workers;                   /* 0 = the scenario's default */
     int gil;                            /* -1 = scenario default, 0 off, 1 on */
-    double switch_ms;                   /* 0 = scenario default (5 ms) */
-    size_t ring_capacity;               /* events per lane ring, 0 = default (128 Ki) */
-    size_t store_capacity;              /* timeline events kept, 0 = default */
-    const char *record_path;            /* record the run to this file, or NULL */
+    /* The CPython modelled under threads (see cv_python_versions), or NULL: 3.11 when the GIL is
+     * on. It decides where the emulated GIL may be handed over and, for 3.13t, that there is
+     * none. */
+    const char *python;
+    double switch_ms;         /* 0 = scenario default (5 ms) */
+    size_t ring_capacity;     /* events per lane ring, 0 = default (128 Ki) */
+    size_t store_capacity;    /* timeline events kept, 0 = default */
+    const char *record_path;  /* record the run to this file, or NULL */
     uint64_t task_timeout_ns; /* a watchdog for every task, as cv_run_set_task_timeout; it wins
                                * over the workload's. 0 = the workload's */
     const struct cv_trace_config *trace; /* model trace: the program (borrowed) */
@@ -132,6 +136,11 @@ const char *cv_run_model_name(const struct cv_run *run);
 /* Workers of the run (known from `plan` on: serial runs one, role workloads one per role). */
 unsigned cv_run_workers(const struct cv_run *run);
 bool cv_run_gil(const struct cv_run *run);
+/* The CPython the run models ("3.11", "3.13t", ...), or NULL when it models none. */
+const char *cv_run_python(const struct cv_run *run);
+/* The versions --python takes, space-separated; and whether NAME is one of them. */
+const char *cv_python_versions(void);
+bool cv_python_known(const char *name);
 
 /* After the end of a recorded run: why the recording stopped short (a write error, with how much
  * the file holds), or NULL; and what it wrote. */

@@ -37,6 +37,7 @@ struct cv_ctx {
     uint32_t task; /* current task id, or CV_NO_TASK */
     uint16_t lane;
     bool gil_held;
+    uint16_t noswitch; /* depth of cv_noswitch_begin */
     uint32_t counter_samples;
     const void *arg; /* the current task's argument (see cv_task_arg) */
     size_t arg_len;
@@ -79,6 +80,13 @@ bool cv_cpu(struct cv_ctx *ctx, uint64_t ns);
  * GIL, nothing. cv_cpu stays the stand-in for bytecode, which holds the GIL. */
 void cv_nogil_begin(struct cv_ctx *ctx);
 void cv_nogil_end(struct cv_ctx *ctx);
+/* Bytecodes with no switch point among them, such as the load, add and store of a bare
+ * `counter += 1`: from CPython 3.10 on the interpreter hands the GIL over only at a call or a
+ * backward jump, so under the emulated GIL of 3.10 and later no other thread runs Python
+ * between begin and end (a drop request waits for the end). 3.9 could switch between any two
+ * bytecodes: there, and without a GIL, these calls change nothing. Nest; keep them short. */
+void cv_noswitch_begin(struct cv_ctx *ctx);
+void cv_noswitch_end(struct cv_ctx *ctx);
 /* CPU work handed to the model's executor when it has one (hybrid: run_in_executor / to_thread),
  * the task waiting meanwhile; elsewhere the same as cv_cpu, in place. */
 bool cv_offload_cpu(struct cv_ctx *ctx, uint64_t ns);
@@ -140,6 +148,10 @@ struct cv_counter *cv_counter_create(struct cv_run *run, const char *name,
  * made (a stop that comes while waiting for the counter's mutex leaves it unmade). */
 bool cv_counter_add(struct cv_ctx *ctx, struct cv_counter *c, uint64_t work_ns, bool *made);
 uint64_t cv_counter_value(struct cv_counter *c);
+/* The variant none's read-modify-write holds a call (`counter = bump(counter)`) instead of being
+ * a bare `counter += 1`: a switch point between the read and the write (see cv_noswitch_begin).
+ * Setup only. */
+void cv_counter_set_call(struct cv_counter *c, bool call);
 /* Emits a counter.value event now (workloads call this at milestones). */
 void cv_counter_sample(struct cv_ctx *ctx, struct cv_counter *c);
 

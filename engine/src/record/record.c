@@ -371,6 +371,8 @@ struct cv__recorder *cv__record_open(const struct cv__record_head *rh, const cha
     head_line(&h, &hl, "model %s", rh->model);
     head_line(&h, &hl, "workers %u", rh->workers);
     head_line(&h, &hl, "gil %d", rh->gil ? 1 : 0);
+    if (rh->python)
+        head_line(&h, &hl, "python %s", rh->python);
     head_line(&h, &hl, "switch_ms %.17g", rh->switch_ms);
     head_line(&h, &hl, "host %ld cores, %s %s, clock %s", sysconf(_SC_NPROCESSORS_ONLN), u.sysname,
               u.release, cv_clock_source_name(cv__clock.source));
@@ -537,6 +539,7 @@ struct cv_recording {
     char *path;
     struct cv_recording_info info;
     char *version, *scenario, *model, *host, *missing;
+    char *python; /* the CPython the run modelled (a "python" line), or NULL */
     struct rlane *lanes;
     size_t nlanes;
     struct robj *objs;
@@ -643,6 +646,9 @@ static int parse_head(struct cv_recording *r, char *text, bool decl, char **caus
             r->info.workers = (unsigned)strtoul(val, NULL, 10);
         } else if (!strcmp(key, "gil")) {
             r->info.gil = atoi(val) != 0;
+        } else if (!strcmp(key, "python")) {
+            free(r->python);
+            r->python = cv_strdup(val);
         } else if (!strcmp(key, "switch_ms")) {
             r->info.switch_ms = strtod(val, NULL);
         } else if (!strcmp(key, "host")) {
@@ -914,6 +920,7 @@ int cv_recording_open(const char *path, struct cv_recording **out, char **cause)
     r->info.concviz_version = r->version ? r->version : "?";
     r->info.scenario = r->scenario;
     r->info.model = r->model;
+    r->info.python = r->python;
     r->info.host = r->host ? r->host : "";
     r->z = ZSTD_createDCtx();
 out:
@@ -950,6 +957,7 @@ void cv_recording_close(struct cv_recording *r)
     free(r->version);
     free(r->scenario);
     free(r->model);
+    free(r->python);
     free(r->host);
     free(r->missing);
     free(r->path);
@@ -1298,7 +1306,7 @@ static struct cv_value *replay_summary_at_end(struct cv_replay *p, bool check, u
     if (r->summary) {
         root = cv_value_copy(r->summary);
     } else { /* cut short: what the header tells */
-        root = cv__summary_head(r->scenario, r->model, r->info.workers, r->info.gil,
+        root = cv__summary_head(r->scenario, r->model, r->info.workers, r->info.gil, r->info.python,
                                 r->info.switch_ms, "cut short");
         cv_value_set(root, "params", cv__summary_params(sc));
         cv_value_set_num(root, "wall_s", (double)r->info.end_ns / 1e9);

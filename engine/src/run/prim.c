@@ -105,10 +105,22 @@ void cv_nogil_end(struct cv_ctx *ctx)
     cv__wait_end(ctx);
 }
 
+void cv_noswitch_begin(struct cv_ctx *ctx)
+{
+    ctx->noswitch++;
+}
+
+void cv_noswitch_end(struct cv_ctx *ctx)
+{
+    if (ctx->noswitch)
+        ctx->noswitch--;
+}
+
 void cv__checkpoint_slow(struct cv_ctx *ctx)
 {
     uint32_t a = atomic_load_explicit(ctx->attention, memory_order_relaxed);
-    if ((a & CV_ATTN_GIL) && ctx->gil && ctx->gil_held)
+    if ((a & CV_ATTN_GIL) && ctx->gil && ctx->gil_held &&
+        !(ctx->noswitch && ctx->run->gil_at_calls))
         cv__gil_yield(ctx);
 }
 
@@ -720,8 +732,14 @@ struct cv_counter {
     uint64_t omp_value; /* the omp_* variants update it with OpenMP's own constructs */
     uint32_t obj;
     uint32_t variant;
+    bool call;          /* a call between the read and the write (cv_counter_set_call) */
     uint64_t mutex_off; /* the guarding mutex, for the mutex variant */
 };
+
+void cv_counter_set_call(struct cv_counter *c, bool call)
+{
+    c->call = call;
+}
 
 struct cv_counter *cv_counter_create(struct cv_run *run, const char *name,
                                      enum cv_counter_variant variant)
@@ -786,11 +804,16 @@ bool cv_counter_add(struct cv_ctx *ctx, struct cv_counter *c, uint64_t work_ns, 
     switch ((enum cv_counter_variant)c->variant) {
     case CV_COUNTER_NONE: {
         /* Half the work is the loop around the increment; the other half sits between the read
-         * and the write, where another lane's write (or a GIL switch) makes one update lost. */
+         * and the write, where another lane's write (or a GIL switch) makes one update lost.
+         * A bare increment has no switch point there (CPython 3.10 on); a call has one. */
         ok = cv_cpu(ctx, work_ns / 2);
+        if (!c->call)
+            cv_noswitch_begin(ctx);
         uint64_t v = atomic_load_explicit(&c->value, memory_order_relaxed);
         ok = cv_cpu(ctx, work_ns - work_ns / 2) && ok;
         atomic_store_explicit(&c->value, v + 1, memory_order_relaxed);
+        if (!c->call)
+            cv_noswitch_end(ctx);
         break;
     }
     case CV_COUNTER_MUTEX: {

@@ -60,6 +60,65 @@ static int check_roles(const struct cv_run *run, char **cause)
     return CV_ERR_RUNTIME;
 }
 
+/* The CPython versions modelled. They differ in the model in two ways only: up to 3.9 the
+ * interpreter could hand the GIL over between any two bytecodes; from 3.10 on only at a call or
+ * a backward jump (the eval breaker is checked nowhere else), so a bare `counter += 1` is never
+ * cut between its load and its store. 3.13t is the free-threaded build: no GIL at all. */
+static const char *const pythons[] = {"3.9", "3.10", "3.11", "3.12", "3.13", "3.13t"};
+#define PYTHON_DEFAULT "3.11" /* Debian 12's */
+
+const char *cv_python_versions(void)
+{
+    return "3.9 3.10 3.11 3.12 3.13 3.13t";
+}
+
+static const char *python_lookup(const char *name)
+{
+    for (size_t i = 0; i < sizeof pythons / sizeof *pythons; i++)
+        if (!strcmp(pythons[i], name))
+            return pythons[i];
+    return NULL;
+}
+
+bool cv_python_known(const char *name)
+{
+    return name && python_lookup(name);
+}
+
+/* The GIL and the CPython modelled, from --gil/--no-gil, --python and the scenario. */
+static int configure_python(struct cv_run *run, const struct cv_run_config *cfg, unsigned model,
+                            char **cause)
+{
+    const struct cv_scenario *s = cfg->scenario;
+    if (cfg->python) {
+        run->python = python_lookup(cfg->python);
+        if (!run->python)
+            return usage(cause, "unknown CPython version '%s' for --python (one of: %s)",
+                         cfg->python, cv_python_versions());
+        if (model != CV_MODEL_THREADS)
+            return usage(cause, "--python applies to the threads model only (model is %s)",
+                         cv_model_name(model));
+        bool free_threaded = !strcmp(run->python, "3.13t");
+        if (free_threaded && cfg->gil == 1)
+            return usage(cause, "--python 3.13t is the free-threaded build, which has no GIL: "
+                                "drop --gil");
+        if (!free_threaded && cfg->gil == 0)
+            return usage(cause,
+                         "--python %s has a GIL: drop --no-gil, or use --python 3.13t (the "
+                         "free-threaded build)",
+                         run->python);
+        run->gil_on = !free_threaded;
+    } else {
+        run->gil_on = cfg->gil < 0 ? (s->gil && model == CV_MODEL_THREADS) : cfg->gil == 1;
+        if (run->gil_on && model != CV_MODEL_THREADS)
+            return usage(cause, "--gil applies to the threads model only (model is %s)",
+                         cv_model_name(model));
+        run->python = run->gil_on ? PYTHON_DEFAULT : NULL;
+    }
+    run->gil_at_calls = run->gil_on && strcmp(run->python, "3.9") != 0;
+    return CV_OK;
+}
+
 static int configure(struct cv_run *run, const struct cv_run_config *cfg, char **cause)
 {
     const struct cv_scenario *s = cfg->scenario;
@@ -75,10 +134,9 @@ static int configure(struct cv_run *run, const struct cv_run_config *cfg, char *
     if (!run->ops)
         return usage(cause, "model %s is not available in this build of concviz",
                      cv_model_name(model));
-    run->gil_on = cfg->gil < 0 ? (s->gil && model == CV_MODEL_THREADS) : cfg->gil == 1;
-    if (run->gil_on && model != CV_MODEL_THREADS)
-        return usage(cause, "--gil applies to the threads model only (model is %s)",
-                     cv_model_name(model));
+    int prc = configure_python(run, cfg, model, cause);
+    if (prc != CV_OK)
+        return prc;
     run->switch_ms = cfg->switch_ms > 0 ? cfg->switch_ms : (s->switch_ms > 0 ? s->switch_ms : 5.0);
     if (model == CV_MODEL_HYBRID && run->wl->file_io &&
         !strcmp(cv_param_str(run, "offload"), "procs"))
@@ -585,8 +643,9 @@ int cv_run_start(struct cv_run *run, char **cause)
     run->t0_ticks = cv_clock_ticks();
     cv_collector_attach_rings(run->col, run->rings, run->nlanes, run->t0_ticks);
     if (run->record_path) {
-        const struct cv__record_head h = {run->sc,     cv_run_model_name(run), run->workers,
-                                          run->gil_on, run->switch_ms,         run->col};
+        const struct cv__record_head h = {
+            run->sc,     cv_run_model_name(run), run->workers, run->gil_on,
+            run->python, run->switch_ms,         run->col};
         int rc;
         run->rec = cv__record_open(&h, run->record_path, cause, &rc);
         if (!run->rec)
@@ -621,6 +680,7 @@ static struct cv_value *summary_of(struct cv_run *run)
         .model = cv_run_model_name(run),
         .workers = run->workers,
         .gil = run->gil_on,
+        .python = run->python,
         .switch_ms = run->switch_ms,
         .state = cv_run_state(run),
         .wall_s = cv_run_elapsed(run),
@@ -917,6 +977,11 @@ unsigned cv_run_workers(const struct cv_run *run)
 bool cv_run_gil(const struct cv_run *run)
 {
     return run->gil_on;
+}
+
+const char *cv_run_python(const struct cv_run *run)
+{
+    return run->python;
 }
 
 void cv_run_set_tasks(struct cv_run *run, uint32_t ntasks)

@@ -218,30 +218,13 @@ static char *valid_keys(const struct cv_scenario *s)
 /* What a run's summary holds at its top level (and a sweep's: see cmd-run.c), for the check
  * that expectations name fields that exist. The fields of results depend on the run and are
  * not checked here. */
-static const char *const summary_fields[] = {"schema",
-                                             "scenario",
-                                             "model",
-                                             "workers",
-                                             "gil",
-                                             "switch_interval_ms",
-                                             "state",
-                                             "params",
-                                             "wall_s",
-                                             "cpu_s",
-                                             "runtime",
-                                             "tasks",
-                                             "completion_order",
-                                             "inflight_max",
-                                             "lanes",
-                                             "balance",
-                                             "locks",
-                                             "queues",
-                                             "results",
-                                             "events",
-                                             "errors",
-                                             NULL};
-static const char *const sweep_fields[] = {"schema", "scenario", "sweep",  "runs",
-                                           "model",  "gil",      "params", NULL};
+static const char *const summary_fields[] = {
+    "schema",       "scenario", "model",   "workers", "gil",     "python",  "switch_interval_ms",
+    "state",        "params",   "wall_s",  "cpu_s",   "runtime", "tasks",   "completion_order",
+    "inflight_max", "lanes",    "balance", "locks",   "queues",  "results", "events",
+    "errors",       NULL};
+static const char *const sweep_fields[] = {"schema", "scenario", "sweep",  "runs", "model",
+                                           "gil",    "python",   "params", NULL};
 
 static bool has_param(const struct cv_scenario *s, const char *key)
 {

@@ -191,7 +191,7 @@ void cv__summary_set_counts(struct cv_value *root, const struct cv_snapshot *s, 
 
 /* The first members of a summary: what ran, and how it ended. */
 struct cv_value *cv__summary_head(const char *scenario, const char *model, unsigned workers,
-                                  bool gil, double switch_ms, const char *state)
+                                  bool gil, const char *python, double switch_ms, const char *state)
 {
     struct cv_value *root = cv_value_obj();
     cv_value_set_str(root, "schema", "concviz.summary/1");
@@ -199,6 +199,10 @@ struct cv_value *cv__summary_head(const char *scenario, const char *model, unsig
     cv_value_set_str(root, "model", model);
     cv_value_set_num(root, "workers", workers);
     cv_value_set_bool(root, "gil", gil);
+    if (python)
+        cv_value_set_str(root, "python", python);
+    else
+        cv_value_set(root, "python", cv_value_null());
     if (gil)
         cv_value_set_num(root, "switch_interval_ms", switch_ms);
     cv_value_set_str(root, "state", state);
@@ -208,7 +212,7 @@ struct cv_value *cv__summary_head(const char *scenario, const char *model, unsig
 struct cv_value *cv__summary_build(const struct cv__run_facts *f)
 {
     const struct cv_snapshot *s = f->snap;
-    struct cv_value *root = cv__summary_head(f->sc->name, f->model, f->workers, f->gil,
+    struct cv_value *root = cv__summary_head(f->sc->name, f->model, f->workers, f->gil, f->python,
                                              f->switch_ms, state_text(f->state));
     cv_value_set(root, "params", cv__summary_params(f->sc));
     cv_value_set_num(root, "wall_s", f->wall_s);
@@ -342,8 +346,12 @@ void cv_summary_write_text(const struct cv_value *sum, FILE *out)
     char b[256];
     const struct cv_value *rt = cv_value_get(sum, "runtime");
     const struct cv_value *gil = cv_value_get(sum, "gil");
-    fprintf(out, "%s  model %s  workers %.0f  gil %s  (%s)\n", str(sum, "scenario"),
-            str(sum, "model"), num(sum, "workers"), gil && gil->b ? "on" : "off",
+    const char *py = str(sum, "python");
+    char pyb[48] = "";
+    if (*py)
+        snprintf(pyb, sizeof pyb, " (CPython %s%s)", py, gil && gil->b ? "" : ", free-threaded");
+    fprintf(out, "%s  model %s  workers %.0f  gil %s%s  (%s)\n", str(sum, "scenario"),
+            str(sum, "model"), num(sum, "workers"), gil && gil->b ? "on" : "off", pyb,
             str(sum, "state"));
     fprintf(out, "  wall %.3fs   cpu %.3fs   os threads %.0f   processes %.0f   peak rss %.1f MB\n",
             num(sum, "wall_s"), num(sum, "cpu_s"), num(rt, "os_threads"), num(rt, "os_processes"),

@@ -17,6 +17,10 @@ static const struct cv_param_def params[] = {
     {"variant", CV_PARAM_ENUM, "none", "how the increment is protected",
      "none|mutex|atomic|omp_atomic|omp_critical", 0, 0},
     {"iterations", CV_PARAM_INT, "1000000", "increments per worker", NULL, 1, 1e9},
+    {"increment", CV_PARAM_ENUM, "bare",
+     "the unprotected increment: bare (counter += 1) or call (counter = bump(counter), a "
+     "switch point inside)",
+     "bare|call", 0, 0},
     {"work_ns", CV_PARAM_INT, "800",
      "CPU per increment in ns (half of it between the read and the write)", NULL, 0, 1e7},
     {NULL, 0, NULL, NULL, NULL, 0, 0},
@@ -48,6 +52,7 @@ static int counter_setup(struct cv_run *run, char **cause)
     st->counter = cv_counter_create(run, "counter", (enum cv_counter_variant)v);
     if (!st->counter)
         return CV_ERR_RUNTIME;
+    cv_counter_set_call(st->counter, !strcmp(cv_param_str(run, "increment"), "call"));
     st->iterations = (uint64_t)cv_param_int(run, "iterations");
     st->work_ns = (uint64_t)cv_param_int(run, "work_ns");
     cv_run_set_workload_state(run, st);
