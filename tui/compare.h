@@ -23,7 +23,7 @@ struct compare {
     int saved_model, saved_gil;
     const char *saved_python;
     const char *gil_python; /* the CPython the +GIL row models: the one asked for, else 3.11 */
-    double next_at; /* when the next run starts (the finished one stays in view a moment) */
+    double next_at;         /* when the next run starts (the finished one stays in view a moment) */
     struct cmp_sample before, after;
     struct cmp_noise noise; /* once the last run has ended */
 };

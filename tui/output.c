@@ -16,11 +16,15 @@ static bool g_stdout_reported; /* the failure has been said once: not again */
 
 int tui_stdout_flush(void)
 {
+    /* Callers flush right after writing: a write that failed during it was the last call to
+     * set errno. Its data may have left the buffer (glibc empties it when a failed write ends
+     * on a block boundary), so flushing again can succeed and say nothing: keep that errno. */
+    int earlier = ferror(stdout) ? errno : 0;
     errno = 0;
     /* a write that failed earlier left its data in the buffer: flushing again says why */
     if (fflush(stdout) == 0 && !ferror(stdout))
         return TUI_EXIT_OK;
-    int e = errno ? errno : EIO;
+    int e = errno ? errno : earlier ? earlier : EIO;
     if (!g_stdout_reported)
         tui_fail(0, "cannot write the output to stdout: %s", strerror(e));
     g_stdout_reported = true;
