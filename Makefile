@@ -13,7 +13,7 @@ ARGS ?= $(if $(filter counter-race,$(SCENARIO)),--set variant=mutex)
 
 PACKAGES = gcc make cmake ninja-build pkg-config libncurses-dev libcurl4-openssl-dev \
            libcmocka-dev libinih-dev zlib1g-dev libzstd-dev libmicrohttpd-dev clang-format tmux jq curl \
-           clang libclang-rt-14-dev libomp-14-dev liblttng-ust-dev lttng-tools libxml2-utils python3 \
+           clang libclang-rt-14-dev libomp-14-dev liblttng-ust-dev lttng-tools libxml2-utils python3 python3-urllib3 \
            apache2-utils valgrind
 
 .PHONY: all deps configure build run test sanitize bench fuzz soak format clean

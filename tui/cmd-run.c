@@ -495,6 +495,8 @@ static int run_sweep(const struct tui_run_opts *o, struct cv_scenario *s)
     cv_value_set_str(root, "schema", "concviz.sweep/1");
     cv_value_set_str(root, "scenario", s->name);
     struct cv_value *counts = cv_value_set(root, "sweep", cv_value_arr());
+    if (s->sweep_default) /* Python's default pool size here, min(32, cpus + 4) */
+        cv_value_set(root, "default_workers", cv_value_num(s->sweep[s->sweep_default - 1]));
     struct cv_value *runs = cv_value_set(root, "runs", cv_value_arr());
     int rc = TUI_EXIT_OK;
     for (size_t i = 0; i < s->nsweep && rc == TUI_EXIT_OK; i++) {
@@ -532,9 +534,10 @@ static int run_sweep(const struct tui_run_opts *o, struct cv_scenario *s)
         for (size_t i = 0; i < runs->n; i++) {
             const struct cv_value *r = runs->items[i];
             double wall = tui_num(r, "wall_s");
-            printf("  %8.0f %9.3fs %8.2fx %9.3fs %12.0f %9.3fs\n", tui_num(r, "workers"), wall,
+            printf("  %8.0f %9.3fs %8.2fx %9.3fs %12.0f %9.3fs%s\n", tui_num(r, "workers"), wall,
                    wall > 0 ? first / wall : 0, tui_num(r, "cpu_s"), tui_num(r, "inflight_max"),
-                   tui_num(cv_value_get(r, "balance"), "idle_s_max"));
+                   tui_num(cv_value_get(r, "balance"), "idle_s_max"),
+                   i + 1 == s->sweep_default ? "  Python's default, min(32, cpus + 4)" : "");
         }
         const struct cv_value *exp = cv_value_get(root, "expectations");
         if (exp && exp->n) {

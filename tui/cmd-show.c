@@ -101,8 +101,10 @@ int tui_show_exec(const char *scenario)
     if (s->nsweep) {
         printf("  sweep           one run per worker count:");
         for (size_t i = 0; i < s->nsweep; i++)
-            printf(" %u", s->sweep[i]);
+            printf(" %u%s", s->sweep[i], i + 1 == s->sweep_default ? " (default)" : "");
         printf(" (--workers N runs one)\n");
+        if (s->sweep_default)
+            printf("                  default: Python's ThreadPoolExecutor, min(32, cpus + 4)\n");
     }
     if (s->survive_death)
         printf("  worker death    the rest of the pool goes on\n");

@@ -85,7 +85,7 @@ for m in serial threads epoll; do
     run ivs_$m io-vs-sequential --model $m
     ivs+="${ivs:+, }$m $(field ivs_$m '.wall_s * 100 | round / 100') s"
 done
-echo "| \`io-vs-sequential\` (20 x \`/delay/300\`) | $ivs |"
+echo "| \`io-vs-sequential\` (20 x \`/delay/1000\`) | $ivs |"
 json+=",\"c10k_epoll_wall_s\":$(field c10k_epoll .wall_s),\"c10k_epoll_peak_rss_kb\":$(field c10k_epoll .runtime.peak_rss_kb)"
 json+=",\"c10k_threads_wall_s\":$(field c10k_threads .wall_s)"
 

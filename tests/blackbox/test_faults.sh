@@ -31,7 +31,7 @@ declare -A counter=([500]=server_errors [reset]=resets [stall]=timeouts)
 for f in 500 reset stall; do
     for m in $models; do
         timed 0 run retry-backoff --model "$m" --set fault=$f --set requests=$req --set fail=$fail \
-            --json --check
+            --set backoff_ms=100 --json --check
         what="$f under $m"
         check "$what: every request succeeded after retries" \
             test "$(jqc '[.results.succeeded, .results.failed, .tasks.completed, .tasks.failed]')" = "[$req,0,$req,0]"
@@ -55,8 +55,27 @@ for f in 500 reset stall; do
     done
 done
 
+# the waits are urllib3's own: Retry(total=3, backoff_factor=F).get_backoff_time() after each
+# failed attempt, asked of the real urllib3 (the scenario's defaults are the article's F = 0.5;
+# F = 0.1 here to keep the test short); each measured gap is at least its wait
+timed 0 run retry-backoff --model epoll --set backoff_ms=100 --json --check
+real=$(python3 -c '
+from urllib3.util.retry import Retry, RequestHistory
+fail = RequestHistory("GET", "/flaky", None, 503, None)
+print([Retry(total=3, backoff_factor=0.1, history=(fail,) * k).get_backoff_time() for k in (1, 2, 3)])
+' | tr -d ' ')
+check "retry waits as real urllib3's Retry makes them ($real): $(jqc .results.retry_wait_s)" \
+    jq -e --argjson u "$real" '.results.retry_wait_s | length == 3 and
+        ([., $u] | transpose | all(.[0] - .[1] | fabs < 1e-9))' "$TMP/out"
+check "... each gap measured at least its wait" \
+    jq -e '[.results.retry_wait_s, .results.retry_gap_min_s] | transpose | all(.[1] >= .[0])' "$TMP/out"
+timed 0 run retry-backoff --set requests=1 --set fail=0 --json
+check "the defaults are the article's Retry(total=3, backoff_factor=0.5), no jitter" \
+    test "$(jqc '[.params.total, .params.backoff_ms, .params.jitter]')" = '[3,500,0]'
+
 # a list of modes: the k-th failure of each request in the k-th mode
-timed 0 run retry-backoff --model epoll --set fault=500,reset,stall --set requests=4 --json --check
+timed 0 run retry-backoff --model epoll --set fault=500,reset,stall --set requests=4 \
+    --set backoff_ms=100 --json --check
 check "mixed faults: one of each per request" \
     test "$(jqc '[.results.server_errors, .results.resets, .results.timeouts, .results.succeeded]')" = "[4,4,4,4]"
 

@@ -65,7 +65,7 @@ check "pipeline: the header counts the queue's gets as the run goes ($gets), 203
 # task ids inside the lane cells; lane details name the URL a lane is fetching
 s=$(script fetch "wait text running" "wait 100ms" "key j" "key Enter" "wait text fetching 3s" \
     "snapshot $TMP/fetch.txt" "key Esc" "wait done" "snapshot $TMP/fetch-done.txt" "key q")
-run_cv 0 run io-vs-sequential --model threads --no-color --script "$s" --size 120x40
+run_cv 0 run io-vs-sequential --model threads --set delays_ms=300 --no-color --script "$s" --size 120x40
 check "lane details: the URL being fetched" \
     grep -Eq "fetching http://127\.0\.0\.1:[0-9]+/delay/300" "$TMP/fetch.txt"
 # which worker runs which task varies: any worker row with a task id between I/O cells

@@ -46,6 +46,12 @@ for m in threads epoll; do
     brief c10k $m --set requests=300 --set delays_ms=50
 done
 brief hybrid-offload hybrid
+for m in serial threads epoll; do
+    brief io-vs-sequential $m --set delays_ms=100
+done
+for m in serial threads procs epoll hybrid; do
+    brief retry-backoff $m --set backoff_ms=50
+done
 brief hybrid-offload hybrid --set offload=procs
 brief pool-size threads --set tasks=16 --set io_ms=20
 brief pool-size procs --set tasks=16 --set io_ms=20
@@ -55,7 +61,6 @@ for pair in block-the-loop:threads,epoll compress:serial,threads,procs \
     cpu-factorize:serial,threads,procs,openmp cpu-many-small:serial,threads,procs,openmp \
     deadlock:threads,procs,epoll file-io:serial,threads,epoll,hybrid \
     gather-sleep:serial,threads,epoll io-fetch:serial,threads,epoll \
-    io-vs-sequential:serial,threads,epoll retry-backoff:serial,threads,procs,epoll,hybrid \
     taskgroup-fail:threads,epoll timeout-cancel:threads,epoll; do
     IFS=, read -r -a models <<<"${pair#*:}"
     for m in "${models[@]}"; do

@@ -230,7 +230,13 @@ static void test_bad_files(void **state)
         {"list with no item", HEAD_SLEEPS "[params]\nsleeps_ms =\n", 7,
          "sleeps_ms: give at least one value"},
         {"sweep with an empty item", HEAD "sweep = 1,,2\n", 6,
-         "sweep: item 2 of '1,,2' is empty (worker counts from 1 to 4096, at most 32)"},
+         "sweep: item 2 of '1,,2' is empty (worker counts from 1 to 4096 and 'default', at most "
+         "32)"},
+        {"sweep with default twice", HEAD "sweep = default 2 default\n", 6,
+         "sweep: 'default' may appear once, in 'default 2 default'"},
+        {"sweep with a word like default", HEAD "sweep = 1 defaults\n", 6,
+         "sweep: 'defaults' is not a whole number from 1 to 4096 (worker counts from 1 to 4096 "
+         "and 'default', at most 32)"},
         {"float parameter above range", HEAD_PIPELINE "[params]\nconsume_ms = 20000.5\n", 7,
          "consume_ms must be between 0 and 10000, not 20000.5"},
         {"float parameter negative", HEAD_PIPELINE "[params]\nproduce_ms = -1\n", 7,
@@ -374,6 +380,39 @@ static void test_good_file(void **state)
     cv_scenario_free(s);
     unlink(path);
     free(path);
+}
+
+/* sweep's `default` is Python's ThreadPoolExecutor default, min(32, cpus + 4), where written */
+static void test_sweep_default(void **state)
+{
+    (void)state;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned def = cpus + 4 < 32 ? (unsigned)cpus + 4 : 32;
+    static const struct {
+        const char *sweep;
+        size_t n, at;
+        unsigned counts[4];
+    } cases[] = {
+        {"2 default 8", 3, 2, {2, 0, 8}},
+        {"default", 1, 1, {0}},
+        {"1, 2, default", 3, 3, {1, 2, 0}},
+        {"4 16", 2, 0, {4, 16}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "[scenario]\nname = t\ntitle = T\nlesson = L\nworkload = mixed\nsweep = %s\n",
+                 cases[c].sweep);
+        char *path = write_temp(text);
+        struct cv_scenario *s = load_ok(path);
+        assert_int_equal(s->nsweep, cases[c].n);
+        assert_int_equal(s->sweep_default, cases[c].at);
+        for (size_t i = 0; i < cases[c].n; i++)
+            assert_int_equal(s->sweep[i], i + 1 == cases[c].at ? def : cases[c].counts[i]);
+        cv_scenario_free(s);
+        unlink(path);
+        free(path);
+    }
 }
 
 static void test_good_file_defaults(void **state)
@@ -666,6 +705,7 @@ int main(void)
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_good_file),
         cmocka_unit_test(test_good_file_defaults),
+        cmocka_unit_test(test_sweep_default),
         cmocka_unit_test(test_set),
         cmocka_unit_test(test_resolve),
         cmocka_unit_test(test_list),

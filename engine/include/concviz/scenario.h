@@ -92,6 +92,9 @@ struct cv_scenario {
     bool survive_death; /* on_worker_death = continue: the rest of the pool goes on */
     size_t nsweep;      /* a sweep of worker counts, one run each (0 = a single run) */
     unsigned sweep[32];
+    /* 1 + the index in sweep of the point written `default`: Python's ThreadPoolExecutor
+     * default, min(32, os.cpu_count() + 4), on this machine (0: the sweep has none) */
+    size_t sweep_default;
     size_t nparams;
     struct cv_param *params; /* every parameter of the workload, defaults resolved */
     size_t nexpect;

@@ -223,8 +223,70 @@ static const char *const summary_fields[] = {
     "state",        "params",   "wall_s",  "cpu_s",   "runtime", "tasks",   "completion_order",
     "inflight_max", "lanes",    "balance", "locks",   "queues",  "results", "events",
     "errors",       NULL};
-static const char *const sweep_fields[] = {"schema", "scenario", "sweep",  "runs", "model",
-                                           "gil",    "python",   "params", NULL};
+static const char *const sweep_fields[] = {"schema", "scenario", "sweep", "default_workers",
+                                           "runs",   "model",    "gil",   "python",
+                                           "params", NULL};
+
+/* Python's ThreadPoolExecutor default pool size on this machine: min(32, os.cpu_count() + 4),
+ * os.cpu_count() being the online processors. */
+static unsigned python_pool_default(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 1)
+        cpus = 1;
+    return cpus + 4 < 32 ? (unsigned)cpus + 4 : 32;
+}
+
+/* sweep = worker counts, one run each; the word `default` is Python's default pool size, run
+ * where it is written (its index stays put whatever the machine: expectations name runs[i]). */
+static char *parse_sweep(struct cv_scenario *s, const char *v)
+{
+    const uint32_t max = sizeof s->sweep / sizeof s->sweep[0];
+    const struct cv__number_range r = {.whole = true, .lo_u = 1, .hi_u = 4096};
+    uint64_t counts[sizeof s->sweep / sizeof s->sweep[0]];
+    char *text = cv_strdup(v);
+    size_t at = 0;              /* 1 + the index of `default` */
+    if (strstr(v, "default")) { /* the numbers without it, joined by spaces */
+        char *copy = cv_strdup(v), *save = NULL;
+        size_t len = 0, items = 0;
+        text[0] = 0;
+        for (char *t = strtok_r(copy, " \t,", &save); t; t = strtok_r(NULL, " \t,", &save)) {
+            items++;
+            if (strcmp(t, "default") != 0)
+                len += (size_t)sprintf(text + len, "%s%s", len ? " " : "", t);
+            else if (!at)
+                at = items;
+            else
+                at = SIZE_MAX;
+        }
+        free(copy);
+        if (at == SIZE_MAX) {
+            free(text);
+            return cv_strdup_printf("sweep: 'default' may appear once, in '%s'", v);
+        }
+    }
+    char *why = NULL;
+    int n = at && !text[strspn(text, " \t,")] /* `default` alone */
+                ? 0
+                : cv__parse_numbers("sweep", text, &r, counts, NULL, max - (at > 0), &why);
+    free(text);
+    if (n < 0) {
+        char *msg = cv_strdup_printf("%s (worker counts from 1 to 4096 and 'default', at most %u)",
+                                     why, max);
+        free(why);
+        return msg;
+    }
+    s->nsweep = 0;
+    for (int i = 0; i < n; i++) {
+        if (at && s->nsweep + 1 == at)
+            s->sweep[s->nsweep++] = python_pool_default();
+        s->sweep[s->nsweep++] = (unsigned)counts[i];
+    }
+    if (at && s->nsweep + 1 == at)
+        s->sweep[s->nsweep++] = python_pool_default();
+    s->sweep_default = at;
+    return NULL;
+}
 
 static bool has_param(const struct cv_scenario *s, const char *key)
 {
@@ -368,19 +430,7 @@ static char *scenario_key(struct cv_scenario *s, const struct entry *e, int *mod
         else
             return cv_strdup_printf("on_worker_death must be stop or continue, not '%s'", v);
     } else if (!strcmp(k, "sweep")) {
-        const uint32_t max = sizeof s->sweep / sizeof s->sweep[0];
-        const struct cv__number_range r = {.whole = true, .lo_u = 1, .hi_u = 4096};
-        uint64_t counts[sizeof s->sweep / sizeof s->sweep[0]];
-        char *why = NULL;
-        int n = cv__parse_numbers("sweep", v, &r, counts, NULL, max, &why);
-        if (n < 0) {
-            char *msg = cv_strdup_printf("%s (worker counts from 1 to 4096, at most %u)", why, max);
-            free(why);
-            return msg;
-        }
-        s->nsweep = 0;
-        for (int i = 0; i < n; i++)
-            s->sweep[s->nsweep++] = (unsigned)counts[i];
+        return parse_sweep(s, v);
     } else if (!strcmp(k, "switch_interval")) {
         double ms = strtod(v, NULL);
         if (!cv_number_is_plain(v, false) || !(ms > 0 && ms <= 10000))

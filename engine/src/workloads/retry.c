@@ -1,7 +1,8 @@
 /* retry: each task GETs a flaky endpoint that fails `fail` times before it answers, retrying
- * with exponential backoff and jitter (urllib3's Retry(total, backoff_factor)): sleep
- * backoff * 2^(attempt-1), give or take `jitter`. Each retry is a task.retry event, so the
- * growing gaps show on the timeline.
+ * with exponential backoff as urllib3's Retry(total, backoff_factor) does: the first retry at
+ * once, the k-th after backoff * 2^(k-1) (at most 120 s, urllib3's backoff_max), give or take
+ * `jitter` (urllib3: none). Each retry is a task.retry event, so the growing gaps show on the
+ * timeline.
  *
  * `fault` picks how the endpoint fails: an error status (503 by default), a reset connection, or
  * a stall that never answers, which only the per-request timeout (`request_timeout_ms`) ends. A
@@ -18,12 +19,16 @@
 /* What a failed attempt was, in the order of enum cv_http_outcome. */
 enum { K_CLIENT, K_SERVER, K_RESET, K_TIMEOUT, K_ERROR, K__COUNT };
 
+#define GAP_KS 8 /* retries whose gaps are reported one by one */
+
 struct retry_state {
     _Atomic uint32_t succeeded, retries, gaps_not_growing;
     _Atomic uint64_t gap_ratio_min_ppm; /* the shortest measured gap over its nominal backoff */
     _Atomic uint32_t attempts_failed[K__COUNT]; /* every failed attempt, by kind */
     _Atomic uint32_t gave_up[K__COUNT];         /* failed requests, by their last attempt */
     uint64_t salt;                              /* makes the keys unique to this run */
+    /* the measured gaps before the k-th retry's attempt, k = 1..GAP_KS, shortest and longest */
+    _Atomic uint64_t gap_min_ns[GAP_KS], gap_max_ns[GAP_KS];
 };
 
 static const char *const kind_name[K__COUNT] = {"client errors", "server errors", "resets",
@@ -40,10 +45,13 @@ static const struct cv_param_def params[] = {
      "how the endpoint fails: a status 500-599, reset (no answer, connection closed) or stall "
      "(no answer until the request times out); a comma list is used in turn",
      NULL, 0, 0},
-    {"total", CV_PARAM_INT, "4", "retries allowed per request (Retry(total=...))", NULL, 0, 100},
-    {"backoff_ms", CV_PARAM_FLOAT, "100",
-     "backoff factor, ms: the k-th retry waits backoff*2^(k-1)", NULL, 0, 60000},
-    {"jitter", CV_PARAM_FLOAT, "0.2", "random spread of each wait, as a fraction", NULL, 0, 0.9},
+    {"total", CV_PARAM_INT, "3", "retries allowed per request (Retry(total=...))", NULL, 0, 100},
+    {"backoff_ms", CV_PARAM_FLOAT, "500",
+     "backoff factor, ms (Retry(backoff_factor=...) in seconds): the first retry goes at once, "
+     "the k-th waits backoff*2^(k-1)",
+     NULL, 0, 60000},
+    {"jitter", CV_PARAM_FLOAT, "0", "random spread of each wait, as a fraction (urllib3: none)",
+     NULL, 0, 0.9},
     {"request_timeout_ms", CV_PARAM_FLOAT, "0",
      "each attempt gives up after this long (a timeout, retried); 0 = 120 s", NULL, 0, 600000},
     {NULL, 0, NULL, NULL, NULL, 0, 0},
@@ -94,6 +102,8 @@ static int retry_setup(struct cv_run *run, char **cause)
     /* the same in every worker, processes included */
     st->salt = (uint64_t)(uintptr_t)st ^ (uint64_t)getpid();
     atomic_init(&st->gap_ratio_min_ppm, UINT64_MAX);
+    for (unsigned k = 0; k < GAP_KS; k++)
+        atomic_init(&st->gap_min_ns[k], UINT64_MAX);
     cv_run_set_workload_state(run, st);
     return CV_OK;
 }
@@ -124,6 +134,26 @@ static void build(const char *tmpl, uint32_t task, int64_t fail, const char *fau
     out[at < n ? at : n - 1] = 0;
 }
 
+/* urllib3's Retry.get_backoff_time before the k-th retry (k >= 1): nothing before the first,
+ * then factor * 2^(k-1), at most its backoff_max of 120 s. */
+static double backoff_ns(double factor_ns, int64_t k)
+{
+    if (k <= 1)
+        return 0;
+    double ns = ldexp(factor_ns, (int)(k < 64 ? k - 1 : 63));
+    return ns < 120e9 ? ns : 120e9;
+}
+
+static void note_gap(struct retry_state *st, unsigned k, uint64_t gap)
+{
+    uint64_t seen = atomic_load(&st->gap_min_ns[k]);
+    while (gap < seen && !atomic_compare_exchange_weak(&st->gap_min_ns[k], &seen, gap))
+        ;
+    seen = atomic_load(&st->gap_max_ns[k]);
+    while (gap > seen && !atomic_compare_exchange_weak(&st->gap_max_ns[k], &seen, gap))
+        ;
+}
+
 static int retry_task(struct cv_ctx *ctx, uint32_t task)
 {
     struct cv_run *run = ctx->run;
@@ -141,7 +171,9 @@ static int retry_task(struct cv_ctx *ctx, uint32_t task)
             if (attempt > 1 && gap <= last_gap)
                 atomic_fetch_add(&st->gaps_not_growing, 1);
             last_gap = gap;
-            double nominal = ldexp(backoff, (int)(attempt - 1));
+            if (attempt <= GAP_KS)
+                note_gap(st, (unsigned)attempt - 1, gap);
+            double nominal = backoff_ns(backoff, attempt);
             uint64_t ppm = nominal > 0 ? (uint64_t)((double)gap / nominal * 1e6) : UINT64_MAX - 1;
             uint64_t seen = atomic_load(&st->gap_ratio_min_ppm);
             while (ppm < seen && !atomic_compare_exchange_weak(&st->gap_ratio_min_ppm, &seen, ppm))
@@ -164,13 +196,32 @@ static int retry_task(struct cv_ctx *ctx, uint32_t task)
         }
         x = x * 6364136223846793005ull + 1442695040888963407ull;
         double spread = 1.0 + jitter * ((double)(x >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-        uint64_t gap = (uint64_t)(backoff * (double)(1ull << attempt) * spread);
+        uint64_t gap = (uint64_t)(backoff_ns(backoff, attempt + 1) * spread);
         retry_at = cv_clock_mono_ns();
         cv_emit(ctx, CV_EV_TASK_RETRY, CV_NO_OBJ, (uint64_t)attempt + 1);
         atomic_fetch_add(&st->retries, 1);
         if (!cv_sleep(ctx, gap))
             return -1;
     }
+}
+
+/* Per retry k (from 1): retry_wait_s, the wait urllib3 would make (before jitter), and
+ * retry_gap_min_s / retry_gap_max_s, the gaps measured from the retry to its attempt. */
+static void publish_gaps(struct cv_run *run, struct retry_state *st)
+{
+    struct cv_value *nominal = cv_value_arr(), *lo = cv_value_arr(), *hi = cv_value_arr();
+    double backoff = cv_param_num(run, "backoff_ms") * 1e6;
+    for (unsigned k = 0; k < GAP_KS; k++) {
+        uint64_t min = atomic_load(&st->gap_min_ns[k]);
+        if (min == UINT64_MAX)
+            break;
+        cv_value_push(nominal, cv_value_num(backoff_ns(backoff, k + 1) / 1e9));
+        cv_value_push(lo, cv_value_num((double)min / 1e9));
+        cv_value_push(hi, cv_value_num((double)atomic_load(&st->gap_max_ns[k]) / 1e9));
+    }
+    cv_result_value(run, "retry_wait_s", nominal);
+    cv_result_value(run, "retry_gap_min_s", lo);
+    cv_result_value(run, "retry_gap_max_s", hi);
 }
 
 static void retry_finish(struct cv_run *run)
@@ -194,6 +245,7 @@ static void retry_finish(struct cv_run *run)
     cv_result_num(run, "client_errors", atomic_load(&st->attempts_failed[K_CLIENT]));
     cv_result_num(run, "connection_errors", atomic_load(&st->attempts_failed[K_ERROR]));
     cv_result_num(run, "gaps_not_growing", atomic_load(&st->gaps_not_growing));
+    publish_gaps(run, st);
     uint64_t ppm = atomic_load(&st->gap_ratio_min_ppm);
     if (ppm < UINT64_MAX - 1)
         cv_result_num(run, "gap_ratio_min", (double)ppm / 1e6);
@@ -222,7 +274,7 @@ static void retry_holds(const struct cv_run *run, uint64_t in_flight, uint64_t i
 
 const struct cv_workload cv__wl_retry = {
     .name = "retry",
-    .summary = "GETs of a flaky endpoint with exponential backoff and jitter",
+    .summary = "GETs of a flaky endpoint with exponential backoff (urllib3's Retry)",
     .params = params,
     .shape = CV_SHAPE_TASKS,
     .plan = retry_plan,
