@@ -34,7 +34,7 @@ declare -A SECOND=(
     [retry-backoff]="--set requests=3 --set fail=2 --set fault=reset --set backoff_ms=50 --set jitter=0.1"
     [semaphore]="--set requests=20 --set concurrency=4 --set delays_ms=60"
     [sync-primitives]="--set phases=3 --set work_ms=20"
-    [taskgroup-fail]="--set mode=taskgroup --set tasks=4 --set task_ms=500 --set fail_ms=100 --set failing=1"
+    [taskgroup-fail]="--set mode=gather_raise --set tasks=4 --set task_ms=500 --set fail_ms=100,200 --set failing=1,3"
     [timeout-cancel]="--set sleeps_ms=700,700,100,100 --set timeout_ms=400"
 )
 

@@ -52,11 +52,43 @@ check "epoll: over at the timeout ($(jqv .wall_s) s < 1.4 s, run $TRIES)" jqt '(
 check "epoll: the cancelled lanes stopped waiting early" jqt '([.lanes[1:][] | .io_s | n] | max | n) < 1.4'
 
 run_cv 0 run taskgroup-fail --model epoll --json --check
-check "taskgroup on epoll: siblings cancelled" test "$(jqv '.tasks.cancelled, .tasks.failed, .tasks.completed' | tr '\n' ' ')" = "5 1 0 "
+check "taskgroup on epoll: two raise in the same turn, the siblings cancelled" \
+    test "$(jqv '.tasks.cancelled, .tasks.failed, .tasks.completed' | tr '\n' ' ')" = "4 2 0 "
+check "... the ExceptionGroup named in errors, both tasks in it" \
+    grep -q "ExceptionGroup of 2 ConnectionErrors: task 2 (.*), task 4 (" <<<"$(jqv '.errors[0]')"
 run_cv 0 run taskgroup-fail --model threads --json --check
-check "taskgroup on threads: queued cancelled, running run on" test "$(jqv '.tasks.cancelled, .tasks.completed' | tr '\n' ' ')" = "3 2 "
+check "taskgroup on threads: queued cancelled (task 4 among them), running run on" \
+    test "$(jqv '.tasks.cancelled, .tasks.completed, .tasks.failed' | tr '\n' ' ')" = "3 2 1 "
 for m in threads epoll; do
     run_cv 0 run taskgroup-fail --model $m --set mode=gather --json --check
-    check "gather on $m: all others complete, one error" test "$(jqv '.tasks.completed, .tasks.failed' | tr '\n' ' ')" = "5 1 "
+    check "gather on $m: all others complete, both errors among the results" \
+        test "$(jqv '.tasks.completed, .tasks.failed' | tr '\n' ' ')" = "4 2 "
+    check "... named in errors" grep -q "returned 2 ConnectionErrors among the results" <<<"$(jqv '.errors[0]')"
+    run_cv 0 run taskgroup-fail --model $m --set mode=gather_raise --json --check
+    check "gather() on $m: the first error raised, the others ran on" \
+        test "$(jqv '.tasks.completed, .tasks.failed, .tasks.cancelled' | tr '\n' ' ')" = "4 2 0 "
+    check "... named in errors, with the one never retrieved" \
+        grep -q "gather raised task 2's ConnectionError .*; 1 later error never retrieved: task 4" <<<"$(jqv '.errors[0]')"
+done
+
+# side by side with real asyncio (python3, the shipped program): the same tasks, failures and
+# counts; the ExceptionGroup holds what raised in the same turn of the loop (300 ms for both:
+# both; 300 and 310 ms: the first only, the second cancelled before it raises)
+PY="$CONCVIZ_SCENARIO_DIR/python/taskgroup_fail.py"
+for c in "taskgroup 300" "taskgroup 300,310" "gather 300" "gather_raise 300"; do
+    read -r mode ms <<<"$c"
+    real=$(python3 "$PY" --mode "$mode" --fail-ms "$ms" --task-ms 500)
+    run_cv 0 run taskgroup-fail --model epoll --set mode="$mode" --set fail_ms="$ms" \
+        --set task_ms=500 --json --check
+    want=$(jq -c '[.completed, .failed, .cancelled]' <<<"$real")
+    # what the caller got: the group's errors; gather's list of them; gather()'s first
+    case $mode in
+    taskgroup) emu_raised=$(jqv .results.exception_group) ;;
+    gather) emu_raised=$(jqv .results.raised) ;;
+    gather_raise) emu_raised=1 ;;
+    esac
+    check "$mode, fail_ms=$ms: as real asyncio, $want completed/failed/cancelled, $(jq '.raised | length' <<<"$real") error(s) to the caller" \
+        test "$(jqc '[.tasks.completed, .tasks.failed, .tasks.cancelled]')" = "$want" -a \
+        "$emu_raised" = "$(jq '.raised | length' <<<"$real")"
 done
 finish

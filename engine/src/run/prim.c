@@ -271,7 +271,12 @@ bool cv_sleep(struct cv_ctx *ctx, uint64_t ns)
     cv__wait_begin(ctx);
     uint64_t deadline = cv_clock_mono_ns() + ns;
     bool ok = true;
-    for (;;) {
+    for (bool parked = false;; parked = true) {
+        /* a sleep woken at its end is over, even if a cancel came meanwhile: as an asyncio
+         * task whose timer fired runs its next step before a cancel made in the same turn of
+         * the loop (the cancel meets the task at its next wait) */
+        if (parked && cv_clock_mono_ns() >= deadline)
+            break;
         if (cv_stopping(ctx)) {
             ok = false;
             break;

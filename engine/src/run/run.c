@@ -547,9 +547,14 @@ int cv__run_task_arg(struct cv_ctx *ctx, uint32_t task, const void *arg, size_t 
     if (rc == 0) {
         cv_emit(ctx, CV_EV_TASK_END, CV_NO_OBJ, 0);
         outcome = CV__TASK_OK;
-    } else if (cv_stopping(ctx)) {
+    } else if (rc == -1 && cv_stopping(ctx)) {
         cv_emit(ctx, CV_EV_TASK_CANCEL, CV_NO_OBJ, 0);
+    } else if (rc != -1 &&
+               (atomic_load_explicit(ctx->attention, memory_order_relaxed) & CV_ATTN_STOP)) {
+        cv_emit(ctx, CV_EV_TASK_CANCEL, CV_NO_OBJ, 0); /* the run is stopping: no verdict */
     } else {
+        /* an error of its own (rc < -1), even with a cancel pending: it raised before the
+         * cancel reached it, as an asyncio task whose wait ended in the same turn of the loop */
         cv_emit(ctx, CV_EV_TASK_FAIL, CV_NO_OBJ, (uint64_t)(-(int64_t)rc));
         outcome = CV__TASK_FAILED;
         if (run->fail_fast)
