@@ -27,6 +27,8 @@ struct cv_lane_shared {
     uint32_t waiting_on; /* object id, CV_NONE when not waiting */
     uint32_t in_queue;   /* 1 while linked into some wait queue */
     uint64_t ring_off;
+    /* start-up cost: the clock before fork or pthread_create, and at the worker's first step */
+    _Atomic uint64_t spawn_ns, ready_ns;
     char name[CV_NAME_MAX];
 };
 
@@ -147,6 +149,11 @@ void cv__cancel_tasks(struct cv_run *run, uint32_t except);
 void cv__run_error_first(struct cv_run *run, const char *msg);
 
 /* Lane and object helpers */
+/* A worker's start-up cost: the parent calls spawning just before fork or pthread_create, the
+ * worker ready at its first step; the run reports them (results.worker_start_ms). */
+void cv__lane_spawning(struct cv_run *run, uint32_t lane);
+void cv__lane_ready(struct cv_run *run, uint32_t lane);
+
 static inline struct cv_lane_shared *cv__lane(struct cv_run *run, uint32_t lane)
 {
     return &run->lanes[lane];

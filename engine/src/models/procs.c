@@ -71,6 +71,7 @@ static void pool_child(struct cv_run *run, uint32_t lane, int in, int out)
     struct cv_ctx *ctx = &run->ctxs[lane];
     char *buf = NULL;
     size_t cap = 0;
+    cv__lane_ready(run, lane);
     cv_emit(ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
     for (;;) {
         struct msg_task m;
@@ -96,6 +97,7 @@ static void pool_child(struct cv_run *run, uint32_t lane, int in, int out)
 static void role_child(struct cv_run *run, uint32_t lane)
 {
     struct cv_ctx *ctx = &run->ctxs[lane];
+    cv__lane_ready(run, lane);
     cv_emit(ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
     int rc = cv__run_task(ctx, lane - 1);
     cv_emit(ctx, CV_EV_WORKER_EXIT, CV_NO_OBJ, 0);
@@ -115,6 +117,7 @@ static int spawn(struct cv_run *run, struct child *c, uint32_t lane, bool pool, 
     sigfillset(&all_sigs);
     pthread_sigmask(SIG_BLOCK, &all_sigs, &old);
     pid_t parent = getpid();
+    cv__lane_spawning(run, lane);
     pid_t pid = cv__fork_worker(run);
     if (pid == 0) {
         cv__child_setup(run, lane, parent, &old);

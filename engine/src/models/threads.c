@@ -29,6 +29,7 @@ static void *worker_main(void *p)
     struct worker_arg *wa = p;
     struct cv_run *run = wa->pool->run;
     struct cv_ctx *ctx = &run->ctxs[wa->lane];
+    cv__lane_ready(run, wa->lane);
     cv_emit(ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
     if (run->wl->shape == CV_SHAPE_ROLES) {
         cv__run_task(ctx, wa->lane - 1);
@@ -86,6 +87,7 @@ static int threads_run(struct cv_run *run)
     cv__submit_all(run);
     for (uint32_t i = 0; i < n; i++) {
         args[i] = (struct worker_arg){&pool, i + 1};
+        cv__lane_spawning(run, i + 1);
         int err = pthread_create(&tids[i], NULL, worker_main, &args[i]);
         if (err) {
             char hint[160];

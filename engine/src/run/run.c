@@ -621,6 +621,38 @@ static double cpu_seconds(void)
                1e6;
 }
 
+void cv__lane_spawning(struct cv_run *run, uint32_t lane)
+{
+    atomic_store(&cv__lane(run, lane)->spawn_ns, cv_clock_mono_ns());
+}
+
+void cv__lane_ready(struct cv_run *run, uint32_t lane)
+{
+    atomic_store(&cv__lane(run, lane)->ready_ns, cv_clock_mono_ns());
+}
+
+/* What starting a worker cost, from fork or pthread_create to its first step: the mean and the
+ * longest over the workers that started (seed 000: a process is no tool for tiny tasks). */
+static void publish_start_costs(struct cv_run *run)
+{
+    double sum = 0, max = 0;
+    uint32_t n = 0;
+    for (uint32_t lane = 0; lane < run->nlanes; lane++) {
+        struct cv_lane_shared *l = cv__lane(run, lane);
+        uint64_t a = atomic_load(&l->spawn_ns), b = atomic_load(&l->ready_ns);
+        if (!a || !b || b < a)
+            continue;
+        double ms = (double)(b - a) / 1e6;
+        sum += ms;
+        max = ms > max ? ms : max;
+        n++;
+    }
+    if (!n)
+        return;
+    cv_result_num(run, "worker_start_ms", sum / n);
+    cv_result_num(run, "worker_start_ms_max", max);
+}
+
 static void *driver_main(void *arg)
 {
     struct cv_run *run = arg;
@@ -629,6 +661,7 @@ static void *driver_main(void *arg)
     run->t_end_ticks = cv_clock_ticks();
     if (run->wl->finish)
         run->wl->finish(run);
+    publish_start_costs(run);
     atomic_store_explicit(&run->driver_done, 1, memory_order_release);
     return NULL;
 }
