@@ -150,7 +150,7 @@ void cv__run_error_first(struct cv_run *run, const char *msg);
 
 /* Lane and object helpers */
 /* A worker's start-up cost: the parent calls spawning just before fork or pthread_create, the
- * worker ready at its first step; the run reports them (results.worker_start_ms). */
+ * worker ready at its first step; the run reports them (results.start_ms). */
 void cv__lane_spawning(struct cv_run *run, uint32_t lane);
 void cv__lane_ready(struct cv_run *run, uint32_t lane);
 

@@ -15,6 +15,23 @@ check "epoll: all complete, no errors" test "$(jqv '.results.ok, .tasks.failed' 
 check "epoll: one engine thread" test "$(jqv .runtime.os_threads)" = 1
 check "epoll: memory per in-flight task reported" fcmp "$(jqv .runtime.memory_per_inflight_kb) > 0"
 echo "# epoll: $(jqv .wall_s) s, $(jqv .runtime.memory_per_inflight_kb) KB per in-flight task"
+# no claim of exhaustion: the threads this machine allows, the first limit named, read here
+# from the same sources (ulimit -u, threads-max, pid_max, half of vm.max_map_count)
+u=$(ulimit -u)
+lim=$( { [ "$u" = unlimited ] || echo "$u ulimit -u"
+    echo "$(cat /proc/sys/kernel/threads-max) kernel.threads-max"
+    echo "$(cat /proc/sys/kernel/pid_max) kernel.pid_max"
+    echo "$(($(cat /proc/sys/vm/max_map_count) / 2)) vm.max_map_count / 2"; } | sort -n -s -k1,1 | head -1)
+check "epoll: limit_threads and limit_threads_by are this machine's ($lim)" \
+    test "$(jqv .results.limit_threads) $(jqv .results.limit_threads_by)" = "$lim"
+check "epoll: limit_open_files is ulimit -n ($(ulimit -n))" test "$(jqv .results.limit_open_files)" = "$(ulimit -n)"
+check "epoll: each task's start, creation to first step, measured ($(jqv .results.start_ms) ms)" \
+    fcmp "$(jqv .results.start_ms) > 0"
+run_cv 0 run c10k --model threads --set requests=2000 --json --check
+check "threads: 1,000 threads ran, two rounds, every request answered" \
+    test "$(jqv '.results.ok, .results.in_flight_max' | tr '\n' ' ')" = "2000 1000 "
+check "threads: each thread's start measured ($(jqv .results.start_ms) ms), memory per in-flight request ($(jqv .runtime.memory_per_inflight_kb) KB)" \
+    fcmp "$(jqv .results.start_ms) > 0 && $(jqv .runtime.memory_per_inflight_kb) > 0"
 
 # asking for more sockets than the hard limit allows: a clear error naming what they are for and
 # how many requests would fit, exit 3 (test_resources follows such advice). The limits are

@@ -319,12 +319,12 @@ check "Ctrl-C, stopped worker: the recording replays, stopped, with no warning t
 # worker's first step, for every worker that started; none where no worker is started
 for m in procs threads; do
     run_cv 0 run cpu-many-small --model $m --set repeat=20 --json
-    check "$m: worker_start_ms $(jqv .results.worker_start_ms), at most its max $(jqv .results.worker_start_ms_max)" \
-        jqt '.results.worker_start_ms > 0 and .results.worker_start_ms <= .results.worker_start_ms_max'
+    check "$m: start_ms $(jqv .results.start_ms), at most its max $(jqv .results.start_ms_max)" \
+        jqt '.results.start_ms > 0 and .results.start_ms <= .results.start_ms_max'
 done
 run_cv 0 run cpu-many-small --model serial --set repeat=20 --json
 check "serial: no worker started, no start-up cost reported" \
-    jqt '.results | has("worker_start_ms") | not'
+    jqt '.results | has("start_ms") | not'
 
 # SIGTERM stops role processes blocked on the queue (2 producers, 3 consumers)
 set +e

@@ -70,6 +70,7 @@ static void co_main(void)
     struct co *c = L->current;
     san_switch_end(&c->san, &L->san);
     struct cv_ctx *ctx = &L->run->ctxs[c->lane];
+    cv__lane_ready(L->run, c->lane);
     cv_emit(ctx, CV_EV_WORKER_START, CV_NO_OBJ, 0);
     cv__run_task(ctx, c->lane - 1);
     cv_emit(ctx, CV_EV_WORKER_EXIT, CV_NO_OBJ, 0);

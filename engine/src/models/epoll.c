@@ -207,6 +207,8 @@ int cv__loop_run(struct cv_run *run)
                 continue;
             }
             int err;
+            if (c->state == CO_NEW)
+                cv__lane_spawning(run, c->lane);
             if (c->state == CO_NEW && (err = cv__co_start(&L, c)) != 0) {
                 cv_ring_record(loop_ctx->ring, CV_EV_TASK_CANCEL, 0, c->lane - 1, CV_NO_OBJ, 0);
                 if (stack_fail == UINT32_MAX) {

@@ -631,8 +631,10 @@ void cv__lane_ready(struct cv_run *run, uint32_t lane)
     atomic_store(&cv__lane(run, lane)->ready_ns, cv_clock_mono_ns());
 }
 
-/* What starting a worker cost, from fork or pthread_create to its first step: the mean and the
- * longest over the workers that started (seed 000: a process is no tool for tiny tasks). */
+/* What starting a lane cost, from fork, pthread_create or a coroutine's stack to its first
+ * step: the mean and the longest over the lanes that started (seed 000: a process is no tool
+ * for tiny tasks; c10k: a thread against a suspended task). A burst of threads includes the
+ * scheduler's delay before each runs. */
 static void publish_start_costs(struct cv_run *run)
 {
     double sum = 0, max = 0;
@@ -649,8 +651,8 @@ static void publish_start_costs(struct cv_run *run)
     }
     if (!n)
         return;
-    cv_result_num(run, "worker_start_ms", sum / n);
-    cv_result_num(run, "worker_start_ms_max", max);
+    cv_result_num(run, "start_ms", sum / n);
+    cv_result_num(run, "start_ms_max", max);
 }
 
 static void *driver_main(void *arg)

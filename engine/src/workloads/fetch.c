@@ -5,8 +5,10 @@
  * of the first and the last one answered show whether the order followed the delays. */
 #include "wl.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define MAX_DELAYS 1024
 
@@ -140,6 +142,50 @@ static void fetch_done(struct cv_run *run, uint32_t task, const void *data, size
     st->answer[task] = a.delay;
 }
 
+static long read_long(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    long v = -1;
+    if (f && fscanf(f, "%ld", &v) != 1)
+        v = -1;
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* How many threads this machine would let the run make, and what stops it first: the user's
+ * process limit (ulimit -u), the kernel's threads-max, pid_max (a thread takes a pid) or
+ * vm.max_map_count (a thread's stack and its guard page are two mappings). A thread per request
+ * does not "exhaust resources" at a thousand: it reaches one of these. */
+static void publish_thread_limits(struct cv_run *run)
+{
+    struct rlimit nproc, nofile;
+    const struct {
+        const char *name;
+        long v;
+    } limits[] = {
+        {"ulimit -u", getrlimit(RLIMIT_NPROC, &nproc) == 0 && nproc.rlim_cur != RLIM_INFINITY
+                          ? (long)nproc.rlim_cur
+                          : -1},
+        {"kernel.threads-max", read_long("/proc/sys/kernel/threads-max")},
+        {"kernel.pid_max", read_long("/proc/sys/kernel/pid_max")},
+        {"vm.max_map_count / 2", read_long("/proc/sys/vm/max_map_count") / 2},
+    };
+    long best = -1;
+    const char *by = NULL;
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++)
+        if (limits[i].v > 0 && (best < 0 || limits[i].v < best)) {
+            best = limits[i].v;
+            by = limits[i].name;
+        }
+    if (by) {
+        cv_result_num(run, "limit_threads", (double)best);
+        cv_result_str(run, "limit_threads_by", by);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
+        cv_result_num(run, "limit_open_files", (double)nofile.rlim_cur);
+}
+
 static void fetch_finish(struct cv_run *run)
 {
     struct fetch_state *st = cv_run_workload_state(run);
@@ -183,6 +229,8 @@ static void fetch_finish(struct cv_run *run)
         cv_result_num(run, "first_answered_delay_s", first / 1e3);
         cv_result_num(run, "last_answered_delay_s", last / 1e3);
     }
+    if (n >= 1000) /* the c10k question: how far could a thread per request go here */
+        publish_thread_limits(run);
 }
 
 /* A connection per request under way, at most `concurrency` of them; a blocking lane keeps its
