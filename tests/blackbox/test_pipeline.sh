@@ -20,11 +20,26 @@ check "producers block when the queue is full" fcmp "$(jqv .queues[0].push_block
 check "producers show queue wait" fcmp "$(jqv '[.lanes[] | select(.name|startswith("producer")) | .queue_wait_s] | add') > 0"
 check_pipeline 3 --set capacity=3 --set producers=4 --set consumers=2 --set items=40 --set consume_ms=2
 check_pipeline 50 --set capacity=50 --set producers=1 --set consumers=6 --set items=200 --set consume_ms=1 --set produce_ms=0.2
-# under procs the items cross processes with no byte copied: the results say how many crossed
-# and why nothing was copied, rather than a bare bytes_copied 0
-run_cv 0 run pipeline --model procs --set items=20 --set consume_ms=1 --json &&
-    check "procs: items_between_processes is every item consumed, and queue_transport says why bytes_copied is 0" \
+# under procs a multiprocessing.Queue pickles every item through a real pipe: bytes_copied is
+# every item's bytes, each read back whole; shared memory (Value/Array) copies none, and says so
+run_cv 0 run pipeline --model procs --set items=20 --set consume_ms=1 --set item_bytes=100 --json &&
+    check "procs, transport=pipe: 40 items x 100 bytes copied, every one read back whole" \
+        test "$(jqv '[.results.items_between_processes == .results.consumed, .results.bytes_copied, .results.bad_payloads, .results.missing + .results.duplicates, (.results.queue_transport | test("pipe"))] | map(tostring) | join(" ")')" = "true 4000 0 0 true"
+run_cv 0 run pipeline --model procs --set items=20 --set consume_ms=1 --set transport=shared --json &&
+    check "procs, transport=shared: items cross, no byte copied, queue_transport says why" \
         test "$(jqv '[.results.items_between_processes == .results.consumed, .results.consumed > 0, .results.bytes_copied, (.results.queue_transport | test("shared memory.*nothing is copied"))] | map(tostring) | join(" ")')" = "true true 0 true"
+# Ctrl-C while producers wait for room in a full pipe (4 KiB items, a slow consumer) ends the
+# run at once, as any other wait
+set +e
+start=$(date +%s.%N)
+timeout --preserve-status -k 20 -s INT 1.5 "$CONCVIZ" run pipeline --model procs --set item_bytes=4096 \
+    --set capacity=100000 --set items=2000 --set produce_ms=0 --set consume_ms=1000 \
+    --set consumers=1 --json >"$TMP/full.json" 2>/dev/null
+rc=$?
+set -e
+took=$(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $start }")
+check "procs, a pipe kept full: Ctrl-C ends the run (exit $rc, ${took} s), its summary says stopped" \
+    test "$rc" = 130 -a "$(jq -r .state "$TMP/full.json")" = stopped
 run_cv 0 run pipeline --set items=20 --set consume_ms=1 --json &&
     check "threads: no such figures (the items never leave the process)" \
         test "$(jqv '.results | has("items_between_processes") or has("queue_transport")')" = false

@@ -181,6 +181,9 @@ double cv_param_num(const struct cv_run *run, const char *key);
 const char *cv_param_str(const struct cv_run *run, const char *key);
 void *cv_run_workload_state(struct cv_run *run);
 void cv_run_set_workload_state(struct cv_run *run, void *state);
+/* Bytes the workload itself sent between processes (through a pipe of its own), added to
+ * results.bytes_copied; call in finish, in the parent process. */
+void cv_run_add_bytes_copied(struct cv_run *run, uint64_t bytes);
 void cv_result_num(struct cv_run *run, const char *key, double value);
 void cv_result_str(struct cv_run *run, const char *key, const char *value);
 void cv_result_value(struct cv_run *run, const char *key, struct cv_value *value);

@@ -621,6 +621,11 @@ static double cpu_seconds(void)
                1e6;
 }
 
+void cv_run_add_bytes_copied(struct cv_run *run, uint64_t bytes)
+{
+    run->bytes_copied += bytes;
+}
+
 void cv__lane_spawning(struct cv_run *run, uint32_t lane)
 {
     atomic_store(&cv__lane(run, lane)->spawn_ns, cv_clock_mono_ns());
