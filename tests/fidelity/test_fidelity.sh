@@ -87,8 +87,8 @@ check "twenty I/O waits overlap: real ${real_io:-?} s, emulated $emu_io s, each 
 # ------------------------------------------------------------------ zlib releases the GIL
 ok_z=""
 for try in 1 2 3; do
-    rs=$(py_best "$SCEN_PY/compress_threads.py" --threads 0)
-    rt=$(py_best "$SCEN_PY/compress_threads.py" --threads 2)
+    rs=$(py_best "$SCEN_PY/zlib_threads.py" --threads 0)
+    rt=$(py_best "$SCEN_PY/zlib_threads.py" --threads 2)
     best_wall 2 compress --model serial --set buffers=24 && es=$BEST
     best_wall 2 compress --model threads --gil --set buffers=24 && et=$BEST
     sp=$(awk "BEGIN { printf \"%.2f %.2f\", $rs / $rt, $es / $et }")

@@ -3,8 +3,8 @@
 Forty-eight 256 KiB buffers compressed with zlib at level 9, one after another or on a pool of
 threads. zlib releases the GIL while it works, so the threads really run at once (the emulated
 scenario is compress, whose C work drops the emulated GIL the same way).
-    python3 scenarios/python/compress_threads.py --threads 2
-    concviz trace -- python3 scenarios/python/compress_threads.py --threads 2
+    python3 scenarios/python/zlib_threads.py --threads 2
+    concviz trace -- python3 scenarios/python/zlib_threads.py --threads 2
 """
 import argparse
 import concurrent.futures
