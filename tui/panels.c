@@ -107,9 +107,10 @@ static void signal_line(const struct cv_lock_stats *k, struct rect r)
     int x = r.x + paint_put(r.y, r.x, r.w, k->name);
     attroff(a | A_BOLD);
     attron(a);
+    const char *what =
+        ev ? (k->signals == 1 ? "set" : "sets") : (k->signals == 1 ? "notify" : "notifies");
     paint_putf(r.y, x, r.w - (x - r.x), " %s, %u waiting, %" PRIu64 " %s, %" PRIu64 " woken",
-               ev ? "event" : "condition", k->waiters, k->signals, ev ? "sets" : "notifies",
-               k->acquisitions);
+               ev ? "event" : "condition", k->waiters, k->signals, what, k->acquisitions);
     attroff(a);
 }
 
