@@ -39,6 +39,21 @@ run_cv 0 run event-stop --set stop_after_ms=0 --set unit_wait_ms=1 --json &&
     check "a set before the waits: every waiter still woken (the flag stays set)" \
         test "$(jqv .results.waiters_woken)" = 2
 
+# Ctrl-C ends waits that nothing would end (an Event set only after a minute, a producer that
+# takes 5 s an item): exit 130 within seconds, under each model
+for m in threads procs epoll; do
+    for args in "event-stop --set stop_after_ms=60000" "condition --set produce_ms=5000"; do
+        start=$(date +%s.%N)
+        # shellcheck disable=SC2086 # the arguments are words
+        rc=0
+        timeout --preserve-status -k 20 -s INT 1 "$CONCVIZ" run $args --model "$m" --headless -q \
+            >/dev/null 2>&1 || rc=$?
+        took=$(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $start }")
+        check "${args%% *} under $m: SIGINT ends the waits (exit $rc, ${took} s)" \
+            fcmp "$rc == 130 && $took < 8"
+    done
+done
+
 # record, replay, export
 for s in event-stop condition; do
     f="$TMP/$s.cvr"
