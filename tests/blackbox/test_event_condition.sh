@@ -44,8 +44,8 @@ run_cv 0 run event-stop --set stop_after_ms=0 --set unit_wait_ms=1 --json &&
 for m in threads procs epoll; do
     for args in "event-stop --set stop_after_ms=60000" "condition --set produce_ms=5000"; do
         start=$(date +%s.%N)
-        # shellcheck disable=SC2086 # the arguments are words
         rc=0
+        # shellcheck disable=SC2086 # the arguments are words
         timeout --preserve-status -k 20 -s INT 1 "$CONCVIZ" run $args --model "$m" --headless -q \
             >/dev/null 2>&1 || rc=$?
         took=$(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $start }")
