@@ -404,11 +404,18 @@ void cv_summary_write_text(const struct cv_value *sum, FILE *out)
         fputc('\n', out);
     }
 
-    static const char *const cols[] = {"running_s",  "io_s",       "lock_wait_s", "queue_wait_s",
-                                       "sem_wait_s", "gil_wait_s", "barrier_s",   "idle_s"};
-    static const char *const heads[] = {"running", "io",  "lock",    "queue",
-                                        "sem",     "gil", "barrier", "idle"};
+    /* the event and condition columns only in a run that has them (its lanes have the keys) */
+    static const char *const cols[] = {"running_s",   "io_s",       "lock_wait_s", "queue_wait_s",
+                                       "sem_wait_s",  "gil_wait_s", "barrier_s",   "event_wait_s",
+                                       "cond_wait_s", "idle_s"};
+    static const char *const heads[] = {"running", "io",      "lock",  "queue", "sem",
+                                        "gil",     "barrier", "event", "cond",  "idle"};
+    static const size_t plain[] = {0, 1, 2, 3, 4, 5, 6, 9},
+                        signals[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
     const struct cv_value *lanes = cv_value_get(sum, "lanes");
+    bool sig = lanes && lanes->n && cv_value_get(lanes->items[0], "event_wait_s");
+    const size_t *shown = sig ? signals : plain;
+    size_t ncols = sig ? 10 : 8;
     int nw = 14; /* the names' column: as wide as the longest */
     bool pids = false;
     for (size_t i = 0; lanes && i < lanes->n; i++) {
@@ -417,8 +424,8 @@ void cv_summary_write_text(const struct cv_value *sum, FILE *out)
         pids = pids || cv_value_get(lanes->items[i], "pid");
     }
     fprintf(out, "\n  %-*s %*s%6s", nw, "lane", pids ? 8 : 0, pids ? "pid " : "", "tasks");
-    for (size_t c = 0; c < 8; c++)
-        fprintf(out, " %9s", heads[c]);
+    for (size_t c = 0; c < ncols; c++)
+        fprintf(out, " %9s", heads[shown[c]]);
     fputc('\n', out);
     for (size_t i = 0; lanes && i < lanes->n; i++) {
         const struct cv_value *l = lanes->items[i];
@@ -426,8 +433,8 @@ void cv_summary_write_text(const struct cv_value *sum, FILE *out)
         if (pids)
             fprintf(out, " %7.0f", num(l, "pid"));
         fprintf(out, " %6.0f", num(l, "tasks"));
-        for (size_t c = 0; c < 8; c++) {
-            fmt_secs(b, sizeof b, num(l, cols[c]));
+        for (size_t c = 0; c < ncols; c++) {
+            fmt_secs(b, sizeof b, num(l, cols[shown[c]]));
             fprintf(out, " %9s", b);
         }
         fputc('\n', out);
