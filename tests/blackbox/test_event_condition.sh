@@ -16,6 +16,8 @@ for m in threads procs epoll; do
         test "$(jqv '[.lanes[] | select(.name | startswith("waiter")) | .event_wait_s > 0] + [.lanes[] | select(.name | startswith("checker")) | .event_wait_s == 0] | all')" = true
     check "event-stop under $m: every checker stopped within a bound of the set" \
         fcmp "$(jqv .results.checkers_stopped) == 3 && $(jqv .results.stop_latency_max_ms) < 100"
+    check "event-stop under $m: no checker began a unit after the set had returned" \
+        test "$(jqv .results.units_after_set)" = 0
 
     run_cv 0 run condition --model "$m" --check --json || continue
     check "condition under $m: --check passes" \

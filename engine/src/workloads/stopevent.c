@@ -10,7 +10,11 @@ struct stopevent_state {
     struct cv_event_obj *stop;
     uint32_t checkers, waiters;
     uint64_t stop_after_ns, unit_wait_ns, unit_cpu_ns;
-    _Atomic uint64_t set_ns; /* when the setter set it (mono ns), 0 before */
+    _Atomic uint64_t set_ns;  /* when the setter set it (mono ns), 0 before */
+    _Atomic uint64_t done_ns; /* when its set had returned, UINT64_MAX before */
+    /* units begun on a check made after the set had returned: it must have seen the flag, so
+     * none (a checker that ran past the stop) */
+    _Atomic uint32_t units_after_set;
     _Atomic uint64_t latency_max_ns;
     _Atomic uint32_t checkers_stopped, waiters_woken, units;
 };
@@ -60,6 +64,7 @@ static int stopevent_setup(struct cv_run *run, char **cause)
     st->stop_after_ns = (uint64_t)(cv_param_num(run, "stop_after_ms") * 1e6);
     st->unit_wait_ns = (uint64_t)(cv_param_num(run, "unit_wait_ms") * 1e6);
     st->unit_cpu_ns = (uint64_t)(cv_param_num(run, "unit_cpu_ms") * 1e6);
+    atomic_store(&st->done_ns, UINT64_MAX);
     st->stop = cv_event_create(run, "stop");
     if (!st->stop)
         return CV_ERR_RUNTIME;
@@ -80,13 +85,19 @@ static int setter(struct cv_ctx *ctx, struct stopevent_state *st)
         return -1;
     atomic_store(&st->set_ns, cv_clock_mono_ns());
     cv_event_set(ctx, st->stop);
+    atomic_store(&st->done_ns, cv_clock_mono_ns());
     return 0;
 }
 
 /* while not stop.is_set(): one unit of work */
 static int checker(struct cv_ctx *ctx, struct stopevent_state *st)
 {
-    while (!cv_event_is_set(st->stop)) {
+    for (;;) {
+        uint64_t check_ns = cv_clock_mono_ns(); /* taken before the check */
+        if (cv_event_is_set(st->stop))
+            break;
+        if (check_ns > atomic_load(&st->done_ns))
+            atomic_fetch_add(&st->units_after_set, 1);
         if (!cv_sleep(ctx, st->unit_wait_ns) || !cv_cpu(ctx, st->unit_cpu_ns))
             return -1;
         atomic_fetch_add(&st->units, 1);
@@ -121,6 +132,7 @@ static void stopevent_finish(struct cv_run *run)
     cv_result_num(run, "waiters", st->waiters);
     cv_result_num(run, "waiters_woken", atomic_load(&st->waiters_woken));
     cv_result_num(run, "units", atomic_load(&st->units));
+    cv_result_num(run, "units_after_set", atomic_load(&st->units_after_set));
     cv_result_num(run, "stop_latency_max_ms", (double)atomic_load(&st->latency_max_ns) / 1e6);
     cv_result_num(run, "unit_ms", (double)(st->unit_wait_ns + st->unit_cpu_ns) / 1e6);
 }
