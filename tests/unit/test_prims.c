@@ -291,14 +291,17 @@ static int cond_waiter(struct cv_ctx *ctx, struct tstate *st)
     return 0;
 }
 
-/* notify(1) with two waiting: one wakes, and it has the lock before the notifier gets it back */
+/* notify(1) with two waiting: one wakes, and holds the lock again before the notifier gets it
+ * back (the notifier waits for it to say it woke, then for the lock) */
 static bool notify_one(struct cv_ctx *ctx, struct tstate *st, uint32_t woken_after)
 {
     if (!cv_mutex_lock(ctx, st->mutex))
         return false;
     uint64_t n = cv_cond_notify(ctx, st->cond, 1);
     cv_mutex_unlock(ctx, st->mutex);
-    cv_sleep(ctx, 3 * MS);
+    for (int i = 0; i < 5000 && atomic_load(&st->woken) < woken_after; i++)
+        if (!cv_sleep(ctx, 1 * MS))
+            return false;
     if (!cv_mutex_lock(ctx, st->mutex)) /* waits for the woken one's 10 ms */
         return false;
     if (n != 1 || atomic_load(&st->inside) || atomic_load(&st->woken) != woken_after)
