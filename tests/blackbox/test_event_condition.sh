@@ -26,6 +26,8 @@ for m in threads procs epoll; do
         test "$(jqv '.locks[] | select(.name == "ready") | .kind == "condition" and .waits > 0 and .notifies >= 100 and .wakes == .waits and .timeouts == 0')" = true
     check "condition under $m: the consumers waited on it (cond_wait_s), the producer did not" \
         test "$(jqv '([.lanes[] | select(.name | startswith("consumer")) | .cond_wait_s] | add > 0) and ([.lanes[] | select(.name == "producer-1") | .cond_wait_s] == [0])')" = true
+    check "condition under $m: notify() woke one waiter each time one waited, notify_all() every one" \
+        test "$(jqv '[.results.notify_one_wrong, .results.notify_all_wrong] | map(tostring) | join(" ")')" = "0 0"
     check "condition under $m: every item consumed exactly once" \
         test "$(jqv '[.results.consumed, .results.missing, .results.duplicates] | map(tostring) | join(" ")')" = "100 0 0"
 done

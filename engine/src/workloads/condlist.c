@@ -11,10 +11,15 @@ struct condlist_state {
     struct cv_cond *ready;
     uint32_t producers, consumers, items;
     uint64_t produce_ns, consume_ns;
-    /* guarded by `lock`: the list, [head, tail) of `list`, and the producers still making */
-    uint32_t head, tail, producing;
+    /* guarded by `lock`: the list, [head, tail) of `list`, the producers still making, the
+     * consumers in wait() and those of them notified that have not returned from it yet (the
+     * others are the Condition's waiters) */
+    uint32_t head, tail, producing, waiting, pending;
     uint32_t *list;
     _Atomic uint64_t produced, consumed, notified_waits;
+    /* notifies that woke other than they should: notify() one waiter when any waits (none
+     * else), notify_all() every waiter */
+    _Atomic uint32_t notify_one_wrong, notify_all_wrong, notify_all_woken;
     _Atomic uint8_t *seen; /* per item: times consumed */
 };
 
@@ -79,7 +84,11 @@ static bool append(struct cv_ctx *ctx, struct condlist_state *st, uint32_t item)
     if (!cv_mutex_lock(ctx, st->lock))
         return false;
     st->list[st->tail++] = item;
-    cv_cond_notify(ctx, st->ready, 1);
+    uint32_t waiters = st->waiting - st->pending;
+    uint64_t n = cv_cond_notify(ctx, st->ready, 1);
+    if (n != (waiters ? 1 : 0))
+        atomic_fetch_add(&st->notify_one_wrong, 1);
+    st->pending += (uint32_t)n;
     cv_mutex_unlock(ctx, st->lock);
     atomic_fetch_add(&st->produced, 1);
     return true;
@@ -93,8 +102,14 @@ static int produce(struct cv_ctx *ctx, struct condlist_state *st, uint32_t p)
     }
     if (!cv_mutex_lock(ctx, st->lock))
         return -1;
-    if (--st->producing == 0) /* the end: every consumer waiting must see it */
-        cv_cond_notify_all(ctx, st->ready);
+    if (--st->producing == 0) { /* the end: every consumer waiting must see it */
+        uint32_t waiters = st->waiting - st->pending;
+        uint64_t n = cv_cond_notify_all(ctx, st->ready);
+        if (n != waiters)
+            atomic_fetch_add(&st->notify_all_wrong, 1);
+        atomic_fetch_add(&st->notify_all_woken, (uint32_t)n);
+        st->pending += (uint32_t)n;
+    }
     cv_mutex_unlock(ctx, st->lock);
     return 0;
 }
@@ -105,8 +120,11 @@ static int take(struct cv_ctx *ctx, struct condlist_state *st, uint32_t *item)
     if (!cv_mutex_lock(ctx, st->lock))
         return -1;
     while (st->head == st->tail && st->producing) {
+        st->waiting++;
         if (!cv_cond_wait(ctx, st->ready, 0))
             return -1; /* stopping: the lock is not held */
+        st->waiting--;
+        st->pending--; /* without a timeout it returns only when notified */
         atomic_fetch_add(&st->notified_waits, 1);
     }
     *item = st->head < st->tail ? st->list[st->head++] : 0;
@@ -152,6 +170,9 @@ static void condlist_finish(struct cv_run *run)
     cv_result_num(run, "duplicates", (double)dup);
     cv_result_num(run, "missing", (double)missing);
     cv_result_num(run, "notified_waits", (double)atomic_load(&st->notified_waits));
+    cv_result_num(run, "notify_one_wrong", atomic_load(&st->notify_one_wrong));
+    cv_result_num(run, "notify_all_woken", atomic_load(&st->notify_all_woken));
+    cv_result_num(run, "notify_all_wrong", atomic_load(&st->notify_all_wrong));
 }
 
 const struct cv_workload cv__wl_condlist = {
