@@ -24,7 +24,7 @@ declare -A SECOND=(
     [cpu-primes]="--set numbers=9007199254740881,9007196099250001,4294967291,999999999989,9409,49 --set repeat=1"
     [condition]="--set producers=2 --set consumers=4 --set items=30 --set produce_ms=2 --set consume_ms=0.5"
     [deadlock]="--set hold_ms=20 --set work_ms=1 --set rounds=3"
-    [event-stop]="--set checkers=2 --set waiters=4 --set stop_after_ms=100 --set unit_wait_ms=1 --set unit_cpu_ms=1"
+    [event-stop]="--set checkers=2 --set waiters=4 --set stop_after_ms=100 --set unit_wait_ms=1 --set unit_cpu_ms=1 --set wait_timeout_ms=20"
     [file-io]="--set files=100 --set size_kb=64"
     [gather-sleep]="--set sleeps_ms=400,100"
     [gil-contention]="--set increments=2500000 --set ns_per_increment=150"

@@ -19,6 +19,11 @@ for m in threads procs epoll; do
     check "event-stop under $m: no checker began a unit after the set had returned" \
         test "$(jqv .results.units_after_set)" = 0
 
+    # while not stop.wait(timeout): the timed waits run out (False) until the set (True)
+    run_cv 0 run event-stop --model "$m" --set wait_timeout_ms=20 --set stop_after_ms=150 --json &&
+        check "event-stop under $m: timed waits return false at their timeout, then true once set" \
+            test "$(jqv '. as $s | [$s.results.waiter_timeouts >= 4, $s.results.waiters_woken == 2, ([$s.locks[] | select(.name == "stop") | .timeouts] == [$s.results.waiter_timeouts])] | all')" = true
+
     run_cv 0 run condition --model "$m" --check --json || continue
     check "condition under $m: --check passes" \
         test "$(jqv '[.expectations[].ok] | (length > 0) and all')" = true

@@ -9,14 +9,14 @@
 struct stopevent_state {
     struct cv_event_obj *stop;
     uint32_t checkers, waiters;
-    uint64_t stop_after_ns, unit_wait_ns, unit_cpu_ns;
+    uint64_t stop_after_ns, unit_wait_ns, unit_cpu_ns, wait_timeout_ns;
     _Atomic uint64_t set_ns;  /* when the setter set it (mono ns), 0 before */
     _Atomic uint64_t done_ns; /* when its set had returned, UINT64_MAX before */
     /* units begun on a check made after the set had returned: it must have seen the flag, so
      * none (a checker that ran past the stop) */
     _Atomic uint32_t units_after_set;
     _Atomic uint64_t latency_max_ns;
-    _Atomic uint32_t checkers_stopped, waiters_woken, units;
+    _Atomic uint32_t checkers_stopped, waiters_woken, units, waiter_timeouts;
 };
 
 static const struct cv_param_def params[] = {
@@ -27,6 +27,9 @@ static const struct cv_param_def params[] = {
     {"unit_wait_ms", CV_PARAM_FLOAT, "2", "a unit of work's wait (I/O-like), ms", NULL, 0.001,
      10000},
     {"unit_cpu_ms", CV_PARAM_FLOAT, "0.5", "a unit of work's computing, ms", NULL, 0, 10000},
+    {"wait_timeout_ms", CV_PARAM_FLOAT, "0",
+     "waiters loop on wait(timeout), ms (`while not stop.wait(t)`); 0 waits without one", NULL, 0,
+     60000},
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -64,6 +67,7 @@ static int stopevent_setup(struct cv_run *run, char **cause)
     st->stop_after_ns = (uint64_t)(cv_param_num(run, "stop_after_ms") * 1e6);
     st->unit_wait_ns = (uint64_t)(cv_param_num(run, "unit_wait_ms") * 1e6);
     st->unit_cpu_ns = (uint64_t)(cv_param_num(run, "unit_cpu_ms") * 1e6);
+    st->wait_timeout_ns = (uint64_t)(cv_param_num(run, "wait_timeout_ms") * 1e6);
     atomic_store(&st->done_ns, UINT64_MAX);
     st->stop = cv_event_create(run, "stop");
     if (!st->stop)
@@ -110,8 +114,12 @@ static int checker(struct cv_ctx *ctx, struct stopevent_state *st)
 
 static int waiter(struct cv_ctx *ctx, struct stopevent_state *st)
 {
-    if (!cv_event_wait(ctx, st->stop, 0))
-        return -1;
+    /* while not stop.wait(timeout): a timeout returns false, and so does a stop */
+    while (!cv_event_wait(ctx, st->stop, st->wait_timeout_ns)) {
+        if (cv_stopping(ctx) || !st->wait_timeout_ns)
+            return -1;
+        atomic_fetch_add(&st->waiter_timeouts, 1);
+    }
     atomic_fetch_add(&st->waiters_woken, 1);
     return 0;
 }
@@ -131,6 +139,7 @@ static void stopevent_finish(struct cv_run *run)
     cv_result_num(run, "checkers_stopped", atomic_load(&st->checkers_stopped));
     cv_result_num(run, "waiters", st->waiters);
     cv_result_num(run, "waiters_woken", atomic_load(&st->waiters_woken));
+    cv_result_num(run, "waiter_timeouts", atomic_load(&st->waiter_timeouts));
     cv_result_num(run, "units", atomic_load(&st->units));
     cv_result_num(run, "units_after_set", atomic_load(&st->units_after_set));
     cv_result_num(run, "stop_latency_max_ms", (double)atomic_load(&st->latency_max_ns) / 1e6);
