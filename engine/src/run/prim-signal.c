@@ -10,7 +10,7 @@
 /* Event */
 
 struct cv_event_obj {
-    pthread_mutex_t mu;
+    pthread_mutex_t mu; /* guards flag's writes, gen and q */
     uint32_t obj;
     uint32_t flag; /* read without mu by cv_event_is_set */
     uint64_t gen;  /* bumped by each set that found the flag clear: it ends the waits before it */
@@ -20,7 +20,7 @@ struct cv_event_obj {
 /* Condition */
 
 struct cv_cond {
-    pthread_mutex_t mu;
+    pthread_mutex_t mu; /* guards q (the lock guards what the waiters wait for) */
     uint32_t obj;
     uint64_t lock_off; /* the cv_mutex it goes with, as an offset in the shared mapping */
     struct cv__waitq q;
@@ -72,7 +72,8 @@ static void not_waiting(struct cv_ctx *ctx)
     __atomic_store_n(&cv__lane(ctx->run, ctx->lane)->waiting_on, CV_NONE, __ATOMIC_RELAXED);
 }
 
-/* Wakes every lane of q; returns how many. Caller holds the object's mu. */
+/* Wakes up to n lanes of q, the first in line first; returns how many. Caller holds the
+ * object's mu. */
 static uint64_t wake(struct cv_ctx *ctx, struct cv__waitq *q, uint64_t n)
 {
     uint64_t woken = 0;
@@ -163,11 +164,11 @@ struct cv_cond *cv_cond_create(struct cv_run *run, const char *name, struct cv_m
     return c;
 }
 
-/* A lane notified has been taken out of the queue by the notifier. */
-static bool notified(const void *o, uint64_t lane)
+/* A lane notified has been taken out of the queue by the notifier; o is the lane's record. */
+static bool notified(const void *o, uint64_t unused)
 {
-    (void)o;
-    return !((const struct cv_lane_shared *)(uintptr_t)lane)->in_queue;
+    (void)unused;
+    return !((const struct cv_lane_shared *)o)->in_queue;
 }
 
 bool cv_cond_wait(struct cv_ctx *ctx, struct cv_cond *c, uint64_t timeout_ns)
@@ -182,7 +183,7 @@ bool cv_cond_wait(struct cv_ctx *ctx, struct cv_cond *c, uint64_t timeout_ns)
     cv_emit(ctx, CV_EV_COND_WAIT, c->obj, 0);
     waiting(ctx, c->obj);
     cv__mu_lock(&c->mu);
-    struct wait_for w = {notified, c, (uintptr_t)cv__lane(ctx->run, ctx->lane)};
+    struct wait_for w = {notified, cv__lane(ctx->run, ctx->lane), 0};
     bool ok = timed_wait(ctx, &c->mu, &c->q, deadline, &w);
     cv_emit(ctx, ok ? CV_EV_COND_WAKE : CV_EV_WAIT_TIMEOUT, c->obj, 0);
     pthread_mutex_unlock(&c->mu);
