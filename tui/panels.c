@@ -4,6 +4,7 @@
 #include "view.h"
 
 #include <curses.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,18 +98,40 @@ static void pct(char *buf, size_t n, double part, double whole)
         snprintf(buf, n, "<0.01%%");
 }
 
+/* An Event's or a Condition's first line: what it is, who waits, sets or notifies, wakes. */
+static void signal_line(const struct cv_lock_stats *k, struct rect r)
+{
+    bool ev = k->kind == CV_OBJ_EVENT;
+    int a = k->waiters ? ui_attr(UI_C_WARN) : (int)A_NORMAL;
+    attron(a | A_BOLD);
+    int x = r.x + paint_put(r.y, r.x, r.w, k->name);
+    attroff(a | A_BOLD);
+    attron(a);
+    const char *what =
+        ev ? (k->signals == 1 ? "set" : "sets") : (k->signals == 1 ? "notify" : "notifies");
+    paint_putf(r.y, x, r.w - (x - r.x), " %s, %u waiting, %" PRIu64 " %s, %" PRIu64 " woken",
+               ev ? "event" : "condition", k->waiters, k->signals, what, k->acquisitions);
+    attroff(a);
+}
+
 static void lock_line(const struct view *V, const struct cv_snapshot *s, void *ctx, int i,
                       struct rect r)
 {
     (void)V;
     (void)ctx;
     const struct cv_lock_stats *k = &s->locks[i / 2];
+    if (i % 2 == 0 && (k->kind == CV_OBJ_EVENT || k->kind == CV_OBJ_CONDITION)) {
+        signal_line(k, r);
+        return;
+    }
     if (i % 2) {
         char tot[16], mx[16], share[16], hand[80] = "none yet";
         paint_dur(tot, sizeof tot, (double)k->wait_ns_total / 1e9);
         paint_dur(mx, sizeof mx, (double)k->wait_ns_max / 1e9);
         pct(share, sizeof share, (double)k->wait_ns_total, (double)cv_snapshot_worker_ns(s));
-        if (k->handoff_from != CV_NONE && k->handoff_to != CV_NONE)
+        if (k->kind == CV_OBJ_EVENT || k->kind == CV_OBJ_CONDITION)
+            snprintf(hand, sizeof hand, "%" PRIu64 " timed out", k->timeouts);
+        else if (k->handoff_from != CV_NONE && k->handoff_to != CV_NONE)
             snprintf(hand, sizeof hand, "%s%s%s", panel_lane_name(s, k->handoff_from),
                      ui_ascii() ? "->" : "→", panel_lane_name(s, k->handoff_to));
         if (k->wait_ns_total)

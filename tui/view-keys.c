@@ -431,8 +431,11 @@ void view_help_draw(const struct view *V)
     int nkeys = 0;
     for (size_t i = 0; i < m->n; i++)
         nkeys += m->b[i].name != NULL;
+    /* the colours in two columns when one would not fit the screen's height */
+    int ncol = nkeys + CV_LANE_OFF + 6 > LINES - 2 ? 2 : 1;
+    int nrows = (CV_LANE_OFF + ncol - 1) / ncol;
     int oy, ox;
-    paint_popup(72, nkeys + CV_LANE_OFF + 6, &oy, &ox, "help: keys and colours");
+    paint_popup(72, nkeys + nrows + 6, &oy, &ox, "help: keys and colours");
     int row = 0;
     for (size_t i = 0; i < m->n; i++) {
         if (!m->b[i].name)
@@ -451,9 +454,11 @@ void view_help_draw(const struct view *V)
     };
     int y = oy + nkeys + 1;
     paint_put(y++, ox, 40, "colours (letters without colour):");
-    for (unsigned st = 0; st < CV_LANE_OFF; st++, y++) {
+    for (unsigned st = 0; st < CV_LANE_OFF; st++) {
+        int cy = y + (int)st % nrows, cx = ox + (int)st / nrows * 35;
+        int w = ncol == 1 ? COLS - ox - 6 : 30;
         if (ui_has_color())
-            paint_cells(y, ox, 3, st);
-        paint_putf(y, ox + 4, COLS - ox - 6, "%c  %s", paint_state_letter[st], meaning[st]);
+            paint_cells(cy, cx, 3, st);
+        paint_putf(cy, cx + 4, w, "%c  %s", paint_state_letter[st], meaning[st]);
     }
 }

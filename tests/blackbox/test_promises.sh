@@ -242,12 +242,13 @@ check "Chrome trace: a 'worker died' instant on worker-1's thread" test "$(jq '
     | length == 1 and (.[0] as $d | $w | index([$d]) != null)' "$TMP/dead.json" 2>/dev/null)" = true
 
 # ---------------------------------------------------------------- every JSON key in the README
-# the key paths of real summaries (a lock under the GIL, a queue, the killed worker's run above
-# with a dead lane and an error), outside the scenario's own results and params, each found in
+# the key paths of real summaries (a lock under the GIL, a queue, an Event, a Condition, the
+# killed worker's run above with a dead lane and an error), outside the scenario's own results and params, each found in
 # the README's paragraph on the JSON summary, read with its nesting: `a` {`b`} and `a` [`b`]
 # document a.b; text in parentheses is prose
 for args in "counter-race --gil --set variant=mutex --set iterations=1000" \
-    "pipeline --set items=5 --set consume_ms=2"; do
+    "pipeline --set items=5 --set consume_ms=2" "event-stop --set stop_after_ms=50" \
+    "condition --set items=10"; do
     # shellcheck disable=SC2086 # the arguments are words
     "$CONCVIZ" run $args --json 2>/dev/null >>"$TMP/all.json" || true
 done

@@ -172,7 +172,7 @@ check "compare, deadlock: fewer runs than asked, said" \
     <(joined "$TMP/cmpdl.txt")
 
 # scripted picker: pick counter-race, run it, come back, quit
-s=$(script pick "wait text pick a scenario" "key j j j" "expect counter-race" "key Enter" \
+s=$(script pick "wait text pick a scenario" "key j j j j" "expect counter-race" "key Enter" \
     "wait text counter-race  threads" "wait done" "snapshot $TMP/picked.txt" "key q" \
     "wait text pick a scenario" "snapshot $TMP/picker-back.txt" "key q")
 set +e
@@ -355,7 +355,7 @@ if command -v tmux >/dev/null; then
         -e CONCVIZ_SCENARIOS="$CONCVIZ_SCENARIOS" \
         "$CONCVIZ; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -xE 'echo|icanon' | sort | tr '\n' ' '; echo; sleep 60"
     check "tmux: the picker starts" wait_for "pick a scenario"
-    T send-keys -t cv j j j Enter
+    T send-keys -t cv j j j j Enter
     check "tmux: counter-race runs, lanes shown" wait_for "worker-4"
     check "tmux: results panel fills" wait_for "lost_updates"
     T send-keys -t cv '?'

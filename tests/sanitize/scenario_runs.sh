@@ -59,7 +59,8 @@ brief pool-size procs --set tasks=16 --set io_ms=20
 # scenario's defaults
 for pair in block-the-loop:threads,epoll compress:serial,threads,procs \
     cpu-factorize:serial,threads,procs,openmp cpu-many-small:serial,threads,procs,openmp \
-    deadlock:threads,procs,epoll file-io:serial,threads,epoll,hybrid \
+    condition:threads,procs,epoll deadlock:threads,procs,epoll event-stop:threads,procs,epoll \
+    file-io:serial,threads,epoll,hybrid \
     gather-sleep:serial,threads,epoll io-fetch:serial,threads,epoll \
     taskgroup-fail:threads,epoll timeout-cancel:threads,epoll; do
     IFS=, read -r -a models <<<"${pair#*:}"

@@ -466,6 +466,72 @@ static void test_semaphore_and_barrier(void **state)
     cv_collector_destroy(c);
 }
 
+/* Event and Condition: their own wait states; wakes, sets, notifies, clears and timeouts; the
+ * figures survive a checkpoint. */
+static void test_event_and_condition(void **state)
+{
+    (void)state;
+    struct cv_collector *c = cv_collector_create(0);
+    for (uint32_t i = 0; i < 3; i++)
+        cv_collector_add_lane(c, i, "w", CV_ROLE_WORKER);
+    cv_collector_add_object(c, 0, CV_OBJ_EVENT, "stop", 0);
+    cv_collector_add_object(c, 1, CV_OBJ_CONDITION, "ready", 0);
+    for (uint16_t i = 0; i < 3; i++)
+        feed1(c, 0, CV_EV_WORKER_START, i, NT, 0, 0);
+    feed1(c, 10, CV_EV_EVENT_WAIT, 1, NT, 0, 0);
+    feed1(c, 12, CV_EV_EVENT_WAIT, 2, NT, 0, 0);
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 15);
+    assert_int_equal(s->lanes[1].state, CV_LANE_EVENT_WAIT);
+    assert_int_equal(s->lanes[1].waiting_on, 0);
+    assert_int_equal(find_lock(s, 0)->waiters, 2);
+    feed1(c, 30, CV_EV_EVENT_SET, 0, NT, 0, 2);
+    feed1(c, 31, CV_EV_EVENT_WAKE, 1, NT, 0, 0);
+    feed1(c, 32, CV_EV_WAIT_TIMEOUT, 2, NT, 0, 0); /* a timed wait that ran out first */
+    feed1(c, 40, CV_EV_EVENT_CLEAR, 0, NT, 0, 0);
+    s = cv_collector_snapshot(c, 41);
+    const struct cv_lock_stats *k = find_lock(s, 0);
+    assert_int_equal(k->kind, CV_OBJ_EVENT);
+    assert_int_equal(k->waits, 2);
+    assert_int_equal(k->signals, 1);
+    assert_int_equal(k->clears, 1);
+    assert_int_equal(k->acquisitions, 1); /* the wakes */
+    assert_int_equal(k->timeouts, 1);
+    assert_int_equal(k->wait_ns_total, 21);
+    assert_int_equal(k->waiters, 0);
+    assert_int_equal(s->lanes[1].state, CV_LANE_IDLE);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_EVENT_WAIT], 21);
+    assert_int_equal(s->lanes[2].state_ns[CV_LANE_EVENT_WAIT], 20);
+
+    feed1(c, 50, CV_EV_COND_WAIT, 1, NT, 1, 0);
+    s = cv_collector_snapshot(c, 55);
+    assert_int_equal(s->lanes[1].state, CV_LANE_COND_WAIT);
+    feed1(c, 60, CV_EV_COND_NOTIFY, 0, NT, 1, 1);
+    feed1(c, 61, CV_EV_COND_WAKE, 1, NT, 1, 0);
+    s = cv_collector_snapshot(c, 62);
+    k = find_lock(s, 1);
+    assert_int_equal(k->kind, CV_OBJ_CONDITION);
+    assert_int_equal(k->waits, 1);
+    assert_int_equal(k->signals, 1);
+    assert_int_equal(k->acquisitions, 1);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_COND_WAIT], 11);
+
+    size_t len;
+    unsigned char *buf = cv_collector_save(c, &len);
+    struct cv_collector *b = cv_collector_create(0);
+    for (uint32_t i = 0; i < 3; i++)
+        cv_collector_add_lane(b, i, "w", CV_ROLE_WORKER);
+    cv_collector_add_object(b, 0, CV_OBJ_EVENT, "stop", 0);
+    cv_collector_add_object(b, 1, CV_OBJ_CONDITION, "ready", 0);
+    assert_true(cv_collector_restore(b, buf, len, NULL, 0));
+    s = cv_collector_snapshot(b, 62);
+    k = find_lock(s, 0);
+    assert_int_equal(k->waits + k->signals + k->clears + k->timeouts, 2 + 1 + 1 + 1);
+    assert_int_equal(s->lanes[1].state_ns[CV_LANE_COND_WAIT], 11);
+    free(buf);
+    cv_collector_destroy(b);
+    cv_collector_destroy(c);
+}
+
 static void test_queue(void **state)
 {
     (void)state;
@@ -1208,6 +1274,7 @@ int main(void)
         cmocka_unit_test(test_lock_stats),
         cmocka_unit_test(test_gil),
         cmocka_unit_test(test_semaphore_and_barrier),
+        cmocka_unit_test(test_event_and_condition),
         cmocka_unit_test(test_queue),
         cmocka_unit_test(test_queue_series_bounded),
         cmocka_unit_test(test_abandoned_waits),

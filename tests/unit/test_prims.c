@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "concviz/clock.h"
 #include "concviz/concviz.h"
 #include "concviz/run.h"
 
@@ -28,6 +29,9 @@ struct tstate {
     _Atomic uint32_t arrivals[8];
     _Atomic uint32_t violations;
     uint64_t last_popped;
+    struct cv_event_obj *event;
+    struct cv_cond *cond;
+    _Atomic uint32_t waiting, woken;
 };
 
 static const struct cv_param_def no_params[] = {{NULL, 0, NULL, NULL, NULL, 0, 0}};
@@ -72,6 +76,16 @@ static int setup_all(struct cv_run *run, char **cause)
     st->counter = cv_counter_create(run, "c", CV_COUNTER_ATOMIC);
     cv_run_set_workload_state(run, st);
     return CV_OK;
+}
+
+/* setup_all and an Event `e` and a Condition `cv` over the mutex `m` */
+static int setup_signals(struct cv_run *run, char **cause)
+{
+    int rc = setup_all(run, cause);
+    struct tstate *st = cv_run_workload_state(run);
+    st->event = cv_event_create(run, "e");
+    st->cond = cv_cond_create(run, "cv", st->mutex);
+    return st->event && st->cond ? rc : CV_ERR_RUNTIME;
 }
 
 #define MUTEX_ITERS 20000
@@ -215,6 +229,153 @@ static int fail_odd_task(struct cv_ctx *ctx, uint32_t task)
     (void)ctx;
     return task % 2 ? -5 : 0;
 }
+
+#define MS 1000000ull
+
+/* A wait with a timeout on an Event nobody sets returns false after the timeout. */
+static int event_timeout_task(struct cv_ctx *ctx, uint32_t task)
+{
+    (void)task;
+    struct tstate *st = state_of(ctx);
+    uint64_t t0 = cv_clock_mono_ns();
+    if (cv_event_wait(ctx, st->event, 20 * MS) || cv_clock_mono_ns() - t0 < 19 * MS)
+        atomic_fetch_add(&st->violations, 1);
+    return 0;
+}
+
+/* a sets the Event once both others wait; b and c wait without a timeout; then the flag stays
+ * set until cleared */
+static int event_role(struct cv_ctx *ctx, uint32_t role)
+{
+    struct tstate *st = state_of(ctx);
+    if (role == 0) {
+        if (!cv_sleep(ctx, 30 * MS))
+            return -1;
+        cv_event_set(ctx, st->event);
+        return 0;
+    }
+    if (!cv_event_wait(ctx, st->event, 0) || !cv_event_is_set(st->event))
+        atomic_fetch_add(&st->violations, 1);
+    atomic_fetch_add(&st->woken, 1);
+    if (!cv_event_wait(ctx, st->event, 1 * MS)) /* set: at once */
+        atomic_fetch_add(&st->violations, 1);
+    return 0;
+}
+
+/* clear makes it unset: a wait then times out */
+static int event_clear_task(struct cv_ctx *ctx, uint32_t task)
+{
+    (void)task;
+    struct tstate *st = state_of(ctx);
+    cv_event_set(ctx, st->event);
+    cv_event_clear(ctx, st->event);
+    if (cv_event_is_set(st->event) || cv_event_wait(ctx, st->event, 5 * MS))
+        atomic_fetch_add(&st->violations, 1);
+    return 0;
+}
+
+/* A waiter: with the lock, wait; woken, it holds the lock again (`inside` is set while it holds
+ * it, for 10 ms). */
+static int cond_waiter(struct cv_ctx *ctx, struct tstate *st)
+{
+    if (!cv_mutex_lock(ctx, st->mutex))
+        return -1;
+    atomic_fetch_add(&st->waiting, 1);
+    if (!cv_cond_wait(ctx, st->cond, 0))
+        atomic_fetch_add(&st->violations, 1);
+    atomic_store(&st->inside, 1);
+    atomic_fetch_add(&st->woken, 1);
+    cv_sleep(ctx, 10 * MS);
+    atomic_store(&st->inside, 0);
+    cv_mutex_unlock(ctx, st->mutex);
+    return 0;
+}
+
+/* notify(1) with two waiting: one wakes, and holds the lock again before the notifier gets it
+ * back (the notifier waits for it to say it woke, then for the lock) */
+static bool notify_one(struct cv_ctx *ctx, struct tstate *st, uint32_t woken_after)
+{
+    if (!cv_mutex_lock(ctx, st->mutex))
+        return false;
+    uint64_t n = cv_cond_notify(ctx, st->cond, 1);
+    cv_mutex_unlock(ctx, st->mutex);
+    for (int i = 0; i < 5000 && atomic_load(&st->woken) < woken_after; i++)
+        if (!cv_sleep(ctx, 1 * MS))
+            return false;
+    if (!cv_mutex_lock(ctx, st->mutex)) /* waits for the woken one's 10 ms */
+        return false;
+    if (n != 1 || atomic_load(&st->inside) || atomic_load(&st->woken) != woken_after)
+        atomic_fetch_add(&st->violations, 1);
+    cv_mutex_unlock(ctx, st->mutex);
+    cv_sleep(ctx, 20 * MS);
+    return atomic_load(&st->woken) == woken_after; /* no other woken meanwhile */
+}
+
+static int cond_role(struct cv_ctx *ctx, uint32_t role)
+{
+    struct tstate *st = state_of(ctx);
+    if (role != 0)
+        return cond_waiter(ctx, st);
+    while (atomic_load(&st->waiting) < 2) /* each counts itself with the lock held, then waits */
+        if (!cv_sleep(ctx, 1 * MS))
+            return -1;
+    if (!notify_one(ctx, st, 1) || !notify_one(ctx, st, 2))
+        atomic_fetch_add(&st->violations, 1);
+    if (cv_cond_notify_all(ctx, st->cond) != 0) /* nobody waits now */
+        atomic_fetch_add(&st->violations, 1);
+    return 0;
+}
+
+/* A timed wait nobody notifies returns false with the lock held again. */
+static int cond_timeout_task(struct cv_ctx *ctx, uint32_t task)
+{
+    (void)task;
+    struct tstate *st = state_of(ctx);
+    if (!cv_mutex_lock(ctx, st->mutex))
+        return -1;
+    uint64_t t0 = cv_clock_mono_ns();
+    if (cv_cond_wait(ctx, st->cond, 15 * MS) || cv_clock_mono_ns() - t0 < 14 * MS ||
+        cv_mutex_trylock(ctx, st->mutex))
+        atomic_fetch_add(&st->violations, 1);
+    cv_mutex_unlock(ctx, st->mutex);
+    return 0;
+}
+
+static const struct cv_workload wl_event_timeout = {.name = "t_event_timeout",
+                                                    .summary = "test",
+                                                    .params = no_params,
+                                                    .shape = CV_SHAPE_TASKS,
+                                                    .plan = plan_workers,
+                                                    .setup = setup_signals,
+                                                    .task = event_timeout_task};
+static const struct cv_workload wl_event = {.name = "t_event",
+                                            .summary = "test",
+                                            .params = no_params,
+                                            .shape = CV_SHAPE_ROLES,
+                                            .plan = plan_three_roles,
+                                            .setup = setup_signals,
+                                            .role = event_role};
+static const struct cv_workload wl_event_clear = {.name = "t_event_clear",
+                                                  .summary = "test",
+                                                  .params = no_params,
+                                                  .shape = CV_SHAPE_TASKS,
+                                                  .plan = plan_workers,
+                                                  .setup = setup_signals,
+                                                  .task = event_clear_task};
+static const struct cv_workload wl_cond = {.name = "t_cond",
+                                           .summary = "test",
+                                           .params = no_params,
+                                           .shape = CV_SHAPE_ROLES,
+                                           .plan = plan_three_roles,
+                                           .setup = setup_signals,
+                                           .role = cond_role};
+static const struct cv_workload wl_cond_timeout = {.name = "t_cond_timeout",
+                                                   .summary = "test",
+                                                   .params = no_params,
+                                                   .shape = CV_SHAPE_TASKS,
+                                                   .plan = plan_workers,
+                                                   .setup = setup_signals,
+                                                   .task = cond_timeout_task};
 
 static const struct cv_workload wl_mutex = {.name = "t_mutex",
                                             .summary = "test",
@@ -545,12 +706,96 @@ static void test_usage_errors(void **unused)
     unlink(path);
 }
 
+static void test_event_wait_times_out(void **unused)
+{
+    (void)unused;
+    static const char *const models[] = {"threads", "epoll"};
+    for (size_t m = 0; m < 2; m++) {
+        struct trun t;
+        trun_run(&t, "t_event_timeout", models[m], 3, 0);
+        assert_int_equal(atomic_load(&tstate(&t)->violations), 0);
+        assert_int_equal((int)field(t.sum, "locks.e.timeouts"), 3);
+        assert_int_equal((int)field(t.sum, "locks.e.waits"), 3);
+        assert_int_equal((int)field(t.sum, "locks.e.wakes"), 0);
+        /* a pool's first lane, or the event loop's first task */
+        assert_true(field(t.sum, m ? "lanes.task-0.event_wait_s" : "lanes.worker-1.event_wait_s") >=
+                    0.019);
+        trun_free(&t);
+    }
+}
+
+static void test_event_set_wakes_all(void **unused)
+{
+    (void)unused;
+    static const char *const models[] = {"threads", "epoll"};
+    for (size_t m = 0; m < 2; m++) {
+        struct trun t;
+        trun_run(&t, "t_event", models[m], 0, 0);
+        assert_int_equal(atomic_load(&tstate(&t)->violations), 0);
+        assert_int_equal(atomic_load(&tstate(&t)->woken), 2);
+        assert_int_equal((int)field(t.sum, "locks.e.sets"), 1);
+        assert_int_equal((int)field(t.sum, "locks.e.wakes"), 2);
+        assert_true(field(t.sum, "lanes.b.event_wait_s") > 0.01);
+        assert_true(field(t.sum, "lanes.c.event_wait_s") > 0.01);
+        trun_free(&t);
+    }
+    struct trun t;
+    trun_run(&t, "t_event_clear", "threads", 1, 0);
+    assert_int_equal(atomic_load(&tstate(&t)->violations), 0);
+    assert_int_equal((int)field(t.sum, "locks.e.clears"), 1);
+    assert_int_equal((int)field(t.sum, "locks.e.timeouts"), 1);
+    trun_free(&t);
+}
+
+static void test_event_waits_release_the_gil(void **unused)
+{
+    (void)unused;
+    struct trun t;
+    trun_run(&t, "t_event", "threads", 0, 1);
+    assert_int_equal(atomic_load(&tstate(&t)->violations), 0);
+    assert_int_equal((int)field(t.sum, "locks.e.wakes"), 2);
+    /* the setter got the GIL while b and c waited: they did not hold it */
+    assert_true(field(t.sum, "lanes.a.gil_wait_s") < 0.01);
+    trun_free(&t);
+}
+
+static void test_cond_notify_one_and_reacquire(void **unused)
+{
+    (void)unused;
+    static const char *const models[] = {"threads", "epoll"};
+    for (size_t m = 0; m < 2; m++) {
+        struct trun t;
+        trun_run(&t, "t_cond", models[m], 0, 0);
+        assert_int_equal(atomic_load(&tstate(&t)->violations), 0);
+        assert_int_equal(atomic_load(&tstate(&t)->woken), 2);
+        assert_int_equal((int)field(t.sum, "locks.cv.waits"), 2);
+        assert_int_equal((int)field(t.sum, "locks.cv.notifies"), 3);
+        assert_int_equal((int)field(t.sum, "locks.cv.wakes"), 2);
+        /* the one woken second waited through the first one's turn */
+        assert_true(field(t.sum, "lanes.b.cond_wait_s") + field(t.sum, "lanes.c.cond_wait_s") >
+                    0.03);
+        trun_free(&t);
+    }
+}
+
+static void test_cond_wait_times_out_with_the_lock(void **unused)
+{
+    (void)unused;
+    struct trun t;
+    trun_run(&t, "t_cond_timeout", "threads", 2, 0);
+    assert_int_equal(atomic_load(&tstate(&t)->violations), 0);
+    assert_int_equal((int)field(t.sum, "locks.cv.timeouts"), 2);
+    assert_int_equal((int)field(t.sum, "tasks.completed"), 2);
+    trun_free(&t);
+}
+
 static int register_all(void **unused)
 {
     (void)unused;
-    const struct cv_workload *all[] = {&wl_mutex,   &wl_sem, &wl_queue,     &wl_barrier,
-                                       &wl_counter, &wl_cpu, &wl_sleep,     &wl_fail,
-                                       &wl_trylock, &wl_nap, &wl_sem_rounds};
+    const struct cv_workload *all[] = {
+        &wl_mutex, &wl_sem,         &wl_queue,   &wl_barrier,     &wl_counter,    &wl_cpu,
+        &wl_sleep, &wl_fail,        &wl_trylock, &wl_nap,         &wl_sem_rounds, &wl_event_timeout,
+        &wl_event, &wl_event_clear, &wl_cond,    &wl_cond_timeout};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (cv_workload_register(all[i]) != CV_OK)
             return -1;
@@ -573,6 +818,11 @@ int main(void)
         cmocka_unit_test(test_sleep_is_io),
         cmocka_unit_test(test_stop_interrupts_waits),
         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_event_wait_times_out),
+        cmocka_unit_test(test_event_set_wakes_all),
+        cmocka_unit_test(test_event_waits_release_the_gil),
+        cmocka_unit_test(test_cond_notify_one_and_reacquire),
+        cmocka_unit_test(test_cond_wait_times_out_with_the_lock),
     };
     return cmocka_run_group_tests(tests, register_all, NULL);
 }

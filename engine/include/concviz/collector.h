@@ -35,6 +35,10 @@
       "GIL: waiting for the (emulated) interpreter lock")                                       \
     X(BARRIER, "barrier", 'B', "barrier", "barrier", BLACK, CYAN, 44, "#00d7d7", "#000000",     \
       "barrier: waiting for the others to arrive")                                              \
+    X(EVENT_WAIT, "event_wait", 'E', "event", "event wait", WHITE, GREEN, 22, "#005f00",        \
+      "#ffffff", "event: waiting for an Event to be set")                                       \
+    X(COND_WAIT, "cond_wait", 'C', "condition", "condition wait", WHITE, CYAN, 61, "#5f5faf",   \
+      "#ffffff", "condition: waiting on a Condition for a notify")                              \
     X(IDLE, "idle", '.', "idle", "idle", WHITE, BLACK, 238, "#444444", "#ffffff",               \
       "idle: no task (pool worker waiting for work)")                                           \
     X(STALLED, "stalled", 'T', "stalled", "stalled", BLACK, WHITE, 250, "#bcbcbc", "#000000",   \
@@ -59,7 +63,9 @@ const char *cv_lane_state_name(unsigned state);
     X(QUEUE, "queue")         \
     X(BARRIER, "barrier")     \
     X(COUNTER, "counter")     \
-    X(GIL, "gil")
+    X(GIL, "gil")             \
+    X(EVENT, "event")         \
+    X(CONDITION, "condition")
 
 enum cv_object_kind {
 #define CV_X_ENUM(name, str) CV_OBJ_##name,
@@ -121,6 +127,12 @@ struct cv_lock_stats {
     uint32_t waiters; /* lanes waiting now */
     uint32_t handoff_from, handoff_to; /* the latest contended hand-over, lanes or CV_NONE */
     uint64_t handoffs;                 /* acquisitions by a lane other than the previous holder */
+    /* Events and conditions (acquisitions, contended and the wait times count the waits that
+     * ended woken): */
+    uint64_t waits;    /* waits that blocked */
+    uint64_t signals;  /* event.set / cond.notify calls */
+    uint64_t clears;   /* event.clear calls */
+    uint64_t timeouts; /* waits that ended without a wake (timeout, stop) */
 };
 
 struct cv_depth_point {

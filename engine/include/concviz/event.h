@@ -64,7 +64,14 @@
     X(WORKER_RESUME, "worker.resume")       \
     X(WAIT_TIMEOUT, "wait.timeout")         \
     X(GAP, "gap")                           \
-    X(TASK_FACT, "task.fact")
+    X(TASK_FACT, "task.fact")               \
+    X(EVENT_WAIT, "event.wait")             \
+    X(EVENT_SET, "event.set")               \
+    X(EVENT_CLEAR, "event.clear")           \
+    X(EVENT_WAKE, "event.wake")             \
+    X(COND_WAIT, "cond.wait")               \
+    X(COND_NOTIFY, "cond.notify")           \
+    X(COND_WAKE, "cond.wake")
 
 enum cv_event_kind {
 #define CV_X_ENUM(name, str) CV_EV_##name,

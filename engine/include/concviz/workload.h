@@ -127,6 +127,27 @@ uint32_t cv_queue_depth(struct cv_queue *q);
 struct cv_barrier *cv_barrier_create(struct cv_run *run, const char *name, uint32_t parties);
 uint64_t cv_barrier_wait(struct cv_ctx *ctx, struct cv_barrier *b);
 
+/* threading.Event (asyncio.Event under epoll): a flag that lanes wait for. set wakes every lane
+ * waiting; wait returns at once while the flag is set. wait returns whether it was set: false
+ * when `timeout_ns` (0: no timeout) passed first or the run is stopping. */
+struct cv_event_obj;
+struct cv_event_obj *cv_event_create(struct cv_run *run, const char *name);
+void cv_event_set(struct cv_ctx *ctx, struct cv_event_obj *ev);
+void cv_event_clear(struct cv_ctx *ctx, struct cv_event_obj *ev);
+bool cv_event_is_set(const struct cv_event_obj *ev);
+bool cv_event_wait(struct cv_ctx *ctx, struct cv_event_obj *ev, uint64_t timeout_ns);
+
+/* threading.Condition over `lock` (asyncio.Condition under epoll). wait is called with the lock
+ * held: it releases it, waits for a notify, and takes it again; it returns true when notified,
+ * false on a timeout (`timeout_ns`, 0: none; the lock is held again) or when the run is stopping
+ * (then the lock is not taken again: the caller returns without unlocking). notify wakes up to
+ * `n` lanes waiting, in the order they came, and returns how many it woke. */
+struct cv_cond;
+struct cv_cond *cv_cond_create(struct cv_run *run, const char *name, struct cv_mutex *lock);
+bool cv_cond_wait(struct cv_ctx *ctx, struct cv_cond *c, uint64_t timeout_ns);
+uint64_t cv_cond_notify(struct cv_ctx *ctx, struct cv_cond *c, uint64_t n);
+uint64_t cv_cond_notify_all(struct cv_ctx *ctx, struct cv_cond *c);
+
 /* A shared counter whose increment is a read, `work_ns` of computing, then a write. */
 #define CV_COUNTER_VARIANTS(X)  \
     X(NONE, "none")             \

@@ -762,6 +762,60 @@ static void released(struct cv_collector *c, struct lane_priv *p, const struct c
     c->lockp[idx].last_holder = e->lane;
 }
 
+/* An Event's or Condition's wait that ended with a wake: counted like a contended acquisition
+ * (the wait's time in the object's totals), nothing held after it. */
+static void woken(struct cv_collector *c, struct cv_lane_stats *l, struct lane_priv *p,
+                  const struct cv_event *e)
+{
+    uint32_t idx;
+    struct cv_lock_stats *k = lock_of(c, e->obj, &idx);
+    if (l->waiting_on != e->obj)
+        return;
+    if (k) {
+        uint64_t w = e->ts > p->wait_since ? e->ts - p->wait_since : 0;
+        k->acquisitions++;
+        k->contended++;
+        k->wait_ns_total += w;
+        if (w > k->wait_ns_max)
+            k->wait_ns_max = w;
+        if (k->waiters)
+            k->waiters--;
+    }
+    l->waiting_on = CV_NONE;
+    set_state(c, l, base_state(p), e->ts);
+}
+
+/* event.*, cond.*: the waits, the sets and notifies, the clears. */
+static void signal_event(struct cv_collector *c, struct cv_lane_stats *l, struct lane_priv *p,
+                         const struct cv_event *e)
+{
+    uint32_t idx;
+    struct cv_lock_stats *k = lock_of(c, e->obj, &idx);
+    switch (e->kind) {
+    case CV_EV_EVENT_WAIT:
+    case CV_EV_COND_WAIT:
+        if (k) {
+            k->waits++;
+            k->waiters++;
+        }
+        wait_begin(c, l, p, e->kind == CV_EV_EVENT_WAIT ? CV_LANE_EVENT_WAIT : CV_LANE_COND_WAIT,
+                   e);
+        break;
+    case CV_EV_EVENT_SET:
+    case CV_EV_COND_NOTIFY:
+        if (k)
+            k->signals++;
+        break;
+    case CV_EV_EVENT_CLEAR:
+        if (k)
+            k->clears++;
+        break;
+    default: /* event.wake, cond.wake */
+        woken(c, l, p, e);
+        break;
+    }
+}
+
 static inline void store_push(struct cv_collector *c, const struct cv_event *e)
 {
     struct cv_event *slot = &c->store[c->store_pos];
@@ -1061,9 +1115,21 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
     }
     case CV_EV_WAIT_TIMEOUT:
         if (l->waiting_on == e->obj) {
+            struct cv_lock_stats *k = lock_of(c, e->obj, &idx);
+            if (k)
+                k->timeouts++;
             wait_abandoned(c, l, p);
             set_state(c, l, base_state(p), e->ts);
         }
+        break;
+    case CV_EV_EVENT_WAIT:
+    case CV_EV_EVENT_SET:
+    case CV_EV_EVENT_CLEAR:
+    case CV_EV_EVENT_WAKE:
+    case CV_EV_COND_WAIT:
+    case CV_EV_COND_NOTIFY:
+    case CV_EV_COND_WAKE:
+        signal_event(c, l, p, e);
         break;
     case CV_EV__COUNT:
         break;
@@ -1258,11 +1324,14 @@ const struct cv_event *cv_collector_store_at(const struct cv_collector *c, size_
 
 /* ------------------------------------------------------------------ checkpoints */
 
-#define CKPT_MAGIC     0x33504b43u  /* "CKP3" */
+#define CKPT_MAGIC     0x34504b43u  /* "CKP4" */
+#define CKPT_MAGIC_V3  0x33504b43u  /* "CKP3": before the event and condition waits; still read */
 #define CKPT_MAGIC_V2  0x32504b43u  /* "CKP2": before the lost state; still read */
 #define CKPT_MAGIC_V1  0x31504b43u  /* "CKP1": before the stalled state; still read */
 #define V1_STATES      10           /* lane states then; stalled came in before dead */
 #define V2_STATES      11           /* lane states then; lost came in before off */
+#define V3_STATES      12           /* lane states then */
+#define V3_IDLE        7            /* event and condition waits came in before idle */
 #define CKPT_SPANS_MAX 1024         /* the latest task spans kept per lane */
 #define MAX_TS         (1ull << 58) /* times in a checkpoint beyond this are corruption */
 
@@ -1376,6 +1445,10 @@ unsigned char *cv_collector_save(const struct cv_collector *c, size_t *len)
         PUT(&o, k->handoff_to);
         PUT(&o, k->handoffs);
         PUT(&o, c->lockp[i].last_holder);
+        PUT(&o, k->waits);
+        PUT(&o, k->signals);
+        PUT(&o, k->clears);
+        PUT(&o, k->timeouts);
     }
     for (size_t i = 0; i < c->nqueues; i++) {
         const struct cv_queue_stats *q = &c->queues[i];
@@ -1422,22 +1495,24 @@ static uint32_t pow2_at_least(uint32_t n, uint32_t lo)
 /* A lane state of a checkpoint of version `ver` as it is numbered now. */
 static uint8_t old_state(unsigned ver, uint8_t st)
 {
-    if (ver == 1 && st >= CV_LANE_STALLED) /* stalled came in before dead */
+    if (ver == 1 && st >= V3_IDLE + 1) /* stalled came in before dead */
         st++;
-    if (ver <= 2 && st >= CV_LANE_LOST) /* lost came in before off */
+    if (ver <= 2 && st >= V3_IDLE + 3) /* lost came in before off */
         st++;
+    if (ver <= 3 && st >= V3_IDLE) /* event and condition waits before idle */
+        st += CV_LANE_IDLE - V3_IDLE;
     return st;
 }
 
 static unsigned states_of(unsigned ver)
 {
-    return ver == 1 ? V1_STATES : ver == 2 ? V2_STATES : CV_LANE__COUNT;
+    return ver == 1 ? V1_STATES : ver == 2 ? V2_STATES : ver == 3 ? V3_STATES : CV_LANE__COUNT;
 }
 
 /* Time per lane state, as many as version `ver` had, renumbered. */
 static void get_state_times(struct ibuf *in, uint64_t *out, unsigned ver)
 {
-    if (ver == 3) {
+    if (ver == 4) {
         get(in, out, CV_LANE__COUNT * sizeof *out);
         return;
     }
@@ -1464,11 +1539,14 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
     GET(&in, nk);
     GET(&in, nq);
     GET(&in, nc);
-    unsigned ver = magic == CKPT_MAGIC_V1 ? 1 : magic == CKPT_MAGIC_V2 ? 2 : 3;
+    unsigned ver = magic == CKPT_MAGIC_V1   ? 1
+                   : magic == CKPT_MAGIC_V2 ? 2
+                   : magic == CKPT_MAGIC_V3 ? 3
+                                            : 4;
     unsigned nstates = states_of(ver);
     /* fewer lanes and objects than declared: a traced program's appear as it runs, and the
      * recording declares them all (the ones not there yet stay as declared, fresh) */
-    if (in.bad || (magic != CKPT_MAGIC && ver == 3) || nl > c->nlanes || nk > c->nlocks ||
+    if (in.bad || (magic != CKPT_MAGIC && ver == 4) || nl > c->nlanes || nk > c->nlocks ||
         nq > c->nqueues || nc > c->ncounters)
         return false;
     struct cv_snapshot *s = &c->snap;
@@ -1575,6 +1653,12 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
         GET(&in, k->handoff_to);
         GET(&in, k->handoffs);
         GET(&in, c->lockp[i].last_holder);
+        if (ver > 3) {
+            GET(&in, k->waits);
+            GET(&in, k->signals);
+            GET(&in, k->clears);
+            GET(&in, k->timeouts);
+        }
         if (!lane_or_none(c, k->holder) || !lane_or_none(c, k->handoff_from) ||
             !lane_or_none(c, k->handoff_to) || !lane_or_none(c, c->lockp[i].last_holder))
             return false;

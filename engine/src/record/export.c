@@ -102,6 +102,10 @@ static const char *wait_label(unsigned kind)
         return "gil";
     case CV_EV_BARRIER_WAIT:
         return "barrier";
+    case CV_EV_EVENT_WAIT:
+        return "event";
+    case CV_EV_COND_WAIT:
+        return "condition";
     default:
         return "wait";
     }
@@ -217,6 +221,21 @@ static void flow(struct chrome *x, const struct obj_x *o, uint32_t lane, uint64_
     fprintf(x->out, ",\"pid\":%u,\"tid\":%u}", pid_of(x, lane), lane + 1);
 }
 
+/* An Event set or cleared, a Condition notified: a mark on the lane that did it. */
+static void signal_instant(struct chrome *x, const struct cv_event *e)
+{
+    sep(x);
+    fprintf(x->out, "{\"name\":\"%s ",
+            e->kind == CV_EV_EVENT_SET     ? "set"
+            : e->kind == CV_EV_EVENT_CLEAR ? "clear"
+                                           : "notify");
+    jstr(x->out, cv_recording_object_name(x->r, e->obj));
+    fprintf(x->out, "\",\"cat\":\"signal\",\"ph\":\"i\",\"s\":\"t\",\"ts\":");
+    us(x->out, e->ts);
+    fprintf(x->out, ",\"pid\":%u,\"tid\":%u,\"args\":{\"woken\":%" PRIu64 "}}", pid_of(x, e->lane),
+            e->lane + 1, e->arg);
+}
+
 static void chrome_event(struct chrome *x, const struct cv_event *e)
 {
     uint32_t lane = e->lane;
@@ -247,6 +266,8 @@ static void chrome_event(struct chrome *x, const struct cv_event *e)
     case CV_EV_IO_BEGIN:
     case CV_EV_GIL_WAIT:
     case CV_EV_BARRIER_WAIT:
+    case CV_EV_EVENT_WAIT:
+    case CV_EV_COND_WAIT:
         emit_wait(x, lane, e->ts);
         l->wait = (struct open_span){true, e->ts, e->task, e->obj, e->kind, e->arg};
         break;
@@ -283,8 +304,15 @@ static void chrome_event(struct chrome *x, const struct cv_event *e)
             emit_wait(x, lane, e->ts);
         break;
     case CV_EV_WAIT_TIMEOUT:
+    case CV_EV_EVENT_WAKE:
+    case CV_EV_COND_WAKE:
         if (l->wait.open && l->wait.obj == e->obj)
             emit_wait(x, lane, e->ts);
+        break;
+    case CV_EV_EVENT_SET:
+    case CV_EV_EVENT_CLEAR:
+    case CV_EV_COND_NOTIFY:
+        signal_instant(x, e);
         break;
     case CV_EV_WORKER_DEAD:
     case CV_EV_WORKER_EXIT:

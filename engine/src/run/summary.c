@@ -46,6 +46,15 @@ static const char *state_text(enum cv_run_state st)
     return "unknown";
 }
 
+/* Whether the run has an Event or a Condition: its lanes then say how long they waited on them. */
+static bool has_signals(const struct cv_snapshot *s)
+{
+    for (size_t i = 0; i < s->nlocks; i++)
+        if (s->locks[i].kind == CV_OBJ_EVENT || s->locks[i].kind == CV_OBJ_CONDITION)
+            return true;
+    return false;
+}
+
 static struct cv_value *lanes_value(const struct cv_snapshot *s)
 {
     static const struct {
@@ -58,6 +67,7 @@ static struct cv_value *lanes_value(const struct cv_snapshot *s)
         {"barrier_s", CV_LANE_BARRIER},     {"idle_s", CV_LANE_IDLE},
     };
     struct cv_value *arr = cv_value_arr();
+    bool signals = has_signals(s);
     for (size_t i = 0; i < s->nlanes; i++) {
         const struct cv_lane_stats *l = &s->lanes[i];
         struct cv_value *o = cv_value_push(arr, cv_value_obj());
@@ -68,6 +78,10 @@ static struct cv_value *lanes_value(const struct cv_snapshot *s)
         cv_value_set_num(o, "tasks", l->tasks);
         for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
             cv_value_set_num(o, cols[c].key, secs(l->state_ns[cols[c].st]));
+        if (signals) {
+            cv_value_set_num(o, "event_wait_s", secs(l->state_ns[CV_LANE_EVENT_WAIT]));
+            cv_value_set_num(o, "cond_wait_s", secs(l->state_ns[CV_LANE_COND_WAIT]));
+        }
         if (l->state_ns[CV_LANE_STALLED] || l->state == CV_LANE_STALLED)
             cv_value_set_num(o, "stalled_s", secs(l->state_ns[CV_LANE_STALLED]));
         if (l->state_ns[CV_LANE_DEAD] || l->state == CV_LANE_DEAD)
@@ -112,6 +126,18 @@ static struct cv_value *balance_value(const struct cv_snapshot *s)
     return o;
 }
 
+/* An Event's or a Condition's own figures. */
+static void signal_keys(struct cv_value *o, const struct cv_lock_stats *k)
+{
+    bool ev = k->kind == CV_OBJ_EVENT;
+    cv_value_set_num(o, "waits", (double)k->waits);
+    cv_value_set_num(o, ev ? "sets" : "notifies", (double)k->signals);
+    if (ev)
+        cv_value_set_num(o, "clears", (double)k->clears);
+    cv_value_set_num(o, "wakes", (double)k->acquisitions);
+    cv_value_set_num(o, "timeouts", (double)k->timeouts);
+}
+
 static struct cv_value *locks_value(const struct cv_snapshot *s)
 {
     struct cv_value *arr = cv_value_arr();
@@ -130,6 +156,8 @@ static struct cv_value *locks_value(const struct cv_snapshot *s)
         cv_value_set_num(o, "wait_s_max", secs(k->wait_ns_max));
         cv_value_set_num(o, "hold_s_total", secs(k->hold_ns_total));
         cv_value_set_num(o, "handoffs", (double)k->handoffs);
+        if (k->kind == CV_OBJ_EVENT || k->kind == CV_OBJ_CONDITION)
+            signal_keys(o, k);
     }
     return arr;
 }
@@ -376,11 +404,18 @@ void cv_summary_write_text(const struct cv_value *sum, FILE *out)
         fputc('\n', out);
     }
 
-    static const char *const cols[] = {"running_s",  "io_s",       "lock_wait_s", "queue_wait_s",
-                                       "sem_wait_s", "gil_wait_s", "barrier_s",   "idle_s"};
-    static const char *const heads[] = {"running", "io",  "lock",    "queue",
-                                        "sem",     "gil", "barrier", "idle"};
+    /* the event and condition columns only in a run that has them (its lanes have the keys) */
+    static const char *const cols[] = {"running_s",   "io_s",       "lock_wait_s", "queue_wait_s",
+                                       "sem_wait_s",  "gil_wait_s", "barrier_s",   "event_wait_s",
+                                       "cond_wait_s", "idle_s"};
+    static const char *const heads[] = {"running", "io",      "lock",  "queue", "sem",
+                                        "gil",     "barrier", "event", "cond",  "idle"};
+    static const size_t plain[] = {0, 1, 2, 3, 4, 5, 6, 9},
+                        signals[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
     const struct cv_value *lanes = cv_value_get(sum, "lanes");
+    bool sig = lanes && lanes->n && cv_value_get(lanes->items[0], "event_wait_s");
+    const size_t *shown = sig ? signals : plain;
+    size_t ncols = sig ? 10 : 8;
     int nw = 14; /* the names' column: as wide as the longest */
     bool pids = false;
     for (size_t i = 0; lanes && i < lanes->n; i++) {
@@ -389,8 +424,8 @@ void cv_summary_write_text(const struct cv_value *sum, FILE *out)
         pids = pids || cv_value_get(lanes->items[i], "pid");
     }
     fprintf(out, "\n  %-*s %*s%6s", nw, "lane", pids ? 8 : 0, pids ? "pid " : "", "tasks");
-    for (size_t c = 0; c < 8; c++)
-        fprintf(out, " %9s", heads[c]);
+    for (size_t c = 0; c < ncols; c++)
+        fprintf(out, " %9s", heads[shown[c]]);
     fputc('\n', out);
     for (size_t i = 0; lanes && i < lanes->n; i++) {
         const struct cv_value *l = lanes->items[i];
@@ -398,8 +433,8 @@ void cv_summary_write_text(const struct cv_value *sum, FILE *out)
         if (pids)
             fprintf(out, " %7.0f", num(l, "pid"));
         fprintf(out, " %6.0f", num(l, "tasks"));
-        for (size_t c = 0; c < 8; c++) {
-            fmt_secs(b, sizeof b, num(l, cols[c]));
+        for (size_t c = 0; c < ncols; c++) {
+            fmt_secs(b, sizeof b, num(l, cols[shown[c]]));
             fprintf(out, " %9s", b);
         }
         fputc('\n', out);
