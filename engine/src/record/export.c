@@ -96,6 +96,8 @@ static const char *wait_label(unsigned kind)
         return "queue put";
     case CV_EV_QUEUE_POP_WAIT:
         return "queue get";
+    case CV_EV_QUEUE_JOIN_WAIT:
+        return "queue join";
     case CV_EV_IO_BEGIN:
         return "io";
     case CV_EV_GIL_WAIT:
@@ -244,6 +246,7 @@ static void chrome_event(struct chrome *x, const struct cv_event *e)
     case CV_EV_SEM_WAIT:
     case CV_EV_QUEUE_PUSH_WAIT:
     case CV_EV_QUEUE_POP_WAIT:
+    case CV_EV_QUEUE_JOIN_WAIT:
     case CV_EV_IO_BEGIN:
     case CV_EV_GIL_WAIT:
     case CV_EV_BARRIER_WAIT:
@@ -283,6 +286,7 @@ static void chrome_event(struct chrome *x, const struct cv_event *e)
             emit_wait(x, lane, e->ts);
         break;
     case CV_EV_WAIT_TIMEOUT:
+    case CV_EV_QUEUE_JOIN:
         if (l->wait.open && l->wait.obj == e->obj)
             emit_wait(x, lane, e->ts);
         break;
