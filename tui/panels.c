@@ -203,6 +203,25 @@ static void queue_spark(const struct cv_queue_stats *q, int y, int x0, int sw)
     }
 }
 
+/* In and out, then what queue.Queue's timeouts and task accounting saw, when they were used:
+ * puts that raised Full, gets that raised Empty, tasks not marked done, joins that gave up. */
+static void queue_counts(const struct cv_queue_stats *q, struct rect r)
+{
+    char buf[160];
+    int n = snprintf(buf, sizeof buf, "in %llu out %llu", (unsigned long long)q->pushed,
+                     (unsigned long long)q->popped);
+    if (q->put_timeouts || q->get_timeouts)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "  timed out: %llu Full, %llu Empty",
+                      (unsigned long long)q->put_timeouts, (unsigned long long)q->get_timeouts);
+    /* task_done or join used: pipeline's queue, which uses neither, shows nothing more */
+    if (q->join_waits || q->unfinished != q->pushed)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "  unfinished %u", q->unfinished);
+    if (q->join_timeouts)
+        snprintf(buf + n, sizeof buf - (size_t)n, "  joins gave up %llu",
+                 (unsigned long long)q->join_timeouts);
+    paint_putf(r.y, r.x, r.w, "%s", buf);
+}
+
 /* Five lines per queue: its depth, the gauge, the sparkline, who is blocked, in and out. */
 static void queue_line(const struct view *V, const struct cv_snapshot *s, void *ctx, int i,
                        struct rect r)
@@ -222,12 +241,15 @@ static void queue_line(const struct view *V, const struct cv_snapshot *s, void *
         queue_spark(q, r.y, r.x, r.w);
         break;
     case 3:
-        paint_putf(r.y, r.x, r.w, "blocked: %u producers, %u consumers", q->producers_waiting,
-                   q->consumers_waiting);
+        if (q->join_waits)
+            paint_putf(r.y, r.x, r.w, "blocked: %u producers, %u consumers, %u in join",
+                       q->producers_waiting, q->consumers_waiting, q->joiners_waiting);
+        else
+            paint_putf(r.y, r.x, r.w, "blocked: %u producers, %u consumers", q->producers_waiting,
+                       q->consumers_waiting);
         break;
     default:
-        paint_putf(r.y, r.x, r.w, "in %llu out %llu", (unsigned long long)q->pushed,
-                   (unsigned long long)q->popped);
+        queue_counts(q, r);
     }
 }
 

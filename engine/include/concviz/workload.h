@@ -22,6 +22,10 @@ struct cv_wait_ops;
 
 #define CV_TASK_CANCELLED 1u /* bit in a task's flags (cv_ctx.cancel) */
 
+/* What a task or role returns when its work was abandoned unfinished, as a daemon thread's is
+ * when the main thread ends: it is reported cancelled, neither completed nor failed. */
+#define CV_TASK_ABANDONED (-1000)
+
 /* One lane's context. Owned by the model; workloads only pass it back to the calls below. */
 struct cv_ctx {
     _Atomic uint32_t *attention; /* non-zero when cv_checkpoint has work to do */

@@ -1662,7 +1662,9 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
         GET(&in, q->producers_waiting);
         GET(&in, q->consumers_waiting);
         q->put_timeouts = q->get_timeouts = q->join_timeouts = q->join_waits = 0;
-        q->unfinished = q->joiners_waiting = 0;
+        /* before version 4 no task_done was recorded: every item put counts unfinished */
+        q->unfinished = (uint32_t)(q->pushed < UINT32_MAX ? q->pushed : UINT32_MAX);
+        q->joiners_waiting = 0;
         if (ver > 3) {
             GET(&in, q->put_timeouts);
             GET(&in, q->get_timeouts);
