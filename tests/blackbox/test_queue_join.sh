@@ -46,6 +46,14 @@ run_checked daemon-join --set kind=normal --set work_ms=800
 check "daemon-join kind=normal: every worker completed, none abandoned, the run waited for them" \
     test "$(jqv '[.results.abandoned, .results.work_completed, .tasks.completed, .tasks.cancelled, .wall_s >= 0.8] | map(tostring) | join(" ")')" = "0 3 4 0 true"
 
+# recorded and exported: the joins that gave up are waits that say so
+run_cv 0 run daemon-join --set short_ms=30 --set work_ms=300 --set join_timeout_ms=60 --headless \
+    --record "$TMP/dj.cvr" &&
+    run_cv 0 export "$TMP/dj.cvr" --format chrome -o "$TMP/dj.json" &&
+    check "daemon-join exported: thread-1's join returned, thread-2's and thread-3's timed out" \
+        test "$(jq -r '[.traceEvents[] | select(.cat == "wait" and (.name | startswith("queue join"))) | .name] | sort | join(",")' "$TMP/dj.json")" = \
+        "queue join thread-1,queue join thread-2 (timed out),queue join thread-3 (timed out)"
+
 # task_done once too many is an error: its own unit test (test_prims); here a second parameter set
 run_checked queue-join --set producers=1 --set consumers=2 --set items=10 --set capacity=2 --set consume_ms=30 --set put_timeout_ms=10
 check "queue-join with two consumers: each ends on Empty" test "$(jqv .queues[0].get_timeouts)" = 2

@@ -22,6 +22,7 @@ struct open_span {
     uint32_t task, obj;
     uint16_t kind;
     uint64_t arg;
+    bool timed_out; /* a wait: it ended in wait.timeout (queue.Full, queue.Empty, a join) */
 };
 
 struct lane_x {
@@ -123,6 +124,8 @@ static void emit_wait(struct chrome *x, uint32_t lane, uint64_t end)
     } else {
         fprintf(f, "%s ", wait_label(w->kind));
         jstr(f, cv_recording_object_name(x->r, w->obj));
+        if (w->timed_out)
+            fputs(" (timed out)", f);
     }
     fprintf(f, "\",\"cat\":\"wait\",\"ph\":\"X\",\"ts\":");
     us(f, w->ts);
@@ -226,7 +229,7 @@ static void chrome_event(struct chrome *x, const struct cv_event *e)
     switch ((enum cv_event_kind)e->kind) {
     case CV_EV_TASK_START:
         emit_task(x, lane, e->ts, "interrupted");
-        l->task = (struct open_span){true, e->ts, e->task, CV_NONE, e->kind, 0};
+        l->task = (struct open_span){true, e->ts, e->task, CV_NONE, e->kind, 0, false};
         set_started(x, e->task, true, e->ts);
         break;
     case CV_EV_TASK_END:
@@ -251,7 +254,7 @@ static void chrome_event(struct chrome *x, const struct cv_event *e)
     case CV_EV_GIL_WAIT:
     case CV_EV_BARRIER_WAIT:
         emit_wait(x, lane, e->ts);
-        l->wait = (struct open_span){true, e->ts, e->task, e->obj, e->kind, e->arg};
+        l->wait = (struct open_span){true, e->ts, e->task, e->obj, e->kind, e->arg, false};
         break;
     case CV_EV_LOCK_ACQUIRE:
     case CV_EV_SEM_ACQUIRE:
@@ -287,8 +290,10 @@ static void chrome_event(struct chrome *x, const struct cv_event *e)
         break;
     case CV_EV_WAIT_TIMEOUT:
     case CV_EV_QUEUE_JOIN:
-        if (l->wait.open && l->wait.obj == e->obj)
+        if (l->wait.open && l->wait.obj == e->obj) {
+            l->wait.timed_out = e->kind == CV_EV_WAIT_TIMEOUT;
             emit_wait(x, lane, e->ts);
+        }
         break;
     case CV_EV_WORKER_DEAD:
     case CV_EV_WORKER_EXIT:
