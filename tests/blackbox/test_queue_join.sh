@@ -54,7 +54,14 @@ run_cv 0 run daemon-join --set short_ms=30 --set work_ms=300 --set join_timeout_
         test "$(jq -r '[.traceEvents[] | select(.cat == "wait" and (.name | startswith("queue join"))) | .name] | sort | join(",")' "$TMP/dj.json")" = \
         "queue join thread-1,queue join thread-2 (timed out),queue join thread-3 (timed out)"
 
-# task_done once too many is an error: its own unit test (test_prims); here a second parameter set
+# task_done once too many is Python's ValueError: the consumer's task fails, the count stays 0
+for m in threads procs epoll; do
+    run_checked queue-join --model $m --set extra_task_done=1
+    check "queue-join extra_task_done=1 [$m]: one ValueError, the consumer's task failed, nothing unfinished" \
+        test "$(jqv '[.results.task_done_errors, .tasks.failed, .results.tasks_done, .queues[0].unfinished, (.results.value_error | test("too many times"))] | map(tostring) | join(" ")')" = "1 1 30 0 true"
+done
+
+# a second parameter set
 run_checked queue-join --set producers=1 --set consumers=2 --set items=10 --set capacity=2 --set consume_ms=30 --set put_timeout_ms=10
 check "queue-join with two consumers: each ends on Empty" test "$(jqv .queues[0].get_timeouts)" = 2
 finish

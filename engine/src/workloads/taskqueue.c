@@ -14,6 +14,7 @@ struct taskqueue_state {
     struct cv_barrier *produced_all; /* the producers and the main thread */
     uint32_t producers, consumers, items;
     uint64_t produce_ns, consume_ns, put_timeout_ns, get_timeout_ns;
+    bool extra_task_done;
     _Atomic uint64_t put, consumed, done, full, empty, done_errors;
     _Atomic uint64_t last_done_ns; /* when the latest task_done was called */
     uint64_t join_ns;              /* when join returned (0: it did not) */
@@ -33,6 +34,9 @@ static const struct cv_param_def params[] = {
      NULL, 0, 60000},
     {"get_timeout_ms", CV_PARAM_FLOAT, "150", "get(timeout=...): queue.Empty after it, ms", NULL, 0,
      60000},
+    {"extra_task_done", CV_PARAM_INT, "0",
+     "1: each consumer calls task_done() once more at its end (ValueError: its task fails)", NULL,
+     0, 1},
     {NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -79,6 +83,7 @@ static int taskqueue_setup(struct cv_run *run, char **cause)
     st->consume_ns = ms_param(run, "consume_ms");
     st->put_timeout_ns = ms_param(run, "put_timeout_ms");
     st->get_timeout_ns = ms_param(run, "get_timeout_ms");
+    st->extra_task_done = cv_param_int(run, "extra_task_done") != 0;
     st->q = cv_queue_create(run, "jobs", (uint32_t)cv_param_int(run, "capacity"));
     st->produced_all = cv_barrier_create(run, "producers-done", st->producers + 1);
     if (!st->q || !st->produced_all)
@@ -104,6 +109,17 @@ static int produce(struct cv_ctx *ctx, struct taskqueue_state *st, uint32_t p)
     return cv_barrier_wait(ctx, st->produced_all) == UINT64_MAX ? -1 : 0;
 }
 
+/* task_done() with nothing unfinished raises ValueError, which ends the consumer's task. */
+static int task_done(struct cv_ctx *ctx, struct taskqueue_state *st)
+{
+    if (cv_queue_task_done(ctx, st->q) != 0) {
+        atomic_fetch_add(&st->done_errors, 1);
+        return -22; /* ValueError: task_done() called too many times */
+    }
+    atomic_fetch_add(&st->done, 1);
+    return 0;
+}
+
 /* Takes items until a get raises queue.Empty, marking each one done after its work. */
 static int consume(struct cv_ctx *ctx, struct taskqueue_state *st)
 {
@@ -112,16 +128,14 @@ static int consume(struct cv_ctx *ctx, struct taskqueue_state *st)
         enum cv_queue_result r = cv_queue_pop_timed(ctx, st->q, &item, st->get_timeout_ns);
         if (r == CV_QUEUE_TIMED_OUT) {
             atomic_fetch_add(&st->empty, 1);
-            return 0;
+            return st->extra_task_done ? task_done(ctx, st) : 0;
         }
         if (r != CV_QUEUE_OK || !cv_sleep(ctx, st->consume_ns))
             return -1;
         atomic_fetch_add(&st->consumed, 1);
         atomic_store(&st->last_done_ns, cv_clock_mono_ns());
-        if (cv_queue_task_done(ctx, st->q) != 0)
-            atomic_fetch_add(&st->done_errors, 1);
-        else
-            atomic_fetch_add(&st->done, 1);
+        if (task_done(ctx, st) != 0)
+            return -22;
     }
 }
 
@@ -161,6 +175,11 @@ static void taskqueue_finish(struct cv_run *run)
     cv_result_num(run, "join_after_last_task_done", st->join_ns && st->join_ns >= last_done);
     cv_result_num(run, "join_wait_s", (double)st->join_wait_ns / 1e9);
     cv_result_num(run, "unfinished_at_join", st->unfinished_at_join);
+    if (atomic_load(&st->done_errors))
+        cv_result_str(
+            run, "value_error",
+            "task_done() called too many times: the consumer's task failed there, as "
+            "the ValueError ends a Python thread; the count of unfinished tasks stayed 0");
 }
 
 const struct cv_workload cv__wl_taskqueue = {
