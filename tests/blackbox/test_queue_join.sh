@@ -15,7 +15,9 @@ run_checked() {
         echo "# concviz run $* --check exited $RC (try $attempt): $(jq -c '[.expectations[]? | select(.ok != true) | .name]' "$TMP/out" 2>/dev/null)"
     done
     OUT=$(cat "$TMP/out")
-    check "$* passes --check" test "$RC" = 0
+    # exit 0 and a summary whose expectations are there and all met
+    check "$* passes --check" test "$RC" = 0 -a "$(jq -r \
+        '(.expectations | length) > 0 and ([.expectations[].ok] | all)' "$TMP/out" 2>/dev/null)" = true
 }
 
 for m in threads procs epoll; do
