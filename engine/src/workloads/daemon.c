@@ -104,23 +104,23 @@ static int main_thread(struct cv_ctx *ctx, struct daemon_state *st)
     return 0;
 }
 
-/* Waits to be started, then works in steps; a daemon leaves when the program has ended. */
+/* Waits to be started, then works (waits) until its work's end, in steps; a daemon leaves at
+ * the step after the program has ended. The end is a deadline, so late wake-ups of a loaded
+ * machine do not add up over the steps. */
 static int worker(struct cv_ctx *ctx, struct daemon_state *st, uint32_t k)
 {
     uint64_t started;
     if (!cv_queue_pop(ctx, st->thread[k], &started))
         return -1;
-    uint64_t left = k == 0 ? st->short_ns : st->work_ns;
-    while (left > 0) {
+    uint64_t end = cv_clock_mono_ns() + (k == 0 ? st->short_ns : st->work_ns), now;
+    while ((now = cv_clock_mono_ns()) < end) {
         if (st->daemon && atomic_load(&st->main_ended)) {
             atomic_fetch_add(&st->abandoned, 1);
-            atomic_fetch_add(&st->abandoned_ns, left);
+            atomic_fetch_add(&st->abandoned_ns, end - now);
             return CV_TASK_ABANDONED;
         }
-        uint64_t step = left < st->step_ns ? left : st->step_ns;
-        if (!cv_sleep(ctx, step))
+        if (!cv_sleep(ctx, end - now < st->step_ns ? end - now : st->step_ns))
             return -1;
-        left -= step;
     }
     atomic_fetch_add(&st->completed, 1);
     return cv_queue_task_done(ctx, st->thread[k]);
