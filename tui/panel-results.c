@@ -206,6 +206,15 @@ static void results_lines(const struct view *V, const struct cv_snapshot *s, str
             add(L, A_NORMAL, "GIL switches %llu", (unsigned long long)s->gil_switches);
         return;
     }
+    /* what the run added to the process at its peak, per task: a connection's cost, for the
+     * scenarios of requests (c10k's lesson: compare the models), first: the lesson's figure */
+    const struct cv_value *rt = cv_value_get(V->summary, "runtime");
+    const struct cv_value *mem = cv_value_get(rt, "memory_per_task_kb");
+    const struct cv_value *peak = cv_value_get(rt, "peak_rss_kb");
+    const char *wl = V->req && V->req->scenario ? V->req->scenario->workload_name : NULL;
+    if (wl && !strcmp(wl, "fetch") && mem && mem->type == CV_VAL_NUM && mem->num > 0 && peak &&
+        peak->type == CV_VAL_NUM)
+        add(L, A_NORMAL, "memory per task %.1f KB, peak %.1f MB", mem->num, peak->num / 1024);
     const struct cv_value *res = cv_value_get(V->summary, "results");
     for (size_t i = 0; res && i < res->n; i++) {
         const struct cv_value *v = res->items[i];
@@ -233,15 +242,6 @@ static void results_lines(const struct view *V, const struct cv_snapshot *s, str
             free(all);
         }
     }
-    /* what the run added to the process at its peak, per task: a connection's cost, for the
-     * scenarios of requests (c10k's lesson: compare the models) */
-    const struct cv_value *rt = cv_value_get(V->summary, "runtime");
-    const struct cv_value *mem = cv_value_get(rt, "memory_per_task_kb");
-    const struct cv_value *peak = cv_value_get(rt, "peak_rss_kb");
-    const char *wl = V->req && V->req->scenario ? V->req->scenario->workload_name : NULL;
-    if (wl && !strcmp(wl, "fetch") && mem && mem->type == CV_VAL_NUM && mem->num > 0 && peak &&
-        peak->type == CV_VAL_NUM)
-        add(L, A_NORMAL, "memory per task %.1f KB, peak %.1f MB", mem->num, peak->num / 1024);
     const struct cv_value *exp = cv_value_get(V->summary, "expectations");
     for (size_t i = 0; exp && i < exp->n; i++) {
         const char *mark = cv_expectation_mark(exp->items[i]);

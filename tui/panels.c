@@ -226,7 +226,30 @@ static void queue_spark(const struct cv_queue_stats *q, int y, int x0, int sw)
     }
 }
 
-/* Five lines per queue: its depth, the gauge, the sparkline, who is blocked, in and out. */
+/* Whether task_done or join were used on the queue (pipeline's uses neither). */
+static bool queue_tracked(const struct cv_queue_stats *q)
+{
+    return q->join_waits || q->unfinished != q->pushed;
+}
+
+/* In and out, then the puts that raised Full, the gets that raised Empty and the joins that gave
+ * up, when there were any (short: the panel is narrow). */
+static void queue_counts(const struct cv_queue_stats *q, struct rect r)
+{
+    char buf[160];
+    int n = snprintf(buf, sizeof buf, "in %llu out %llu", (unsigned long long)q->pushed,
+                     (unsigned long long)q->popped);
+    if (q->put_timeouts || q->get_timeouts)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, " Full %llu Empty %llu",
+                      (unsigned long long)q->put_timeouts, (unsigned long long)q->get_timeouts);
+    if (q->join_timeouts)
+        snprintf(buf + n, sizeof buf - (size_t)n, " join gave up %llu",
+                 (unsigned long long)q->join_timeouts);
+    paint_putf(r.y, r.x, r.w, "%s", buf);
+}
+
+/* Five lines per queue: its depth, the gauge, the sparkline, who is blocked (or the tasks not
+ * marked done, and the lanes in join), in and out. */
 static void queue_line(const struct view *V, const struct cv_snapshot *s, void *ctx, int i,
                        struct rect r)
 {
@@ -245,12 +268,15 @@ static void queue_line(const struct view *V, const struct cv_snapshot *s, void *
         queue_spark(q, r.y, r.x, r.w);
         break;
     case 3:
-        paint_putf(r.y, r.x, r.w, "blocked: %u producers, %u consumers", q->producers_waiting,
-                   q->consumers_waiting);
+        if (queue_tracked(q)) /* the lanes show who waits to put or get */
+            paint_putf(r.y, r.x, r.w, "unfinished %u, %u in join", q->unfinished,
+                       q->joiners_waiting);
+        else
+            paint_putf(r.y, r.x, r.w, "blocked: %u producers, %u consumers", q->producers_waiting,
+                       q->consumers_waiting);
         break;
     default:
-        paint_putf(r.y, r.x, r.w, "in %llu out %llu", (unsigned long long)q->pushed,
-                   (unsigned long long)q->popped);
+        queue_counts(q, r);
     }
 }
 

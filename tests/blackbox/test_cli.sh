@@ -92,7 +92,8 @@ expect_usage "unknown scenario 'cpu'; did you mean 'cpu-chunks', 'cpu-factorize'
 mkdir "$TMP/more" && cp "$CONCVIZ_SCENARIO_DIR/counter-race.ini" "$TMP/more/counter-rack.ini"
 CONCVIZ_SCENARIOS="$TMP/more:$CONCVIZ_SCENARIO_DIR" expect_usage \
     "unknown scenario 'counter-rac'; did you mean 'counter-race' or 'counter-rack'?" run counter-rac
-expect_usage "unknown scenario 'queue' (see 'concviz list')$" run queue
+expect_usage "unknown scenario 'queue'; did you mean 'queue-join'?" run queue
+expect_usage "unknown scenario 'mutex' (see 'concviz list')$" run mutex
 expect_usage "run needs a scenario" run
 expect_usage "unknown model 'fibers'" run counter-race --model fibers
 expect_usage "does not support model serial (supported: threads, procs, epoll)" run pipeline --model serial

@@ -76,6 +76,8 @@ record barrier sync-primitives
 record gil cpu-primes --gil --set repeat=2
 record timeout-cancel timeout-cancel --set sleeps_ms=300,300,60,60 --set timeout_ms=200
 record taskgroup-fail taskgroup-fail --set task_ms=200 --set fail_ms=50
+record queue-join queue-join --set items=5 --set consume_ms=10 --set put_timeout_ms=5
+record daemon-join daemon-join --set short_ms=30 --set work_ms=300 --set join_timeout_ms=60
 # checkpoints of the collector's state (every 2 M events by default): here every 1000
 CONCVIZ_CHECKPOINT_EVENTS=1000 record checkpoints pipeline --set items=300 --set consume_ms=4
 

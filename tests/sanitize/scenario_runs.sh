@@ -62,7 +62,8 @@ for pair in block-the-loop:threads,epoll compress:serial,threads,procs \
     condition:threads,procs,epoll deadlock:threads,procs,epoll event-stop:threads,procs,epoll \
     file-io:serial,threads,epoll,hybrid \
     gather-sleep:serial,threads,epoll io-fetch:serial,threads,epoll \
-    taskgroup-fail:threads,epoll timeout-cancel:threads,epoll; do
+    taskgroup-fail:threads,epoll timeout-cancel:threads,epoll queue-join:threads,procs,epoll \
+    daemon-join:threads,procs,epoll; do
     IFS=, read -r -a models <<<"${pair#*:}"
     for m in "${models[@]}"; do
         brief "${pair%%:*}" "$m"

@@ -759,6 +759,55 @@ static void test_checkpoint_restore(void **state)
     cv_collector_destroy(b);
 }
 
+/* queue.Queue's timeouts and task accounting: a put that timed out (Full), a get that timed out
+ * (Empty), task_done, a join that waits (queue wait) and gives up, one that returns; all kept by
+ * a checkpoint. */
+static void test_queue_tasks(void **state)
+{
+    (void)state;
+    struct cv_collector *c = fixture(0, "main producer consumer", "queue:q:1");
+    feed1(c, 10, CV_EV_QUEUE_PUSH, 1, NT, 0, 1);
+    feed1(c, 20, CV_EV_QUEUE_PUSH_WAIT, 1, NT, 0, 1);
+    feed1(c, 30, CV_EV_WAIT_TIMEOUT, 1, NT, 0, 1); /* queue.Full */
+    feed1(c, 40, CV_EV_QUEUE_JOIN_WAIT, 0, NT, 0, 1);
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 45);
+    const struct cv_queue_stats *q = find_queue(s, 0);
+    assert_int_equal(s->lanes[0].state, CV_LANE_QUEUE_WAIT);
+    assert_int_equal(s->lanes[1].state, CV_LANE_IDLE);
+    assert_int_equal(q->put_timeouts, 1);
+    assert_int_equal(q->producers_waiting, 0);
+    assert_int_equal(q->joiners_waiting, 1);
+    assert_int_equal(q->unfinished, 1);
+    feed1(c, 50, CV_EV_WAIT_TIMEOUT, 0, NT, 0, 1); /* join gave up */
+    feed1(c, 60, CV_EV_QUEUE_POP, 2, NT, 0, 0);
+    feed1(c, 70, CV_EV_QUEUE_TASK_DONE, 2, NT, 0, 0);
+    feed1(c, 80, CV_EV_QUEUE_POP_WAIT, 2, NT, 0, 0);
+    feed1(c, 90, CV_EV_WAIT_TIMEOUT, 2, NT, 0, 0); /* queue.Empty */
+    feed1(c, 100, CV_EV_QUEUE_JOIN, 0, NT, 0, 0);  /* returned at once */
+    s = cv_collector_snapshot(c, 110);
+    q = find_queue(s, 0);
+    assert_int_equal(s->lanes[0].state, CV_LANE_IDLE);
+    assert_int_equal(s->lanes[0].state_ns[CV_LANE_QUEUE_WAIT], 10);
+    assert_int_equal(q->get_timeouts, 1);
+    assert_int_equal(q->join_timeouts, 1);
+    assert_int_equal(q->join_waits, 1);
+    assert_int_equal(q->joiners_waiting, 0);
+    assert_int_equal(q->consumers_waiting, 0);
+    assert_int_equal(q->unfinished, 0);
+    size_t len;
+    unsigned char *buf = cv_collector_save(c, &len);
+    const uint32_t *order;
+    size_t norder = cv_collector_order(c, &order);
+    struct cv_collector *d = fixture(0, "main producer consumer", "queue:q:1");
+    assert_true(cv_collector_restore(d, buf, len, order, norder));
+    const struct cv_queue_stats *r = find_queue(cv_collector_snapshot(d, 110), 0);
+    assert_true(r->put_timeouts == 1 && r->get_timeouts == 1 && r->join_timeouts == 1 &&
+                r->join_waits == 1 && r->unfinished == 0 && r->pushed == 1);
+    free(buf);
+    cv_collector_destroy(d);
+    cv_collector_destroy(c);
+}
+
 static void test_queue_series_bounded(void **state)
 {
     (void)state;
@@ -1276,6 +1325,7 @@ int main(void)
         cmocka_unit_test(test_semaphore_and_barrier),
         cmocka_unit_test(test_event_and_condition),
         cmocka_unit_test(test_queue),
+        cmocka_unit_test(test_queue_tasks),
         cmocka_unit_test(test_queue_series_bounded),
         cmocka_unit_test(test_abandoned_waits),
         cmocka_unit_test(test_checkpoint_restore),

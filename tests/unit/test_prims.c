@@ -32,6 +32,10 @@ struct tstate {
     struct cv_event_obj *event;
     struct cv_cond *cond;
     _Atomic uint32_t waiting, woken;
+    /* the queue.Queue tests: results of the calls and when they returned */
+    int r_put, r_put_now, r_get, r_join_short, r_join, r_done, r_done_extra;
+    uint64_t put_ns, get_ns, last_done_ns, join_ns;
+    uint32_t unfinished_at_join;
 };
 
 static const struct cv_param_def no_params[] = {{NULL, 0, NULL, NULL, NULL, 0, 0}};
@@ -141,6 +145,79 @@ static int queue_role(struct cv_ctx *ctx, uint32_t role)
         st->last_popped = item;
         atomic_fetch_add(&st->sum, item);
     }
+    return 0;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+#define MS 1000000ull
+
+/* Fills the queue (capacity 4), then a put waits 50 ms and raises Full, a put_nowait raises it
+ * at once; drains it, then a get waits 50 ms and raises Empty. */
+static int queue_timeout_task(struct cv_ctx *ctx, uint32_t task)
+{
+    (void)task;
+    struct tstate *st = state_of(ctx);
+    for (uint64_t i = 1; i <= 4; i++)
+        if (cv_queue_push_timed(ctx, st->queue, i, 0) != CV_QUEUE_OK)
+            return -1;
+    uint64_t t0 = mono_ns();
+    st->r_put = (int)cv_queue_push_timed(ctx, st->queue, 5, 50 * MS);
+    st->put_ns = mono_ns() - t0;
+    st->r_put_now = (int)cv_queue_push_timed(ctx, st->queue, 5, 0);
+    uint64_t item;
+    for (int i = 0; i < 4; i++)
+        if (cv_queue_pop_timed(ctx, st->queue, &item, CV_QUEUE_FOREVER) != CV_QUEUE_OK)
+            return -1;
+    t0 = mono_ns();
+    st->r_get = (int)cv_queue_pop_timed(ctx, st->queue, &item, 50 * MS);
+    st->get_ns = mono_ns() - t0;
+    return 0;
+}
+
+#define JOIN_ITEMS 20
+
+/* The producer puts JOIN_ITEMS, joins with a 5 ms timeout (the consumer takes 3 ms an item:
+ * gives up), then joins for good; the consumer marks each item done after its work. */
+static int queue_join_role(struct cv_ctx *ctx, uint32_t role)
+{
+    struct tstate *st = state_of(ctx);
+    if (role == 0) {
+        for (uint64_t i = 1; i <= JOIN_ITEMS; i++)
+            if (!cv_queue_push(ctx, st->queue, i))
+                return -1;
+        st->r_join_short = (int)cv_queue_join(ctx, st->queue, 5 * MS);
+        st->r_join = (int)cv_queue_join(ctx, st->queue, CV_QUEUE_FOREVER);
+        st->join_ns = mono_ns();
+        st->unfinished_at_join = cv_queue_unfinished(st->queue);
+        return 0;
+    }
+    for (int i = 0; i < JOIN_ITEMS; i++) {
+        uint64_t item;
+        if (!cv_queue_pop(ctx, st->queue, &item) || !cv_sleep(ctx, 3 * MS))
+            return -1;
+        st->last_done_ns = mono_ns();
+        if (cv_queue_task_done(ctx, st->queue) != 0)
+            atomic_fetch_add(&st->violations, 1);
+    }
+    return 0;
+}
+
+/* One put, one get, two task_done: the second is one too many (ValueError). */
+static int task_done_task(struct cv_ctx *ctx, uint32_t task)
+{
+    (void)task;
+    struct tstate *st = state_of(ctx);
+    uint64_t item;
+    if (!cv_queue_push(ctx, st->queue, 7) || !cv_queue_pop(ctx, st->queue, &item))
+        return -1;
+    st->r_done = cv_queue_task_done(ctx, st->queue);
+    st->r_done_extra = cv_queue_task_done(ctx, st->queue);
     return 0;
 }
 
@@ -398,6 +475,27 @@ static const struct cv_workload wl_queue = {.name = "t_queue",
                                             .plan = plan_two_roles,
                                             .setup = setup_all,
                                             .role = queue_role};
+static const struct cv_workload wl_queue_timeout = {.name = "t_queue_timeout",
+                                                    .summary = "test",
+                                                    .params = no_params,
+                                                    .shape = CV_SHAPE_TASKS,
+                                                    .plan = plan_workers,
+                                                    .setup = setup_all,
+                                                    .task = queue_timeout_task};
+static const struct cv_workload wl_queue_join = {.name = "t_queue_join",
+                                                 .summary = "test",
+                                                 .params = no_params,
+                                                 .shape = CV_SHAPE_ROLES,
+                                                 .plan = plan_two_roles,
+                                                 .setup = setup_all,
+                                                 .role = queue_join_role};
+static const struct cv_workload wl_task_done = {.name = "t_task_done",
+                                                .summary = "test",
+                                                .params = no_params,
+                                                .shape = CV_SHAPE_TASKS,
+                                                .plan = plan_workers,
+                                                .setup = setup_all,
+                                                .task = task_done_task};
 static const struct cv_workload wl_barrier = {.name = "t_barrier",
                                               .summary = "test",
                                               .params = no_params,
@@ -563,6 +661,85 @@ static void test_queue_fifo_and_bounded(void **unused)
     assert_true(field(t.sum, "queues.q.max_depth") <= 4);
     assert_int_equal((int)field(t.sum, "queues.q.pushed"), QUEUE_ITEMS);
     assert_int_equal((int)field(t.sum, "queues.q.popped"), QUEUE_ITEMS);
+    trun_free(&t);
+}
+
+/* A lane figure summed over every lane (lane names differ between models). */
+static double lanes_sum(const struct cv_value *sum, const char *key)
+{
+    const struct cv_value *lanes = cv_value_get(sum, "lanes");
+    double total = 0;
+    for (size_t i = 0; lanes && i < lanes->n; i++) {
+        const struct cv_value *v = cv_value_get(lanes->items[i], key);
+        total += v && v->type == CV_VAL_NUM ? v->num : 0;
+    }
+    return total;
+}
+
+/* put and get give up after about their timeout (generous bounds: a busy 2-core machine) and
+ * say so; the summary counts them. */
+static void check_queue_timeouts(const char *model)
+{
+    struct trun t;
+    trun_run(&t, "t_queue_timeout", model, 1, 0);
+    struct tstate *st = tstate(&t);
+    assert_int_equal(st->r_put, CV_QUEUE_TIMED_OUT);
+    assert_int_equal(st->r_put_now, CV_QUEUE_TIMED_OUT);
+    assert_int_equal(st->r_get, CV_QUEUE_TIMED_OUT);
+    assert_true(st->put_ns >= 49 * MS && st->put_ns < 2000 * MS);
+    assert_true(st->get_ns >= 49 * MS && st->get_ns < 2000 * MS);
+    assert_int_equal((int)field(t.sum, "queues.q.put_timeouts"), 2);
+    assert_int_equal((int)field(t.sum, "queues.q.get_timeouts"), 1);
+    assert_int_equal((int)field(t.sum, "queues.q.pushed"), 4);
+    assert_int_equal((int)field(t.sum, "queues.q.unfinished"), 4); /* no task_done */
+    assert_true(lanes_sum(t.sum, "queue_wait_s") >= 0.09);
+    assert_int_equal((int)field(t.sum, "tasks.completed"), 1);
+    trun_free(&t);
+}
+
+static void test_queue_timeouts(void **unused)
+{
+    (void)unused;
+    check_queue_timeouts("threads");
+    check_queue_timeouts("epoll");
+}
+
+/* join gives up at its timeout while tasks are unfinished, then returns only after the last
+ * task_done, with none unfinished. */
+static void check_queue_join(const char *model)
+{
+    struct trun t;
+    trun_run(&t, "t_queue_join", model, 0, 0);
+    struct tstate *st = tstate(&t);
+    assert_int_equal(st->r_join_short, CV_QUEUE_TIMED_OUT);
+    assert_int_equal(st->r_join, CV_QUEUE_OK);
+    assert_true(st->join_ns >= st->last_done_ns);
+    assert_int_equal(st->unfinished_at_join, 0);
+    assert_int_equal(atomic_load(&st->violations), 0);
+    assert_int_equal((int)field(t.sum, "queues.q.join_waits"), 2);
+    assert_int_equal((int)field(t.sum, "queues.q.join_timeouts"), 1);
+    assert_int_equal((int)field(t.sum, "queues.q.unfinished"), 0);
+    assert_int_equal((int)field(t.sum, "queues.q.popped"), JOIN_ITEMS);
+    assert_true(lanes_sum(t.sum, "queue_wait_s") >= 0.03);
+    trun_free(&t);
+}
+
+static void test_queue_join_waits_for_last_task_done(void **unused)
+{
+    (void)unused;
+    check_queue_join("threads");
+    check_queue_join("epoll");
+}
+
+static void test_task_done_too_many(void **unused)
+{
+    (void)unused;
+    struct trun t;
+    trun_run(&t, "t_task_done", "threads", 1, 0);
+    assert_int_equal(tstate(&t)->r_done, 0);
+    assert_int_equal(tstate(&t)->r_done_extra, CV_ERR_USAGE);
+    assert_int_equal(cv_queue_unfinished(tstate(&t)->queue), 0);
+    assert_int_equal((int)field(t.sum, "queues.q.unfinished"), 0);
     trun_free(&t);
 }
 
@@ -793,9 +970,10 @@ static int register_all(void **unused)
 {
     (void)unused;
     const struct cv_workload *all[] = {
-        &wl_mutex, &wl_sem,         &wl_queue,   &wl_barrier,     &wl_counter,    &wl_cpu,
-        &wl_sleep, &wl_fail,        &wl_trylock, &wl_nap,         &wl_sem_rounds, &wl_event_timeout,
-        &wl_event, &wl_event_clear, &wl_cond,    &wl_cond_timeout};
+        &wl_mutex,        &wl_sem,           &wl_queue,      &wl_barrier,     &wl_counter,
+        &wl_cpu,          &wl_sleep,         &wl_fail,       &wl_trylock,     &wl_nap,
+        &wl_sem_rounds,   &wl_event_timeout, &wl_event,      &wl_event_clear, &wl_cond,
+        &wl_cond_timeout, &wl_queue_timeout, &wl_queue_join, &wl_task_done};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (cv_workload_register(all[i]) != CV_OK)
             return -1;
@@ -808,6 +986,9 @@ int main(void)
         cmocka_unit_test(test_mutex_excludes_and_counts),
         cmocka_unit_test(test_semaphore_bounds_holders),
         cmocka_unit_test(test_queue_fifo_and_bounded),
+        cmocka_unit_test(test_queue_timeouts),
+        cmocka_unit_test(test_queue_join_waits_for_last_task_done),
+        cmocka_unit_test(test_task_done_too_many),
         cmocka_unit_test(test_barrier_phases),
         cmocka_unit_test(test_atomic_counter_exact),
         cmocka_unit_test(test_gil_serialises_cpu),

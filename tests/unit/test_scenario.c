@@ -172,7 +172,7 @@ static void test_bad_files(void **state)
         {"unknown workload", "[scenario]\nname = t\ntitle = T\nlesson = L\nworkload = nope\n", 5,
          "unknown workload 'nope' (workloads: primes, counter, countdown, pipeline, sleeps, locks, "
          "factorize, chunks, squares, compress, phases, mixed, fetch, blocker, retry, offload, "
-         "group, files, stopevent, condlist)"},
+         "group, files, stopevent, condlist, taskqueue, daemon)"},
         {"unknown model", HEAD "model = fibers\n", 6, "unknown model 'fibers' " MODELS_LIST},
         {"unknown model in models", HEAD "models = serial, fibers threads\n", 6,
          "unknown model 'fibers' " MODELS_LIST},

@@ -28,7 +28,7 @@
     X(LOCK_WAIT, "lock_wait", 'L', "lock", "lock wait", WHITE, RED, 160, "#d70000", "#ffffff",  \
       "lock: waiting to acquire a mutex")                                                       \
     X(QUEUE_WAIT, "queue_wait", 'Q', "queue", "queue wait", BLACK, YELLOW, 220, "#ffd700",      \
-      "#000000", "queue: waiting to put into a full / take from an empty queue")                \
+      "#000000", "queue: waiting to put into a full / get from an empty / join")                \
     X(SEM_WAIT, "sem_wait", 'S', "semaphore", "semaphore wait", WHITE, MAGENTA, 127, "#af00af", \
       "#ffffff", "semaphore: waiting for a permit")                                             \
     X(GIL_WAIT, "gil_wait", 'G', "GIL", "GIL wait", BLACK, YELLOW, 208, "#ff8700", "#000000",   \
@@ -149,6 +149,10 @@ struct cv_queue_stats {
     uint64_t pushed, popped;
     uint64_t push_blocked, pop_blocked; /* operations that had to wait */
     uint32_t producers_waiting, consumers_waiting;
+    /* queue.Queue's timeouts and task accounting: puts that raised Full, gets that raised Empty,
+     * joins that gave up; joins that had to wait; items put and not marked done (task_done) */
+    uint64_t put_timeouts, get_timeouts, join_timeouts, join_waits;
+    uint32_t unfinished, joiners_waiting;
     const struct cv_depth_point *series; /* bounded history, oldest first */
     size_t nseries;
 };

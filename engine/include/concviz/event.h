@@ -17,11 +17,15 @@
  *   worker.stall/resume  recorded by the parent on the main lane: worker lane `obj` (running task
  *                   `task`) is stopped (SIGSTOP, a debugger), or runs again
  *   wait.timeout    obj = the object waited for: the wait ended without it (a timed lock or
- *                   semaphore wait that timed out, a lock call that failed)
+ *                   semaphore wait that timed out, a lock call that failed, a queue put, get
+ *                   or join whose timeout passed)
  *   gap             written by a ring's producer when it records again after its ring was full:
  *                   arg = the events it lost; what the lane did in between is not known
  *   task.fact       recorded by the run at its end, on the main lane, for a task whose own end
  *                   event was lost: task `task` ended, obj = 0 done, 1 failed, 2 cancelled
+ *   queue.task_done arg = the queue's unfinished tasks after it
+ *   queue.join_wait arg = the unfinished tasks when the join began to wait; queue.join: the
+ *                   join returned, every task done (a join that gave up ends in wait.timeout)
  * New kinds go at the end: recordings store kinds by number.
  */
 #define CV_EVENT_KINDS(X)                   \
@@ -71,7 +75,10 @@
     X(EVENT_WAKE, "event.wake")             \
     X(COND_WAIT, "cond.wait")               \
     X(COND_NOTIFY, "cond.notify")           \
-    X(COND_WAKE, "cond.wake")
+    X(COND_WAKE, "cond.wake")               \
+    X(QUEUE_TASK_DONE, "queue.task_done")   \
+    X(QUEUE_JOIN_WAIT, "queue.join_wait")   \
+    X(QUEUE_JOIN, "queue.join")
 
 enum cv_event_kind {
 #define CV_X_ENUM(name, str) CV_EV_##name,

@@ -22,6 +22,10 @@ struct cv_wait_ops;
 
 #define CV_TASK_CANCELLED 1u /* bit in a task's flags (cv_ctx.cancel) */
 
+/* What a task or role returns when its work was abandoned unfinished, as a daemon thread's is
+ * when the main thread ends: it is reported cancelled, neither completed nor failed. */
+#define CV_TASK_ABANDONED (-1000)
+
 /* One lane's context. Owned by the model; workloads only pass it back to the calls below. */
 struct cv_ctx {
     _Atomic uint32_t *attention; /* non-zero when cv_checkpoint has work to do */
@@ -121,6 +125,27 @@ struct cv_queue *cv_queue_create(struct cv_run *run, const char *name, uint32_t 
 bool cv_queue_push(struct cv_ctx *ctx, struct cv_queue *q, uint64_t item);
 bool cv_queue_pop(struct cv_ctx *ctx, struct cv_queue *q, uint64_t *item);
 uint32_t cv_queue_depth(struct cv_queue *q);
+
+/* Python's queue.Queue timeouts and task accounting. A timeout of CV_QUEUE_FOREVER blocks until
+ * done; 0 does not wait (put_nowait / get_nowait). A timed-out wait is recorded as a
+ * wait.timeout on the queue and counted (put_timeouts, get_timeouts, join_timeouts). */
+#define CV_QUEUE_FOREVER UINT64_MAX
+enum cv_queue_result {
+    CV_QUEUE_OK,        /* put or got the item; join: every task put was marked done */
+    CV_QUEUE_TIMED_OUT, /* the timeout passed: queue.Full (put), queue.Empty (get), join gave up */
+    CV_QUEUE_STOPPED,   /* the run is stopping */
+};
+enum cv_queue_result cv_queue_push_timed(struct cv_ctx *ctx, struct cv_queue *q, uint64_t item,
+                                         uint64_t timeout_ns);
+enum cv_queue_result cv_queue_pop_timed(struct cv_ctx *ctx, struct cv_queue *q, uint64_t *item,
+                                        uint64_t timeout_ns);
+/* Every item put counts as an unfinished task until a task_done marks it done (Python counts
+ * the same way). Returns 0, or CV_ERR_USAGE when no task is unfinished: task_done called more
+ * times than items were put (Python's ValueError); the count stays at 0. */
+int cv_queue_task_done(struct cv_ctx *ctx, struct cv_queue *q);
+/* Waits until the unfinished tasks reach 0 (queue.join()), at most timeout_ns. */
+enum cv_queue_result cv_queue_join(struct cv_ctx *ctx, struct cv_queue *q, uint64_t timeout_ns);
+uint32_t cv_queue_unfinished(struct cv_queue *q);
 
 /* Releases everyone once `parties` lanes have arrived. Returns the phase passed (0, 1, ...),
  * or UINT64_MAX when the run is stopping. */

@@ -60,6 +60,9 @@ const char *cv_object_kind_name(unsigned kind)
     return kind < CV_OBJ__COUNT ? object_names[kind] : "unknown";
 }
 
+/* What a lane in the queue-wait state waits for. */
+enum qwait { QW_POP, QW_PUSH, QW_JOIN };
+
 /* T_LOST: its lane started another task while its end was in events lost (ended, how unknown) */
 enum task_status { T_UNKNOWN, T_SUBMITTED, T_STARTED, T_DONE, T_FAILED, T_CANCELLED, T_LOST };
 
@@ -77,7 +80,7 @@ struct held {
 struct lane_priv {
     bool declared;
     bool in_task;
-    bool push_wait;     /* its queue wait is a push (else a pop) */
+    uint8_t qwait;      /* its queue wait: enum qwait */
     uint8_t stall_prev; /* while stalled: the state it goes back to */
     /* Events lost on the lane that the consumer counted (drops) less those its producer said it
      * lost when it recorded again (gap): above 0, the lane's record has a hole not yet closed. */
@@ -628,6 +631,15 @@ static void wait_begin(struct cv_collector *c, struct cv_lane_stats *l, struct l
     set_state(c, l, st, e->ts);
 }
 
+static void queue_waiter_gone(struct cv_queue_stats *q, uint8_t qwait)
+{
+    uint32_t *n = qwait == QW_PUSH   ? &q->producers_waiting
+                  : qwait == QW_JOIN ? &q->joiners_waiting
+                                     : &q->consumers_waiting;
+    if (*n)
+        (*n)--;
+}
+
 /* A wait that ends without the acquisition (the task cancelled, the worker gone): the lane no
  * longer counts among the object's waiters. */
 static void wait_abandoned(struct cv_collector *c, struct cv_lane_stats *l, struct lane_priv *p)
@@ -637,10 +649,8 @@ static void wait_abandoned(struct cv_collector *c, struct cv_lane_stats *l, stru
     uint32_t idx;
     if (l->state == CV_LANE_QUEUE_WAIT) {
         struct cv_queue_stats *q = queue_of(c, l->waiting_on, &idx);
-        if (q && p->push_wait && q->producers_waiting)
-            q->producers_waiting--;
-        if (q && !p->push_wait && q->consumers_waiting)
-            q->consumers_waiting--;
+        if (q)
+            queue_waiter_gone(q, p->qwait);
     } else {
         struct cv_lock_stats *k = lock_of(c, l->waiting_on, &idx);
         if (k && k->waiters)
@@ -698,6 +708,52 @@ static void deadlock_freeze(struct cv_collector *c, uint64_t ts)
     }
     c->frozen = true;
     c->frozen_ns = ts;
+}
+
+/* queue.task_done, and a join that waits or returns. */
+static void queue_tasks(struct cv_collector *c, struct cv_lane_stats *l, struct lane_priv *p,
+                        const struct cv_event *e)
+{
+    uint32_t idx;
+    struct cv_queue_stats *q = queue_of(c, e->obj, &idx);
+    if (e->kind == CV_EV_QUEUE_TASK_DONE) {
+        if (q)
+            q->unfinished = (uint32_t)e->arg;
+        return;
+    }
+    if (e->kind == CV_EV_QUEUE_JOIN_WAIT) {
+        if (q) {
+            q->join_waits++;
+            q->joiners_waiting++;
+            q->unfinished = (uint32_t)e->arg;
+        }
+        p->qwait = QW_JOIN;
+        wait_begin(c, l, p, CV_LANE_QUEUE_WAIT, e);
+        return;
+    }
+    if (q)
+        q->unfinished = 0;
+    if (l->waiting_on == e->obj && l->state == CV_LANE_QUEUE_WAIT && p->qwait == QW_JOIN) {
+        if (q)
+            queue_waiter_gone(q, QW_JOIN);
+        l->waiting_on = CV_NONE;
+        set_state(c, l, base_state(p), e->ts);
+    }
+}
+
+/* A queue wait that gave up: queue.Full, queue.Empty, or a join's timeout. */
+static void queue_timed_out(struct cv_collector *c, const struct lane_priv *p, uint32_t obj)
+{
+    uint32_t idx;
+    struct cv_queue_stats *q = queue_of(c, obj, &idx);
+    if (!q)
+        return;
+    if (p->qwait == QW_PUSH)
+        q->put_timeouts++;
+    else if (p->qwait == QW_POP)
+        q->get_timeouts++;
+    else
+        q->join_timeouts++;
 }
 
 static void acquired(struct cv_collector *c, struct cv_lane_stats *l, struct lane_priv *p,
@@ -1004,7 +1060,7 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
                 q->consumers_waiting++;
             }
         }
-        p->push_wait = push;
+        p->qwait = push ? QW_PUSH : QW_POP;
         wait_begin(c, l, p, CV_LANE_QUEUE_WAIT, e);
         break;
     }
@@ -1022,13 +1078,12 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
                 q->max_depth = q->depth;
             series_push(&c->queuep[idx], e->ts, q->depth);
         }
-        if (l->waiting_on == e->obj && l->state == CV_LANE_QUEUE_WAIT && p->push_wait == push) {
-            if (q) {
-                if (push && q->producers_waiting)
-                    q->producers_waiting--;
-                if (!push && q->consumers_waiting)
-                    q->consumers_waiting--;
-            }
+        if (q && push)
+            q->unfinished++;
+        if (l->waiting_on == e->obj && l->state == CV_LANE_QUEUE_WAIT &&
+            p->qwait == (push ? QW_PUSH : QW_POP)) {
+            if (q)
+                queue_waiter_gone(q, p->qwait);
             l->waiting_on = CV_NONE;
             set_state(c, l, base_state(p), e->ts);
         }
@@ -1113,11 +1168,20 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
         }
         break;
     }
+    case CV_EV_QUEUE_TASK_DONE:
+    case CV_EV_QUEUE_JOIN_WAIT:
+    case CV_EV_QUEUE_JOIN:
+        queue_tasks(c, l, p, e);
+        break;
     case CV_EV_WAIT_TIMEOUT:
         if (l->waiting_on == e->obj) {
-            struct cv_lock_stats *k = lock_of(c, e->obj, &idx);
-            if (k)
-                k->timeouts++;
+            if (l->state == CV_LANE_QUEUE_WAIT) {
+                queue_timed_out(c, p, e->obj);
+            } else {
+                struct cv_lock_stats *k = lock_of(c, e->obj, &idx);
+                if (k)
+                    k->timeouts++;
+            }
             wait_abandoned(c, l, p);
             set_state(c, l, base_state(p), e->ts);
         }
@@ -1324,8 +1388,10 @@ const struct cv_event *cv_collector_store_at(const struct cv_collector *c, size_
 
 /* ------------------------------------------------------------------ checkpoints */
 
-#define CKPT_MAGIC     0x34504b43u  /* "CKP4" */
-#define CKPT_MAGIC_V3  0x33504b43u  /* "CKP3": before the event and condition waits; still read */
+#define CKPT_MAGIC 0x34504b43u /* "CKP4" */
+#define CKPT_MAGIC_V3                                                                             \
+    0x33504b43u /* "CKP3": before event and condition waits, queue timeouts and joins; still read \
+                 */
 #define CKPT_MAGIC_V2  0x32504b43u  /* "CKP2": before the lost state; still read */
 #define CKPT_MAGIC_V1  0x31504b43u  /* "CKP1": before the stalled state; still read */
 #define V1_STATES      10           /* lane states then; stalled came in before dead */
@@ -1408,7 +1474,7 @@ unsigned char *cv_collector_save(const struct cv_collector *c, size_t *len)
         PUT(&o, l->events);
         PUT(&o, l->drops);
         PUT(&o, (uint8_t)p->in_task);
-        PUT(&o, (uint8_t)p->push_wait);
+        PUT(&o, p->qwait);
         PUT(&o, p->stall_prev);
         PUT(&o, p->lost_pending);
         PUT(&o, p->wait_since);
@@ -1460,6 +1526,12 @@ unsigned char *cv_collector_save(const struct cv_collector *c, size_t *len)
         PUT(&o, q->pop_blocked);
         PUT(&o, q->producers_waiting);
         PUT(&o, q->consumers_waiting);
+        PUT(&o, q->put_timeouts);
+        PUT(&o, q->get_timeouts);
+        PUT(&o, q->join_timeouts);
+        PUT(&o, q->join_waits);
+        PUT(&o, q->unfinished);
+        PUT(&o, q->joiners_waiting);
         PUT(&o, (uint32_t)c->queuep[i].n);
         for (size_t k = 0; k < c->queuep[i].n; k++) {
             PUT(&o, c->queuep[i].series[k].ts);
@@ -1588,7 +1660,7 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
         GET(&in, u8);
         p->in_task = u8;
         GET(&in, u8);
-        p->push_wait = u8;
+        p->qwait = u8 <= QW_JOIN ? u8 : QW_POP;
         p->stall_prev = CV_LANE_RUNNING;
         if (ver > 1) {
             GET(&in, p->stall_prev);
@@ -1673,6 +1745,18 @@ bool cv_collector_restore(struct cv_collector *c, const unsigned char *buf, size
         GET(&in, q->pop_blocked);
         GET(&in, q->producers_waiting);
         GET(&in, q->consumers_waiting);
+        q->put_timeouts = q->get_timeouts = q->join_timeouts = q->join_waits = 0;
+        /* before version 4 no task_done was recorded: every item put counts unfinished */
+        q->unfinished = (uint32_t)(q->pushed < UINT32_MAX ? q->pushed : UINT32_MAX);
+        q->joiners_waiting = 0;
+        if (ver > 3) {
+            GET(&in, q->put_timeouts);
+            GET(&in, q->get_timeouts);
+            GET(&in, q->join_timeouts);
+            GET(&in, q->join_waits);
+            GET(&in, q->unfinished);
+            GET(&in, q->joiners_waiting);
+        }
         uint32_t n;
         GET(&in, n);
         if (n > SERIES_MAX)

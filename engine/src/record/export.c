@@ -22,6 +22,7 @@ struct open_span {
     uint32_t task, obj;
     uint16_t kind;
     uint64_t arg;
+    bool timed_out; /* a wait: it ended in wait.timeout (queue.Full, queue.Empty, a join) */
 };
 
 struct lane_x {
@@ -96,6 +97,8 @@ static const char *wait_label(unsigned kind)
         return "queue put";
     case CV_EV_QUEUE_POP_WAIT:
         return "queue get";
+    case CV_EV_QUEUE_JOIN_WAIT:
+        return "queue join";
     case CV_EV_IO_BEGIN:
         return "io";
     case CV_EV_GIL_WAIT:
@@ -125,6 +128,8 @@ static void emit_wait(struct chrome *x, uint32_t lane, uint64_t end)
     } else {
         fprintf(f, "%s ", wait_label(w->kind));
         jstr(f, cv_recording_object_name(x->r, w->obj));
+        if (w->timed_out)
+            fputs(" (timed out)", f);
     }
     fprintf(f, "\",\"cat\":\"wait\",\"ph\":\"X\",\"ts\":");
     us(f, w->ts);
@@ -243,7 +248,7 @@ static void chrome_event(struct chrome *x, const struct cv_event *e)
     switch ((enum cv_event_kind)e->kind) {
     case CV_EV_TASK_START:
         emit_task(x, lane, e->ts, "interrupted");
-        l->task = (struct open_span){true, e->ts, e->task, CV_NONE, e->kind, 0};
+        l->task = (struct open_span){true, e->ts, e->task, CV_NONE, e->kind, 0, false};
         set_started(x, e->task, true, e->ts);
         break;
     case CV_EV_TASK_END:
@@ -263,13 +268,14 @@ static void chrome_event(struct chrome *x, const struct cv_event *e)
     case CV_EV_SEM_WAIT:
     case CV_EV_QUEUE_PUSH_WAIT:
     case CV_EV_QUEUE_POP_WAIT:
+    case CV_EV_QUEUE_JOIN_WAIT:
     case CV_EV_IO_BEGIN:
     case CV_EV_GIL_WAIT:
     case CV_EV_BARRIER_WAIT:
     case CV_EV_EVENT_WAIT:
     case CV_EV_COND_WAIT:
         emit_wait(x, lane, e->ts);
-        l->wait = (struct open_span){true, e->ts, e->task, e->obj, e->kind, e->arg};
+        l->wait = (struct open_span){true, e->ts, e->task, e->obj, e->kind, e->arg, false};
         break;
     case CV_EV_LOCK_ACQUIRE:
     case CV_EV_SEM_ACQUIRE:
@@ -306,8 +312,11 @@ static void chrome_event(struct chrome *x, const struct cv_event *e)
     case CV_EV_WAIT_TIMEOUT:
     case CV_EV_EVENT_WAKE:
     case CV_EV_COND_WAKE:
-        if (l->wait.open && l->wait.obj == e->obj)
+    case CV_EV_QUEUE_JOIN:
+        if (l->wait.open && l->wait.obj == e->obj) {
+            l->wait.timed_out = e->kind == CV_EV_WAIT_TIMEOUT;
             emit_wait(x, lane, e->ts);
+        }
         break;
     case CV_EV_EVENT_SET:
     case CV_EV_EVENT_CLEAR:

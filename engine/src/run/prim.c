@@ -348,16 +348,18 @@ bool cv__waitq_remove(struct cv_run *run, struct cv__waitq *q, uint32_t lane)
 }
 
 /*
- * The common wait: with `mu` held and the condition false, queue the lane, drop `mu`, park,
- * retake `mu`. Returns false if the run is stopping (the lane is out of the queue then).
+ * The common wait: with `mu` held and the condition false, queue the lane, drop `mu`, park (until
+ * `deadline`, CLOCK_MONOTONIC ns, 0 = none), retake `mu`. Returns false if the run is stopping
+ * (the lane is out of the queue then).
  */
-static bool park_on(struct cv_ctx *ctx, pthread_mutex_t *mu, struct cv__waitq *q, bool front)
+static bool park_on(struct cv_ctx *ctx, pthread_mutex_t *mu, struct cv__waitq *q, bool front,
+                    uint64_t deadline)
 {
     struct cv_lane_shared *me = cv__lane(ctx->run, ctx->lane);
     if (!me->in_queue)
         cv__waitq_push(ctx->run, q, ctx->lane, front);
     pthread_mutex_unlock(mu);
-    ctx->wait->park(ctx, 0);
+    ctx->wait->park(ctx, deadline);
     cv__mu_lock(mu);
     if (cv_stopping(ctx)) {
         cv__waitq_remove(ctx->run, q, ctx->lane);
@@ -366,37 +368,46 @@ static bool park_on(struct cv_ctx *ctx, pthread_mutex_t *mu, struct cv__waitq *q
     return true;
 }
 
+enum waited { WT_OK, WT_TIMEOUT, WT_STOPPED };
+
 /*
- * The blocking half of every acquire (mutex, semaphore, queue put and get), entered with `mu`
- * held, the wait event emitted and `blocked(o)` true: the lane is marked as waiting on `obj`
- * (for the deadlock detector), then parks until `blocked(o)` is false. Returns with `mu` held
- * and the lane out of the queue and no longer waiting: true, or false if the run is stopping.
- * A lane woken but beaten to the prize keeps its place at the front. `woken` (may be NULL) is
- * cleared when this lane was the one woken (the mutex's "a waiter is on its way" flag), so that
- * the next release wakes another.
+ * The blocking half of every acquire (mutex, semaphore, queue put, get and join), entered with
+ * `mu` held, the wait event emitted and `blocked(o)` true: the lane is marked as waiting on `obj`
+ * (for the deadlock detector), then parks until `blocked(o)` is false or `deadline` (0 = none)
+ * has passed. Returns with `mu` held and the lane out of the queue and no longer waiting. A lane
+ * woken but beaten to the prize keeps its place at the front. The condition is checked before
+ * the deadline, so a lane woken for the prize at its deadline takes it (no wake-up is lost).
+ * `woken` (may be NULL) is cleared when this lane was the one woken (the mutex's "a waiter is on
+ * its way" flag), so that the next release wakes another.
  */
-static bool wait_until(struct cv_ctx *ctx, pthread_mutex_t *mu, struct cv__waitq *q, uint32_t obj,
-                       bool (*blocked)(const void *o), const void *o, uint32_t *woken)
+static enum waited wait_until(struct cv_ctx *ctx, pthread_mutex_t *mu, struct cv__waitq *q,
+                              uint32_t obj, bool (*blocked)(const void *o), const void *o,
+                              uint32_t *woken, uint64_t deadline)
 {
     struct cv_lane_shared *me = cv__lane(ctx->run, ctx->lane);
     __atomic_store_n(&me->waiting_on, obj, __ATOMIC_RELAXED);
     pthread_mutex_unlock(mu);
     cv__wait_begin(ctx);
     cv__mu_lock(mu);
-    bool ok = true, front = false;
+    enum waited r = WT_OK;
+    bool front = false;
     while (blocked(o)) {
-        if (!park_on(ctx, mu, q, front)) {
-            ok = false;
+        if (deadline && cv_clock_mono_ns() >= deadline) {
+            r = WT_TIMEOUT;
+            break;
+        }
+        if (!park_on(ctx, mu, q, front, deadline)) {
+            r = WT_STOPPED;
             break;
         }
         if (!me->in_queue && woken)
             *woken = 0;
         front = !me->in_queue;
     }
-    if (ok && me->in_queue)
+    if (r != WT_STOPPED && me->in_queue)
         cv__waitq_remove(ctx->run, q, ctx->lane);
     __atomic_store_n(&me->waiting_on, CV_NONE, __ATOMIC_RELAXED);
-    return ok;
+    return r;
 }
 
 /* Mutex */
@@ -450,7 +461,7 @@ bool cv_mutex_lock(struct cv_ctx *ctx, struct cv_mutex *m)
         return true;
     }
     cv_emit(ctx, CV_EV_LOCK_WAIT, m->obj, m->owner);
-    bool ok = wait_until(ctx, &m->mu, &m->q, m->obj, mutex_locked, m, &m->woken);
+    bool ok = wait_until(ctx, &m->mu, &m->q, m->obj, mutex_locked, m, &m->woken, 0) == WT_OK;
     if (ok) {
         m->locked = 1;
         __atomic_store_n(&m->owner, ctx->lane, __ATOMIC_RELAXED);
@@ -523,7 +534,7 @@ bool cv_sem_acquire(struct cv_ctx *ctx, struct cv_sem *s)
         return true;
     }
     cv_emit(ctx, CV_EV_SEM_WAIT, s->obj, 0);
-    bool ok = wait_until(ctx, &s->mu, &s->q, s->obj, sem_empty, s, NULL);
+    bool ok = wait_until(ctx, &s->mu, &s->q, s->obj, sem_empty, s, NULL, 0) == WT_OK;
     if (ok) {
         s->count--;
         cv_emit(ctx, CV_EV_SEM_ACQUIRE, s->obj, s->count);
@@ -563,7 +574,8 @@ struct cv_queue {
     uint32_t cap;
     uint32_t count;
     uint32_t head;
-    struct cv__waitq not_full, not_empty;
+    uint32_t unfinished; /* items put and not yet marked done (task_done) */
+    struct cv__waitq not_full, not_empty, all_done;
     uint64_t items[]; /* cap slots */
 };
 
@@ -591,59 +603,143 @@ static bool queue_empty(const void *o)
     return ((const struct cv_queue *)o)->count == 0;
 }
 
-/* Waits (mu held) until there is room (push) or an item (pop); emits the wait event once. */
-static bool queue_wait(struct cv_ctx *ctx, struct cv_queue *q, bool push)
+static bool queue_unfinished(const void *o)
 {
-    cv_emit(ctx, push ? CV_EV_QUEUE_PUSH_WAIT : CV_EV_QUEUE_POP_WAIT, q->obj, q->count);
-    return wait_until(ctx, &q->mu, push ? &q->not_full : &q->not_empty, q->obj,
-                      push ? queue_full : queue_empty, q, NULL);
+    return ((const struct cv_queue *)o)->unfinished != 0;
 }
 
-bool cv_queue_push(struct cv_ctx *ctx, struct cv_queue *q, uint64_t item)
+static uint64_t deadline_of(uint64_t timeout_ns)
 {
-    bool waited = false;
-    cv__mu_lock(&q->mu);
-    if (q->count == q->cap) {
-        waited = true;
-        if (!queue_wait(ctx, q, true)) {
-            pthread_mutex_unlock(&q->mu);
-            return false;
-        }
-    }
-    q->items[(q->head + q->count) % q->cap] = item;
-    q->count++;
-    cv_emit(ctx, CV_EV_QUEUE_PUSH, q->obj, q->count);
-    uint32_t lane = cv__waitq_pop(ctx->run, &q->not_empty);
+    if (timeout_ns == CV_QUEUE_FOREVER)
+        return 0;
+    uint64_t now = cv_clock_mono_ns();
+    return timeout_ns > UINT64_MAX - now ? 0 : now + timeout_ns;
+}
+
+/* Waits (mu held) until there is room (push) or an item (pop), or the deadline; emits the wait
+ * event once, and wait.timeout when it gave up. */
+static enum waited queue_wait(struct cv_ctx *ctx, struct cv_queue *q, bool push, uint64_t deadline)
+{
+    cv_emit(ctx, push ? CV_EV_QUEUE_PUSH_WAIT : CV_EV_QUEUE_POP_WAIT, q->obj, q->count);
+    enum waited r = wait_until(ctx, &q->mu, push ? &q->not_full : &q->not_empty, q->obj,
+                               push ? queue_full : queue_empty, q, NULL, deadline);
+    if (r == WT_TIMEOUT)
+        cv_emit(ctx, CV_EV_WAIT_TIMEOUT, q->obj, q->count);
+    return r;
+}
+
+static enum cv_queue_result queue_result(enum waited r)
+{
+    return r == WT_OK ? CV_QUEUE_OK : r == WT_TIMEOUT ? CV_QUEUE_TIMED_OUT : CV_QUEUE_STOPPED;
+}
+
+/* Ends an operation (mu held): drops mu, wakes `lane`, takes the GIL back after a wait. */
+static void queue_leave(struct cv_ctx *ctx, struct cv_queue *q, uint32_t lane, bool waited)
+{
     pthread_mutex_unlock(&q->mu);
     if (lane != CV_NONE)
         ctx->run->ops->wait->unpark(ctx->run, lane);
     if (waited)
         cv__wait_end(ctx);
-    return true;
 }
 
-bool cv_queue_pop(struct cv_ctx *ctx, struct cv_queue *q, uint64_t *item)
+enum cv_queue_result cv_queue_push_timed(struct cv_ctx *ctx, struct cv_queue *q, uint64_t item,
+                                         uint64_t timeout_ns)
+{
+    bool waited = false;
+    cv__mu_lock(&q->mu);
+    if (q->count == q->cap) {
+        waited = true;
+        enum waited r = queue_wait(ctx, q, true, deadline_of(timeout_ns));
+        if (r != WT_OK) {
+            queue_leave(ctx, q, CV_NONE, r == WT_TIMEOUT);
+            return queue_result(r);
+        }
+    }
+    q->items[(q->head + q->count) % q->cap] = item;
+    q->count++;
+    q->unfinished++;
+    cv_emit(ctx, CV_EV_QUEUE_PUSH, q->obj, q->count);
+    queue_leave(ctx, q, cv__waitq_pop(ctx->run, &q->not_empty), waited);
+    return CV_QUEUE_OK;
+}
+
+enum cv_queue_result cv_queue_pop_timed(struct cv_ctx *ctx, struct cv_queue *q, uint64_t *item,
+                                        uint64_t timeout_ns)
 {
     bool waited = false;
     cv__mu_lock(&q->mu);
     if (q->count == 0) {
         waited = true;
-        if (!queue_wait(ctx, q, false)) {
-            pthread_mutex_unlock(&q->mu);
-            return false;
+        enum waited r = queue_wait(ctx, q, false, deadline_of(timeout_ns));
+        if (r != WT_OK) {
+            queue_leave(ctx, q, CV_NONE, r == WT_TIMEOUT);
+            return queue_result(r);
         }
     }
     *item = q->items[q->head];
     q->head = (q->head + 1) % q->cap;
     q->count--;
     cv_emit(ctx, CV_EV_QUEUE_POP, q->obj, q->count);
-    uint32_t lane = cv__waitq_pop(ctx->run, &q->not_full);
+    queue_leave(ctx, q, cv__waitq_pop(ctx->run, &q->not_full), waited);
+    return CV_QUEUE_OK;
+}
+
+bool cv_queue_push(struct cv_ctx *ctx, struct cv_queue *q, uint64_t item)
+{
+    return cv_queue_push_timed(ctx, q, item, CV_QUEUE_FOREVER) == CV_QUEUE_OK;
+}
+
+bool cv_queue_pop(struct cv_ctx *ctx, struct cv_queue *q, uint64_t *item)
+{
+    return cv_queue_pop_timed(ctx, q, item, CV_QUEUE_FOREVER) == CV_QUEUE_OK;
+}
+
+int cv_queue_task_done(struct cv_ctx *ctx, struct cv_queue *q)
+{
+    cv__mu_lock(&q->mu);
+    if (q->unfinished == 0) {
+        pthread_mutex_unlock(&q->mu);
+        return CV_ERR_USAGE; /* ValueError: task_done() called too many times */
+    }
+    q->unfinished--;
+    cv_emit(ctx, CV_EV_QUEUE_TASK_DONE, q->obj, q->unfinished);
+    /* The last one releases the joins (notify_all, as Python's all_tasks_done): it wakes the
+     * first, and each join released wakes the next (see cv_queue_join). */
+    uint32_t lane = q->unfinished == 0 ? cv__waitq_pop(ctx->run, &q->all_done) : CV_NONE;
     pthread_mutex_unlock(&q->mu);
     if (lane != CV_NONE)
         ctx->run->ops->wait->unpark(ctx->run, lane);
-    if (waited)
-        cv__wait_end(ctx);
-    return true;
+    return 0;
+}
+
+enum cv_queue_result cv_queue_join(struct cv_ctx *ctx, struct cv_queue *q, uint64_t timeout_ns)
+{
+    cv__mu_lock(&q->mu);
+    if (q->unfinished == 0) {
+        cv_emit(ctx, CV_EV_QUEUE_JOIN, q->obj, 0);
+        pthread_mutex_unlock(&q->mu);
+        return CV_QUEUE_OK;
+    }
+    cv_emit(ctx, CV_EV_QUEUE_JOIN_WAIT, q->obj, q->unfinished);
+    enum waited r = wait_until(ctx, &q->mu, &q->all_done, q->obj, queue_unfinished, q, NULL,
+                               deadline_of(timeout_ns));
+    if (r == WT_OK)
+        cv_emit(ctx, CV_EV_QUEUE_JOIN, q->obj, 0);
+    else if (r == WT_TIMEOUT)
+        cv_emit(ctx, CV_EV_WAIT_TIMEOUT, q->obj, q->unfinished);
+    /* a join released wakes the next one waiting */
+    uint32_t next = r == WT_OK ? cv__waitq_pop(ctx->run, &q->all_done) : CV_NONE;
+    queue_leave(ctx, q, next, r != WT_STOPPED);
+    return queue_result(r);
+}
+
+uint32_t cv_queue_unfinished(struct cv_queue *q)
+{
+    cv__mu_lock(&q->mu);
+    uint32_t n = q->unfinished;
+    pthread_mutex_unlock(&q->mu);
+    return n;
 }
 
 uint32_t cv_queue_depth(struct cv_queue *q)
@@ -698,7 +794,7 @@ uint64_t cv_barrier_wait(struct cv_ctx *ctx, struct cv_barrier *b)
     cv__mu_lock(&b->mu);
     uint64_t result = phase;
     while (b->phase == phase) {
-        if (!park_on(ctx, &b->mu, &b->q, false)) {
+        if (!park_on(ctx, &b->mu, &b->q, false, 0)) {
             result = UINT64_MAX;
             break;
         }

@@ -547,7 +547,7 @@ int cv__run_task_arg(struct cv_ctx *ctx, uint32_t task, const void *arg, size_t 
     if (rc == 0) {
         cv_emit(ctx, CV_EV_TASK_END, CV_NO_OBJ, 0);
         outcome = CV__TASK_OK;
-    } else if (rc == -1 && cv_stopping(ctx)) {
+    } else if (rc == CV_TASK_ABANDONED || (rc == -1 && cv_stopping(ctx))) {
         cv_emit(ctx, CV_EV_TASK_CANCEL, CV_NO_OBJ, 0);
     } else if (rc != -1 &&
                (atomic_load_explicit(ctx->attention, memory_order_relaxed) & CV_ATTN_STOP)) {

@@ -175,6 +175,11 @@ static struct cv_value *queues_value(const struct cv_snapshot *s)
         cv_value_set_num(o, "popped", (double)q->popped);
         cv_value_set_num(o, "push_blocked", (double)q->push_blocked);
         cv_value_set_num(o, "pop_blocked", (double)q->pop_blocked);
+        cv_value_set_num(o, "put_timeouts", (double)q->put_timeouts);
+        cv_value_set_num(o, "get_timeouts", (double)q->get_timeouts);
+        cv_value_set_num(o, "join_waits", (double)q->join_waits);
+        cv_value_set_num(o, "join_timeouts", (double)q->join_timeouts);
+        cv_value_set_num(o, "unfinished", q->unfinished);
     }
     return arr;
 }
@@ -357,6 +362,20 @@ static const char *str(const struct cv_value *o, const char *key)
     return v && v->type == CV_VAL_STR ? v->str : "";
 }
 
+/* A queue's timeouts and task accounting (queue.Queue's Full, Empty, task_done and join), when
+ * the run timed out or joined (unfinished alone says nothing: pipeline never calls task_done). */
+static void print_queue_tasks(FILE *out, const struct cv_value *q)
+{
+    double pt = num(q, "put_timeouts"), gt = num(q, "get_timeouts"), jw = num(q, "join_waits"),
+           jt = num(q, "join_timeouts"), un = num(q, "unfinished");
+    if (pt == 0 && gt == 0 && jw == 0 && jt == 0)
+        return;
+    fprintf(out,
+            "  %-14s put timeouts (Full) %.0f, get timeouts (Empty) %.0f, join waits %.0f, "
+            "join timeouts %.0f, unfinished at the end %.0f\n",
+            "", pt, gt, jw, jt, un);
+}
+
 static void fmt_secs(char *buf, size_t n, double s)
 {
     if (s == 0)
@@ -468,6 +487,7 @@ void cv_summary_write_text(const struct cv_value *sum, FILE *out)
             fprintf(out, "  %-14s %8.0f %9.0f %10.0f %10.0f %12.0f %12.0f\n", str(q, "name"),
                     num(q, "capacity"), num(q, "max_depth"), num(q, "pushed"), num(q, "popped"),
                     num(q, "push_blocked"), num(q, "pop_blocked"));
+            print_queue_tasks(out, q);
         }
     }
     const struct cv_value *res = cv_value_get(sum, "results");

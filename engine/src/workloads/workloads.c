@@ -24,13 +24,15 @@ extern const struct cv_workload cv__wl_files;
 extern const struct cv_workload cv__wl_trace;
 extern const struct cv_workload cv__wl_stopevent;
 extern const struct cv_workload cv__wl_condlist;
+extern const struct cv_workload cv__wl_taskqueue;
+extern const struct cv_workload cv__wl_daemon;
 
 static const struct cv_workload *const builtin[] = {
     &cv__wl_primes,   &cv__wl_counter,   &cv__wl_countdown, &cv__wl_pipeline, &cv__wl_sleeps,
     &cv__wl_locks,    &cv__wl_factorize, &cv__wl_chunks,    &cv__wl_squares,  &cv__wl_compress,
     &cv__wl_phases,   &cv__wl_mixed,     &cv__wl_fetch,     &cv__wl_blocker,  &cv__wl_retry,
     &cv__wl_offload,  &cv__wl_group,     &cv__wl_files,     &cv__wl_trace,    &cv__wl_stopevent,
-    &cv__wl_condlist,
+    &cv__wl_condlist, &cv__wl_taskqueue, &cv__wl_daemon,
 };
 
 #define MAX_EXTRA 32
