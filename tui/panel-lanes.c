@@ -285,14 +285,28 @@ void lanes_draw(struct view *V, const struct cv_snapshot *s, struct rect area, b
     free(vis);
 }
 
+/* Whether any lane has been in state `st` (the Event's and the Condition's waits are listed
+ * only in a run that has them, so that the states every run shows keep their room). */
+static bool state_seen(const struct cv_snapshot *s, unsigned st)
+{
+    if (st != CV_LANE_EVENT_WAIT && st != CV_LANE_COND_WAIT)
+        return true;
+    for (size_t i = 0; s && i < s->nlanes; i++)
+        if (s->lanes[i].state_ns[st] || s->lanes[i].state == st)
+            return true;
+    return !s;
+}
+
 /* The legend: each state's colour (or letter) and label, as many whole as fit. */
-void lanes_legend(struct rect r)
+void lanes_legend(struct rect r, const struct cv_snapshot *s)
 {
     int y = r.y, x = r.x, W = r.x + r.w;
     attron(ui_attr(UI_C_DIM));
     x += paint_put(y, x, W - x, "legend ");
     attroff(ui_attr(UI_C_DIM));
     for (unsigned st = 0; st < CV_LANE_OFF; st++) {
+        if (!state_seen(s, st))
+            continue;
         int iw = 2 + (int)strlen(paint_state_label[st]) + (ui_has_color() ? 1 : 0);
         bool last = st + 1 == CV_LANE_OFF; /* else room for two blanks and the ellipsis */
         if (x + iw + (last ? 0 : 2 + (int)strlen(paint_ellipsis())) > W) {

@@ -156,7 +156,7 @@ static void draw_panels(struct view *V, const struct cv_snapshot *s)
             view_panels[p].draw(V, s, r, V->panels.focus == p);
         }
         if (p == P_LANES)
-            lanes_legend(lo->legend);
+            lanes_legend(lo->legend, s);
     }
 }
 

@@ -170,7 +170,7 @@ void lanes_draw(struct view *V, const struct cv_snapshot *s, struct rect r, bool
 int lanes_rows(const struct view *V, const struct cv_snapshot *s, int w);
 /* The lanes' keys: the selection down or up a lane (j k, Down Up) or ten (PageDown PageUp). */
 int lanes_key(struct view *V, int k);
-void lanes_legend(struct rect r);
+void lanes_legend(struct rect r, const struct cv_snapshot *s);
 /* Scrolls time a quarter of the lanes' width (dir -1 or 1; 0 fixes the scale only). */
 void lanes_scroll_time(struct view *V, int dir);
 void lanes_zoom(struct view *V, bool in);
