@@ -16,7 +16,7 @@ PACKAGES = gcc make cmake ninja-build pkg-config libncurses-dev libcurl4-openssl
            clang libclang-rt-14-dev libomp-14-dev liblttng-ust-dev lttng-tools libxml2-utils python3 python3-urllib3 \
            apache2-utils valgrind
 
-.PHONY: all deps configure build run test sanitize bench fuzz soak format clean
+.PHONY: all deps configure build run test sanitize bench bench-baseline fuzz soak format clean
 
 all: build
 
@@ -71,10 +71,19 @@ bench: build
 	  echo "== $$b"; \
 	  if [ -f tests/bench/$$b.sh ]; then bash tests/bench/$$b.sh ./$(BUILD)/tui/concviz; \
 	  else ./$(BUILD)/tests/bench/$$b; fi | tee $(BUILD)/$$b.out; \
-	  sed -n 's/^json: //p' $(BUILD)/$$b.out >> $(BUILD)/bench-results.jsonl; \
+	  sed -n 's/^json: //p' $(BUILD)/$$b.out | jq -c --arg b "$$b" '{bench: $$b} + .' >> $(BUILD)/bench-results.jsonl; \
 	done
 	@jq -s . $(BUILD)/bench-results.jsonl > $(BUILD)/bench-results.json
 	@echo "figures: $(BUILD)/bench-results.json"
+	@if [ -f tests/bench/baseline.json ]; then \
+	  echo "== against tests/bench/baseline.json (moved by more than 20%)"; \
+	  bash tests/bench/compare_baseline.sh $(BUILD)/bench-results.json tests/bench/baseline.json 20; \
+	fi
+
+# The baseline the next `make bench` is compared with: this run's figures.
+bench-baseline: bench
+	cp $(BUILD)/bench-results.json tests/bench/baseline.json
+	@echo "baseline: tests/bench/baseline.json rewritten"
 
 # The fuzz targets for longer than the suite gives them: FUZZ_SECONDS each (default 300);
 # FUZZ_TARGETS="cli httpd" runs only those (default: all of them; the others are reported
