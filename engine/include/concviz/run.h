@@ -176,6 +176,8 @@ void cv_run_set_request_timeout(struct cv_run *run, uint64_t ms);
  * return_exceptions). */
 void cv_run_set_fail_fast(struct cv_run *run, bool on);
 void cv_run_add_role(struct cv_run *run, const char *name);
+/* Adds n roles named PREFIX-1 .. PREFIX-n (producer-1, producer-2, ...). */
+void cv_run_add_roles(struct cv_run *run, const char *prefix, int64_t n);
 int64_t cv_param_int(const struct cv_run *run, const char *key);
 double cv_param_num(const struct cv_run *run, const char *key);
 const char *cv_param_str(const struct cv_run *run, const char *key);

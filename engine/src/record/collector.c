@@ -756,6 +756,19 @@ static void queue_timed_out(struct cv_collector *c, const struct lane_priv *p, u
         q->join_timeouts++;
 }
 
+/* A wait on object k that ended at ts: a contended acquisition, its time in the totals, one
+ * waiter fewer. */
+static inline void count_wait(struct cv_lock_stats *k, const struct lane_priv *p, uint64_t ts)
+{
+    uint64_t w = ts > p->wait_since ? ts - p->wait_since : 0;
+    k->contended++;
+    k->wait_ns_total += w;
+    if (w > k->wait_ns_max)
+        k->wait_ns_max = w;
+    if (k->waiters)
+        k->waiters--;
+}
+
 static void acquired(struct cv_collector *c, struct cv_lane_stats *l, struct lane_priv *p,
                      const struct cv_event *e)
 {
@@ -764,15 +777,8 @@ static void acquired(struct cv_collector *c, struct cv_lane_stats *l, struct lan
     bool waited = l->waiting_on == e->obj;
     if (k) {
         k->acquisitions++;
-        if (waited) {
-            uint64_t w = e->ts > p->wait_since ? e->ts - p->wait_since : 0;
-            k->contended++;
-            k->wait_ns_total += w;
-            if (w > k->wait_ns_max)
-                k->wait_ns_max = w;
-            if (k->waiters)
-                k->waiters--;
-        }
+        if (waited)
+            count_wait(k, p, e->ts);
         uint32_t last = c->lockp[idx].last_holder;
         if (last != CV_NONE && last != e->lane) {
             k->handoffs++;
@@ -828,14 +834,8 @@ static void woken(struct cv_collector *c, struct cv_lane_stats *l, struct lane_p
     if (l->waiting_on != e->obj)
         return;
     if (k) {
-        uint64_t w = e->ts > p->wait_since ? e->ts - p->wait_since : 0;
         k->acquisitions++;
-        k->contended++;
-        k->wait_ns_total += w;
-        if (w > k->wait_ns_max)
-            k->wait_ns_max = w;
-        if (k->waiters)
-            k->waiters--;
+        count_wait(k, p, e->ts);
     }
     l->waiting_on = CV_NONE;
     set_state(c, l, base_state(p), e->ts);

@@ -1066,6 +1066,15 @@ void cv_run_add_role(struct cv_run *run, const char *name)
     run->nroles++;
 }
 
+void cv_run_add_roles(struct cv_run *run, const char *prefix, int64_t n)
+{
+    char name[CV_NAME_MAX];
+    for (int64_t i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "%s-%lld", prefix, (long long)i + 1);
+        cv_run_add_role(run, name);
+    }
+}
+
 static const char *param_text(const struct cv_run *run, const char *key)
 {
     const struct cv_param *p = cv_scenario_param(run->sc, key);

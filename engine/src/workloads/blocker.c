@@ -34,11 +34,7 @@ static const struct cv_role_def roles[] = {
 static int blocker_plan(struct cv_run *run, char **cause)
 {
     (void)cause;
-    char name[CV_NAME_MAX];
-    for (int64_t i = 0; i < cv_param_int(run, "tickers"); i++) {
-        snprintf(name, sizeof name, "ticker-%lld", (long long)i + 1);
-        cv_run_add_role(run, name);
-    }
+    cv_run_add_roles(run, "ticker", cv_param_int(run, "tickers"));
     cv_run_add_role(run, "blocker");
     return CV_OK;
 }

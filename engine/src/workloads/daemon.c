@@ -50,12 +50,8 @@ static const struct cv_role_def roles[] = {
 static int daemon_plan(struct cv_run *run, char **cause)
 {
     (void)cause;
-    char name[CV_NAME_MAX];
     cv_run_add_role(run, "main-thread");
-    for (int64_t i = 0; i < cv_param_int(run, "workers"); i++) {
-        snprintf(name, sizeof name, "worker-%lld", (long long)i + 1);
-        cv_run_add_role(run, name);
-    }
+    cv_run_add_roles(run, "worker", cv_param_int(run, "workers"));
     return CV_OK;
 }
 

@@ -56,15 +56,8 @@ static const struct cv_role_def roles[] = {
 static int pipeline_plan(struct cv_run *run, char **cause)
 {
     (void)cause;
-    char name[CV_NAME_MAX];
-    for (int64_t i = 0; i < cv_param_int(run, "producers"); i++) {
-        snprintf(name, sizeof name, "producer-%lld", (long long)i + 1);
-        cv_run_add_role(run, name);
-    }
-    for (int64_t i = 0; i < cv_param_int(run, "consumers"); i++) {
-        snprintf(name, sizeof name, "consumer-%lld", (long long)i + 1);
-        cv_run_add_role(run, name);
-    }
+    cv_run_add_roles(run, "producer", cv_param_int(run, "producers"));
+    cv_run_add_roles(run, "consumer", cv_param_int(run, "consumers"));
     return CV_OK;
 }
 

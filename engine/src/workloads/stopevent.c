@@ -43,16 +43,9 @@ static const struct cv_role_def roles[] = {
 static int stopevent_plan(struct cv_run *run, char **cause)
 {
     (void)cause;
-    char name[CV_NAME_MAX];
     cv_run_add_role(run, "setter");
-    for (int64_t i = 0; i < cv_param_int(run, "checkers"); i++) {
-        snprintf(name, sizeof name, "checker-%lld", (long long)i + 1);
-        cv_run_add_role(run, name);
-    }
-    for (int64_t i = 0; i < cv_param_int(run, "waiters"); i++) {
-        snprintf(name, sizeof name, "waiter-%lld", (long long)i + 1);
-        cv_run_add_role(run, name);
-    }
+    cv_run_add_roles(run, "checker", cv_param_int(run, "checkers"));
+    cv_run_add_roles(run, "waiter", cv_param_int(run, "waiters"));
     return CV_OK;
 }
 

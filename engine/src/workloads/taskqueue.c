@@ -49,11 +49,7 @@ static const struct cv_role_def roles[] = {
 
 static void add_roles(struct cv_run *run, const char *what, int64_t n)
 {
-    char name[CV_NAME_MAX];
-    for (int64_t i = 0; i < n; i++) {
-        snprintf(name, sizeof name, "%s-%lld", what, (long long)i + 1);
-        cv_run_add_role(run, name);
-    }
+    cv_run_add_roles(run, what, n);
 }
 
 static int taskqueue_plan(struct cv_run *run, char **cause)
