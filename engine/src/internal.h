@@ -227,8 +227,8 @@ void cv__http_teardown(struct cv_run *run);
  * the errors, sets httpd_died (the run fails, exit 3) and returns true: the caller stops the run,
  * as every request left would fail the same way. */
 bool cv__http_watch(struct cv_run *run, bool final);
-/* Rewrites a `local` host to the embedded server into buf; returns buf or url. */
-const char *cv__http_resolve(struct cv_run *run, const char *url, char *buf, size_t n);
+/* A `local` host rewritten to the embedded server, as a string to free; NULL when url has none. */
+char *cv__http_resolve(struct cv_run *run, const char *url);
 void cv__http_easy_options(void *easy, struct cv_ctx *ctx);
 /* A transfer on a connection of its own: fresh, closed after it, and the server told so
  * (Connection: close), so that the server closes first rather than wait for the client to. */

@@ -29,6 +29,20 @@ check "three requests on one kept-alive connection" test "$(grep -c 'Re-using ex
 reap $pid
 check "--max-requests counts each request of a kept-alive connection ($rc)" grep -q "stopped after 3 requests" "$TMP/serve.err"
 
+# each connection's memory is 4 KB (what 10,000 connections hold): 3 KB of headers are answered,
+# 5 KB get 431; a 16 MB body is sent whole
+"$CONCVIZ" serve --max-requests 3 --for 30 >"$TMP/url" 2>"$TMP/serve.err" &
+pid=$!
+url=$(url_of "$TMP/url" $pid)
+big() { head -c "$1" /dev/zero | tr '\0' a; }
+check "3 KB of request headers are answered" \
+    test "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $(big 3000)" "$url/get")" = 200
+check "5 KB of request headers get 431" \
+    test "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $(big 5000)" "$url/get")" = 431
+check "GET /bytes/16000000 sends 16,000,000 bytes" \
+    test "$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "$url/bytes/16000000")" = "200 16000000"
+reap $pid
+
 # the same port twice: the second cannot bind
 "$CONCVIZ" serve --for 5 >"$TMP/url2" 2>/dev/null &
 pid=$!

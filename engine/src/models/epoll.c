@@ -45,7 +45,7 @@ size_t cv__loop_ring_size(const struct cv_run *run, uint32_t lane)
 {
     if (lane == 0 || lane > task_count(run))
         return run->ring_capacity;
-    return task_count(run) <= 256 ? run->ring_capacity : TASK_RING_MANY;
+    return task_count(run) <= LOOP_MANY_TASKS ? run->ring_capacity : TASK_RING_MANY;
 }
 
 const struct cv_wait_ops cv__loop_wait = {.park = cv__co_park,
@@ -229,6 +229,8 @@ int cv__loop_run(struct cv_run *run)
             swapcontext(&L.loop_uc, &c->uc);
             san_switch_end(&L.san, NULL);
             L.current = NULL;
+            if (c->state == CO_PARKED && c->http)
+                cv__curl_start(&L, c);
             if (c->state == CO_DONE) {
                 cv__co_free(c);
                 done++;

@@ -82,18 +82,17 @@ bool cv__http_watch(struct cv_run *run, bool final)
     return true;
 }
 
-const char *cv__http_resolve(struct cv_run *run, const char *url, char *buf, size_t n)
+char *cv__http_resolve(struct cv_run *run, const char *url)
 {
     const char *at = strstr(url, LOCAL);
     if (!at || !run->httpd ||
         (at[strlen(LOCAL)] != '/' && at[strlen(LOCAL)] != 0 && at[strlen(LOCAL)] != ':'))
-        return url;
+        return NULL;
     const char *rest = at + strlen(LOCAL);
     if (*rest == ':') /* a port given with `local` is replaced */
         while (*rest && *rest != '/')
             rest++;
-    snprintf(buf, n, "%.*s://127.0.0.1:%u%s", (int)(at - url), url, run->httpd->port, rest);
-    return buf;
+    return cv_strdup_printf("%.*s://127.0.0.1:%u%s", (int)(at - url), url, run->httpd->port, rest);
 }
 
 static size_t count_body(char *p, size_t size, size_t n, void *user)
@@ -172,10 +171,12 @@ enum cv_http_outcome cv_http_outcome(const struct cv_http_result *res)
 
 bool cv_http_get(struct cv_ctx *ctx, const char *url, struct cv_http_result *res)
 {
-    char buf[2048];
     memset(res, 0, sizeof *res);
-    url = cv__http_resolve(ctx->run, url, buf, sizeof buf);
-    bool local = url == buf;
+    /* on the heap, not the stack: an epoll task's whole stack is one page (see coro.c) */
+    char *resolved = cv__http_resolve(ctx->run, url);
+    bool local = resolved != NULL;
+    if (resolved)
+        url = resolved;
     cv_emit(ctx, CV_EV_IO_BEGIN, cv__intern(ctx->run, url), CV_IO_HTTP);
     bool got;
     if (ctx->wait->http_get) {
@@ -205,6 +206,7 @@ bool cv_http_get(struct cv_ctx *ctx, const char *url, struct cv_http_result *res
         res->server_gone = true;
         snprintf(res->message, sizeof res->message, "the embedded HTTP server is gone");
     }
+    free(resolved);
     cv_emit(ctx, CV_EV_IO_END, CV_NO_OBJ, (uint64_t)res->status);
     if (!ctx->wait->http_get)
         cv__wait_end(ctx);

@@ -83,13 +83,13 @@ static int fetch_setup(struct cv_run *run, char **cause)
     return CV_OK;
 }
 
-static void build_url(const char *tmpl, uint32_t ms, char *out, size_t n)
+/* On the heap, not the stack: an epoll task's whole stack is one page (see coro.c). */
+static char *build_url(const char *tmpl, uint32_t ms)
 {
     const char *at = strstr(tmpl, "{ms}");
     if (!at)
-        snprintf(out, n, "%s", tmpl);
-    else
-        snprintf(out, n, "%.*s%u%s", (int)(at - tmpl), tmpl, ms, at + 4);
+        return cv_strdup_printf("%s", tmpl);
+    return cv_strdup_printf("%.*s%u%s", (int)(at - tmpl), tmpl, ms, at + 4);
 }
 
 struct answer {
@@ -100,16 +100,16 @@ struct answer {
 static int fetch_task(struct cv_ctx *ctx, uint32_t task)
 {
     struct fetch_state *st = cv_run_workload_state(ctx->run);
-    char url[1024];
-    build_url(cv_param_str(ctx->run, "url"), st->delays[task % st->ndelays], url, sizeof url);
     if (st->sem && !cv_sem_acquire(ctx, st->sem))
         return -1;
+    char *url = build_url(cv_param_str(ctx->run, "url"), st->delays[task % st->ndelays]);
     struct cv_http_result res;
     uint32_t now = atomic_fetch_add(&st->in_flight, 1) + 1;
     uint32_t seen = atomic_load(&st->in_flight_max);
     while (now > seen && !atomic_compare_exchange_weak(&st->in_flight_max, &seen, now))
         ;
     bool ok = cv_http_get(ctx, url, &res);
+    free(url);
     if (ok)
         st->rank[task] = atomic_fetch_add(&st->answered, 1) + 1;
     atomic_fetch_sub(&st->in_flight, 1);
