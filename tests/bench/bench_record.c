@@ -443,12 +443,14 @@ int main(void)
         "\"record_meets\":%s,\"record_collector_meets\":%s,\"record_2t_meets\":[%s,%s],"
         "\"drain_4lane_meets\":%s,\"drain_1lane_meets\":%s,\"drain_4lane_warm_meets\":%s,"
         "\"cpu_share\":{\"record\":%.3f,\"record_2t\":%.3f,\"drain\":%.3f},\"loadavg\":[%.2f,%.2f],"
-        "\"runs\":{\"clock\":%d,\"record\":%d,\"drain\":%d}}\n",
+        "\"runs\":{\"clock\":%d,\"record\":%d,\"drain\":%d},"
+        "\"record_ratio_to_clock\":%.3f,\"record_collector_ratio_to_clock\":%.3f}\n",
         cv_clock_source_name(src), cv__clock.tsc_ghz, ticks_ns, gettime_ns, rec_ns, coll_ns,
         coll_drops, two_ns[0], two_ns[1], two_agg, drain4, drain1, drainw, TARGET_REC_NS,
         TARGET_DRAIN_EV, json_bool(ok_rec), json_bool(ok_coll), json_bool(ok_two0),
         json_bool(ok_two1), json_bool(ok_d4), json_bool(ok_d1), json_bool(ok_dw), rec_share,
-        two_share, drain_share, load0, load1, CLOCK_RUNS, REC_RUNS, DRAIN_RUNS);
+        two_share, drain_share, load0, load1, CLOCK_RUNS, REC_RUNS, DRAIN_RUNS, rec_ns / ticks_ns,
+        coll_ns / ticks_ns);
 
     for (unsigned l = 0; l < DRAIN_LANES; l++)
         free(drain_rings[l]);

@@ -51,11 +51,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_RUNS      9
-#define TARGET_TASKS  10000u
-#define TARGET_MB     200.0
-#define SAMPLE_S      0.02 /* children's memory sampled this often */
-#define CHILD_LIMIT_S 100  /* a run still going after this is killed (SIGALRM) */
+#define MAX_RUNS       9
+#define TARGET_TASKS   10000u
+#define TARGET_MB      200.0
+#define C10K_ENGINE_MB 150.0 /* the performance issue's c10k goals: the engine's process */
+#define C10K_SERVER_MB 100.0 /* and the embedded server's */
+#define SAMPLE_S       0.02  /* children's memory sampled this often */
+#define CHILD_LIMIT_S  100   /* a run still going after this is killed (SIGALRM) */
 
 /* ---- helpers ---- */
 
@@ -449,6 +451,18 @@ int main(int argc, char **argv)
                c->complete ? "all completed" : "NOT all completed",
                isfinite(c->inflight) ? (c->inflight >= TARGET_TASKS ? "all" : "not all") : "n/a");
     }
+    bool c10k_engine = false, c10k_server = false;
+    if (t_fetch) {
+        double mb = t_fetch->hwm_kb / 1024, smb = t_fetch->kids_kb / 1024;
+        c10k_engine = t_fetch->complete && isfinite(mb) && mb <= C10K_ENGINE_MB;
+        c10k_server = t_fetch->complete && isfinite(smb) && smb <= C10K_SERVER_MB;
+        printf(
+            "target: c10k (%u fetches) in at most %.0f MB in the engine's process: %s, %.1f MB\n",
+            TARGET_TASKS, C10K_ENGINE_MB, c10k_engine ? "met" : "missed", mb);
+        printf(
+            "target: c10k (%u fetches) in at most %.0f MB in the server's process: %s, %.1f MB\n",
+            TARGET_TASKS, C10K_SERVER_MB, c10k_server ? "met" : "missed", smb);
+    }
     printf("load %.2f -> %.2f   total %.1f s\n", load0, bench_load_avg(), total);
 
     printf("json: {\"bench\": \"scale\", \"runs\": %d, \"bare_process_kb\": %.0f, \"configs\": [",
@@ -488,6 +502,15 @@ int main(int argc, char **argv)
             printf(", \"%s\": {\"peak_mb\": %s, \"ok\": %s}", c->f == F_FETCH ? "fetch" : "sleep",
                    bench_fmt_num(a, sizeof a, c->hwm_kb / 1024, 1, true),
                    met[i] ? "true" : "false");
+    }
+    if (t_fetch) {
+        char a[32], b[32];
+        printf(", \"c10k\": {\"engine_mb\": %s, \"engine_target_mb\": %.0f, \"engine_ok\": %s, "
+               "\"server_mb\": %s, \"server_target_mb\": %.0f, \"server_ok\": %s}",
+               bench_fmt_num(a, sizeof a, t_fetch->hwm_kb / 1024, 1, true), C10K_ENGINE_MB,
+               c10k_engine ? "true" : "false",
+               bench_fmt_num(b, sizeof b, t_fetch->kids_kb / 1024, 1, true), C10K_SERVER_MB,
+               c10k_server ? "true" : "false");
     }
     printf("}, \"load\": [%.2f, %.2f], \"total_s\": %.1f}\n", load0, bench_load_avg(), total);
     return made_all ? 0 : 1;

@@ -67,6 +67,49 @@ for d in "${DAMAGES[@]}"; do
         grep -Eq -- "${d#* => }" <<<"$said"
 done
 
+# ---- compare_baseline.sh, make bench's regression guard ----
+# On two small result files: the baseline keeps ratios and counts and leaves times and rates
+# out; the comparison names what moved by more than 20% with its direction and kind, and never
+# fails.
+GUARD="$HERE/../bench/compare_baseline.sh"
+
+cat >"$TMP/guard-old.json" <<'J'
+[{"bench": "b1", "record_ns": 10.0, "pair_ratio": 1.00, "events": 1000, "stable_ratio": 2.0,
+  "dispatch_us_per_task": {"epoll": {"engine": 5.0, "dropped": 0, "ratio": 1.5}},
+  "cpu_share": [0.50, 0.40]}]
+J
+cat >"$TMP/guard-new.json" <<'J'
+[{"bench": "b1", "record_ns": 30.0, "pair_ratio": 1.30, "events": 700, "stable_ratio": 2.1,
+  "dispatch_us_per_task": {"epoll": {"engine": 9.0, "dropped": 4, "ratio": 1.5}},
+  "cpu_share": [0.50, 0.90]}]
+J
+bash "$GUARD" --write "$TMP/guard-old.json" "$TMP/guard-base.json" >"$TMP/guard-w.out"
+check "the baseline keeps ratios and counts, not times" \
+    test "$(jq -c '.[0] | [has("record_ns"), has("pair_ratio"), has("events"), .dispatch_us_per_task.epoll]' "$TMP/guard-base.json")" \
+    = '[false,true,true,{"dropped":0,"ratio":1.5}]'
+check "writing says what it kept and left out" grep -q "7 ratios and counts kept, 2 times and rates left out" "$TMP/guard-w.out"
+
+set +e
+bash "$GUARD" "$TMP/guard-new.json" "$TMP/guard-base.json" 20 >"$TMP/guard-c.out" 2>&1
+rc=$?
+set -e
+check "a moved figure is no failure (exit $rc)" test "$rc" = 0
+check "a ratio up 30%: named, up, [ratio]" grep -Eq 'b1\.pair_ratio .*\+30\.0% up +\[ratio\]' "$TMP/guard-c.out"
+check "a count down 30%: named, down, [count]" grep -Eq 'b1\.events .*-30\.0% down +\[count\]' "$TMP/guard-c.out"
+check "a list's share: named by its index" grep -Eq 'b1\.cpu_share\.1 .*\+125\.0% up +\[ratio\]' "$TMP/guard-c.out"
+check "a count from zero: new" grep -Eq 'b1\.dispatch_us_per_task\.epoll\.dropped .*new \(was 0\)' "$TMP/guard-c.out"
+check "within 20%: not listed" eval '! grep -q stable_ratio "$TMP/guard-c.out"'
+check "times are not compared" eval '! grep -Eq "record_ns|epoll\.engine" "$TMP/guard-c.out"'
+check "counts: 7 compared, 4 moved; 2 times not compared" \
+    eval 'grep -q "7 figure(s) compared (ratios and counts), 4 moved by more than 20%" "$TMP/guard-c.out" &&
+          grep -q "2 time and rate figure(s) of this run not compared" "$TMP/guard-c.out"'
+echo '{"not": "an array"}' >"$TMP/guard-bad.json"
+set +e
+bash "$GUARD" "$TMP/guard-bad.json" "$TMP/guard-base.json" >/dev/null 2>"$TMP/guard-bad.err"
+rc=$?
+set -e
+check "a file not of make bench: one line, exit 1" eval '[ "$rc" = 1 ] && grep -q "bad.json: not the array make bench writes" "$TMP/guard-bad.err"'
+
 # TEST|CHECK: the checks that may pass against a binary that does nothing (a glob on the text
 # after "ok - ")
 ALLOWED=(
