@@ -117,8 +117,11 @@ int ui_live(struct ui_run_req *req, const struct ui_opts *o, struct ui_script *s
         if (dirty || now >= next_frame) {
             frame_time(V, now);
             view_draw(V);
+            /* the next frame a period after this one was due (the wait for it ends on a whole
+             * millisecond, a little late), or after now if this one came early (a key) or late
+             * by more than a period */
+            next_frame = !dirty && now < next_frame + frame ? next_frame + frame : now + frame;
             dirty = false;
-            next_frame = now + frame;
         }
         int k = -1;
         if (sc) {
@@ -134,7 +137,9 @@ int ui_live(struct ui_run_req *req, const struct ui_opts *o, struct ui_script *s
         }
         if (k < 0 && !dirty) {
             double wait = next_frame - ui_now();
-            int ms = (int)(wait * 1000); /* the drain needs no turn of this loop */
+            /* whole milliseconds, rounded up: rounded down, the last fraction of one before each
+             * frame was spent turning this loop without a pause. The drain needs no turn of it. */
+            int ms = (int)ceil(wait * 1000);
             k = ui_screen_key(ms > 0 ? ms : 0);
         }
         if (k >= 0) {

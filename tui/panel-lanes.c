@@ -61,17 +61,27 @@ bool lanes_processes(const struct cv_snapshot *s)
     return false;
 }
 
+/* lanes_visible with lanes_processes(s) known (procs). */
+static size_t visible(const struct view *V, const struct cv_snapshot *s, bool procs, uint32_t *out)
+{
+    size_t n = 0;
+    if (!V->panels.filter[0]) /* all of them, in order */
+        for (; n < s->nlanes; n++)
+            out[n] = (uint32_t)n;
+    else
+        for (size_t i = 0; i < s->nlanes; i++)
+            if (strstr(s->lanes[i].name, V->panels.filter))
+                out[n++] = (uint32_t)i;
+    if (n > 1 && procs)
+        group_by_process(s, out, n);
+    return n;
+}
+
 /* Lanes shown: those whose name contains the filter, grouped by process where there are
  * several. */
 size_t lanes_visible(const struct view *V, const struct cv_snapshot *s, uint32_t *out)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < s->nlanes; i++)
-        if (!V->panels.filter[0] || strstr(s->lanes[i].name, V->panels.filter))
-            out[n++] = (uint32_t)i;
-    if (n > 1 && lanes_processes(s))
-        group_by_process(s, out, n);
-    return n;
+    return visible(V, s, lanes_processes(s), out);
 }
 
 /* The state a column shows: the most frequent among the buckets it covers (a wait or a run
@@ -89,16 +99,27 @@ static unsigned column_state(const struct cv_lane_stats *l, uint64_t bw, uint64_
         return CV_LANE_OFF;
     if (bb - ba == 1 && ba >= first && ba < end)
         return l->timeline[ba - first]; /* zoomed in: one bucket per column */
-    unsigned count[CV_LANE__COUNT] = {0};
-    for (uint64_t k = ba; k < bb; k++) {
-        if (k < first)
-            count[CV_LANE_OFF]++;
-        else if (k < end)
-            count[l->timeline[k - first]]++;
-        else
-            count[l->state]++;
-        if (bb - ba > 512 && k - ba > 512)
-            break; /* never more than this per cell */
+    if (bb - ba > 512)
+        bb = bb < ba + 514 ? bb : ba + 514; /* never more than this per cell */
+    /* buckets before the timeline, in it (counted a run of one state at a time: states change
+     * in runs), and after it (the state now) */
+    uint64_t count[CV_LANE__COUNT] = {0};
+    uint64_t lo = ba > first ? ba : first, hi = bb < end ? bb : end;
+    if (ba < first)
+        count[CV_LANE_OFF] += (bb < first ? bb : first) - ba;
+    if (bb > end)
+        count[l->state] += bb - (ba > end ? ba : end);
+    const uint8_t *p = lo < hi ? l->timeline + (lo - first) : NULL;
+    const uint8_t *e = lo < hi ? l->timeline + (hi - first) : NULL;
+    while (p < e) {
+        const uint8_t *q = p + 1;
+        uint64_t same = 0x0101010101010101ull * *p, w;
+        while (e - q >= 8 && (memcpy(&w, q, 8), w == same))
+            q += 8;
+        while (q < e && *q == *p)
+            q++;
+        count[*p] += (uint64_t)(q - p);
+        p = q;
     }
     unsigned best = CV_LANE_OFF;
     for (unsigned st = 0; st < CV_LANE__COUNT; st++)
@@ -154,9 +175,9 @@ static void task_labels(int y, int x0, const struct cv_lane_stats *l, const uint
 int lanes_rows(const struct view *V, const struct cv_snapshot *s, int w)
 {
     (void)w;
-    size_t n = 0;
-    for (size_t i = 0; i < s->nlanes; i++)
-        n += !V->panels.filter[0] || strstr(s->lanes[i].name, V->panels.filter);
+    size_t n = V->panels.filter[0] ? 0 : s->nlanes;
+    for (size_t i = 0; V->panels.filter[0] && i < s->nlanes; i++)
+        n += strstr(s->lanes[i].name, V->panels.filter) != NULL;
     return 1 + (int)(n ? n : 1);
 }
 
@@ -226,8 +247,8 @@ void lanes_draw(struct view *V, const struct cv_snapshot *s, struct rect area, b
     }
     uint32_t *vis = cv_xmalloc((s->nlanes + 1) * sizeof *vis);
     uint8_t *colst = cv_xmalloc(tw > 0 ? (size_t)tw : 1);
-    size_t nv = lanes_visible(V, s, vis);
     bool procs = lanes_processes(s);
+    size_t nv = visible(V, s, procs, vis);
     int rows = h - 1;
     if (nv > (size_t)rows && rows > 1)
         rows--; /* the last row says how many lanes are hidden */
@@ -285,27 +306,34 @@ void lanes_draw(struct view *V, const struct cv_snapshot *s, struct rect area, b
     free(vis);
 }
 
-/* Whether any lane has been in state `st` (the Event's and the Condition's waits are listed
- * only in a run that has them, so that the states every run shows keep their room). */
-static bool state_seen(const struct cv_snapshot *s, unsigned st)
+/* Whether any lane has been in state `st`, for the two states listed only in a run that has
+ * them (the Event's and the Condition's waits, so that the states every run shows keep their
+ * room); the others are always. One pass over the lanes for both, ending when both are seen. */
+static void states_seen(const struct cv_snapshot *s, bool seen[CV_LANE__COUNT])
 {
-    if (st != CV_LANE_EVENT_WAIT && st != CV_LANE_COND_WAIT)
-        return true;
-    for (size_t i = 0; s && i < s->nlanes; i++)
-        if (s->lanes[i].state_ns[st] || s->lanes[i].state == st)
-            return true;
-    return !s;
+    for (unsigned st = 0; st < CV_LANE__COUNT; st++)
+        seen[st] = !s || (st != CV_LANE_EVENT_WAIT && st != CV_LANE_COND_WAIT);
+    for (size_t i = 0; s && i < s->nlanes; i++) {
+        const struct cv_lane_stats *l = &s->lanes[i];
+        seen[CV_LANE_EVENT_WAIT] |=
+            l->state_ns[CV_LANE_EVENT_WAIT] || l->state == CV_LANE_EVENT_WAIT;
+        seen[CV_LANE_COND_WAIT] |= l->state_ns[CV_LANE_COND_WAIT] || l->state == CV_LANE_COND_WAIT;
+        if (seen[CV_LANE_EVENT_WAIT] && seen[CV_LANE_COND_WAIT])
+            break;
+    }
 }
 
 /* The legend: each state's colour (or letter) and label, as many whole as fit. */
 void lanes_legend(struct rect r, const struct cv_snapshot *s)
 {
     int y = r.y, x = r.x, W = r.x + r.w;
+    bool seen[CV_LANE__COUNT];
+    states_seen(s, seen);
     attron(ui_attr(UI_C_DIM));
     x += paint_put(y, x, W - x, "legend ");
     attroff(ui_attr(UI_C_DIM));
     for (unsigned st = 0; st < CV_LANE_OFF; st++) {
-        if (!state_seen(s, st))
+        if (!seen[st])
             continue;
         int iw = 2 + (int)strlen(paint_state_label[st]) + (ui_has_color() ? 1 : 0);
         bool last = st + 1 == CV_LANE_OFF; /* else room for two blanks and the ellipsis */

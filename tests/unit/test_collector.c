@@ -1224,6 +1224,64 @@ static void test_drain_ring_drops(void **state)
     rings_free(rings, NRINGS);
 }
 
+/* A pass looks into a ring only if its head moved since a pass left it empty (or it dropped):
+ * rings that stay idle are passed over, and what comes into one later, held back by the grace,
+ * or lost to a full ring is still all fed, in order, the losses reported once. */
+static void test_drain_idle_rings(void **state)
+{
+    (void)state;
+    cv_clock_use_fake(0);
+    struct cv_ring *rings[NRINGS];
+    rings_new(rings, NRINGS, 64);
+    uint64_t cap = cv_ring_capacity(rings[0]);
+    struct cv_collector *c = live_collector(rings, 0);
+
+    assert_int_equal(cv_collector_drain(c, 0, false), 0); /* all empty */
+    assert_int_equal(cv_collector_drain(c, 0, false), 0);
+    record_at(rings, 10, 1, CV_EV_COUNTER_VALUE, 1);
+    assert_int_equal(cv_collector_drain(c, 0, true), 1);
+    assert_int_equal(cv_ring_pending(rings[1]), 0);
+    assert_int_equal(cv_collector_drain(c, 0, true), 0); /* ring 1 idle again */
+
+    /* an event younger than the grace stays in its ring, and is fed by a later pass */
+    record_at(rings, 3000000, 0, CV_EV_COUNTER_VALUE, 2);
+    assert_int_equal(cv_collector_drain(c, 4000000, false), 0);
+    assert_int_equal(cv_ring_pending(rings[0]), 1);
+    assert_int_equal(cv_collector_drain(c, 4000000, false), 0);
+    assert_int_equal(cv_collector_drain(c, 5000000, false), 1);
+    assert_int_equal(cv_ring_pending(rings[0]), 0);
+
+    /* an idle ring filled past its capacity between two passes: its events and one drops event */
+    for (uint64_t i = 0; i < cap + 3; i++)
+        record_at(rings, 6000000 + i, 2, CV_EV_COUNTER_VALUE, 100 + i);
+    assert_int_equal(cv_collector_drain(c, 0, true), cap + 1);
+    assert_int_equal(cv_collector_drain(c, 0, true), 0);
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 7000000);
+    assert_int_equal(s->events_dropped, 3);
+    assert_int_equal(s->lanes[2].drops, 3);
+    assert_int_equal(s->lanes[2].events, cap + 1); /* the drops event is one of them */
+
+    /* the ring that dropped, drained, takes events again; rings attached anew are looked into */
+    record_at(rings, 8000000, 2, CV_EV_COUNTER_VALUE, 7);
+    record_at(rings, 8000001, 1, CV_EV_COUNTER_VALUE, 8);
+    cv_collector_attach_rings(c, rings, NRINGS, 0);
+    assert_int_equal(cv_collector_drain(c, 0, true), 3); /* with the gap event before 7 */
+    assert_int_equal(cv_collector_drain(c, 0, true), 0);
+    s = cv_collector_snapshot(c, 9000000);
+    assert_int_equal(s->events_recorded, 1 + 1 + cap + 1 + 3);
+    assert_int_equal(s->events_dropped, 3);
+    uint64_t last = 0;
+    for (size_t i = 0; i < cv_collector_store_count(c); i++) {
+        const struct cv_event *e = cv_collector_store_at(c, i);
+        assert_true(e->ts >= last);
+        last = e->ts;
+    }
+    for (size_t i = 0; i < NRINGS; i++)
+        assert_int_equal(cv_ring_pending(rings[i]), 0);
+    cv_collector_destroy(c);
+    rings_free(rings, NRINGS);
+}
+
 /* An event published long after its time stamp (more than the grace) arrives behind events
  * already fed: it is placed at the frontier, so the store and the tap stay in time order (a
  * recording's chunks would otherwise not add up). */
@@ -1337,6 +1395,7 @@ int main(void)
         cmocka_unit_test(test_drain_global_order),
         cmocka_unit_test(test_drain_grace),
         cmocka_unit_test(test_drain_ring_drops),
+        cmocka_unit_test(test_drain_idle_rings),
         cmocka_unit_test(test_drain_late_event),
         cmocka_unit_test(test_drain_merge_stress),
     };

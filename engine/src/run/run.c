@@ -218,10 +218,15 @@ static int map_shared(struct cv_run *run, char **cause)
     size_t lanes_bytes = cv__align64(run->nlanes * sizeof(struct cv_lane_shared));
     size_t off_lanes = cv__align64(sizeof(struct cv_shm));
     size_t off_arena = off_lanes + lanes_bytes;
+    /* The rings' headers side by side, their slots after them all: each pass of the drain reads
+     * every header, and ten thousand headers each at the head of its own ring, hundreds of KB
+     * apart, would each be a TLB miss and compete for the same cache sets. */
+    size_t hdr = cv__align64(sizeof(struct cv_ring));
     size_t off_rings = cv__align64(off_arena + ARENA_BYTES);
-    size_t total = off_rings;
+    size_t off_slots = off_rings + run->nlanes * hdr;
+    size_t total = off_slots;
     for (uint32_t i = 0; i < run->nlanes; i++)
-        total += cv__align64(cv_ring_bytes(lane_ring(run, i)));
+        total += cv__align64(cv_ring_bytes(lane_ring(run, i)) - sizeof(struct cv_ring));
     void *base = mmap(NULL, total, PROT_READ | PROT_WRITE,
                       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED)
@@ -236,7 +241,7 @@ static int map_shared(struct cv_run *run, char **cause)
     run->lanes = (struct cv_lane_shared *)(run->shm_base + off_lanes);
     run->rings = cv_xcalloc(run->nlanes, sizeof *run->rings);
     run->ctxs = cv_xcalloc(run->nlanes, sizeof *run->ctxs);
-    size_t at = off_rings;
+    size_t at = off_slots;
     for (uint32_t i = 0; i < run->nlanes; i++) {
         struct cv_lane_shared *l = &run->lanes[i];
         if (sem_init(&l->park, 1, 0) != 0) {
@@ -245,10 +250,14 @@ static int map_shared(struct cv_run *run, char **cause)
             return CV_ERR_RUNTIME;
         }
         l->waiting_on = CV_NONE;
-        l->ring_off = at;
-        size_t cap = lane_ring(run, i);
-        run->rings[i] = cv_ring_init(run->shm_base + at, cap);
-        at += cv__align64(cv_ring_bytes(cap));
+        size_t cap = lane_ring(run, i), off = off_rings + i * hdr;
+        l->ring_off = off;
+        run->rings[i] = cv_ring_init(run->shm_base + off, cap);
+        run->rings[i]->buf_off = at - off;
+        /* the first page of its slots made now, as when the header shared it: the run's memory
+         * at its start (the base of memory_per_task_kb) holds it, as it did */
+        memset(run->shm_base + at, 0, 64);
+        at += cv__align64(cv_ring_bytes(cap) - sizeof(struct cv_ring));
     }
     return CV_OK;
 }
