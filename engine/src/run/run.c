@@ -254,8 +254,9 @@ static int map_shared(struct cv_run *run, char **cause)
         l->ring_off = off;
         run->rings[i] = cv_ring_init(run->shm_base + off, cap);
         run->rings[i]->buf_off = at - off;
-        /* the first page of its slots made now, as when the header shared it: the run's memory
-         * at its start (the base of memory_per_task_kb) holds it, as it did */
+        /* the first page of its slots made now, as when the header shared it: the rings are the
+         * recording's memory, made with the run, so the run's memory at its start (the base of
+         * memory_per_task_kb and memory_per_inflight_kb) holds them, not a task's cost */
         memset(run->shm_base + at, 0, 64);
         at += cv__align64(cv_ring_bytes(cap) - sizeof(struct cv_ring));
     }
