@@ -105,12 +105,44 @@ static inline void cv_ring_record(struct cv_ring *r, unsigned kind, uint16_t lan
 static inline void cv_ring_record_at(struct cv_ring *r, uint64_t ts, unsigned kind, uint16_t lane,
                                      uint32_t task, uint32_t obj, uint64_t arg)
 {
+#ifdef CONCVIZ_NO_EVENTS
+    (void)r, (void)ts, (void)kind, (void)lane, (void)task, (void)obj, (void)arg;
+    return;
+#endif
     uint64_t h;
     struct cv_event *e = cv_ring_reserve(r, &h);
     if (!e)
         return;
     cv_ring_fill(e, ts, kind, lane, task, obj, arg);
     atomic_store_explicit(&r->head, h + 1, memory_order_release);
+}
+
+/* Records one event stamped now whose arg is the time since `since` (raw ticks): lock.held. */
+static inline void cv_ring_record_since(struct cv_ring *r, unsigned kind, uint16_t lane,
+                                        uint32_t task, uint32_t obj, uint64_t since)
+{
+#ifdef CONCVIZ_NO_EVENTS
+    (void)r, (void)kind, (void)lane, (void)task, (void)obj, (void)since;
+    return;
+#endif
+    uint64_t h;
+    struct cv_event *e = cv_ring_reserve(r, &h);
+    if (!e)
+        return;
+    uint64_t now = cv_clock_stamp();
+    cv_ring_fill(e, now, kind, lane, task, obj, now > since ? now - since : 0);
+    atomic_store_explicit(&r->head, h + 1, memory_order_release);
+}
+
+/* A time stamp for an event recorded later with cv_ring_record_at (0 in a build without events,
+ * which reads no clock). */
+static inline uint64_t cv_ring_stamp(void)
+{
+#ifdef CONCVIZ_NO_EVENTS
+    return 0;
+#else
+    return cv_clock_stamp();
+#endif
 }
 
 /* The stamp of the latest event recorded (0 when none was). */
