@@ -77,6 +77,13 @@ struct tstate {
     uintptr_t cache_addr[8];
     uint32_t cache_id[8];
     uint32_t cache_gen; /* g_retired when the cache was last valid */
+    /* An uncontended mutex acquisition not recorded yet (pend_addr 0: none): the thread's
+     * release of the mutex records both as one lock.pair event; any other event of the thread
+     * records the acquisition first, as lock.held (pend_flush). Semaphores are not folded: one
+     * is often posted by another thread than the one that took it. */
+    uintptr_t pend_addr;
+    uint64_t pend_ts;
+    uint32_t pend_obj;
 };
 static TLS struct tstate T;
 
@@ -185,9 +192,43 @@ static void lane_name(struct cv_trace_lane *l, const char *name)
     atomic_store_explicit(&l->name_gen, g + 2, memory_order_release);
 }
 
+static void pend_flush(void)
+{
+    cv_ring_record_since(T.ring, CV_EV_LOCK_HELD, T.lane, T.lane, T.pend_obj, T.pend_ts);
+    T.pend_addr = 0;
+}
+
 static inline void emit(unsigned kind, uint32_t obj, uint64_t arg)
 {
+    if (__builtin_expect(T.pend_addr != 0, 0))
+        pend_flush();
     cv_ring_record(T.ring, kind, T.lane, T.lane, obj, arg);
+}
+
+/* An uncontended acquisition of mutex obj at p, just made: stamped now, recorded later. */
+static inline void pend_begin(const void *p, uint32_t obj)
+{
+    if (__builtin_expect(T.pend_addr != 0, 0))
+        pend_flush(); /* one pending at a time: an outer hold is recorded now */
+    T.pend_ts = cv_clock_stamp();
+    T.pend_addr = (uintptr_t)p;
+    T.pend_obj = obj;
+}
+
+/* The release of p: if its acquisition is pending, stamps the release (the caller records it
+ * with pend_end once the real release is made, outside the critical section) and returns true. */
+static inline bool pend_release(const void *p, uint64_t *now)
+{
+    if (T.pend_addr != (uintptr_t)p)
+        return false;
+    *now = cv_clock_stamp();
+    return true;
+}
+
+static inline void pend_end(uint64_t now)
+{
+    T.pend_addr = 0;
+    cv_ring_record_at(T.ring, now, CV_EV_LOCK_PAIR, T.lane, T.lane, T.pend_obj, now - T.pend_ts);
 }
 
 /* The calling thread's lane, claimed on its first traced call; false when it has none. */
@@ -533,6 +574,7 @@ static void after_fork_child(void)
     T.state = T_NEW;
     T.busy = 0;
     T.gil_held = 0;
+    T.pend_addr = 0; /* a hold pending in the parent is the parent's lane's */
     if (g_gil_mutex) {
         g_gil_obj = CV_NONE;
         T.busy = 1;
@@ -743,12 +785,16 @@ static int w_wrlock(void *rw, const void *t)
 /* One acquisition of a mutex or rwlock: the try first, so an uncontended one records no wait;
  * else the wait, then the acquisition or the wait given up (a timeout, an error). */
 static int lock_traced(void *lock, int (*try)(void *), int (*wait)(void *, const void *),
-                       const void *deadline)
+                       const void *deadline, bool fold)
 {
     uint32_t obj = obj_id(lock, CV_OBJ_MUTEX);
     if (obj == CV_NONE)
         return wait(lock, deadline);
     int rc = try(lock);
+    if (rc == 0 && fold) { /* uncontended: recorded with its release, or before the next event */
+        pend_begin(lock, obj);
+        return 0;
+    }
     if (rc == EBUSY) {
         emit(CV_EV_LOCK_WAIT, obj, 0);
         rc = wait(lock, deadline);
@@ -773,7 +819,7 @@ EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     }
     if (gil_internal(m))
         return real_pthread_mutex_lock(m);
-    return lock_traced(m, t_mutex, w_mutex, NULL);
+    return lock_traced(m, t_mutex, w_mutex, NULL, true);
 }
 
 EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -790,7 +836,7 @@ EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
             return rc;
         uint32_t obj = obj_id(m, CV_OBJ_MUTEX);
         if (obj != CV_NONE)
-            emit(CV_EV_LOCK_ACQUIRE, obj, 0);
+            pend_begin(m, obj);
     }
     return rc;
 }
@@ -800,12 +846,18 @@ EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ab
     ENSURE(pthread_mutex_timedlock);
     if (!on() || (uintptr_t)m == g_gil_mutex || gil_internal(m))
         return real_pthread_mutex_timedlock(m, abs);
-    return lock_traced(m, t_mutex, w_mutex_timed, abs);
+    return lock_traced(m, t_mutex, w_mutex_timed, abs, true);
 }
 
 EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     ENSURE(pthread_mutex_unlock);
+    uint64_t now;
+    if (T.pend_addr && on() && pend_release(m, &now)) {
+        int rc = real_pthread_mutex_unlock(m);
+        pend_end(now);
+        return rc;
+    }
     if (on()) {
         if ((uintptr_t)m == g_gil_mutex) {
             if (T.gil_held)
@@ -907,13 +959,13 @@ EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
 {
     ENSURE(pthread_rwlock_rdlock);
-    return on() ? lock_traced(rw, t_rdlock, w_rdlock, NULL) : real_pthread_rwlock_rdlock(rw);
+    return on() ? lock_traced(rw, t_rdlock, w_rdlock, NULL, false) : real_pthread_rwlock_rdlock(rw);
 }
 
 EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rw)
 {
     ENSURE(pthread_rwlock_wrlock);
-    return on() ? lock_traced(rw, t_wrlock, w_wrlock, NULL) : real_pthread_rwlock_wrlock(rw);
+    return on() ? lock_traced(rw, t_wrlock, w_wrlock, NULL, false) : real_pthread_rwlock_wrlock(rw);
 }
 
 static int rw_try(pthread_rwlock_t *rw, int (*try)(pthread_rwlock_t *))

@@ -133,8 +133,10 @@ run_cv 0 export "$TMP/t.cvr" --format svg -o "$TMP/t.svg" &&
     check "export: the trace as SVG, well-formed, a row for each thread" \
         eval 'xmllint --noout "$TMP/t.svg" && test "$(grep -o "trace_prog:[0-9]*" "$TMP/t.svg" | sort -u | wc -l)" = 4'
 run_cv 0 export "$TMP/t.cvr" --format csv &&
-    check "export: the trace as CSV, every acquisition a row" \
-        test "$(grep -c ",lock.acquire," <<<"$OUT")" = 15000
+    check "export: the trace as CSV, every acquisition a row (lock.acquire, or lock.pair and lock.held for an uncontended one)" \
+        test "$(grep -cE ",lock\.(acquire|pair|held)," <<<"$OUT")" = 15000
+check "export: uncontended holds are one lock.pair row each, their release in it (releases and pairs: 15000)" \
+    eval 'test "$(grep -c ",lock\.pair," <<<"$OUT")" -gt 0 && test "$(grep -cE ",lock\.(release|pair)," <<<"$OUT")" = 15000'
 printf '%s\n' "key End" "key Home" "key l" "key l" "snapshot $TMP/replay.txt" "key q" >"$TMP/replay.script"
 run_cv 0 replay "$TMP/t.cvr" --no-color --script "$TMP/replay.script" --size 120x40 &&
     check "replay view: seeks over checkpoints from before the threads existed" \

@@ -1045,6 +1045,86 @@ static void test_store(void **state)
 
 #define NRINGS 3
 
+/* The same lock history fed with every hold as two events, and with the uncontended ones as one
+ * lock.pair at the release (or a lock.held recorded late, then the release): the lock figures,
+ * the lanes' times and timelines are the same. A waiter comes while a folded hold lasts (it waits
+ * while the holder is not yet known). */
+static void feed_lock_history(struct cv_collector *c, bool pairs)
+{
+    feed1(c, 0, CV_EV_WORKER_START, 0, NT, 0, 0);
+    feed1(c, 0, CV_EV_WORKER_START, 1, NT, 0, 0);
+    feed1(c, 1, CV_EV_TASK_START, 0, 0, 0, 0);
+    feed1(c, 2, CV_EV_TASK_START, 1, 1, 0, 0);
+    if (!pairs)
+        feed1(c, 10, CV_EV_LOCK_ACQUIRE, 0, 0, 0, 0);
+    feed1(c, 15, CV_EV_LOCK_WAIT, 1, 1, 0, 0);
+    if (pairs)
+        feed1(c, 30, CV_EV_LOCK_PAIR, 0, 0, 0, 20);
+    else
+        feed1(c, 30, CV_EV_LOCK_RELEASE, 0, 0, 0, 0);
+    feed1(c, 31, CV_EV_LOCK_ACQUIRE, 1, 1, 0, 0); /* contended: a hand-over from lane 0 */
+    feed1(c, 60, CV_EV_LOCK_RELEASE, 1, 1, 0, 0);
+    if (pairs) {
+        feed1(c, 85, CV_EV_LOCK_HELD, 0, 0, 0, 5); /* since 80: a hand-over back, uncontended */
+        feed1(c, 90, CV_EV_LOCK_RELEASE, 0, 0, 0, 0);
+        feed1(c, 95, CV_EV_LOCK_PAIR, 0, 0, 0, 4); /* 91-95, same holder */
+        feed1(c, 99, CV_EV_LOCK_PAIR, 1, 1, 1, 3); /* another lock, 96-99 */
+    } else {
+        feed1(c, 80, CV_EV_LOCK_ACQUIRE, 0, 0, 0, 0);
+        feed1(c, 90, CV_EV_LOCK_RELEASE, 0, 0, 0, 0);
+        feed1(c, 91, CV_EV_LOCK_ACQUIRE, 0, 0, 0, 0);
+        feed1(c, 95, CV_EV_LOCK_RELEASE, 0, 0, 0, 0);
+        feed1(c, 96, CV_EV_LOCK_ACQUIRE, 1, 1, 1, 0);
+        feed1(c, 99, CV_EV_LOCK_RELEASE, 1, 1, 1, 0);
+    }
+    feed1(c, 100, CV_EV_TASK_END, 0, 0, 0, 0);
+    feed1(c, 100, CV_EV_TASK_END, 1, 1, 0, 0);
+}
+
+static void test_lock_pair(void **state)
+{
+    (void)state;
+    struct cv_collector *two = fixture(0, "a b", "mutex:m mutex:other");
+    struct cv_collector *one = fixture(0, "a b", "mutex:m mutex:other");
+    feed_lock_history(two, false);
+    feed_lock_history(one, true);
+    const struct cv_snapshot *s2 = cv_collector_snapshot(two, 120);
+    const struct cv_snapshot *s1 = cv_collector_snapshot(one, 120);
+    for (uint32_t obj = 0; obj < 2; obj++) {
+        const struct cv_lock_stats *a = find_lock(s2, obj), *b = find_lock(s1, obj);
+        assert_int_equal(a->acquisitions, b->acquisitions);
+        assert_int_equal(a->contended, b->contended);
+        assert_int_equal(a->wait_ns_total, b->wait_ns_total);
+        assert_int_equal(a->wait_ns_max, b->wait_ns_max);
+        assert_int_equal(a->hold_ns_total, b->hold_ns_total);
+        assert_int_equal(a->holder, b->holder);
+        assert_int_equal(a->holders, b->holders);
+        assert_int_equal(a->waiters, b->waiters);
+        assert_int_equal(a->handoffs, b->handoffs);
+        assert_int_equal(a->handoff_from, b->handoff_from);
+        assert_int_equal(a->handoff_to, b->handoff_to);
+    }
+    const struct cv_lock_stats *k = find_lock(s1, 0);
+    assert_int_equal(k->acquisitions, 4);
+    assert_int_equal(k->contended, 1);
+    assert_int_equal(k->wait_ns_total, 16);
+    assert_int_equal(k->hold_ns_total, 20 + 29 + 10 + 4);
+    assert_int_equal(k->handoffs, 2);
+    assert_int_equal(k->handoff_from, 0);
+    assert_int_equal(k->handoff_to, 1);
+    assert_int_equal(find_lock(s1, 1)->hold_ns_total, 3);
+    for (uint32_t i = 0; i < 2; i++) {
+        assert_memory_equal(s2->lanes[i].state_ns, s1->lanes[i].state_ns,
+                            sizeof s1->lanes[i].state_ns);
+        assert_int_equal(s2->lanes[i].timeline_n, s1->lanes[i].timeline_n);
+        assert_memory_equal(s2->lanes[i].timeline, s1->lanes[i].timeline, s1->lanes[i].timeline_n);
+    }
+    assert_int_equal(s1->lanes[1].state_ns[CV_LANE_LOCK_WAIT], 16);
+    assert_int_equal(s1->events_recorded + 3, s2->events_recorded); /* three pairs */
+    cv_collector_destroy(two);
+    cv_collector_destroy(one);
+}
+
 static void rings_new(struct cv_ring **rings, size_t n, size_t capacity)
 {
     for (size_t i = 0; i < n; i++) {
@@ -1123,6 +1203,37 @@ static void test_drain_global_order(void **state)
     assert_int_equal(s->events_dropped, 0);
     assert_int_equal(s->lanes[0].events, 6);
     assert_int_equal(s->lanes[2].events, 7);
+    cv_collector_destroy(c);
+    rings_free(rings, NRINGS);
+}
+
+/* A lock.pair in a ring holds the hold in clock ticks; drained, in ns, the acquisition at its
+ * own time: lane 1's events during the hold are fed before it, in the store's time order. */
+static void test_drain_lock_pair(void **state)
+{
+    (void)state;
+    cv_clock_use_fake(0);
+    struct cv_ring *rings[NRINGS];
+    rings_new(rings, NRINGS, 64);
+    struct cv_collector *c = live_collector(rings, 0);
+    cv_collector_add_object(c, 0, CV_OBJ_MUTEX, "m", 1);
+    record_at(rings, 10, 0, CV_EV_WORKER_START, 0);
+    uint64_t acq = cv_clock_stamp(); /* lane 0 takes m at 10 */
+    record_at(rings, 15, 1, CV_EV_COUNTER_VALUE, 1);
+    cv_clock_fake_advance(25);
+    uint64_t rel = cv_clock_stamp(); /* and lets it go at 40 */
+    cv_ring_record_at(rings[0], rel, CV_EV_LOCK_PAIR, 0, CV_NO_TASK, 0, rel - acq);
+    assert_int_equal(cv_collector_drain(c, 0, true), 3);
+    const struct cv_event *e = cv_collector_store_at(c, 2);
+    assert_int_equal(e->kind, CV_EV_LOCK_PAIR);
+    assert_int_equal(e->ts, cv_clock_ticks_to_ns(rel));
+    assert_int_equal(e->arg, cv_clock_ticks_to_ns(rel) - cv_clock_ticks_to_ns(acq));
+    const struct cv_snapshot *s = cv_collector_snapshot(c, 50);
+    const struct cv_lock_stats *k = find_lock(s, 0);
+    assert_int_equal(k->acquisitions, 1);
+    assert_int_equal(k->contended, 0);
+    assert_int_equal(k->hold_ns_total, e->arg);
+    assert_int_equal(k->holders, 0);
     cv_collector_destroy(c);
     rings_free(rings, NRINGS);
 }
@@ -1379,6 +1490,7 @@ int main(void)
         cmocka_unit_test(test_timeline),
         cmocka_unit_test(test_spans_and_io_text),
         cmocka_unit_test(test_lock_stats),
+        cmocka_unit_test(test_lock_pair),
         cmocka_unit_test(test_gil),
         cmocka_unit_test(test_semaphore_and_barrier),
         cmocka_unit_test(test_event_and_condition),
@@ -1393,6 +1505,7 @@ int main(void)
         cmocka_unit_test(test_lost_events),
         cmocka_unit_test(test_store),
         cmocka_unit_test(test_drain_global_order),
+        cmocka_unit_test(test_drain_lock_pair),
         cmocka_unit_test(test_drain_grace),
         cmocka_unit_test(test_drain_ring_drops),
         cmocka_unit_test(test_drain_idle_rings),

@@ -102,11 +102,38 @@ static int mutex_task(struct cv_ctx *ctx, uint32_t task)
         if (!cv_mutex_lock(ctx, st->mutex))
             return -1;
         uint64_t v = st->plain;
-        cv_cpu(ctx, 50);
+        cv_cpu(ctx, 200); /* long enough for the four to collide on a loaded host */
         st->plain = v + 1;
         cv_mutex_unlock(ctx, st->mutex);
     }
     return 0;
+}
+
+/* HOLDS holds of the mutex per task, each HOLD_NS of CPU work (t_hold_short: 20 us, under
+ * CV_PENDING_CPU_NS; t_hold_long: 2 ms, over it). */
+#define HOLDS 5
+static int holds(struct cv_ctx *ctx, uint64_t hold_ns)
+{
+    struct tstate *st = state_of(ctx);
+    for (int i = 0; i < HOLDS; i++) {
+        if (!cv_mutex_lock(ctx, st->mutex))
+            return -1;
+        bool ok = cv_cpu(ctx, hold_ns);
+        cv_mutex_unlock(ctx, st->mutex);
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+static int hold_short_task(struct cv_ctx *ctx, uint32_t task)
+{
+    (void)task;
+    return holds(ctx, 20 * 1000);
+}
+static int hold_long_task(struct cv_ctx *ctx, uint32_t task)
+{
+    (void)task;
+    return holds(ctx, 2 * 1000000);
 }
 
 static int sem_task(struct cv_ctx *ctx, uint32_t task)
@@ -461,6 +488,20 @@ static const struct cv_workload wl_mutex = {.name = "t_mutex",
                                             .plan = plan_workers,
                                             .setup = setup_all,
                                             .task = mutex_task};
+static const struct cv_workload wl_hold_short = {.name = "t_hold_short",
+                                                 .summary = "test",
+                                                 .params = no_params,
+                                                 .shape = CV_SHAPE_TASKS,
+                                                 .plan = plan_workers,
+                                                 .setup = setup_all,
+                                                 .task = hold_short_task};
+static const struct cv_workload wl_hold_long = {.name = "t_hold_long",
+                                                .summary = "test",
+                                                .params = no_params,
+                                                .shape = CV_SHAPE_TASKS,
+                                                .plan = plan_workers,
+                                                .setup = setup_all,
+                                                .task = hold_long_task};
 static const struct cv_workload wl_sem = {.name = "t_sem",
                                           .summary = "test",
                                           .params = no_params,
@@ -637,6 +678,44 @@ static void test_mutex_excludes_and_counts(void **unused)
     assert_true(field(t.sum, "locks.m.hold_s_total") > 0);
     assert_int_equal((int)field(t.sum, "events.dropped"), 0);
     trun_free(&t);
+}
+
+/* Uncontended holds (one lane): one lock.pair event each, the figures exact. */
+static void test_mutex_uncontended_pairs(void **unused)
+{
+    (void)unused;
+    struct trun t;
+    trun_run(&t, "t_mutex", "serial", 0, 0);
+    double tasks = field(t.sum, "tasks.completed");
+    assert_true(tasks >= 1);
+    assert_int_equal((int)field(t.sum, "locks.m.acquisitions"), (int)tasks * MUTEX_ITERS);
+    assert_int_equal((int)field(t.sum, "locks.m.contended"), 0);
+    assert_true(field(t.sum, "locks.m.hold_s_total") > 0);
+    /* one event per hold, and a handful for the lane and its tasks */
+    assert_true(field(t.sum, "events.recorded") < tasks * (MUTEX_ITERS + 10) + 10);
+    assert_int_equal((int)field(t.sum, "events.dropped"), 0);
+    trun_free(&t);
+}
+
+/* A hold whose CPU work passes CV_PENDING_CPU_NS is recorded while it lasts (lock.held, then
+ * lock.release: one event more per hold than a short one), its hold time whole. */
+static void test_mutex_long_hold_recorded_early(void **unused)
+{
+    (void)unused;
+    struct trun s, l;
+    trun_run(&s, "t_hold_short", "serial", 0, 0);
+    trun_run(&l, "t_hold_long", "serial", 0, 0);
+    double tasks = field(l.sum, "tasks.completed");
+    assert_true(tasks >= 1 && tasks == field(s.sum, "tasks.completed"));
+    assert_int_equal((int)field(l.sum, "locks.m.acquisitions"), (int)tasks * HOLDS);
+    assert_int_equal((int)field(s.sum, "locks.m.acquisitions"), (int)tasks * HOLDS);
+    assert_int_equal((int)(field(l.sum, "events.recorded") - field(s.sum, "events.recorded")),
+                     (int)tasks * HOLDS);
+    /* CPU work is calibrated units: a loaded host calibrates them slow, hence the margin */
+    assert_true(field(l.sum, "locks.m.hold_s_total") >= tasks * HOLDS * 0.001);
+    assert_true(field(l.sum, "locks.m.hold_s_total") > 10 * field(s.sum, "locks.m.hold_s_total"));
+    trun_free(&s);
+    trun_free(&l);
 }
 
 static void test_semaphore_bounds_holders(void **unused)
@@ -973,7 +1052,8 @@ static int register_all(void **unused)
         &wl_mutex,        &wl_sem,           &wl_queue,      &wl_barrier,     &wl_counter,
         &wl_cpu,          &wl_sleep,         &wl_fail,       &wl_trylock,     &wl_nap,
         &wl_sem_rounds,   &wl_event_timeout, &wl_event,      &wl_event_clear, &wl_cond,
-        &wl_cond_timeout, &wl_queue_timeout, &wl_queue_join, &wl_task_done};
+        &wl_cond_timeout, &wl_queue_timeout, &wl_queue_join, &wl_task_done,   &wl_hold_short,
+        &wl_hold_long};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (cv_workload_register(all[i]) != CV_OK)
             return -1;
@@ -984,6 +1064,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mutex_excludes_and_counts),
+        cmocka_unit_test(test_mutex_uncontended_pairs),
+        cmocka_unit_test(test_mutex_long_hold_recorded_early),
         cmocka_unit_test(test_semaphore_bounds_holders),
         cmocka_unit_test(test_queue_fifo_and_bounded),
         cmocka_unit_test(test_queue_timeouts),

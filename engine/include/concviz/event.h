@@ -26,6 +26,15 @@
  *   queue.task_done arg = the queue's unfinished tasks after it
  *   queue.join_wait arg = the unfinished tasks when the join began to wait; queue.join: the
  *                   join returned, every task done (a join that gave up ends in wait.timeout)
+ *   lock.pair       an uncontended acquisition and its release in one event, recorded at the
+ *                   release: ts = the release, arg = the hold (ns once drained, clock ticks in a
+ *                   ring); the acquisition was at ts - arg. Recorded only when the lane recorded
+ *                   nothing else while it held the lock: it stands for lock.acquire at ts - arg
+ *                   then lock.release at ts, in the lane's order. A recording that has it is not
+ *                   read by a concviz from before the kind (an unknown kind is an error there)
+ *   lock.held       an uncontended acquisition recorded late, when the lane records something
+ *                   else while it still holds the lock (or holds it long): acquired at ts - arg
+ *                   (arg as for lock.pair); its release is a lock.release
  * New kinds go at the end: recordings store kinds by number.
  */
 #define CV_EVENT_KINDS(X)                   \
@@ -78,7 +87,9 @@
     X(COND_WAKE, "cond.wake")               \
     X(QUEUE_TASK_DONE, "queue.task_done")   \
     X(QUEUE_JOIN_WAIT, "queue.join_wait")   \
-    X(QUEUE_JOIN, "queue.join")
+    X(QUEUE_JOIN, "queue.join")             \
+    X(LOCK_PAIR, "lock.pair")               \
+    X(LOCK_HELD, "lock.held")
 
 enum cv_event_kind {
 #define CV_X_ENUM(name, str) CV_EV_##name,

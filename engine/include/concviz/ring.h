@@ -50,7 +50,11 @@ static inline struct cv_event *cv_ring_reserve(struct cv_ring *r, uint64_t *h_ou
     if (__builtin_expect(h - r->cached_tail > r->mask, 0)) { /* full, or after drops */
         r->cached_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
         if (h - r->cached_tail + (r->gap != 0) > r->mask) {
-            atomic_fetch_add_explicit(&r->drops, 1, memory_order_relaxed);
+            /* the producer is its only writer: a plain increment, no locked instruction on a
+             * line the consumer reads (a full ring drops event after event) */
+            atomic_store_explicit(&r->drops,
+                                  atomic_load_explicit(&r->drops, memory_order_relaxed) + 1,
+                                  memory_order_relaxed);
             r->gap++;
             r->cached_tail = h - r->mask - 1; /* the next call comes back here, for the gap */
             return NULL;
@@ -105,12 +109,44 @@ static inline void cv_ring_record(struct cv_ring *r, unsigned kind, uint16_t lan
 static inline void cv_ring_record_at(struct cv_ring *r, uint64_t ts, unsigned kind, uint16_t lane,
                                      uint32_t task, uint32_t obj, uint64_t arg)
 {
+#ifdef CONCVIZ_NO_EVENTS
+    (void)r, (void)ts, (void)kind, (void)lane, (void)task, (void)obj, (void)arg;
+    return;
+#endif
     uint64_t h;
     struct cv_event *e = cv_ring_reserve(r, &h);
     if (!e)
         return;
     cv_ring_fill(e, ts, kind, lane, task, obj, arg);
     atomic_store_explicit(&r->head, h + 1, memory_order_release);
+}
+
+/* Records one event stamped now whose arg is the time since `since` (raw ticks): lock.held. */
+static inline void cv_ring_record_since(struct cv_ring *r, unsigned kind, uint16_t lane,
+                                        uint32_t task, uint32_t obj, uint64_t since)
+{
+#ifdef CONCVIZ_NO_EVENTS
+    (void)r, (void)kind, (void)lane, (void)task, (void)obj, (void)since;
+    return;
+#endif
+    uint64_t h;
+    struct cv_event *e = cv_ring_reserve(r, &h);
+    if (!e)
+        return;
+    uint64_t now = cv_clock_stamp();
+    cv_ring_fill(e, now, kind, lane, task, obj, now > since ? now - since : 0);
+    atomic_store_explicit(&r->head, h + 1, memory_order_release);
+}
+
+/* A time stamp for an event recorded later with cv_ring_record_at (0 in a build without events,
+ * which reads no clock). */
+static inline uint64_t cv_ring_stamp(void)
+{
+#ifdef CONCVIZ_NO_EVENTS
+    return 0;
+#else
+    return cv_clock_stamp();
+#endif
 }
 
 /* The stamp of the latest event recorded (0 when none was). */

@@ -47,12 +47,36 @@ struct cv_ctx {
     size_t arg_len;
     void *out; /* a forked worker's pending result (see cv_task_result) */
     size_t out_len, out_cap;
+    /* An uncontended mutex acquisition not recorded yet (NULL: none): its release records both
+     * as one lock.pair event, unless the lane records anything else first (cv_emit records the
+     * acquisition then, as lock.held) or its CPU work under the lock passes CV_PENDING_CPU_NS
+     * (a long hold is shown while it lasts). */
+    const void *pend;
+    uint64_t pend_ticks;  /* when it was acquired (clock ticks) */
+    uint64_t pend_cpu_ns; /* CPU work done while holding it */
+    uint32_t pend_obj;
+    uint32_t pend_task;
 };
+
+/* CPU work under an unrecorded uncontended hold after which its acquisition is recorded. */
+#define CV_PENDING_CPU_NS 500000u
 
 #define CV_NO_OBJ UINT32_MAX
 
+/* Records the pending acquisition (see cv_ctx.pend): lock.held, stamped now, acquired at its
+ * own time. */
+static inline void cv__pend_flush(struct cv_ctx *ctx)
+{
+    if (__builtin_expect(ctx->pend != NULL, 0)) {
+        cv_ring_record_since(ctx->ring, CV_EV_LOCK_HELD, ctx->lane, ctx->pend_task, ctx->pend_obj,
+                             ctx->pend_ticks);
+        ctx->pend = NULL;
+    }
+}
+
 static inline void cv_emit(struct cv_ctx *ctx, unsigned kind, uint32_t obj, uint64_t arg)
 {
+    cv__pend_flush(ctx);
     cv_ring_record(ctx->ring, kind, ctx->lane, ctx->task, obj, arg);
 }
 

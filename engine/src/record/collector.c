@@ -1055,6 +1055,19 @@ static inline __attribute__((always_inline)) void feed_one(struct cv_collector *
     case CV_EV_GIL_RELEASE:
         released(c, p, e);
         break;
+    case CV_EV_LOCK_PAIR:
+    case CV_EV_LOCK_HELD: {
+        /* An uncontended acquisition at ts - arg, recorded late; a pair was released at ts. The
+         * lane recorded nothing in between, so this is the lane's own order. */
+        struct cv_event a = *e;
+        a.ts = e->ts > e->arg ? e->ts - e->arg : 0;
+        a.kind = CV_EV_LOCK_ACQUIRE;
+        a.arg = 0;
+        acquired(c, l, p, &a);
+        if (e->kind == CV_EV_LOCK_PAIR)
+            released(c, p, e);
+        break;
+    }
     case CV_EV_BARRIER_RELEASE: {
         /* Passing a barrier: an acquisition that is released at once. */
         acquired(c, l, p, e);
@@ -1245,10 +1258,14 @@ void cv_collector_attach_rings(struct cv_collector *c, struct cv_ring *const *ri
         ensure_lane(c, (uint32_t)(n - 1));
 }
 
+static inline uint64_t ticks_ns(const struct cv_collector *c, uint64_t t)
+{
+    return t > c->t0 ? cv_clock_ticks_to_ns(t - c->t0) : 0;
+}
+
 static inline uint64_t slot_ns(const struct cv_collector *c, struct cv_ring *r, uint64_t pos)
 {
-    uint64_t t = cv_ring_slots(r)[pos & r->mask].ts;
-    return t > c->t0 ? cv_clock_ticks_to_ns(t - c->t0) : 0;
+    return ticks_ns(c, cv_ring_slots(r)[pos & r->mask].ts);
 }
 
 size_t cv_collector_drain(struct cv_collector *c, uint64_t now_ns, bool final)
@@ -1303,6 +1320,9 @@ size_t cv_collector_drain(struct cv_collector *c, uint64_t now_ns, bool final)
             /* An event published more than GRACE_NS after its time stamp (its thread was
              * descheduled between the two) arrives behind events already fed. It is placed
              * at the frontier: the store, the tap and recordings stay in time order. */
+            if (__builtin_expect(e.kind == CV_EV_LOCK_PAIR || e.kind == CV_EV_LOCK_HELD, 0))
+                /* the hold, ticks to ns */
+                e.arg = ts - ticks_ns(c, e.arg < e.ts ? e.ts - e.arg : 0);
             e.ts = ts < c->frontier ? c->frontier : ts;
             e.lane = (uint16_t)i;
             feed_one(c, &e);

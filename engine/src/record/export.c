@@ -287,6 +287,7 @@ static void chrome_event(struct chrome *x, const struct cv_event *e)
             flow(x, o, lane, e->ts, cv_recording_object_name(x->r, e->obj));
         break;
     }
+    case CV_EV_LOCK_PAIR: /* an uncontended hold: no wait ended, only its release matters here */
     case CV_EV_LOCK_RELEASE:
     case CV_EV_SEM_RELEASE:
     case CV_EV_GIL_RELEASE: {
@@ -488,6 +489,9 @@ int cv_export_csv(struct cv_recording *r, FILE *out, char **cause)
                     fputc(*p, out);
                 }
                 fputc('"', out);
+            } else if (e->kind == CV_EV_LOCK_PAIR ||
+                       e->kind == CV_EV_LOCK_HELD) { /* arg: the hold */
+                fprintf(out, "acquired at %" PRIu64, e->ts > e->arg ? e->ts - e->arg : 0);
             }
             fputc('\n', out);
         }

@@ -63,6 +63,8 @@ double cv__cpu_units_per_ns(void)
 
 bool cv_cpu(struct cv_ctx *ctx, uint64_t ns)
 {
+    if (ctx->pend && (ctx->pend_cpu_ns += ns) >= CV_PENDING_CPU_NS)
+        cv__pend_flush(ctx); /* a long hold: shown as held from now on, from its own time */
     uint64_t units = (uint64_t)((double)ns * units_per_ns);
     uint64_t chunk = (uint64_t)(1000.0 * units_per_ns); /* ~1 us between checkpoints */
     uint64_t x = ctx->lane + 1;
@@ -452,12 +454,20 @@ static bool mutex_locked(const void *o)
 
 bool cv_mutex_lock(struct cv_ctx *ctx, struct cv_mutex *m)
 {
+    cv__pend_flush(ctx); /* one acquisition pending at a time: an outer one is recorded now */
     cv__mu_lock(&m->mu);
     if (!m->locked) {
+        /* Uncontended: stamped here, in order with the state change, but recorded at the
+         * release (one lock.pair event, written after the internal section) or before the
+         * lane's next event, whichever comes first. */
         m->locked = 1;
         __atomic_store_n(&m->owner, ctx->lane, __ATOMIC_RELAXED);
-        cv_emit(ctx, CV_EV_LOCK_ACQUIRE, m->obj, 0);
+        ctx->pend_ticks = cv_ring_stamp();
         pthread_mutex_unlock(&m->mu);
+        ctx->pend = m;
+        ctx->pend_obj = m->obj;
+        ctx->pend_task = ctx->task;
+        ctx->pend_cpu_ns = 0;
         return true;
     }
     cv_emit(ctx, CV_EV_LOCK_WAIT, m->obj, m->owner);
@@ -475,16 +485,26 @@ bool cv_mutex_lock(struct cv_ctx *ctx, struct cv_mutex *m)
 
 void cv_mutex_unlock(struct cv_ctx *ctx, struct cv_mutex *m)
 {
+    bool pair = ctx->pend == m; /* its acquisition is not recorded yet: one event for both */
+    uint64_t now = 0;
     cv__mu_lock(&m->mu);
     m->locked = 0;
     __atomic_store_n(&m->owner, CV_NONE, __ATOMIC_RELAXED);
-    cv_emit(ctx, CV_EV_LOCK_RELEASE, m->obj, 0);
+    if (pair)
+        now = cv_ring_stamp(); /* in order with the next holder's acquisition */
+    else
+        cv_emit(ctx, CV_EV_LOCK_RELEASE, m->obj, 0);
     uint32_t lane = CV_NONE;
     if (!m->woken && m->q.head) {
         lane = cv__waitq_pop(ctx->run, &m->q);
         m->woken = 1;
     }
     pthread_mutex_unlock(&m->mu);
+    if (pair) {
+        ctx->pend = NULL;
+        cv_ring_record_at(ctx->ring, now, CV_EV_LOCK_PAIR, ctx->lane, ctx->pend_task, m->obj,
+                          now - ctx->pend_ticks);
+    }
     if (lane != CV_NONE)
         ctx->run->ops->wait->unpark(ctx->run, lane);
 }
