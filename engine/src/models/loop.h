@@ -118,7 +118,7 @@ static inline uint32_t task_count(const struct cv_run *run)
 
 /* Past this many tasks, each costs less memory at some cost in speed: a smaller event ring (see
  * cv__loop_ring_size) and a 1 KB receive buffer per HTTP transfer instead of libcurl's 16 KB
- * (10,000 transfers at once: 29 MB less; a 16 MB body then takes about five times the CPU). */
+ * (10,000 transfers at once: 29 MB less; a 16 MB body then takes about six times the CPU). */
 #define LOOP_MANY_TASKS 256u
 
 static inline uint32_t offload_count(const struct cv_run *run)
