@@ -273,19 +273,33 @@ int tui_run_prepare(const struct tui_run_opts *o, struct cv_scenario *s)
 /* Signals: the handler only asks the run to stop (async-signal-safe); a second one exits. One
  * that comes while no run exists yet (its setup) is counted, and run_once stops the run. Once
  * the runs are over (g_output: the summary is being written, maybe to a pipe nobody reads) one
- * signal ends the process. Exiting removes the temporary files. */
+ * signal ends the process. Exiting removes the temporary files. A signal sent to the whole
+ * process group (`timeout`, `kill -INT -- -PGID`) can reach this process twice, once for itself
+ * and once for the group, a moment apart: a repeat within SIGNAL_REPEAT_NS of the first is that
+ * same signal, not a second one (it ended a third of such runs without a summary). */
+#define SIGNAL_REPEAT_NS 300000000ull
 static struct cv_run *volatile g_run;
 static volatile sig_atomic_t g_signals, g_output, g_stop_sig;
+static volatile uint64_t g_first_signal_ns; /* written by the handler only */
 static bool g_recorded; /* a headless run opened its recording (it is ours to export) */
 
 static void on_signal(int sig)
 {
     int saved = errno; /* the code it interrupted may be about to read errno */
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t); /* async-signal-safe */
+    uint64_t now = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+    if (!g_output && g_signals > 0 && sig == g_stop_sig &&
+        now - g_first_signal_ns < SIGNAL_REPEAT_NS) {
+        errno = saved; /* the group's copy of the first signal */
+        return;
+    }
     if (g_output || g_signals++ > 0) {
         tui_signal_exit(sig);
         errno = saved;
         return;
     }
+    g_first_signal_ns = now;
     g_stop_sig = sig;
     if (g_run)
         cv_run_stop(g_run);
@@ -420,8 +434,16 @@ static int run_once(const struct tui_run_opts *o, struct cv_scenario *s, unsigne
     *out = cv_run_summary(run, true, failed);
     *state = cv_run_state(run);
     int rc = TUI_EXIT_OK;
-    if (cv_run_record_error(run)) /* the summary still comes; the exit says the file is short */
-        rc = tui_fail(TUI_EXIT_RUNTIME, "%s", cv_run_record_error(run));
+    const char *rec_err = cv_run_record_error(run);
+    struct cv_value *errs = *out ? cv_value_get(*out, "errors") : NULL;
+    if (rec_err && *state == CV_RUN_FAILED && errs) {
+        /* the run's failure is the one line (its verdict) and the exit; the short file is a
+         * consequence, kept in the summary's errors after the cause */
+        cv_value_push(errs, cv_value_str(rec_err));
+        rc = TUI_EXIT_RUNTIME;
+    } else if (rec_err) { /* the summary still comes; the exit says the file is short */
+        rc = tui_fail(TUI_EXIT_RUNTIME, "%s", rec_err);
+    }
     g_run = NULL;
     cv_run_destroy(run);
     return rc;
