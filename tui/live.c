@@ -77,8 +77,9 @@ static int leave(struct view *V, bool user_stop, int sig, bool script_ok)
                      "stopped with q before the end; the summary covers the run so far");
         else
             rc = tui_verdict(V->req->check, sum, i->state, failed);
-        /* a recording that failed: one line after the summary and exit 3, as headless */
-        if (i->record_error) {
+        /* a recording that failed: one line after the summary and exit 3, as headless; in a run
+         * that failed, the run's failure is the one line (the short file is its consequence) */
+        if (i->record_error && i->state != CV_RUN_FAILED) {
             int rrc = tui_fail(TUI_EXIT_RUNTIME, "%s", i->record_error);
             if (rc == TUI_EXIT_OK || rc == TUI_EXIT_EXPECT)
                 rc = rrc;

@@ -129,13 +129,8 @@ static inline void cv_ring_record_since(struct cv_ring *r, unsigned kind, uint16
     (void)r, (void)kind, (void)lane, (void)task, (void)obj, (void)since;
     return;
 #endif
-    uint64_t h;
-    struct cv_event *e = cv_ring_reserve(r, &h);
-    if (!e)
-        return;
     uint64_t now = cv_clock_stamp();
-    cv_ring_fill(e, now, kind, lane, task, obj, now > since ? now - since : 0);
-    atomic_store_explicit(&r->head, h + 1, memory_order_release);
+    cv_ring_record_at(r, now, kind, lane, task, obj, now > since ? now - since : 0);
 }
 
 /* A time stamp for an event recorded later with cv_ring_record_at (0 in a build without events,
