@@ -7,7 +7,7 @@
  * most 1.03), the median of the per-pair ratios, and the events the instrumented runs recorded.
  * Not a pass/fail test: exit 0 unless a run fails.
  *
- *   bench_distortion [ROUNDS]         (default 5 pairs per scenario)
+ *   bench_distortion [ROUNDS [NAME...]] (default 5 pairs per scenario; NAME: only these)
  *   bench_distortion --one FILE [K=V] (one run of scenario FILE, in this build: "wall events")
  */
 #include "bench_util.h"
@@ -98,6 +98,15 @@ int main(int argc, char **argv)
     if (rounds < 1 || rounds > MAX_ROUNDS)
         rounds = 5;
     size_t ncases = sizeof cases / sizeof *cases;
+    for (int a = 2; a < argc; a++) {
+        size_t c = 0;
+        while (c < ncases && strcmp(argv[a], cases[c][0]))
+            c++;
+        if (c == ncases) {
+            fprintf(stderr, "bench_distortion: no scenario %s among the measured ones\n", argv[a]);
+            return 2;
+        }
+    }
     printf("%d interleaved pairs per scenario, each run in a fresh process; wall times are the "
            "runs' own\n\n",
            rounds);
@@ -109,7 +118,13 @@ int main(int argc, char **argv)
                                  "\"rounds\": %d, \"scenarios\": [",
                                  rounds);
     double worst = 0;
+    bool first = true;
     for (size_t c = 0; c < ncases; c++) {
+        bool chosen = argc <= 2;
+        for (int a = 2; a < argc && !chosen; a++)
+            chosen = !strcmp(argv[a], cases[c][0]);
+        if (!chosen)
+            continue;
         char path[512];
         snprintf(path, sizeof path, "%s/%s.ini", BENCH_SCENARIOS, cases[c][0]);
         double on[MAX_ROUNDS], off[MAX_ROUNDS], pair[MAX_ROUNDS];
@@ -146,7 +161,8 @@ int main(int argc, char **argv)
                                "%s{\"scenario\": \"%s\", \"wall_on_s\": %.4f, \"wall_off_s\": "
                                "%.4f, \"ratio\": %.4f, \"pair_ratio\": %.4f, \"events\": %" PRIu64
                                "}",
-                               c ? ", " : "", label, mon, moff, ratio, mpair, events);
+                               first ? "" : ", ", label, mon, moff, ratio, mpair, events);
+        first = false;
     }
     printf("\nworst ratio %.3f (target at most %.2f: %s)\n", worst, TARGET,
            worst <= TARGET ? "met" : "missed");
