@@ -1159,6 +1159,47 @@ static struct cv_collector *live_collector(struct cv_ring **rings, size_t store)
     return c;
 }
 
+/* Lanes whose rings rewind (the consumer keeps up, so each goes back to its first slot): the
+ * drain follows the markers, live (events younger than the grace stay) and at the end, and the
+ * store has every event once, in time order, with no marker among them. */
+static void test_drain_follows_rewinds(void **state)
+{
+    (void)state;
+    cv_clock_use_fake(0);
+    const size_t cap = 1u << 15;
+    struct cv_ring *rings[NRINGS];
+    rings_new(rings, NRINGS, cap);
+    for (size_t i = 0; i < NRINGS; i++)
+        memset(cv_ring_slots(rings[i]), 0, cap * sizeof(struct cv_event));
+    struct cv_collector *c = live_collector(rings, 0);
+    const uint64_t n = 200000, step = 1000; /* 1 us apart: the 2 ms grace holds 2,000 back */
+    for (uint64_t k = 1; k <= n; k++) {
+        record_at(rings, k * step, (uint16_t)(k % NRINGS), CV_EV_COUNTER_VALUE, k);
+        if (k % 997 == 0)
+            cv_collector_drain(c, k * step, false);
+    }
+    cv_collector_drain(c, 0, true);
+    assert_int_equal(cv_collector_store_count(c), n);
+    for (uint64_t i = 0; i < n; i++) {
+        const struct cv_event *e = cv_collector_store_at(c, i);
+        assert_int_equal(e->kind, CV_EV_COUNTER_VALUE);
+        assert_int_equal(e->arg, i + 1);
+        assert_int_equal(e->ts, (i + 1) * step);
+        assert_int_equal(e->lane, (i + 1) % NRINGS);
+    }
+    assert_int_equal(cv_collector_snapshot(c, n * step)->events_dropped, 0);
+    /* each ring took 66,667 events and the consumer stayed within 3,000 of its head: rewinds kept
+     * every lane within its first 3 rewind points, so the slots past them are untouched */
+    for (size_t i = 0; i < NRINGS; i++) {
+        const struct cv_event *slots = cv_ring_slots(rings[i]);
+        for (size_t j = 3 * CV_RING_REWIND_EVERY + 1; j < cap; j++)
+            if (slots[j].kind || slots[j].ts)
+                fail_msg("ring %zu slot %zu written: it did not rewind", i, j);
+    }
+    cv_collector_destroy(c);
+    rings_free(rings, NRINGS);
+}
+
 static void test_drain_global_order(void **state)
 {
     (void)state;
@@ -1505,6 +1546,7 @@ int main(void)
         cmocka_unit_test(test_lost_events),
         cmocka_unit_test(test_store),
         cmocka_unit_test(test_drain_global_order),
+        cmocka_unit_test(test_drain_follows_rewinds),
         cmocka_unit_test(test_drain_lock_pair),
         cmocka_unit_test(test_drain_grace),
         cmocka_unit_test(test_drain_ring_drops),

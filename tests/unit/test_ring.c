@@ -227,6 +227,117 @@ static void test_fake_clock(void **state)
     free(r);
 }
 
+/* Rewinding: a lane the consumer keeps up with goes back to the ring's first slot once the
+ * consumer has read a quarter of the ring in, instead of walking every slot (every fresh page a
+ * fault). Events come out whole and in order; the slots past where rewinds happen are never
+ * written. */
+static void test_rewind_keeps_a_lane_small(void **state)
+{
+    (void)state;
+    cv_clock_use_fake(0);
+    const size_t cap = 1u << 15; /* a quarter: 8192 slots, two rewind points */
+    struct cv_ring *r = ring_new(cap);
+    memset(cv_ring_slots(r), 0, cap * sizeof(struct cv_event));
+    struct cv_event out[1000];
+    uint64_t seq = 0, expect = 0;
+    for (int round = 0; round < 400; round++) { /* 400,000 events: 12 laps without rewinds */
+        for (int i = 0; i < 1000; i++) {
+            cv_clock_fake_advance(1);
+            cv_ring_record(r, CV_EV_COUNTER_VALUE, 1, (uint32_t)seq, 2, seq);
+            seq++;
+        }
+        size_t got = cv_ring_drain(r, out, 1000);
+        assert_int_equal(got, 1000);
+        for (size_t i = 0; i < got; i++) {
+            assert_int_equal(out[i].kind, CV_EV_COUNTER_VALUE);
+            assert_int_equal(out[i].arg, expect);
+            assert_int_equal(out[i].ts, expect + 1);
+            expect++;
+        }
+        assert_int_equal(cv_ring_pending(r), 0);
+    }
+    assert_int_equal(cv_ring_take_drops(r), 0);
+    /* the consumer at most 1,000 behind: a rewind at the first multiple of 4096 whose consumer's
+     * slot is 8192 in or more, so nothing at or past 12288 + 1 */
+    const struct cv_event *slots = cv_ring_slots(r);
+    for (size_t i = 3 * CV_RING_REWIND_EVERY + 1; i < cap; i++)
+        if (slots[i].kind || slots[i].ts)
+            fail_msg("slot %zu written: the lane did not rewind", i);
+    free(r);
+}
+
+/* A consumer that lags keeps the whole ring: no rewind while its slot is less than a quarter
+ * in. After a rewind, the room is exactly up to the consumer's slot (the indices passed over
+ * count as used), drops are counted there, and the lane's events come out in order with the gap
+ * event where they were lost. */
+static void test_rewind_room_is_exact(void **state)
+{
+    (void)state;
+    cv_clock_use_fake(0);
+    const uint64_t cap = 1u << 15, quarter = cap / 4;
+    struct cv_ring *r = ring_new(cap);
+    static struct cv_event out[1u << 15];
+    uint64_t seq = 0;
+    /* 3 * 4096 events, then the consumer reads 4096 - 1 of them (its slot 4095: short of a
+     * quarter), then 4096 more: the index 12288 sees the consumer not far enough on */
+    for (; seq < 3 * CV_RING_REWIND_EVERY; seq++)
+        cv_ring_record(r, CV_EV_QUEUE_PUSH, 1, 0, 0, seq);
+    assert_int_equal(cv_ring_drain(r, out, CV_RING_REWIND_EVERY - 1), CV_RING_REWIND_EVERY - 1);
+    for (; seq < 4 * CV_RING_REWIND_EVERY; seq++)
+        cv_ring_record(r, CV_EV_QUEUE_PUSH, 1, 0, 0, seq);
+    assert_int_equal(cv_ring_pending(r), 3 * CV_RING_REWIND_EVERY + 1);
+    /* the consumer reads to slot 10000 (past a quarter): index 16384 rewinds to slot 0 */
+    uint64_t read = 10000 - (CV_RING_REWIND_EVERY - 1);
+    assert_int_equal(cv_ring_drain(r, out, read), read);
+    assert_int_equal(out[read - 1].arg, 9999);
+    uint64_t before = seq;
+    for (; seq < before + 10000 + 5; seq++) /* room for 10000 at slots 0..9999, then 5 drops */
+        cv_ring_record(r, CV_EV_QUEUE_PUSH, 1, 0, 0, seq);
+    assert_int_equal(cv_ring_take_drops(r), 5);
+    assert_true(quarter <= 10000);
+    /* everything recorded before the drops comes out, in order, without the marker */
+    size_t got = cv_ring_drain(r, out, cap);
+    assert_int_equal(got, (before - 10000) + 10000);
+    for (size_t i = 0; i < got; i++) {
+        assert_int_equal(out[i].kind, CV_EV_QUEUE_PUSH);
+        assert_int_equal(out[i].arg, 10000 + i);
+    }
+    assert_int_equal(cv_ring_pending(r), 0);
+    cv_ring_record(r, CV_EV_QUEUE_POP, 1, 0, 0, 77);
+    assert_int_equal(cv_ring_drain(r, out, 4), 2);
+    assert_int_equal(out[0].kind, CV_EV_GAP);
+    assert_int_equal(out[0].arg, 5);
+    assert_int_equal(out[1].arg, 77);
+    free(r);
+}
+
+/* A marker is followed only where a producer writes one and when it names the next lap's first
+ * index below the head: a ring a traced program scribbled on sends the consumer nowhere. */
+static void test_follow_checks_the_marker(void **state)
+{
+    (void)state;
+    struct cv_ring *r = ring_new(1u << 15);
+    uint64_t lap = 1u << 15, at = 2 * CV_RING_REWIND_EVERY;
+    struct cv_event *m = &cv_ring_slots(r)[at];
+    memset(m, 0, sizeof *m);
+    m->kind = CV_RING_SKIP;
+    m->arg = lap;
+    assert_int_equal(cv_ring_follow(r, at, lap + 1), lap);
+    assert_int_equal(cv_ring_follow(r, at, lap), at);             /* its event not published */
+    assert_int_equal(cv_ring_follow(r, at + 1, lap + 1), at + 1); /* not where markers go */
+    cv_ring_slots(r)[at + 1] = *m;
+    assert_int_equal(cv_ring_follow(r, at + 1, lap + 1), at + 1);
+    m->arg = 2 * lap; /* not the next lap's first */
+    assert_int_equal(cv_ring_follow(r, at, 3 * lap), at);
+    m->arg = lap;
+    m->kind = CV_EV_TASK_START;
+    assert_int_equal(cv_ring_follow(r, at, lap + 1), at);
+    /* the first slot of a lap is never a marker's */
+    cv_ring_slots(r)[0] = (struct cv_event){.kind = CV_RING_SKIP, .arg = 2 * lap};
+    assert_int_equal(cv_ring_follow(r, lap, 3 * lap), lap);
+    free(r);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Concurrent producer / consumer. */
 
@@ -318,6 +429,19 @@ static void test_concurrent_small_ring(void **state)
     assert_true(drained > 0);
 }
 
+/* Rewinds under a real concurrent consumer: the ring is a quarter of what the producer
+ * records, so the lane rewinds over and over, and every event is drained or counted dropped. */
+static void test_concurrent_rewinds(void **state)
+{
+    (void)state;
+    cv_clock_init();
+    const uint64_t produced = 4000000;
+    uint64_t drops = 0;
+    uint64_t drained = run_spsc(1u << 16, produced, &drops);
+    assert_int_equal(drained + drops, produced);
+    assert_true(drained > 0);
+}
+
 static void test_concurrent_no_drops(void **state)
 {
     (void)state;
@@ -336,6 +460,10 @@ int main(void)
         /* Real clock first: later tests install the fake one. */
         cmocka_unit_test(test_concurrent_small_ring),
         cmocka_unit_test(test_concurrent_no_drops),
+        cmocka_unit_test(test_concurrent_rewinds),
+        cmocka_unit_test(test_rewind_keeps_a_lane_small),
+        cmocka_unit_test(test_rewind_room_is_exact),
+        cmocka_unit_test(test_follow_checks_the_marker),
         cmocka_unit_test(test_capacity_rounding),
         cmocka_unit_test(test_record_drain_in_order),
         cmocka_unit_test(test_wrap_around),

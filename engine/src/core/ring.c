@@ -29,18 +29,26 @@ size_t cv_ring_drain(struct cv_ring *r, struct cv_event *out, size_t max)
 {
     uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
     uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
-    uint64_t n = h - t;
-    if (n > max)
-        n = max;
     const struct cv_event *slots = cv_ring_slots(r);
-    uint64_t first = t & r->mask;
-    uint64_t run1 = r->mask + 1 - first;
-    if (run1 > n)
-        run1 = n;
-    memcpy(out, slots + first, run1 * sizeof *out);
-    memcpy(out + run1, slots, (n - run1) * sizeof *out);
-    atomic_store_explicit(&r->tail, t + n, memory_order_release);
-    return (size_t)n;
+    size_t n = 0;
+    /* in runs that end at a lap's end or where a rewind marker may be */
+    while (t < h && n < max) {
+        t = cv_ring_follow(r, t, h);
+        uint64_t first = t & r->mask;
+        uint64_t run = r->mask + 1 - first;
+        uint64_t to_mark = CV_RING_REWIND_EVERY - (t & (CV_RING_REWIND_EVERY - 1));
+        if (run > to_mark)
+            run = to_mark;
+        if (run > h - t)
+            run = h - t;
+        if (run > max - n)
+            run = max - n;
+        memcpy(out + n, slots + first, run * sizeof *out);
+        n += run;
+        t += run;
+    }
+    atomic_store_explicit(&r->tail, t, memory_order_release);
+    return n;
 }
 
 uint64_t cv_ring_pending(struct cv_ring *r)
