@@ -18,6 +18,7 @@ struct cv_ring {
     _Alignas(64) _Atomic uint64_t head; /* written by the producer only */
     uint64_t cached_tail;               /* producer's last view of tail */
     uint64_t gap;                       /* producer's: events lost since it last recorded one */
+    uint64_t fastest; /* producer's: the fewest ticks CV_RING_REWIND_EVERY events took; 0: none */
     _Atomic uint64_t drops;             /* events refused because the ring was full */
     _Alignas(64) _Atomic uint64_t tail; /* written by the consumer only */
     uint64_t drops_seen;                /* consumer's view of drops */
@@ -51,22 +52,40 @@ static inline uint64_t cv_ring_capacity(const struct cv_ring *r)
  * this lap, it writes a marker (kind CV_RING_SKIP, arg = the next lap's first index) and goes on
  * at the next lap's first index, which is the ring's first slot: a lane the consumer keeps up
  * with stays in its first quarter or so. The indices passed over count as used until the
- * consumer passes the marker (they hold the quarter the consumer has read), so the full check
- * stays exact, and the room left at a rewind is that quarter at least. A marker and the event
- * after it are published together. The consumer follows a marker with cv_ring_follow.
+ * consumer passes the marker (they hold the slots the consumer has read), so the full check
+ * stays exact, and the room left at a rewind is the slots before the consumer's. That room must
+ * also last CV_RING_REWIND_ROOM_NS at the fastest rate the lane has recorded at (over
+ * CV_RING_REWIND_EVERY events): the consumer may be late, and a lane that once recorded tens of
+ * millions of events a second, even in a burst after a pause, never rewinds and keeps the whole
+ * ring as room. A marker and the event after it are published together. The consumer follows a
+ * marker with cv_ring_follow.
  */
-#define CV_RING_REWIND_EVERY 4096u   /* a power of two */
-#define CV_RING_SKIP         0xffffu /* the kind of a rewind marker: never an event kind */
+#define CV_RING_REWIND_EVERY   4096u        /* a power of two */
+#define CV_RING_REWIND_ROOM_NS 100000000ull /* 100 ms */
+#define CV_RING_SKIP           0xffffu      /* the kind of a rewind marker: never an event kind */
 
 /* At index h, a multiple of CV_RING_REWIND_EVERY past the ring's first slot: the index to record
  * at, the next lap's first after a marker at h when the consumer is far enough on. */
 static inline uint64_t cv__ring_rewind(struct cv_ring *r, uint64_t h)
 {
+    /* the lane's last CV_RING_REWIND_EVERY events (its own, still in their slots) took now -
+     * then; the fastest such run is kept. The clock is read without stepping a stepped fake
+     * clock, so that runs on one stay as they were. */
+    uint64_t then = cv_ring_slots(r)[(h - CV_RING_REWIND_EVERY) & r->mask].ts;
+    uint64_t now = cv_clock_ticks();
+    uint64_t took = now > then ? now - then : 0;
+    if (!r->fastest || took < r->fastest)
+        r->fastest = took;
     uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
     r->cached_tail = t;
     uint64_t pos = h & r->mask, unread = h - t;
     /* the consumer's slot in this lap (not the last), a quarter of the ring or more in */
     if (unread > pos || pos - unread < (r->mask + 1) / 4)
+        return h;
+    /* the room left, pos - unread slots, lasts the room time at the lane's fastest rate so far:
+     * a lane that ever recorded fast (a burst after a pause is the same lane) keeps its ring */
+    if ((unsigned __int128)(pos - unread) * cv_clock_ticks_to_ns(r->fastest) <
+        (unsigned __int128)CV_RING_REWIND_ROOM_NS * CV_RING_REWIND_EVERY)
         return h;
     uint64_t next = (h | r->mask) + 1;
     struct cv_event *m = &cv_ring_slots(r)[pos];
