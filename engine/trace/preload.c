@@ -329,7 +329,11 @@ struct sym {
 };
 static struct sym *g_syms;
 static size_t g_nsyms;
-static bool g_syms_read;
+/* 0: not read, 1: a thread is reading it, 2: read (g_syms and g_nsyms published). Threads that
+ * name an object meanwhile wait for it: reading it, as it was, on sight of a flag set before
+ * the table was filled, named their objects by address (and a child forked during the read
+ * inherited a flag saying read and an empty table, which after_fork_child now resets). */
+static _Atomic int g_syms_state;
 
 static int first_object(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -340,7 +344,6 @@ static int first_object(struct dl_phdr_info *info, size_t size, void *data)
 
 static void syms_read(void)
 {
-    g_syms_read = true;
     uintptr_t base = 0;
     dl_iterate_phdr(first_object, &base);
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
@@ -394,8 +397,18 @@ static bool sym_name(uintptr_t addr, char *out, size_t n)
         snprintf(out, n, "%s", di.dli_sname);
         return true;
     }
-    if (!g_syms_read)
-        syms_read();
+    int st = atomic_load_explicit(&g_syms_state, memory_order_acquire);
+    if (st != 2) {
+        int expect = 0;
+        if (st == 0 && atomic_compare_exchange_strong(&g_syms_state, &expect, 1)) {
+            syms_read();
+            atomic_store_explicit(&g_syms_state, 2, memory_order_release);
+        } else {
+            struct timespec pause = {0, 100000};
+            while (atomic_load_explicit(&g_syms_state, memory_order_acquire) != 2)
+                nanosleep(&pause, NULL);
+        }
+    }
     for (size_t i = 0; i < g_nsyms; i++)
         if (addr >= g_syms[i].addr && addr < g_syms[i].addr + g_syms[i].size) {
             if (addr == g_syms[i].addr)
@@ -563,6 +576,11 @@ static void gil_find(void)
 static void after_fork_child(void)
 {
     g_pid = getpid();
+    if (atomic_load(&g_syms_state) == 1) { /* its reader is not in this process: read it again */
+        g_syms = NULL;
+        g_nsyms = 0;
+        atomic_store(&g_syms_state, 0);
+    }
     atomic_fetch_add(&g_shm->processes, 1);
     memset(T.cache_addr, 0, sizeof T.cache_addr);
     /* the forking thread's lane stays the parent's: the child's thread gets a lane of its own,
