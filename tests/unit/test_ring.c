@@ -232,10 +232,16 @@ static void test_fake_clock(void **state)
  * lasts well over CV_RING_REWIND_ROOM_NS at that rate. */
 #define STEP_NS 100000u
 
+/* Moves the fake clock on by step_ns, then records one event on lane 1. */
+static void record_after(struct cv_ring *r, uint64_t step_ns, unsigned kind, uint64_t arg)
+{
+    cv_clock_fake_advance(step_ns);
+    cv_ring_record(r, kind, 1, 0, 0, arg);
+}
+
 static void record_slowly(struct cv_ring *r, unsigned kind, uint64_t arg)
 {
-    cv_clock_fake_advance(STEP_NS);
-    cv_ring_record(r, kind, 1, 0, 0, arg);
+    record_after(r, STEP_NS, kind, arg);
 }
 
 /* Rewinding: a lane the consumer keeps up with goes back to the ring's first slot once the
@@ -322,9 +328,9 @@ static void test_rewind_room_is_exact(void **state)
     free(r);
 }
 
-/* The same history with events 1 us apart: at a rewind point the room (10,000 slots) would
- * last 10 ms at the lane's rate, short of CV_RING_REWIND_ROOM_NS, so the lane goes on and keeps
- * the rest of the ring as room: no drops. */
+/* A lane with events 1 us apart whose consumer is 10,000 slots in at a rewind point: that room
+ * would last 10 ms at the lane's rate, short of CV_RING_REWIND_ROOM_NS, so the lane goes on and
+ * keeps the rest of the ring as room: no drops where the slow lane above dropped 5. */
 static void test_fast_lane_keeps_the_ring(void **state)
 {
     (void)state;
@@ -333,15 +339,11 @@ static void test_fast_lane_keeps_the_ring(void **state)
     struct cv_ring *r = ring_new(cap);
     static struct cv_event out[1u << 15];
     uint64_t seq = 0;
-    for (; seq < 4 * CV_RING_REWIND_EVERY; seq++) {
-        cv_clock_fake_advance(1000);
-        cv_ring_record(r, CV_EV_QUEUE_PUSH, 1, 0, 0, seq);
-    }
+    for (; seq < 4 * CV_RING_REWIND_EVERY; seq++)
+        record_after(r, 1000, CV_EV_QUEUE_PUSH, seq);
     assert_int_equal(cv_ring_drain(r, out, 10000), 10000);
-    for (; seq < 4 * CV_RING_REWIND_EVERY + 10005; seq++) {
-        cv_clock_fake_advance(1000);
-        cv_ring_record(r, CV_EV_QUEUE_PUSH, 1, 0, 0, seq);
-    }
+    for (; seq < 4 * CV_RING_REWIND_EVERY + 10005; seq++)
+        record_after(r, 1000, CV_EV_QUEUE_PUSH, seq);
     assert_int_equal(cv_ring_take_drops(r), 0);
     assert_int_equal(cv_ring_pending(r), seq - 10000);
     size_t got = cv_ring_drain(r, out, cap);
@@ -362,10 +364,8 @@ static void test_fast_once_keeps_the_ring(void **state)
     memset(cv_ring_slots(r), 0, cap * sizeof(struct cv_event));
     static struct cv_event out[1000];
     uint64_t seq = 0;
-    for (; seq < 2 * CV_RING_REWIND_EVERY; seq++) { /* 1 us apart: 4,096 take 4.1 ms */
-        cv_clock_fake_advance(1000);
-        cv_ring_record(r, CV_EV_QUEUE_PUSH, 1, 0, 0, seq);
-    }
+    for (; seq < 2 * CV_RING_REWIND_EVERY; seq++) /* 1 us apart: 4,096 take 4.1 ms */
+        record_after(r, 1000, CV_EV_QUEUE_PUSH, seq);
     while (cv_ring_drain(r, out, 1000) > 0)
         ;
     cv_clock_fake_advance(10000000000ull);     /* a pause of 10 s */
