@@ -63,7 +63,7 @@ sanitize: build
 
 # Every benchmark prints a table and one "json: {...}" line; those lines are gathered into
 # $(BUILD)/bench-results.json (an array, one object per benchmark). BENCHES picks some.
-BENCHES ?= bench_record bench_models bench_io bench_ui bench_seek bench_distortion bench_scale bench_lttng bench_trace gil_compare scenario_figures
+BENCHES ?= bench_pages bench_record bench_models bench_io bench_ui bench_seek bench_distortion bench_scale bench_lttng bench_trace gil_compare scenario_figures
 bench: build
 	cmake --build $(BUILD) --target benchmarks
 	@rm -f $(BUILD)/bench-results.jsonl

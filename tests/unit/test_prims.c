@@ -16,6 +16,8 @@
 #include "concviz/concviz.h"
 #include "concviz/run.h"
 
+#include "../../engine/src/internal.h"
+
 /* Shared state of the test workloads (allocated in the run's shared memory). */
 struct tstate {
     struct cv_mutex *mutex;
@@ -680,6 +682,47 @@ static void test_mutex_excludes_and_counts(void **unused)
     trun_free(&t);
 }
 
+/* Whether every page under [p, p + n) is mapped in this process (/proc/self/pagemap's present
+ * bit, readable without privileges). */
+static bool pages_present(const void *p, size_t n)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    FILE *f = fopen("/proc/self/pagemap", "rb");
+    assert_non_null(f);
+    bool all = true;
+    for (uintptr_t a = (uintptr_t)p & ~(page - 1); all && a < (uintptr_t)p + n; a += page) {
+        uint64_t e = 0;
+        all = fseeko(f, (off_t)(a / page * sizeof e), SEEK_SET) == 0 &&
+              fread(&e, sizeof e, 1, f) == 1 && (e >> 63 & 1);
+    }
+    fclose(f);
+    return all;
+}
+
+/* A run of few lanes has its rings' pages made when it is created (cv__ring_prefault): none is
+ * left for a lane's first write to each, a trap a page while the run goes on. Made are the main
+ * lane's submits and a share of the budget for each other lane, here every worker's whole ring. */
+static void test_rings_made_at_start(void **unused)
+{
+    (void)unused;
+    struct trun t;
+    trun_create(&t, "t_mutex", "threads", 4, 0);
+    struct cv_run *run = t.run;
+    assert_true(run->prefault_main >= (run->ntasks + 1) * sizeof(struct cv_event));
+    assert_true(run->prefault_lane >= (64u << 10));
+    for (uint32_t i = 0; i < run->nlanes; i++) {
+        size_t slots = cv_ring_capacity(run->rings[i]) * sizeof(struct cv_event);
+        size_t made = i == 0 ? run->prefault_main : run->prefault_lane;
+        if (i > 0)
+            assert_true(made >= slots);
+        if (!pages_present(cv_ring_slots(run->rings[i]), made < slots ? made : slots))
+            fail_msg("lane %u: its ring's first %zu bytes are not all made", i,
+                     made < slots ? made : slots);
+    }
+    trun_finish(&t);
+    trun_free(&t);
+}
+
 /* Uncontended holds (one lane): one lock.pair event each, the figures exact. */
 static void test_mutex_uncontended_pairs(void **unused)
 {
@@ -1066,6 +1109,7 @@ int main(void)
         cmocka_unit_test(test_mutex_excludes_and_counts),
         cmocka_unit_test(test_mutex_uncontended_pairs),
         cmocka_unit_test(test_mutex_long_hold_recorded_early),
+        cmocka_unit_test(test_rings_made_at_start),
         cmocka_unit_test(test_semaphore_bounds_holders),
         cmocka_unit_test(test_queue_fifo_and_bounded),
         cmocka_unit_test(test_queue_timeouts),

@@ -3,9 +3,12 @@
 
 #include <dirent.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static void oom(void)
 {
@@ -27,6 +30,40 @@ void *cv_xcalloc(unsigned long n, unsigned long size)
     if (!p)
         oom();
     return p;
+}
+
+void cv_make_pages(void *p, unsigned long n)
+{
+    if (!n)
+        return;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t from = (uintptr_t)p & ~(page - 1);
+    uintptr_t to = ((uintptr_t)p + n + page - 1) & ~(page - 1);
+    (void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+}
+
+void *cv_xcalloc_made(unsigned long n, unsigned long size)
+{
+    unsigned long bytes;
+    if (__builtin_mul_overflow(n ? n : 1, size ? size : 1, &bytes))
+        oom();
+    void *p = cv_xmalloc(bytes);
+    cv_make_pages(p, bytes);
+    return memset(p, 0, bytes);
+}
+
+#define GROW_MADE (64ul << 10)
+
+void *cv_xgrow(void *p, unsigned long used, unsigned long n)
+{
+    if (n < GROW_MADE)
+        return cv_xrealloc(p, n);
+    void *q = cv_xmalloc(n);
+    cv_make_pages(q, n);
+    if (used)
+        memcpy(q, p, used < n ? used : n);
+    free(p);
+    return q;
 }
 
 void *cv_xrealloc(void *p, unsigned long n)

@@ -153,7 +153,8 @@ struct cv_collector {
 
     struct cv_event *store;
     size_t store_cap, store_bytes;
-    size_t store_pos;     /* next slot to write */
+    size_t store_pos;  /* next slot to write */
+    size_t store_made; /* slots whose pages are made: STORE_MADE at a time, ahead of the writes */
     uint64_t store_total; /* events ever stored */
 
     struct cv_ring *const *rings;
@@ -183,6 +184,18 @@ struct cv_collector {
     struct cv_snapshot snap;
 };
 
+#define STORE_MADE ((2u << 20) / sizeof(struct cv_event))
+
+/* Makes the pages of the store's next STORE_MADE slots in one call: written one page at a time,
+ * each would cost a trap (a million events are 8k pages). */
+static void store_make(struct cv_collector *c)
+{
+    size_t n =
+        c->store_cap - c->store_made < STORE_MADE ? c->store_cap - c->store_made : STORE_MADE;
+    cv_make_pages(c->store + c->store_made, n * sizeof *c->store);
+    c->store_made += n;
+}
+
 struct cv_collector *cv_collector_try_create(size_t store_capacity)
 {
     struct cv_collector *c = calloc(1, sizeof *c);
@@ -202,10 +215,15 @@ struct cv_collector *cv_collector_try_create(size_t store_capacity)
 #ifdef MADV_HUGEPAGE
     madvise(m, c->store_bytes, MADV_HUGEPAGE);
 #endif
+    /* Blank in a forked worker, which never reads it: shared, each page made before the fork
+     * would be copied at the drain's next write to it (a trap a page, and a huge page split).
+     * Blank, not absent (MADV_DONTFORK): a tool that scans the child's memory, valgrind's leak
+     * check, still finds the mapping it was told of. */
+    madvise(m, c->store_bytes, MADV_WIPEONFORK);
     c->store = m;
-    /* Fault the first (huge) page in now, before a run's clock starts, not in its first drain,
-     * where clearing 2 MiB would take CPU from a worker. */
-    memset(m, 0, c->store_bytes < (2u << 20) ? c->store_bytes : (2u << 20));
+    /* The first pages made now, before a run's clock starts, not in its first drain, where
+     * clearing them would take CPU from a worker; the next ones a chunk at a time, ahead. */
+    store_make(c);
     return c;
 }
 
@@ -438,7 +456,7 @@ static struct task_rec *task_of(struct cv_collector *c, uint32_t task)
         c->task_pages = cv_xcalloc(TASK_PAGES, sizeof *c->task_pages);
     size_t pg = task / TASK_PAGE;
     if (!c->task_pages[pg]) {
-        c->task_pages[pg] = cv_xcalloc(TASK_PAGE, sizeof **c->task_pages);
+        c->task_pages[pg] = cv_xcalloc_made(TASK_PAGE, sizeof **c->task_pages);
         if (pg >= c->npages_top)
             c->npages_top = pg + 1;
     }
@@ -549,7 +567,8 @@ static void span_push(struct lane_tl *t, uint32_t task, uint64_t ts)
             memmove(t->spans, t->spans + CV_SPANS_MAX / 2, t->nspans * sizeof *t->spans);
         } else {
             t->spans_cap = t->spans_cap ? 2 * t->spans_cap : 4;
-            t->spans = cv_xrealloc(t->spans, t->spans_cap * sizeof *t->spans);
+            t->spans =
+                cv_xgrow(t->spans, t->nspans * sizeof *t->spans, t->spans_cap * sizeof *t->spans);
         }
     }
     t->spans[t->nspans++] = (struct cv_task_span){ts, UINT64_MAX, task};
@@ -596,7 +615,8 @@ static void order_push(struct cv_collector *c, uint32_t task)
 {
     if (c->norder == c->order_cap) {
         c->order_cap = c->order_cap ? c->order_cap * 2 : 256;
-        c->order = cv_xrealloc(c->order, c->order_cap * sizeof *c->order);
+        c->order =
+            cv_xgrow(c->order, c->norder * sizeof *c->order, c->order_cap * sizeof *c->order);
     }
     c->order[c->norder++] = task;
 }
@@ -891,6 +911,8 @@ static void signal_event(struct cv_collector *c, struct cv_lane_stats *l, struct
 
 static inline void store_push(struct cv_collector *c, const struct cv_event *e)
 {
+    if (__builtin_expect(c->store_pos == c->store_made, 0))
+        store_make(c);
     struct cv_event *slot = &c->store[c->store_pos];
 #if defined(__x86_64__)
     /* The store is far larger than the caches and written once: stream past them. The words are
