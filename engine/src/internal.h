@@ -84,7 +84,6 @@ struct cv_run {
     struct cv_ring **rings;
     struct cv_ctx *ctxs; /* process-local, one per lane */
     size_t ring_capacity;
-    size_t prefault_main, prefault_lane; /* bytes of slots made at the start: cv__ring_prefault */
 
     struct cv_gil *gil;
     void *wl_state;
@@ -213,7 +212,6 @@ void cv__close_fd(int *fd); /* closes *fd if open, sets it to -1 */
 /* A child's set-up after fork: named cv:LANE, dies with its parent, leaves Ctrl-C to it,
  * restores the signal mask `old`. */
 void cv__child_setup(struct cv_run *run, uint32_t lane, pid_t parent, const sigset_t *old);
-void cv__ring_prefault(const struct cv_run *run, uint32_t lane);
 /* fork() for a worker of the run: no drain allocates while it forks (see fork_mu) */
 pid_t cv__fork_worker(struct cv_run *run);
 const char *cv__signal_name(int sig);

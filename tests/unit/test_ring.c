@@ -8,8 +8,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "concviz/clock.h"
@@ -25,6 +27,22 @@ static struct cv_ring *ring_new(size_t capacity)
     struct cv_ring *r = cv_ring_init(mem, capacity);
     assert_ptr_equal(r, mem);
     return r;
+}
+
+/* Whether every page under [p, p + n) is mapped in this process (/proc/self/pagemap). */
+static bool pages_present(const void *p, size_t n)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    FILE *f = fopen("/proc/self/pagemap", "rb");
+    assert_non_null(f);
+    bool all = true;
+    for (uintptr_t a = (uintptr_t)p & ~(page - 1); all && a < (uintptr_t)p + n; a += page) {
+        uint64_t e = 0;
+        all = fseeko(f, (off_t)(a / page * sizeof e), SEEK_SET) == 0 &&
+              fread(&e, sizeof e, 1, f) == 1 && (e >> 63 & 1);
+    }
+    fclose(f);
+    return all;
 }
 
 static bool is_pow2(uint64_t n)
@@ -383,6 +401,62 @@ static void test_fast_once_keeps_the_ring(void **state)
 
 /* A marker is followed only where a producer writes one and when it names the next lap's first
  * index below the head: a ring a traced program scribbled on sends the consumer nowhere. */
+/* The producer makes its ring's pages ahead of its writes, at each rewind check up to
+ * 2 * CV_RING_REWIND_EVERY slots past it, in one call: in a fresh mapping, once 4,097 events are
+ * recorded, the pages up to slot 12,288 are made and the next one is not. */
+static void test_pages_made_ahead(void **state)
+{
+    (void)state;
+    size_t cap = 1u << 16, bytes = cv_ring_bytes(cap);
+    void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(mem != MAP_FAILED);
+    struct cv_ring *r = cv_ring_init(mem, cap);
+    struct cv_event *s = cv_ring_slots(r);
+    assert_int_equal(r->made, 0);
+    for (uint32_t i = 0; i < CV_RING_REWIND_EVERY; i++)
+        cv_ring_record(r, CV_EV_TASK_START, 1, i, 0, 0);
+    assert_int_equal(r->made, 0);
+    assert_false(pages_present(s + 2 * CV_RING_REWIND_EVERY, 1));
+    cv_ring_record(r, CV_EV_TASK_START, 1, CV_RING_REWIND_EVERY, 0, 0);
+    assert_int_equal(r->made, 3 * CV_RING_REWIND_EVERY);
+    assert_true(pages_present(s, 3 * CV_RING_REWIND_EVERY * sizeof *s));
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    assert_false(pages_present((char *)(s + 3 * CV_RING_REWIND_EVERY) + page, 1));
+    /* the events are where they were written */
+    assert_int_equal(s[CV_RING_REWIND_EVERY].task, CV_RING_REWIND_EVERY);
+    munmap(mem, bytes);
+}
+
+/* The consumer makes the pages it is about to read in its own process (a forked worker's ring,
+ * a traced program's), up to 2 * CV_RING_REWIND_EVERY slots past the head, once a lap holds
+ * CV_RING_REWIND_EVERY events: a drain of 100 events makes nothing (ten thousand lanes that
+ * record a few events each hold a page each, not 64); one of 4,100 makes the pages up to slot
+ * 12,292, where the producer (as if in another process) wrote up to slot 4,100. */
+static void test_pages_read_ahead(void **state)
+{
+    (void)state;
+    size_t cap = 1u << 16, bytes = cv_ring_bytes(cap);
+    void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(mem != MAP_FAILED);
+    struct cv_ring *r = cv_ring_init(mem, cap);
+    struct cv_event *s = cv_ring_slots(r);
+    static struct cv_event out[4200];
+    r->made = cap; /* as a producer in another process: its pages are not this process's */
+    for (uint32_t i = 0; i < 100; i++)
+        cv_ring_record(r, CV_EV_TASK_START, 1, i, 0, 0);
+    assert_int_equal(cv_ring_drain(r, out, 4200), 100);
+    assert_int_equal(r->read_made, 0);
+    assert_false(pages_present(s + 4096, 1));
+    for (uint32_t i = 100; i < 4100; i++)
+        cv_ring_record(r, CV_EV_TASK_START, 1, i, 0, 0);
+    assert_false(pages_present(s + 4100 + 256, 1));
+    assert_int_equal(cv_ring_drain(r, out, 4200), 4000);
+    assert_int_equal(r->read_made, 4100 + 2 * CV_RING_REWIND_EVERY);
+    assert_true(pages_present(s, r->read_made * sizeof *s));
+    assert_int_equal(out[3999].task, 4099);
+    munmap(mem, bytes);
+}
+
 static void test_follow_checks_the_marker(void **state)
 {
     (void)state;
@@ -598,6 +672,8 @@ int main(void)
         cmocka_unit_test(test_fast_lane_keeps_the_ring),
         cmocka_unit_test(test_fast_once_keeps_the_ring),
         cmocka_unit_test(test_follow_checks_the_marker),
+        cmocka_unit_test(test_pages_made_ahead),
+        cmocka_unit_test(test_pages_read_ahead),
         cmocka_unit_test(test_capacity_rounding),
         cmocka_unit_test(test_record_drain_in_order),
         cmocka_unit_test(test_wrap_around),

@@ -19,9 +19,11 @@ struct cv_ring {
     uint64_t cached_tail;               /* producer's last view of tail */
     uint64_t gap;                       /* producer's: events lost since it last recorded one */
     uint64_t fastest; /* producer's: the fewest ticks CV_RING_REWIND_EVERY events took; 0: none */
+    uint64_t made;    /* producer's: slots whose pages it has made (cv__ring_make_ahead) */
     _Atomic uint64_t drops;             /* events refused because the ring was full */
     _Alignas(64) _Atomic uint64_t tail; /* written by the consumer only */
     uint64_t drops_seen;                /* consumer's view of drops */
+    uint64_t read_made;                 /* consumer's: slots it has made (cv_ring_read_ahead) */
     _Alignas(64) uint64_t mask;         /* capacity - 1; capacity is a power of two */
     uint64_t buf_off;                   /* offset of the slots from this struct */
 };
@@ -64,10 +66,32 @@ static inline uint64_t cv_ring_capacity(const struct cv_ring *r)
 #define CV_RING_REWIND_ROOM_NS 100000000ull /* 100 ms */
 #define CV_RING_SKIP           0xffffu      /* the kind of a rewind marker: never an event kind */
 
+/* Makes the pages of the slots up to 2 * CV_RING_REWIND_EVERY past slot `pos`, in one call, where
+ * the first write to each would cost a trap into the kernel (10-30 us on a virtual machine, 1-2
+ * us a page made in bulk). Producer side, at the rewind check's indices. */
+void cv__ring_make_ahead(struct cv_ring *r, uint64_t pos);
+
+/* The consumer's side of it, with `last` slots of the lap written: a consumer in another process
+ * (the reader of a forked worker's ring, of a traced program's) has the pages up to
+ * 2 * CV_RING_REWIND_EVERY slots past them made in its own process before it reads them, once a
+ * lap holds CV_RING_REWIND_EVERY events (a lane that records a few events never has more made). */
+void cv__ring_read_ahead(struct cv_ring *r, uint64_t last);
+/* Before reading up to the producer's head `end` (above 0). */
+static inline void cv_ring_read_ahead(struct cv_ring *r, uint64_t end)
+{
+    uint64_t last = ((end - 1) & r->mask) + 1;
+    if (__builtin_expect(last >= CV_RING_REWIND_EVERY &&
+                             last + CV_RING_REWIND_EVERY > r->read_made && r->read_made <= r->mask,
+                         0))
+        cv__ring_read_ahead(r, last);
+}
+
 /* At index h, a multiple of CV_RING_REWIND_EVERY past the ring's first slot: the index to record
  * at, the next lap's first after a marker at h when the consumer is far enough on. */
 static inline uint64_t cv__ring_rewind(struct cv_ring *r, uint64_t h)
 {
+    if (r->made <= r->mask && (h & r->mask) + 2 * CV_RING_REWIND_EVERY > r->made)
+        cv__ring_make_ahead(r, h & r->mask);
     /* the lane's last CV_RING_REWIND_EVERY events (its own, still in their slots) took now -
      * then; the fastest such run is kept. The clock is read without stepping a stepped fake
      * clock, so that runs on one stay as they were. */

@@ -2,6 +2,8 @@
 #include "concviz/ring.h"
 
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static size_t round_pow2(size_t n)
 {
@@ -9,6 +11,32 @@ static size_t round_pow2(size_t n)
     while (p < n)
         p <<= 1;
     return p;
+}
+
+/* Makes the pages of slots [*made, pos + 2 * CV_RING_REWIND_EVERY) in one call and moves *made
+ * there. A kernel before 5.14 refuses: the pages are made as they are touched, as before. */
+static void make_slots(struct cv_ring *r, uint64_t *made, uint64_t pos, int advice)
+{
+    uint64_t to = pos + 2 * CV_RING_REWIND_EVERY;
+    if (to > r->mask + 1)
+        to = r->mask + 1;
+    if (to <= *made)
+        return;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t from = (uintptr_t)(cv_ring_slots(r) + *made) & ~(page - 1);
+    uintptr_t end = ((uintptr_t)(cv_ring_slots(r) + to) + page - 1) & ~(page - 1);
+    (void)madvise((void *)from, end - from, advice);
+    *made = to;
+}
+
+void cv__ring_make_ahead(struct cv_ring *r, uint64_t pos)
+{
+    make_slots(r, &r->made, pos, MADV_POPULATE_WRITE);
+}
+
+void cv__ring_read_ahead(struct cv_ring *r, uint64_t last)
+{
+    make_slots(r, &r->read_made, last, MADV_POPULATE_READ);
 }
 
 size_t cv_ring_bytes(size_t capacity)
@@ -29,6 +57,8 @@ size_t cv_ring_drain(struct cv_ring *r, struct cv_event *out, size_t max)
 {
     uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
     uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+    if (t < h)
+        cv_ring_read_ahead(r, h);
     const struct cv_event *slots = cv_ring_slots(r);
     size_t n = 0;
     /* in runs that end at a lap's end or where a rewind marker may be */

@@ -1316,6 +1316,7 @@ size_t cv_collector_drain(struct cv_collector *c, uint64_t now_ns, bool final)
         cur[i].pos = cur[i].start = atomic_load_explicit(&r->tail, memory_order_relaxed);
         cur[i].end = end;
         if (cur[i].pos < cur[i].end) {
+            cv_ring_read_ahead(r, end);
             cur[i].pos = cv_ring_follow(r, cur[i].pos, end); /* past a rewind marker */
             key[i] = slot_ns(c, r, cur[i].pos);
             if (key[i] <= limit) {

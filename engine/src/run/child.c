@@ -67,9 +67,6 @@ void cv__child_setup(struct cv_run *run, uint32_t lane, pid_t parent, const sigs
     signal(SIGTERM, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
     sigprocmask(SIG_SETMASK, old, NULL);
-    /* a forked process does not inherit the parent's view of shared pages: its lane's ring pages
-     * are made in this one call, not one first write at a time */
-    cv__ring_prefault(run, lane);
 }
 
 const char *cv__signal_name(int sig)

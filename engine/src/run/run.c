@@ -14,15 +14,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#define DEFAULT_RING    (1u << 17)
-#define ARENA_BYTES     (64u << 20) /* virtual; pages are only touched as objects are made */
-/* The rings' first pages are made at the start, in one call a ring, up to this much for all
- * rings: a page a lane first writes while the run goes on costs a trap into the kernel (10-30 us
- * on a virtual machine, and a busy lane walks a thousand), a page made in bulk 1-2 us. A run of
- * many lanes gets less than PREFAULT_MIN a lane, and its pages are made as lanes write them. */
-#define PREFAULT_BUDGET (32u << 20)
-#define PREFAULT_MIN    (64u << 10)
-#define MAX_WORKERS     4096
+#define DEFAULT_RING (1u << 17)
+#define ARENA_BYTES  (64u << 20) /* virtual; pages are only touched as objects are made */
+#define MAX_WORKERS  4096
 
 /* Configuration */
 
@@ -266,31 +260,19 @@ static int map_shared(struct cv_run *run, char **cause)
         memset(run->shm_base + at, 0, 64);
         at += cv__align64(cv_ring_bytes(cap) - sizeof(struct cv_ring));
     }
-    /* the main lane's burst of submits, then an equal share for every other lane */
-    size_t submits = ((size_t)run->ntasks + 1024) * sizeof(struct cv_event);
-    run->prefault_main = submits < PREFAULT_BUDGET / 2 ? submits : PREFAULT_BUDGET / 2;
-    size_t share = run->nlanes > 1 ? (PREFAULT_BUDGET - run->prefault_main) / (run->nlanes - 1) : 0;
-    run->prefault_lane = share >= PREFAULT_MIN ? share : 0;
-    for (uint32_t i = 0; i < run->nlanes; i++)
-        cv__ring_prefault(run, i);
-    return CV_OK;
-}
-
-void cv__ring_prefault(const struct cv_run *run, uint32_t lane)
-{
 #ifndef CONCVIZ_NO_EVENTS /* a build without events has no use for its rings */
-    struct cv_ring *r = run->rings[lane];
-    size_t len = lane == 0 ? run->prefault_main : run->prefault_lane;
-    size_t slots = cv_ring_capacity(r) * sizeof(struct cv_event);
-    if (len > slots)
-        len = slots;
-    if (!len)
-        return;
-    cv_make_pages(cv_ring_slots(r), len);
-#else
-    (void)run;
-    (void)lane;
+    /* The main lane submits every task in one burst when the run starts: the pages of those
+     * events are made now, in one call. A lane's producer makes its other pages ahead of its
+     * writes (cv__ring_make_ahead), a few at a time, so that a lane that records little holds
+     * little. */
+    struct cv_ring *r0 = run->rings[0];
+    size_t submits = (size_t)run->ntasks + 1024;
+    if (submits > cv_ring_capacity(r0))
+        submits = cv_ring_capacity(r0);
+    cv_make_pages(cv_ring_slots(r0), submits * sizeof(struct cv_event));
+    r0->made = submits;
 #endif
+    return CV_OK;
 }
 
 static void name_lanes(struct cv_run *run)
