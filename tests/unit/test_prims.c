@@ -17,6 +17,7 @@
 #include "concviz/run.h"
 
 #include "../../engine/src/internal.h"
+#include "pagemap.h"
 
 /* Shared state of the test workloads (allocated in the run's shared memory). */
 struct tstate {
@@ -680,23 +681,6 @@ static void test_mutex_excludes_and_counts(void **unused)
     assert_true(field(t.sum, "locks.m.hold_s_total") > 0);
     assert_int_equal((int)field(t.sum, "events.dropped"), 0);
     trun_free(&t);
-}
-
-/* Whether every page under [p, p + n) is mapped in this process (/proc/self/pagemap's present
- * bit, readable without privileges). */
-static bool pages_present(const void *p, size_t n)
-{
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    FILE *f = fopen("/proc/self/pagemap", "rb");
-    assert_non_null(f);
-    bool all = true;
-    for (uintptr_t a = (uintptr_t)p & ~(page - 1); all && a < (uintptr_t)p + n; a += page) {
-        uint64_t e = 0;
-        all = fseeko(f, (off_t)(a / page * sizeof e), SEEK_SET) == 0 &&
-              fread(&e, sizeof e, 1, f) == 1 && (e >> 63 & 1);
-    }
-    fclose(f);
-    return all;
 }
 
 /* The main lane's ring has the pages of its burst of submits made when the run is created

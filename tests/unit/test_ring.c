@@ -17,6 +17,7 @@
 #include "concviz/clock.h"
 #include "concviz/event.h"
 #include "concviz/ring.h"
+#include "pagemap.h"
 
 static struct cv_ring *ring_new(size_t capacity)
 {
@@ -27,22 +28,6 @@ static struct cv_ring *ring_new(size_t capacity)
     struct cv_ring *r = cv_ring_init(mem, capacity);
     assert_ptr_equal(r, mem);
     return r;
-}
-
-/* Whether every page under [p, p + n) is mapped in this process (/proc/self/pagemap). */
-static bool pages_present(const void *p, size_t n)
-{
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    FILE *f = fopen("/proc/self/pagemap", "rb");
-    assert_non_null(f);
-    bool all = true;
-    for (uintptr_t a = (uintptr_t)p & ~(page - 1); all && a < (uintptr_t)p + n; a += page) {
-        uint64_t e = 0;
-        all = fseeko(f, (off_t)(a / page * sizeof e), SEEK_SET) == 0 &&
-              fread(&e, sizeof e, 1, f) == 1 && (e >> 63 & 1);
-    }
-    fclose(f);
-    return all;
 }
 
 static bool is_pow2(uint64_t n)
@@ -399,18 +384,23 @@ static void test_fast_once_keeps_the_ring(void **state)
     free(r);
 }
 
-/* A marker is followed only where a producer writes one and when it names the next lap's first
- * index below the head: a ring a traced program scribbled on sends the consumer nowhere. */
+/* A ring in a fresh mapping of its own, none of its pages made yet (munmap it). */
+static struct cv_ring *ring_mapped(size_t capacity)
+{
+    void *mem = mmap(NULL, cv_ring_bytes(capacity), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(mem != MAP_FAILED);
+    return cv_ring_init(mem, capacity);
+}
+
 /* The producer makes its ring's pages ahead of its writes, at each rewind check up to
  * 2 * CV_RING_REWIND_EVERY slots past it, in one call: in a fresh mapping, once 4,097 events are
  * recorded, the pages up to slot 12,288 are made and the next one is not. */
 static void test_pages_made_ahead(void **state)
 {
     (void)state;
-    size_t cap = 1u << 16, bytes = cv_ring_bytes(cap);
-    void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    assert_true(mem != MAP_FAILED);
-    struct cv_ring *r = cv_ring_init(mem, cap);
+    size_t cap = 1u << 16;
+    struct cv_ring *r = ring_mapped(cap);
     struct cv_event *s = cv_ring_slots(r);
     assert_int_equal(r->made, 0);
     for (uint32_t i = 0; i < CV_RING_REWIND_EVERY; i++)
@@ -424,7 +414,7 @@ static void test_pages_made_ahead(void **state)
     assert_false(pages_present((char *)(s + 3 * CV_RING_REWIND_EVERY) + page, 1));
     /* the events are where they were written */
     assert_int_equal(s[CV_RING_REWIND_EVERY].task, CV_RING_REWIND_EVERY);
-    munmap(mem, bytes);
+    munmap(r, cv_ring_bytes(cap));
 }
 
 /* The consumer makes the pages it is about to read in its own process (a forked worker's ring,
@@ -435,10 +425,8 @@ static void test_pages_made_ahead(void **state)
 static void test_pages_read_ahead(void **state)
 {
     (void)state;
-    size_t cap = 1u << 16, bytes = cv_ring_bytes(cap);
-    void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    assert_true(mem != MAP_FAILED);
-    struct cv_ring *r = cv_ring_init(mem, cap);
+    size_t cap = 1u << 16;
+    struct cv_ring *r = ring_mapped(cap);
     struct cv_event *s = cv_ring_slots(r);
     static struct cv_event out[4200];
     r->made = cap; /* as a producer in another process: its pages are not this process's */
@@ -454,9 +442,11 @@ static void test_pages_read_ahead(void **state)
     assert_int_equal(r->read_made, 4100 + 2 * CV_RING_REWIND_EVERY);
     assert_true(pages_present(s, r->read_made * sizeof *s));
     assert_int_equal(out[3999].task, 4099);
-    munmap(mem, bytes);
+    munmap(r, cv_ring_bytes(cap));
 }
 
+/* A marker is followed only where a producer writes one and when it names the next lap's first
+ * index below the head: a ring a traced program scribbled on sends the consumer nowhere. */
 static void test_follow_checks_the_marker(void **state)
 {
     (void)state;
