@@ -1,9 +1,8 @@
 /* Ring layout and the consumer side; the producer side is inline in ring.h. */
 #include "concviz/ring.h"
+#include "pages.h"
 
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 static size_t round_pow2(size_t n)
 {
@@ -14,7 +13,7 @@ static size_t round_pow2(size_t n)
 }
 
 /* Makes the pages of slots [*made, pos + 2 * CV_RING_REWIND_EVERY) in one call and moves *made
- * there. A kernel before 5.14 refuses: the pages are made as they are touched, as before. */
+ * there. */
 static void make_slots(struct cv_ring *r, uint64_t *made, uint64_t pos, int advice)
 {
     uint64_t to = pos + 2 * CV_RING_REWIND_EVERY;
@@ -22,10 +21,7 @@ static void make_slots(struct cv_ring *r, uint64_t *made, uint64_t pos, int advi
         to = r->mask + 1;
     if (to <= *made)
         return;
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t from = (uintptr_t)(cv_ring_slots(r) + *made) & ~(page - 1);
-    uintptr_t end = ((uintptr_t)(cv_ring_slots(r) + to) + page - 1) & ~(page - 1);
-    (void)madvise((void *)from, end - from, advice);
+    cv__pages_advise(cv_ring_slots(r) + *made, (to - *made) * sizeof(struct cv_event), advice);
     *made = to;
 }
 

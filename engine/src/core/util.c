@@ -1,14 +1,12 @@
 /* Small helpers: allocation that aborts on out-of-memory, formatted strings. */
 #include "concviz/concviz.h"
+#include "pages.h"
 
 #include <dirent.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 static void oom(void)
 {
@@ -34,12 +32,7 @@ void *cv_xcalloc(unsigned long n, unsigned long size)
 
 void cv_make_pages(void *p, unsigned long n)
 {
-    if (!n)
-        return;
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t from = (uintptr_t)p & ~(page - 1);
-    uintptr_t to = ((uintptr_t)p + n + page - 1) & ~(page - 1);
-    (void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+    cv__pages_advise(p, n, MADV_POPULATE_WRITE);
 }
 
 void *cv_xcalloc_made(unsigned long n, unsigned long size)
